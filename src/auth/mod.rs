@@ -1,0 +1,76 @@
+//! Who is calling: the validated token as a [`Principal`], and the policy that says what a principal may do and
+//! see. Policy functions are pure and live in [`policy`]; resolvers and services ask them, never re-derive rules.
+
+pub mod jwt;
+pub mod policy;
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A caller's role, from the token's `role` claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    Court,
+    Police,
+    Advocate,
+    Admin,
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Court,
+        Role::Police,
+        Role::Advocate,
+        Role::Admin,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Court => "COURT",
+            Role::Police => "POLICE",
+            Role::Advocate => "ADVOCATE",
+            Role::Admin => "ADMIN",
+            Role::Auditor => "AUDITOR",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown role {s:?}; expected one of COURT, POLICE, ADVOCATE, ADMIN, AUDITOR"
+                )
+            })
+    }
+}
+
+/// An authenticated caller: the token's subject, role and agency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub sub: String,
+    pub role: Role,
+    pub agency: String,
+}
+
+/// An agency code: 2 to 32 characters of upper-case letters, digits and `-`, starting with a letter.
+pub fn valid_agency_code(code: &str) -> bool {
+    (2..=32).contains(&code.len())
+        && code.starts_with(|c: char| c.is_ascii_uppercase())
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+}

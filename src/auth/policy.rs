@@ -1,0 +1,101 @@
+//! The access policy in one place: which operations each role may call, which orders it may see, and which
+//! sensitive fields it may read. Everything here is a pure function of the principal and the object.
+//!
+//! | Operation | COURT | POLICE | ADVOCATE | ADMIN | AUDITOR |
+//! |---|---|---|---|---|---|
+//! | `me` | yes | yes | yes | yes | yes |
+//! | `order`, `orders` | own court's orders | every order | shared orders only (none until sharing exists) | no | no |
+//! | `agencies` | yes | yes | yes | yes | yes |
+//! | `createAgency` | no | no | no | yes | no |
+//! | `grantOrder` | court-made types, own court | police notices (DVPN, DAPN), own force | no | no | no |
+//! | `recordService` | no | yes | no | no | no |
+//! | `varyOrder`, `renewOrder`, `dischargeOrder` | the court that made it | no | no | no | no |
+//!
+//! Sensitive fields: a protected person's contact details are returned only to the managing force (the applicant
+//! force); for everyone else they are null with a `FORBIDDEN_FIELD` error.
+
+use super::{Principal, Role};
+use crate::db::orders::RowScope;
+use crate::domain::order::OrderRecord;
+use crate::domain::Issuer;
+use crate::error::AppError;
+
+/// An operation of the API, for function-level authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    ReadOrders,
+    CreateAgency,
+    GrantOrder,
+    RecordService,
+    ChangeOrder,
+}
+
+/// Whether a role may call an operation at all. Row and field checks come after this.
+pub fn may_call(role: Role, op: Operation) -> bool {
+    use Operation::*;
+    match op {
+        ReadOrders => matches!(role, Role::Court | Role::Police | Role::Advocate),
+        CreateAgency => role == Role::Admin,
+        GrantOrder => matches!(role, Role::Court | Role::Police),
+        RecordService => role == Role::Police,
+        ChangeOrder => role == Role::Court,
+    }
+}
+
+/// `Ok` when the principal may call the operation; a `FORBIDDEN` error naming the role otherwise.
+pub fn require(principal: &Principal, op: Operation) -> Result<(), AppError> {
+    if may_call(principal.role, op) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "FORBIDDEN",
+            format!("the {} role may not do this", principal.role),
+        ))
+    }
+}
+
+/// Which issuer a role grants for: courts grant court orders, police forces issue notices.
+pub fn issuer_for(role: Role) -> Option<Issuer> {
+    match role {
+        Role::Court => Some(Issuer::Court),
+        Role::Police => Some(Issuer::Police),
+        _ => None,
+    }
+}
+
+/// The orders a principal may list.
+pub fn order_scope(principal: &Principal) -> RowScope {
+    match principal.role {
+        Role::Police => RowScope::All,
+        Role::Court => RowScope::Court(principal.agency.clone()),
+        Role::Advocate | Role::Admin | Role::Auditor => RowScope::Nothing,
+    }
+}
+
+/// Whether a principal may see this order at all.
+pub fn may_see_order(principal: &Principal, order: &OrderRecord) -> bool {
+    match order_scope(principal) {
+        RowScope::All => true,
+        RowScope::Court(code) => order.court.as_ref().is_some_and(|c| c.code == code),
+        RowScope::Nothing => false,
+    }
+}
+
+/// The managing force of an order: the force that applied for it.
+pub fn is_managing_force(principal: &Principal, order: &OrderRecord) -> bool {
+    principal.role == Role::Police && principal.agency == order.applicant.code
+}
+
+/// Whether a principal may read protected persons' contact details on this order.
+pub fn may_see_protected_contact(principal: &Principal, order: &OrderRecord) -> bool {
+    is_managing_force(principal, order)
+}
+
+/// Whether a principal may change the terms of this order (vary, renew, discharge): only the court that made it.
+pub fn may_change_order(principal: &Principal, order: &OrderRecord) -> bool {
+    principal.role == Role::Court
+        && order
+            .court
+            .as_ref()
+            .is_some_and(|c| c.code == principal.agency)
+}

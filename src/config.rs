@@ -1,0 +1,179 @@
+//! Settings: built-in defaults, overridden by environment variables, overridden by command-line flags (clap does
+//! the layering). Passed into `startup`, never read from a global. Secrets are never printed (see the Debug impl).
+
+use crate::auth::jwt::MIN_SECRET_LEN;
+use crate::db::DbTarget;
+use anyhow::Context as _;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(clap::Args, Clone)]
+pub struct Settings {
+    /// Database: sqlite://PATH (default, created if missing) or postgres://USER@HOST:PORT/DB.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://orderwatch.db",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Address and port to serve on.
+    #[arg(
+        long,
+        env = "ORDERWATCH_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub listen: String,
+
+    /// HS256 secret for tokens (at least 32 bytes). Unset with SQLite: generated once and kept in
+    /// DATABASE_PATH.jwt-secret. Prefer the environment variable to the flag (flags show in process lists).
+    #[arg(
+        long,
+        env = "ORDERWATCH_JWT_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub jwt_secret: Option<String>,
+
+    /// Expected `iss` claim of tokens, and the issuer of minted ones.
+    #[arg(
+        long,
+        env = "ORDERWATCH_JWT_ISSUER",
+        default_value = "orderwatch",
+        global = true
+    )]
+    pub jwt_issuer: String,
+
+    /// Expected `aud` claim of tokens, and the audience of minted ones.
+    #[arg(
+        long,
+        env = "ORDERWATCH_JWT_AUDIENCE",
+        default_value = "orderwatch",
+        global = true
+    )]
+    pub jwt_audience: String,
+
+    /// Most database connections held open by this process.
+    #[arg(
+        long,
+        env = "ORDERWATCH_DB_POOL_SIZE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_pool_size: u32,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "ORDERWATCH_WORKERS", global = true)]
+    pub workers: Option<usize>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field(
+                "database",
+                &DbTarget::parse(&self.database_url)
+                    .map(|t| t.backend.name())
+                    .unwrap_or("invalid"),
+            )
+            .field("listen", &self.listen)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("jwt_audience", &self.jwt_audience)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Defaults for a database URL, as if no environment or flags were given.
+    pub fn for_database(database_url: &str) -> Settings {
+        Settings {
+            database_url: database_url.to_string(),
+            listen: "127.0.0.1:8080".into(),
+            jwt_secret: None,
+            jwt_issuer: "orderwatch".into(),
+            jwt_audience: "orderwatch".into(),
+            db_pool_size: 10,
+            workers: None,
+        }
+    }
+}
+
+/// Where the token secret came from, for the start-up line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    Configured,
+    File(PathBuf),
+    Generated(PathBuf),
+}
+
+impl std::fmt::Display for SecretSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretSource::Configured => write!(f, "JWT secret from ORDERWATCH_JWT_SECRET"),
+            SecretSource::File(p) => write!(f, "JWT secret from {}", p.display()),
+            SecretSource::Generated(p) => write!(
+                f,
+                "JWT secret generated and kept in {} (set ORDERWATCH_JWT_SECRET to choose one)",
+                p.display()
+            ),
+        }
+    }
+}
+
+/// The HS256 secret: the configured one, or for SQLite a development secret kept beside the database file
+/// (created on first use, readable only by its owner) so tokens survive restarts.
+pub fn resolve_jwt_secret(
+    settings: &Settings,
+    target: &DbTarget,
+) -> anyhow::Result<(Vec<u8>, SecretSource)> {
+    if let Some(s) = &settings.jwt_secret {
+        anyhow::ensure!(
+            s.len() >= MIN_SECRET_LEN,
+            "ORDERWATCH_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes"
+        );
+        return Ok((s.as_bytes().to_vec(), SecretSource::Configured));
+    }
+    let Some(db_path) = target.sqlite_path() else {
+        anyhow::bail!("ORDERWATCH_JWT_SECRET is required with PostgreSQL (at least {MIN_SECRET_LEN} bytes, e.g. `openssl rand -hex 32`)");
+    };
+    let path = PathBuf::from(format!("{db_path}.jwt-secret"));
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let secret = existing.trim().as_bytes().to_vec();
+        anyhow::ensure!(
+            secret.len() >= MIN_SECRET_LEN,
+            "{} holds a secret shorter than {MIN_SECRET_LEN} bytes",
+            path.display()
+        );
+        return Ok((secret, SecretSource::File(path)));
+    }
+    let secret: String = (0..32)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut f) => {
+            f.write_all(secret.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok((secret.into_bytes(), SecretSource::Generated(path)))
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let existing = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Ok((
+                existing.trim().as_bytes().to_vec(),
+                SecretSource::File(path),
+            ))
+        }
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}

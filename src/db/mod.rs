@@ -1,0 +1,338 @@
+//! The only module that names diesel: the connection enum for both backends, the pool, migrations, transactions,
+//! and the queries (in submodules) that turn rows into domain records.
+
+pub mod agencies;
+pub mod models;
+pub mod orders;
+pub mod schema;
+
+use crate::error::{AppError, AppResult};
+use diesel::connection::TransactionManager;
+use diesel::connection::{
+    AnsiTransactionManager, Instrumentation, InstrumentationEvent, SimpleConnection,
+};
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Key of the PostgreSQL advisory lock held while migrating, so replicas starting together migrate one at a time.
+const MIGRATION_LOCK_KEY: i64 = 0x6f72_6465_7277_6174; // "orderwat"
+
+/// One connection to either backend; the backend is chosen from the URL scheme.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(diesel::SqliteConnection),
+    Pg(diesel::PgConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A parsed `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbTarget {
+    pub backend: Backend,
+    /// What diesel connects with: a file path for SQLite, the URL for PostgreSQL.
+    pub connect: String,
+}
+
+pub const ACCEPTED_URL_FORMS: &str =
+    "sqlite://RELATIVE/PATH.db, sqlite:///ABSOLUTE/PATH.db, postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE or postgresql://...";
+
+impl DbTarget {
+    /// Parses a database URL. The error names the accepted forms and never echoes the URL (it may hold a password).
+    pub fn parse(url: &str) -> Result<DbTarget, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() || path == ":memory:" || path.starts_with("file:") {
+                return Err(format!(
+                    "DATABASE_URL for SQLite must name a file (an in-memory database is not shared between connections); accepted forms: {ACCEPTED_URL_FORMS}"
+                ));
+            }
+            return Ok(DbTarget {
+                backend: Backend::Sqlite,
+                connect: path.to_string(),
+            });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbTarget {
+                backend: Backend::Postgres,
+                connect: url.to_string(),
+            });
+        }
+        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("(none)");
+        Err(format!(
+            "unsupported DATABASE_URL scheme {scheme:?}; accepted forms: {ACCEPTED_URL_FORMS}"
+        ))
+    }
+
+    /// The SQLite file path, when this is SQLite.
+    pub fn sqlite_path(&self) -> Option<&str> {
+        (self.backend == Backend::Sqlite).then_some(self.connect.as_str())
+    }
+}
+
+/// Counts SQL statements sent, across every pooled connection: exposed on `/metrics`, and how tests prove that a
+/// list costs a constant number of statements.
+#[derive(Clone, Default)]
+struct StatementCounter(Arc<AtomicU64>);
+
+impl Instrumentation for StatementCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ConnectionSetup {
+    counter: Arc<AtomicU64>,
+    busy_timeout_ms: u64,
+}
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            // WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
+            c.batch_execute(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL;",
+                self.busy_timeout_ms
+            ))
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        conn.set_instrumentation(StatementCounter(self.counter.clone()));
+        Ok(())
+    }
+}
+
+/// Opens connections to exactly the backend the URL named. (The derived `DbConnection::establish` tries each
+/// backend in turn and discards the errors, which would hide why PostgreSQL refused, or open an odd SQLite file.)
+#[derive(Debug)]
+struct Manager {
+    target: DbTarget,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        let conn = match self.target.backend {
+            Backend::Sqlite => {
+                diesel::SqliteConnection::establish(&self.target.connect).map(DbConnection::Sqlite)
+            }
+            Backend::Postgres => {
+                diesel::PgConnection::establish(&self.target.connect).map(DbConnection::Pg)
+            }
+        };
+        conn.map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// The pool and what is known about the backend behind it. Cheap to clone.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<Manager>,
+    backend: Backend,
+    statements: Arc<AtomicU64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: u32,
+    pub connect_timeout: Duration,
+}
+
+impl Database {
+    /// Builds the pool. Connects lazily, so a server can start while the database is briefly down.
+    pub fn connect(target: &DbTarget, settings: &PoolSettings) -> anyhow::Result<Database> {
+        let statements = Arc::new(AtomicU64::new(0));
+        let manager = Manager {
+            target: target.clone(),
+        };
+        let pool = Pool::builder()
+            .max_size(settings.max_size)
+            .min_idle(Some(0))
+            .connection_timeout(settings.connect_timeout)
+            .connection_customizer(Box::new(ConnectionSetup {
+                counter: statements.clone(),
+                busy_timeout_ms: 5_000,
+            }))
+            .build_unchecked(manager);
+        Ok(Database {
+            pool,
+            backend: target.backend,
+            statements,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// SQL statements sent since the pool was built.
+    pub fn statements_sent(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Applies pending migrations of this backend's tree; returns the versions applied.
+    pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.get()?;
+        let applied = match &mut *conn {
+            DbConnection::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
+                .iter()
+                .map(|v| v.to_string())
+                .collect(),
+            DbConnection::Pg(c) => {
+                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                    .execute(c)?;
+                let result = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|vs| vs.iter().map(|v| v.to_string()).collect::<Vec<_>>())
+                    .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                    .execute(c)?;
+                result?
+            }
+        };
+        Ok(applied)
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool, keeping the caller's tracing span.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        self.run(|conn| {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            Ok(())
+        })
+        .await
+        .is_ok()
+    }
+}
+
+/// Inserts many rows in one statement. The multi-backend cannot express a batch insert, so this dispatches to the
+/// concrete connection; rows are marked `treat_none_as_default_value = false` so SQLite needs no DEFAULT keyword.
+macro_rules! insert_batch {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+            $crate::db::DbConnection::Pg(c) => diesel::insert_into($table).values($rows).execute(c),
+        }
+    };
+}
+pub(crate) use insert_batch;
+
+/// Runs `f` in a transaction that holds the write lock from its first statement: `BEGIN IMMEDIATE` on SQLite (a
+/// read-then-write transaction started with a plain `BEGIN` can fail with `SQLITE_BUSY` despite the busy timeout),
+/// a plain `BEGIN` on PostgreSQL. Rolls back on any error.
+pub fn write_transaction<T, F>(conn: &mut DbConnection, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut DbConnection) -> AppResult<T>,
+{
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) =
+                <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)
+            {
+                tracing::error!(error = %rollback, "rollback failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// True when `e` is a unique-key violation (a taken reference, a retried insert).
+pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
+    matches!(
+        e,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend_and_bad_ones_name_the_accepted_forms() {
+        assert_eq!(
+            DbTarget::parse("sqlite://orderwatch.db").unwrap().connect,
+            "orderwatch.db"
+        );
+        assert_eq!(
+            DbTarget::parse("sqlite:///var/lib/ow.db").unwrap().connect,
+            "/var/lib/ow.db"
+        );
+        assert_eq!(
+            DbTarget::parse("postgres://u@h/d").unwrap().backend,
+            Backend::Postgres
+        );
+        assert_eq!(
+            DbTarget::parse("postgresql://u@h/d").unwrap().backend,
+            Backend::Postgres
+        );
+        let err = DbTarget::parse("mysql://root:hunter2@h/d").unwrap_err();
+        assert!(
+            err.contains("\"mysql\"") && err.contains("sqlite://") && err.contains("postgres://")
+        );
+        assert!(!err.contains("hunter2"));
+        assert!(DbTarget::parse("orderwatch.db").is_err());
+        assert!(DbTarget::parse("sqlite://:memory:").is_err());
+    }
+}

@@ -1,0 +1,538 @@
+//! Orders: insert, load whole (in a constant number of statements however many), search, and change with an
+//! optimistic version check so two concurrent changes never both apply.
+
+use super::models::*;
+use super::schema::{conditions, order_versions, orders, protected_persons, subject_names};
+use super::DbConnection;
+use crate::domain::order::*;
+use crate::domain::validation::{ConditionDraft, PersonDraft};
+use crate::domain::{name_key, OrderEvent, OrderStatus, OrderType, ServiceMethod, ServiceStatus};
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use diesel::prelude::*;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+type Db = <DbConnection as Connection>::Backend;
+
+/// Parses a code stored in the database; a value the code does not know is data corruption, an internal error.
+pub(super) fn parse_code<T: FromStr<Err = String>>(value: &str, column: &str) -> AppResult<T> {
+    value
+        .parse()
+        .map_err(|e: String| AppError::internal(anyhow::anyhow!("bad value in {column}: {e}")))
+}
+
+/// PostgreSQL keeps microseconds; SQLite keeps whatever it is given. Truncate so both return the same instant.
+pub fn truncate_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Who recorded a change, and when.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub by: String,
+    pub agency: String,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrder {
+    pub reference: String,
+    pub order_type: OrderType,
+    pub made_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub applicant_agency: String,
+    pub court_agency: Option<String>,
+    pub subject_names: Vec<String>,
+    pub subject_date_of_birth: Option<NaiveDate>,
+    pub protected_persons: Vec<PersonDraft>,
+    pub conditions: Vec<ConditionDraft>,
+    pub replaces_order_id: Option<String>,
+    pub recorded: Recorded,
+}
+
+/// Inserts a new order at version 1 with its subject, protected persons, conditions and first history entry.
+/// Returns the new order's id, or `None` when the reference is taken (nothing is written then).
+pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> AppResult<Option<String>> {
+    let id = new_id();
+    let at = truncate_micros(new.recorded.at).naive_utc();
+    let row = OrderRow {
+        id: id.clone(),
+        reference: new.reference.clone(),
+        order_type: new.order_type.as_str().into(),
+        status: OrderStatus::InForce.as_str().into(),
+        made_on: new.made_on,
+        expires_on: new.expires_on,
+        applicant_agency: new.applicant_agency.clone(),
+        court_agency: new.court_agency.clone(),
+        subject_date_of_birth: new.subject_date_of_birth,
+        replaces_order_id: new.replaces_order_id.clone(),
+        version: 1,
+        service_status: ServiceStatus::Unserved.as_str().into(),
+        served_at: None,
+        service_method: None,
+        served_by_agency: None,
+        served_by: None,
+        created_at: at,
+        updated_at: at,
+    };
+    match diesel::insert_into(orders::table)
+        .values(&row)
+        .execute(conn)
+    {
+        Ok(_) => {}
+        Err(e) if super::is_unique_violation(&e) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    let names: Vec<SubjectNameRow> = new
+        .subject_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| SubjectNameRow {
+            id: new_id(),
+            order_id: id.clone(),
+            position: i as i64,
+            name: n.trim().to_string(),
+            name_key: name_key(n),
+        })
+        .collect();
+    super::insert_batch!(conn, subject_names::table, &names)?;
+    let persons: Vec<ProtectedPersonRow> = new
+        .protected_persons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| ProtectedPersonRow {
+            id: new_id(),
+            order_id: id.clone(),
+            position: i as i64,
+            name: p.name.trim().to_string(),
+            date_of_birth: p.date_of_birth,
+            contact: p.contact.clone(),
+        })
+        .collect();
+    super::insert_batch!(conn, protected_persons::table, &persons)?;
+    insert_conditions(conn, &id, 1, &new.conditions)?;
+    insert_version(
+        conn,
+        &id,
+        1,
+        OrderEvent::Granted,
+        OrderStatus::InForce,
+        new.expires_on,
+        &new.recorded,
+    )?;
+    Ok(Some(id))
+}
+
+fn insert_conditions(
+    conn: &mut DbConnection,
+    order_id: &str,
+    version: i64,
+    list: &[ConditionDraft],
+) -> AppResult<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<ConditionRow> = list
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ConditionRow {
+            id: new_id(),
+            order_id: order_id.to_string(),
+            position: i as i64,
+            kind: c.kind.as_str().into(),
+            text: c.text.trim().to_string(),
+            expires_on: c.expires_on,
+            added_in_version: version,
+            removed_in_version: None,
+        })
+        .collect();
+    super::insert_batch!(conn, conditions::table, &rows)?;
+    Ok(())
+}
+
+fn insert_version(
+    conn: &mut DbConnection,
+    order_id: &str,
+    version: i64,
+    event: OrderEvent,
+    status: OrderStatus,
+    expires_on: Option<NaiveDate>,
+    recorded: &Recorded,
+) -> AppResult<()> {
+    let row = VersionRow {
+        order_id: order_id.to_string(),
+        version,
+        event: event.as_str().into(),
+        status: status.as_str().into(),
+        expires_on,
+        recorded_at: truncate_micros(recorded.at).naive_utc(),
+        recorded_by: recorded.by.clone(),
+        recorded_by_agency: recorded.agency.clone(),
+        note: recorded.note.clone(),
+    };
+    diesel::insert_into(order_versions::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A change of an order's terms or status that makes a new version.
+#[derive(Debug, Clone)]
+pub struct TermsChange {
+    /// The version the caller read; the change applies only if the order is still at it.
+    pub expected_version: i64,
+    pub event: OrderEvent,
+    pub status: OrderStatus,
+    pub expires_on: Option<NaiveDate>,
+    /// `Some` replaces the whole set of conditions from the new version on; `None` keeps them.
+    pub conditions: Option<Vec<ConditionDraft>>,
+    pub recorded: Recorded,
+}
+
+/// Applies a change as version `expected_version + 1`. `Ok(false)`, with nothing written, when the order moved on
+/// in the meantime.
+pub fn apply_change(
+    conn: &mut DbConnection,
+    order_id: &str,
+    change: &TermsChange,
+) -> AppResult<bool> {
+    let next = change.expected_version + 1;
+    let updated = diesel::update(orders::table)
+        .filter(orders::id.eq(order_id))
+        .filter(orders::version.eq(change.expected_version))
+        .set((
+            orders::version.eq(next),
+            orders::status.eq(change.status.as_str()),
+            orders::expires_on.eq(change.expires_on),
+            orders::updated_at.eq(truncate_micros(change.recorded.at).naive_utc()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    if let Some(new_conditions) = &change.conditions {
+        diesel::update(conditions::table)
+            .filter(conditions::order_id.eq(order_id))
+            .filter(conditions::removed_in_version.is_null())
+            .set(conditions::removed_in_version.eq(Some(next)))
+            .execute(conn)?;
+        insert_conditions(conn, order_id, next, new_conditions)?;
+    }
+    insert_version(
+        conn,
+        order_id,
+        next,
+        change.event,
+        change.status,
+        change.expires_on,
+        &change.recorded,
+    )?;
+    Ok(true)
+}
+
+/// Records service of an unserved order. `Ok(false)`, with nothing written, when it was already served.
+pub fn record_service(
+    conn: &mut DbConnection,
+    order_id: &str,
+    served_at: DateTime<Utc>,
+    method: ServiceMethod,
+    recorded: &Recorded,
+) -> AppResult<bool> {
+    let updated = diesel::update(orders::table)
+        .filter(orders::id.eq(order_id))
+        .filter(orders::service_status.eq(ServiceStatus::Unserved.as_str()))
+        .set((
+            orders::service_status.eq(ServiceStatus::Served.as_str()),
+            orders::served_at.eq(Some(truncate_micros(served_at).naive_utc())),
+            orders::service_method.eq(Some(method.as_str())),
+            orders::served_by_agency.eq(Some(recorded.agency.as_str())),
+            orders::served_by.eq(Some(recorded.by.as_str())),
+            orders::updated_at.eq(truncate_micros(recorded.at).naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// The bare row of the order with this reference (no hydration): for checks before a change.
+pub fn find_row(conn: &mut DbConnection, reference: &str) -> AppResult<Option<OrderRow>> {
+    Ok(orders::table
+        .filter(orders::reference.eq(reference))
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Which orders a caller's role may list at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowScope {
+    /// Every order (police: orders are enforceable everywhere).
+    All,
+    /// Orders made by this court.
+    Court(String),
+    /// None (a role with no order access yet).
+    Nothing,
+}
+
+/// Filters of an order search. `status` means the effective status on `today` (see `domain::status`).
+#[derive(Debug, Clone, Default)]
+pub struct OrderSearch {
+    pub subject_name_key: Option<String>,
+    pub subject_date_of_birth: Option<NaiveDate>,
+    pub order_type: Option<OrderType>,
+    pub status: Option<OrderStatus>,
+    pub applicant_agency: Option<String>,
+    pub court_agency: Option<String>,
+    pub expires_before: Option<NaiveDate>,
+    pub expires_after: Option<NaiveDate>,
+}
+
+/// One page of orders, newest first (ids are time-ordered UUIDv7), strictly after `after_id`.
+pub fn search(
+    conn: &mut DbConnection,
+    scope: &RowScope,
+    filter: &OrderSearch,
+    today: NaiveDate,
+    after_id: Option<&str>,
+    limit: i64,
+) -> AppResult<Vec<OrderRecord>> {
+    let mut q = orders::table
+        .select(OrderRow::as_select())
+        .into_boxed::<Db>();
+    match scope {
+        RowScope::All => {}
+        RowScope::Court(code) => q = q.filter(orders::court_agency.eq(code.clone())),
+        RowScope::Nothing => return Ok(vec![]),
+    }
+    if let Some(key) = &filter.subject_name_key {
+        q = q.filter(
+            orders::id.eq_any(
+                subject_names::table
+                    .filter(subject_names::name_key.eq(key.clone()))
+                    .select(subject_names::order_id),
+            ),
+        );
+    }
+    if let Some(dob) = filter.subject_date_of_birth {
+        q = q.filter(orders::subject_date_of_birth.eq(dob));
+    }
+    if let Some(t) = filter.order_type {
+        q = q.filter(orders::order_type.eq(t.as_str()));
+    }
+    if let Some(status) = filter.status {
+        let in_force = OrderStatus::InForce.as_str();
+        q = match status {
+            OrderStatus::InForce => q.filter(
+                orders::status.eq(in_force).and(
+                    orders::expires_on
+                        .is_null()
+                        .or(orders::expires_on.ge(today)),
+                ),
+            ),
+            OrderStatus::Expired => q.filter(
+                orders::status
+                    .eq(OrderStatus::Expired.as_str())
+                    .or(orders::status
+                        .eq(in_force)
+                        .and(orders::expires_on.lt(today))),
+            ),
+            other => q.filter(orders::status.eq(other.as_str())),
+        };
+    }
+    if let Some(a) = &filter.applicant_agency {
+        q = q.filter(orders::applicant_agency.eq(a.clone()));
+    }
+    if let Some(c) = &filter.court_agency {
+        q = q.filter(orders::court_agency.eq(c.clone()));
+    }
+    if let Some(d) = filter.expires_before {
+        q = q.filter(orders::expires_on.lt(d));
+    }
+    if let Some(d) = filter.expires_after {
+        q = q.filter(orders::expires_on.gt(d));
+    }
+    if let Some(after) = after_id {
+        q = q.filter(orders::id.lt(after.to_string()));
+    }
+    let rows = q.order(orders::id.desc()).limit(limit).load(conn)?;
+    hydrate(conn, rows)
+}
+
+/// The whole order with this reference.
+pub fn find_by_reference(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> AppResult<Option<OrderRecord>> {
+    let Some(row) = find_row(conn, reference)? else {
+        return Ok(None);
+    };
+    Ok(hydrate(conn, vec![row])?.pop())
+}
+
+/// Loads everything the rows' orders carry, in a fixed number of statements whatever the number of rows.
+fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderRecord>> {
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+
+    let mut names: HashMap<String, Vec<String>> = HashMap::new();
+    for n in subject_names::table
+        .filter(subject_names::order_id.eq_any(&ids))
+        .order((subject_names::order_id, subject_names::position))
+        .select(SubjectNameRow::as_select())
+        .load(conn)?
+    {
+        names.entry(n.order_id).or_default().push(n.name);
+    }
+
+    let mut persons: HashMap<String, Vec<ProtectedPersonRecord>> = HashMap::new();
+    for p in protected_persons::table
+        .filter(protected_persons::order_id.eq_any(&ids))
+        .order((protected_persons::order_id, protected_persons::position))
+        .select(ProtectedPersonRow::as_select())
+        .load(conn)?
+    {
+        persons
+            .entry(p.order_id)
+            .or_default()
+            .push(ProtectedPersonRecord {
+                id: p.id,
+                name: p.name,
+                date_of_birth: p.date_of_birth,
+                contact: p.contact,
+            });
+    }
+
+    let mut conds: HashMap<String, Vec<ConditionRecord>> = HashMap::new();
+    for c in conditions::table
+        .filter(conditions::order_id.eq_any(&ids))
+        .order((
+            conditions::order_id,
+            conditions::added_in_version,
+            conditions::position,
+        ))
+        .select(ConditionRow::as_select())
+        .load(conn)?
+    {
+        conds.entry(c.order_id).or_default().push(ConditionRecord {
+            kind: parse_code(&c.kind, "conditions.kind")?,
+            id: c.id,
+            text: c.text,
+            expires_on: c.expires_on,
+            added_in_version: c.added_in_version,
+            removed_in_version: c.removed_in_version,
+        });
+    }
+
+    let mut versions: HashMap<String, Vec<VersionRecord>> = HashMap::new();
+    for v in order_versions::table
+        .filter(order_versions::order_id.eq_any(&ids))
+        .order((order_versions::order_id, order_versions::version))
+        .select(VersionRow::as_select())
+        .load(conn)?
+    {
+        versions.entry(v.order_id).or_default().push(VersionRecord {
+            version: v.version,
+            event: parse_code(&v.event, "order_versions.event")?,
+            status: parse_code(&v.status, "order_versions.status")?,
+            expires_on: v.expires_on,
+            recorded_at: v.recorded_at.and_utc(),
+            recorded_by: v.recorded_by,
+            recorded_by_agency: v.recorded_by_agency,
+            note: v.note,
+        });
+    }
+
+    let mut agency_codes: Vec<String> = rows
+        .iter()
+        .flat_map(|r| std::iter::once(r.applicant_agency.clone()).chain(r.court_agency.clone()))
+        .collect();
+    agency_codes.sort();
+    agency_codes.dedup();
+    let agencies = super::agencies::find_many(conn, &agency_codes)?;
+
+    // Links between replaced and replacing orders: only looked up when a loaded order has one.
+    let replaces_ids: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.replaces_order_id.clone())
+        .collect();
+    let replaces_refs: HashMap<String, String> = if replaces_ids.is_empty() {
+        HashMap::new()
+    } else {
+        orders::table
+            .filter(orders::id.eq_any(&replaces_ids))
+            .select((orders::id, orders::reference))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let replaced: Vec<String> = rows
+        .iter()
+        .filter(|r| r.status == OrderStatus::Replaced.as_str())
+        .map(|r| r.id.clone())
+        .collect();
+    let replaced_by: HashMap<String, String> = if replaced.is_empty() {
+        HashMap::new()
+    } else {
+        orders::table
+            .filter(orders::replaces_order_id.eq_any(&replaced))
+            .select((
+                orders::replaces_order_id.assume_not_null(),
+                orders::reference,
+            ))
+            .load::<(String, String)>(conn)?
+            .into_iter()
+            .collect()
+    };
+
+    let agency = |code: &str| {
+        agencies
+            .get(code)
+            .cloned()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("order refers to a missing agency")))
+    };
+    rows.into_iter()
+        .map(|r| {
+            Ok(OrderRecord {
+                order_type: parse_code(&r.order_type, "orders.order_type")?,
+                status: parse_code(&r.status, "orders.status")?,
+                applicant: agency(&r.applicant_agency)?,
+                court: r.court_agency.as_deref().map(agency).transpose()?,
+                subject_names: names.remove(&r.id).unwrap_or_default(),
+                protected_persons: persons.remove(&r.id).unwrap_or_default(),
+                conditions: conds.remove(&r.id).unwrap_or_default(),
+                versions: versions.remove(&r.id).unwrap_or_default(),
+                service: ServiceRecord {
+                    status: parse_code(&r.service_status, "orders.service_status")?,
+                    served_at: r.served_at.map(|t| t.and_utc()),
+                    method: r
+                        .service_method
+                        .as_deref()
+                        .map(|m| parse_code(m, "orders.service_method"))
+                        .transpose()?,
+                    served_by_agency: r.served_by_agency,
+                    served_by: r.served_by,
+                },
+                replaces_reference: r
+                    .replaces_order_id
+                    .as_ref()
+                    .and_then(|id| replaces_refs.get(id).cloned()),
+                replaced_by_reference: replaced_by.get(&r.id).cloned(),
+                made_on: r.made_on,
+                expires_on: r.expires_on,
+                subject_date_of_birth: r.subject_date_of_birth,
+                version: r.version,
+                created_at: r.created_at.and_utc(),
+                updated_at: r.updated_at.and_utc(),
+                reference: r.reference,
+                id: r.id,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,105 @@
+//! An order as the rest of the service sees it: plain records, loaded whole (subject, protected persons,
+//! conditions, history), so that reading one never needs another query.
+
+use super::{
+    AgencyKind, ConditionKind, OrderEvent, OrderStatus, OrderType, ServiceMethod, ServiceStatus,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyRecord {
+    pub code: String,
+    pub name: String,
+    pub kind: AgencyKind,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProtectedPersonRecord {
+    pub id: String,
+    pub name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub contact: Option<String>,
+}
+
+/// A condition and the versions of its order it belongs to (`added_in_version..removed_in_version`).
+#[derive(Debug, Clone)]
+pub struct ConditionRecord {
+    pub id: String,
+    pub kind: ConditionKind,
+    pub text: String,
+    pub expires_on: Option<NaiveDate>,
+    pub added_in_version: i64,
+    pub removed_in_version: Option<i64>,
+}
+
+impl ConditionRecord {
+    /// Whether the condition is part of the order's terms as of `version`.
+    pub fn in_version(&self, version: i64) -> bool {
+        self.added_in_version <= version && self.removed_in_version.is_none_or(|r| version < r)
+    }
+}
+
+/// One entry of an order's history: the terms as they stood after an event.
+#[derive(Debug, Clone)]
+pub struct VersionRecord {
+    pub version: i64,
+    pub event: OrderEvent,
+    pub status: OrderStatus,
+    pub expires_on: Option<NaiveDate>,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+    pub recorded_by_agency: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceRecord {
+    pub status: ServiceStatus,
+    pub served_at: Option<DateTime<Utc>>,
+    pub method: Option<ServiceMethod>,
+    pub served_by_agency: Option<String>,
+    pub served_by: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderRecord {
+    pub id: String,
+    pub reference: String,
+    pub order_type: OrderType,
+    /// As stored; see [`super::status::effective_status`] for what to show.
+    pub status: OrderStatus,
+    pub made_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub applicant: AgencyRecord,
+    /// The court that made the order; `None` for police-issued notices.
+    pub court: Option<AgencyRecord>,
+    pub subject_names: Vec<String>,
+    pub subject_date_of_birth: Option<NaiveDate>,
+    pub protected_persons: Vec<ProtectedPersonRecord>,
+    /// Every condition the order has ever had; [`OrderRecord::current_conditions`] gives the ones in force.
+    pub conditions: Vec<ConditionRecord>,
+    pub versions: Vec<VersionRecord>,
+    pub version: i64,
+    pub service: ServiceRecord,
+    pub replaces_reference: Option<String>,
+    pub replaced_by_reference: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OrderRecord {
+    pub fn current_conditions(&self) -> impl Iterator<Item = &ConditionRecord> {
+        self.conditions
+            .iter()
+            .filter(|c| c.in_version(self.version))
+    }
+
+    /// The agency that issued the order: its court, or for a police notice the issuing force.
+    pub fn issuer_code(&self) -> &str {
+        self.court
+            .as_ref()
+            .map(|c| c.code.as_str())
+            .unwrap_or(&self.applicant.code)
+    }
+}

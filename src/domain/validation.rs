@@ -1,0 +1,521 @@
+//! Validation of an order as recorded: the rules of DOMAIN.md ("Validation when an order is recorded") that can be
+//! decided from the order alone. Rules that need stored data (agencies, the order replaced) live in the service.
+//!
+//! Messages never contain personal data: they name fields, types and dates of the order, never a person's name.
+
+use super::{ConditionKind, OrderType, Term};
+use chrono::{Datelike, NaiveDate};
+
+pub const MAX_NAME_LEN: usize = 200;
+pub const MAX_NAMES: usize = 20;
+pub const MAX_PROTECTED_PERSONS: usize = 20;
+pub const MAX_CONDITIONS: usize = 100;
+pub const MAX_CONDITION_TEXT_LEN: usize = 4000;
+pub const MAX_CONTACT_LEN: usize = 500;
+pub const MAX_REFERENCE_LEN: usize = 64;
+pub const MAX_NOTE_LEN: usize = 4000;
+
+/// One broken rule: a stable code a client can match on, the input field it concerns, and a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub code: &'static str,
+    pub field: String,
+    pub message: String,
+}
+
+/// Every rule an input breaks, in a stable order (so the first is always the same one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Violations(pub Vec<Violation>);
+
+impl Violations {
+    pub fn push(
+        &mut self,
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.0.push(Violation {
+            code,
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.0.iter().map(|v| v.code).collect()
+    }
+    /// `Ok(())` when nothing was broken.
+    pub fn into_result(self) -> Result<(), Violations> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonDraft {
+    pub name: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConditionDraft {
+    pub kind: ConditionKind,
+    pub text: String,
+    pub expires_on: Option<NaiveDate>,
+}
+
+/// An order as a court (or, for notices, a police force) asks to record it.
+#[derive(Debug, Clone)]
+pub struct OrderDraft {
+    pub reference: String,
+    pub order_type: OrderType,
+    pub subject_names: Vec<String>,
+    pub subject_date_of_birth: Option<NaiveDate>,
+    pub protected_persons: Vec<PersonDraft>,
+    pub made_on: NaiveDate,
+    pub expires_on: Option<NaiveDate>,
+    pub conditions: Vec<ConditionDraft>,
+}
+
+/// Whole years of age on `on`.
+pub fn age_on(date_of_birth: NaiveDate, on: NaiveDate) -> i32 {
+    let mut age = on.year() - date_of_birth.year();
+    if (on.month(), on.day()) < (date_of_birth.month(), date_of_birth.day()) {
+        age -= 1;
+    }
+    age
+}
+
+/// A case reference: 1 to 64 characters of letters, digits and `/ - _ .`, starting with a letter or digit.
+pub fn validate_reference(reference: &str, field: &str, out: &mut Violations) {
+    let ok = !reference.is_empty()
+        && reference.len() <= MAX_REFERENCE_LEN
+        && reference
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+        && reference
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c));
+    if !ok {
+        out.push(
+            "INVALID_REFERENCE",
+            field,
+            format!(
+                "a reference is 1 to {MAX_REFERENCE_LEN} characters of letters, digits and / - _ . starting with a letter or digit"
+            ),
+        );
+    }
+}
+
+/// Validates a whole new order. `today` is the current date in England and Wales.
+pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violations> {
+    let mut out = Violations::default();
+    let rules = draft.order_type.rules();
+    validate_reference(&draft.reference, "reference", &mut out);
+
+    if draft.subject_names.is_empty() {
+        out.push(
+            "SUBJECT_NAME_REQUIRED",
+            "subject.names",
+            "the subject needs at least one name",
+        );
+    }
+    if draft.subject_names.len() > MAX_NAMES {
+        out.push(
+            "TOO_MANY_ITEMS",
+            "subject.names",
+            format!("at most {MAX_NAMES} names"),
+        );
+    }
+    for (i, name) in draft.subject_names.iter().enumerate() {
+        check_name(name, &format!("subject.names[{i}]"), &mut out);
+    }
+    check_date_of_birth(
+        draft.subject_date_of_birth,
+        "subject.dateOfBirth",
+        today,
+        &mut out,
+    );
+    if let Some(min_age) = rules.subject_min_age {
+        match draft.subject_date_of_birth {
+            None => out.push(
+                "SUBJECT_DATE_OF_BIRTH_REQUIRED",
+                "subject.dateOfBirth",
+                format!("a {} needs the subject's date of birth to check they are {min_age} or over", draft.order_type),
+            ),
+            Some(dob) if age_on(dob, draft.made_on) < min_age as i32 => out.push(
+                "SUBJECT_UNDER_MINIMUM_AGE",
+                "subject.dateOfBirth",
+                format!("a {} can only be given to a subject aged {min_age} or over on the day it is made", draft.order_type),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    if draft.protected_persons.is_empty() {
+        out.push(
+            "PROTECTED_PERSON_REQUIRED",
+            "protectedPersons",
+            "an order protects at least one person",
+        );
+    }
+    if draft.protected_persons.len() > MAX_PROTECTED_PERSONS {
+        out.push(
+            "TOO_MANY_ITEMS",
+            "protectedPersons",
+            format!("at most {MAX_PROTECTED_PERSONS} protected persons"),
+        );
+    }
+    for (i, person) in draft.protected_persons.iter().enumerate() {
+        let field = format!("protectedPersons[{i}]");
+        check_name(&person.name, &format!("{field}.name"), &mut out);
+        check_date_of_birth(
+            person.date_of_birth,
+            &format!("{field}.dateOfBirth"),
+            today,
+            &mut out,
+        );
+        if person
+            .contact
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_CONTACT_LEN)
+        {
+            out.push(
+                "TEXT_TOO_LONG",
+                format!("{field}.contact"),
+                format!("at most {MAX_CONTACT_LEN} characters"),
+            );
+        }
+        if let Some(min_age) = rules.protected_person_min_age {
+            match person.date_of_birth {
+                None => out.push(
+                    "PROTECTED_PERSON_DATE_OF_BIRTH_REQUIRED",
+                    format!("{field}.dateOfBirth"),
+                    format!("a {} needs each protected person's date of birth to check they are {min_age} or over", draft.order_type),
+                ),
+                Some(dob) if age_on(dob, draft.made_on) < min_age as i32 => out.push(
+                    "PROTECTED_PERSON_UNDER_MINIMUM_AGE",
+                    format!("{field}.dateOfBirth"),
+                    format!("a {} can only protect a person aged {min_age} or over", draft.order_type),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
+    if draft.made_on > today {
+        out.push(
+            "MADE_ON_IN_FUTURE",
+            "madeOn",
+            format!("madeOn {} is after today ({today})", draft.made_on),
+        );
+    }
+    validate_terms(
+        draft.order_type,
+        draft.made_on,
+        draft.expires_on,
+        &draft.conditions,
+        &mut out,
+    );
+    out.into_result()
+}
+
+/// The rules on an order's term and conditions, shared by grant, variation and renewal.
+pub fn validate_terms(
+    order_type: OrderType,
+    made_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    conditions: &[ConditionDraft],
+    out: &mut Violations,
+) {
+    let rules = order_type.rules();
+    match expires_on {
+        None if rules.end_date_required => out.push(
+            "END_DATE_REQUIRED",
+            "expiresOn",
+            format!(
+                "a {order_type} must have a fixed end date ({})",
+                rules.statute
+            ),
+        ),
+        None => {}
+        Some(end) if end < made_on => out.push(
+            "END_BEFORE_MADE",
+            "expiresOn",
+            format!("expiresOn {end} is before the day the order was made ({made_on})"),
+        ),
+        Some(end) => {
+            if let Some(min) = rules.min_term {
+                let shortest = min.last_day(made_on);
+                if end < shortest {
+                    out.push(
+                        "TERM_TOO_SHORT",
+                        "expiresOn",
+                        format!(
+                            "a {order_type} lasts at least {} beginning with the day made, so it cannot end before {shortest} ({})",
+                            describe(min),
+                            rules.statute
+                        ),
+                    );
+                }
+            }
+            if let Some(max) = rules.max_term {
+                let longest = max.last_day(made_on);
+                if end > longest {
+                    out.push(
+                        "TERM_TOO_LONG",
+                        "expiresOn",
+                        format!(
+                            "a {order_type} lasts at most {} beginning with the day made, so it must end by {longest} ({})",
+                            describe(max),
+                            rules.statute
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    if conditions.len() > MAX_CONDITIONS {
+        out.push(
+            "TOO_MANY_ITEMS",
+            "conditions",
+            format!("at most {MAX_CONDITIONS} conditions"),
+        );
+    }
+    for (i, c) in conditions.iter().enumerate() {
+        let field = format!("conditions[{i}]");
+        let len = c.text.trim().chars().count();
+        if len == 0 || len > MAX_CONDITION_TEXT_LEN {
+            out.push(
+                "INVALID_TEXT",
+                format!("{field}.text"),
+                format!("a condition's text is 1 to {MAX_CONDITION_TEXT_LEN} characters"),
+            );
+        }
+        if let Some(c_end) = c.expires_on {
+            if c_end < made_on {
+                out.push(
+                    "END_BEFORE_MADE",
+                    format!("{field}.expiresOn"),
+                    format!("condition ends {c_end}, before the order was made ({made_on})"),
+                );
+            }
+            if let Some(end) = expires_on {
+                if c_end > end {
+                    out.push(
+                        "CONDITION_ENDS_AFTER_ORDER",
+                        format!("{field}.expiresOn"),
+                        format!("condition ends {c_end}, after its order ends ({end})"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A free-text note or reason: optional, bounded.
+pub fn check_note(note: Option<&str>, field: &str, out: &mut Violations) {
+    if note.is_some_and(|n| n.chars().count() > MAX_NOTE_LEN) {
+        out.push(
+            "TEXT_TOO_LONG",
+            field,
+            format!("at most {MAX_NOTE_LEN} characters"),
+        );
+    }
+}
+
+fn describe(term: Term) -> String {
+    match term {
+        Term::Days(n) => format!("{n} days"),
+        Term::Years(n) => format!("{n} years"),
+    }
+}
+
+fn check_name(name: &str, field: &str, out: &mut Violations) {
+    let len = name.trim().chars().count();
+    if len == 0
+        || len > MAX_NAME_LEN
+        || name.chars().any(char::is_control)
+        || super::name_key(name).is_empty()
+    {
+        out.push(
+            "INVALID_NAME",
+            field,
+            format!("a name is 1 to {MAX_NAME_LEN} characters with at least one letter or digit"),
+        );
+    }
+}
+
+fn check_date_of_birth(
+    dob: Option<NaiveDate>,
+    field: &str,
+    today: NaiveDate,
+    out: &mut Violations,
+) {
+    if let Some(dob) = dob {
+        if dob > today {
+            out.push(
+                "DATE_OF_BIRTH_IN_FUTURE",
+                field,
+                "a date of birth cannot be in the future",
+            );
+        } else if age_on(dob, today) > 130 {
+            out.push(
+                "DATE_OF_BIRTH_IMPLAUSIBLE",
+                field,
+                "a date of birth more than 130 years ago is not plausible",
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn draft(order_type: OrderType, made_on: &str, expires_on: Option<&str>) -> OrderDraft {
+        OrderDraft {
+            reference: "MC/2026/0001".into(),
+            order_type,
+            subject_names: vec!["Sam Subject".into()],
+            subject_date_of_birth: Some(d("1990-01-01")),
+            protected_persons: vec![PersonDraft {
+                name: "Pat Person".into(),
+                date_of_birth: Some(d("1992-02-02")),
+                contact: None,
+            }],
+            made_on: d(made_on),
+            expires_on: expires_on.map(d),
+            conditions: vec![],
+        }
+    }
+
+    fn codes(draft: &OrderDraft) -> Vec<&'static str> {
+        match validate_order(draft, d("2026-11-29")) {
+            Ok(()) => vec![],
+            Err(v) => v.codes(),
+        }
+    }
+
+    #[test]
+    fn spo_of_exactly_two_years_beginning_with_the_day_made_is_accepted() {
+        assert!(codes(&draft(OrderType::Spo, "2026-01-10", Some("2028-01-09"))).is_empty());
+        assert!(codes(&draft(OrderType::Spo, "2026-01-10", None)).is_empty());
+    }
+
+    #[test]
+    fn spo_one_day_short_of_two_years_is_rejected() {
+        assert_eq!(
+            codes(&draft(OrderType::Spo, "2026-01-10", Some("2028-01-08"))),
+            ["TERM_TOO_SHORT"]
+        );
+    }
+
+    #[test]
+    fn interim_spo_needs_an_end_date() {
+        assert_eq!(
+            codes(&draft(OrderType::InterimSpo, "2026-01-10", None)),
+            ["END_DATE_REQUIRED"]
+        );
+        assert!(codes(&draft(
+            OrderType::InterimSpo,
+            "2026-01-10",
+            Some("2026-02-10")
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn dvpo_term_is_fourteen_to_twenty_eight_days_beginning_with_the_day_made() {
+        assert_eq!(
+            codes(&draft(OrderType::Dvpo, "2026-03-01", Some("2026-03-13"))),
+            ["TERM_TOO_SHORT"]
+        );
+        assert!(codes(&draft(OrderType::Dvpo, "2026-03-01", Some("2026-03-14"))).is_empty());
+        assert!(codes(&draft(OrderType::Dvpo, "2026-03-01", Some("2026-03-28"))).is_empty());
+        assert_eq!(
+            codes(&draft(OrderType::Dvpo, "2026-03-01", Some("2026-03-29"))),
+            ["TERM_TOO_LONG"]
+        );
+        assert_eq!(
+            codes(&draft(OrderType::Dvpo, "2026-03-01", None)),
+            ["END_DATE_REQUIRED"]
+        );
+    }
+
+    #[test]
+    fn notices_need_an_adult_subject_and_dapn_a_protected_person_of_sixteen() {
+        let mut n = draft(OrderType::Dvpn, "2026-03-01", Some("2026-03-03"));
+        n.subject_date_of_birth = Some(d("2008-03-02")); // 17 on the day made
+        assert_eq!(codes(&n), ["SUBJECT_UNDER_MINIMUM_AGE"]);
+        n.subject_date_of_birth = Some(d("2008-03-01")); // 18 that day
+        assert!(codes(&n).is_empty());
+        n.subject_date_of_birth = None;
+        assert_eq!(codes(&n), ["SUBJECT_DATE_OF_BIRTH_REQUIRED"]);
+
+        let mut a = draft(OrderType::Dapn, "2026-03-01", None);
+        a.protected_persons[0].date_of_birth = Some(d("2010-03-02")); // 15
+        assert_eq!(codes(&a), ["PROTECTED_PERSON_UNDER_MINIMUM_AGE"]);
+        a.protected_persons[0].date_of_birth = Some(d("2010-03-01")); // 16
+        assert!(codes(&a).is_empty());
+    }
+
+    #[test]
+    fn end_before_made_and_conditions_outlasting_their_order_are_rejected() {
+        assert_eq!(
+            codes(&draft(
+                OrderType::RestrainingOrder,
+                "2026-03-01",
+                Some("2026-02-28")
+            )),
+            ["END_BEFORE_MADE"]
+        );
+        let mut o = draft(
+            OrderType::RestrainingOrder,
+            "2026-03-01",
+            Some("2027-03-01"),
+        );
+        o.conditions.push(ConditionDraft {
+            kind: ConditionKind::Prohibition,
+            text: "No contact".into(),
+            expires_on: Some(d("2027-03-02")),
+        });
+        assert_eq!(codes(&o), ["CONDITION_ENDS_AFTER_ORDER"]);
+        o.conditions[0].expires_on = Some(d("2027-03-01"));
+        assert!(codes(&o).is_empty());
+    }
+
+    #[test]
+    fn every_broken_rule_is_reported_in_a_stable_order() {
+        let mut o = draft(OrderType::Spo, "2026-12-01", Some("2027-01-01"));
+        o.subject_names = vec![];
+        o.reference = "".into();
+        assert_eq!(
+            codes(&o),
+            [
+                "INVALID_REFERENCE",
+                "SUBJECT_NAME_REQUIRED",
+                "MADE_ON_IN_FUTURE",
+                "TERM_TOO_SHORT"
+            ]
+        );
+    }
+
+    #[test]
+    fn ages_count_whole_years_including_leap_day_birthdays() {
+        assert_eq!(age_on(d("2008-02-29"), d("2026-02-28")), 17);
+        assert_eq!(age_on(d("2008-02-29"), d("2026-03-01")), 18);
+    }
+}

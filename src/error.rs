@@ -1,0 +1,106 @@
+//! The one error type at the service boundary, and the policy for it.
+//!
+//! Policy: every failure a client can see is an [`AppError`] variant with a stable `extensions.code` (and, for
+//! validation, one code per broken rule). Internal failures (database, IO, bugs) become [`AppError::Internal`]: the
+//! client gets "internal error" and the request id, and the full cause chain is logged once where it is handled.
+//! Nothing converts a diesel or IO error into client text implicitly: async-graphql would put its `Display` (with
+//! SQL) into the message, so the GraphQL layer only ever sees `AppError`.
+//! Messages never contain personal data (names, addresses, contact details, narratives) or secrets.
+
+use crate::domain::Violations;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input breaks one or more rules; nothing was changed.
+    #[error("{}", .0.0.first().map(|v| v.message.as_str()).unwrap_or("invalid input"))]
+    Validation(Violations),
+    /// The object does not exist, or the caller may not know that it exists.
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// The caller is known but may not do this.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// No valid credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The request clashes with the current state (a taken reference, an order no longer in force).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// A dependency (the database) is not answering; the request may be retried.
+    #[error("service unavailable, retry later")]
+    Unavailable(#[source] anyhow::Error),
+    /// A bug or an unexpected failure; details are logged, never sent.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    /// The stable code clients match on (`extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Validation(v) => v.0.first().map(|v| v.code).unwrap_or("VALIDATION"),
+            AppError::NotFound { .. } => "NOT_FOUND",
+            AppError::Forbidden { code, .. } => code,
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Conflict { code, .. } => code,
+            AppError::Unavailable(_) => "UNAVAILABLE",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    /// The broad class of the error (`extensions.category`), for clients that only care about the kind.
+    pub fn category(&self) -> &'static str {
+        match self {
+            AppError::Validation(_) => "VALIDATION",
+            AppError::NotFound { .. } => "NOT_FOUND",
+            AppError::Forbidden { .. } => "FORBIDDEN",
+            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Conflict { .. } => "CONFLICT",
+            AppError::Unavailable(_) => "UNAVAILABLE",
+            AppError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn validation(
+        code: &'static str,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut v = Violations::default();
+        v.push(code, field, message);
+        AppError::Validation(v)
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<Violations> for AppError {
+    fn from(v: Violations) -> Self {
+        AppError::Validation(v)
+    }
+}
+
+/// Database errors are internal unless a caller maps an expected one (a unique key) first.
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,81 @@
+//! GraphQL enums, each mirroring a domain or auth enum (`remote` generates the conversions both ways), so the API
+//! names and the stored codes are one list.
+
+use async_graphql::Enum;
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "OrderType", remote = "crate::domain::OrderType")]
+pub enum OrderType {
+    Spo,
+    InterimSpo,
+    Dvpn,
+    Dvpo,
+    Dapn,
+    Dapo,
+    RestrainingOrder,
+    NonMolestationOrder,
+    Shpo,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "OrderStatus", remote = "crate::domain::OrderStatus")]
+pub enum OrderStatus {
+    InForce,
+    Expired,
+    Discharged,
+    Replaced,
+    Ceased,
+    Quashed,
+    Lapsed,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "ServiceStatus", remote = "crate::domain::ServiceStatus")]
+pub enum ServiceStatus {
+    Unserved,
+    Served,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "ServiceMethod", remote = "crate::domain::ServiceMethod")]
+pub enum ServiceMethod {
+    Personal,
+    InCourt,
+    Post,
+    OtherAuthorised,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "ConditionKind", remote = "crate::domain::ConditionKind")]
+pub enum ConditionKind {
+    Prohibition,
+    Requirement,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "OrderEvent", remote = "crate::domain::OrderEvent")]
+pub enum OrderEvent {
+    Granted,
+    Varied,
+    Renewed,
+    Discharged,
+    Replaced,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "AgencyKind", remote = "crate::domain::AgencyKind")]
+pub enum AgencyKind {
+    PoliceForce,
+    Court,
+    AdvocacyService,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "Role", remote = "crate::auth::Role")]
+pub enum Role {
+    Court,
+    Police,
+    Advocate,
+    Admin,
+    Auditor,
+}

@@ -1,0 +1,224 @@
+//! Mutations. Each either applies in full or changes nothing.
+
+use super::enums::{AgencyKind, ConditionKind, OrderType, ServiceMethod};
+use super::error::GqlResultExt;
+use super::scalars::{Date, DateTime};
+use super::types::{Agency, ProtectionOrder};
+use super::{caller, services};
+use crate::domain::validation::{ConditionDraft, OrderDraft, PersonDraft};
+use crate::service::orders::{GrantRequest, VaryRequest};
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
+
+#[derive(InputObject)]
+pub struct CreateAgencyInput {
+    /// 2 to 32 characters: upper-case letters, digits and `-`, starting with a letter (e.g. `MET`, `WMC-01`).
+    pub code: String,
+    pub name: String,
+    pub kind: AgencyKind,
+}
+
+#[derive(InputObject)]
+pub struct SubjectInput {
+    /// Every name the subject is known by; at least one.
+    pub names: Vec<String>,
+    pub date_of_birth: Option<Date>,
+}
+
+#[derive(InputObject)]
+pub struct ProtectedPersonInput {
+    pub name: String,
+    pub date_of_birth: Option<Date>,
+    /// Contact details; only the managing force can read them back.
+    pub contact: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ConditionInput {
+    pub kind: ConditionKind,
+    pub text: String,
+    /// The condition's own last day, if it ends before the order.
+    pub expires_on: Option<Date>,
+}
+
+impl From<ConditionInput> for ConditionDraft {
+    fn from(c: ConditionInput) -> Self {
+        ConditionDraft {
+            kind: c.kind.into(),
+            text: c.text,
+            expires_on: c.expires_on.map(|d| d.0),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct GrantOrderInput {
+    /// The unique case reference.
+    pub reference: String,
+    #[graphql(name = "type")]
+    pub order_type: OrderType,
+    /// The police force that applied for the order or manages it.
+    pub applicant_agency: String,
+    /// The court making the order; defaults to the caller's court. Omit for police notices (DVPN, DAPN).
+    pub court: Option<String>,
+    pub subject: SubjectInput,
+    pub protected_persons: Vec<ProtectedPersonInput>,
+    pub made_on: Date,
+    /// The last day of a fixed term; null for "until further order".
+    pub expires_on: Option<Date>,
+    #[graphql(default)]
+    pub conditions: Vec<ConditionInput>,
+    /// The interim order or notice this order replaces (e.g. the interim SPO a full SPO replaces).
+    pub replaces_reference: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct VaryOrderInput {
+    pub reference: String,
+    /// A new last day; null makes it run until further order; omit to keep it.
+    pub expires_on: MaybeUndefined<Date>,
+    /// The full new set of conditions; omit to keep them.
+    pub conditions: Option<Vec<ConditionInput>>,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RenewOrderInput {
+    pub reference: String,
+    /// The new last day; must be after the current one.
+    pub expires_on: Date,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct DischargeOrderInput {
+    pub reference: String,
+    /// Needed to discharge an SPO within 2 years of being made (SPA s4).
+    #[graphql(default)]
+    pub consent_of_subject_and_chief_officer: bool,
+    pub note: Option<String>,
+}
+
+#[derive(Default)]
+pub struct CoreMutation;
+
+#[Object]
+impl CoreMutation {
+    /// Registers a police force, court or advocacy service (ADMIN).
+    async fn create_agency(&self, ctx: &Context<'_>, input: CreateAgencyInput) -> Result<Agency> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        Ok(svc
+            .create_agency(who, input.code, input.name, input.kind.into())
+            .await
+            .gql()?
+            .into())
+    }
+
+    /// Records an order made by the caller's court, or a notice (DVPN, DAPN) issued by the caller's force.
+    async fn grant_order(
+        &self,
+        ctx: &Context<'_>,
+        input: GrantOrderInput,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let req = GrantRequest {
+            draft: OrderDraft {
+                reference: input.reference,
+                order_type: input.order_type.into(),
+                subject_names: input.subject.names,
+                subject_date_of_birth: input.subject.date_of_birth.map(|d| d.0),
+                protected_persons: input
+                    .protected_persons
+                    .into_iter()
+                    .map(|p| PersonDraft {
+                        name: p.name,
+                        date_of_birth: p.date_of_birth.map(|d| d.0),
+                        contact: p.contact,
+                    })
+                    .collect(),
+                made_on: input.made_on.0,
+                expires_on: input.expires_on.map(|d| d.0),
+                conditions: input.conditions.into_iter().map(Into::into).collect(),
+            },
+            applicant_agency: input.applicant_agency,
+            court: input.court,
+            replaces_reference: input.replaces_reference,
+            note: input.note,
+        };
+        let order = svc.grant_order(who, req).await.gql()?;
+        Ok(ProtectionOrder::new(order, svc.now(), who))
+    }
+
+    /// Records that the subject was served with the order (POLICE).
+    async fn record_service(
+        &self,
+        ctx: &Context<'_>,
+        reference: String,
+        served_at: DateTime,
+        method: ServiceMethod,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .record_service(who, reference, served_at.0, method.into())
+            .await
+            .gql()?;
+        Ok(ProtectionOrder::new(order, svc.now(), who))
+    }
+
+    /// Varies an order's end date or conditions (the court that made it). The previous terms stay in `versions`.
+    async fn vary_order(
+        &self,
+        ctx: &Context<'_>,
+        input: VaryOrderInput,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let expires_on = match input.expires_on {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(d) => Some(Some(d.0)),
+        };
+        let req = VaryRequest {
+            reference: input.reference,
+            expires_on,
+            conditions: input
+                .conditions
+                .map(|cs| cs.into_iter().map(Into::into).collect()),
+            note: input.note,
+        };
+        let order = svc.vary_order(who, req).await.gql()?;
+        Ok(ProtectionOrder::new(order, svc.now(), who))
+    }
+
+    /// Renews a fixed-term order to a later last day (the court that made it).
+    async fn renew_order(
+        &self,
+        ctx: &Context<'_>,
+        input: RenewOrderInput,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .renew_order(who, input.reference, input.expires_on.0, input.note)
+            .await
+            .gql()?;
+        Ok(ProtectionOrder::new(order, svc.now(), who))
+    }
+
+    /// Discharges an order (the court that made it).
+    async fn discharge_order(
+        &self,
+        ctx: &Context<'_>,
+        input: DischargeOrderInput,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .discharge_order(
+                who,
+                input.reference,
+                input.consent_of_subject_and_chief_officer,
+                input.note,
+            )
+            .await
+            .gql()?;
+        Ok(ProtectionOrder::new(order, svc.now(), who))
+    }
+}

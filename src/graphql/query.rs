@@ -1,0 +1,107 @@
+//! Queries.
+
+use super::enums::{OrderStatus, OrderType};
+use super::error::GqlResultExt;
+use super::scalars::Date;
+use super::types::{Agency, AgencyConnection, Me, OrderConnection, ProtectionOrder};
+use super::{caller, services};
+use crate::db::orders::OrderSearch;
+use crate::domain::name_key;
+use crate::service::page::PageRequest;
+use async_graphql::{Context, InputObject, Object, Result};
+
+/// Filters of `orders`; all given filters must match.
+#[derive(InputObject, Default)]
+pub struct OrderFilter {
+    /// Any of the subject's names; case, spacing and punctuation are ignored ("O'Brien" matches "obrien"... as
+    /// "o brien"). Matches whole names, not parts.
+    pub subject_name: Option<String>,
+    pub subject_date_of_birth: Option<Date>,
+    #[graphql(name = "type")]
+    pub order_type: Option<OrderType>,
+    /// The status as shown now (an order past its last day is `EXPIRED`).
+    pub status: Option<OrderStatus>,
+    pub applicant_agency: Option<String>,
+    pub court: Option<String>,
+    /// Orders whose last day is before this date.
+    pub expires_before: Option<Date>,
+    /// Orders whose last day is after this date.
+    pub expires_after: Option<Date>,
+}
+
+#[derive(Default)]
+pub struct CoreQuery;
+
+#[Object]
+impl CoreQuery {
+    /// The caller, as its token says.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Me> {
+        let who = caller(ctx)?;
+        Ok(Me {
+            sub: who.sub.clone(),
+            role: who.role.into(),
+            agency: who.agency.clone(),
+        })
+    }
+
+    /// The order with this reference; null when there is none or the caller may not see it.
+    async fn order(&self, ctx: &Context<'_>, reference: String) -> Result<Option<ProtectionOrder>> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let now = svc.now();
+        Ok(svc
+            .order(who, reference)
+            .await
+            .gql()?
+            .map(|o| ProtectionOrder::new(o, now, who)))
+    }
+
+    /// The orders the caller may see, newest first. `first` is 1 to 100 (default 20); `after` is an `endCursor`.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrderFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<OrderConnection> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let page = PageRequest::new(first, after.as_deref(), "order").gql()?;
+        let f = filter.unwrap_or_default();
+        let search = OrderSearch {
+            subject_name_key: f.subject_name.as_deref().map(name_key),
+            subject_date_of_birth: f.subject_date_of_birth.map(|d| d.0),
+            order_type: f.order_type.map(Into::into),
+            status: f.status.map(Into::into),
+            applicant_agency: f.applicant_agency,
+            court_agency: f.court,
+            expires_before: f.expires_before.map(|d| d.0),
+            expires_after: f.expires_after.map(|d| d.0),
+        };
+        let now = svc.now();
+        let found = svc.orders(who, search, page).await.gql()?;
+        Ok(OrderConnection::build(
+            "order",
+            found,
+            |o| o.id.clone(),
+            |o| ProtectionOrder::new(o, now, who),
+        ))
+    }
+
+    /// The agency directory, by code. `first` is 1 to 100 (default 20).
+    async fn agencies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<AgencyConnection> {
+        let svc = services(ctx)?;
+        caller(ctx)?;
+        let page = PageRequest::new(first, after.as_deref(), "agency").gql()?;
+        let found = svc.list_agencies(page).await.gql()?;
+        Ok(AgencyConnection::build(
+            "agency",
+            found,
+            |a| a.code.clone(),
+            Agency::from,
+        ))
+    }
+}

@@ -1,0 +1,349 @@
+//! Output types. A [`ProtectionOrder`] is built for one caller: what that caller may read is decided when it is
+//! built (by `auth::policy`) and each sensitive field checks it.
+
+use super::enums::*;
+use super::error::forbidden_field;
+use super::scalars::{Date, DateTime};
+use crate::auth::{policy, Principal};
+use crate::domain::calendar::end_of_day;
+use crate::domain::order::{
+    AgencyRecord, ConditionRecord, OrderRecord, ProtectedPersonRecord, VersionRecord,
+};
+use crate::domain::status::effective_status;
+use crate::service::page::{encode_cursor, Page};
+use async_graphql::Context;
+use async_graphql::{Object, SimpleObject};
+use std::sync::Arc;
+
+/// The caller, as the token says.
+#[derive(SimpleObject)]
+pub struct Me {
+    pub sub: String,
+    pub role: Role,
+    pub agency: String,
+}
+
+/// A police force, court or advocacy service.
+#[derive(SimpleObject, Clone)]
+pub struct Agency {
+    pub code: String,
+    pub name: String,
+    pub kind: AgencyKind,
+}
+
+impl From<AgencyRecord> for Agency {
+    fn from(a: AgencyRecord) -> Self {
+        Agency {
+            code: a.code,
+            name: a.name,
+            kind: a.kind.into(),
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+    pub start_cursor: Option<String>,
+    pub end_cursor: Option<String>,
+}
+
+/// Declares a Relay connection type and its edge type for one node type.
+macro_rules! connection {
+    ($conn:ident, $edge:ident, $node:ty) => {
+        #[derive(SimpleObject)]
+        pub struct $edge {
+            pub cursor: String,
+            pub node: $node,
+        }
+
+        /// A Relay connection: a page of edges and where it stands.
+        #[derive(SimpleObject)]
+        pub struct $conn {
+            pub edges: Vec<$edge>,
+            pub page_info: PageInfo,
+        }
+
+        impl $conn {
+            /// Builds the connection from a page; `key` gives each item's cursor key, `node` its GraphQL object.
+            pub fn build<R>(
+                kind: &str,
+                page: Page<R>,
+                key: impl Fn(&R) -> String,
+                node: impl Fn(R) -> $node,
+            ) -> Self {
+                let edges: Vec<$edge> = page
+                    .items
+                    .into_iter()
+                    .map(|r| $edge {
+                        cursor: encode_cursor(kind, &key(&r)),
+                        node: node(r),
+                    })
+                    .collect();
+                let page_info = PageInfo {
+                    has_next_page: page.has_next_page,
+                    has_previous_page: false,
+                    start_cursor: edges.first().map(|e| e.cursor.clone()),
+                    end_cursor: edges.last().map(|e| e.cursor.clone()),
+                };
+                $conn { edges, page_info }
+            }
+        }
+    };
+}
+
+connection!(OrderConnection, OrderEdge, ProtectionOrder);
+connection!(AgencyConnection, AgencyEdge, Agency);
+
+/// A protection order or notice, as one caller may see it.
+pub struct ProtectionOrder {
+    rec: Arc<OrderRecord>,
+    now: chrono::DateTime<chrono::Utc>,
+    may_see_contact: bool,
+}
+
+impl ProtectionOrder {
+    pub fn new(rec: OrderRecord, now: chrono::DateTime<chrono::Utc>, who: &Principal) -> Self {
+        let may_see_contact = policy::may_see_protected_contact(who, &rec);
+        ProtectionOrder {
+            rec: Arc::new(rec),
+            now,
+            may_see_contact,
+        }
+    }
+}
+
+/// The person an order is made against.
+#[derive(SimpleObject)]
+pub struct Subject {
+    /// Every name the subject is known by, as recorded (the first is the main one).
+    pub names: Vec<String>,
+    pub date_of_birth: Option<Date>,
+}
+
+/// Answers a sensitive field the caller may not read: `null`, with a `FORBIDDEN_FIELD` error at the field's path.
+/// (Returning an `Err` would make async-graphql drop the key altogether; the GraphQL spec wants it null.)
+fn withheld<T>(ctx: &Context<'_>, field: &str) -> Option<T> {
+    ctx.add_error(ctx.set_error_path(forbidden_field(field).into_server_error(ctx.item.pos)));
+    None
+}
+
+/// A person the order protects.
+pub struct ProtectedPerson {
+    rec: ProtectedPersonRecord,
+    may_see_contact: bool,
+}
+
+#[Object]
+impl ProtectedPerson {
+    async fn id(&self) -> &str {
+        &self.rec.id
+    }
+    async fn name(&self) -> &str {
+        &self.rec.name
+    }
+    async fn date_of_birth(&self) -> Option<Date> {
+        self.rec.date_of_birth.map(Date)
+    }
+    /// Contact details: only the managing force may read them; for others this is null with `FORBIDDEN_FIELD`.
+    async fn contact(&self, ctx: &Context<'_>) -> Option<&str> {
+        if self.may_see_contact {
+            self.rec.contact.as_deref()
+        } else {
+            withheld(ctx, "contact")
+        }
+    }
+}
+
+/// A condition (prohibition or requirement) of an order.
+pub struct Condition {
+    rec: ConditionRecord,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+#[Object]
+impl Condition {
+    /// Stable id, used to name the conditions a breach concerns.
+    async fn id(&self) -> &str {
+        &self.rec.id
+    }
+    async fn kind(&self) -> ConditionKind {
+        self.rec.kind.into()
+    }
+    async fn text(&self) -> &str {
+        &self.rec.text
+    }
+    /// The condition's own last day, when it ends before the order.
+    async fn expires_on(&self) -> Option<Date> {
+        self.rec.expires_on.map(Date)
+    }
+    /// False once the condition's own last day has ended (London time).
+    async fn in_force(&self) -> bool {
+        self.rec.expires_on.is_none_or(|d| self.now < end_of_day(d))
+    }
+}
+
+/// One entry of an order's history: the terms after a grant, variation, renewal, discharge or replacement.
+pub struct OrderVersion {
+    order: Arc<OrderRecord>,
+    index: usize,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl OrderVersion {
+    fn rec(&self) -> &VersionRecord {
+        &self.order.versions[self.index]
+    }
+}
+
+#[Object]
+impl OrderVersion {
+    async fn version(&self) -> i64 {
+        self.rec().version
+    }
+    async fn event(&self) -> OrderEvent {
+        self.rec().event.into()
+    }
+    async fn status(&self) -> OrderStatus {
+        self.rec().status.into()
+    }
+    async fn expires_on(&self) -> Option<Date> {
+        self.rec().expires_on.map(Date)
+    }
+    async fn recorded_at(&self) -> DateTime {
+        self.rec().recorded_at.into()
+    }
+    /// The agency that recorded this version.
+    async fn recorded_by_agency(&self) -> &str {
+        &self.rec().recorded_by_agency
+    }
+    /// The reason or note given with the change.
+    async fn note(&self) -> Option<&str> {
+        self.rec().note.as_deref()
+    }
+    /// The conditions as they stood in this version.
+    async fn conditions(&self) -> Vec<Condition> {
+        let v = self.rec().version;
+        self.order
+            .conditions
+            .iter()
+            .filter(|c| c.in_version(v))
+            .map(|c| Condition {
+                rec: c.clone(),
+                now: self.now,
+            })
+            .collect()
+    }
+}
+
+#[Object]
+impl ProtectionOrder {
+    /// The unique case reference.
+    async fn reference(&self) -> &str {
+        &self.rec.reference
+    }
+    #[graphql(name = "type")]
+    async fn order_type(&self) -> OrderType {
+        self.rec.order_type.into()
+    }
+    /// Where the order stands now. An order whose fixed term has ended is `EXPIRED` from the end of its last day,
+    /// even before the scheduled checks record it.
+    async fn status(&self) -> OrderStatus {
+        effective_status(self.rec.status, self.rec.expires_on, self.now).into()
+    }
+    async fn service_status(&self) -> ServiceStatus {
+        self.rec.service.status.into()
+    }
+    async fn served_at(&self) -> Option<DateTime> {
+        self.rec.service.served_at.map(DateTime)
+    }
+    async fn service_method(&self) -> Option<ServiceMethod> {
+        self.rec.service.method.map(Into::into)
+    }
+    /// The force that recorded service.
+    async fn served_by_agency(&self) -> Option<&str> {
+        self.rec.service.served_by_agency.as_deref()
+    }
+    async fn made_on(&self) -> Date {
+        self.rec.made_on.into()
+    }
+    /// The last day of a fixed-term order; null when it runs until further order.
+    async fn expires_on(&self) -> Option<Date> {
+        self.rec.expires_on.map(Date)
+    }
+    /// The instant the order ends: the end of `expiresOn`, London time.
+    async fn expires_at(&self) -> Option<DateTime> {
+        self.rec.expires_on.map(|d| DateTime(end_of_day(d)))
+    }
+    async fn subject(&self) -> Subject {
+        Subject {
+            names: self.rec.subject_names.clone(),
+            date_of_birth: self.rec.subject_date_of_birth.map(Date),
+        }
+    }
+    async fn protected_persons(&self) -> Vec<ProtectedPerson> {
+        self.rec
+            .protected_persons
+            .iter()
+            .map(|p| ProtectedPerson {
+                rec: p.clone(),
+                may_see_contact: self.may_see_contact,
+            })
+            .collect()
+    }
+    /// The conditions in the current version.
+    async fn conditions(&self) -> Vec<Condition> {
+        self.rec
+            .current_conditions()
+            .map(|c| Condition {
+                rec: c.clone(),
+                now: self.now,
+            })
+            .collect()
+    }
+    /// The police force that applied for the order, or manages it: it sees the most about it.
+    async fn applicant_agency(&self) -> Agency {
+        self.rec.applicant.clone().into()
+    }
+    /// The court that made the order; null for police notices (DVPN, DAPN).
+    async fn court(&self) -> Option<Agency> {
+        self.rec.court.clone().map(Into::into)
+    }
+    /// The current version number; each variation, renewal, discharge or replacement adds one.
+    async fn version(&self) -> i64 {
+        self.rec.version
+    }
+    /// Every version, oldest first.
+    async fn versions(&self) -> Vec<OrderVersion> {
+        (0..self.rec.versions.len())
+            .map(|index| OrderVersion {
+                order: self.rec.clone(),
+                index,
+                now: self.now,
+            })
+            .collect()
+    }
+    /// The interim order or notice this order replaced.
+    async fn replaces_reference(&self) -> Option<&str> {
+        self.rec.replaces_reference.as_deref()
+    }
+    /// The order that replaced this one.
+    async fn replaced_by_reference(&self) -> Option<&str> {
+        self.rec.replaced_by_reference.as_deref()
+    }
+    /// The law the order is made under.
+    async fn statute(&self) -> &'static str {
+        self.rec.order_type.rules().statute
+    }
+    /// Whether breaching the order is a criminal offence (otherwise arrest, or civil contempt for a DVPO).
+    async fn breach_is_offence(&self) -> bool {
+        self.rec.order_type.rules().breach_is_offence
+    }
+    async fn created_at(&self) -> DateTime {
+        self.rec.created_at.into()
+    }
+    async fn updated_at(&self) -> DateTime {
+        self.rec.updated_at.into()
+    }
+}

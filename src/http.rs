@@ -1,0 +1,213 @@
+//! HTTP routes: `/graphql` (POST and GET), `/graphiql`, `/healthz`, `/readyz`, `/metrics`. Every `/graphql` request
+//! needs a valid bearer token; without one it gets 401 and no data. Each response carries `X-Request-Id`.
+
+use crate::auth::jwt::JwtKeys;
+use crate::graphql::error::GRAPHQL_VALIDATION_FAILED;
+use crate::graphql::OrderwatchSchema;
+use crate::service::Services;
+use actix_web::dev::Service as _;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse, HttpServer, Responder};
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use serde_json::json;
+use std::net::TcpListener;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: OrderwatchSchema,
+    pub keys: JwtKeys,
+    pub services: Services,
+}
+
+/// The request id of a request: the caller's `X-Request-Id` when it is a sane token, otherwise a new UUID.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+fn request_id(req: &actix_web::dev::ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+pub fn server(
+    listener: TcpListener,
+    state: AppState,
+    workers: usize,
+) -> std::io::Result<actix_web::dev::Server> {
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap_fn(|req, srv| {
+                let id = request_id(&req);
+                req.extensions_mut().insert(RequestId(id.clone()));
+                let fut = srv.call(req);
+                async move {
+                    let mut res = fut.await?;
+                    if let Ok(v) = HeaderValue::from_str(&id) {
+                        res.headers_mut()
+                            .insert(header::HeaderName::from_static(REQUEST_ID_HEADER), v);
+                    }
+                    Ok(res)
+                }
+            })
+            .route("/graphql", web::post().to(graphql))
+            .route("/graphql", web::get().to(graphql))
+            .route("/graphiql", web::get().to(graphiql))
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics))
+    })
+    .workers(workers.max(1))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+fn error_body(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    let mut res = HttpResponse::build(status);
+    if status == StatusCode::UNAUTHORIZED {
+        res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+    }
+    res.json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+}
+
+async fn graphql(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    body: Result<GraphQLRequest, actix_web::Error>,
+) -> HttpResponse {
+    let started = Instant::now();
+    let id = http
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let bearer = http
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    let principal = match bearer {
+        None => {
+            tracing::info!(request.id = %id, auth.outcome = "missing", "request refused: no bearer token");
+            return error_body(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "a bearer token is required (Authorization: Bearer <jwt>)",
+            );
+        }
+        Some(token) => match state.keys.validate(token.trim()) {
+            Ok(p) => p,
+            Err(reason) => {
+                tracing::info!(request.id = %id, auth.outcome = "invalid", auth.reason = %reason, "request refused: invalid token");
+                return error_body(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &reason);
+            }
+        },
+    };
+    let mut request =
+        match body {
+            Ok(r) => r.into_inner(),
+            Err(_) => return error_body(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the body is not a GraphQL request: send JSON {\"query\": ..., \"variables\": ...}",
+            ),
+        };
+    if http.method() == Method::GET {
+        let selected = request.operation_name.clone();
+        if let Ok(doc) = request.parsed_query() {
+            let is_mutation = doc.operations.iter().any(|(name, op)| {
+                let chosen = match (&selected, name) {
+                    (Some(want), Some(n)) => want.as_str() == n.as_str(),
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                };
+                chosen && op.node.ty != OperationType::Query
+            });
+            if is_mutation {
+                return error_body(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "METHOD_NOT_ALLOWED",
+                    "mutations must be sent with POST",
+                );
+            }
+        }
+    }
+    let span = tracing::info_span!("graphql", request.id = %id, principal.role = principal.role.as_str(), principal.agency = %principal.agency);
+    let operation = request.operation_name.clone().unwrap_or_default();
+    request = request.data(principal);
+    let mut response = state.schema.execute(request).instrument(span.clone()).await;
+    for e in &mut response.errors {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            ext.set("code", GRAPHQL_VALIDATION_FAILED);
+        }
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            graphql.operation = %operation,
+            graphql.errors = response.errors.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "graphql request"
+        )
+    });
+    GraphQLResponse::from(response)
+        .respond_to(&http)
+        .map_into_boxed_body()
+}
+
+async fn graphiql() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("orderwatch")
+                .finish(),
+        )
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.services.db.ping().await {
+        HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "unavailable", "database": "down" }))
+    }
+}
+
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let body = format!(
+        "# HELP orderwatch_db_statements_total SQL statements sent to the database by this process.\n\
+         # TYPE orderwatch_db_statements_total counter\n\
+         orderwatch_db_statements_total {}\n",
+        state.services.db.statements_sent()
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body)
+}

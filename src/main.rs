@@ -1,0 +1,152 @@
+//! The `orderwatch` command: serve the API (default), migrate, print the schema, mint a token, load demo data.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use orderwatch::auth::jwt::parse_ttl;
+use orderwatch::auth::{valid_agency_code, Principal, Role};
+use orderwatch::config::Settings;
+use orderwatch::db::{Backend, DbTarget};
+use orderwatch::service::{Services, SystemClock};
+use orderwatch::startup::{self, Application};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "orderwatch",
+    version,
+    about = "Shared record of protection orders in England and Wales"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Mint a token signed with the configured secret, printed alone on stdout.
+    Token {
+        /// COURT, POLICE, ADVOCATE, ADMIN or AUDITOR.
+        #[arg(long)]
+        role: String,
+        /// The agency code the token acts for (e.g. MET, WMC).
+        #[arg(long)]
+        agency: String,
+        /// The subject: who the token is for (a user or system id).
+        #[arg(long)]
+        sub: String,
+        /// Lifetime, e.g. 30m, 8h, 2d (at most 30d).
+        #[arg(long, default_value = "8h")]
+        ttl: String,
+    },
+    /// Load data for trying the API.
+    Seed {
+        /// Demo agencies and orders with fictional people.
+        #[arg(long)]
+        demo: bool,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ORDERWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,actix_server=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    init_tracing();
+    if let Err(e) = run(cli).await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&settings).await,
+        Command::Migrate => {
+            let (_, target) = startup::open_database(&settings).await?;
+            println!("{} database is up to date", target.backend.name());
+            Ok(())
+        }
+        Command::Schema => {
+            print!("{}", orderwatch::graphql::sdl());
+            Ok(())
+        }
+        Command::Token {
+            role,
+            agency,
+            sub,
+            ttl,
+        } => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            anyhow::ensure!(
+                valid_agency_code(&agency),
+                "--agency must be 2 to 32 upper-case letters, digits or -, starting with a letter"
+            );
+            anyhow::ensure!(
+                !sub.trim().is_empty() && sub.len() <= 128,
+                "--sub must be 1 to 128 characters"
+            );
+            let ttl = parse_ttl(&ttl).map_err(anyhow::Error::msg)?;
+            let target = DbTarget::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
+            let (keys, _) = startup::jwt_keys(&settings, &target)?;
+            let token = keys
+                .mint(&Principal { sub, role, agency }, chrono::Utc::now(), ttl)
+                .map_err(anyhow::Error::msg)?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Seed { demo } => {
+            anyhow::ensure!(demo, "say which data to load: `orderwatch seed --demo`");
+            let (db, _) = startup::open_database(&settings).await?;
+            let report = Services::new(db, Arc::new(SystemClock))
+                .seed_demo()
+                .await
+                .context("seeding demo data")?;
+            println!(
+                "demo data: {} agencies and {} orders created, {} already present",
+                report.agencies_created, report.orders_created, report.already_present
+            );
+            println!("agencies: police MET, GMP; courts WMC, MMC; advocacy ADV-LDN, ADV-MCR");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings, Arc::new(SystemClock)).await?;
+    let url = format!("http://{}", app.addr());
+    let db = match app.database().backend {
+        Backend::Sqlite => format!("SQLite file {}", app.database().connect),
+        Backend::Postgres => "PostgreSQL".to_string(),
+    };
+    let run = if std::env::var_os("CARGO").is_some() {
+        "cargo run --release --"
+    } else {
+        "orderwatch"
+    };
+    println!(
+        "orderwatch serving {url}/graphql (GraphiQL at {url}/graphiql) on {db}; migrations applied"
+    );
+    println!("{}", app.secret_source());
+    println!("mint a token:   {run} token --role POLICE --agency MET --sub officer-1");
+    println!("demo data:      {run} seed --demo");
+    println!("health:         {url}/healthz  {url}/readyz");
+    app.run_until_stopped()
+        .await
+        .context("server stopped with an error")
+}

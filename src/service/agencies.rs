@@ -1,0 +1,74 @@
+//! Agencies: the police forces, courts and advocacy services that act on orders.
+
+use super::page::{Page, PageRequest};
+use super::Services;
+use crate::auth::policy::{self, Operation};
+use crate::auth::{valid_agency_code, Principal};
+use crate::db::{self, orders::truncate_micros};
+use crate::domain::order::AgencyRecord;
+use crate::domain::{AgencyKind, Violations};
+use crate::error::{AppError, AppResult};
+
+pub const MAX_AGENCY_NAME_LEN: usize = 200;
+
+impl Services {
+    /// Registers an agency (ADMIN). A taken code is a `AGENCY_EXISTS` conflict.
+    pub async fn create_agency(
+        &self,
+        who: &Principal,
+        code: String,
+        name: String,
+        kind: AgencyKind,
+    ) -> AppResult<AgencyRecord> {
+        policy::require(who, Operation::CreateAgency)?;
+        let mut v = Violations::default();
+        if !valid_agency_code(&code) {
+            v.push(
+                "INVALID_AGENCY_CODE",
+                "code",
+                "an agency code is 2 to 32 characters of upper-case letters, digits and -, starting with a letter",
+            );
+        }
+        let name = name.trim().to_string();
+        if name.is_empty()
+            || name.chars().count() > MAX_AGENCY_NAME_LEN
+            || name.chars().any(char::is_control)
+        {
+            v.push(
+                "INVALID_NAME",
+                "name",
+                format!("an agency name is 1 to {MAX_AGENCY_NAME_LEN} characters"),
+            );
+        }
+        v.into_result()?;
+        let record = AgencyRecord {
+            code,
+            name,
+            kind,
+            created_at: truncate_micros(self.now()),
+        };
+        let saved = record.clone();
+        let inserted = self
+            .db
+            .run(move |conn| db::agencies::insert(conn, &saved))
+            .await?;
+        if !inserted {
+            return Err(AppError::conflict(
+                "AGENCY_EXISTS",
+                format!("an agency with code {} already exists", record.code),
+            ));
+        }
+        tracing::info!(agency.code = %record.code, agency.kind = record.kind.as_str(), "agency created");
+        Ok(record)
+    }
+
+    /// The agency directory, by code. Any authenticated caller may read it: it names organisations, not people.
+    pub async fn list_agencies(&self, page: PageRequest) -> AppResult<Page<AgencyRecord>> {
+        let limit = page.limit;
+        let items = self
+            .db
+            .run(move |conn| db::agencies::list(conn, page.after.as_deref(), limit + 1))
+            .await?;
+        Ok(Page::from_fetched(items, limit))
+    }
+}

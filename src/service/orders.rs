@@ -1,0 +1,515 @@
+//! Order use cases: grant, look up, list, record service, vary, renew, discharge, replace an interim order.
+
+use super::page::{Page, PageRequest};
+use super::Services;
+use crate::auth::policy::{self, Operation};
+use crate::auth::{Principal, Role};
+use crate::db::orders::{NewOrder, OrderSearch, Recorded, TermsChange};
+use crate::db::{self, write_transaction, DbConnection};
+use crate::domain::calendar::london_date;
+use crate::domain::order::OrderRecord;
+use crate::domain::order_type::OrderType;
+use crate::domain::status::effective_status;
+use crate::domain::validation::{self, check_note, validate_terms, ConditionDraft, OrderDraft};
+use crate::domain::{
+    AgencyKind, Issuer, OrderEvent, OrderStatus, ServiceMethod, Term, Violations,
+    SPO_EARLY_DISCHARGE_NEEDS_CONSENT,
+};
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+/// How far in the future a `servedAt` may be, for clock skew between systems.
+pub const SERVED_AT_FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+
+/// A request to record a new order.
+#[derive(Debug, Clone)]
+pub struct GrantRequest {
+    pub draft: OrderDraft,
+    pub applicant_agency: String,
+    /// The court making the order; defaults to the caller's court. Must be absent for police notices.
+    pub court: Option<String>,
+    pub replaces_reference: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A variation: a new expiry (`Some(None)` = until further order), a new set of conditions, or both.
+#[derive(Debug, Clone)]
+pub struct VaryRequest {
+    pub reference: String,
+    pub expires_on: Option<Option<NaiveDate>>,
+    pub conditions: Option<Vec<ConditionDraft>>,
+    pub note: Option<String>,
+}
+
+fn not_found() -> AppError {
+    AppError::NotFound { what: "order" }
+}
+
+fn recorded(who: &Principal, at: DateTime<Utc>, note: Option<String>) -> Recorded {
+    Recorded {
+        by: who.sub.clone(),
+        agency: who.agency.clone(),
+        at,
+        note: note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+    }
+}
+
+/// The caller's own agency must be registered, and of the kind its role acts for.
+fn require_own_agency(conn: &mut DbConnection, who: &Principal) -> AppResult<()> {
+    let expected = match who.role {
+        Role::Court => AgencyKind::Court,
+        Role::Police => AgencyKind::PoliceForce,
+        Role::Advocate => AgencyKind::AdvocacyService,
+        Role::Admin | Role::Auditor => return Ok(()),
+    };
+    match db::agencies::find(conn, &who.agency)? {
+        Some(a) if a.kind == expected => Ok(()),
+        Some(_) => Err(AppError::forbidden(
+            "AGENCY_ROLE_MISMATCH",
+            format!(
+                "agency {} is not a {} agency; the token's role and agency do not fit",
+                who.agency,
+                expected.as_str()
+            ),
+        )),
+        None => Err(AppError::forbidden(
+            "AGENCY_NOT_REGISTERED",
+            format!(
+                "agency {} is not registered; an administrator must create it first",
+                who.agency
+            ),
+        )),
+    }
+}
+
+impl Services {
+    /// The order with this reference, if it exists and the caller may see it (otherwise `None`: the caller cannot
+    /// tell an order it may not see from one that does not exist).
+    pub async fn order(
+        &self,
+        who: &Principal,
+        reference: String,
+    ) -> AppResult<Option<OrderRecord>> {
+        policy::require(who, Operation::ReadOrders)?;
+        let who = who.clone();
+        self.db
+            .run(move |conn| {
+                let order = db::orders::find_by_reference(conn, &reference)?;
+                Ok(order.filter(|o| policy::may_see_order(&who, o)))
+            })
+            .await
+    }
+
+    /// A page of the orders the caller may see, newest first.
+    pub async fn orders(
+        &self,
+        who: &Principal,
+        filter: OrderSearch,
+        page: PageRequest,
+    ) -> AppResult<Page<OrderRecord>> {
+        policy::require(who, Operation::ReadOrders)?;
+        if let Some(key) = &filter.subject_name_key {
+            if key.is_empty() {
+                return Err(AppError::validation(
+                    "INVALID_NAME",
+                    "filter.subjectName",
+                    "a name to search for needs a letter or digit",
+                ));
+            }
+        }
+        if let (Some(before), Some(after)) = (filter.expires_before, filter.expires_after) {
+            if before <= after {
+                return Err(AppError::validation(
+                    "INVALID_RANGE",
+                    "filter.expiresBefore",
+                    "expiresBefore must be after expiresAfter",
+                ));
+            }
+        }
+        let scope = policy::order_scope(who);
+        let today = london_date(self.now());
+        let limit = page.limit;
+        let items = self
+            .db
+            .run(move |conn| {
+                db::orders::search(
+                    conn,
+                    &scope,
+                    &filter,
+                    today,
+                    page.after.as_deref(),
+                    limit + 1,
+                )
+            })
+            .await?;
+        Ok(Page::from_fetched(items, limit))
+    }
+
+    /// Records a new order: a court order by its court, or a police notice by the issuing force.
+    pub async fn grant_order(&self, who: &Principal, req: GrantRequest) -> AppResult<OrderRecord> {
+        policy::require(who, Operation::GrantOrder)?;
+        let order_type = req.draft.order_type;
+        let rules = order_type.rules();
+        if policy::issuer_for(who.role) != Some(rules.issuer) {
+            let by = match rules.issuer {
+                Issuer::Court => "a court",
+                Issuer::Police => "a police force",
+            };
+            return Err(AppError::forbidden(
+                "WRONG_ISSUER",
+                format!(
+                    "a {order_type} is made by {by}; the {} role cannot record it",
+                    who.role
+                ),
+            ));
+        }
+        let now = self.now();
+        let mut v = match validation::validate_order(&req.draft, london_date(now)) {
+            Ok(()) => Violations::default(),
+            Err(v) => v,
+        };
+        check_note(req.note.as_deref(), "note", &mut v);
+        if let Some(r) = &req.replaces_reference {
+            validation::validate_reference(r, "replacesReference", &mut v);
+        }
+        let court = match rules.issuer {
+            Issuer::Court => {
+                let court = req.court.clone().unwrap_or_else(|| who.agency.clone());
+                if court != who.agency {
+                    return Err(AppError::forbidden(
+                        "COURT_MISMATCH",
+                        "a court may only record orders it made itself",
+                    ));
+                }
+                Some(court)
+            }
+            Issuer::Police => {
+                if req.court.is_some() {
+                    v.push(
+                        "COURT_NOT_ALLOWED",
+                        "court",
+                        format!("a {order_type} is issued by the police, not a court"),
+                    );
+                }
+                if req.applicant_agency != who.agency {
+                    return Err(AppError::forbidden(
+                        "AGENCY_MISMATCH",
+                        "a police force may only record notices it issued itself",
+                    ));
+                }
+                None
+            }
+        };
+        v.into_result()?;
+
+        let who = who.clone();
+        let reference = req.draft.reference.clone();
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    require_own_agency(conn, &who)?;
+                    match db::agencies::find(conn, &req.applicant_agency)? {
+                        None => return Err(AppError::validation("UNKNOWN_AGENCY", "applicantAgency", format!("no agency has code {}", req.applicant_agency))),
+                        Some(a) if a.kind != AgencyKind::PoliceForce => {
+                            return Err(AppError::validation("AGENCY_KIND_MISMATCH", "applicantAgency", "the applicant agency must be a police force (the force that applied for, or manages, the order)"))
+                        }
+                        Some(_) => {}
+                    }
+                    let recorded = recorded(&who, now, req.note.clone());
+                    let replaces_order_id = match &req.replaces_reference {
+                        None => None,
+                        Some(r) => Some(replace(conn, r, order_type, court.as_deref(), &req.applicant_agency, &req.draft.reference, &recorded)?),
+                    };
+                    let new = NewOrder {
+                        reference: req.draft.reference.clone(),
+                        order_type,
+                        made_on: req.draft.made_on,
+                        expires_on: req.draft.expires_on,
+                        applicant_agency: req.applicant_agency.clone(),
+                        court_agency: court.clone(),
+                        subject_names: req.draft.subject_names.clone(),
+                        subject_date_of_birth: req.draft.subject_date_of_birth,
+                        protected_persons: req.draft.protected_persons.clone(),
+                        conditions: req.draft.conditions.clone(),
+                        replaces_order_id,
+                        recorded,
+                    };
+                    if db::orders::insert(conn, &new)?.is_none() {
+                        return Err(AppError::conflict("REFERENCE_TAKEN", format!("an order with reference {} already exists", new.reference)));
+                    }
+                    Ok(())
+                })?;
+                tracing::info!(order.reference = %reference, order.type = order_type.as_str(), "order granted");
+                db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
+            })
+            .await
+    }
+
+    /// Records that the subject was served (POLICE, any force: the serving force is recorded).
+    pub async fn record_service(
+        &self,
+        who: &Principal,
+        reference: String,
+        served_at: DateTime<Utc>,
+        method: ServiceMethod,
+    ) -> AppResult<OrderRecord> {
+        policy::require(who, Operation::RecordService)?;
+        let now = self.now();
+        if served_at > now + SERVED_AT_FUTURE_TOLERANCE {
+            return Err(AppError::validation(
+                "SERVED_AT_IN_FUTURE",
+                "servedAt",
+                "servedAt is in the future",
+            ));
+        }
+        let who = who.clone();
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    require_own_agency(conn, &who)?;
+                    let order = db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)?;
+                    if !policy::may_see_order(&who, &order) {
+                        return Err(not_found());
+                    }
+                    let status = effective_status(order.status, order.expires_on, now);
+                    if status != OrderStatus::InForce {
+                        return Err(AppError::conflict("ORDER_NOT_IN_FORCE", format!("the order is {}, so it cannot be served", status.as_str())));
+                    }
+                    if london_date(served_at) < order.made_on {
+                        return Err(AppError::validation("SERVED_BEFORE_MADE", "servedAt", format!("servedAt is before the day the order was made ({})", order.made_on)));
+                    }
+                    if !db::orders::record_service(conn, &order.id, served_at, method, &recorded(&who, now, None))? {
+                        return Err(AppError::conflict("ALREADY_SERVED", "service of this order is already recorded"));
+                    }
+                    Ok(())
+                })?;
+                tracing::info!(order.reference = %reference, service.method = method.as_str(), "service recorded");
+                db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
+            })
+            .await
+    }
+
+    /// Varies an order's expiry or conditions (the court that made it). Keeps the old terms as history.
+    pub async fn vary_order(&self, who: &Principal, req: VaryRequest) -> AppResult<OrderRecord> {
+        policy::require(who, Operation::ChangeOrder)?;
+        if req.expires_on.is_none() && req.conditions.is_none() {
+            return Err(AppError::validation(
+                "NOTHING_TO_CHANGE",
+                "expiresOn",
+                "a variation changes expiresOn, conditions, or both",
+            ));
+        }
+        let mut v = Violations::default();
+        check_note(req.note.as_deref(), "note", &mut v);
+        v.into_result()?;
+        let reference = req.reference.clone();
+        self.change(who, reference, move |order| {
+            let expires_on = req.expires_on.unwrap_or(order.expires_on);
+            Ok(TermsChangeDraft {
+                event: OrderEvent::Varied,
+                status: OrderStatus::InForce,
+                expires_on,
+                conditions: req.conditions.clone(),
+                note: req.note.clone(),
+            })
+        })
+        .await
+    }
+
+    /// Renews a fixed-term order to a later end date (the court that made it).
+    pub async fn renew_order(
+        &self,
+        who: &Principal,
+        reference: String,
+        expires_on: NaiveDate,
+        note: Option<String>,
+    ) -> AppResult<OrderRecord> {
+        policy::require(who, Operation::ChangeOrder)?;
+        let mut v = Violations::default();
+        check_note(note.as_deref(), "note", &mut v);
+        v.into_result()?;
+        self.change(who, reference, move |order| {
+            match order.expires_on {
+                None => {
+                    return Err(AppError::conflict(
+                        "NOT_FIXED_TERM",
+                        "the order runs until further order; there is no end date to renew",
+                    ))
+                }
+                Some(current) if expires_on <= current => {
+                    return Err(AppError::validation(
+                        "RENEWAL_NOT_LATER",
+                        "expiresOn",
+                        format!("a renewal must end after the current end date ({current})"),
+                    ))
+                }
+                Some(_) => {}
+            }
+            Ok(TermsChangeDraft {
+                event: OrderEvent::Renewed,
+                status: OrderStatus::InForce,
+                expires_on: Some(expires_on),
+                conditions: None,
+                note: note.clone(),
+            })
+        })
+        .await
+    }
+
+    /// Discharges an order (the court that made it). An SPO discharged within 2 years of being made needs the
+    /// consent of the subject and the chief officer (SPA s4, *unverified*: see `SPO_EARLY_DISCHARGE_NEEDS_CONSENT`).
+    pub async fn discharge_order(
+        &self,
+        who: &Principal,
+        reference: String,
+        consent: bool,
+        note: Option<String>,
+    ) -> AppResult<OrderRecord> {
+        policy::require(who, Operation::ChangeOrder)?;
+        let mut v = Violations::default();
+        check_note(note.as_deref(), "note", &mut v);
+        v.into_result()?;
+        let today = london_date(self.now());
+        self.change(who, reference, move |order| {
+            let early = today <= Term::Years(2).last_day(order.made_on);
+            if SPO_EARLY_DISCHARGE_NEEDS_CONSENT && order.order_type == OrderType::Spo && early && !consent {
+                return Err(AppError::validation(
+                    "DISCHARGE_NEEDS_CONSENT",
+                    "consentOfSubjectAndChiefOfficer",
+                    "an SPO discharged within 2 years of being made needs the consent of the subject and the chief officer (SPA s4)",
+                ));
+            }
+            Ok(TermsChangeDraft { event: OrderEvent::Discharged, status: OrderStatus::Discharged, expires_on: order.expires_on, conditions: None, note: note.clone() })
+        })
+        .await
+    }
+
+    /// The shared path of vary, renew and discharge: load, check the caller made the order and it is in force,
+    /// validate the new terms, and apply them as the next version, all in one transaction.
+    async fn change<F>(
+        &self,
+        who: &Principal,
+        reference: String,
+        decide: F,
+    ) -> AppResult<OrderRecord>
+    where
+        F: FnOnce(&OrderRecord) -> AppResult<TermsChangeDraft> + Send + 'static,
+    {
+        let now = self.now();
+        let who = who.clone();
+        self.db
+            .run(move |conn| {
+                let event = write_transaction(conn, |conn| {
+                    require_own_agency(conn, &who)?;
+                    let order = db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)?;
+                    if !policy::may_see_order(&who, &order) {
+                        return Err(not_found());
+                    }
+                    if !policy::may_change_order(&who, &order) {
+                        return Err(AppError::forbidden("NOT_ORDER_COURT", "only the court that made an order may change it"));
+                    }
+                    let status = effective_status(order.status, order.expires_on, now);
+                    if status != OrderStatus::InForce {
+                        return Err(AppError::conflict("ORDER_NOT_IN_FORCE", format!("the order is {}, so it cannot be changed", status.as_str())));
+                    }
+                    let draft = decide(&order)?;
+                    let mut v = Violations::default();
+                    let conditions: Vec<ConditionDraft> = match &draft.conditions {
+                        Some(c) => c.clone(),
+                        None => order
+                            .current_conditions()
+                            .map(|c| ConditionDraft { kind: c.kind, text: c.text.clone(), expires_on: c.expires_on })
+                            .collect(),
+                    };
+                    validate_terms(order.order_type, order.made_on, draft.expires_on, &conditions, &mut v);
+                    v.into_result()?;
+                    let change = TermsChange {
+                        expected_version: order.version,
+                        event: draft.event,
+                        status: draft.status,
+                        expires_on: draft.expires_on,
+                        conditions: draft.conditions,
+                        recorded: recorded(&who, now, draft.note),
+                    };
+                    if !db::orders::apply_change(conn, &order.id, &change)? {
+                        return Err(AppError::conflict("CONCURRENT_CHANGE", "the order changed while this request was made; read it again and retry"));
+                    }
+                    Ok(draft.event)
+                })?;
+                tracing::info!(order.reference = %reference, order.event = event.as_str(), "order changed");
+                db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
+            })
+            .await
+    }
+}
+
+/// What a vary, renew or discharge decided to change.
+struct TermsChangeDraft {
+    event: OrderEvent,
+    status: OrderStatus,
+    expires_on: Option<NaiveDate>,
+    conditions: Option<Vec<ConditionDraft>>,
+    note: Option<String>,
+}
+
+/// Marks the order `reference` as replaced by the new order being recorded, after checking that the new type may
+/// replace it, that it is in force, and that it belongs to the same court (or, for a notice, the same force).
+fn replace(
+    conn: &mut DbConnection,
+    reference: &str,
+    new_type: OrderType,
+    new_court: Option<&str>,
+    new_applicant: &str,
+    new_reference: &str,
+    recorded: &Recorded,
+) -> AppResult<String> {
+    let old = db::orders::find_by_reference(conn, reference)?.ok_or_else(|| {
+        AppError::validation(
+            "REPLACED_ORDER_NOT_FOUND",
+            "replacesReference",
+            "no order has that reference",
+        )
+    })?;
+    if !new_type.rules().may_replace.contains(&old.order_type) {
+        return Err(AppError::validation(
+            "REPLACEMENT_NOT_ALLOWED",
+            "replacesReference",
+            format!("a {new_type} cannot replace a {}", old.order_type),
+        ));
+    }
+    let same_issuer = match &old.court {
+        Some(c) => Some(c.code.as_str()) == new_court,
+        None => old.applicant.code == new_applicant,
+    };
+    if !same_issuer {
+        return Err(AppError::forbidden(
+            "REPLACED_ORDER_NOT_YOURS",
+            "the order to replace was made by another court or force",
+        ));
+    }
+    let status = effective_status(old.status, old.expires_on, recorded.at);
+    if status != OrderStatus::InForce {
+        return Err(AppError::conflict(
+            "REPLACED_ORDER_NOT_IN_FORCE",
+            format!("the order to replace is {}", status.as_str()),
+        ));
+    }
+    let change = TermsChange {
+        expected_version: old.version,
+        event: OrderEvent::Replaced,
+        status: OrderStatus::Replaced,
+        expires_on: old.expires_on,
+        conditions: None,
+        recorded: Recorded {
+            note: Some(format!("replaced by {new_reference}")),
+            ..recorded.clone()
+        },
+    };
+    if !db::orders::apply_change(conn, &old.id, &change)? {
+        return Err(AppError::conflict(
+            "CONCURRENT_CHANGE",
+            "the order to replace changed while this request was made; retry",
+        ));
+    }
+    Ok(old.id)
+}

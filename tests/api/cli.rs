@@ -1,0 +1,115 @@
+//! The `orderwatch` command as a user runs it.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::process::Command;
+
+fn orderwatch(database_url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
+    c.env("DATABASE_URL", database_url)
+        .env("ORDERWATCH_JWT_SECRET", SECRET)
+        .env("ORDERWATCH_LOG", "warn");
+    c
+}
+
+#[tokio::test]
+async fn token_mints_a_token_the_server_accepts() {
+    let app = TestApp::spawn().await;
+    let out = orderwatch(&app.database_url)
+        .args([
+            "token", "--role", "COURT", "--agency", "WMC", "--sub", "clerk-7", "--ttl", "30m",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let r = app
+        .gql(&token, "{ me { sub role agency } }", json!({}))
+        .await;
+    assert_eq!(
+        r.ok()["me"],
+        json!({ "sub": "clerk-7", "role": "COURT", "agency": "WMC" })
+    );
+
+    let bad = orderwatch(&app.database_url)
+        .args(["token", "--role", "BOSS", "--agency", "WMC", "--sub", "x"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("COURT, POLICE, ADVOCATE, ADMIN, AUDITOR")
+    );
+}
+
+#[test]
+fn an_unsupported_database_url_names_the_accepted_forms_and_hides_the_password() {
+    let out = orderwatch("mysql://root:hunter2@localhost/db")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sqlite://") && err.contains("postgres://"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+#[test]
+fn schema_prints_the_checked_in_sdl() {
+    let out = orderwatch("sqlite://unused.db")
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let expected =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), expected);
+}
+
+#[test]
+fn migrate_and_seed_demo_on_a_new_sqlite_file_can_run_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let mut c = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
+    c.env("DATABASE_URL", &url)
+        .env("ORDERWATCH_LOG", "warn")
+        .arg("migrate");
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seed = || orderwatch(&url).args(["seed", "--demo"]).output().unwrap();
+    let first = seed();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout)
+        .contains("6 agencies and 3 orders created, 0 already present"));
+    let second = seed();
+    assert!(String::from_utf8_lossy(&second.stdout)
+        .contains("0 agencies and 0 orders created, 9 already present"));
+    // Without ORDERWATCH_JWT_SECRET, a development secret is made beside the file, readable by its owner only.
+    let mut t = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
+    let out = t
+        .env("DATABASE_URL", &url)
+        .args(["token", "--role", "POLICE", "--agency", "MET", "--sub", "o"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let secret = dir.path().join("demo.db.jwt-secret");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}

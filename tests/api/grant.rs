@@ -1,0 +1,372 @@
+//! Recording orders, looking them up, and every validation rule leaving the database unchanged.
+
+use crate::helpers::*;
+use orderwatch::auth::Role;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn court_grants_an_spo_and_any_police_force_finds_it_by_reference_and_by_subject() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let granted = app.grant(&court, spo_input(&app, "WMC/2026/1")).await;
+    let o = &granted.ok()["grantOrder"];
+    assert_eq!(o["reference"], "WMC/2026/1");
+    assert_eq!(o["type"], "SPO");
+    assert_eq!(o["status"], "IN_FORCE");
+    assert_eq!(o["serviceStatus"], "UNSERVED");
+    assert_eq!(o["court"]["code"], "WMC");
+    assert_eq!(o["applicantAgency"]["code"], "MET");
+    assert_eq!(o["subject"]["names"], json!(["Sam Subject", "Sammy S"]));
+    assert_eq!(
+        o["versions"],
+        json!([{ "version": 1, "event": "GRANTED", "status": "IN_FORCE" }])
+    );
+    assert_eq!(o["conditions"].as_array().unwrap().len(), 2);
+    assert!(o["protectedPersons"][0]["id"]
+        .as_str()
+        .is_some_and(|id| !id.is_empty()));
+
+    // Another force, not the applicant, sees the order nationally.
+    let gmp = app.token(Role::Police, "GMP");
+    let by_ref = app
+        .gql(
+            &gmp,
+            &format!("query($r: String!) {{ order(reference: $r) {{ {ORDER_FIELDS} }} }}"),
+            json!({ "r": "WMC/2026/1" }),
+        )
+        .await;
+    let found = &by_ref.ok()["order"];
+    assert_eq!(found["reference"], "WMC/2026/1");
+    assert_eq!(found["statute"], "Stalking Protection Act 2019 s1-s3");
+    assert_eq!(found["breachIsOffence"], true);
+
+    // By name (any of the subject's names, ignoring case and punctuation) and date of birth.
+    let q = "query($f: OrderFilter) { orders(filter: $f) { edges { node { reference } } } }";
+    for name in ["sam subject", "SAMMY  S", "Sam-Subject"] {
+        let r = app
+            .gql(
+                &gmp,
+                q,
+                json!({ "f": { "subjectName": name, "subjectDateOfBirth": "1980-05-05" } }),
+            )
+            .await;
+        assert_eq!(
+            r.ok()["orders"]["edges"][0]["node"]["reference"],
+            "WMC/2026/1",
+            "name {name}"
+        );
+    }
+    let wrong_dob = app
+        .gql(
+            &gmp,
+            q,
+            json!({ "f": { "subjectName": "Sam Subject", "subjectDateOfBirth": "1980-05-06" } }),
+        )
+        .await;
+    assert_eq!(wrong_dob.ok()["orders"]["edges"], json!([]));
+    let part_of_name = app
+        .gql(&gmp, q, json!({ "f": { "subjectName": "Sam" } }))
+        .await;
+    assert_eq!(part_of_name.ok()["orders"]["edges"], json!([]));
+}
+
+#[tokio::test]
+async fn an_absent_reference_is_null_not_an_error() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let r = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            "{ order(reference: \"NOPE/1\") { reference } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.ok()["order"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_taken_reference_is_a_conflict_and_nothing_is_stored() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    app.grant(&court, spo_input(&app, "WMC/DUP/1")).await.ok();
+    let before = app.snapshot().await;
+    let mut again = spo_input(&app, "WMC/DUP/1");
+    again["subject"]["names"] = json!(["Someone Else"]);
+    app.grant(&court, again).await.err("REFERENCE_TAKEN");
+    assert_eq!(app.snapshot().await, before);
+}
+
+/// Each rule of DOMAIN.md "Validation when an order is recorded", as (what to change, who sends it, code).
+#[tokio::test]
+async fn every_validation_rule_has_its_own_code_and_a_rejection_stores_nothing() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let today = app.today();
+    let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+    let two_years_less_a_day = (orderwatch::domain::Term::Years(2).last_day(today)
+        - chrono::Duration::days(1))
+    .to_string();
+    app.grant(
+        &app.token(Role::Court, "MMC"),
+        json!({
+        "reference": "MMC/INTERIM/1", "type": "INTERIM_SPO", "applicantAgency": "GMP",
+        "subject": { "names": ["Other Subject"] }, "protectedPersons": [{ "name": "Other Person" }],
+        "madeOn": today.to_string(), "expiresOn": day(20) }),
+    )
+    .await
+    .ok();
+    let before = app.snapshot().await;
+
+    let notice = |t: &str| {
+        json!({
+        "reference": "MET/N/1", "type": t, "applicantAgency": "MET",
+        "subject": { "names": ["Young Subject"], "dateOfBirth": (today - chrono::Duration::days(365 * 17)).to_string() },
+        "protectedPersons": [{ "name": "A Person", "dateOfBirth": "1990-01-01" }],
+        "madeOn": today.to_string() })
+    };
+    let cases: Vec<(&str, Value, Role, &str)> = vec![
+        (
+            "SPO shorter than 2 years",
+            json!({ "expiresOn": two_years_less_a_day }),
+            Role::Court,
+            "TERM_TOO_SHORT",
+        ),
+        (
+            "interim SPO without an end",
+            json!({ "type": "INTERIM_SPO", "expiresOn": null }),
+            Role::Court,
+            "END_DATE_REQUIRED",
+        ),
+        (
+            "DVPO under 14 days",
+            json!({ "type": "DVPO", "expiresOn": day(12) }),
+            Role::Court,
+            "TERM_TOO_SHORT",
+        ),
+        (
+            "DVPO over 28 days",
+            json!({ "type": "DVPO", "expiresOn": day(28) }),
+            Role::Court,
+            "TERM_TOO_LONG",
+        ),
+        (
+            "end before made",
+            json!({ "type": "RESTRAINING_ORDER", "expiresOn": day(-1) }),
+            Role::Court,
+            "END_BEFORE_MADE",
+        ),
+        (
+            "condition outlasting its order",
+            json!({ "type": "RESTRAINING_ORDER", "expiresOn": day(30),
+            "conditions": [{ "kind": "PROHIBITION", "text": "No contact", "expiresOn": day(31) }] }),
+            Role::Court,
+            "CONDITION_ENDS_AFTER_ORDER",
+        ),
+        (
+            "unknown applicant agency",
+            json!({ "applicantAgency": "NOPE" }),
+            Role::Court,
+            "UNKNOWN_AGENCY",
+        ),
+        (
+            "applicant is not a police force",
+            json!({ "applicantAgency": "ADV-A" }),
+            Role::Court,
+            "AGENCY_KIND_MISMATCH",
+        ),
+        (
+            "court recording for another court",
+            json!({ "court": "MMC" }),
+            Role::Court,
+            "COURT_MISMATCH",
+        ),
+        (
+            "made in the future",
+            json!({ "madeOn": day(1) }),
+            Role::Court,
+            "MADE_ON_IN_FUTURE",
+        ),
+        (
+            "no subject name",
+            json!({ "subject": { "names": [] } }),
+            Role::Court,
+            "SUBJECT_NAME_REQUIRED",
+        ),
+        (
+            "blank subject name",
+            json!({ "subject": { "names": ["  "] } }),
+            Role::Court,
+            "INVALID_NAME",
+        ),
+        (
+            "no protected person",
+            json!({ "protectedPersons": [] }),
+            Role::Court,
+            "PROTECTED_PERSON_REQUIRED",
+        ),
+        (
+            "bad reference",
+            json!({ "reference": "has spaces" }),
+            Role::Court,
+            "INVALID_REFERENCE",
+        ),
+        (
+            "future date of birth",
+            json!({ "subject": { "names": ["X"], "dateOfBirth": day(2) } }),
+            Role::Court,
+            "DATE_OF_BIRTH_IN_FUTURE",
+        ),
+        (
+            "replacing an order that does not exist",
+            json!({ "replacesReference": "NOPE/1" }),
+            Role::Court,
+            "REPLACED_ORDER_NOT_FOUND",
+        ),
+        (
+            "replacing another court's interim",
+            json!({ "replacesReference": "MMC/INTERIM/1" }),
+            Role::Court,
+            "REPLACED_ORDER_NOT_YOURS",
+        ),
+        (
+            "a police force recording a court order",
+            json!({}),
+            Role::Police,
+            "WRONG_ISSUER",
+        ),
+    ];
+    let notice_cases: Vec<(&str, Value, &str)> = vec![
+        (
+            "DVPN subject under 18",
+            notice("DVPN"),
+            "SUBJECT_UNDER_MINIMUM_AGE",
+        ),
+        (
+            "DAPN subject under 18",
+            notice("DAPN"),
+            "SUBJECT_UNDER_MINIMUM_AGE",
+        ),
+        (
+            "DAPN protected person under 16",
+            {
+                let mut n = notice("DAPN");
+                n["subject"]["dateOfBirth"] = json!("1980-01-01");
+                n["protectedPersons"][0]["dateOfBirth"] =
+                    json!((today - chrono::Duration::days(365 * 15)).to_string());
+                n
+            },
+            "PROTECTED_PERSON_UNDER_MINIMUM_AGE",
+        ),
+        (
+            "DVPN without the subject's date of birth",
+            {
+                let mut n = notice("DVPN");
+                n["subject"] = json!({ "names": ["No Dob"] });
+                n
+            },
+            "SUBJECT_DATE_OF_BIRTH_REQUIRED",
+        ),
+        (
+            "a notice for another force",
+            {
+                let mut n = notice("DVPN");
+                n["applicantAgency"] = json!("GMP");
+                n["subject"]["dateOfBirth"] = json!("1980-01-01");
+                n
+            },
+            "AGENCY_MISMATCH",
+        ),
+    ];
+    let mut mismatches = vec![];
+    for (what, patch, role, code) in cases {
+        let mut input = spo_input(&app, "WMC/V/1");
+        for (k, v) in patch.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        let agency = if role == Role::Court { "WMC" } else { "MET" };
+        let r = app.grant(&app.token(role, agency), input).await;
+        if r.codes() != vec![code.to_string()] {
+            mismatches.push(format!("{what}: expected {code}, got {:?}", r.codes()));
+        }
+        assert_eq!(r.data["grantOrder"], Value::Null, "{what}");
+    }
+    for (what, input, code) in notice_cases {
+        let r = app.grant(&app.token(Role::Police, "MET"), input).await;
+        if r.codes() != vec![code.to_string()] {
+            mismatches.push(format!("{what}: expected {code}, got {:?}", r.codes()));
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+    assert_eq!(
+        app.snapshot().await,
+        before,
+        "a rejected grant changed the database"
+    );
+}
+
+#[tokio::test]
+async fn a_validation_error_lists_every_broken_rule_without_personal_data() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let mut input = spo_input(&app, "bad ref");
+    input["subject"] = json!({ "names": ["Secret Name"], "dateOfBirth": "2999-01-01" });
+    input["expiresOn"] = json!(app.today().to_string());
+    let r = app.grant(&app.token(Role::Court, "WMC"), input).await;
+    let e = r.err("INVALID_REFERENCE");
+    assert_eq!(e["extensions"]["category"], "VALIDATION");
+    let codes: Vec<&str> = e["extensions"]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "INVALID_REFERENCE",
+            "DATE_OF_BIRTH_IN_FUTURE",
+            "TERM_TOO_SHORT"
+        ]
+    );
+    assert_eq!(e["extensions"]["violations"][2]["field"], "expiresOn");
+    assert!(!e.to_string().contains("Secret Name"));
+}
+
+#[tokio::test]
+async fn police_issue_notices_for_their_own_force_without_a_court() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let r = app
+        .grant(
+            &app.token(Role::Police, "MET"),
+            json!({
+            "reference": "MET/DVPN/1", "type": "DVPN", "applicantAgency": "MET",
+            "subject": { "names": ["Adult Subject"], "dateOfBirth": "1980-01-01" },
+            "protectedPersons": [{ "name": "A Person" }], "madeOn": app.today().to_string() }),
+        )
+        .await;
+    let o = &r.ok()["grantOrder"];
+    assert_eq!(o["type"], "DVPN");
+    assert_eq!(o["court"], Value::Null);
+    // A court cannot issue a police notice.
+    let mut as_court = json!({
+        "reference": "WMC/DVPN/2", "type": "DVPN", "applicantAgency": "MET",
+        "subject": { "names": ["Adult Subject"], "dateOfBirth": "1980-01-01" },
+        "protectedPersons": [{ "name": "A Person" }], "madeOn": app.today().to_string() });
+    app.grant(&app.token(Role::Court, "WMC"), as_court.clone())
+        .await
+        .err("WRONG_ISSUER");
+    as_court["court"] = json!("WMC");
+    app.grant(&app.token(Role::Police, "MET"), as_court)
+        .await
+        .err("COURT_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn a_token_for_an_unregistered_agency_cannot_record_orders() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let before = app.snapshot().await;
+    app.grant(&app.token(Role::Court, "NOWHERE"), spo_input(&app, "X/1"))
+        .await
+        .err("AGENCY_NOT_REGISTERED");
+    app.grant(&app.token(Role::Court, "MET"), spo_input(&app, "X/2"))
+        .await
+        .err("AGENCY_ROLE_MISMATCH");
+    assert_eq!(app.snapshot().await, before);
+}

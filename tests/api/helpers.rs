@@ -1,0 +1,309 @@
+//! Test harness: spawns the real server on port 0 over a fresh database and talks to it over HTTP.
+//!
+//! The backend comes from `TEST_DATABASE_URL`: unset, each test gets a new SQLite file in a temp directory; a
+//! `postgres://` URL, each test gets a new database on that server, dropped when the test ends.
+
+use chrono::{DateTime, Duration, Utc};
+use diesel::prelude::*;
+use orderwatch::auth::jwt::JwtKeys;
+use orderwatch::auth::{Principal, Role};
+use orderwatch::config::Settings;
+use orderwatch::db::DbConnection;
+use orderwatch::service::{FixedClock, Services};
+use orderwatch::startup::Application;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub const SECRET: &str = "test-secret-of-at-least-thirty-two-bytes!";
+
+enum TestDb {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { admin_url, name } = self {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut conn);
+            }
+        }
+    }
+}
+
+/// True when the suite runs against PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TEST_DATABASE_URL")
+        .map(|u| u.starts_with("postgres"))
+        .unwrap_or(false)
+}
+
+/// A fresh, empty database URL for one test.
+fn fresh_database() -> (String, TestDb) {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if admin_url.starts_with("postgres") => {
+            let name = format!("ow_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn =
+                PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut conn)
+                .expect("create test database");
+            let (base, _) = admin_url
+                .rsplit_once('/')
+                .expect("TEST_DATABASE_URL ends with /DATABASE");
+            (
+                format!("{base}/{name}"),
+                TestDb::Postgres { admin_url, name },
+            )
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("orderwatch.db").display());
+            (url, TestDb::Sqlite(dir))
+        }
+    }
+}
+
+pub struct TestApp {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<FixedClock>,
+    pub services: Services,
+    pub database_url: String,
+    keys: JwtKeys,
+    _db: TestDb,
+}
+
+/// A GraphQL response: the HTTP status, `data`, and `errors`.
+#[derive(Debug)]
+pub struct Gql {
+    pub status: u16,
+    pub data: Value,
+    pub errors: Vec<Value>,
+}
+
+impl Gql {
+    /// The `extensions.code` of every error, in order.
+    pub fn codes(&self) -> Vec<String> {
+        self.errors
+            .iter()
+            .map(|e| {
+                e["extensions"]["code"]
+                    .as_str()
+                    .unwrap_or("<none>")
+                    .to_string()
+            })
+            .collect()
+    }
+    /// Asserts there were no errors and returns `data`.
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert!(
+            self.errors.is_empty(),
+            "unexpected errors: {:#?}",
+            self.errors
+        );
+        assert_eq!(self.status, 200);
+        &self.data
+    }
+    /// Asserts exactly one error with this code and returns it.
+    #[track_caller]
+    pub fn err(&self, code: &str) -> &Value {
+        assert_eq!(
+            self.codes(),
+            vec![code.to_string()],
+            "errors: {:#?}",
+            self.errors
+        );
+        &self.errors[0]
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let (database_url, db) = fresh_database();
+        let mut settings = Settings::for_database(&database_url);
+        settings.listen = "127.0.0.1:0".into();
+        settings.jwt_secret = Some(SECRET.into());
+        settings.db_pool_size = 4;
+        settings.workers = Some(1);
+        let clock = Arc::new(FixedClock::new(Utc::now()));
+        let app = Application::build(&settings, clock.clone())
+            .await
+            .expect("build app");
+        let url = format!("http://{}", app.addr());
+        let services = app.services().clone();
+        tokio::spawn(app.run_until_stopped());
+        TestApp {
+            url,
+            client: reqwest::Client::new(),
+            clock,
+            services,
+            database_url,
+            keys: JwtKeys::hs256(SECRET.as_bytes(), "orderwatch", "orderwatch").unwrap(),
+            _db: db,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        use orderwatch::service::Clock;
+        self.clock.now()
+    }
+
+    pub fn today(&self) -> chrono::NaiveDate {
+        orderwatch::domain::calendar::london_date(self.now())
+    }
+
+    /// A valid token for a role and agency.
+    pub fn token(&self, role: Role, agency: &str) -> String {
+        let p = Principal {
+            sub: format!("{}-user", agency.to_lowercase()),
+            role,
+            agency: agency.into(),
+        };
+        self.keys.mint(&p, Utc::now(), Duration::hours(1)).unwrap()
+    }
+
+    pub async fn post_raw(&self, token: Option<&str>, body: Value) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.url))
+            .json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    /// Sends a GraphQL document with variables as `token`'s holder.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Gql {
+        let res = self
+            .post_raw(
+                Some(token),
+                json!({ "query": query, "variables": variables }),
+            )
+            .await;
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.expect("JSON body");
+        Gql {
+            status,
+            data: body.get("data").cloned().unwrap_or(Value::Null),
+            errors: body
+                .get("errors")
+                .and_then(|e| e.as_array())
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.url, path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers the agencies most tests use: forces MET and GMP, courts WMC and MMC, advocacy ADV-A and ADV-B.
+    pub async fn with_agencies(self) -> TestApp {
+        let admin = self.token(Role::Admin, "OPS");
+        for (code, kind) in [
+            ("MET", "POLICE_FORCE"),
+            ("GMP", "POLICE_FORCE"),
+            ("WMC", "COURT"),
+            ("MMC", "COURT"),
+            ("ADV-A", "ADVOCACY_SERVICE"),
+            ("ADV-B", "ADVOCACY_SERVICE"),
+        ] {
+            self.gql(
+                &admin,
+                "mutation($i: CreateAgencyInput!) { createAgency(input: $i) { code } }",
+                json!({ "i": { "code": code, "name": format!("{code} (test)"), "kind": kind } }),
+            )
+            .await
+            .ok();
+        }
+        self
+    }
+
+    /// Grants an order as `court` (or a police force for notices) and returns the response.
+    pub async fn grant(&self, token: &str, input: Value) -> Gql {
+        self.gql(token, GRANT, json!({ "i": input })).await
+    }
+
+    /// Row counts of every table and the state of every order: equal before and after a rejected request.
+    pub async fn snapshot(&self) -> String {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        #[derive(QueryableByName)]
+        struct State {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            reference: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            status: String,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            version: i64,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            service_status: String,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+            expires_on: Option<chrono::NaiveDate>,
+        }
+        self.services
+            .db
+            .run(|conn: &mut DbConnection| {
+                let mut out = String::new();
+                for t in ["agencies", "orders", "subject_names", "protected_persons", "conditions", "order_versions"] {
+                    let c: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}")).get_result(conn)?;
+                    out.push_str(&format!("{t}={} ", c.n));
+                }
+                let states: Vec<State> = diesel::sql_query(
+                    "SELECT reference, status, version, service_status, expires_on FROM orders ORDER BY reference",
+                )
+                .load(conn)?;
+                for s in states {
+                    out.push_str(&format!("\n{} {} v{} {} {:?}", s.reference, s.status, s.version, s.service_status, s.expires_on));
+                }
+                Ok(out)
+            })
+            .await
+            .expect("snapshot")
+    }
+}
+
+/// Every field of an order, as tests read it back.
+pub const ORDER_FIELDS: &str = "reference type status serviceStatus servedAt serviceMethod servedByAgency madeOn expiresOn \
+    expiresAt version statute breachIsOffence createdAt updatedAt replacesReference replacedByReference \
+    subject { names dateOfBirth } protectedPersons { id name dateOfBirth } \
+    conditions { id kind text expiresOn inForce } applicantAgency { code name kind } court { code kind } \
+    versions { version event status expiresOn recordedAt recordedByAgency note conditions { id text } }";
+
+pub const GRANT: &str = concat!(
+    "mutation($i: GrantOrderInput!) { grantOrder(input: $i) { ",
+    "reference type status serviceStatus madeOn expiresOn version replacesReference ",
+    "subject { names dateOfBirth } protectedPersons { id name } conditions { id kind text expiresOn } ",
+    "applicantAgency { code } court { code } versions { version event status } } }"
+);
+
+/// A valid SPO made today for two years, applied for by MET.
+pub fn spo_input(app: &TestApp, reference: &str) -> Value {
+    let today = app.today();
+    let end = orderwatch::domain::Term::Years(2).last_day(today);
+    json!({
+        "reference": reference,
+        "type": "SPO",
+        "applicantAgency": "MET",
+        "subject": { "names": ["Sam Subject", "Sammy S"], "dateOfBirth": "1980-05-05" },
+        "protectedPersons": [{ "name": "Pat Protected", "dateOfBirth": "1990-01-01", "contact": "07700 900123" }],
+        "madeOn": today.to_string(),
+        "expiresOn": end.to_string(),
+        "conditions": [
+            { "kind": "PROHIBITION", "text": "Must not contact the protected person" },
+            { "kind": "REQUIREMENT", "text": "Must attend a perpetrator programme", "expiresOn": today.to_string() }
+        ]
+    })
+}

@@ -1,0 +1,186 @@
+//! Lists: pagination, filters, and a constant number of SQL statements whatever the page size.
+
+use crate::helpers::*;
+use chrono::Duration;
+use orderwatch::auth::Role;
+use serde_json::{json, Value};
+
+fn refs(r: &Gql) -> Vec<String> {
+    r.ok()["orders"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["reference"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Grants `n` orders in one request (aliased mutations run one after another).
+async fn grant_many(app: &TestApp, prefix: &str, n: usize, patch: impl Fn(usize, &mut Value)) {
+    let mut doc = String::from("mutation(");
+    let mut body = String::new();
+    let mut vars = serde_json::Map::new();
+    for i in 0..n {
+        doc.push_str(&format!("$i{i}: GrantOrderInput!,"));
+        body.push_str(&format!("g{i}: grantOrder(input: $i{i}) {{ reference }} "));
+        let mut input = spo_input(app, &format!("{prefix}/{i:03}"));
+        patch(i, &mut input);
+        vars.insert(format!("i{i}"), input);
+    }
+    doc.push_str(") { ");
+    doc.push_str(&body);
+    doc.push('}');
+    app.gql(&app.token(Role::Court, "WMC"), &doc, Value::Object(vars))
+        .await
+        .ok();
+}
+
+#[tokio::test]
+async fn pages_follow_cursors_newest_first_without_gaps_or_repeats() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    grant_many(&app, "P", 5, |_, _| {}).await;
+    let police = app.token(Role::Police, "MET");
+    let q = "query($a: String) { orders(first: 2, after: $a) { edges { cursor node { reference } } pageInfo { hasNextPage endCursor } } }";
+    let mut seen = vec![];
+    let mut after = Value::Null;
+    loop {
+        let r = app.gql(&police, q, json!({ "a": after })).await;
+        seen.extend(refs(&r));
+        let info = &r.data["orders"]["pageInfo"];
+        if !info["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = info["endCursor"].clone();
+    }
+    assert_eq!(seen, ["P/004", "P/003", "P/002", "P/001", "P/000"]);
+}
+
+#[tokio::test]
+async fn bad_page_sizes_and_cursors_are_refused_with_codes() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let police = app.token(Role::Police, "MET");
+    for first in [0, 101, -1] {
+        app.gql(
+            &police,
+            "query($f: Int) { orders(first: $f) { edges { cursor } } }",
+            json!({ "f": first }),
+        )
+        .await
+        .err("INVALID_PAGE_SIZE");
+    }
+    app.gql(
+        &police,
+        "{ orders(after: \"garbage\") { edges { cursor } } }",
+        json!({}),
+    )
+    .await
+    .err("INVALID_CURSOR");
+    // A cursor from another list is not an order cursor.
+    let agencies = app
+        .gql(
+            &police,
+            "{ agencies(first: 1) { pageInfo { endCursor } } }",
+            json!({}),
+        )
+        .await;
+    let agency_cursor = agencies.ok()["agencies"]["pageInfo"]["endCursor"].clone();
+    app.gql(
+        &police,
+        "query($a: String) { orders(after: $a) { edges { cursor } } }",
+        json!({ "a": agency_cursor }),
+    )
+    .await
+    .err("INVALID_CURSOR");
+}
+
+#[tokio::test]
+async fn filters_by_type_agency_court_and_expiry_window() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let today = app.today();
+    grant_many(&app, "F", 4, |i, input| {
+        if i % 2 == 1 {
+            input["type"] = json!("RESTRAINING_ORDER");
+            input["applicantAgency"] = json!("GMP");
+            input["expiresOn"] = json!((today + Duration::days(40 + i as i64)).to_string());
+            input["conditions"] = json!([]);
+        }
+    })
+    .await;
+    let police = app.token(Role::Police, "MET");
+    let q = "query($f: OrderFilter) { orders(filter: $f) { edges { node { reference } } } }";
+    let run = |f: Value| {
+        let app = &app;
+        let police = police.clone();
+        async move { refs(&app.gql(&police, q, json!({ "f": f })).await) }
+    };
+    assert_eq!(
+        run(json!({ "type": "RESTRAINING_ORDER" })).await,
+        ["F/003", "F/001"]
+    );
+    assert_eq!(
+        run(json!({ "applicantAgency": "MET" })).await,
+        ["F/002", "F/000"]
+    );
+    assert_eq!(
+        run(json!({ "court": "WMC", "type": "SPO" })).await,
+        ["F/002", "F/000"]
+    );
+    let d = |n: i64| (today + Duration::days(n)).to_string();
+    assert_eq!(run(json!({ "expiresBefore": d(42) })).await, ["F/001"]);
+    assert_eq!(
+        run(json!({ "expiresAfter": d(41), "expiresBefore": d(100) })).await,
+        ["F/003"]
+    );
+    app.gql(
+        &police,
+        q,
+        json!({ "f": { "expiresAfter": d(50), "expiresBefore": d(10) } }),
+    )
+    .await
+    .err("INVALID_RANGE");
+    app.gql(&police, q, json!({ "f": { "subjectName": "..." } }))
+        .await
+        .err("INVALID_NAME");
+}
+
+async fn statements(app: &TestApp) -> u64 {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("orderwatch_db_statements_total "))
+        .expect("statement counter in /metrics")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_page_of_100_orders_with_everything_costs_as_many_statements_as_a_page_of_2() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    grant_many(&app, "N", 100, |_, _| {}).await;
+    // Some orders with a replacement link, so that lookup is exercised as well.
+    let court = app.token(Role::Court, "WMC");
+    let mut interim = spo_input(&app, "N/INTERIM");
+    interim["type"] = json!("INTERIM_SPO");
+    interim["expiresOn"] = json!((app.today() + Duration::days(20)).to_string());
+    interim["conditions"] = json!([]);
+    app.grant(&court, interim).await.ok();
+    let mut full = spo_input(&app, "N/FULL");
+    full["replacesReference"] = json!("N/INTERIM");
+    app.grant(&court, full).await.ok();
+
+    let police = app.token(Role::Police, "MET");
+    let q = format!(
+        "query($n: Int) {{ orders(first: $n) {{ edges {{ node {{ {ORDER_FIELDS} }} }} }} }}"
+    );
+    let mut cost = vec![];
+    for n in [2, 100] {
+        let before = statements(&app).await;
+        let r = app.gql(&police, &q, json!({ "n": n })).await;
+        assert_eq!(
+            r.ok()["orders"]["edges"].as_array().unwrap().len(),
+            n as usize
+        );
+        cost.push(statements(&app).await - before);
+    }
+    assert_eq!(cost[0], cost[1], "statements for 2 vs 100 orders: {cost:?}");
+    assert!(cost[1] <= 12, "a page costs {} statements", cost[1]);
+}

@@ -1,0 +1,11 @@
+//! The integration suite: one binary, the real server on port 0, a real HTTP client. Runs on SQLite by default and
+//! on PostgreSQL with `TEST_DATABASE_URL=postgres://...` (see `.ci/run`).
+
+mod access;
+mod auth;
+mod cli;
+mod grant;
+mod helpers;
+mod lifecycle;
+mod listing;
+mod schema;
