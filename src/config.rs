@@ -65,6 +65,15 @@ pub struct Settings {
     )]
     pub db_pool_size: u32,
 
+    /// Largest GraphQL request body accepted, in bytes; larger ones get 413.
+    #[arg(
+        long,
+        env = "ORDERWATCH_MAX_BODY_BYTES",
+        default_value_t = 1_048_576,
+        global = true
+    )]
+    pub max_body_bytes: usize,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ORDERWATCH_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -84,6 +93,7 @@ impl std::fmt::Debug for Settings {
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
             .field("db_pool_size", &self.db_pool_size)
+            .field("max_body_bytes", &self.max_body_bytes)
             .field("workers", &self.workers)
             .finish()
     }
@@ -99,6 +109,7 @@ impl Settings {
             jwt_issuer: "orderwatch".into(),
             jwt_audience: "orderwatch".into(),
             db_pool_size: 10,
+            max_body_bytes: 1_048_576,
             workers: None,
         }
     }

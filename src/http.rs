@@ -11,7 +11,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse, HttpServer, Responder};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql_actix_web::{GraphQLRequest, GraphQLResponse};
+use async_graphql_actix_web::GraphQLResponse;
 use serde_json::json;
 use std::net::TcpListener;
 use std::time::Instant;
@@ -23,6 +23,8 @@ pub struct AppState {
     pub schema: OrderwatchSchema,
     pub keys: JwtKeys,
     pub services: Services,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
 }
 
 /// The request id of a request: the caller's `X-Request-Id` when it is a sane token, otherwise a new UUID.
@@ -88,10 +90,65 @@ fn error_body(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     res.json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
 }
 
+/// Reads the GraphQL request: from the query string for GET, from a JSON body of at most `limit` bytes for POST.
+/// Read only after the caller is authenticated, so an anonymous client cannot make the server read a large body.
+async fn read_request(
+    http: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<async_graphql::Request, HttpResponse> {
+    if http.method() == Method::GET {
+        return async_graphql::http::parse_query_string(http.query_string()).map_err(|_| {
+            error_body(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "GET needs ?query=... (and optional variables as JSON)",
+            )
+        });
+    }
+    let json = http
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(error_body(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as Content-Type: application/json",
+        ));
+    }
+    let bytes = match payload.to_bytes_limited(limit).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
+            return Err(error_body(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the request body could not be read",
+            ))
+        }
+        Err(_) => {
+            return Err(error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!("the request body is larger than {limit} bytes"),
+            ))
+        }
+    };
+    serde_json::from_slice::<async_graphql::Request>(&bytes).map_err(|_| {
+        error_body(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the body is not a GraphQL request: send one JSON object {\"query\": ..., \"variables\": ...}",
+        )
+    })
+}
+
 async fn graphql(
     state: web::Data<AppState>,
     http: HttpRequest,
-    body: Result<GraphQLRequest, actix_web::Error>,
+    payload: web::Payload,
 ) -> HttpResponse {
     let started = Instant::now();
     let id = http
@@ -124,15 +181,10 @@ async fn graphql(
             }
         },
     };
-    let mut request =
-        match body {
-            Ok(r) => r.into_inner(),
-            Err(_) => return error_body(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "the body is not a GraphQL request: send JSON {\"query\": ..., \"variables\": ...}",
-            ),
-        };
+    let mut request = match read_request(&http, payload, state.max_body_bytes).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
     if http.method() == Method::GET {
         let selected = request.operation_name.clone();
         if let Ok(doc) = request.parsed_query() {
@@ -192,7 +244,12 @@ async fn healthz() -> HttpResponse {
 }
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if state.services.db.ping().await {
+    if state
+        .services
+        .db
+        .ping(std::time::Duration::from_secs(1))
+        .await
+    {
         HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
     } else {
         HttpResponse::ServiceUnavailable()

@@ -58,6 +58,7 @@ impl Application {
             schema: build_schema(Some(services.clone())),
             keys,
             services: services.clone(),
+            max_body_bytes: settings.max_body_bytes,
         };
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("could not listen on {}", settings.listen))?;

@@ -243,14 +243,15 @@ impl Database {
         .map_err(AppError::internal)?
     }
 
-    /// True when the database answers a trivial query.
-    pub async fn ping(&self) -> bool {
-        self.run(|conn| {
-            diesel::sql_query("SELECT 1").execute(conn)?;
-            Ok(())
+    /// True when the database answers a trivial query within `timeout` (readiness probes must answer quickly).
+    pub async fn ping(&self, timeout: Duration) -> bool {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            pool.get_timeout(timeout)
+                .is_ok_and(|mut conn| diesel::sql_query("SELECT 1").execute(&mut *conn).is_ok())
         })
         .await
-        .is_ok()
+        .unwrap_or(false)
     }
 }
 

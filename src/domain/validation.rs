@@ -92,6 +92,12 @@ pub fn age_on(date_of_birth: NaiveDate, on: NaiveDate) -> i32 {
     age
 }
 
+/// The stored form of a case reference: trimmed and upper-case, so `wmc/spo/1` finds `WMC/SPO/1` and the two can
+/// never be recorded as different orders.
+pub fn canonical_reference(reference: &str) -> String {
+    reference.trim().to_ascii_uppercase()
+}
+
 /// A case reference: 1 to 64 characters of letters, digits and `/ - _ .`, starting with a letter or digit.
 pub fn validate_reference(reference: &str, field: &str, out: &mut Violations) {
     let ok = !reference.is_empty()

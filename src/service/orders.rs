@@ -10,7 +10,9 @@ use crate::domain::calendar::london_date;
 use crate::domain::order::OrderRecord;
 use crate::domain::order_type::OrderType;
 use crate::domain::status::effective_status;
-use crate::domain::validation::{self, check_note, validate_terms, ConditionDraft, OrderDraft};
+use crate::domain::validation::{
+    self, canonical_reference, check_note, validate_terms, ConditionDraft, OrderDraft,
+};
 use crate::domain::{
     AgencyKind, Issuer, OrderEvent, OrderStatus, ServiceMethod, Term, Violations,
     SPO_EARLY_DISCHARGE_NEEDS_CONSENT,
@@ -92,8 +94,10 @@ impl Services {
     ) -> AppResult<Option<OrderRecord>> {
         policy::require(who, Operation::ReadOrders)?;
         let who = who.clone();
+        let reference = canonical_reference(&reference);
         self.db
             .run(move |conn| {
+                require_own_agency(conn, &who)?;
                 let order = db::orders::find_by_reference(conn, &reference)?;
                 Ok(order.filter(|o| policy::may_see_order(&who, o)))
             })
@@ -129,9 +133,11 @@ impl Services {
         let scope = policy::order_scope(who);
         let today = london_date(self.now());
         let limit = page.limit;
+        let who = who.clone();
         let items = self
             .db
             .run(move |conn| {
+                require_own_agency(conn, &who)?;
                 db::orders::search(
                     conn,
                     &scope,
@@ -146,8 +152,14 @@ impl Services {
     }
 
     /// Records a new order: a court order by its court, or a police notice by the issuing force.
-    pub async fn grant_order(&self, who: &Principal, req: GrantRequest) -> AppResult<OrderRecord> {
+    pub async fn grant_order(
+        &self,
+        who: &Principal,
+        mut req: GrantRequest,
+    ) -> AppResult<OrderRecord> {
         policy::require(who, Operation::GrantOrder)?;
+        req.draft.reference = canonical_reference(&req.draft.reference);
+        req.replaces_reference = req.replaces_reference.as_deref().map(canonical_reference);
         let order_type = req.draft.order_type;
         let rules = order_type.rules();
         if policy::issuer_for(who.role) != Some(rules.issuer) {
@@ -253,6 +265,7 @@ impl Services {
         served_at: DateTime<Utc>,
         method: ServiceMethod,
     ) -> AppResult<OrderRecord> {
+        let reference = canonical_reference(&reference);
         policy::require(who, Operation::RecordService)?;
         let now = self.now();
         if served_at > now + SERVED_AT_FUTURE_TOLERANCE {
@@ -395,6 +408,7 @@ impl Services {
     where
         F: FnOnce(&OrderRecord) -> AppResult<TermsChangeDraft> + Send + 'static,
     {
+        let reference = canonical_reference(&reference);
         let now = self.now();
         let who = who.clone();
         self.db

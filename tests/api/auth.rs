@@ -166,6 +166,64 @@ async fn malformed_requests_get_a_coded_error() {
 }
 
 #[tokio::test]
+async fn bodies_are_json_bounded_in_size_and_read_only_after_authentication() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let token = app.token(Role::Police, "MET");
+    let post = |body: Vec<u8>, content_type: &'static str, token: Option<String>| {
+        let mut req = app
+            .client
+            .post(format!("{}/graphql", app.url))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let big = format!(
+        "{{\"query\": \"{{ me {{ sub }} }}\", \"variables\": {{ \"pad\": \"{}\" }} }}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let res = post(
+        big.clone().into_bytes(),
+        "application/json",
+        Some(token.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 413);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"],
+        "PAYLOAD_TOO_LARGE"
+    );
+    // Without a token the same body is refused as unauthenticated, before it is read.
+    let res = post(big.into_bytes(), "application/json", None)
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    let res = post(
+        b"query { me { sub } }".to_vec(),
+        "application/graphql",
+        Some(token.clone()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 415);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"],
+        "UNSUPPORTED_MEDIA_TYPE"
+    );
+    let res = post(
+        br#"[{"query": "{ me { sub } }"}]"#.to_vec(),
+        "application/json; charset=utf-8",
+        Some(token),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 400, "batches are not accepted");
+}
+
+#[tokio::test]
 async fn health_readiness_and_request_ids() {
     let app = TestApp::spawn().await;
     let h = app.get("/healthz").await;

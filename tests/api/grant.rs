@@ -71,6 +71,28 @@ async fn court_grants_an_spo_and_any_police_force_finds_it_by_reference_and_by_s
 }
 
 #[tokio::test]
+async fn references_ignore_case_and_surrounding_spaces() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let r = app.grant(&court, spo_input(&app, " wmc/case/7 ")).await;
+    assert_eq!(r.ok()["grantOrder"]["reference"], "WMC/CASE/7");
+    let police = app.token(Role::Police, "MET");
+    let found = app
+        .gql(
+            &police,
+            "{ order(reference: \"Wmc/Case/7\") { reference } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(found.ok()["order"]["reference"], "WMC/CASE/7");
+    let before = app.snapshot().await;
+    app.grant(&court, spo_input(&app, "WMC/case/7"))
+        .await
+        .err("REFERENCE_TAKEN");
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
 async fn an_absent_reference_is_null_not_an_error() {
     let app = TestApp::spawn().await.with_agencies().await;
     let r = app

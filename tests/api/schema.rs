@@ -137,3 +137,39 @@ async fn the_migrated_database_has_exactly_the_tables_of_schema_rs() {
         if on_postgres() { "postgres" } else { "sqlite" }
     );
 }
+
+#[tokio::test]
+async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
+    if on_postgres() {
+        return;
+    }
+    #[derive(QueryableByName)]
+    struct Mode {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        journal_mode: String,
+    }
+    #[derive(QueryableByName)]
+    struct Flag {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        foreign_keys: i64,
+    }
+    #[derive(QueryableByName)]
+    struct Timeout {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        timeout: i64,
+    }
+    let app = TestApp::spawn().await;
+    let (mode, fk, timeout) = app
+        .services
+        .db
+        .run(|conn: &mut DbConnection| {
+            let m: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(conn)?;
+            let f: Flag = diesel::sql_query("PRAGMA foreign_keys").get_result(conn)?;
+            let t: Timeout = diesel::sql_query("PRAGMA busy_timeout").get_result(conn)?;
+            Ok((m.journal_mode, f.foreign_keys, t.timeout))
+        })
+        .await
+        .unwrap();
+    assert_eq!((mode.as_str(), fk), ("wal", 1));
+    assert!(timeout >= 1000, "busy_timeout {timeout}");
+}
