@@ -74,6 +74,33 @@ pub struct Settings {
     )]
     pub max_body_bytes: usize,
 
+    /// How long a websocket may stay open before its `connection_init` (then it is closed with 4408), in ms.
+    #[arg(
+        long,
+        env = "ORDERWATCH_WS_INIT_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub ws_init_timeout_ms: u64,
+
+    /// Safety-net interval at which each server reads new alerts even without a wake-up, in ms.
+    #[arg(
+        long,
+        env = "ORDERWATCH_ALERT_POLL_MS",
+        default_value_t = 2_000,
+        global = true
+    )]
+    pub alert_poll_ms: u64,
+
+    /// How many batches of alerts a live subscriber may fall behind before it is resumed from the table.
+    #[arg(
+        long,
+        env = "ORDERWATCH_FEED_CAPACITY",
+        default_value_t = 64,
+        global = true
+    )]
+    pub feed_capacity: usize,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ORDERWATCH_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -94,6 +121,9 @@ impl std::fmt::Debug for Settings {
             .field("jwt_audience", &self.jwt_audience)
             .field("db_pool_size", &self.db_pool_size)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("ws_init_timeout_ms", &self.ws_init_timeout_ms)
+            .field("alert_poll_ms", &self.alert_poll_ms)
+            .field("feed_capacity", &self.feed_capacity)
             .field("workers", &self.workers)
             .finish()
     }
@@ -110,6 +140,9 @@ impl Settings {
             jwt_audience: "orderwatch".into(),
             db_pool_size: 10,
             max_body_bytes: 1_048_576,
+            ws_init_timeout_ms: 10_000,
+            alert_poll_ms: 2_000,
+            feed_capacity: 64,
             workers: None,
         }
     }

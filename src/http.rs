@@ -25,6 +25,8 @@ pub struct AppState {
     pub services: Services,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How long a websocket may stay open without `connection_init`.
+    pub ws_init_timeout: std::time::Duration,
 }
 
 /// The request id of a request: the caller's `X-Request-Id` when it is a sane token, otherwise a new UUID.
@@ -70,6 +72,17 @@ pub fn server(
                 }
             })
             .route("/graphql", web::post().to(graphql))
+            .route(
+                "/graphql",
+                web::get()
+                    .guard(actix_web::guard::fn_guard(|ctx| {
+                        ctx.head()
+                            .headers()
+                            .get(header::UPGRADE)
+                            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+                    }))
+                    .to(crate::ws::websocket),
+            )
             .route("/graphql", web::get().to(graphql))
             .route("/graphiql", web::get().to(graphiql))
             .route("/healthz", web::get().to(healthz))
@@ -261,8 +274,12 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let body = format!(
         "# HELP orderwatch_db_statements_total SQL statements sent to the database by this process.\n\
          # TYPE orderwatch_db_statements_total counter\n\
-         orderwatch_db_statements_total {}\n",
-        state.services.db.statements_sent()
+         orderwatch_db_statements_total {}\n\
+         # HELP orderwatch_alert_subscribers Live alert subscriptions connected to this process.\n\
+         # TYPE orderwatch_alert_subscribers gauge\n\
+         orderwatch_alert_subscribers {}\n",
+        state.services.db.statements_sent(),
+        state.services.feed.subscribers()
     );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -53,13 +53,21 @@ impl Application {
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let (db, target) = open_database(settings).await?;
         let (keys, secret_source) = jwt_keys(settings, &target)?;
-        let services = Services::new(db, clock);
+        let services = Services::with_feed_capacity(db, clock, settings.feed_capacity);
         let state = AppState {
             schema: build_schema(Some(services.clone())),
             keys,
             services: services.clone(),
             max_body_bytes: settings.max_body_bytes,
+            ws_init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
         };
+        let poll = Duration::from_millis(settings.alert_poll_ms.max(50));
+        services.feed.spawn_pump(services.db.clone(), poll);
+        if target.backend == crate::db::Backend::Postgres {
+            services
+                .feed
+                .spawn_pg_listener(target.connect.clone(), poll);
+        }
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("could not listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;

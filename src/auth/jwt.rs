@@ -67,6 +67,11 @@ impl JwtKeys {
 
     /// The principal a bearer token stands for. The error is safe to show a client: it never echoes the token.
     pub fn validate(&self, token: &str) -> Result<Principal, String> {
+        self.validate_until(token).map(|(p, _)| p)
+    }
+
+    /// The principal, and the moment the token expires (a websocket opened with it is closed then).
+    pub fn validate_until(&self, token: &str) -> Result<(Principal, DateTime<Utc>), String> {
         if token.len() > MAX_TOKEN_LEN {
             return Err("token too large".into());
         }
@@ -90,11 +95,16 @@ impl JwtKeys {
         if !valid_agency_code(&c.agency) {
             return Err("token agency claim is not a valid agency code".into());
         }
-        Ok(Principal {
-            sub: c.sub,
-            role: c.role,
-            agency: c.agency,
-        })
+        let expires_at =
+            DateTime::<Utc>::from_timestamp(c.exp, 0).ok_or("token exp is out of range")?;
+        Ok((
+            Principal {
+                sub: c.sub,
+                role: c.role,
+                agency: c.agency,
+            },
+            expires_at,
+        ))
     }
 
     /// Mints a token for a principal, valid from `now` for `ttl`.

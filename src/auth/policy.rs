@@ -10,11 +10,18 @@
 //! | `grantOrder` | court-made types, own court | police notices (DVPN, DAPN), own force | no | no | no |
 //! | `recordService` | no | yes | no | no | no |
 //! | `varyOrder`, `renewOrder`, `dischargeOrder` | the court that made it | no | no | no | no |
+//! | `reportBreach` | no | yes (any force) | no | no | no |
+//! | `updateBreachOutcome` | no | the reporting or managing force | no | no | no |
+//! | `shareOrderWithAdvocacy`, `revokeOrderShare` | the court that made it | the managing force | no | no | no |
+//! | `alerts` (query, subscription), `acknowledgeAlert` | no (none yet) | its own orders' alerts | shared orders' alerts | no | no |
 //!
 //! Sensitive fields: a protected person's contact details are returned only to the managing force (the applicant
-//! force); for everyone else they are null with a `FORBIDDEN_FIELD` error.
+//! force); breach descriptions and force incident references only to police; breaches not at all to courts;
+//! advocates see only the protected persons whose consent they hold. Withheld fields are null with a
+//! `FORBIDDEN_FIELD` error.
 
 use super::{Principal, Role};
+use crate::db::alerts::{AlertAudience, FeedAlert};
 use crate::db::orders::RowScope;
 use crate::domain::order::OrderRecord;
 use crate::domain::Issuer;
@@ -28,6 +35,10 @@ pub enum Operation {
     GrantOrder,
     RecordService,
     ChangeOrder,
+    ReportBreach,
+    UpdateBreachOutcome,
+    ShareOrder,
+    ReadAlerts,
 }
 
 /// Whether a role may call an operation at all. Row and field checks come after this.
@@ -39,6 +50,9 @@ pub fn may_call(role: Role, op: Operation) -> bool {
         GrantOrder => matches!(role, Role::Court | Role::Police),
         RecordService => role == Role::Police,
         ChangeOrder => role == Role::Court,
+        ReportBreach | UpdateBreachOutcome => role == Role::Police,
+        ShareOrder => matches!(role, Role::Court | Role::Police),
+        ReadAlerts => matches!(role, Role::Police | Role::Advocate),
     }
 }
 
@@ -68,7 +82,8 @@ pub fn order_scope(principal: &Principal) -> RowScope {
     match principal.role {
         Role::Police => RowScope::All,
         Role::Court => RowScope::Court(principal.agency.clone()),
-        Role::Advocate | Role::Admin | Role::Auditor => RowScope::Nothing,
+        Role::Advocate => RowScope::SharedWith(principal.agency.clone()),
+        Role::Admin | Role::Auditor => RowScope::Nothing,
     }
 }
 
@@ -77,7 +92,58 @@ pub fn may_see_order(principal: &Principal, order: &OrderRecord) -> bool {
     match order_scope(principal) {
         RowScope::All => true,
         RowScope::Court(code) => order.court.as_ref().is_some_and(|c| c.code == code),
+        RowScope::SharedWith(code) => order.is_shared_with(&code),
         RowScope::Nothing => false,
+    }
+}
+
+/// Whether a principal may record or revoke consent to share this order: the court that made it or the managing
+/// force.
+pub fn may_share_order(principal: &Principal, order: &OrderRecord) -> bool {
+    may_change_order(principal, order) || is_managing_force(principal, order)
+}
+
+/// Whether a principal may read an order's protected person: advocates only those whose consent they hold.
+pub fn may_see_protected_person(
+    principal: &Principal,
+    order: &OrderRecord,
+    person_id: &str,
+) -> bool {
+    match principal.role {
+        Role::Advocate => order
+            .shares
+            .iter()
+            .any(|s| s.advocacy_agency == principal.agency && s.protected_person_id == person_id),
+        _ => true,
+    }
+}
+
+/// Whether a principal may see an order's breaches at all (courts see no breach intelligence).
+pub fn may_see_breaches(principal: &Principal) -> bool {
+    matches!(principal.role, Role::Police | Role::Advocate)
+}
+
+/// Whether a principal may read a breach's narrative and the force's incident reference: police only.
+pub fn may_see_breach_details(principal: &Principal) -> bool {
+    principal.role == Role::Police
+}
+
+/// Which alerts a principal receives.
+pub fn alert_audience(principal: &Principal) -> AlertAudience {
+    match principal.role {
+        Role::Police => AlertAudience::Force(principal.agency.clone()),
+        Role::Advocate => AlertAudience::Advocate(principal.agency.clone()),
+        Role::Court | Role::Admin | Role::Auditor => AlertAudience::Nothing,
+    }
+}
+
+/// Whether an alert from the live feed goes to this audience, by the same rules as `db::alerts::page`.
+pub fn receives_alert(audience: &AlertAudience, alert: &FeedAlert) -> bool {
+    let rule = alert.alert.kind.rule();
+    match audience {
+        AlertAudience::Force(agency) => rule.to_force && alert.alert.applicant_agency == *agency,
+        AlertAudience::Advocate(agency) => rule.to_advocates && alert.shared_with.contains(agency),
+        AlertAudience::Nothing => false,
     }
 }
 

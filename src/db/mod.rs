@@ -2,9 +2,12 @@
 //! and the queries (in submodules) that turn rows into domain records.
 
 pub mod agencies;
+pub mod alerts;
+pub mod breaches;
 pub mod models;
 pub mod orders;
 pub mod schema;
+pub mod shares;
 
 use crate::error::{AppError, AppResult};
 use diesel::connection::TransactionManager;
@@ -255,16 +258,25 @@ impl Database {
     }
 }
 
-/// Inserts many rows in one statement. The multi-backend cannot express a batch insert, so this dispatches to the
-/// concrete connection; rows are marked `treat_none_as_default_value = false` so SQLite needs no DEFAULT keyword.
+/// Runs one expression against the concrete connection, for what the multi-backend cannot express (batch inserts,
+/// `ON CONFLICT DO NOTHING`). The expression is written once and compiled for each backend.
+macro_rules! with_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use with_backend;
+
+/// Inserts many rows in one statement; rows are marked `treat_none_as_default_value = false` so SQLite needs no
+/// DEFAULT keyword.
 macro_rules! insert_batch {
     ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            $crate::db::DbConnection::Sqlite(c) => {
-                diesel::insert_into($table).values($rows).execute(c)
-            }
-            $crate::db::DbConnection::Pg(c) => diesel::insert_into($table).values($rows).execute(c),
-        }
+        $crate::db::with_backend!($conn, |c| diesel::insert_into($table)
+            .values($rows)
+            .execute(c))
     };
 }
 pub(crate) use insert_batch;

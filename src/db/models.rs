@@ -89,3 +89,94 @@ pub struct VersionRow {
     pub recorded_by_agency: String,
     pub note: Option<String>,
 }
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = breaches)]
+pub struct BreachRow {
+    pub id: String,
+    pub order_id: String,
+    pub reported_by_agency: String,
+    pub reported_by: String,
+    pub external_ref: String,
+    pub occurred_at: NaiveDateTime,
+    pub description: String,
+    pub outcome: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = breach_conditions)]
+pub struct BreachConditionRow {
+    pub breach_id: String,
+    pub condition_id: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = breach_outcomes)]
+pub struct BreachOutcomeRow {
+    pub id: String,
+    pub breach_id: String,
+    pub outcome: String,
+    pub recorded_at: NaiveDateTime,
+    pub recorded_by_agency: String,
+    pub recorded_by: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = order_shares)]
+pub struct ShareRow {
+    pub id: String,
+    pub order_id: String,
+    pub protected_person_id: String,
+    pub advocacy_agency: String,
+    pub recorded_by_agency: String,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub revoked_by_agency: Option<String>,
+}
+
+/// An alert as stored; `seq` is assigned by the database.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = alerts)]
+pub struct AlertRow {
+    pub seq: i64,
+    pub id: String,
+    pub dedup_key: String,
+    pub kind: String,
+    pub severity: String,
+    pub order_id: String,
+    pub breach_id: Option<String>,
+    pub due_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub late: bool,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = alerts)]
+pub struct NewAlertRow {
+    pub id: String,
+    pub dedup_key: String,
+    pub kind: String,
+    pub severity: String,
+    pub order_id: String,
+    pub breach_id: Option<String>,
+    pub due_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub late: bool,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alert_acks)]
+pub struct AlertAckRow {
+    pub alert_seq: i64,
+    pub agency: String,
+    pub acknowledged_at: NaiveDateTime,
+    pub acknowledged_by: String,
+}

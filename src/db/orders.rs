@@ -2,7 +2,9 @@
 //! optimistic version check so two concurrent changes never both apply.
 
 use super::models::*;
-use super::schema::{conditions, order_versions, orders, protected_persons, subject_names};
+use super::schema::{
+    conditions, order_shares, order_versions, orders, protected_persons, subject_names,
+};
 use super::DbConnection;
 use crate::domain::order::*;
 use crate::domain::validation::{ConditionDraft, PersonDraft};
@@ -275,6 +277,8 @@ pub enum RowScope {
     All,
     /// Orders made by this court.
     Court(String),
+    /// Orders shared now with this advocacy service.
+    SharedWith(String),
     /// None (a role with no order access yet).
     Nothing,
 }
@@ -307,6 +311,16 @@ pub fn search(
     match scope {
         RowScope::All => {}
         RowScope::Court(code) => q = q.filter(orders::court_agency.eq(code.clone())),
+        RowScope::SharedWith(code) => {
+            q = q.filter(
+                orders::id.eq_any(
+                    order_shares::table
+                        .filter(order_shares::advocacy_agency.eq(code.clone()))
+                        .filter(order_shares::revoked_at.is_null())
+                        .select(order_shares::order_id),
+                ),
+            )
+        }
         RowScope::Nothing => return Ok(vec![]),
     }
     if let Some(key) = &filter.subject_name_key {
@@ -361,6 +375,35 @@ pub fn search(
     }
     let rows = q.order(orders::id.desc()).limit(limit).load(conn)?;
     hydrate(conn, rows)
+}
+
+/// The whole order with this id.
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> AppResult<Option<OrderRecord>> {
+    let row = orders::table
+        .find(id)
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some(r) => hydrate(conn, vec![r])?.pop(),
+        None => None,
+    })
+}
+
+/// The whole orders with these ids, in the order given (missing ones left out).
+pub fn find_by_ids(conn: &mut DbConnection, ids: &[String]) -> AppResult<Vec<OrderRecord>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows = orders::table
+        .filter(orders::id.eq_any(ids))
+        .select(OrderRow::as_select())
+        .load(conn)?;
+    let mut by_id: HashMap<String, OrderRecord> = hydrate(conn, rows)?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
 /// The whole order with this reference.
@@ -491,6 +534,9 @@ fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderR
             .collect()
     };
 
+    let mut shares = super::shares::active_for_orders(conn, &ids)?;
+    let mut breaches = super::breaches::for_orders(conn, &ids)?;
+
     let agency = |code: &str| {
         agencies
             .get(code)
@@ -524,6 +570,8 @@ fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderR
                     .as_ref()
                     .and_then(|id| replaces_refs.get(id).cloned()),
                 replaced_by_reference: replaced_by.get(&r.id).cloned(),
+                shares: shares.remove(&r.id).unwrap_or_default(),
+                breaches: breaches.remove(&r.id).unwrap_or_default(),
                 made_on: r.made_on,
                 expires_on: r.expires_on,
                 subject_date_of_birth: r.subject_date_of_birth,

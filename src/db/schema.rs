@@ -11,6 +11,64 @@ diesel::table! {
 }
 
 diesel::table! {
+    alert_acks (alert_seq, agency) {
+        alert_seq -> BigInt,
+        agency -> Text,
+        acknowledged_at -> Timestamp,
+        acknowledged_by -> Text,
+    }
+}
+
+diesel::table! {
+    alerts (seq) {
+        seq -> BigInt,
+        id -> Text,
+        dedup_key -> Text,
+        kind -> Text,
+        severity -> Text,
+        order_id -> Text,
+        breach_id -> Nullable<Text>,
+        due_at -> Timestamp,
+        created_at -> Timestamp,
+        late -> Bool,
+    }
+}
+
+diesel::table! {
+    breach_conditions (breach_id, condition_id) {
+        breach_id -> Text,
+        condition_id -> Text,
+    }
+}
+
+diesel::table! {
+    breach_outcomes (id) {
+        id -> Text,
+        breach_id -> Text,
+        outcome -> Text,
+        recorded_at -> Timestamp,
+        recorded_by_agency -> Text,
+        recorded_by -> Text,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    breaches (id) {
+        id -> Text,
+        order_id -> Text,
+        reported_by_agency -> Text,
+        reported_by -> Text,
+        external_ref -> Text,
+        occurred_at -> Timestamp,
+        description -> Text,
+        outcome -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     conditions (id) {
         id -> Text,
         order_id -> Text,
@@ -20,6 +78,20 @@ diesel::table! {
         expires_on -> Nullable<Date>,
         added_in_version -> BigInt,
         removed_in_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    order_shares (id) {
+        id -> Text,
+        order_id -> Text,
+        protected_person_id -> Text,
+        advocacy_agency -> Text,
+        recorded_by_agency -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by_agency -> Nullable<Text>,
     }
 }
 
@@ -81,14 +153,26 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(alert_acks -> alerts (alert_seq));
+diesel::joinable!(alerts -> orders (order_id));
+diesel::joinable!(breach_conditions -> breaches (breach_id));
+diesel::joinable!(breach_outcomes -> breaches (breach_id));
+diesel::joinable!(breaches -> orders (order_id));
 diesel::joinable!(conditions -> orders (order_id));
+diesel::joinable!(order_shares -> orders (order_id));
 diesel::joinable!(order_versions -> orders (order_id));
 diesel::joinable!(protected_persons -> orders (order_id));
 diesel::joinable!(subject_names -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
+    alert_acks,
+    alerts,
+    breach_conditions,
+    breach_outcomes,
+    breaches,
     conditions,
+    order_shares,
     order_versions,
     orders,
     protected_persons,

@@ -1,6 +1,34 @@
 //! Pure types and rules of the domain: order types and their statutory rules, the statutory calendar, validation
 //! of a recorded order, and lifecycle status. Nothing here knows about a database, HTTP or GraphQL.
 
+/// Declares an enum of stable codes (stored in the database, used on the API) with `as_str`, `FromStr` and `ALL`.
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The stable code stored in the database and used on the API.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $code),+ }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($code => Ok($name::$variant),)+
+                    other => Err(format!(concat!("unknown ", stringify!($name), " {:?}"), other)),
+                }
+            }
+        }
+    };
+}
+
+pub mod alert;
 pub mod calendar;
 pub mod order;
 pub mod order_type;

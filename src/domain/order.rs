@@ -1,6 +1,7 @@
 //! An order as the rest of the service sees it: plain records, loaded whole (subject, protected persons,
 //! conditions, history), so that reading one never needs another query.
 
+use super::alert::BreachOutcome;
 use super::{
     AgencyKind, ConditionKind, OrderEvent, OrderStatus, OrderType, ServiceMethod, ServiceStatus,
 };
@@ -84,11 +85,58 @@ pub struct OrderRecord {
     pub service: ServiceRecord,
     pub replaces_reference: Option<String>,
     pub replaced_by_reference: Option<String>,
+    /// Live consents to share the order with advocacy services.
+    pub shares: Vec<ShareRecord>,
+    /// Breaches reported, oldest first.
+    pub breaches: Vec<BreachRecord>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A protected person's consent to share an order with an advocacy service.
+#[derive(Debug, Clone)]
+pub struct ShareRecord {
+    pub id: String,
+    pub order_id: String,
+    pub protected_person_id: String,
+    pub advocacy_agency: String,
+    pub recorded_by_agency: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// One outcome of a breach, as recorded.
+#[derive(Debug, Clone)]
+pub struct OutcomeRecord {
+    pub outcome: BreachOutcome,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by_agency: String,
+    pub note: Option<String>,
+}
+
+/// A reported breach of an order. A breach is an event on an order; it never ends the order.
+#[derive(Debug, Clone)]
+pub struct BreachRecord {
+    pub id: String,
+    pub order_id: String,
+    pub reported_by_agency: String,
+    pub external_ref: String,
+    pub occurred_at: DateTime<Utc>,
+    pub description: String,
+    pub outcome: BreachOutcome,
+    pub condition_ids: Vec<String>,
+    /// Every outcome, oldest first (the first is `REPORTED`).
+    pub outcomes: Vec<OutcomeRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl OrderRecord {
+    /// Whether the order is shared with this advocacy service (for any protected person).
+    pub fn is_shared_with(&self, agency: &str) -> bool {
+        self.shares.iter().any(|s| s.advocacy_agency == agency)
+    }
+
     pub fn current_conditions(&self) -> impl Iterator<Item = &ConditionRecord> {
         self.conditions
             .iter()

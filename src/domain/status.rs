@@ -1,33 +1,6 @@
 //! Lifecycle of an order: status, service, and the events that make a new version.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use std::str::FromStr;
-
-macro_rules! code_enum {
-    ($(#[$doc:meta])* $name:ident { $($variant:ident => $code:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            /// The stable code stored in the database and used on the API.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = String;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($code => Ok($name::$variant),)+
-                    other => Err(format!(concat!("unknown ", stringify!($name), " {:?}"), other)),
-                }
-            }
-        }
-    };
-}
 
 code_enum!(
     /// Where an order stands. Service is tracked separately ([`ServiceStatus`]).

@@ -79,3 +79,40 @@ pub enum Role {
     Admin,
     Auditor,
 }
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "AlertKind", remote = "crate::domain::alert::AlertKind")]
+pub enum AlertKind {
+    BreachReported,
+    OrderServed,
+    NotificationOverdue,
+    UnservedOrder,
+    OrderExpiring,
+    OrderExpired,
+    OrderDischarged,
+    OrderVaried,
+    OrderRenewed,
+    OrderReplaced,
+    HearingDeadline,
+    InterimExpiringMainPending,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "Severity", remote = "crate::domain::alert::Severity")]
+pub enum Severity {
+    Info,
+    Warning,
+    Urgent,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "BreachOutcome", remote = "crate::domain::alert::BreachOutcome")]
+pub enum BreachOutcome {
+    Reported,
+    UnderInvestigation,
+    NoFurtherAction,
+    Charged,
+    Convicted,
+    Acquitted,
+    ContemptFound,
+}

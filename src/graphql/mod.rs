@@ -1,6 +1,8 @@
 //! The GraphQL API: schema types and resolvers. Resolvers call `service` and `auth`, never `db`.
 //! Each area of the API is an object merged into the roots, so later areas add an object, not edits here.
 
+pub mod alerts;
+pub mod breaches;
 pub mod enums;
 pub mod error;
 pub mod mutation;
@@ -11,15 +13,22 @@ pub mod types;
 use crate::auth::Principal;
 use crate::error::AppError;
 use crate::service::Services;
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::CoreQuery);
+pub struct QueryRoot(query::CoreQuery, alerts::AlertQuery);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(mutation::CoreMutation);
+pub struct MutationRoot(
+    mutation::CoreMutation,
+    breaches::BreachMutation,
+    alerts::AlertMutation,
+);
 
-pub type OrderwatchSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(alerts::AlertSubscription);
+
+pub type OrderwatchSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Limits on every document, so a hostile query is refused before it runs.
 pub const MAX_DEPTH: usize = 16;
@@ -30,7 +39,7 @@ pub fn build_schema(services: Option<Services>) -> OrderwatchSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY);

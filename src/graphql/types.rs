@@ -95,21 +95,25 @@ macro_rules! connection {
 
 connection!(OrderConnection, OrderEdge, ProtectionOrder);
 connection!(AgencyConnection, AgencyEdge, Agency);
+connection!(AlertConnection, AlertEdge, super::alerts::Alert);
 
 /// A protection order or notice, as one caller may see it.
 pub struct ProtectionOrder {
     rec: Arc<OrderRecord>,
     now: chrono::DateTime<chrono::Utc>,
-    may_see_contact: bool,
+    who: Principal,
 }
 
 impl ProtectionOrder {
-    pub fn new(rec: OrderRecord, now: chrono::DateTime<chrono::Utc>, who: &Principal) -> Self {
-        let may_see_contact = policy::may_see_protected_contact(who, &rec);
+    pub fn new(
+        rec: impl Into<Arc<OrderRecord>>,
+        now: chrono::DateTime<chrono::Utc>,
+        who: &Principal,
+    ) -> Self {
         ProtectionOrder {
-            rec: Arc::new(rec),
+            rec: rec.into(),
             now,
-            may_see_contact,
+            who: who.clone(),
         }
     }
 }
@@ -124,7 +128,7 @@ pub struct Subject {
 
 /// Answers a sensitive field the caller may not read: `null`, with a `FORBIDDEN_FIELD` error at the field's path.
 /// (Returning an `Err` would make async-graphql drop the key altogether; the GraphQL spec wants it null.)
-fn withheld<T>(ctx: &Context<'_>, field: &str) -> Option<T> {
+pub(crate) fn withheld<T>(ctx: &Context<'_>, field: &str) -> Option<T> {
     ctx.add_error(ctx.set_error_path(forbidden_field(field).into_server_error(ctx.item.pos)));
     None
 }
@@ -282,15 +286,31 @@ impl ProtectionOrder {
             date_of_birth: self.rec.subject_date_of_birth.map(Date),
         }
     }
+    /// The people the order protects. An advocacy service sees only those whose consent it holds.
     async fn protected_persons(&self) -> Vec<ProtectedPerson> {
+        let may_see_contact = policy::may_see_protected_contact(&self.who, &self.rec);
         self.rec
             .protected_persons
             .iter()
+            .filter(|p| policy::may_see_protected_person(&self.who, &self.rec, &p.id))
             .map(|p| ProtectedPerson {
                 rec: p.clone(),
-                may_see_contact: self.may_see_contact,
+                may_see_contact,
             })
             .collect()
+    }
+    /// Breaches reported, oldest first. Courts see no breach intelligence: null with `FORBIDDEN_FIELD`.
+    async fn breaches(&self, ctx: &Context<'_>) -> Option<Vec<super::breaches::Breach>> {
+        if !policy::may_see_breaches(&self.who) {
+            return withheld(ctx, "breaches");
+        }
+        Some(
+            self.rec
+                .breaches
+                .iter()
+                .map(|b| super::breaches::Breach::new(b.clone(), &self.rec.reference, &self.who))
+                .collect(),
+        )
     }
     /// The conditions in the current version.
     async fn conditions(&self) -> Vec<Condition> {

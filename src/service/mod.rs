@@ -2,11 +2,19 @@
 //! work in one transaction, and returns whole records. Nothing is written when any check fails.
 
 pub mod agencies;
+pub mod alerts;
+pub mod breaches;
+pub mod feed;
 pub mod orders;
 pub mod page;
 pub mod seed;
+pub mod shares;
 
-use crate::db::Database;
+use crate::auth::{Principal, Role};
+use crate::db::orders::Recorded;
+use crate::db::{self, Database, DbConnection};
+use crate::domain::AgencyKind;
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
@@ -44,19 +52,70 @@ impl Clock for FixedClock {
     }
 }
 
+/// How many feed batches a subscriber may fall behind before it goes back to the table (default of
+/// `ORDERWATCH_FEED_CAPACITY`).
+pub const FEED_CAPACITY: usize = 64;
+
 /// What every use case needs. Cheap to clone.
 #[derive(Clone)]
 pub struct Services {
     pub db: Database,
     pub clock: Arc<dyn Clock>,
+    pub feed: Arc<feed::AlertFeed>,
 }
 
 impl Services {
     pub fn new(db: Database, clock: Arc<dyn Clock>) -> Self {
-        Services { db, clock }
+        Self::with_feed_capacity(db, clock, FEED_CAPACITY)
+    }
+
+    pub fn with_feed_capacity(db: Database, clock: Arc<dyn Clock>, capacity: usize) -> Self {
+        Services {
+            db,
+            clock,
+            feed: Arc::new(feed::AlertFeed::new(capacity)),
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+}
+
+/// Who recorded a change, when, and the optional note given with it (trimmed; blank means none).
+pub(crate) fn recorded(who: &Principal, at: DateTime<Utc>, note: Option<String>) -> Recorded {
+    Recorded {
+        by: who.sub.clone(),
+        agency: who.agency.clone(),
+        at,
+        note: note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+    }
+}
+
+/// The caller's own agency must be registered, and of the kind its role acts for.
+pub(crate) fn require_own_agency(conn: &mut DbConnection, who: &Principal) -> AppResult<()> {
+    let expected = match who.role {
+        Role::Court => AgencyKind::Court,
+        Role::Police => AgencyKind::PoliceForce,
+        Role::Advocate => AgencyKind::AdvocacyService,
+        Role::Admin | Role::Auditor => return Ok(()),
+    };
+    match db::agencies::find(conn, &who.agency)? {
+        Some(a) if a.kind == expected => Ok(()),
+        Some(_) => Err(AppError::forbidden(
+            "AGENCY_ROLE_MISMATCH",
+            format!(
+                "agency {} is not a {} agency; the token's role and agency do not fit",
+                who.agency,
+                expected.as_str()
+            ),
+        )),
+        None => Err(AppError::forbidden(
+            "AGENCY_NOT_REGISTERED",
+            format!(
+                "agency {} is not registered; an administrator must create it first",
+                who.agency
+            ),
+        )),
     }
 }

@@ -2,10 +2,13 @@
 
 use super::page::{Page, PageRequest};
 use super::Services;
+use super::{recorded, require_own_agency};
 use crate::auth::policy::{self, Operation};
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
+use crate::db::alerts::NewAlert;
 use crate::db::orders::{NewOrder, OrderSearch, Recorded, TermsChange};
 use crate::db::{self, write_transaction, DbConnection};
+use crate::domain::alert::AlertKind;
 use crate::domain::calendar::london_date;
 use crate::domain::order::OrderRecord;
 use crate::domain::order_type::OrderType;
@@ -45,43 +48,6 @@ pub struct VaryRequest {
 
 fn not_found() -> AppError {
     AppError::NotFound { what: "order" }
-}
-
-fn recorded(who: &Principal, at: DateTime<Utc>, note: Option<String>) -> Recorded {
-    Recorded {
-        by: who.sub.clone(),
-        agency: who.agency.clone(),
-        at,
-        note: note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
-    }
-}
-
-/// The caller's own agency must be registered, and of the kind its role acts for.
-fn require_own_agency(conn: &mut DbConnection, who: &Principal) -> AppResult<()> {
-    let expected = match who.role {
-        Role::Court => AgencyKind::Court,
-        Role::Police => AgencyKind::PoliceForce,
-        Role::Advocate => AgencyKind::AdvocacyService,
-        Role::Admin | Role::Auditor => return Ok(()),
-    };
-    match db::agencies::find(conn, &who.agency)? {
-        Some(a) if a.kind == expected => Ok(()),
-        Some(_) => Err(AppError::forbidden(
-            "AGENCY_ROLE_MISMATCH",
-            format!(
-                "agency {} is not a {} agency; the token's role and agency do not fit",
-                who.agency,
-                expected.as_str()
-            ),
-        )),
-        None => Err(AppError::forbidden(
-            "AGENCY_NOT_REGISTERED",
-            format!(
-                "agency {} is not registered; an administrator must create it first",
-                who.agency
-            ),
-        )),
-    }
 }
 
 impl Services {
@@ -216,6 +182,7 @@ impl Services {
 
         let who = who.clone();
         let reference = req.draft.reference.clone();
+        let feed = self.feed.clone();
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
@@ -249,9 +216,15 @@ impl Services {
                     if db::orders::insert(conn, &new)?.is_none() {
                         return Err(AppError::conflict("REFERENCE_TAKEN", format!("an order with reference {} already exists", new.reference)));
                     }
+                    // Alerts last: their lock is then held only to commit.
+                    if let Some(old_id) = new.replaces_order_id {
+                        let alert = NewAlert { kind: AlertKind::OrderReplaced, order_id: old_id, breach_id: None, due_at: now, occasion: new.reference.clone() };
+                        db::alerts::insert(conn, &[alert], now)?;
+                    }
                     Ok(())
                 })?;
                 tracing::info!(order.reference = %reference, order.type = order_type.as_str(), "order granted");
+                feed.wake();
                 db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
             })
             .await
@@ -276,6 +249,7 @@ impl Services {
             ));
         }
         let who = who.clone();
+        let feed = self.feed.clone();
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
@@ -294,9 +268,12 @@ impl Services {
                     if !db::orders::record_service(conn, &order.id, served_at, method, &recorded(&who, now, None))? {
                         return Err(AppError::conflict("ALREADY_SERVED", "service of this order is already recorded"));
                     }
+                    let alert = NewAlert { kind: AlertKind::OrderServed, order_id: order.id.clone(), breach_id: None, due_at: now, occasion: "served".into() };
+                    db::alerts::insert(conn, &[alert], now)?;
                     Ok(())
                 })?;
                 tracing::info!(order.reference = %reference, service.method = method.as_str(), "service recorded");
+                feed.wake();
                 db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
             })
             .await
@@ -411,6 +388,7 @@ impl Services {
         let reference = canonical_reference(&reference);
         let now = self.now();
         let who = who.clone();
+        let feed = self.feed.clone();
         self.db
             .run(move |conn| {
                 let event = write_transaction(conn, |conn| {
@@ -448,9 +426,19 @@ impl Services {
                     if !db::orders::apply_change(conn, &order.id, &change)? {
                         return Err(AppError::conflict("CONCURRENT_CHANGE", "the order changed while this request was made; read it again and retry"));
                     }
+                    let kind = match draft.event {
+                        OrderEvent::Varied => AlertKind::OrderVaried,
+                        OrderEvent::Renewed => AlertKind::OrderRenewed,
+                        OrderEvent::Discharged => AlertKind::OrderDischarged,
+                        OrderEvent::Replaced => AlertKind::OrderReplaced,
+                        OrderEvent::Granted => return Err(AppError::internal(anyhow::anyhow!("a change cannot be a grant"))),
+                    };
+                    let alert = NewAlert { kind, order_id: order.id.clone(), breach_id: None, due_at: now, occasion: format!("v{}", order.version + 1) };
+                    db::alerts::insert(conn, &[alert], now)?;
                     Ok(draft.event)
                 })?;
                 tracing::info!(order.reference = %reference, order.event = event.as_str(), "order changed");
+                feed.wake();
                 db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
             })
             .await

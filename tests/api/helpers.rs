@@ -73,7 +73,8 @@ pub struct TestApp {
     pub services: Services,
     pub database_url: String,
     keys: JwtKeys,
-    _db: TestDb,
+    settings: Settings,
+    _db: Option<Arc<TestDb>>,
 }
 
 /// A GraphQL response: the HTTP status, `data`, and `errors`.
@@ -123,12 +124,29 @@ impl Gql {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns the app with settings adjusted by `tune`.
+    pub async fn spawn_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
         let (database_url, db) = fresh_database();
         let mut settings = Settings::for_database(&database_url);
         settings.listen = "127.0.0.1:0".into();
         settings.jwt_secret = Some(SECRET.into());
         settings.db_pool_size = 4;
         settings.workers = Some(1);
+        // Long enough that only a wake-up (local commit or PostgreSQL NOTIFY) delivers alerts in a test.
+        settings.alert_poll_ms = 600_000;
+        tune(&mut settings);
+        Self::start(settings, Some(Arc::new(db))).await
+    }
+
+    /// A second server (replica) on the same database, with its own clock.
+    pub async fn replica(&self) -> TestApp {
+        Self::start(self.settings.clone(), self._db.clone()).await
+    }
+
+    async fn start(settings: Settings, db: Option<Arc<TestDb>>) -> TestApp {
         let clock = Arc::new(FixedClock::new(Utc::now()));
         let app = Application::build(&settings, clock.clone())
             .await
@@ -141,8 +159,9 @@ impl TestApp {
             client: reqwest::Client::new(),
             clock,
             services,
-            database_url,
+            database_url: settings.database_url.clone(),
             keys: JwtKeys::hs256(SECRET.as_bytes(), "orderwatch", "orderwatch").unwrap(),
+            settings,
             _db: db,
         }
     }
@@ -154,6 +173,42 @@ impl TestApp {
 
     pub fn today(&self) -> chrono::NaiveDate {
         orderwatch::domain::calendar::london_date(self.now())
+    }
+
+    /// A token for a role and agency that expires at `exp`.
+    pub fn token_until(&self, role: Role, agency: &str, exp: DateTime<Utc>) -> String {
+        let p = Principal {
+            sub: format!("{}-user", agency.to_lowercase()),
+            role,
+            agency: agency.into(),
+        };
+        self.keys
+            .mint(
+                &p,
+                Utc::now() - Duration::seconds(5),
+                exp - (Utc::now() - Duration::seconds(5)),
+            )
+            .unwrap()
+    }
+
+    /// Opens a websocket to `/graphql` speaking graphql-transport-ws.
+    pub async fn ws(&self) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("{}/graphql", self.url.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (stream, response) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("websocket connect");
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            "graphql-transport-ws"
+        );
+        Ws { stream }
     }
 
     /// A valid token for a role and agency.
@@ -257,7 +312,10 @@ impl TestApp {
             .db
             .run(|conn: &mut DbConnection| {
                 let mut out = String::new();
-                for t in ["agencies", "orders", "subject_names", "protected_persons", "conditions", "order_versions"] {
+                for t in [
+                    "agencies", "orders", "subject_names", "protected_persons", "conditions", "order_versions", "breaches",
+                    "breach_conditions", "breach_outcomes", "order_shares", "alerts", "alert_acks",
+                ] {
                     let c: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}")).get_result(conn)?;
                     out.push_str(&format!("{t}={} ", c.n));
                 }
@@ -307,3 +365,96 @@ pub fn spo_input(app: &TestApp, reference: &str) -> Value {
         ]
     })
 }
+
+/// A graphql-transport-ws client over a real websocket.
+pub struct Ws {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+/// How long a test waits for a message before failing (never reached when things work).
+const WS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Ws {
+    pub async fn send(&mut self, v: Value) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                v.to_string().into(),
+            ))
+            .await
+            .expect("ws send");
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                text.to_string().into(),
+            ))
+            .await
+            .expect("ws send");
+    }
+
+    /// The next message: `Ok(json)` for a text message, `Err((code, reason))` when the server closes.
+    pub async fn recv(&mut self) -> Result<Value, (u16, String)> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let msg = tokio::time::timeout(WS_WAIT, self.stream.next())
+                .await
+                .expect("no websocket message in time");
+            match msg {
+                Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(&t).unwrap()),
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(frame
+                        .map(|f| (u16::from(f.code), f.reason.to_string()))
+                        .unwrap_or((1005, String::new())))
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Err((1006, "connection dropped".into())),
+            }
+        }
+    }
+
+    /// Sends `connection_init` with the token and expects `connection_ack`.
+    pub async fn init(&mut self, token: &str) {
+        self.send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } })).await;
+        assert_eq!(self.recv().await.unwrap()["type"], "connection_ack");
+    }
+
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } })).await;
+    }
+
+    /// Subscribes to the caller's alerts after `cursor`.
+    pub async fn alerts_after(&mut self, id: &str, cursor: &Value) {
+        self.subscribe(id, ALERT_SUBSCRIPTION, json!({ "after": cursor }))
+            .await;
+    }
+
+    /// The next `next` payload's alert, for subscription `id`.
+    pub async fn next_alert(&mut self, id: &str) -> Value {
+        let msg = self.recv().await.expect("an alert, not a close");
+        assert_eq!(msg["type"], "next", "{msg}");
+        assert_eq!(msg["id"], id);
+        assert!(msg["payload"].get("errors").is_none(), "{msg}");
+        msg["payload"]["data"]["alerts"].clone()
+    }
+
+    /// Waits for the server to close the socket and returns the close code and reason.
+    pub async fn closed(&mut self) -> (u16, String) {
+        loop {
+            if let Err(close) = self.recv().await {
+                return close;
+            }
+        }
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.stream.close(None).await;
+    }
+}
+
+pub const ALERT_SUBSCRIPTION: &str = "subscription($after: String) { alerts(after: $after) { id cursor kind severity orderReference breachId late createdAt dueAt order { reference } } }";

@@ -2,7 +2,9 @@
 //! on PostgreSQL with `TEST_DATABASE_URL=postgres://...` (see `.ci/run`).
 
 mod access;
+mod alerts;
 mod auth;
+mod breaches;
 mod cli;
 mod grant;
 mod helpers;

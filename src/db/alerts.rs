@@ -1,0 +1,301 @@
+//! The alert outbox: insert exactly once per dedup key, read by cursor for an audience, acknowledge per agency.
+//!
+//! Ordering: on PostgreSQL a sequence value is taken at insert time, not at commit, so two transactions could commit
+//! their alerts out of `seq` order and a reader that saw the later one would skip the earlier for ever. Every
+//! transaction that inserts alerts therefore takes one transaction-scoped advisory lock first; the next such
+//! transaction waits for the commit, so `seq` order is commit order. (SQLite has one writer at a time already.)
+//! Alert inserts must be the last writes of their transaction, so the lock is held briefly and never waits on rows.
+
+use super::models::{AlertAckRow, AlertRow, NewAlertRow};
+use super::orders::{parse_code, truncate_micros};
+use super::schema::{alert_acks, alerts, order_shares, orders};
+use super::DbConnection;
+use crate::domain::alert::{dedup_key, is_late, AlertKind, AlertRecord};
+use crate::error::AppResult;
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+type Db = <DbConnection as Connection>::Backend;
+
+/// Advisory lock key serialising alert-writing transactions on PostgreSQL ("alerts").
+const ALERT_LOCK_KEY: i64 = 0x616c_6572_7473;
+/// The PostgreSQL channel told of new alerts; payload-free, it only wakes listeners, who read the table.
+pub const ALERT_CHANNEL: &str = "orderwatch_alerts";
+
+/// An alert to raise: its kind, order, due moment, and what tells it apart from others of its kind due then.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub kind: AlertKind,
+    pub order_id: String,
+    pub breach_id: Option<String>,
+    pub due_at: DateTime<Utc>,
+    pub occasion: String,
+}
+
+/// Who is asking for alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertAudience {
+    /// A police force: alerts of its managing-force kinds on orders it applied for.
+    Force(String),
+    /// An advocacy service: alerts of its kinds on orders shared with it now.
+    Advocate(String),
+    Nothing,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub kinds: Option<Vec<AlertKind>>,
+    pub order_reference: Option<String>,
+    pub unacknowledged_only: bool,
+}
+
+/// Raises alerts in the current transaction, each at most once (a dedup key already present is skipped). Returns
+/// the `seq` of each alert actually written.
+pub fn insert(
+    conn: &mut DbConnection,
+    new: &[NewAlert],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<i64>> {
+    if new.is_empty() {
+        return Ok(vec![]);
+    }
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({ALERT_LOCK_KEY})")).execute(c)?;
+    }
+    let now = truncate_micros(now);
+    let mut written = vec![];
+    for a in new {
+        let due = truncate_micros(a.due_at);
+        let row = NewAlertRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            dedup_key: dedup_key(&a.order_id, a.kind, due, &a.occasion),
+            kind: a.kind.as_str().into(),
+            severity: a.kind.rule().severity.as_str().into(),
+            order_id: a.order_id.clone(),
+            breach_id: a.breach_id.clone(),
+            due_at: due.naive_utc(),
+            created_at: now.naive_utc(),
+            late: is_late(due, now),
+        };
+        let inserted = super::with_backend!(conn, |c| diesel::insert_into(alerts::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        if inserted == 1 {
+            written.push(
+                alerts::table
+                    .filter(alerts::id.eq(&row.id))
+                    .select(alerts::seq)
+                    .first(conn)?,
+            );
+        }
+    }
+    if !written.is_empty() {
+        notify(conn, ALERT_CHANNEL)?;
+    }
+    Ok(written)
+}
+
+/// Tells listeners on other replicas (PostgreSQL); delivered when the transaction commits, dropped on rollback.
+pub fn notify(conn: &mut DbConnection, channel: &str) -> AppResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        diesel::sql_query(format!("SELECT pg_notify('{channel}', '')")).execute(c)?;
+    }
+    Ok(())
+}
+
+/// The highest `seq` written so far (0 when none).
+pub fn max_seq(conn: &mut DbConnection) -> AppResult<i64> {
+    Ok(alerts::table
+        .select(diesel::dsl::max(alerts::seq))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
+}
+
+fn to_record((a, reference, applicant): (AlertRow, String, String)) -> AppResult<AlertRecord> {
+    Ok(AlertRecord {
+        seq: a.seq,
+        kind: parse_code(&a.kind, "alerts.kind")?,
+        severity: parse_code(&a.severity, "alerts.severity")?,
+        id: a.id,
+        order_id: a.order_id,
+        order_reference: reference,
+        applicant_agency: applicant,
+        breach_id: a.breach_id,
+        due_at: a.due_at.and_utc(),
+        created_at: a.created_at.and_utc(),
+        late: a.late,
+    })
+}
+
+/// Alerts after `after_seq` that `audience` receives now, in `seq` order.
+pub fn page(
+    conn: &mut DbConnection,
+    audience: &AlertAudience,
+    filter: &AlertFilter,
+    after_seq: i64,
+    limit: i64,
+) -> AppResult<Vec<AlertRecord>> {
+    let mut q = alerts::table
+        .inner_join(orders::table)
+        .select((
+            AlertRow::as_select(),
+            orders::reference,
+            orders::applicant_agency,
+        ))
+        .filter(alerts::seq.gt(after_seq))
+        .into_boxed::<Db>();
+    let codes = |kinds: Vec<AlertKind>| kinds.into_iter().map(|k| k.as_str()).collect::<Vec<_>>();
+    let agency = match audience {
+        AlertAudience::Nothing => return Ok(vec![]),
+        AlertAudience::Force(agency) => {
+            q = q
+                .filter(orders::applicant_agency.eq(agency.clone()))
+                .filter(alerts::kind.eq_any(codes(AlertKind::for_force())));
+            agency
+        }
+        AlertAudience::Advocate(agency) => {
+            q = q
+                .filter(alerts::kind.eq_any(codes(AlertKind::for_advocates())))
+                .filter(diesel::dsl::exists(
+                    order_shares::table
+                        .filter(order_shares::order_id.eq(alerts::order_id))
+                        .filter(order_shares::advocacy_agency.eq(agency.clone()))
+                        .filter(order_shares::revoked_at.is_null()),
+                ));
+            agency
+        }
+    };
+    if let Some(kinds) = &filter.kinds {
+        q = q.filter(alerts::kind.eq_any(codes(kinds.clone())));
+    }
+    if let Some(reference) = &filter.order_reference {
+        q = q.filter(orders::reference.eq(reference.clone()));
+    }
+    if filter.unacknowledged_only {
+        q = q.filter(diesel::dsl::not(diesel::dsl::exists(
+            alert_acks::table
+                .filter(alert_acks::alert_seq.eq(alerts::seq))
+                .filter(alert_acks::agency.eq(agency.clone())),
+        )));
+    }
+    q.order(alerts::seq.asc())
+        .limit(limit)
+        .load::<(AlertRow, String, String)>(conn)?
+        .into_iter()
+        .map(to_record)
+        .collect()
+}
+
+/// An alert as the live feed hands it to every subscriber of a process, with the services it is shared with when
+/// read (each advocate delivery checks consent again before it is sent).
+#[derive(Debug, Clone)]
+pub struct FeedAlert {
+    pub alert: AlertRecord,
+    pub shared_with: Vec<String>,
+}
+
+/// Every alert after `after_seq`, for the live feed, in two statements.
+pub fn feed_after(
+    conn: &mut DbConnection,
+    after_seq: i64,
+    limit: i64,
+) -> AppResult<Vec<FeedAlert>> {
+    let rows: Vec<AlertRecord> = alerts::table
+        .inner_join(orders::table)
+        .select((
+            AlertRow::as_select(),
+            orders::reference,
+            orders::applicant_agency,
+        ))
+        .filter(alerts::seq.gt(after_seq))
+        .order(alerts::seq.asc())
+        .limit(limit)
+        .load::<(AlertRow, String, String)>(conn)?
+        .into_iter()
+        .map(to_record)
+        .collect::<AppResult<_>>()?;
+    if rows.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut order_ids: Vec<String> = rows.iter().map(|a| a.order_id.clone()).collect();
+    order_ids.sort();
+    order_ids.dedup();
+    let mut shares: HashMap<String, Vec<String>> = HashMap::new();
+    for (order_id, agency) in order_shares::table
+        .filter(order_shares::order_id.eq_any(&order_ids))
+        .filter(order_shares::revoked_at.is_null())
+        .select((order_shares::order_id, order_shares::advocacy_agency))
+        .load::<(String, String)>(conn)?
+    {
+        shares.entry(order_id).or_default().push(agency);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|alert| FeedAlert {
+            shared_with: shares.get(&alert.order_id).cloned().unwrap_or_default(),
+            alert,
+        })
+        .collect())
+}
+
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> AppResult<Option<AlertRecord>> {
+    alerts::table
+        .inner_join(orders::table)
+        .select((
+            AlertRow::as_select(),
+            orders::reference,
+            orders::applicant_agency,
+        ))
+        .filter(alerts::id.eq(id))
+        .first::<(AlertRow, String, String)>(conn)
+        .optional()?
+        .map(to_record)
+        .transpose()
+}
+
+/// This agency's acknowledgements of these alerts: `seq -> (when, who)`.
+pub fn acks(
+    conn: &mut DbConnection,
+    seqs: &[i64],
+    agency: &str,
+) -> AppResult<HashMap<i64, (DateTime<Utc>, String)>> {
+    if seqs.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(alert_acks::table
+        .filter(alert_acks::alert_seq.eq_any(seqs))
+        .filter(alert_acks::agency.eq(agency))
+        .select(AlertAckRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|a| {
+            (
+                a.alert_seq,
+                (a.acknowledged_at.and_utc(), a.acknowledged_by),
+            )
+        })
+        .collect())
+}
+
+/// Records the agency's acknowledgement; the first one stands (a repeat changes nothing).
+pub fn acknowledge(
+    conn: &mut DbConnection,
+    seq: i64,
+    agency: &str,
+    by: &str,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let row = AlertAckRow {
+        alert_seq: seq,
+        agency: agency.into(),
+        acknowledged_at: truncate_micros(at).naive_utc(),
+        acknowledged_by: by.into(),
+    };
+    super::with_backend!(conn, |c| diesel::insert_into(alert_acks::table)
+        .values(&row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! Breaches: reported by police (once per force incident reference), their outcomes recorded over time.
+
+use super::{recorded, require_own_agency, Services};
+use crate::auth::policy::{self, Operation};
+use crate::auth::Principal;
+use crate::db::alerts::NewAlert;
+use crate::db::breaches::NewBreach;
+use crate::db::{self, write_transaction};
+use crate::domain::alert::{AlertKind, BreachOutcome};
+use crate::domain::calendar::{end_of_day, london_date};
+use crate::domain::order::BreachRecord;
+use crate::domain::validation::{canonical_reference, check_note, MAX_CONDITIONS, MAX_NOTE_LEN};
+use crate::domain::Violations;
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Duration, Utc};
+
+/// How far in the future `occurredAt` may be, for clock skew between systems.
+pub const OCCURRED_AT_FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+pub const MAX_EXTERNAL_REF_LEN: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct ReportBreach {
+    pub reference: String,
+    pub occurred_at: DateTime<Utc>,
+    pub description: String,
+    pub condition_ids: Vec<String>,
+    /// The force's own incident reference: reporting it again returns the breach already made.
+    pub external_ref: String,
+}
+
+/// What a report did: made the breach, or found the one made by an earlier attempt.
+#[derive(Debug, Clone)]
+pub struct Reported {
+    pub breach: BreachRecord,
+    pub created: bool,
+}
+
+impl Services {
+    /// Records a breach and raises `BREACH_REPORTED` in the same transaction. A retry with the same
+    /// `externalRef` from the same force returns the first breach and writes nothing.
+    pub async fn report_breach(&self, who: &Principal, req: ReportBreach) -> AppResult<Reported> {
+        policy::require(who, Operation::ReportBreach)?;
+        let now = self.now();
+        let mut v = Violations::default();
+        let ext = req.external_ref.trim().to_string();
+        if ext.is_empty()
+            || ext.chars().count() > MAX_EXTERNAL_REF_LEN
+            || ext.chars().any(char::is_control)
+        {
+            v.push(
+                "INVALID_EXTERNAL_REF",
+                "externalRef",
+                format!("externalRef is 1 to {MAX_EXTERNAL_REF_LEN} characters"),
+            );
+        }
+        let description = req.description.trim().to_string();
+        if description.is_empty() || description.chars().count() > MAX_NOTE_LEN {
+            v.push(
+                "INVALID_TEXT",
+                "description",
+                format!("a description is 1 to {MAX_NOTE_LEN} characters"),
+            );
+        }
+        if req.occurred_at > now + OCCURRED_AT_FUTURE_TOLERANCE {
+            v.push(
+                "OCCURRED_AT_IN_FUTURE",
+                "occurredAt",
+                "occurredAt is in the future",
+            );
+        }
+        let mut condition_ids = req.condition_ids.clone();
+        condition_ids.sort();
+        condition_ids.dedup();
+        if condition_ids.len() > MAX_CONDITIONS {
+            v.push(
+                "TOO_MANY_ITEMS",
+                "conditionIds",
+                format!("at most {MAX_CONDITIONS} conditions"),
+            );
+        }
+        v.into_result()?;
+
+        let who = who.clone();
+        let reference = canonical_reference(&req.reference);
+        let occurred_at = req.occurred_at;
+        let reported = self
+            .db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    require_own_agency(conn, &who)?;
+                    let order = db::orders::find_by_reference(conn, &reference)?
+                        .ok_or(AppError::NotFound { what: "order" })?;
+                    if let Some(existing) =
+                        db::breaches::find_by_external_ref(conn, &who.agency, &ext)?
+                    {
+                        return replayed(existing, &order.id);
+                    }
+                    if london_date(occurred_at) < order.made_on {
+                        return Err(AppError::validation(
+                            "BREACH_BEFORE_ORDER",
+                            "occurredAt",
+                            format!(
+                                "occurredAt is before the order was made ({})",
+                                order.made_on
+                            ),
+                        ));
+                    }
+                    if let Some(last) = order.expires_on {
+                        if occurred_at >= end_of_day(last) {
+                            return Err(AppError::validation(
+                                "BREACH_AFTER_ORDER_ENDED",
+                                "occurredAt",
+                                format!("occurredAt is after the order ended ({last})"),
+                            ));
+                        }
+                    }
+                    if condition_ids
+                        .iter()
+                        .any(|id| !order.conditions.iter().any(|c| &c.id == id))
+                    {
+                        return Err(AppError::validation(
+                            "UNKNOWN_CONDITION",
+                            "conditionIds",
+                            "a condition id is not a condition of this order",
+                        ));
+                    }
+                    let new = NewBreach {
+                        order_id: order.id.clone(),
+                        external_ref: ext.clone(),
+                        occurred_at,
+                        description: description.clone(),
+                        condition_ids: condition_ids.clone(),
+                        recorded: recorded(&who, now, None),
+                    };
+                    let Some(id) = db::breaches::insert(conn, &new)? else {
+                        // A concurrent attempt with the same reference committed first.
+                        let existing = db::breaches::find_by_external_ref(conn, &who.agency, &ext)?
+                            .ok_or_else(|| {
+                                AppError::internal(anyhow::anyhow!(
+                                    "breach reference taken but not found"
+                                ))
+                            })?;
+                        return replayed(existing, &order.id);
+                    };
+                    db::alerts::insert(
+                        conn,
+                        &[NewAlert {
+                            kind: AlertKind::BreachReported,
+                            order_id: order.id.clone(),
+                            breach_id: Some(id.clone()),
+                            due_at: now,
+                            occasion: id.clone(),
+                        }],
+                        now,
+                    )?;
+                    let breach = db::breaches::find(conn, &id)?
+                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))?;
+                    Ok(Reported {
+                        breach,
+                        created: true,
+                    })
+                })
+            })
+            .await?;
+        if reported.created {
+            self.feed.wake();
+            tracing::info!(breach.id = %reported.breach.id, "breach reported");
+        }
+        Ok(reported)
+    }
+
+    /// Records what happened after a breach (the reporting or the managing force). Recording the current outcome
+    /// again changes nothing.
+    pub async fn update_breach_outcome(
+        &self,
+        who: &Principal,
+        breach_id: String,
+        outcome: BreachOutcome,
+        note: Option<String>,
+    ) -> AppResult<BreachRecord> {
+        policy::require(who, Operation::UpdateBreachOutcome)?;
+        let mut v = Violations::default();
+        check_note(note.as_deref(), "note", &mut v);
+        v.into_result()?;
+        let who = who.clone();
+        let now = self.now();
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    require_own_agency(conn, &who)?;
+                    let breach = db::breaches::find(conn, &breach_id)?.ok_or(AppError::NotFound { what: "breach" })?;
+                    let order = db::orders::find_by_id(conn, &breach.order_id)?
+                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("breach without its order")))?;
+                    if who.agency != breach.reported_by_agency && !policy::is_managing_force(&who, &order) {
+                        return Err(AppError::forbidden(
+                            "NOT_BREACH_FORCE",
+                            "only the force that reported the breach or the order's managing force may record its outcome",
+                        ));
+                    }
+                    if !outcome.applies_to(order.order_type) {
+                        return Err(AppError::validation(
+                            "OUTCOME_NOT_APPLICABLE",
+                            "outcome",
+                            format!("{} cannot follow a breach of a {}", outcome.as_str(), order.order_type),
+                        ));
+                    }
+                    if breach.outcome == outcome {
+                        return Ok(breach);
+                    }
+                    db::breaches::set_outcome(conn, &breach.id, outcome, &recorded(&who, now, note))?;
+                    tracing::info!(breach.id = %breach.id, breach.outcome = outcome.as_str(), "breach outcome recorded");
+                    db::breaches::find(conn, &breach.id)?.ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))
+                })
+            })
+            .await
+    }
+}
+
+impl Services {
+    /// The reference of the order with this id (for building a breach's response).
+    pub async fn order_reference_of(&self, order_id: String) -> AppResult<String> {
+        self.db
+            .run(move |conn| {
+                db::orders::find_by_id(conn, &order_id)?
+                    .map(|o| o.reference)
+                    .ok_or(AppError::NotFound { what: "order" })
+            })
+            .await
+    }
+}
+
+/// A retried report: the same force reference must name the same order.
+fn replayed(existing: BreachRecord, order_id: &str) -> AppResult<Reported> {
+    if existing.order_id != order_id {
+        return Err(AppError::conflict(
+            "EXTERNAL_REF_REUSED",
+            "this force already used that externalRef for a breach of another order",
+        ));
+    }
+    Ok(Reported {
+        breach: existing,
+        created: false,
+    })
+}

@@ -1,0 +1,108 @@
+//! Consent to share an order with an advocacy service, recorded by the court that made it or the managing force.
+
+use super::{recorded, require_own_agency, Services};
+use crate::auth::policy::{self, Operation};
+use crate::auth::Principal;
+use crate::db::{self, write_transaction};
+use crate::domain::order::ShareRecord;
+use crate::domain::validation::canonical_reference;
+use crate::domain::AgencyKind;
+use crate::error::{AppError, AppResult};
+
+/// What a share or revoke names.
+#[derive(Debug, Clone)]
+pub struct ShareRequest {
+    pub reference: String,
+    pub protected_person_id: String,
+    pub advocacy_agency: String,
+}
+
+impl Services {
+    /// Records the protected person's consent to share the order with an advocacy service. Recording the same live
+    /// consent again returns it and writes nothing.
+    pub async fn share_order(&self, who: &Principal, req: ShareRequest) -> AppResult<ShareRecord> {
+        policy::require(who, Operation::ShareOrder)?;
+        let who = who.clone();
+        let now = self.now();
+        let reference = canonical_reference(&req.reference);
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    require_own_agency(conn, &who)?;
+                    let order = db::orders::find_by_reference(conn, &reference)?
+                        .filter(|o| policy::may_see_order(&who, o))
+                        .ok_or(AppError::NotFound { what: "order" })?;
+                    if !policy::may_share_order(&who, &order) {
+                        return Err(AppError::forbidden(
+                            "NOT_ORDER_AGENCY",
+                            "only the court that made the order or its managing force may record consent to share it",
+                        ));
+                    }
+                    if !order.protected_persons.iter().any(|p| p.id == req.protected_person_id) {
+                        return Err(AppError::validation(
+                            "UNKNOWN_PROTECTED_PERSON",
+                            "protectedPersonId",
+                            "no person protected by this order has that id",
+                        ));
+                    }
+                    match db::agencies::find(conn, &req.advocacy_agency)? {
+                        None => {
+                            return Err(AppError::validation(
+                                "UNKNOWN_AGENCY",
+                                "advocacyAgency",
+                                format!("no agency has code {}", req.advocacy_agency),
+                            ))
+                        }
+                        Some(a) if a.kind != AgencyKind::AdvocacyService => {
+                            return Err(AppError::validation(
+                                "AGENCY_KIND_MISMATCH",
+                                "advocacyAgency",
+                                "orders are shared with advocacy services only",
+                            ))
+                        }
+                        Some(_) => {}
+                    }
+                    let rec = recorded(&who, now, None);
+                    match db::shares::insert(conn, &order.id, &req.protected_person_id, &req.advocacy_agency, &rec)? {
+                        Some(share) => {
+                            tracing::info!(order.reference = %reference, share.agency = %req.advocacy_agency, "order shared");
+                            Ok(share)
+                        }
+                        None => db::shares::find_active(conn, &order.id, &req.protected_person_id, &req.advocacy_agency)?
+                            .ok_or_else(|| AppError::internal(anyhow::anyhow!("live share vanished"))),
+                    }
+                })
+            })
+            .await
+    }
+
+    /// Ends a live consent: from then on the service sees neither the order nor its alerts.
+    pub async fn revoke_share(&self, who: &Principal, req: ShareRequest) -> AppResult<ShareRecord> {
+        policy::require(who, Operation::ShareOrder)?;
+        let who = who.clone();
+        let now = self.now();
+        let reference = canonical_reference(&req.reference);
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    require_own_agency(conn, &who)?;
+                    let order = db::orders::find_by_reference(conn, &reference)?
+                        .filter(|o| policy::may_see_order(&who, o))
+                        .ok_or(AppError::NotFound { what: "order" })?;
+                    if !policy::may_share_order(&who, &order) {
+                        return Err(AppError::forbidden(
+                            "NOT_ORDER_AGENCY",
+                            "only the court that made the order or its managing force may revoke consent to share it",
+                        ));
+                    }
+                    let share =
+                        db::shares::find_active(conn, &order.id, &req.protected_person_id, &req.advocacy_agency)?
+                            .ok_or(AppError::NotFound { what: "share" })?;
+                    let revoked = db::shares::revoke(conn, &share.id, now, &who.agency)?;
+                    tracing::info!(order.reference = %reference, share.agency = %req.advocacy_agency, "order share revoked");
+                    Ok(revoked)
+                })
+            })
+            .await
+    }
+}

@@ -1,0 +1,235 @@
+//! GraphQL over websocket at `/graphql`, speaking the `graphql-transport-ws` protocol (the one the `graphql-ws`
+//! JavaScript client speaks), with the close codes of its specification. async-graphql's own handler closes with
+//! other codes and never closes on token expiry, so the protocol is implemented here over `schema.execute_stream`.
+//!
+//! | Close | When |
+//! |---|---|
+//! | 4400 | a message that is not valid JSON of a known type, or a binary frame |
+//! | 4401 | `subscribe` before `connection_ack` |
+//! | 4403 | `connection_init` without a valid token, or the token it was opened with has expired |
+//! | 4408 | no `connection_init` within `ORDERWATCH_WS_INIT_TIMEOUT_MS` |
+//! | 4409 | `subscribe` with the id of a subscription still running |
+//! | 4429 | a second `connection_init` |
+
+use crate::auth::Principal;
+use crate::http::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_ws::{CloseCode, CloseReason, Session};
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+
+pub const SUBPROTOCOL: &str = "graphql-transport-ws";
+/// Largest message accepted from a client.
+const MAX_FRAME: usize = 256 * 1024;
+
+/// Messages from subscription tasks to the connection's writer.
+enum Out {
+    Send(Value),
+    Done(String),
+}
+
+/// Upgrades `GET /graphql` to a websocket.
+pub async fn websocket(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    let offered: Vec<String> = req
+        .headers()
+        .get_all("sec-websocket-protocol")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(',').map(|p| p.trim().to_string()))
+        .collect();
+    if !offered.is_empty() && !offered.iter().any(|p| p == SUBPROTOCOL) {
+        return HttpResponse::BadRequest().json(json!({ "errors": [{
+            "message": format!("the only websocket subprotocol spoken is {SUBPROTOCOL}"),
+            "extensions": { "code": "UNSUPPORTED_SUBPROTOCOL" } }] }));
+    }
+    let (mut response, session, messages) = match actix_ws::handle(&req, body) {
+        Ok(parts) => parts,
+        Err(e) => return e.error_response(),
+    };
+    response.headers_mut().insert(
+        actix_web::http::header::SEC_WEBSOCKET_PROTOCOL,
+        actix_web::http::header::HeaderValue::from_static(SUBPROTOCOL),
+    );
+    let messages = messages
+        .max_frame_size(MAX_FRAME)
+        .aggregate_continuations()
+        .max_continuation_size(MAX_FRAME);
+    actix_web::rt::spawn(connection(state.into_inner(), session, messages));
+    response
+}
+
+fn close(code: u16, reason: &str) -> Option<CloseReason> {
+    Some(CloseReason {
+        code: CloseCode::Other(code),
+        description: Some(reason.to_string()),
+    })
+}
+
+/// Reads the token from a `connection_init` payload: `{"Authorization": "Bearer ..."}` or `{"token": "..."}`.
+fn token_of(payload: &Value) -> Option<&str> {
+    let auth = payload
+        .get("Authorization")
+        .or_else(|| payload.get("authorization"))
+        .and_then(Value::as_str);
+    match auth {
+        Some(a) => a
+            .strip_prefix("Bearer ")
+            .or_else(|| a.strip_prefix("bearer "))
+            .map(str::trim),
+        None => payload.get("token").and_then(Value::as_str).map(str::trim),
+    }
+}
+
+async fn connection(
+    state: std::sync::Arc<AppState>,
+    mut session: Session,
+    mut messages: actix_ws::AggregatedMessageStream,
+) {
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Out>(64);
+    let mut principal: Option<Principal> = None;
+    let mut init_seen = false;
+    let init_deadline = tokio::time::Instant::now() + state.ws_init_timeout;
+    let mut expiry = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
+    let mut running: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+
+    let reason = loop {
+        tokio::select! {
+            message = messages.next() => {
+                let text = match message {
+                    None | Some(Err(_)) => break None,
+                    Some(Ok(actix_ws::AggregatedMessage::Text(t))) => t,
+                    Some(Ok(actix_ws::AggregatedMessage::Ping(p))) => {
+                        if session.pong(&p).await.is_err() { break None; }
+                        continue;
+                    }
+                    Some(Ok(actix_ws::AggregatedMessage::Pong(_))) => continue,
+                    Some(Ok(actix_ws::AggregatedMessage::Close(_))) => break None,
+                    Some(Ok(actix_ws::AggregatedMessage::Binary(_))) => break close(4400, "binary messages are not part of the protocol"),
+                };
+                let Ok(msg) = serde_json::from_str::<Value>(&text) else {
+                    break close(4400, "invalid message: not JSON");
+                };
+                match msg.get("type").and_then(Value::as_str) {
+                    Some("connection_init") => {
+                        if init_seen {
+                            break close(4429, "Too many initialisation requests");
+                        }
+                        init_seen = true;
+                        let payload = msg.get("payload").cloned().unwrap_or(Value::Null);
+                        match token_of(&payload).map(|t| state.keys.validate_until(t)) {
+                            Some(Ok((p, exp))) => {
+                                let left = (exp - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+                                expiry = tokio::time::Instant::now() + left;
+                                tracing::info!(principal.role = p.role.as_str(), principal.agency = %p.agency, "websocket connected");
+                                principal = Some(p);
+                                if session.text(json!({ "type": "connection_ack" }).to_string()).await.is_err() {
+                                    break None;
+                                }
+                            }
+                            Some(Err(reason)) => {
+                                tracing::info!(auth.outcome = "invalid", auth.reason = %reason, "websocket refused");
+                                break close(4403, "Forbidden");
+                            }
+                            None => break close(4403, "Forbidden"),
+                        }
+                    }
+                    Some("ping") => {
+                        if session.text(json!({ "type": "pong" }).to_string()).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some("pong") => {}
+                    Some("subscribe") => {
+                        let Some(who) = principal.clone() else {
+                            break close(4401, "Unauthorized");
+                        };
+                        let (Some(id), Some(payload)) = (msg.get("id").and_then(Value::as_str), msg.get("payload")) else {
+                            break close(4400, "invalid message: subscribe needs id and payload");
+                        };
+                        let Ok(request) = serde_json::from_value::<async_graphql::Request>(payload.clone()) else {
+                            break close(4400, "invalid message: payload is not a GraphQL request");
+                        };
+                        if running.get(id).is_some_and(|h| !h.is_finished()) {
+                            break close(4409, &format!("Subscriber for {id} already exists"));
+                        }
+                        let task = actix_web::rt::spawn(run_operation(state.clone(), id.to_string(), request.data(who), out_tx.clone()));
+                        running.insert(id.to_string(), task);
+                    }
+                    Some("complete") => {
+                        if let Some(id) = msg.get("id").and_then(Value::as_str) {
+                            if let Some(task) = running.remove(id) {
+                                task.abort();
+                            }
+                        }
+                    }
+                    _ => break close(4400, "invalid message: unknown type"),
+                }
+            }
+            Some(out) = out_rx.recv() => match out {
+                Out::Send(v) => {
+                    if session.text(v.to_string()).await.is_err() {
+                        break None;
+                    }
+                }
+                Out::Done(id) => {
+                    running.remove(&id);
+                }
+            },
+            _ = tokio::time::sleep_until(init_deadline), if principal.is_none() => {
+                break close(4408, "Connection initialisation timeout");
+            }
+            _ = tokio::time::sleep_until(expiry), if principal.is_some() => {
+                break close(4403, "token expired");
+            }
+        }
+    };
+    for (_, task) in running {
+        task.abort();
+    }
+    let _ = session.close(reason).await;
+}
+
+/// Runs one operation and forwards its results: `next` for each, then `complete`; a request refused before it
+/// runs (invalid document, no such field) is one `error` message instead, as the protocol says.
+async fn run_operation(
+    state: std::sync::Arc<AppState>,
+    id: String,
+    request: async_graphql::Request,
+    out: tokio::sync::mpsc::Sender<Out>,
+) {
+    let mut stream = state.schema.execute_stream(request);
+    let mut first = true;
+    while let Some(mut response) = stream.next().await {
+        for e in &mut response.errors {
+            let ext = e.extensions.get_or_insert_with(Default::default);
+            if ext.get("code").is_none() {
+                ext.set("code", crate::graphql::error::GRAPHQL_VALIDATION_FAILED);
+            }
+        }
+        let refused =
+            first && response.data == async_graphql::Value::Null && !response.errors.is_empty();
+        first = false;
+        let message = if refused {
+            json!({ "id": id, "type": "error", "payload": response.errors })
+        } else {
+            json!({ "id": id, "type": "next", "payload": response })
+        };
+        if out.send(Out::Send(message)).await.is_err() {
+            return;
+        }
+        if refused {
+            let _ = out.send(Out::Done(id)).await;
+            return;
+        }
+    }
+    let _ = out
+        .send(Out::Send(json!({ "id": id, "type": "complete" })))
+        .await;
+    let _ = out.send(Out::Done(id)).await;
+}

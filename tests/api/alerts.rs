@@ -1,0 +1,446 @@
+//! Alerts over a real websocket (graphql-transport-ws): live delivery, resume by cursor with no gap or duplicate,
+//! who receives what, revocation, close codes, and delivery across replicas.
+
+use crate::helpers::*;
+use chrono::Duration;
+use orderwatch::auth::Role;
+use orderwatch::service::page::encode_cursor;
+use serde_json::{json, Value};
+
+const REPORT: &str = "mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id outcome } }";
+const SHARE: &str = "mutation($r: String!, $p: ID!, $a: String!) { shareOrderWithAdvocacy(reference: $r, protectedPersonId: $p, advocacyAgency: $a) { id revokedAt } }";
+const REVOKE: &str = "mutation($r: String!, $p: ID!, $a: String!) { revokeOrderShare(reference: $r, protectedPersonId: $p, advocacyAgency: $a) { id revokedAt } }";
+
+/// The cursor before every alert: replays everything the caller may see.
+fn from_start() -> Value {
+    json!(encode_cursor("alert", "0"))
+}
+
+/// Grants an SPO (WMC, managed by MET) and shares its protected person with `advocacy`; returns the person's id.
+async fn shared_order(app: &TestApp, reference: &str, advocacy: &str) -> String {
+    let r = app
+        .grant(&app.token(Role::Court, "WMC"), spo_input(app, reference))
+        .await;
+    let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    share(app, reference, &person, advocacy).await;
+    person
+}
+
+async fn share(app: &TestApp, reference: &str, person: &str, advocacy: &str) {
+    app.gql(
+        &app.token(Role::Police, "MET"),
+        SHARE,
+        json!({ "r": reference, "p": person, "a": advocacy }),
+    )
+    .await
+    .ok();
+}
+
+/// Reports a breach as MET; returns the breach id.
+async fn report(app: &TestApp, reference: &str, external_ref: &str) -> String {
+    let input = json!({ "reference": reference, "occurredAt": (app.now() - Duration::minutes(10)).to_rfc3339(),
+        "description": "Subject seen outside the protected person's home", "externalRef": external_ref });
+    let r = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            REPORT,
+            json!({ "i": input }),
+        )
+        .await;
+    r.ok()["reportBreach"]["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_advocate_receives_a_breach_reported_over_http_on_its_websocket() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "L/1", "ADV-A").await;
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-A")).await;
+    ws.alerts_after("s1", &from_start()).await;
+    let breach = report(&app, "L/1", "INC-1").await;
+    let alert = ws.next_alert("s1").await;
+    assert_eq!(alert["kind"], "BREACH_REPORTED");
+    assert_eq!(alert["severity"], "URGENT");
+    assert_eq!(alert["breachId"], breach.as_str());
+    assert_eq!(alert["orderReference"], "L/1");
+    assert_eq!(alert["order"]["reference"], "L/1");
+    assert_eq!(alert["late"], false);
+    ws.close().await;
+}
+
+#[tokio::test]
+async fn a_subscriber_resuming_from_its_cursor_gets_exactly_what_it_missed_in_order() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "R/1", "ADV-A").await;
+    let adv = app.token(Role::Advocate, "ADV-A");
+    let mut ws = app.ws().await;
+    ws.init(&adv).await;
+    ws.alerts_after("a", &from_start()).await;
+    report(&app, "R/1", "INC-1").await;
+    let seen = ws.next_alert("a").await;
+    ws.close().await;
+
+    let missed = [
+        report(&app, "R/1", "INC-2").await,
+        report(&app, "R/1", "INC-3").await,
+        report(&app, "R/1", "INC-4").await,
+    ];
+    let mut ws = app.ws().await;
+    ws.init(&adv).await;
+    ws.alerts_after("b", &seen["cursor"]).await;
+    for expected in &missed {
+        assert_eq!(ws.next_alert("b").await["breachId"], expected.as_str());
+    }
+    // Live after the replay, with nothing repeated at the seam.
+    let live = report(&app, "R/1", "INC-5").await;
+    assert_eq!(ws.next_alert("b").await["breachId"], live.as_str());
+    ws.close().await;
+}
+
+#[tokio::test]
+async fn a_retried_report_makes_one_breach_and_one_alert() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "D/1", "ADV-A").await;
+    let first = report(&app, "D/1", "INC-77").await;
+    let before = app.snapshot().await;
+    let again = report(&app, "D/1", "INC-77").await;
+    assert_eq!(first, again);
+    assert_eq!(app.snapshot().await, before, "the retry wrote something");
+    let list = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            "{ alerts(filter: { kinds: [BREACH_REPORTED] }) { edges { node { breachId } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        list.ok()["alerts"]["edges"],
+        json!([{ "node": { "breachId": first } }])
+    );
+}
+
+#[tokio::test]
+async fn an_advocate_of_another_service_receives_nothing_of_an_order_not_shared_with_it() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "X/1", "ADV-A").await;
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-B")).await;
+    ws.alerts_after("b", &from_start()).await;
+    report(&app, "X/1", "INC-1").await;
+    // A breach of an order shared with ADV-B follows; it must be the first thing ADV-B hears.
+    shared_order(&app, "X/2", "ADV-B").await;
+    let second = report(&app, "X/2", "INC-2").await;
+    let alert = ws.next_alert("b").await;
+    assert_eq!(alert["breachId"], second.as_str());
+    assert_eq!(alert["orderReference"], "X/2");
+    ws.close().await;
+    let list = app
+        .gql(
+            &app.token(Role::Advocate, "ADV-B"),
+            "{ alerts { edges { node { orderReference } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        list.ok()["alerts"]["edges"],
+        json!([{ "node": { "orderReference": "X/2" } }])
+    );
+}
+
+#[tokio::test]
+async fn revoking_consent_stops_the_flow_at_once() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let person = shared_order(&app, "V/1", "ADV-A").await;
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-A")).await;
+    ws.alerts_after("a", &from_start()).await;
+    report(&app, "V/1", "INC-1").await;
+    assert_eq!(ws.next_alert("a").await["orderReference"], "V/1");
+    let r = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            REVOKE,
+            json!({ "r": "V/1", "p": person, "a": "ADV-A" }),
+        )
+        .await;
+    assert!(r.ok()["revokeOrderShare"]["revokedAt"].is_string());
+    report(&app, "V/1", "INC-2").await;
+    shared_order(&app, "V/2", "ADV-A").await;
+    let other = report(&app, "V/2", "INC-3").await;
+    assert_eq!(
+        ws.next_alert("a").await["breachId"],
+        other.as_str(),
+        "nothing of V/1 after revocation"
+    );
+    ws.close().await;
+    // And the order itself is no longer visible.
+    let o = app
+        .gql(
+            &app.token(Role::Advocate, "ADV-A"),
+            "{ order(reference: \"V/1\") { reference } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(o.ok()["order"], Value::Null);
+}
+
+#[tokio::test]
+async fn police_receive_their_own_orders_alerts_and_advocates_the_kinds_meant_for_them() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "K/1", "ADV-A").await;
+    let met = app.token(Role::Police, "MET");
+    let serve = "mutation($at: DateTime!) { recordService(reference: \"K/1\", servedAt: $at, method: PERSONAL) { serviceStatus } }";
+    app.gql(
+        &app.token(Role::Police, "GMP"),
+        serve,
+        json!({ "at": app.now().to_rfc3339() }),
+    )
+    .await
+    .ok();
+    app.gql(
+        &app.token(Role::Court, "WMC"),
+        "mutation { varyOrder(input: { reference: \"K/1\", conditions: [] }) { version } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    report(&app, "K/1", "INC-1").await;
+    let kinds = |token: String| {
+        let app = &app;
+        async move {
+            let r = app
+                .gql(&token, "{ alerts { edges { node { kind } } } }", json!({}))
+                .await;
+            r.ok()["alerts"]["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["kind"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        kinds(met.clone()).await,
+        ["ORDER_VARIED", "BREACH_REPORTED"]
+    );
+    assert_eq!(
+        kinds(app.token(Role::Advocate, "ADV-A")).await,
+        ["ORDER_SERVED", "ORDER_VARIED", "BREACH_REPORTED"]
+    );
+    assert_eq!(
+        kinds(app.token(Role::Police, "GMP")).await,
+        Vec::<String>::new(),
+        "another force's orders"
+    );
+    app.gql(
+        &app.token(Role::Court, "WMC"),
+        "{ alerts { edges { node { kind } } } }",
+        json!({}),
+    )
+    .await
+    .err("FORBIDDEN");
+}
+
+#[tokio::test]
+async fn each_agency_acknowledges_its_own_alerts() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "A/1", "ADV-A").await;
+    report(&app, "A/1", "INC-1").await;
+    let met = app.token(Role::Police, "MET");
+    let adv = app.token(Role::Advocate, "ADV-A");
+    let q = "{ alerts(filter: { unacknowledged: true }) { edges { node { id acknowledgedAt } } } }";
+    let r = app.gql(&met, q, json!({})).await;
+    let id = r.ok()["alerts"]["edges"][0]["node"]["id"].clone();
+    let ack = "mutation($id: ID!) { acknowledgeAlert(id: $id) { acknowledgedAt acknowledgedBy } }";
+    let first = app.gql(&met, ack, json!({ "id": id })).await;
+    let at = first.ok()["acknowledgeAlert"]["acknowledgedAt"].clone();
+    assert!(at.is_string());
+    assert_eq!(first.ok()["acknowledgeAlert"]["acknowledgedBy"], "met-user");
+    // A repeat keeps the first acknowledgement.
+    assert_eq!(
+        app.gql(&met, ack, json!({ "id": id })).await.ok()["acknowledgeAlert"]["acknowledgedAt"],
+        at
+    );
+    assert_eq!(
+        app.gql(&met, q, json!({})).await.ok()["alerts"]["edges"],
+        json!([])
+    );
+    // The advocacy service's view is its own.
+    assert_eq!(
+        app.gql(&adv, q, json!({})).await.ok()["alerts"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Another force cannot acknowledge (or learn of) MET's alert.
+    app.gql(&app.token(Role::Police, "GMP"), ack, json!({ "id": id }))
+        .await
+        .err("NOT_FOUND");
+}
+
+#[tokio::test]
+async fn the_websocket_speaks_graphql_transport_ws_close_codes() {
+    let app = TestApp::spawn_with(|s| s.ws_init_timeout_ms = 300)
+        .await
+        .with_agencies()
+        .await;
+    let token = app.token(Role::Advocate, "ADV-A");
+
+    let mut ws = app.ws().await;
+    ws.alerts_after("1", &from_start()).await;
+    assert_eq!(ws.closed().await.0, 4401, "subscribe before connection_ack");
+
+    let mut ws = app.ws().await;
+    ws.send(
+        json!({ "type": "connection_init", "payload": { "Authorization": "Bearer not-a-token" } }),
+    )
+    .await;
+    assert_eq!(ws.closed().await.0, 4403, "rejected connection_init");
+
+    let mut ws = app.ws().await;
+    ws.send(json!({ "type": "connection_init", "payload": {} }))
+        .await;
+    assert_eq!(ws.closed().await.0, 4403, "connection_init without a token");
+
+    let mut ws = app.ws().await;
+    assert_eq!(
+        ws.closed().await,
+        (4408, "Connection initialisation timeout".to_string())
+    );
+
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    ws.alerts_after("dup", &from_start()).await;
+    ws.alerts_after("dup", &from_start()).await;
+    assert_eq!(
+        ws.closed().await,
+        (4409, "Subscriber for dup already exists".to_string())
+    );
+
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    ws.send_raw("{not json").await;
+    assert_eq!(ws.closed().await.0, 4400, "invalid message");
+
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    ws.send(json!({ "type": "next", "id": "x" })).await;
+    assert_eq!(
+        ws.closed().await.0,
+        4400,
+        "a message type clients do not send"
+    );
+
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    ws.send(json!({ "type": "connection_init", "payload": { "token": token } }))
+        .await;
+    assert_eq!(ws.closed().await.0, 4429, "a second connection_init");
+
+    // The {"token": ...} form is accepted too, and ping gets pong.
+    let mut ws = app.ws().await;
+    ws.send(json!({ "type": "connection_init", "payload": { "token": token } }))
+        .await;
+    assert_eq!(ws.recv().await.unwrap()["type"], "connection_ack");
+    ws.send(json!({ "type": "ping" })).await;
+    assert_eq!(ws.recv().await.unwrap()["type"], "pong");
+    // An invalid document is one `error` message, and the socket stays open.
+    ws.subscribe("bad", "subscription { nosuchfield }", json!({}))
+        .await;
+    let e = ws.recv().await.unwrap();
+    assert_eq!(
+        (e["type"].as_str(), e["id"].as_str()),
+        (Some("error"), Some("bad"))
+    );
+    assert_eq!(
+        e["payload"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    // A query over the socket is `next` then `complete`.
+    ws.subscribe("q", "{ me { role } }", json!({})).await;
+    assert_eq!(
+        ws.recv().await.unwrap()["payload"]["data"]["me"]["role"],
+        "ADVOCATE"
+    );
+    assert_eq!(
+        ws.recv().await.unwrap(),
+        json!({ "id": "q", "type": "complete" })
+    );
+    ws.close().await;
+}
+
+#[tokio::test]
+async fn the_socket_is_closed_when_its_token_expires() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let mut ws = app.ws().await;
+    ws.init(&app.token_until(
+        Role::Advocate,
+        "ADV-A",
+        chrono::Utc::now() + Duration::seconds(1),
+    ))
+    .await;
+    ws.alerts_after("a", &from_start()).await;
+    assert_eq!(ws.closed().await, (4403, "token expired".to_string()));
+}
+
+#[tokio::test]
+async fn a_subscriber_that_falls_behind_is_resumed_from_the_table_without_loss() {
+    use futures_util::StreamExt;
+    // One batch of slack: any burst makes the subscriber lag.
+    let app = TestApp::spawn_with(|s| s.feed_capacity = 1)
+        .await
+        .with_agencies()
+        .await;
+    shared_order(&app, "G/1", "ADV-A").await;
+    let adv = orderwatch::auth::Principal {
+        sub: "a".into(),
+        role: Role::Advocate,
+        agency: "ADV-A".into(),
+    };
+    let mut stream = Box::pin(
+        app.services
+            .alert_stream(&adv, Some(&encode_cursor("alert", "0")))
+            .await
+            .unwrap(),
+    );
+    let mut reported = vec![];
+    for i in 0..60 {
+        // Not reading the stream meanwhile: its task fills its buffer and then misses feed batches.
+        reported.push(report(&app, "G/1", &format!("INC-{i}")).await);
+    }
+    let mut received = vec![];
+    while received.len() < reported.len() {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+            .await
+            .expect("alert in time");
+        received.push(next.unwrap().unwrap().breach_id.unwrap());
+    }
+    assert_eq!(received, reported);
+}
+
+#[tokio::test]
+async fn an_alert_committed_on_one_replica_reaches_a_subscriber_on_another_once() {
+    if !on_postgres() {
+        // Several replicas share a PostgreSQL database; SQLite serves one process.
+        return;
+    }
+    let a = TestApp::spawn().await.with_agencies().await;
+    let b = a.replica().await;
+    shared_order(&a, "P/1", "ADV-A").await;
+    let mut ws = b.ws().await;
+    ws.init(&b.token(Role::Advocate, "ADV-A")).await;
+    ws.alerts_after("s", &from_start()).await;
+    let first = report(&a, "P/1", "INC-1").await;
+    assert_eq!(ws.next_alert("s").await["breachId"], first.as_str());
+    let second = report(&a, "P/1", "INC-2").await;
+    assert_eq!(
+        ws.next_alert("s").await["breachId"],
+        second.as_str(),
+        "the first was delivered once"
+    );
+    ws.close().await;
+}
