@@ -14,6 +14,9 @@
 //! | `updateBreachOutcome` | no | the reporting or managing force | no | no | no |
 //! | `shareOrderWithAdvocacy`, `revokeOrderShare` | the court that made it | the managing force | no | no | no |
 //! | `alerts` (query, subscription), `acknowledgeAlert` | no (none yet) | its own orders' alerts | shared orders' alerts | no | no |
+//! | `recordNotification` | no | yes (any force) | no | no | no |
+//! | `scheduleHearing`, `recordHearingOutcome` | the order's court (any court for a notice); the listing court | no | no | no | no |
+//! | `deadlines` | its own orders', no notifications | its managed orders' | shared orders', no notifications | no | no |
 //!
 //! Sensitive fields: a protected person's contact details are returned only to the managing force (the applicant
 //! force); breach descriptions and force incident references only to police; breaches not at all to courts;
@@ -39,6 +42,8 @@ pub enum Operation {
     UpdateBreachOutcome,
     ShareOrder,
     ReadAlerts,
+    RecordNotification,
+    ScheduleHearing,
 }
 
 /// Whether a role may call an operation at all. Row and field checks come after this.
@@ -53,6 +58,8 @@ pub fn may_call(role: Role, op: Operation) -> bool {
         ReportBreach | UpdateBreachOutcome => role == Role::Police,
         ShareOrder => matches!(role, Role::Court | Role::Police),
         ReadAlerts => matches!(role, Role::Police | Role::Advocate),
+        RecordNotification => role == Role::Police,
+        ScheduleHearing => role == Role::Court,
     }
 }
 
@@ -116,6 +123,26 @@ pub fn may_see_protected_person(
             .any(|s| s.advocacy_agency == principal.agency && s.protected_person_id == person_id),
         _ => true,
     }
+}
+
+/// Whether a court may list a hearing for this order: the court that made it, or any court for a police notice
+/// (the application for the order that follows it is heard by a magistrates' court).
+pub fn may_list_hearing(principal: &Principal, order: &OrderRecord) -> bool {
+    principal.role == Role::Court
+        && order
+            .court
+            .as_ref()
+            .is_none_or(|c| c.code == principal.agency)
+}
+
+/// Whether a principal may read the subject's notifications (the names and addresses notified): the managing force.
+pub fn may_see_notifications(principal: &Principal, order: &OrderRecord) -> bool {
+    is_managing_force(principal, order)
+}
+
+/// Whether a principal may see notification deadlines: police only (courts see no notification details).
+pub fn may_see_notification_deadlines(principal: &Principal) -> bool {
+    principal.role == Role::Police
 }
 
 /// Whether a principal may see an order's breaches at all (courts see no breach intelligence).

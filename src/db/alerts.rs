@@ -31,6 +31,8 @@ pub struct NewAlert {
     pub breach_id: Option<String>,
     pub due_at: DateTime<Utc>,
     pub occasion: String,
+    /// When it should have been raised: the event itself, or the scheduled moment. Lateness counts from here.
+    pub fire_at: DateTime<Utc>,
 }
 
 /// Who is asking for alerts.
@@ -76,7 +78,12 @@ pub fn insert(
             breach_id: a.breach_id.clone(),
             due_at: due.naive_utc(),
             created_at: now.naive_utc(),
-            late: is_late(due, now),
+            late: is_late(a.fire_at, now),
+            late_by_seconds: if is_late(a.fire_at, now) {
+                (now - a.fire_at).num_seconds()
+            } else {
+                0
+            },
         };
         let inserted = super::with_backend!(conn, |c| diesel::insert_into(alerts::table)
             .values(&row)
@@ -126,6 +133,7 @@ fn to_record((a, reference, applicant): (AlertRow, String, String)) -> AppResult
         due_at: a.due_at.and_utc(),
         created_at: a.created_at.and_utc(),
         late: a.late,
+        late_by_seconds: a.late_by_seconds,
     })
 }
 

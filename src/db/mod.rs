@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod breaches;
 pub mod models;
 pub mod orders;
+pub mod schedule;
 pub mod schema;
 pub mod shares;
 

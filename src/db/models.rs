@@ -156,6 +156,7 @@ pub struct AlertRow {
     pub due_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub late: bool,
+    pub late_by_seconds: i64,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -170,6 +171,7 @@ pub struct NewAlertRow {
     pub due_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub late: bool,
+    pub late_by_seconds: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -179,4 +181,64 @@ pub struct AlertAckRow {
     pub agency: String,
     pub acknowledged_at: NaiveDateTime,
     pub acknowledged_by: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = notifications)]
+pub struct NotificationRow {
+    pub id: String,
+    pub order_id: String,
+    pub kind: String,
+    pub notified_at: NaiveDateTime,
+    pub changed_on: Option<NaiveDate>,
+    pub details: Option<String>,
+    pub recorded_by_agency: String,
+    pub recorded_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = hearings)]
+pub struct HearingRow {
+    pub id: String,
+    pub order_id: String,
+    pub court_agency: String,
+    pub scheduled_for: NaiveDateTime,
+    pub outcome: Option<String>,
+    pub held_at: Option<NaiveDateTime>,
+    pub note: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = deadlines)]
+pub struct DeadlineRow {
+    pub id: String,
+    pub order_id: String,
+    pub kind: String,
+    pub occasion: String,
+    pub due_at: NaiveDateTime,
+    pub status: String,
+    pub met_at: Option<NaiveDateTime>,
+    pub rule: String,
+    pub statute: String,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(treat_none_as_default_value = false)]
+#[diesel(table_name = scheduled_alerts)]
+pub struct ScheduledRow {
+    pub id: String,
+    pub order_id: String,
+    pub kind: String,
+    pub occasion: String,
+    pub due_at: NaiveDateTime,
+    pub fire_at: NaiveDateTime,
+    pub state: String,
+    pub done_at: Option<NaiveDateTime>,
 }

@@ -58,6 +58,48 @@ pub struct NewOrder {
     pub recorded: Recorded,
 }
 
+/// The order a replacing order replaced (its id), for the schedule.
+pub fn replaced_order_id(conn: &mut DbConnection, order_id: &str) -> AppResult<Option<String>> {
+    Ok(orders::table
+        .find(order_id)
+        .select(orders::replaces_order_id)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten())
+}
+
+/// Who records what the scheduled checks change.
+pub const CHECKS_ACTOR: &str = "orderwatch-checks";
+
+/// Records a status reached on schedule (expired, lapsed) as the next version, on behalf of the managing force.
+/// `Ok(false)` when the order moved on.
+#[allow(clippy::too_many_arguments)]
+pub fn set_status_on_schedule(
+    conn: &mut DbConnection,
+    order_id: &str,
+    managing_agency: &str,
+    expected_version: i64,
+    event: OrderEvent,
+    status: OrderStatus,
+    expires_on: Option<NaiveDate>,
+    at: DateTime<Utc>,
+) -> AppResult<bool> {
+    let change = TermsChange {
+        expected_version,
+        event,
+        status,
+        expires_on,
+        conditions: None,
+        recorded: Recorded {
+            by: CHECKS_ACTOR.into(),
+            agency: managing_agency.into(),
+            at,
+            note: Some("recorded by the scheduled checks".into()),
+        },
+    };
+    apply_change(conn, order_id, &change)
+}
+
 /// Inserts a new order at version 1 with its subject, protected persons, conditions and first history entry.
 /// Returns the new order's id, or `None` when the reference is taken (nothing is written then).
 pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> AppResult<Option<String>> {
@@ -536,6 +578,7 @@ fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderR
 
     let mut shares = super::shares::active_for_orders(conn, &ids)?;
     let mut breaches = super::breaches::for_orders(conn, &ids)?;
+    let (mut notifications, mut hearings, mut deadlines) = super::schedule::for_orders(conn, &ids)?;
 
     let agency = |code: &str| {
         agencies
@@ -572,6 +615,9 @@ fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderR
                 replaced_by_reference: replaced_by.get(&r.id).cloned(),
                 shares: shares.remove(&r.id).unwrap_or_default(),
                 breaches: breaches.remove(&r.id).unwrap_or_default(),
+                notifications: notifications.remove(&r.id).unwrap_or_default(),
+                hearings: hearings.remove(&r.id).unwrap_or_default(),
+                deadlines: deadlines.remove(&r.id).unwrap_or_default(),
                 made_on: r.made_on,
                 expires_on: r.expires_on,
                 subject_date_of_birth: r.subject_date_of_birth,

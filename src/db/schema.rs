@@ -31,6 +31,7 @@ diesel::table! {
         due_at -> Timestamp,
         created_at -> Timestamp,
         late -> Bool,
+        late_by_seconds -> BigInt,
     }
 }
 
@@ -78,6 +79,49 @@ diesel::table! {
         expires_on -> Nullable<Date>,
         added_in_version -> BigInt,
         removed_in_version -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    deadlines (id) {
+        id -> Text,
+        order_id -> Text,
+        kind -> Text,
+        occasion -> Text,
+        due_at -> Timestamp,
+        status -> Text,
+        met_at -> Nullable<Timestamp>,
+        rule -> Text,
+        statute -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    hearings (id) {
+        id -> Text,
+        order_id -> Text,
+        court_agency -> Text,
+        scheduled_for -> Timestamp,
+        outcome -> Nullable<Text>,
+        held_at -> Nullable<Timestamp>,
+        note -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        order_id -> Text,
+        kind -> Text,
+        notified_at -> Timestamp,
+        changed_on -> Nullable<Date>,
+        details -> Nullable<Text>,
+        recorded_by_agency -> Text,
+        recorded_by -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -144,6 +188,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    scheduled_alerts (id) {
+        id -> Text,
+        order_id -> Text,
+        kind -> Text,
+        occasion -> Text,
+        due_at -> Timestamp,
+        fire_at -> Timestamp,
+        state -> Text,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     subject_names (id) {
         id -> Text,
         order_id -> Text,
@@ -159,9 +216,13 @@ diesel::joinable!(breach_conditions -> breaches (breach_id));
 diesel::joinable!(breach_outcomes -> breaches (breach_id));
 diesel::joinable!(breaches -> orders (order_id));
 diesel::joinable!(conditions -> orders (order_id));
+diesel::joinable!(deadlines -> orders (order_id));
+diesel::joinable!(hearings -> orders (order_id));
+diesel::joinable!(notifications -> orders (order_id));
 diesel::joinable!(order_shares -> orders (order_id));
 diesel::joinable!(order_versions -> orders (order_id));
 diesel::joinable!(protected_persons -> orders (order_id));
+diesel::joinable!(scheduled_alerts -> orders (order_id));
 diesel::joinable!(subject_names -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -172,9 +233,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     breach_outcomes,
     breaches,
     conditions,
+    deadlines,
+    hearings,
+    notifications,
     order_shares,
     order_versions,
     orders,
     protected_persons,
+    scheduled_alerts,
     subject_names,
 );

@@ -60,6 +60,8 @@ pub struct AlertRecord {
     pub due_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub late: bool,
+    /// How long after its scheduled moment it was raised (0 when on time).
+    pub late_by_seconds: i64,
 }
 
 /// Who receives an alert kind, and its severity.
@@ -204,9 +206,9 @@ pub fn dedup_key(order_id: &str, kind: AlertKind, due_at: DateTime<Utc>, occasio
     )
 }
 
-/// Whether an alert raised at `raised_at` for `due_at` counts as late.
-pub fn is_late(due_at: DateTime<Utc>, raised_at: DateTime<Utc>) -> bool {
-    raised_at > due_at + LATE_AFTER
+/// Whether an alert raised at `raised_at` that should have been raised at `fire_at` counts as late.
+pub fn is_late(fire_at: DateTime<Utc>, raised_at: DateTime<Utc>) -> bool {
+    raised_at > fire_at + LATE_AFTER
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ pub mod alert;
 pub mod calendar;
 pub mod order;
 pub mod order_type;
+pub mod schedule;
 pub mod status;
 pub mod validation;
 

@@ -2,6 +2,7 @@
 //! conditions, history), so that reading one never needs another query.
 
 use super::alert::BreachOutcome;
+use super::schedule::{DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind};
 use super::{
     AgencyKind, ConditionKind, OrderEvent, OrderStatus, OrderType, ServiceMethod, ServiceStatus,
 };
@@ -89,6 +90,11 @@ pub struct OrderRecord {
     pub shares: Vec<ShareRecord>,
     /// Breaches reported, oldest first.
     pub breaches: Vec<BreachRecord>,
+    /// The subject's notifications to the police, oldest first.
+    pub notifications: Vec<NotificationRecord>,
+    pub hearings: Vec<HearingRecord>,
+    /// Deadlines as last planned, by due moment.
+    pub deadlines: Vec<DeadlineRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -103,6 +109,46 @@ pub struct ShareRecord {
     pub recorded_by_agency: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A notification the subject made to the police (initial, new name, new home address).
+#[derive(Debug, Clone)]
+pub struct NotificationRecord {
+    pub id: String,
+    pub kind: NotificationKind,
+    pub notified_at: DateTime<Utc>,
+    pub changed_on: Option<NaiveDate>,
+    /// The name or address notified: for the managing force only.
+    pub details: Option<String>,
+    pub recorded_by_agency: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A hearing listed by a court.
+#[derive(Debug, Clone)]
+pub struct HearingRecord {
+    pub id: String,
+    pub court_agency: String,
+    pub scheduled_for: DateTime<Utc>,
+    pub outcome: Option<HearingOutcome>,
+    pub held_at: Option<DateTime<Utc>>,
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A deadline as stored (its shown status also depends on the time: see `schedule::effective_deadline_status`).
+#[derive(Debug, Clone)]
+pub struct DeadlineRecord {
+    pub id: String,
+    pub order_id: String,
+    pub kind: DeadlineKind,
+    pub occasion: String,
+    pub due_at: DateTime<Utc>,
+    pub status: DeadlineStatus,
+    pub met_at: Option<DateTime<Utc>>,
+    pub rule: String,
+    pub statute: String,
 }
 
 /// One outcome of a breach, as recorded.

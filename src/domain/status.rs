@@ -41,6 +41,8 @@ code_enum!(
         Renewed => "RENEWED",
         Discharged => "DISCHARGED",
         Replaced => "REPLACED",
+        Expired => "EXPIRED",
+        Lapsed => "LAPSED",
     }
 );
 

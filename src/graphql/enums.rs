@@ -60,6 +60,8 @@ pub enum OrderEvent {
     Renewed,
     Discharged,
     Replaced,
+    Expired,
+    Lapsed,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -150,6 +150,7 @@ impl Services {
                             breach_id: Some(id.clone()),
                             due_at: now,
                             occasion: id.clone(),
+                            fire_at: now,
                         }],
                         now,
                     )?;

@@ -7,6 +7,7 @@ pub mod breaches;
 pub mod feed;
 pub mod orders;
 pub mod page;
+pub mod schedule;
 pub mod seed;
 pub mod shares;
 
@@ -62,6 +63,8 @@ pub struct Services {
     pub db: Database,
     pub clock: Arc<dyn Clock>,
     pub feed: Arc<feed::AlertFeed>,
+    /// The schedule's tunable rules and calendar.
+    pub rules: Arc<crate::domain::schedule::ScheduleRules>,
 }
 
 impl Services {
@@ -74,7 +77,14 @@ impl Services {
             db,
             clock,
             feed: Arc::new(feed::AlertFeed::new(capacity)),
+            rules: Arc::default(),
         }
+    }
+
+    /// The same services with these schedule rules.
+    pub fn with_rules(mut self, rules: crate::domain::schedule::ScheduleRules) -> Self {
+        self.rules = Arc::new(rules);
+        self
     }
 
     pub fn now(&self) -> DateTime<Utc> {

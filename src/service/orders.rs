@@ -1,6 +1,7 @@
 //! Order use cases: grant, look up, list, record service, vary, renew, discharge, replace an interim order.
 
 use super::page::{Page, PageRequest};
+use super::schedule::sync_schedule;
 use super::Services;
 use super::{recorded, require_own_agency};
 use crate::auth::policy::{self, Operation};
@@ -183,6 +184,7 @@ impl Services {
         let who = who.clone();
         let reference = req.draft.reference.clone();
         let feed = self.feed.clone();
+        let rules = self.rules.clone();
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
@@ -213,12 +215,16 @@ impl Services {
                         replaces_order_id,
                         recorded,
                     };
-                    if db::orders::insert(conn, &new)?.is_none() {
+                    let Some(new_id) = db::orders::insert(conn, &new)? else {
                         return Err(AppError::conflict("REFERENCE_TAKEN", format!("an order with reference {} already exists", new.reference)));
+                    };
+                    sync_schedule(conn, &new_id, &rules, now)?;
+                    if let Some(old_id) = &new.replaces_order_id {
+                        sync_schedule(conn, old_id, &rules, now)?;
                     }
                     // Alerts last: their lock is then held only to commit.
                     if let Some(old_id) = new.replaces_order_id {
-                        let alert = NewAlert { kind: AlertKind::OrderReplaced, order_id: old_id, breach_id: None, due_at: now, occasion: new.reference.clone() };
+                        let alert = NewAlert { kind: AlertKind::OrderReplaced, order_id: old_id, breach_id: None, due_at: now, occasion: new.reference.clone() , fire_at: now };
                         db::alerts::insert(conn, &[alert], now)?;
                     }
                     Ok(())
@@ -250,6 +256,7 @@ impl Services {
         }
         let who = who.clone();
         let feed = self.feed.clone();
+        let rules = self.rules.clone();
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
@@ -268,7 +275,8 @@ impl Services {
                     if !db::orders::record_service(conn, &order.id, served_at, method, &recorded(&who, now, None))? {
                         return Err(AppError::conflict("ALREADY_SERVED", "service of this order is already recorded"));
                     }
-                    let alert = NewAlert { kind: AlertKind::OrderServed, order_id: order.id.clone(), breach_id: None, due_at: now, occasion: "served".into() };
+                    sync_schedule(conn, &order.id, &rules, now)?;
+                    let alert = NewAlert { kind: AlertKind::OrderServed, order_id: order.id.clone(), breach_id: None, due_at: now, occasion: "served".into() , fire_at: now };
                     db::alerts::insert(conn, &[alert], now)?;
                     Ok(())
                 })?;
@@ -389,6 +397,7 @@ impl Services {
         let now = self.now();
         let who = who.clone();
         let feed = self.feed.clone();
+        let rules = self.rules.clone();
         self.db
             .run(move |conn| {
                 let event = write_transaction(conn, |conn| {
@@ -426,14 +435,17 @@ impl Services {
                     if !db::orders::apply_change(conn, &order.id, &change)? {
                         return Err(AppError::conflict("CONCURRENT_CHANGE", "the order changed while this request was made; read it again and retry"));
                     }
+                    sync_schedule(conn, &order.id, &rules, now)?;
                     let kind = match draft.event {
                         OrderEvent::Varied => AlertKind::OrderVaried,
                         OrderEvent::Renewed => AlertKind::OrderRenewed,
                         OrderEvent::Discharged => AlertKind::OrderDischarged,
                         OrderEvent::Replaced => AlertKind::OrderReplaced,
-                        OrderEvent::Granted => return Err(AppError::internal(anyhow::anyhow!("a change cannot be a grant"))),
+                        OrderEvent::Granted | OrderEvent::Expired | OrderEvent::Lapsed => {
+                            return Err(AppError::internal(anyhow::anyhow!("not an event a court records")))
+                        }
                     };
-                    let alert = NewAlert { kind, order_id: order.id.clone(), breach_id: None, due_at: now, occasion: format!("v{}", order.version + 1) };
+                    let alert = NewAlert { kind, order_id: order.id.clone(), breach_id: None, due_at: now, occasion: format!("v{}", order.version + 1), fire_at: now };
                     db::alerts::insert(conn, &[alert], now)?;
                     Ok(draft.event)
                 })?;

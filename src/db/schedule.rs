@@ -1,0 +1,516 @@
+//! Notifications, hearings, the deadlines each order carries, and the alerts scheduled to fire.
+
+use super::models::{DeadlineRow, HearingRow, NotificationRow, ScheduledRow};
+use super::orders::{parse_code, truncate_micros, Recorded};
+use super::schema::{deadlines, hearings, notifications, orders, scheduled_alerts};
+use super::DbConnection;
+use crate::domain::alert::AlertKind;
+use crate::domain::order::{DeadlineRecord, HearingRecord, NotificationRecord};
+use crate::domain::schedule::{
+    DeadlineKind, DeadlineSpec, DeadlineStatus, HearingOutcome, NotificationKind, TriggerSpec,
+};
+use crate::error::AppResult;
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+type Db = <DbConnection as Connection>::Backend;
+
+const PENDING: &str = "PENDING";
+const DONE: &str = "DONE";
+const CANCELLED: &str = "CANCELLED";
+
+fn id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub fn insert_notification(
+    conn: &mut DbConnection,
+    order_id: &str,
+    kind: NotificationKind,
+    notified_at: DateTime<Utc>,
+    changed_on: Option<NaiveDate>,
+    details: Option<String>,
+    recorded: &Recorded,
+) -> AppResult<()> {
+    let row = NotificationRow {
+        id: id(),
+        order_id: order_id.into(),
+        kind: kind.as_str().into(),
+        notified_at: truncate_micros(notified_at).naive_utc(),
+        changed_on,
+        details,
+        recorded_by_agency: recorded.agency.clone(),
+        recorded_by: recorded.by.clone(),
+        created_at: truncate_micros(recorded.at).naive_utc(),
+    };
+    diesel::insert_into(notifications::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_hearing(
+    conn: &mut DbConnection,
+    order_id: &str,
+    court: &str,
+    scheduled_for: DateTime<Utc>,
+    note: Option<String>,
+    at: DateTime<Utc>,
+) -> AppResult<String> {
+    let at = truncate_micros(at).naive_utc();
+    let row = HearingRow {
+        id: id(),
+        order_id: order_id.into(),
+        court_agency: court.into(),
+        scheduled_for: truncate_micros(scheduled_for).naive_utc(),
+        outcome: None,
+        held_at: None,
+        note,
+        created_at: at,
+        updated_at: at,
+    };
+    diesel::insert_into(hearings::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(row.id)
+}
+
+/// The hearing and the id of its order.
+pub fn find_hearing(
+    conn: &mut DbConnection,
+    hearing_id: &str,
+) -> AppResult<Option<(String, HearingRecord)>> {
+    hearings::table
+        .find(hearing_id)
+        .select(HearingRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(|r| Ok((r.order_id.clone(), hearing_record(r)?)))
+        .transpose()
+}
+
+pub fn set_hearing_outcome(
+    conn: &mut DbConnection,
+    hearing_id: &str,
+    outcome: HearingOutcome,
+    held_at: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    diesel::update(hearings::table.find(hearing_id))
+        .set((
+            hearings::outcome.eq(Some(outcome.as_str())),
+            hearings::held_at.eq(held_at.map(|t| truncate_micros(t).naive_utc())),
+            hearings::updated_at.eq(truncate_micros(at).naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn hearing_record(r: HearingRow) -> AppResult<HearingRecord> {
+    Ok(HearingRecord {
+        outcome: r
+            .outcome
+            .as_deref()
+            .map(|o| parse_code(o, "hearings.outcome"))
+            .transpose()?,
+        id: r.id,
+        court_agency: r.court_agency,
+        scheduled_for: r.scheduled_for.and_utc(),
+        held_at: r.held_at.map(|t| t.and_utc()),
+        note: r.note,
+        created_at: r.created_at.and_utc(),
+        updated_at: r.updated_at.and_utc(),
+    })
+}
+
+fn deadline_record(r: DeadlineRow) -> AppResult<DeadlineRecord> {
+    Ok(DeadlineRecord {
+        kind: parse_code(&r.kind, "deadlines.kind")?,
+        status: parse_code(&r.status, "deadlines.status")?,
+        id: r.id,
+        order_id: r.order_id,
+        occasion: r.occasion,
+        due_at: r.due_at.and_utc(),
+        met_at: r.met_at.map(|t| t.and_utc()),
+        rule: r.rule,
+        statute: r.statute,
+    })
+}
+
+/// Notifications, hearings and deadlines of these orders, in three statements.
+#[allow(clippy::type_complexity)]
+pub fn for_orders(
+    conn: &mut DbConnection,
+    order_ids: &[String],
+) -> AppResult<(
+    HashMap<String, Vec<NotificationRecord>>,
+    HashMap<String, Vec<HearingRecord>>,
+    HashMap<String, Vec<DeadlineRecord>>,
+)> {
+    let mut ns: HashMap<String, Vec<NotificationRecord>> = HashMap::new();
+    for r in notifications::table
+        .filter(notifications::order_id.eq_any(order_ids))
+        .order((notifications::order_id, notifications::notified_at))
+        .select(NotificationRow::as_select())
+        .load(conn)?
+    {
+        ns.entry(r.order_id.clone())
+            .or_default()
+            .push(NotificationRecord {
+                kind: parse_code(&r.kind, "notifications.kind")?,
+                id: r.id,
+                notified_at: r.notified_at.and_utc(),
+                changed_on: r.changed_on,
+                details: r.details,
+                recorded_by_agency: r.recorded_by_agency,
+                created_at: r.created_at.and_utc(),
+            });
+    }
+    let mut hs: HashMap<String, Vec<HearingRecord>> = HashMap::new();
+    for r in hearings::table
+        .filter(hearings::order_id.eq_any(order_ids))
+        .order((hearings::order_id, hearings::scheduled_for))
+        .select(HearingRow::as_select())
+        .load(conn)?
+    {
+        hs.entry(r.order_id.clone())
+            .or_default()
+            .push(hearing_record(r)?);
+    }
+    let mut ds: HashMap<String, Vec<DeadlineRecord>> = HashMap::new();
+    for r in deadlines::table
+        .filter(deadlines::order_id.eq_any(order_ids))
+        .order((deadlines::order_id, deadlines::due_at, deadlines::kind))
+        .select(DeadlineRow::as_select())
+        .load(conn)?
+    {
+        ds.entry(r.order_id.clone())
+            .or_default()
+            .push(deadline_record(r)?);
+    }
+    Ok((ns, hs, ds))
+}
+
+/// Whether the order has an initial notification recorded.
+pub fn has_initial_notification(conn: &mut DbConnection, order_id: &str) -> AppResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        notifications::table
+            .filter(notifications::order_id.eq(order_id))
+            .filter(notifications::kind.eq(NotificationKind::Initial.as_str())),
+    ))
+    .get_result(conn)?)
+}
+
+/// Makes the stored deadlines of an order what the plan says: new ones inserted, changed ones updated, ones no
+/// longer planned waived (kept for the record).
+pub fn sync_deadlines(
+    conn: &mut DbConnection,
+    order_id: &str,
+    specs: &[DeadlineSpec],
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let now = truncate_micros(now).naive_utc();
+    let existing = deadlines::table
+        .filter(deadlines::order_id.eq(order_id))
+        .select(DeadlineRow::as_select())
+        .load(conn)?;
+    let key = |kind: &str, occasion: &str, due: chrono::NaiveDateTime| {
+        format!("{kind}|{occasion}|{}", due.and_utc().timestamp_micros())
+    };
+    let mut planned = HashSet::new();
+    for s in specs {
+        let due = truncate_micros(s.due_at).naive_utc();
+        let k = key(s.kind.as_str(), &s.occasion, due);
+        planned.insert(k.clone());
+        let met_at = s.met_at.map(|t| truncate_micros(t).naive_utc());
+        match existing
+            .iter()
+            .find(|e| key(&e.kind, &e.occasion, e.due_at) == k)
+        {
+            Some(e) if e.status == s.status.as_str() && e.met_at == met_at => {}
+            Some(e) => {
+                diesel::update(deadlines::table.find(&e.id))
+                    .set((
+                        deadlines::status.eq(s.status.as_str()),
+                        deadlines::met_at.eq(met_at),
+                        deadlines::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+            }
+            None => {
+                let row = DeadlineRow {
+                    id: id(),
+                    order_id: order_id.into(),
+                    kind: s.kind.as_str().into(),
+                    occasion: s.occasion.clone(),
+                    due_at: due,
+                    status: s.status.as_str().into(),
+                    met_at,
+                    rule: s.rule.clone(),
+                    statute: s.statute.into(),
+                    updated_at: now,
+                };
+                diesel::insert_into(deadlines::table)
+                    .values(&row)
+                    .execute(conn)?;
+            }
+        }
+    }
+    for e in existing
+        .iter()
+        .filter(|e| e.status == DeadlineStatus::Open.as_str())
+    {
+        if !planned.contains(&key(&e.kind, &e.occasion, e.due_at)) {
+            diesel::update(deadlines::table.find(&e.id))
+                .set((
+                    deadlines::status.eq(DeadlineStatus::Waived.as_str()),
+                    deadlines::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the pending alerts of an order what the plan says: new ones scheduled, ones no longer planned cancelled.
+/// One already fired stays fired (it is never scheduled again).
+pub fn sync_triggers(
+    conn: &mut DbConnection,
+    order_id: &str,
+    specs: &[TriggerSpec],
+) -> AppResult<()> {
+    let existing = scheduled_alerts::table
+        .filter(scheduled_alerts::order_id.eq(order_id))
+        .select(ScheduledRow::as_select())
+        .load(conn)?;
+    let key = |kind: &str, occasion: &str, due: chrono::NaiveDateTime| {
+        format!("{kind}|{occasion}|{}", due.and_utc().timestamp_micros())
+    };
+    let mut planned = HashSet::new();
+    for s in specs {
+        let due = truncate_micros(s.due_at).naive_utc();
+        let fire = truncate_micros(s.fire_at).naive_utc();
+        let k = key(s.kind.as_str(), &s.occasion, due);
+        planned.insert(k.clone());
+        match existing
+            .iter()
+            .find(|e| key(&e.kind, &e.occasion, e.due_at) == k)
+        {
+            Some(e) if e.state == DONE || (e.state == PENDING && e.fire_at == fire) => {}
+            Some(e) => {
+                diesel::update(scheduled_alerts::table.find(&e.id))
+                    .set((
+                        scheduled_alerts::state.eq(PENDING),
+                        scheduled_alerts::fire_at.eq(fire),
+                    ))
+                    .execute(conn)?;
+            }
+            None => {
+                let row = ScheduledRow {
+                    id: id(),
+                    order_id: order_id.into(),
+                    kind: s.kind.as_str().into(),
+                    occasion: s.occasion.clone(),
+                    due_at: due,
+                    fire_at: fire,
+                    state: PENDING.into(),
+                    done_at: None,
+                };
+                diesel::insert_into(scheduled_alerts::table)
+                    .values(&row)
+                    .execute(conn)?;
+            }
+        }
+    }
+    for e in existing.iter().filter(|e| e.state == PENDING) {
+        if !planned.contains(&key(&e.kind, &e.occasion, e.due_at)) {
+            diesel::update(scheduled_alerts::table.find(&e.id))
+                .set(scheduled_alerts::state.eq(CANCELLED))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// A scheduled alert that is due.
+#[derive(Debug, Clone)]
+pub struct DueTrigger {
+    pub id: String,
+    pub order_id: String,
+    pub spec: TriggerSpec,
+}
+
+/// Claims up to `limit` pending alerts due by `now`, most overdue first. On PostgreSQL the rows are locked and
+/// rows another server has claimed are skipped, so replicas share the work instead of repeating it; SQLite's single
+/// writer (the caller holds `BEGIN IMMEDIATE`) does the same.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> AppResult<Vec<DueTrigger>> {
+    let now = truncate_micros(now).naive_utc();
+    macro_rules! due {
+        () => {
+            scheduled_alerts::table
+                .filter(scheduled_alerts::state.eq(PENDING))
+                .filter(scheduled_alerts::fire_at.le(now))
+                .order((scheduled_alerts::fire_at, scheduled_alerts::id))
+                .limit(limit)
+                .select(ScheduledRow::as_select())
+        };
+    }
+    let rows = match conn {
+        DbConnection::Pg(c) => due!().for_update().skip_locked().load(c)?,
+        DbConnection::Sqlite(c) => due!().load(c)?,
+    };
+    rows.into_iter()
+        .map(|r| {
+            Ok(DueTrigger {
+                spec: TriggerSpec {
+                    kind: parse_code::<AlertKind>(&r.kind, "scheduled_alerts.kind")?,
+                    fire_at: r.fire_at.and_utc(),
+                    due_at: r.due_at.and_utc(),
+                    occasion: r.occasion,
+                },
+                id: r.id,
+                order_id: r.order_id,
+            })
+        })
+        .collect()
+}
+
+/// Marks a claimed alert fired (`done`) or no longer due.
+pub fn finish(
+    conn: &mut DbConnection,
+    trigger_id: &str,
+    fired: bool,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    diesel::update(scheduled_alerts::table.find(trigger_id))
+        .set((
+            scheduled_alerts::state.eq(if fired { DONE } else { CANCELLED }),
+            scheduled_alerts::done_at.eq(Some(truncate_micros(at).naive_utc())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Which deadlines a caller may list.
+#[derive(Debug, Clone)]
+pub enum DeadlineScope {
+    /// A force: deadlines of the orders it manages, every kind.
+    Force(String),
+    /// A court: its own orders' deadlines, not notifications.
+    Court(String),
+    /// An advocacy service: shared orders' deadlines, not notifications.
+    SharedWith(String),
+    Nothing,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeadlineFilter {
+    pub kinds: Option<Vec<DeadlineKind>>,
+    /// The status as shown at `now`.
+    pub status: Option<DeadlineStatus>,
+    pub due_before: Option<DateTime<Utc>>,
+    pub due_after: Option<DateTime<Utc>>,
+    pub order_reference: Option<String>,
+}
+
+/// A page of deadlines, soonest first, after the key `(due_at, id)`, with their order references.
+pub fn page(
+    conn: &mut DbConnection,
+    scope: &DeadlineScope,
+    filter: &DeadlineFilter,
+    now: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, String)>,
+    limit: i64,
+) -> AppResult<Vec<(DeadlineRecord, String)>> {
+    let notification_kinds = [
+        DeadlineKind::NotificationInitial,
+        DeadlineKind::NotificationNewName,
+        DeadlineKind::NotificationHomeAddress,
+    ]
+    .map(|k| k.as_str());
+    let mut q = deadlines::table
+        .inner_join(orders::table)
+        .select((DeadlineRow::as_select(), orders::reference))
+        .into_boxed::<Db>();
+    q = match scope {
+        DeadlineScope::Nothing => return Ok(vec![]),
+        DeadlineScope::Force(agency) => q.filter(orders::applicant_agency.eq(agency.clone())),
+        DeadlineScope::Court(agency) => q
+            .filter(orders::court_agency.eq(agency.clone()))
+            .filter(deadlines::kind.ne_all(notification_kinds)),
+        DeadlineScope::SharedWith(agency) => {
+            q.filter(deadlines::kind.ne_all(notification_kinds)).filter(
+                orders::id.eq_any(
+                    super::schema::order_shares::table
+                        .filter(super::schema::order_shares::advocacy_agency.eq(agency.clone()))
+                        .filter(super::schema::order_shares::revoked_at.is_null())
+                        .select(super::schema::order_shares::order_id),
+                ),
+            )
+        }
+    };
+    if let Some(kinds) = &filter.kinds {
+        q = q.filter(deadlines::kind.eq_any(kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>()));
+    }
+    let now_n = truncate_micros(now).naive_utc();
+    if let Some(status) = filter.status {
+        let open = DeadlineStatus::Open.as_str();
+        let missable: Vec<&str> = DeadlineKind::ALL
+            .iter()
+            .filter(|k| k.missable())
+            .map(|k| k.as_str())
+            .collect();
+        q = match status {
+            DeadlineStatus::Open => q
+                .filter(deadlines::status.eq(open))
+                .filter(deadlines::due_at.gt(now_n)),
+            DeadlineStatus::Missed => q.filter(
+                deadlines::status
+                    .eq(DeadlineStatus::Missed.as_str())
+                    .or(deadlines::status
+                        .eq(open)
+                        .and(deadlines::due_at.le(now_n))
+                        .and(deadlines::kind.eq_any(missable.clone()))),
+            ),
+            DeadlineStatus::Met => q.filter(
+                deadlines::status
+                    .eq(DeadlineStatus::Met.as_str())
+                    .or(deadlines::status
+                        .eq(open)
+                        .and(deadlines::due_at.le(now_n))
+                        .and(deadlines::kind.ne_all(missable))),
+            ),
+            DeadlineStatus::Waived => {
+                q.filter(deadlines::status.eq(DeadlineStatus::Waived.as_str()))
+            }
+        };
+    }
+    if let Some(t) = filter.due_before {
+        q = q.filter(deadlines::due_at.lt(truncate_micros(t).naive_utc()));
+    }
+    if let Some(t) = filter.due_after {
+        q = q.filter(deadlines::due_at.gt(truncate_micros(t).naive_utc()));
+    }
+    if let Some(r) = &filter.order_reference {
+        q = q.filter(orders::reference.eq(r.clone()));
+    }
+    if let Some((due, id)) = after {
+        let due = truncate_micros(due).naive_utc();
+        q = q.filter(
+            deadlines::due_at
+                .gt(due)
+                .or(deadlines::due_at.eq(due).and(deadlines::id.gt(id))),
+        );
+    }
+    q.order((deadlines::due_at.asc(), deadlines::id.asc()))
+        .limit(limit)
+        .load::<(DeadlineRow, String)>(conn)?
+        .into_iter()
+        .map(|(d, reference)| Ok((deadline_record(d)?, reference)))
+        .collect()
+}
