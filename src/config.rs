@@ -101,6 +101,51 @@ pub struct Settings {
     )]
     pub feed_capacity: usize,
 
+    /// Seconds between scheduled check runs on this server; 0 disables them (run `orderwatch check` instead).
+    #[arg(
+        long,
+        env = "ORDERWATCH_CHECK_INTERVAL",
+        default_value_t = 60,
+        global = true
+    )]
+    pub check_interval: u64,
+
+    /// Most alerts one check run raises; the rest wait for the next run, most overdue first.
+    #[arg(
+        long,
+        env = "ORDERWATCH_CHECK_MAX_ALERTS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub check_max_alerts: usize,
+
+    /// Days before an order's (or condition's) end at which ORDER_EXPIRING is raised, comma-separated.
+    #[arg(
+        long,
+        env = "ORDERWATCH_EXPIRY_WARNING_DAYS",
+        default_value = "30,7",
+        global = true
+    )]
+    pub expiry_warning_days: String,
+
+    /// Hours an order may stay unserved after it is recorded before UNSERVED_ORDER is raised.
+    #[arg(
+        long,
+        env = "ORDERWATCH_UNSERVED_AFTER_HOURS",
+        default_value_t = 24,
+        global = true
+    )]
+    pub unserved_after_hours: u32,
+
+    /// Bank holidays to add to the shipped calendar (YYYY-MM-DD, comma-separated), e.g. a one-off holiday.
+    #[arg(
+        long,
+        env = "ORDERWATCH_EXTRA_BANK_HOLIDAYS",
+        default_value = "",
+        global = true
+    )]
+    pub extra_bank_holidays: String,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ORDERWATCH_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -124,6 +169,10 @@ impl std::fmt::Debug for Settings {
             .field("ws_init_timeout_ms", &self.ws_init_timeout_ms)
             .field("alert_poll_ms", &self.alert_poll_ms)
             .field("feed_capacity", &self.feed_capacity)
+            .field("check_interval", &self.check_interval)
+            .field("check_max_alerts", &self.check_max_alerts)
+            .field("expiry_warning_days", &self.expiry_warning_days)
+            .field("unserved_after_hours", &self.unserved_after_hours)
             .field("workers", &self.workers)
             .finish()
     }
@@ -143,8 +192,57 @@ impl Settings {
             ws_init_timeout_ms: 10_000,
             alert_poll_ms: 2_000,
             feed_capacity: 64,
+            check_interval: 60,
+            check_max_alerts: 10_000,
+            expiry_warning_days: "30,7".into(),
+            unserved_after_hours: 24,
+            extra_bank_holidays: String::new(),
             workers: None,
         }
+    }
+}
+
+impl Settings {
+    /// The schedule's rules from these settings; the error names the setting at fault.
+    pub fn schedule_rules(&self) -> Result<crate::domain::schedule::ScheduleRules, String> {
+        let mut days = vec![];
+        for part in self
+            .expiry_warning_days
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let d: u32 = part
+                .parse()
+                .ok()
+                .filter(|d| (1..=365).contains(d))
+                .ok_or_else(|| format!("ORDERWATCH_EXPIRY_WARNING_DAYS: {part:?} is not a number of days from 1 to 365"))?;
+            days.push(d);
+        }
+        days.sort_unstable_by(|a, b| b.cmp(a));
+        days.dedup();
+        let mut extra = vec![];
+        for part in self
+            .extra_bank_holidays
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            extra.push(
+                chrono::NaiveDate::parse_from_str(part, "%Y-%m-%d").map_err(|_| {
+                    format!("ORDERWATCH_EXTRA_BANK_HOLIDAYS: {part:?} is not a YYYY-MM-DD date")
+                })?,
+            );
+        }
+        if !(1..=24 * 90).contains(&self.unserved_after_hours) {
+            return Err("ORDERWATCH_UNSERVED_AFTER_HOURS must be 1 to 2160".into());
+        }
+        Ok(crate::domain::schedule::ScheduleRules {
+            expiry_warning_days: days,
+            unserved_after: chrono::Duration::hours(i64::from(self.unserved_after_hours)),
+            excluded: crate::domain::calendar::ExcludedDays::england_and_wales().with_extra(extra),
+            ..Default::default()
+        })
     }
 }
 

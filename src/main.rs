@@ -46,6 +46,12 @@ enum Command {
         #[arg(long, default_value = "8h")]
         ttl: String,
     },
+    /// Run the scheduled checks once and print the alerts raised.
+    Check {
+        /// The moment to check at (RFC 3339); default now.
+        #[arg(long)]
+        now: Option<String>,
+    },
     /// Load data for trying the API.
     Seed {
         /// Demo agencies and orders with fictional people.
@@ -108,6 +114,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .mint(&Principal { sub, role, agency }, chrono::Utc::now(), ttl)
                 .map_err(anyhow::Error::msg)?;
             println!("{token}");
+            Ok(())
+        }
+        Command::Check { now } => {
+            let now = match now {
+                Some(s) => chrono::DateTime::parse_from_rfc3339(&s)
+                    .map_err(|_| {
+                        anyhow::anyhow!("--now must be RFC 3339, e.g. 2026-12-01T09:00:00Z")
+                    })?
+                    .with_timezone(&chrono::Utc),
+                None => chrono::Utc::now(),
+            };
+            let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
+            let (db, _) = startup::open_database(&settings).await?;
+            let clock = Arc::new(orderwatch::service::FixedClock::new(now));
+            let services = Services::new(db, clock).with_rules(rules);
+            let opts = orderwatch::service::schedule::CheckOptions {
+                max_alerts: settings.check_max_alerts,
+                ..orderwatch::service::schedule::CheckOptions::at(now)
+            };
+            let report = services
+                .run_checks(opts)
+                .await
+                .context("running the checks")?;
+            for r in &report.raised {
+                let late = (now - r.fire_at).num_seconds();
+                let late = if r.fire_at + orderwatch::domain::alert::LATE_AFTER < now {
+                    format!(" late by {late} s")
+                } else {
+                    String::new()
+                };
+                println!(
+                    "{:<30} {:<24} due {}{late}",
+                    r.kind.as_str(),
+                    r.order_reference,
+                    r.due_at.to_rfc3339()
+                );
+            }
+            println!(
+                "checked at {}: {} alerts raised, {} scheduled alerts no longer due{}",
+                now.to_rfc3339(),
+                report.raised.len(),
+                report.cancelled,
+                if report.capped {
+                    "; stopped at ORDERWATCH_CHECK_MAX_ALERTS, run again for the rest"
+                } else {
+                    ""
+                }
+            );
             Ok(())
         }
         Command::Seed { demo } => {

@@ -53,7 +53,9 @@ impl Application {
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
         let (db, target) = open_database(settings).await?;
         let (keys, secret_source) = jwt_keys(settings, &target)?;
-        let services = Services::with_feed_capacity(db, clock, settings.feed_capacity);
+        let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
+        let services =
+            Services::with_feed_capacity(db, clock, settings.feed_capacity).with_rules(rules);
         let state = AppState {
             schema: build_schema(Some(services.clone())),
             keys,

@@ -71,6 +71,10 @@ impl Alert {
     async fn late(&self) -> bool {
         self.view.alert.late
     }
+    /// How many seconds after its scheduled moment the alert was raised (0 when on time).
+    async fn late_by(&self) -> i64 {
+        self.view.alert.late_by_seconds
+    }
     /// When the caller's agency acknowledged it.
     async fn acknowledged_at(&self, ctx: &Context<'_>) -> Result<Option<DateTime>> {
         Ok(self.ack(ctx).await?.map(|(at, _)| at.into()))

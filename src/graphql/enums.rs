@@ -118,3 +118,51 @@ pub enum BreachOutcome {
     Acquitted,
     ContemptFound,
 }
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "DeadlineKind",
+    remote = "crate::domain::schedule::DeadlineKind"
+)]
+pub enum DeadlineKind {
+    NotificationInitial,
+    NotificationNewName,
+    NotificationHomeAddress,
+    HearingWindow,
+    OrderEnd,
+    ConditionEnd,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "DeadlineStatus",
+    remote = "crate::domain::schedule::DeadlineStatus"
+)]
+pub enum DeadlineStatus {
+    Open,
+    Met,
+    Missed,
+    Waived,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "NotificationKind",
+    remote = "crate::domain::schedule::NotificationKind"
+)]
+pub enum NotificationKind {
+    Initial,
+    NewName,
+    HomeAddress,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "HearingOutcome",
+    remote = "crate::domain::schedule::HearingOutcome"
+)]
+pub enum HearingOutcome {
+    Heard,
+    Adjourned,
+    Vacated,
+}

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod breaches;
+pub mod deadlines;
 pub mod enums;
 pub mod error;
 pub mod mutation;
@@ -16,13 +17,18 @@ use crate::service::Services;
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(query::CoreQuery, alerts::AlertQuery);
+pub struct QueryRoot(
+    query::CoreQuery,
+    alerts::AlertQuery,
+    deadlines::DeadlineQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     mutation::CoreMutation,
     breaches::BreachMutation,
     alerts::AlertMutation,
+    deadlines::DeadlineMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -66,6 +66,29 @@ macro_rules! connection {
         }
 
         impl $conn {
+            /// Builds the connection from a page whose items know their own full cursor.
+            pub fn build_with<R>(
+                page: Page<R>,
+                cursor: impl Fn(&R) -> String,
+                node: impl Fn(R) -> $node,
+            ) -> Self {
+                let edges: Vec<$edge> = page
+                    .items
+                    .into_iter()
+                    .map(|r| $edge {
+                        cursor: cursor(&r),
+                        node: node(r),
+                    })
+                    .collect();
+                let page_info = PageInfo {
+                    has_next_page: page.has_next_page,
+                    has_previous_page: false,
+                    start_cursor: edges.first().map(|e| e.cursor.clone()),
+                    end_cursor: edges.last().map(|e| e.cursor.clone()),
+                };
+                $conn { edges, page_info }
+            }
+
             /// Builds the connection from a page; `key` gives each item's cursor key, `node` its GraphQL object.
             pub fn build<R>(
                 kind: &str,
@@ -96,6 +119,7 @@ macro_rules! connection {
 connection!(OrderConnection, OrderEdge, ProtectionOrder);
 connection!(AgencyConnection, AgencyEdge, Agency);
 connection!(AlertConnection, AlertEdge, super::alerts::Alert);
+connection!(DeadlineConnection, DeadlineEdge, super::deadlines::Deadline);
 
 /// A protection order or notice, as one caller may see it.
 pub struct ProtectionOrder {
@@ -297,6 +321,49 @@ impl ProtectionOrder {
                 rec: p.clone(),
                 may_see_contact,
             })
+            .collect()
+    }
+    /// Deadlines of the order, by due moment (notification deadlines for police only).
+    async fn deadlines(&self) -> Vec<super::deadlines::Deadline> {
+        let notifications = policy::may_see_notification_deadlines(&self.who);
+        self.rec
+            .deadlines
+            .iter()
+            .filter(|d| {
+                notifications
+                    || !d.kind.missable()
+                    || d.kind == crate::domain::schedule::DeadlineKind::HearingWindow
+            })
+            .map(|d| {
+                super::deadlines::Deadline::new(d.clone(), self.rec.reference.clone(), self.now)
+            })
+            .collect()
+    }
+    /// The subject's notifications (names and addresses notified): the managing force only, others get null with
+    /// `FORBIDDEN_FIELD`.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Option<Vec<super::deadlines::Notification>> {
+        if !policy::may_see_notifications(&self.who, &self.rec) {
+            return withheld(ctx, "notifications");
+        }
+        Some(
+            self.rec
+                .notifications
+                .iter()
+                .cloned()
+                .map(super::deadlines::Notification)
+                .collect(),
+        )
+    }
+    /// Hearings listed for the order.
+    async fn hearings(&self) -> Vec<super::deadlines::Hearing> {
+        self.rec
+            .hearings
+            .iter()
+            .cloned()
+            .map(super::deadlines::Hearing)
             .collect()
     }
     /// Breaches reported, oldest first. Courts see no breach intelligence: null with `FORBIDDEN_FIELD`.

@@ -15,6 +15,7 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
         ("order", "{ order(reference: \"A/1\") { reference } }".into(), json!({})),
         ("orders", "{ orders { edges { node { reference } } } }".into(), json!({})),
         ("alerts", "{ alerts { edges { cursor } } }".into(), json!({})),
+        ("deadlines", "{ deadlines { edges { cursor } } }".into(), json!({})),
         ("createAgency", "mutation { createAgency(input: { code: \"NEW\", name: \"New\", kind: COURT }) { code } }".into(), json!({})),
         ("grantOrder", GRANT.into(), json!({ "i": spo_input(app, "A/2") })),
         (
@@ -34,6 +35,17 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
             share_vars.clone(),
         ),
         ("acknowledgeAlert", "mutation { acknowledgeAlert(id: \"nope\") { id } }".into(), json!({})),
+        (
+            "recordNotification",
+            "mutation($at: DateTime!) { recordNotification(input: { reference: \"A/1\", kind: INITIAL, notifiedAt: $at }) { reference } }".into(),
+            json!({ "at": app.now().to_rfc3339() }),
+        ),
+        (
+            "scheduleHearing",
+            "mutation($at: DateTime!) { scheduleHearing(input: { reference: \"A/1\", scheduledFor: $at }) { reference } }".into(),
+            json!({ "at": app.now().to_rfc3339() }),
+        ),
+        ("recordHearingOutcome", "mutation { recordHearingOutcome(input: { hearingId: \"nope\", outcome: ADJOURNED }) { reference } }".into(), json!({})),
         (
             "revokeOrderShare",
             "mutation($p: ID!) { revokeOrderShare(reference: \"A/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }".into(),
@@ -61,6 +73,10 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("me" | "agencies", _, _) => "OK",
         ("order" | "orders", Court | Police | Advocate, _) => "OK",
         ("alerts", Police | Advocate, _) => "OK",
+        ("deadlines", Court | Police | Advocate, _) => "OK",
+        ("recordNotification", Police, _) => "OK",
+        ("scheduleHearing", Court, "WMC") => "OK",
+        ("scheduleHearing" | "recordHearingOutcome", Court, _) => "NOT_FOUND",
         ("createAgency", Admin, _) => "OK",
         ("grantOrder", Court, _) => "OK",
         ("grantOrder", Police, _) => "WRONG_ISSUER",

@@ -113,3 +113,44 @@ fn migrate_and_seed_demo_on_a_new_sqlite_file_can_run_twice() {
         0o600
     );
 }
+
+#[tokio::test]
+async fn check_runs_the_checks_once_at_the_moment_given_and_prints_what_it_raised() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let mut order = spo_input(&app, "CLI/1");
+    order["type"] = json!("RESTRAINING_ORDER");
+    order["conditions"] = json!([]);
+    order["expiresOn"] = json!((app.today() + chrono::Duration::days(100)).to_string());
+    app.grant(&app.token(orderwatch::auth::Role::Court, "WMC"), order)
+        .await
+        .ok();
+    let at = (app.now() + chrono::Duration::days(2)).to_rfc3339();
+    let out = orderwatch(&app.database_url)
+        .args(["check", "--now", &at])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        printed.contains("UNSERVED_ORDER")
+            && printed.contains("CLI/1")
+            && printed.contains("late by"),
+        "{printed}"
+    );
+    assert!(printed.contains(": 1 alerts raised"), "{printed}");
+    let again = orderwatch(&app.database_url)
+        .args(["check", "--now", &at])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains(": 0 alerts raised"));
+    let bad = orderwatch(&app.database_url)
+        .args(["check", "--now", "tomorrow"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("RFC 3339"));
+}

@@ -137,6 +137,8 @@ impl TestApp {
         settings.workers = Some(1);
         // Long enough that only a wake-up (local commit or PostgreSQL NOTIFY) delivers alerts in a test.
         settings.alert_poll_ms = 600_000;
+        // Tests run the checks themselves, at the moments they choose.
+        settings.check_interval = 0;
         tune(&mut settings);
         Self::start(settings, Some(Arc::new(db))).await
     }
@@ -314,7 +316,8 @@ impl TestApp {
                 let mut out = String::new();
                 for t in [
                     "agencies", "orders", "subject_names", "protected_persons", "conditions", "order_versions", "breaches",
-                    "breach_conditions", "breach_outcomes", "order_shares", "alerts", "alert_acks",
+                    "breach_conditions", "breach_outcomes", "order_shares", "alerts", "alert_acks", "notifications",
+                    "hearings", "deadlines", "scheduled_alerts",
                 ] {
                     let c: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}")).get_result(conn)?;
                     out.push_str(&format!("{t}={} ", c.n));

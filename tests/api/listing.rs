@@ -181,15 +181,21 @@ async fn a_page_of_100_orders_with_everything_costs_as_many_statements_as_a_page
     let q = format!(
         "query($n: Int) {{ orders(first: $n) {{ edges {{ node {{ {ORDER_FIELDS} }} }} }} }}"
     );
+    // The counter is process-wide: background work (the alert feed woken by a NOTIFY) can only add to it, so the
+    // least of three measurements is the request's own cost.
     let mut cost = vec![];
     for n in [2, 100] {
-        let before = statements(&app).await;
-        let r = app.gql(&police, &q, json!({ "n": n })).await;
-        assert_eq!(
-            r.ok()["orders"]["edges"].as_array().unwrap().len(),
-            n as usize
-        );
-        cost.push(statements(&app).await - before);
+        let mut least = u64::MAX;
+        for _ in 0..3 {
+            let before = statements(&app).await;
+            let r = app.gql(&police, &q, json!({ "n": n })).await;
+            assert_eq!(
+                r.ok()["orders"]["edges"].as_array().unwrap().len(),
+                n as usize
+            );
+            least = least.min(statements(&app).await - before);
+        }
+        cost.push(least);
     }
     assert_eq!(cost[0], cost[1], "statements for 2 vs 100 orders: {cost:?}");
     // Connection check 1, caller's agency 1, orders 1, names/persons/conditions/versions/agencies 5, replacement

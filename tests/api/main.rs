@@ -6,6 +6,7 @@ mod alerts;
 mod auth;
 mod breaches;
 mod cli;
+mod deadlines;
 mod grant;
 mod helpers;
 mod lifecycle;

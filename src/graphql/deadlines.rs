@@ -1,0 +1,255 @@
+//! Deadlines, notifications and hearings: types, the deadline list, and their mutations.
+
+use super::enums::{DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind};
+use super::error::GqlResultExt;
+use super::scalars::{Date, DateTime};
+use super::types::{DeadlineConnection, ProtectionOrder};
+use super::{caller, services};
+use crate::db::schedule::DeadlineFilter as DbDeadlineFilter;
+use crate::domain::order::{DeadlineRecord, HearingRecord, NotificationRecord};
+use crate::domain::schedule::effective_deadline_status;
+use crate::domain::validation::canonical_reference;
+use crate::service::schedule::deadline_cursor;
+use async_graphql::{Context, InputObject, Object, Result, ID};
+use chrono_tz::Europe::London;
+
+/// A statutory deadline or end date of an order, computed by the rules in the domain notes.
+pub struct Deadline {
+    rec: DeadlineRecord,
+    order_reference: String,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Deadline {
+    pub fn new(
+        rec: DeadlineRecord,
+        order_reference: String,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Self {
+        Deadline {
+            rec,
+            order_reference,
+            now,
+        }
+    }
+}
+
+#[Object]
+impl Deadline {
+    async fn id(&self) -> ID {
+        ID(self.rec.id.clone())
+    }
+    async fn kind(&self) -> DeadlineKind {
+        self.rec.kind.into()
+    }
+    async fn order_reference(&self) -> &str {
+        &self.order_reference
+    }
+    /// The moment it falls due, UTC. A period "beginning with" a day ends at midnight London time.
+    async fn due_at(&self) -> DateTime {
+        self.rec.due_at.into()
+    }
+    /// The same moment in Europe/London time (RFC 3339 with the UK offset in force then).
+    async fn due_local(&self) -> String {
+        self.rec.due_at.with_timezone(&London).to_rfc3339()
+    }
+    /// `OPEN` until met or waived; an open notification or hearing deadline whose moment has passed is `MISSED`,
+    /// an end date that has passed is `MET`.
+    async fn status(&self) -> DeadlineStatus {
+        effective_deadline_status(self.rec.kind, self.rec.status, self.rec.due_at, self.now).into()
+    }
+    async fn met_at(&self) -> Option<DateTime> {
+        self.rec.met_at.map(Into::into)
+    }
+    /// How the moment is computed, in words.
+    async fn rule(&self) -> &str {
+        &self.rec.rule
+    }
+    async fn statute(&self) -> &str {
+        &self.rec.statute
+    }
+}
+
+/// A notification the subject made to the police.
+pub struct Notification(pub NotificationRecord);
+
+#[Object]
+impl Notification {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn kind(&self) -> NotificationKind {
+        self.0.kind.into()
+    }
+    async fn notified_at(&self) -> DateTime {
+        self.0.notified_at.into()
+    }
+    /// The day the name or home address changed.
+    async fn changed_on(&self) -> Option<Date> {
+        self.0.changed_on.map(Date)
+    }
+    /// The name or address notified.
+    async fn details(&self) -> Option<&str> {
+        self.0.details.as_deref()
+    }
+    async fn recorded_by_agency(&self) -> &str {
+        &self.0.recorded_by_agency
+    }
+}
+
+/// A hearing listed by a court.
+pub struct Hearing(pub HearingRecord);
+
+#[Object]
+impl Hearing {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn court(&self) -> &str {
+        &self.0.court_agency
+    }
+    async fn scheduled_for(&self) -> DateTime {
+        self.0.scheduled_for.into()
+    }
+    async fn outcome(&self) -> Option<HearingOutcome> {
+        self.0.outcome.map(Into::into)
+    }
+    /// When it began, for a hearing that was heard.
+    async fn held_at(&self) -> Option<DateTime> {
+        self.0.held_at.map(Into::into)
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct DeadlineFilter {
+    pub kinds: Option<Vec<DeadlineKind>>,
+    /// The status as shown now.
+    pub status: Option<DeadlineStatus>,
+    pub due_before: Option<DateTime>,
+    pub due_after: Option<DateTime>,
+    pub order_reference: Option<String>,
+}
+
+#[derive(Default)]
+pub struct DeadlineQuery;
+
+#[Object]
+impl DeadlineQuery {
+    /// Deadlines of the orders the caller looks after, soonest first: a force's managed orders, a court's own
+    /// orders, an advocacy service's shared orders (courts and advocates do not see notification deadlines).
+    async fn deadlines(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<DeadlineFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<DeadlineConnection> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let f = filter.unwrap_or_default();
+        let filter = DbDeadlineFilter {
+            kinds: f.kinds.map(|ks| ks.into_iter().map(Into::into).collect()),
+            status: f.status.map(Into::into),
+            due_before: f.due_before.map(|t| t.0),
+            due_after: f.due_after.map(|t| t.0),
+            order_reference: f.order_reference.as_deref().map(canonical_reference),
+        };
+        let now = svc.now();
+        let page = svc
+            .deadlines(who, filter, first, after.as_deref())
+            .await
+            .gql()?;
+        Ok(DeadlineConnection::build_with(
+            page,
+            |(d, _)| deadline_cursor(d),
+            |(d, r)| Deadline::new(d, r, now),
+        ))
+    }
+}
+
+#[derive(InputObject)]
+pub struct RecordNotificationInput {
+    pub reference: String,
+    pub kind: NotificationKind,
+    pub notified_at: DateTime,
+    /// For a new name or home address: the day of the change.
+    pub changed_on: Option<Date>,
+    /// The name or address notified. Read back by the managing force only.
+    pub details: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ScheduleHearingInput {
+    pub reference: String,
+    pub scheduled_for: DateTime,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RecordHearingOutcomeInput {
+    pub hearing_id: ID,
+    pub outcome: HearingOutcome,
+    /// When the hearing began; required for `HEARD`.
+    pub held_at: Option<DateTime>,
+}
+
+#[derive(Default)]
+pub struct DeadlineMutation;
+
+#[Object]
+impl DeadlineMutation {
+    /// Records a notification the subject made to the police (POLICE). A notification meets its deadline when made
+    /// before it falls due.
+    async fn record_notification(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordNotificationInput,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .record_notification(
+                who,
+                input.reference,
+                input.kind.into(),
+                input.notified_at.0,
+                input.changed_on.map(|d| d.0),
+                input.details,
+            )
+            .await
+            .gql()?;
+        Ok(ProtectionOrder::new(order, svc.now(), who))
+    }
+
+    /// Lists a hearing (COURT: the court that made the order; any court for a DVPN or DAPN).
+    async fn schedule_hearing(
+        &self,
+        ctx: &Context<'_>,
+        input: ScheduleHearingInput,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .schedule_hearing(who, input.reference, input.scheduled_for.0, input.note)
+            .await
+            .gql()?;
+        Ok(ProtectionOrder::new(order, svc.now(), who))
+    }
+
+    /// Records what happened at a hearing (the court that listed it). A notice's application heard in time meets
+    /// its hearing window.
+    async fn record_hearing_outcome(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordHearingOutcomeInput,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .record_hearing_outcome(
+                who,
+                input.hearing_id.0,
+                input.outcome.into(),
+                input.held_at.map(|t| t.0),
+            )
+            .await
+            .gql()?;
+        Ok(ProtectionOrder::new(order, svc.now(), who))
+    }
+}

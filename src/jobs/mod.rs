@@ -1,0 +1,49 @@
+//! The scheduled checks loop: runs the checks now and then every interval; a failed run is logged and retried at
+//! the next tick, never stopping the loop.
+
+use crate::service::schedule::CheckOptions;
+use crate::service::Services;
+use std::time::{Duration, Instant};
+
+/// Starts the checks loop on the current runtime. The first run is at once, so a server coming back from an outage
+/// raises (late) whatever fell due meanwhile.
+pub fn spawn_checks(
+    services: Services,
+    interval: Duration,
+    max_alerts: usize,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let started = Instant::now();
+            let opts = CheckOptions {
+                max_alerts,
+                ..CheckOptions::at(services.now())
+            };
+            match services.run_checks(opts).await {
+                Ok(report) if report.raised.is_empty() && report.cancelled == 0 => {
+                    tracing::debug!(
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "check run: nothing due"
+                    )
+                }
+                Ok(report) => tracing::info!(
+                    check.raised = report.raised.len(),
+                    check.late = report
+                        .raised
+                        .iter()
+                        .filter(|r| r.fire_at < services.now() - crate::domain::alert::LATE_AFTER)
+                        .count(),
+                    check.cancelled = report.cancelled,
+                    check.capped = report.capped,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "check run"
+                ),
+                Err(e) => tracing::error!(
+                    error.code = e.code(),
+                    "check run failed; retrying at the next interval"
+                ),
+            }
+            tokio::time::sleep(interval).await;
+        }
+    })
+}

@@ -1,0 +1,669 @@
+//! Deadlines and the scheduled checks: each alert at, just before and just after its boundary; notifications and
+//! hearings meeting their deadlines; exactly once across reruns, crashes and replicas; late, never dropped.
+
+use crate::helpers::*;
+use chrono::{DateTime, Duration, Utc};
+use orderwatch::auth::{Principal, Role};
+use orderwatch::domain::calendar::{
+    end_of_day, end_of_period_beginning_with, hours_excluding, london_date, ExcludedDays,
+};
+use orderwatch::service::schedule::CheckOptions;
+use serde_json::{json, Value};
+
+const SERVE: &str = "mutation($r: String!, $at: DateTime!) { recordService(reference: $r, servedAt: $at, method: PERSONAL) { serviceStatus } }";
+const NOTIFY: &str = "mutation($i: RecordNotificationInput!) { recordNotification(input: $i) { deadlines { kind status metAt dueAt } } }";
+
+/// Runs the checks at `at` and returns what they raised, as (kind, reference).
+async fn check(app: &TestApp, at: DateTime<Utc>) -> Vec<(String, String)> {
+    let report = app
+        .services
+        .run_checks(CheckOptions::at(at))
+        .await
+        .expect("check run");
+    report
+        .raised
+        .into_iter()
+        .map(|r| (r.kind.as_str().to_string(), r.order_reference))
+        .collect()
+}
+
+/// Asserts an alert of `kind` for `reference` is raised at `boundary`, not a second before, and not again after.
+async fn fires_at(app: &TestApp, kind: &str, reference: &str, boundary: DateTime<Utc>) {
+    let hit = |raised: &[(String, String)]| {
+        raised
+            .iter()
+            .filter(|(k, r)| k == kind && r == reference)
+            .count()
+    };
+    assert_eq!(
+        hit(&check(app, boundary - Duration::seconds(1)).await),
+        0,
+        "{kind} {reference} before {boundary}"
+    );
+    assert_eq!(
+        hit(&check(app, boundary).await),
+        1,
+        "{kind} {reference} at {boundary}"
+    );
+    assert_eq!(
+        hit(&check(app, boundary + Duration::seconds(1)).await),
+        0,
+        "{kind} {reference} again after {boundary}"
+    );
+}
+
+fn input(app: &TestApp, reference: &str, order_type: &str, expires_in_days: Option<i64>) -> Value {
+    let mut i = spo_input(app, reference);
+    i["type"] = json!(order_type);
+    i["expiresOn"] = json!(expires_in_days.map(|d| (app.today() + Duration::days(d)).to_string()));
+    i["conditions"] = json!([]);
+    i
+}
+
+/// The order's time of recording, as stored.
+async fn recorded_at(app: &TestApp, reference: &str) -> DateTime<Utc> {
+    let r = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            "query($r: String!) { order(reference: $r) { createdAt } }",
+            json!({ "r": reference }),
+        )
+        .await;
+    r.ok()["order"]["createdAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_scheduled_alert_fires_at_its_boundary_not_before_and_only_once() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let met = app.token(Role::Police, "MET");
+    let today = app.today();
+
+    // Initial notification (SPA s9): served now, due at the end of the service day + 2.
+    app.grant(&court, input(&app, "N/1", "SPO", None))
+        .await
+        .ok();
+    let served = app.now() - Duration::minutes(1);
+    app.gql(
+        &met,
+        SERVE,
+        json!({ "r": "N/1", "at": served.to_rfc3339() }),
+    )
+    .await
+    .ok();
+    fires_at(
+        &app,
+        "NOTIFICATION_OVERDUE",
+        "N/1",
+        end_of_period_beginning_with(london_date(served), 3),
+    )
+    .await;
+
+    // Unserved 24 hours after it was recorded.
+    app.grant(&court, input(&app, "U/1", "RESTRAINING_ORDER", None))
+        .await
+        .ok();
+    fires_at(
+        &app,
+        "UNSERVED_ORDER",
+        "U/1",
+        recorded_at(&app, "U/1").await + Duration::hours(24),
+    )
+    .await;
+
+    // Expiring 30 and 7 days before the end of the last day; expired at the end of it.
+    app.grant(&court, input(&app, "E/1", "RESTRAINING_ORDER", Some(60)))
+        .await
+        .ok();
+    let last = today + Duration::days(60);
+    fires_at(
+        &app,
+        "ORDER_EXPIRING",
+        "E/1",
+        end_of_day(last - Duration::days(30)),
+    )
+    .await;
+    fires_at(
+        &app,
+        "ORDER_EXPIRING",
+        "E/1",
+        end_of_day(last - Duration::days(7)),
+    )
+    .await;
+    fires_at(&app, "ORDER_EXPIRED", "E/1", end_of_day(last)).await;
+    let o = app
+        .gql(
+            &met,
+            "{ order(reference: \"E/1\") { status versions { event status } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        o.ok()["order"]["versions"][1],
+        json!({ "event": "EXPIRED", "status": "EXPIRED" }),
+        "the status is recorded"
+    );
+
+    // An interim SPO ending within 7 days while the main application is pending.
+    app.grant(&court, input(&app, "I/1", "INTERIM_SPO", Some(20)))
+        .await
+        .ok();
+    fires_at(
+        &app,
+        "INTERIM_EXPIRING_MAIN_PENDING",
+        "I/1",
+        end_of_day(today + Duration::days(13)),
+    )
+    .await;
+
+    // A DAPN's hearing window: warned at 12 h and 2 h before it closes; lapsed when it closes.
+    let mut dapn = input(&app, "H/1", "DAPN", None);
+    dapn["applicantAgency"] = json!("MET");
+    dapn["subject"]["dateOfBirth"] = json!("1980-01-01");
+    app.grant(&met, dapn).await.ok();
+    let given = recorded_at(&app, "H/1").await;
+    let closes = hours_excluding(given, 48, &ExcludedDays::england_and_wales());
+    fires_at(
+        &app,
+        "HEARING_DEADLINE",
+        "H/1",
+        closes - Duration::hours(12),
+    )
+    .await;
+    fires_at(&app, "HEARING_DEADLINE", "H/1", closes - Duration::hours(2)).await;
+    fires_at(&app, "HEARING_DEADLINE", "H/1", closes).await;
+    let o = app
+        .gql(
+            &met,
+            "{ order(reference: \"H/1\") { status deadlines { kind status } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(o.ok()["order"]["status"], "LAPSED");
+    assert_eq!(
+        o.ok()["order"]["deadlines"],
+        json!([{ "kind": "HEARING_WINDOW", "status": "MISSED" }])
+    );
+}
+
+#[tokio::test]
+async fn a_notification_in_time_meets_its_deadline_and_nothing_is_raised() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(
+        &app.token(Role::Court, "WMC"),
+        input(&app, "M/1", "SPO", None),
+    )
+    .await
+    .ok();
+    let met = app.token(Role::Police, "MET");
+    let served = app.now() - Duration::hours(1);
+    app.gql(
+        &met,
+        SERVE,
+        json!({ "r": "M/1", "at": served.to_rfc3339() }),
+    )
+    .await
+    .ok();
+    let due = end_of_period_beginning_with(london_date(served), 3);
+    let r = app
+        .gql(&app.token(Role::Police, "GMP"), NOTIFY, json!({ "i": { "reference": "M/1", "kind": "INITIAL", "notifiedAt": app.now().to_rfc3339() } }))
+        .await;
+    let d = &r.ok()["recordNotification"]["deadlines"][0];
+    assert_eq!(
+        (d["kind"].as_str(), d["status"].as_str()),
+        (Some("NOTIFICATION_INITIAL"), Some("MET"))
+    );
+    assert_eq!(
+        d["dueAt"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap(),
+        due
+    );
+    assert!(check(&app, due + Duration::days(1))
+        .await
+        .iter()
+        .all(|(k, _)| k != "NOTIFICATION_OVERDUE"));
+
+    // Changes of name and address: met within 3 days beginning with the change, missed after.
+    let changed = app.today() - Duration::days(3);
+    let address = json!({ "i": { "reference": "M/1", "kind": "HOME_ADDRESS", "notifiedAt": app.now().to_rfc3339(),
+        "changedOn": changed.to_string(), "details": "1 Example Street" } });
+    let r = app.gql(&met, NOTIFY, address).await;
+    let kinds: Vec<(String, String)> = r.ok()["recordNotification"]["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().into(),
+                d["status"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("NOTIFICATION_HOME_ADDRESS".into(), "MISSED".into())),
+        "{kinds:?}"
+    );
+    // Only the managing force reads what was notified.
+    let q = "{ order(reference: \"M/1\") { notifications { kind details } } }";
+    assert_eq!(
+        app.gql(&met, q, json!({})).await.ok()["order"]["notifications"][1]["details"],
+        "1 Example Street"
+    );
+    app.gql(&app.token(Role::Police, "GMP"), q, json!({}))
+        .await
+        .err("FORBIDDEN_FIELD");
+}
+
+#[tokio::test]
+async fn notifications_and_hearings_refuse_bad_input_and_change_nothing() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(
+        &app.token(Role::Court, "WMC"),
+        input(&app, "B/1", "SPO", None),
+    )
+    .await
+    .ok();
+    app.grant(
+        &app.token(Role::Court, "WMC"),
+        input(&app, "B/2", "RESTRAINING_ORDER", None),
+    )
+    .await
+    .ok();
+    let met = app.token(Role::Police, "MET");
+    let now = app.now().to_rfc3339();
+    app.gql(
+        &met,
+        NOTIFY,
+        json!({ "i": { "reference": "B/1", "kind": "INITIAL", "notifiedAt": now } }),
+    )
+    .await
+    .ok();
+    let before = app.snapshot().await;
+    let cases = [
+        (
+            json!({ "reference": "B/1", "kind": "INITIAL", "notifiedAt": now }),
+            "ALREADY_NOTIFIED",
+        ),
+        (
+            json!({ "reference": "B/2", "kind": "INITIAL", "notifiedAt": now }),
+            "NOTIFICATION_NOT_REQUIRED",
+        ),
+        (
+            json!({ "reference": "B/1", "kind": "NEW_NAME", "notifiedAt": now }),
+            "CHANGED_ON_REQUIRED",
+        ),
+        (
+            json!({ "reference": "B/1", "kind": "NEW_NAME", "notifiedAt": now, "changedOn": (app.today() + Duration::days(2)).to_string() }),
+            "CHANGED_ON_AFTER_NOTIFIED",
+        ),
+        (
+            json!({ "reference": "B/1", "kind": "INITIAL", "notifiedAt": (app.now() + Duration::hours(1)).to_rfc3339() }),
+            "NOTIFIED_AT_IN_FUTURE",
+        ),
+        (
+            json!({ "reference": "NOPE", "kind": "INITIAL", "notifiedAt": now }),
+            "NOT_FOUND",
+        ),
+    ];
+    for (i, code) in cases {
+        app.gql(&met, NOTIFY, json!({ "i": i })).await.err(code);
+    }
+    let hearing =
+        "mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { hearings { id } } }";
+    app.gql(
+        &app.token(Role::Court, "MMC"),
+        hearing,
+        json!({ "i": { "reference": "B/1", "scheduledFor": now } }),
+    )
+    .await
+    .err("NOT_FOUND");
+    app.gql(
+        &met,
+        hearing,
+        json!({ "i": { "reference": "B/1", "scheduledFor": now } }),
+    )
+    .await
+    .err("FORBIDDEN");
+    let outcome = "mutation($i: RecordHearingOutcomeInput!) { recordHearingOutcome(input: $i) { reference } }";
+    app.gql(
+        &app.token(Role::Court, "WMC"),
+        outcome,
+        json!({ "i": { "hearingId": "nope", "outcome": "HEARD", "heldAt": now } }),
+    )
+    .await
+    .err("NOT_FOUND");
+    app.gql(
+        &app.token(Role::Court, "WMC"),
+        outcome,
+        json!({ "i": { "hearingId": "nope", "outcome": "HEARD" } }),
+    )
+    .await
+    .err("HELD_AT_REQUIRED");
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_notice_heard_within_its_window_does_not_lapse() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let met = app.token(Role::Police, "MET");
+    let mut dapn = input(&app, "W/1", "DAPN", None);
+    dapn["subject"]["dateOfBirth"] = json!("1980-01-01");
+    app.grant(&met, dapn).await.ok();
+    // Any magistrates' court may list the hearing of the application that follows a police notice.
+    let court = app.token(Role::Court, "MMC");
+    let listed = app
+        .gql(&court, "mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { hearings { id } } }",
+            json!({ "i": { "reference": "W/1", "scheduledFor": app.now().to_rfc3339() } }))
+        .await;
+    let id = listed.ok()["scheduleHearing"]["hearings"][0]["id"].clone();
+    let heard = app
+        .gql(&court, "mutation($i: RecordHearingOutcomeInput!) { recordHearingOutcome(input: $i) { deadlines { kind status } hearings { outcome } } }",
+            json!({ "i": { "hearingId": id, "outcome": "HEARD", "heldAt": app.now().to_rfc3339() } }))
+        .await;
+    assert_eq!(
+        heard.ok()["recordHearingOutcome"]["deadlines"],
+        json!([{ "kind": "HEARING_WINDOW", "status": "MET" }])
+    );
+    let raised = check(&app, app.now() + Duration::days(10)).await;
+    assert!(
+        raised
+            .iter()
+            .all(|(k, r)| !(k == "HEARING_DEADLINE" && r == "W/1")),
+        "{raised:?}"
+    );
+    let o = app
+        .gql(&met, "{ order(reference: \"W/1\") { status } }", json!({}))
+        .await;
+    assert_eq!(o.ok()["order"]["status"], "IN_FORCE");
+}
+
+async fn alert_count(app: &TestApp) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    app.services
+        .db
+        .run(|c: &mut orderwatch::db::DbConnection| {
+            use diesel::RunQueryDsl;
+            Ok(diesel::sql_query("SELECT COUNT(*) AS n FROM alerts")
+                .get_result::<N>(c)?
+                .n)
+        })
+        .await
+        .unwrap()
+}
+
+/// Grants `n` restraining orders (WMC, MET) ending `days` from today, through the service layer.
+async fn many_orders(app: &TestApp, prefix: &str, n: usize, days: i64) {
+    let court = Principal {
+        sub: "clerk".into(),
+        role: Role::Court,
+        agency: "WMC".into(),
+    };
+    for i in 0..n {
+        let req = orderwatch::service::orders::GrantRequest {
+            draft: orderwatch::domain::validation::OrderDraft {
+                reference: format!("{prefix}/{i:04}"),
+                order_type: orderwatch::domain::OrderType::RestrainingOrder,
+                subject_names: vec![format!("Subject {i}")],
+                subject_date_of_birth: None,
+                protected_persons: vec![orderwatch::domain::validation::PersonDraft {
+                    name: format!("Person {i}"),
+                    date_of_birth: None,
+                    contact: None,
+                }],
+                made_on: app.today(),
+                expires_on: Some(app.today() + Duration::days(days)),
+                conditions: vec![],
+            },
+            applicant_agency: "MET".into(),
+            court: None,
+            replaces_reference: None,
+            note: None,
+        };
+        app.services.grant_order(&court, req).await.expect("grant");
+    }
+}
+
+#[tokio::test]
+async fn a_check_run_that_fails_part_way_is_rerun_with_nothing_missing_or_duplicated() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    many_orders(&app, "C", 25, 10).await;
+    let at = end_of_day(app.today() + Duration::days(10)) + Duration::seconds(1);
+    // Per order: 7-day warning, expired, unserved = 75 alerts, handled 10 per transaction.
+    let failing = CheckOptions {
+        batch: 10,
+        fail_after: Some(4),
+        ..CheckOptions::at(at)
+    };
+    let first = CheckOptions {
+        batch: 10,
+        ..CheckOptions::at(at)
+    };
+    // One good batch, then a failure half-way through the next one.
+    let partial = app
+        .services
+        .run_checks(CheckOptions {
+            max_alerts: 10,
+            ..first.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(partial.raised.len(), 10);
+    assert!(partial.capped);
+    assert!(app.services.run_checks(failing).await.is_err());
+    assert_eq!(
+        alert_count(&app).await,
+        10,
+        "the failed batch left nothing behind"
+    );
+    let rest = app.services.run_checks(first.clone()).await.unwrap();
+    assert_eq!(rest.raised.len(), 65);
+    assert_eq!(alert_count(&app).await, 75);
+    assert!(
+        app.services
+            .run_checks(first)
+            .await
+            .unwrap()
+            .raised
+            .is_empty(),
+        "a rerun raises nothing"
+    );
+}
+
+#[tokio::test]
+async fn after_an_outage_everything_due_is_raised_marked_late_with_how_late() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(
+        &app.token(Role::Court, "WMC"),
+        input(&app, "L/1", "RESTRAINING_ORDER", Some(9)),
+    )
+    .await
+    .ok();
+    let last = app.today() + Duration::days(9);
+    // The server was down from before the 7-day warning until a day after the order ended.
+    let back = end_of_day(last) + Duration::days(1);
+    let raised = check(&app, back).await;
+    let mut kinds: Vec<&str> = raised.iter().map(|(k, _)| k.as_str()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["ORDER_EXPIRED", "ORDER_EXPIRING", "UNSERVED_ORDER"]);
+    let list = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            "{ alerts { edges { node { kind late lateBy dueAt } } } }",
+            json!({}),
+        )
+        .await;
+    for e in list.ok()["alerts"]["edges"].as_array().unwrap() {
+        assert_eq!(e["node"]["late"], true, "{e}");
+        assert!(e["node"]["lateBy"].as_i64().unwrap() >= 86_400, "{e}");
+    }
+    let expired = list.ok()["alerts"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["node"]["kind"] == "ORDER_EXPIRED")
+        .unwrap()
+        .clone();
+    assert_eq!(expired["node"]["lateBy"], 86_400);
+}
+
+#[tokio::test]
+async fn deadlines_are_listed_soonest_first_and_filtered_by_status() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    app.grant(&court, input(&app, "Q/1", "RESTRAINING_ORDER", Some(100)))
+        .await
+        .ok();
+    app.grant(&court, input(&app, "Q/2", "SPO", None))
+        .await
+        .ok();
+    let met = app.token(Role::Police, "MET");
+    let served = app.now() - Duration::days(5);
+    let mut q2 = input(&app, "Q/3", "SPO", None);
+    q2["madeOn"] = json!((app.today() - Duration::days(6)).to_string());
+    q2["expiresOn"] = json!(orderwatch::domain::Term::Years(2)
+        .last_day(app.today() - Duration::days(6))
+        .to_string());
+    app.grant(&court, q2).await.ok();
+    app.gql(
+        &met,
+        SERVE,
+        json!({ "r": "Q/3", "at": served.to_rfc3339() }),
+    )
+    .await
+    .ok();
+    let list = "query($f: DeadlineFilter, $a: String) { deadlines(filter: $f, first: 1, after: $a) { edges { node { kind orderReference status dueAt dueLocal rule statute } } pageInfo { hasNextPage endCursor } } }";
+    let missed = app
+        .gql(&met, list, json!({ "f": { "status": "MISSED" } }))
+        .await;
+    let d = &missed.ok()["deadlines"]["edges"][0]["node"];
+    assert_eq!(
+        (d["kind"].as_str(), d["orderReference"].as_str()),
+        (Some("NOTIFICATION_INITIAL"), Some("Q/3"))
+    );
+    assert_eq!(d["statute"], "Stalking Protection Act 2019 s9");
+    assert!(
+        d["dueLocal"].as_str().unwrap().ends_with("+00:00")
+            || d["dueLocal"].as_str().unwrap().ends_with("+01:00")
+    );
+    // All open deadlines, a page at a time, soonest first.
+    let mut seen: Vec<String> = vec![];
+    let mut after = Value::Null;
+    loop {
+        let r = app
+            .gql(&met, list, json!({ "f": { "status": "OPEN" }, "a": after }))
+            .await;
+        for e in r.ok()["deadlines"]["edges"].as_array().unwrap() {
+            seen.push(format!(
+                "{} {}",
+                e["node"]["orderReference"].as_str().unwrap(),
+                e["node"]["kind"].as_str().unwrap()
+            ));
+        }
+        if !r.data["deadlines"]["pageInfo"]["hasNextPage"]
+            .as_bool()
+            .unwrap()
+        {
+            break;
+        }
+        after = r.data["deadlines"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, ["Q/1 ORDER_END", "Q/3 ORDER_END"]);
+    // A court sees its orders' end dates but no notification deadlines; another force sees none of MET's.
+    let court_view = app
+        .gql(
+            &court,
+            "{ deadlines { edges { node { kind } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(court_view.ok()["deadlines"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["node"]["kind"] != "NOTIFICATION_INITIAL"));
+    let gmp = app
+        .gql(
+            &app.token(Role::Police, "GMP"),
+            "{ deadlines { edges { node { kind } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(gmp.ok()["deadlines"]["edges"], json!([]));
+}
+
+#[tokio::test]
+async fn alerts_raised_by_the_checks_reach_live_subscribers() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let r = app
+        .grant(
+            &app.token(Role::Court, "WMC"),
+            input(&app, "S/1", "RESTRAINING_ORDER", Some(40)),
+        )
+        .await;
+    let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
+    app.gql(&app.token(Role::Police, "MET"),
+        "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"S/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }",
+        json!({ "p": person })).await.ok();
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-A")).await;
+    ws.alerts_after(
+        "a",
+        &json!(orderwatch::service::page::encode_cursor("alert", "0")),
+    )
+    .await;
+    // Ten days on, the order is unserved and 30 days from its end: both alerts go to the advocate, in fire order.
+    check(&app, end_of_day(app.today() + Duration::days(10))).await;
+    for kind in ["UNSERVED_ORDER", "ORDER_EXPIRING"] {
+        let alert = ws.next_alert("a").await;
+        assert_eq!(
+            (alert["kind"].as_str(), alert["orderReference"].as_str()),
+            (Some(kind), Some("S/1"))
+        );
+    }
+    ws.close().await;
+}
+
+#[tokio::test]
+async fn three_servers_checking_one_postgres_database_raise_each_alert_once() {
+    if !on_postgres() {
+        // Replicas share a PostgreSQL database; SQLite serves one process.
+        return;
+    }
+    let a = TestApp::spawn().await.with_agencies().await;
+    let (b, c) = (a.replica().await, a.replica().await);
+    many_orders(&a, "R", 1000, 10).await;
+    let at = end_of_day(a.today() + Duration::days(10)) + Duration::seconds(1);
+    let run = |app: &TestApp| {
+        let services = app.services.clone();
+        async move {
+            services
+                .run_checks(CheckOptions {
+                    batch: 50,
+                    ..CheckOptions::at(at)
+                })
+                .await
+                .unwrap()
+                .raised
+                .len()
+        }
+    };
+    let (ra, rb, rc) = tokio::join!(run(&a), run(&b), run(&c));
+    // 7-day warning, expiry and unserved for each order, once each, shared between the servers.
+    assert_eq!(ra + rb + rc, 3000, "raised {ra} + {rb} + {rc}");
+    assert_eq!(alert_count(&a).await, 3000);
+    assert!(
+        ra > 0 && rb > 0 && rc > 0,
+        "all three servers took a share: {ra} {rb} {rc}"
+    );
+}
