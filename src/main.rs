@@ -138,22 +138,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("running the checks")?;
             for r in &report.raised {
-                let late = (now - r.fire_at).num_seconds();
                 let late = if r.fire_at + orderwatch::domain::alert::LATE_AFTER < now {
-                    format!(" late by {late} s")
+                    format!("  late by {}", human_duration(now - r.fire_at))
                 } else {
                     String::new()
                 };
+                let due = r.due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 println!(
-                    "{:<30} {:<24} due {}{late}",
+                    "{:<30} {:<24} due {due}{late}",
                     r.kind.as_str(),
-                    r.order_reference,
-                    r.due_at.to_rfc3339()
+                    r.order_reference
                 );
             }
             println!(
                 "checked at {}: {} alerts raised, {} scheduled alerts no longer due{}",
-                now.to_rfc3339(),
+                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 report.raised.len(),
                 report.cancelled,
                 if report.capped {
@@ -178,6 +177,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("agencies: police MET, GMP; courts WMC, MMC; advocacy ADV-LDN, ADV-MCR");
             Ok(())
         }
+    }
+}
+
+/// "3d 4h", "2h 5m", "45s": how late an alert was, for people.
+fn human_duration(d: chrono::Duration) -> String {
+    let (days, hours, minutes) = (d.num_days(), d.num_hours() % 24, d.num_minutes() % 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{}s", d.num_seconds()),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
     }
 }
 
