@@ -3,8 +3,8 @@
 use super::{recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Principal;
-use crate::db::{self, write_transaction};
-use crate::domain::order::ShareRecord;
+use crate::db::{self, write_transaction, DbConnection};
+use crate::domain::order::{OrderRecord, ShareRecord};
 use crate::domain::validation::canonical_reference;
 use crate::domain::AgencyKind;
 use crate::error::{AppError, AppResult};
@@ -15,6 +15,26 @@ pub struct ShareRequest {
     pub reference: String,
     pub protected_person_id: String,
     pub advocacy_agency: String,
+}
+
+/// The order whose consent to share the caller records or revokes: visible to it, and the caller the court that
+/// made it or its managing force.
+fn order_to_share(
+    conn: &mut DbConnection,
+    who: &Principal,
+    reference: &str,
+) -> AppResult<OrderRecord> {
+    require_own_agency(conn, who)?;
+    let order = db::orders::find_by_reference(conn, reference)?
+        .filter(|o| policy::may_see_order(who, o))
+        .ok_or(AppError::NotFound { what: "order" })?;
+    if !policy::may_share_order(who, &order) {
+        return Err(AppError::forbidden(
+            "NOT_ORDER_AGENCY",
+            "only the court that made the order or its managing force may record or revoke consent to share it",
+        ));
+    }
+    Ok(order)
 }
 
 impl Services {
@@ -28,16 +48,7 @@ impl Services {
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
-                    require_own_agency(conn, &who)?;
-                    let order = db::orders::find_by_reference(conn, &reference)?
-                        .filter(|o| policy::may_see_order(&who, o))
-                        .ok_or(AppError::NotFound { what: "order" })?;
-                    if !policy::may_share_order(&who, &order) {
-                        return Err(AppError::forbidden(
-                            "NOT_ORDER_AGENCY",
-                            "only the court that made the order or its managing force may record consent to share it",
-                        ));
-                    }
+                    let order = order_to_share(conn, &who, &reference)?;
                     if !order.protected_persons.iter().any(|p| p.id == req.protected_person_id) {
                         return Err(AppError::validation(
                             "UNKNOWN_PROTECTED_PERSON",
@@ -85,16 +96,7 @@ impl Services {
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
-                    require_own_agency(conn, &who)?;
-                    let order = db::orders::find_by_reference(conn, &reference)?
-                        .filter(|o| policy::may_see_order(&who, o))
-                        .ok_or(AppError::NotFound { what: "order" })?;
-                    if !policy::may_share_order(&who, &order) {
-                        return Err(AppError::forbidden(
-                            "NOT_ORDER_AGENCY",
-                            "only the court that made the order or its managing force may revoke consent to share it",
-                        ));
-                    }
+                    let order = order_to_share(conn, &who, &reference)?;
                     let share =
                         db::shares::find_active(conn, &order.id, &req.protected_person_id, &req.advocacy_agency)?
                             .ok_or(AppError::NotFound { what: "share" })?;
