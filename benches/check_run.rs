@@ -93,11 +93,21 @@ async fn run(orders: i64, due: usize) {
         agency: "OPS".into(),
     };
     services
-        .create_agency(&admin, "MET".into(), "MET".into(), AgencyKind::PoliceForce)
+        .create_agency(
+            &admin.clone().into(),
+            "MET".into(),
+            "MET".into(),
+            AgencyKind::PoliceForce,
+        )
         .await
         .unwrap();
     services
-        .create_agency(&admin, "WMC".into(), "WMC".into(), AgencyKind::Court)
+        .create_agency(
+            &admin.clone().into(),
+            "WMC".into(),
+            "WMC".into(),
+            AgencyKind::Court,
+        )
         .await
         .unwrap();
 
@@ -146,7 +156,10 @@ async fn run(orders: i64, due: usize) {
             replaces_reference: None,
             note: None,
         };
-        services.grant_order(&court, req).await.unwrap();
+        services
+            .grant_order(&court.clone().into(), req)
+            .await
+            .unwrap();
     }
     let seeded_due = t1.elapsed();
 

@@ -34,6 +34,8 @@ pub struct AppState {
 pub struct RequestId(pub String);
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// Why the caller is making the request, recorded in the audit log (DPA 2018 s62).
+pub const REASON_HEADER: &str = "x-orderwatch-reason";
 
 fn request_id(req: &actix_web::dev::ServiceRequest) -> String {
     req.headers()
@@ -93,6 +95,18 @@ pub fn server(
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Records a refused token in the audit log. The request is refused either way; a failure to record is logged.
+pub(crate) async fn record_auth_failure(state: &AppState, request_id: &str, problem: &str) {
+    let e =
+        crate::service::audit::auth_failure(request_id, state.services.now(), "graphql", problem);
+    if let Err(err) = state.services.audit(vec![e]).await {
+        tracing::error!(
+            error.code = err.code(),
+            "an authentication failure could not be recorded in the audit log"
+        );
+    }
 }
 
 fn error_body(status: StatusCode, code: &str, message: &str) -> HttpResponse {
@@ -180,6 +194,7 @@ async fn graphql(
     let principal = match bearer {
         None => {
             tracing::info!(request.id = %id, auth.outcome = "missing", "request refused: no bearer token");
+            record_auth_failure(&state, &id, "no bearer token").await;
             return error_body(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHENTICATED",
@@ -190,6 +205,7 @@ async fn graphql(
             Ok(p) => p,
             Err(reason) => {
                 tracing::info!(request.id = %id, auth.outcome = "invalid", auth.reason = %reason, "request refused: invalid token");
+                record_auth_failure(&state, &id, &reason).await;
                 return error_body(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &reason);
             }
         },
@@ -220,7 +236,12 @@ async fn graphql(
     }
     let span = tracing::info_span!("graphql", request.id = %id, principal.role = principal.role.as_str(), principal.agency = %principal.agency);
     let operation = request.operation_name.clone().unwrap_or_default();
-    request = request.data(principal);
+    let reason = http
+        .headers()
+        .get(REASON_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    request = request.data(crate::auth::Caller::new(principal, id.clone(), reason));
     let mut response = state.schema.execute(request).instrument(span.clone()).await;
     for e in &mut response.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);

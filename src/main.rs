@@ -24,6 +24,12 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Walks the hash chain; reports the first broken link and exits non-zero if there is one.
+    Verify,
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve the API (the default).
     Serve,
@@ -51,6 +57,11 @@ enum Command {
         /// The moment to check at (RFC 3339); default now.
         #[arg(long)]
         now: Option<String>,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// Load data for trying the API.
     Seed {
@@ -162,6 +173,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             );
             Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let (db, _) = startup::open_database(&settings).await?;
+            let services = Services::new(db, Arc::new(SystemClock));
+            match services
+                .verify_audit()
+                .await
+                .context("reading the audit log")?
+            {
+                orderwatch::db::audit::Verified::Intact { events } => {
+                    println!("audit log intact: {events} events, every link verified");
+                    Ok(())
+                }
+                orderwatch::db::audit::Verified::Broken { seq, id, problem } => {
+                    println!("audit log BROKEN at event {seq} (id {id}): {problem}");
+                    std::process::exit(2);
+                }
+            }
         }
         Command::Seed { demo } => {
             anyhow::ensure!(demo, "say which data to load: `orderwatch seed --demo`");

@@ -93,6 +93,8 @@ async fn connection(
 ) {
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Out>(64);
     let mut principal: Option<Principal> = None;
+    // The reason given in connection_init (`{"reason": "..."}`), for the audit log.
+    let mut reason: Option<String> = None;
     let mut init_seen = false;
     let init_deadline = tokio::time::Instant::now() + state.ws_init_timeout;
     let mut expiry = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
@@ -122,6 +124,7 @@ async fn connection(
                         }
                         init_seen = true;
                         let payload = msg.get("payload").cloned().unwrap_or(Value::Null);
+                        reason = payload.get("reason").and_then(Value::as_str).map(str::to_string);
                         match token_of(&payload).map(|t| state.keys.validate_until(t)) {
                             Some(Ok((p, exp))) => {
                                 let left = (exp - Utc::now()).to_std().unwrap_or(Duration::ZERO);
@@ -134,9 +137,13 @@ async fn connection(
                             }
                             Some(Err(reason)) => {
                                 tracing::info!(auth.outcome = "invalid", auth.reason = %reason, "websocket refused");
+                                crate::http::record_auth_failure(&state, &uuid::Uuid::new_v4().to_string(), &reason).await;
                                 break close(4403, "Forbidden");
                             }
-                            None => break close(4403, "Forbidden"),
+                            None => {
+                                crate::http::record_auth_failure(&state, &uuid::Uuid::new_v4().to_string(), "no token in connection_init").await;
+                                break close(4403, "Forbidden");
+                            }
                         }
                     }
                     Some("ping") => {
@@ -158,7 +165,8 @@ async fn connection(
                         if running.get(id).is_some_and(|h| !h.is_finished()) {
                             break close(4409, &format!("Subscriber for {id} already exists"));
                         }
-                        let task = actix_web::rt::spawn(run_operation(state.clone(), id.to_string(), request.data(who), out_tx.clone()));
+                        let caller = crate::auth::Caller::new(who, uuid::Uuid::new_v4().to_string(), reason.clone());
+                        let task = actix_web::rt::spawn(run_operation(state.clone(), id.to_string(), request.data(caller), out_tx.clone()));
                         running.insert(id.to_string(), task);
                     }
                     Some("complete") => {

@@ -66,6 +66,60 @@ pub struct Principal {
     pub agency: String,
 }
 
+/// A principal making one request: who, plus what the audit log records about the request (its id, and the
+/// reason the caller gave, from `X-Orderwatch-Reason` or a `reason` argument). Derefs to the [`Principal`], so
+/// policy functions take either.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub principal: Principal,
+    pub request_id: String,
+    pub reason: Option<String>,
+}
+
+/// Longest reason a caller may give for a request.
+pub const MAX_REASON_LEN: usize = 500;
+
+impl Caller {
+    pub fn new(
+        principal: Principal,
+        request_id: impl Into<String>,
+        reason: Option<String>,
+    ) -> Caller {
+        let reason = reason
+            .map(|r| {
+                r.trim()
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(MAX_REASON_LEN)
+                    .collect::<String>()
+            })
+            .filter(|r| !r.is_empty());
+        Caller {
+            principal,
+            request_id: request_id.into(),
+            reason,
+        }
+    }
+}
+
+impl std::ops::Deref for Caller {
+    type Target = Principal;
+    fn deref(&self) -> &Principal {
+        &self.principal
+    }
+}
+
+/// Work started inside the service (seed data, scheduled checks, tests) rather than by a request.
+impl From<Principal> for Caller {
+    fn from(principal: Principal) -> Caller {
+        Caller {
+            principal,
+            request_id: "internal".into(),
+            reason: None,
+        }
+    }
+}
+
 /// An agency code: 2 to 32 characters of upper-case letters, digits and `-`, starting with a letter.
 pub fn valid_agency_code(code: &str) -> bool {
     (2..=32).contains(&code.len())

@@ -3,6 +3,7 @@
 
 pub mod agencies;
 pub mod alerts;
+pub mod audit;
 pub mod breaches;
 pub mod models;
 pub mod orders;

@@ -36,6 +36,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        at -> Timestamp,
+        request_id -> Text,
+        actor_sub -> Text,
+        actor_agency -> Text,
+        actor_role -> Text,
+        operation -> Text,
+        action -> Text,
+        object_type -> Text,
+        object_ids -> Text,
+        fields -> Text,
+        recipient -> Nullable<Text>,
+        outcome -> Text,
+        reason -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
     breach_conditions (breach_id, condition_id) {
         breach_id -> Text,
         condition_id -> Text,
@@ -229,6 +251,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     alert_acks,
     alerts,
+    audit_events,
     breach_conditions,
     breach_outcomes,
     breaches,

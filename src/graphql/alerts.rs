@@ -1,10 +1,10 @@
 //! Alerts: the list, acknowledgement, and the live subscription.
 
 use super::enums::{AlertKind, Severity};
-use super::error::{to_graphql, GqlResultExt};
+use super::error::to_graphql;
 use super::scalars::DateTime;
 use super::types::{AlertConnection, ProtectionOrder};
-use super::{caller, services};
+use super::{caller, consulted, services, Audited};
 use crate::db::alerts::AlertFilter as DbAlertFilter;
 use crate::domain::validation::canonical_reference;
 use crate::service::alerts::{AlertView, ALERT_CURSOR};
@@ -51,9 +51,17 @@ impl Alert {
             None => svc
                 .order(who, self.view.alert.order_reference.clone())
                 .await
-                .gql()?
+                .audited(ctx)
+                .await?
                 .map(Into::into),
         };
+        consulted(
+            ctx,
+            "order",
+            order.iter().map(|o| o.id.clone()).collect(),
+            None,
+        )
+        .await?;
         Ok(order.map(|o| ProtectionOrder::new(o, now, who)))
     }
     /// The breach this alert is about (for `BREACH_REPORTED`).
@@ -91,7 +99,10 @@ impl Alert {
             return Ok(self.view.ack.clone());
         }
         let (svc, who) = (services(ctx)?, caller(ctx)?);
-        svc.alert_ack(who, self.view.alert.seq).await.gql()
+        svc.alert_ack(who, self.view.alert.seq)
+            .await
+            .audited(ctx)
+            .await
     }
 }
 
@@ -128,7 +139,15 @@ impl AlertQuery {
         let page = svc
             .alerts(who, filter, first, after.as_deref())
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
+        consulted(
+            ctx,
+            "alert",
+            page.items.iter().map(|v| v.alert.id.clone()).collect(),
+            None,
+        )
+        .await?;
         Ok(AlertConnection::build(
             ALERT_CURSOR,
             page,
@@ -146,7 +165,9 @@ impl AlertMutation {
     /// Records that the caller's agency has seen the alert (its own acknowledgement; other recipients keep theirs).
     async fn acknowledge_alert(&self, ctx: &Context<'_>, id: ID) -> Result<Alert> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
-        Ok(Alert::new(svc.acknowledge_alert(who, id.0).await.gql()?))
+        Ok(Alert::new(
+            svc.acknowledge_alert(who, id.0).await.audited(ctx).await?,
+        ))
     }
 }
 
@@ -163,16 +184,34 @@ impl AlertSubscription {
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<Alert>>> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
-        let stream = svc.alert_stream(who, after.as_deref()).await.gql()?;
-        Ok(stream.map(|item| {
-            item.map(|alert| {
-                Alert::new(AlertView {
+        let stream = svc
+            .alert_stream(who, after.as_deref())
+            .await
+            .audited(ctx)
+            .await?;
+        // Each delivery is a disclosure to the recipient agency, recorded before the alert is sent (fail closed).
+        let (svc, who) = (svc.clone(), who.clone());
+        Ok(stream.then(move |item| {
+            let (svc, who) = (svc.clone(), who.clone());
+            async move {
+                let alert = item.map_err(to_graphql)?;
+                let mut e = crate::service::audit::entry(
+                    &who,
+                    svc.now(),
+                    crate::domain::audit::AuditOperation::Disclose,
+                    "alerts",
+                    "alert",
+                    vec![alert.id.clone(), alert.order_id.clone()],
+                    &["kind", "orderReference", "createdAt"],
+                );
+                e.recipient = Some(who.agency.clone());
+                svc.audit(vec![e]).await.map_err(to_graphql)?;
+                Ok(Alert::new(AlertView {
                     alert,
                     order: None,
                     ack: None,
-                })
-            })
-            .map_err(to_graphql)
+                }))
+            }
         }))
     }
 }

@@ -1,10 +1,9 @@
 //! Breaches and consent to share: types and mutations.
 
 use super::enums::BreachOutcome;
-use super::error::GqlResultExt;
 use super::scalars::DateTime;
 use super::types::withheld;
-use super::{caller, services};
+use super::{caller, services, Audited};
 use crate::auth::{policy, Principal};
 use crate::domain::order::{BreachRecord, OutcomeRecord, ShareRecord};
 use crate::service::breaches::ReportBreach;
@@ -170,7 +169,7 @@ impl BreachMutation {
             condition_ids: input.condition_ids.into_iter().map(|id| id.0).collect(),
             external_ref: input.external_ref,
         };
-        let reported = svc.report_breach(who, req).await.gql()?;
+        let reported = svc.report_breach(who, req).await.audited(ctx).await?;
         Ok(Breach::new(
             reported.breach,
             &crate::domain::validation::canonical_reference(&reference),
@@ -190,11 +189,13 @@ impl BreachMutation {
         let breach = svc
             .update_breach_outcome(who, id.0, outcome.into(), note)
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
         let reference = svc
             .order_reference_of(breach.order_id.clone())
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
         Ok(Breach::new(breach, &reference, who))
     }
 
@@ -213,7 +214,7 @@ impl BreachMutation {
             protected_person_id: protected_person_id.0,
             advocacy_agency,
         };
-        let share = svc.share_order(who, req.clone()).await.gql()?;
+        let share = svc.share_order(who, req.clone()).await.audited(ctx).await?;
         Ok(OrderShare::new(
             share,
             crate::domain::validation::canonical_reference(&req.reference),
@@ -234,7 +235,11 @@ impl BreachMutation {
             protected_person_id: protected_person_id.0,
             advocacy_agency,
         };
-        let share = svc.revoke_share(who, req.clone()).await.gql()?;
+        let share = svc
+            .revoke_share(who, req.clone())
+            .await
+            .audited(ctx)
+            .await?;
         Ok(OrderShare::new(
             share,
             crate::domain::validation::canonical_reference(&req.reference),

@@ -1,10 +1,9 @@
 //! Deadlines, notifications and hearings: types, the deadline list, and their mutations.
 
 use super::enums::{DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind};
-use super::error::GqlResultExt;
 use super::scalars::{Date, DateTime};
 use super::types::{DeadlineConnection, ProtectionOrder};
-use super::{caller, services};
+use super::{caller, consulted, services, Audited};
 use crate::db::schedule::DeadlineFilter as DbDeadlineFilter;
 use crate::domain::order::{DeadlineRecord, HearingRecord, NotificationRecord};
 use crate::domain::schedule::effective_deadline_status;
@@ -157,7 +156,11 @@ impl DeadlineQuery {
         let page = svc
             .deadlines(who, filter, first, after.as_deref())
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
+        let mut orders: Vec<String> = page.items.iter().map(|(d, _)| d.order_id.clone()).collect();
+        orders.dedup();
+        consulted(ctx, "order", orders, None).await?;
         Ok(DeadlineConnection::build_with(
             page,
             |(d, _)| deadline_cursor(d),
@@ -215,7 +218,8 @@ impl DeadlineMutation {
                 input.details,
             )
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
         Ok(ProtectionOrder::new(order, svc.now(), who))
     }
 
@@ -229,7 +233,8 @@ impl DeadlineMutation {
         let order = svc
             .schedule_hearing(who, input.reference, input.scheduled_for.0, input.note)
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
         Ok(ProtectionOrder::new(order, svc.now(), who))
     }
 
@@ -249,7 +254,8 @@ impl DeadlineMutation {
                 input.held_at.map(|t| t.0),
             )
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
         Ok(ProtectionOrder::new(order, svc.now(), who))
     }
 }

@@ -166,3 +166,19 @@ pub enum HearingOutcome {
     Adjourned,
     Vacated,
 }
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "AuditOperation",
+    remote = "crate::domain::audit::AuditOperation"
+)]
+pub enum AuditOperation {
+    Collect,
+    Alter,
+    Consult,
+    Disclose,
+    Combine,
+    Erase,
+    AuthFailure,
+    Denied,
+}

@@ -2,6 +2,7 @@
 //! Each area of the API is an object merged into the roots, so later areas add an object, not edits here.
 
 pub mod alerts;
+pub mod audit;
 pub mod breaches;
 pub mod deadlines;
 pub mod enums;
@@ -11,7 +12,7 @@ pub mod query;
 pub mod scalars;
 pub mod types;
 
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::error::AppError;
 use crate::service::Services;
 use async_graphql::{Context, MergedObject, MergedSubscription, Schema};
@@ -21,6 +22,7 @@ pub struct QueryRoot(
     query::CoreQuery,
     alerts::AlertQuery,
     deadlines::DeadlineQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -69,10 +71,103 @@ pub(crate) fn services<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Se
 }
 
 /// The authenticated caller. Every request reaching a resolver has one: the HTTP layer refuses the rest with 401.
-pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Principal> {
-    ctx.data::<Principal>().map_err(|_| {
+pub(crate) fn caller<'a>(ctx: &'a Context<'_>) -> async_graphql::Result<&'a Caller> {
+    ctx.data::<Caller>().map_err(|_| {
         error::to_graphql(AppError::Unauthenticated(
             "a bearer token is required".into(),
         ))
     })
+}
+
+/// Converts a service result for the client, recording an authorization denial in the audit log first.
+pub(crate) trait Audited<T> {
+    async fn audited(self, ctx: &Context<'_>) -> async_graphql::Result<T>;
+}
+
+impl<T> Audited<T> for Result<T, AppError> {
+    async fn audited(self, ctx: &Context<'_>) -> async_graphql::Result<T> {
+        if let Err(AppError::Forbidden { code, .. }) = &self {
+            if let (Ok(svc), Ok(who)) = (services(ctx), caller(ctx)) {
+                let mut e = crate::service::audit::entry(
+                    who,
+                    svc.now(),
+                    crate::domain::audit::AuditOperation::Denied,
+                    ctx.field().name(),
+                    "operation",
+                    vec![],
+                    &[],
+                );
+                e.outcome = code.to_string();
+                if let Err(err) = svc.audit(vec![e]).await {
+                    tracing::error!(
+                        error.code = err.code(),
+                        "a denial could not be recorded in the audit log"
+                    );
+                }
+            }
+        }
+        self.map_err(error::to_graphql)
+    }
+}
+
+/// The field names a query selected below the current field, as dotted paths (`protectedPersons.contact`), with a
+/// connection's `edges.node.` left out: what a read consulted, for the audit log (names, never values).
+pub(crate) fn selected_fields(ctx: &Context<'_>) -> Vec<String> {
+    fn walk(
+        field: async_graphql::SelectionField<'_>,
+        prefix: &str,
+        depth: usize,
+        out: &mut Vec<String>,
+    ) {
+        let mut children = field.selection_set().peekable();
+        if children.peek().is_none() || depth == 0 {
+            if !prefix.is_empty() {
+                out.push(prefix.to_string());
+            }
+            return;
+        }
+        for child in children {
+            let name = child.name();
+            if name == "__typename" || name == "pageInfo" || name == "cursor" {
+                continue;
+            }
+            let path = match (prefix, name) {
+                ("", "edges") | ("", "node") => String::new(),
+                ("", n) => n.to_string(),
+                (p, n) => format!("{p}.{n}"),
+            };
+            walk(child, &path, depth - 1, out);
+        }
+    }
+    let mut out = vec![];
+    walk(ctx.field(), "", 4, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Records that the caller consulted these objects (and which fields); the read fails if it cannot be recorded.
+/// `reason` is the caller's `reason` argument, which takes the place of the `X-Orderwatch-Reason` header.
+pub(crate) async fn consulted(
+    ctx: &Context<'_>,
+    object_type: &str,
+    ids: Vec<String>,
+    reason: Option<String>,
+) -> async_graphql::Result<()> {
+    let (svc, who) = (services(ctx)?, caller(ctx)?);
+    let fields = selected_fields(ctx);
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let mut e = crate::service::audit::entry(
+        who,
+        svc.now(),
+        crate::domain::audit::AuditOperation::Consult,
+        ctx.field().name(),
+        object_type,
+        ids,
+        &fields,
+    );
+    if let Some(r) = reason {
+        e.reason = Caller::new(who.principal.clone(), "", Some(r)).reason;
+    }
+    svc.audit(vec![e]).await.map_err(error::to_graphql)
 }

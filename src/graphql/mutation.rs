@@ -1,10 +1,9 @@
 //! Mutations. Each either applies in full or changes nothing.
 
 use super::enums::{AgencyKind, ConditionKind, OrderType, ServiceMethod};
-use super::error::GqlResultExt;
 use super::scalars::{Date, DateTime};
 use super::types::{Agency, ProtectionOrder};
-use super::{caller, services};
+use super::{caller, services, Audited};
 use crate::domain::validation::{ConditionDraft, OrderDraft, PersonDraft};
 use crate::service::orders::{GrantRequest, VaryRequest};
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
@@ -110,7 +109,8 @@ impl CoreMutation {
         Ok(svc
             .create_agency(who, input.code, input.name, input.kind.into())
             .await
-            .gql()?
+            .audited(ctx)
+            .await?
             .into())
     }
 
@@ -145,7 +145,7 @@ impl CoreMutation {
             replaces_reference: input.replaces_reference,
             note: input.note,
         };
-        let order = svc.grant_order(who, req).await.gql()?;
+        let order = svc.grant_order(who, req).await.audited(ctx).await?;
         Ok(ProtectionOrder::new(order, svc.now(), who))
     }
 
@@ -161,7 +161,8 @@ impl CoreMutation {
         let order = svc
             .record_service(who, reference, served_at.0, method.into())
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
         Ok(ProtectionOrder::new(order, svc.now(), who))
     }
 
@@ -185,7 +186,7 @@ impl CoreMutation {
                 .map(|cs| cs.into_iter().map(Into::into).collect()),
             note: input.note,
         };
-        let order = svc.vary_order(who, req).await.gql()?;
+        let order = svc.vary_order(who, req).await.audited(ctx).await?;
         Ok(ProtectionOrder::new(order, svc.now(), who))
     }
 
@@ -199,7 +200,8 @@ impl CoreMutation {
         let order = svc
             .renew_order(who, input.reference, input.expires_on.0, input.note)
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
         Ok(ProtectionOrder::new(order, svc.now(), who))
     }
 
@@ -218,7 +220,8 @@ impl CoreMutation {
                 input.note,
             )
             .await
-            .gql()?;
+            .audited(ctx)
+            .await?;
         Ok(ProtectionOrder::new(order, svc.now(), who))
     }
 }

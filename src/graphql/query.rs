@@ -4,7 +4,7 @@ use super::enums::{OrderStatus, OrderType};
 use super::error::GqlResultExt;
 use super::scalars::Date;
 use super::types::{Agency, AgencyConnection, Me, OrderConnection, ProtectionOrder};
-use super::{caller, services};
+use super::{caller, consulted, services, Audited};
 use crate::db::orders::OrderSearch;
 use crate::domain::name_key;
 use crate::service::page::PageRequest;
@@ -45,14 +45,24 @@ impl CoreQuery {
     }
 
     /// The order with this reference; null when there is none or the caller may not see it.
-    async fn order(&self, ctx: &Context<'_>, reference: String) -> Result<Option<ProtectionOrder>> {
+    /// `reason`: why the caller looks the order up, recorded in the audit log (or send `X-Orderwatch-Reason`).
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        reference: String,
+        reason: Option<String>,
+    ) -> Result<Option<ProtectionOrder>> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let now = svc.now();
-        Ok(svc
-            .order(who, reference)
-            .await
-            .gql()?
-            .map(|o| ProtectionOrder::new(o, now, who)))
+        let found = svc.order(who, reference).await.audited(ctx).await?;
+        consulted(
+            ctx,
+            "order",
+            found.iter().map(|o| o.id.clone()).collect(),
+            reason,
+        )
+        .await?;
+        Ok(found.map(|o| ProtectionOrder::new(o, now, who)))
     }
 
     /// The orders the caller may see, newest first. `first` is 1 to 100 (default 20); `after` is an `endCursor`.
@@ -62,6 +72,7 @@ impl CoreQuery {
         filter: Option<OrderFilter>,
         first: Option<i32>,
         after: Option<String>,
+        reason: Option<String>,
     ) -> Result<OrderConnection> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let page = PageRequest::new(first, after.as_deref(), "order").gql()?;
@@ -77,7 +88,14 @@ impl CoreQuery {
             expires_after: f.expires_after.map(|d| d.0),
         };
         let now = svc.now();
-        let found = svc.orders(who, search, page).await.gql()?;
+        let found = svc.orders(who, search, page).await.audited(ctx).await?;
+        consulted(
+            ctx,
+            "order",
+            found.items.iter().map(|o| o.id.clone()).collect(),
+            reason,
+        )
+        .await?;
         Ok(OrderConnection::build(
             "order",
             found,
@@ -96,7 +114,7 @@ impl CoreQuery {
         let svc = services(ctx)?;
         caller(ctx)?;
         let page = PageRequest::new(first, after.as_deref(), "agency").gql()?;
-        let found = svc.list_agencies(page).await.gql()?;
+        let found = svc.list_agencies(page).await.audited(ctx).await?;
         Ok(AgencyConnection::build(
             "agency",
             found,

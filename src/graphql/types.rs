@@ -120,6 +120,11 @@ connection!(OrderConnection, OrderEdge, ProtectionOrder);
 connection!(AgencyConnection, AgencyEdge, Agency);
 connection!(AlertConnection, AlertEdge, super::alerts::Alert);
 connection!(DeadlineConnection, DeadlineEdge, super::deadlines::Deadline);
+connection!(
+    AuditEventConnection,
+    AuditEventEdge,
+    super::audit::AuditEvent
+);
 
 /// A protection order or notice, as one caller may see it.
 pub struct ProtectionOrder {

@@ -3,8 +3,9 @@
 use super::page::{Page, PageRequest};
 use super::Services;
 use crate::auth::policy::{self, Operation};
-use crate::auth::{valid_agency_code, Principal};
+use crate::auth::{valid_agency_code, Caller};
 use crate::db::{self, orders::truncate_micros};
+use crate::domain::audit::AuditOperation;
 use crate::domain::order::AgencyRecord;
 use crate::domain::{AgencyKind, Violations};
 use crate::error::{AppError, AppResult};
@@ -15,7 +16,7 @@ impl Services {
     /// Registers an agency (ADMIN). A taken code is a `AGENCY_EXISTS` conflict.
     pub async fn create_agency(
         &self,
-        who: &Principal,
+        who: &Caller,
         code: String,
         name: String,
         kind: AgencyKind,
@@ -48,9 +49,26 @@ impl Services {
             created_at: truncate_micros(self.now()),
         };
         let saved = record.clone();
+        let trail = super::audit::entry(
+            who,
+            self.now(),
+            AuditOperation::Collect,
+            "createAgency",
+            "agency",
+            vec![record.code.clone()],
+            &["code", "name", "kind"],
+        );
         let inserted = self
             .db
-            .run(move |conn| db::agencies::insert(conn, &saved))
+            .run(move |conn| {
+                db::write_transaction(conn, |conn| {
+                    let inserted = db::agencies::insert(conn, &saved)?;
+                    if inserted {
+                        db::audit::append(conn, &[trail])?;
+                    }
+                    Ok(inserted)
+                })
+            })
             .await?;
         if !inserted {
             return Err(AppError::conflict(

@@ -4,10 +4,11 @@
 use super::page::{decode_cursor, Page, PageRequest};
 use super::{require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::db::alerts::{AlertAudience, AlertFilter};
 use crate::db::{self, Database};
 use crate::domain::alert::AlertRecord;
+use crate::domain::audit::AuditOperation;
 use crate::domain::order::OrderRecord;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -46,7 +47,7 @@ pub fn alert_seq(cursor: &str) -> AppResult<i64> {
 }
 
 impl Services {
-    fn alert_access(&self, who: &Principal) -> AppResult<AlertAudience> {
+    fn alert_access(&self, who: &Caller) -> AppResult<AlertAudience> {
         policy::require(who, Operation::ReadAlerts)?;
         Ok(policy::alert_audience(who))
     }
@@ -54,7 +55,7 @@ impl Services {
     /// A page of the alerts the caller receives, oldest first, with their orders and acknowledgements.
     pub async fn alerts(
         &self,
-        who: &Principal,
+        who: &Caller,
         filter: AlertFilter,
         first: Option<i32>,
         after: Option<&str>,
@@ -95,7 +96,7 @@ impl Services {
     }
 
     /// Records that the caller's agency has seen an alert; the first acknowledgement stands.
-    pub async fn acknowledge_alert(&self, who: &Principal, id: String) -> AppResult<AlertView> {
+    pub async fn acknowledge_alert(&self, who: &Caller, id: String) -> AppResult<AlertView> {
         let audience = self.alert_access(who)?;
         let who = who.clone();
         let now = self.now();
@@ -112,7 +113,19 @@ impl Services {
                 if !visible {
                     return Err(AppError::NotFound { what: "alert" });
                 }
-                db::alerts::acknowledge(conn, alert.seq, &who.agency, &who.sub, now)?;
+                db::write_transaction(conn, |conn| {
+                    db::alerts::acknowledge(conn, alert.seq, &who.agency, &who.sub, now)?;
+                    let acked = super::audit::entry(
+                        &who,
+                        now,
+                        AuditOperation::Alter,
+                        "acknowledgeAlert",
+                        "alert",
+                        vec![alert.id.clone()],
+                        &["acknowledgedAt"],
+                    );
+                    db::audit::append(conn, &[acked])
+                })?;
                 let ack = db::alerts::acks(conn, &[alert.seq], &who.agency)?.remove(&alert.seq);
                 Ok(AlertView {
                     alert,
@@ -124,7 +137,7 @@ impl Services {
     }
 
     /// This agency's acknowledgement of one alert.
-    pub async fn alert_ack(&self, who: &Principal, seq: i64) -> AppResult<Option<Ack>> {
+    pub async fn alert_ack(&self, who: &Caller, seq: i64) -> AppResult<Option<Ack>> {
         let agency = who.agency.clone();
         self.db
             .run(move |conn| Ok(db::alerts::acks(conn, &[seq], &agency)?.remove(&seq)))
@@ -136,7 +149,7 @@ impl Services {
     /// consent stops the flow at once.
     pub async fn alert_stream(
         &self,
-        who: &Principal,
+        who: &Caller,
         after: Option<&str>,
     ) -> AppResult<impl Stream<Item = AppResult<AlertRecord>> + Send + 'static> {
         let audience = self.alert_access(who)?;

@@ -1,12 +1,13 @@
 //! Breaches: reported by police (once per force incident reference), their outcomes recorded over time.
 
-use super::{recorded, require_own_agency, Services};
+use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::db::alerts::NewAlert;
 use crate::db::breaches::NewBreach;
 use crate::db::{self, write_transaction};
 use crate::domain::alert::{AlertKind, BreachOutcome};
+use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::{end_of_day, london_date};
 use crate::domain::order::BreachRecord;
 use crate::domain::validation::{canonical_reference, check_note, MAX_CONDITIONS, MAX_NOTE_LEN};
@@ -38,7 +39,7 @@ pub struct Reported {
 impl Services {
     /// Records a breach and raises `BREACH_REPORTED` in the same transaction. A retry with the same
     /// `externalRef` from the same force returns the first breach and writes nothing.
-    pub async fn report_breach(&self, who: &Principal, req: ReportBreach) -> AppResult<Reported> {
+    pub async fn report_breach(&self, who: &Caller, req: ReportBreach) -> AppResult<Reported> {
         policy::require(who, Operation::ReportBreach)?;
         let now = self.now();
         let mut v = Violations::default();
@@ -93,6 +94,16 @@ impl Services {
                     if let Some(existing) =
                         db::breaches::find_by_external_ref(conn, &who.agency, &ext)?
                     {
+                        let seen = audit::entry(
+                            &who,
+                            now,
+                            AuditOperation::Consult,
+                            "reportBreach",
+                            "breach",
+                            vec![existing.id.clone()],
+                            &[],
+                        );
+                        db::audit::append(conn, &[seen])?;
                         return replayed(existing, &order.id);
                     }
                     if london_date(occurred_at) < order.made_on {
@@ -140,8 +151,31 @@ impl Services {
                                     "breach reference taken but not found"
                                 ))
                             })?;
+                        let seen = audit::entry(
+                            &who,
+                            now,
+                            AuditOperation::Consult,
+                            "reportBreach",
+                            "breach",
+                            vec![existing.id.clone()],
+                            &[],
+                        );
+                        db::audit::append(conn, &[seen])?;
                         return replayed(existing, &order.id);
                     };
+                    let fields = ["occurredAt", "description", "conditionIds", "externalRef"];
+                    db::audit::append(
+                        conn,
+                        &[audit::entry(
+                            &who,
+                            now,
+                            AuditOperation::Collect,
+                            "reportBreach",
+                            "breach",
+                            vec![id.clone(), order.id.clone()],
+                            &fields,
+                        )],
+                    )?;
                     db::alerts::insert(
                         conn,
                         &[NewAlert {
@@ -174,7 +208,7 @@ impl Services {
     /// again changes nothing.
     pub async fn update_breach_outcome(
         &self,
-        who: &Principal,
+        who: &Caller,
         breach_id: String,
         outcome: BreachOutcome,
         note: Option<String>,
@@ -209,6 +243,7 @@ impl Services {
                         return Ok(breach);
                     }
                     db::breaches::set_outcome(conn, &breach.id, outcome, &recorded(&who, now, note))?;
+                    db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, "updateBreachOutcome", "breach", vec![breach.id.clone()], &["outcome", "outcomes"])])?;
                     tracing::info!(breach.id = %breach.id, breach.outcome = outcome.as_str(), "breach outcome recorded");
                     db::breaches::find(conn, &breach.id)?.ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))
                 })

@@ -3,6 +3,7 @@
 
 pub mod agencies;
 pub mod alerts;
+pub mod audit;
 pub mod breaches;
 pub mod feed;
 pub mod orders;
@@ -11,7 +12,7 @@ pub mod schedule;
 pub mod seed;
 pub mod shares;
 
-use crate::auth::{Principal, Role};
+use crate::auth::{Caller, Role};
 use crate::db::orders::Recorded;
 use crate::db::{self, Database, DbConnection};
 use crate::domain::AgencyKind;
@@ -65,6 +66,8 @@ pub struct Services {
     pub feed: Arc<feed::AlertFeed>,
     /// The schedule's tunable rules and calendar.
     pub rules: Arc<crate::domain::schedule::ScheduleRules>,
+    /// The group-commit writer of the audit log.
+    pub audit: Arc<audit::AuditWriter>,
 }
 
 impl Services {
@@ -74,6 +77,7 @@ impl Services {
 
     pub fn with_feed_capacity(db: Database, clock: Arc<dyn Clock>, capacity: usize) -> Self {
         Services {
+            audit: Arc::new(audit::AuditWriter::spawn(db.clone())),
             db,
             clock,
             feed: Arc::new(feed::AlertFeed::new(capacity)),
@@ -93,7 +97,7 @@ impl Services {
 }
 
 /// Who recorded a change, when, and the optional note given with it (trimmed; blank means none).
-pub(crate) fn recorded(who: &Principal, at: DateTime<Utc>, note: Option<String>) -> Recorded {
+pub(crate) fn recorded(who: &Caller, at: DateTime<Utc>, note: Option<String>) -> Recorded {
     Recorded {
         by: who.sub.clone(),
         agency: who.agency.clone(),
@@ -103,7 +107,7 @@ pub(crate) fn recorded(who: &Principal, at: DateTime<Utc>, note: Option<String>)
 }
 
 /// The caller's own agency must be registered, and of the kind its role acts for.
-pub(crate) fn require_own_agency(conn: &mut DbConnection, who: &Principal) -> AppResult<()> {
+pub(crate) fn require_own_agency(conn: &mut DbConnection, who: &Caller) -> AppResult<()> {
     let expected = match who.role {
         Role::Court => AgencyKind::Court,
         Role::Police => AgencyKind::PoliceForce,

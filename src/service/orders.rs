@@ -1,15 +1,17 @@
 //! Order use cases: grant, look up, list, record service, vary, renew, discharge, replace an interim order.
 
+use super::audit;
 use super::page::{Page, PageRequest};
 use super::schedule::sync_schedule;
 use super::Services;
 use super::{recorded, require_own_agency};
 use crate::auth::policy::{self, Operation};
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::db::alerts::NewAlert;
 use crate::db::orders::{NewOrder, OrderSearch, Recorded, TermsChange};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::AlertKind;
+use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
 use crate::domain::order::OrderRecord;
 use crate::domain::order_type::OrderType;
@@ -23,6 +25,19 @@ use crate::domain::{
 };
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+/// The fields an order is recorded with (for the audit log: names, never values).
+const GRANT_FIELDS: &[&str] = &[
+    "reference",
+    "type",
+    "applicantAgency",
+    "court",
+    "subject",
+    "protectedPersons",
+    "madeOn",
+    "expiresOn",
+    "conditions",
+];
 
 /// How far in the future a `servedAt` may be, for clock skew between systems.
 pub const SERVED_AT_FUTURE_TOLERANCE: Duration = Duration::minutes(5);
@@ -54,11 +69,7 @@ fn not_found() -> AppError {
 impl Services {
     /// The order with this reference, if it exists and the caller may see it (otherwise `None`: the caller cannot
     /// tell an order it may not see from one that does not exist).
-    pub async fn order(
-        &self,
-        who: &Principal,
-        reference: String,
-    ) -> AppResult<Option<OrderRecord>> {
+    pub async fn order(&self, who: &Caller, reference: String) -> AppResult<Option<OrderRecord>> {
         policy::require(who, Operation::ReadOrders)?;
         let who = who.clone();
         let reference = canonical_reference(&reference);
@@ -74,7 +85,7 @@ impl Services {
     /// A page of the orders the caller may see, newest first.
     pub async fn orders(
         &self,
-        who: &Principal,
+        who: &Caller,
         filter: OrderSearch,
         page: PageRequest,
     ) -> AppResult<Page<OrderRecord>> {
@@ -119,11 +130,7 @@ impl Services {
     }
 
     /// Records a new order: a court order by its court, or a police notice by the issuing force.
-    pub async fn grant_order(
-        &self,
-        who: &Principal,
-        mut req: GrantRequest,
-    ) -> AppResult<OrderRecord> {
+    pub async fn grant_order(&self, who: &Caller, mut req: GrantRequest) -> AppResult<OrderRecord> {
         policy::require(who, Operation::GrantOrder)?;
         req.draft.reference = canonical_reference(&req.draft.reference);
         req.replaces_reference = req.replaces_reference.as_deref().map(canonical_reference);
@@ -219,9 +226,12 @@ impl Services {
                         return Err(AppError::conflict("REFERENCE_TAKEN", format!("an order with reference {} already exists", new.reference)));
                     };
                     sync_schedule(conn, &new_id, &rules, now)?;
+                    let mut trail = vec![audit::entry(&who, now, AuditOperation::Collect, "grantOrder", "order", vec![new_id.clone()], GRANT_FIELDS)];
                     if let Some(old_id) = &new.replaces_order_id {
                         sync_schedule(conn, old_id, &rules, now)?;
+                        trail.push(audit::entry(&who, now, AuditOperation::Alter, "grantOrder", "order", vec![old_id.clone()], &["status"]));
                     }
+                    db::audit::append(conn, &trail)?;
                     // Alerts last: their lock is then held only to commit.
                     if let Some(old_id) = new.replaces_order_id {
                         let alert = NewAlert { kind: AlertKind::OrderReplaced, order_id: old_id, breach_id: None, due_at: now, occasion: new.reference.clone() , fire_at: now };
@@ -239,7 +249,7 @@ impl Services {
     /// Records that the subject was served (POLICE, any force: the serving force is recorded).
     pub async fn record_service(
         &self,
-        who: &Principal,
+        who: &Caller,
         reference: String,
         served_at: DateTime<Utc>,
         method: ServiceMethod,
@@ -276,6 +286,8 @@ impl Services {
                         return Err(AppError::conflict("ALREADY_SERVED", "service of this order is already recorded"));
                     }
                     sync_schedule(conn, &order.id, &rules, now)?;
+                    let fields = ["serviceStatus", "servedAt", "serviceMethod", "servedByAgency"];
+                    db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, "recordService", "order", vec![order.id.clone()], &fields)])?;
                     let alert = NewAlert { kind: AlertKind::OrderServed, order_id: order.id.clone(), breach_id: None, due_at: now, occasion: "served".into() , fire_at: now };
                     db::alerts::insert(conn, &[alert], now)?;
                     Ok(())
@@ -288,7 +300,7 @@ impl Services {
     }
 
     /// Varies an order's expiry or conditions (the court that made it). Keeps the old terms as history.
-    pub async fn vary_order(&self, who: &Principal, req: VaryRequest) -> AppResult<OrderRecord> {
+    pub async fn vary_order(&self, who: &Caller, req: VaryRequest) -> AppResult<OrderRecord> {
         policy::require(who, Operation::ChangeOrder)?;
         if req.expires_on.is_none() && req.conditions.is_none() {
             return Err(AppError::validation(
@@ -317,7 +329,7 @@ impl Services {
     /// Renews a fixed-term order to a later end date (the court that made it).
     pub async fn renew_order(
         &self,
-        who: &Principal,
+        who: &Caller,
         reference: String,
         expires_on: NaiveDate,
         note: Option<String>,
@@ -358,7 +370,7 @@ impl Services {
     /// consent of the subject and the chief officer (SPA s4, *unverified*: see `SPO_EARLY_DISCHARGE_NEEDS_CONSENT`).
     pub async fn discharge_order(
         &self,
-        who: &Principal,
+        who: &Caller,
         reference: String,
         consent: bool,
         note: Option<String>,
@@ -384,12 +396,7 @@ impl Services {
 
     /// The shared path of vary, renew and discharge: load, check the caller made the order and it is in force,
     /// validate the new terms, and apply them as the next version, all in one transaction.
-    async fn change<F>(
-        &self,
-        who: &Principal,
-        reference: String,
-        decide: F,
-    ) -> AppResult<OrderRecord>
+    async fn change<F>(&self, who: &Caller, reference: String, decide: F) -> AppResult<OrderRecord>
     where
         F: FnOnce(&OrderRecord) -> AppResult<TermsChangeDraft> + Send + 'static,
     {
@@ -445,6 +452,12 @@ impl Services {
                             return Err(AppError::internal(anyhow::anyhow!("not an event a court records")))
                         }
                     };
+                    let (action, fields): (&str, &[&str]) = match draft.event {
+                        OrderEvent::Varied => ("varyOrder", &["expiresOn", "conditions", "versions"]),
+                        OrderEvent::Renewed => ("renewOrder", &["expiresOn", "versions"]),
+                        _ => ("dischargeOrder", &["status", "versions"]),
+                    };
+                    db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, action, "order", vec![order.id.clone()], fields)])?;
                     let alert = NewAlert { kind, order_id: order.id.clone(), breach_id: None, due_at: now, occasion: format!("v{}", order.version + 1), fire_at: now };
                     db::alerts::insert(conn, &[alert], now)?;
                     Ok(draft.event)

@@ -2,13 +2,14 @@
 //! the subject's notifications, hearings, the deadline list, and the check run that raises what is due.
 
 use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
-use super::{recorded, require_own_agency, Services};
+use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
-use crate::auth::{Principal, Role};
+use crate::auth::{Caller, Principal, Role};
 use crate::db::alerts::NewAlert;
 use crate::db::schedule::{DeadlineFilter, DeadlineScope};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::AlertKind;
+use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
 use crate::domain::order::{DeadlineRecord, OrderRecord};
 use crate::domain::schedule::{
@@ -175,7 +176,7 @@ impl Services {
     /// Records a notification the subject made (POLICE, any force).
     pub async fn record_notification(
         &self,
-        who: &Principal,
+        who: &Caller,
         reference: String,
         kind: NotificationKind,
         notified_at: DateTime<Utc>,
@@ -246,6 +247,8 @@ impl Services {
                         return Err(AppError::conflict("ALREADY_NOTIFIED", "the initial notification is already recorded"));
                     }
                     db::schedule::insert_notification(conn, &order.id, kind, notified_at, changed_on, details.clone(), &recorded(&who, now, None))?;
+                    let fields = ["notifications.kind", "notifications.notifiedAt", "notifications.changedOn", "notifications.details"];
+                    db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Collect, "recordNotification", "order", vec![order.id.clone()], &fields)])?;
                     sync_schedule(conn, &order.id, &rules, now)?;
                     tracing::info!(order.reference = %reference, notification.kind = kind.as_str(), "notification recorded");
                     db::orders::find_by_id(conn, &order.id)?.ok_or(AppError::NotFound { what: "order" })
@@ -257,7 +260,7 @@ impl Services {
     /// Lists a hearing (COURT: the court that made the order, or any court for a police notice).
     pub async fn schedule_hearing(
         &self,
-        who: &Principal,
+        who: &Caller,
         reference: String,
         scheduled_for: DateTime<Utc>,
         note: Option<String>,
@@ -286,6 +289,16 @@ impl Services {
                             format!("the order is {}", status.as_str()),
                         ));
                     }
+                    let listed = audit::entry(
+                        &who,
+                        now,
+                        AuditOperation::Collect,
+                        "scheduleHearing",
+                        "order",
+                        vec![order.id.clone()],
+                        &["hearings"],
+                    );
+                    db::audit::append(conn, &[listed])?;
                     db::schedule::insert_hearing(
                         conn,
                         &order.id,
@@ -305,7 +318,7 @@ impl Services {
     /// Records what happened at a hearing (the court that listed it). `HEARD` needs the time it began.
     pub async fn record_hearing_outcome(
         &self,
-        who: &Principal,
+        who: &Caller,
         hearing_id: String,
         outcome: HearingOutcome,
         held_at: Option<DateTime<Utc>>,
@@ -341,6 +354,16 @@ impl Services {
                         return Err(AppError::NotFound { what: "hearing" });
                     }
                     db::schedule::set_hearing_outcome(conn, &hearing_id, outcome, held_at, now)?;
+                    let heard = audit::entry(
+                        &who,
+                        now,
+                        AuditOperation::Alter,
+                        "recordHearingOutcome",
+                        "hearing",
+                        vec![hearing_id.clone(), order_id.clone()],
+                        &["outcome", "heldAt"],
+                    );
+                    db::audit::append(conn, &[heard])?;
                     sync_schedule(conn, &order_id, &rules, now)?;
                     db::orders::find_by_id(conn, &order_id)?
                         .ok_or(AppError::NotFound { what: "order" })
@@ -352,7 +375,7 @@ impl Services {
     /// Deadlines the caller may see, soonest first, with their order references.
     pub async fn deadlines(
         &self,
-        who: &Principal,
+        who: &Caller,
         filter: DeadlineFilter,
         first: Option<i32>,
         after: Option<&str>,
@@ -406,6 +429,31 @@ fn decode_deadline_cursor(cursor: &str) -> AppResult<(DateTime<Utc>, String)> {
     Ok((at, id.to_string()))
 }
 
+/// The audit entry of a status the scheduled checks recorded.
+fn checks_entry(
+    at: DateTime<Utc>,
+    order_id: &str,
+    event: OrderEvent,
+) -> crate::domain::audit::AuditEntry {
+    let system = Principal {
+        sub: db::orders::CHECKS_ACTOR.into(),
+        role: Role::Admin,
+        agency: "ORDERWATCH".into(),
+    };
+    let mut e = audit::entry(
+        &Caller::from(system),
+        at,
+        AuditOperation::Alter,
+        event.as_str(),
+        "order",
+        vec![order_id.into()],
+        &["status", "versions"],
+    );
+    e.actor_role = "SYSTEM".into();
+    e.request_id = "scheduled-check".into();
+    e
+}
+
 /// One transaction of a check run: claim due scheduled alerts, fire those still planned, cancel the rest.
 /// Returns (raised, cancelled, claimed).
 fn check_batch(
@@ -430,7 +478,7 @@ fn check_batch(
         .map(|(id, o)| (id.clone(), o.version))
         .collect();
     let mut plans: HashMap<String, Vec<TriggerSpec>> = HashMap::new();
-    let (mut alerts, mut raised, mut changed) = (vec![], vec![], HashSet::new());
+    let (mut alerts, mut raised, mut changed, mut trail) = (vec![], vec![], HashSet::new(), vec![]);
     let mut cancelled = 0;
     for t in &due {
         let Some(order) = orders.get(&t.order_id) else {
@@ -466,6 +514,7 @@ fn check_batch(
             )? {
                 versions.insert(order.id.clone(), version + 1);
                 changed.insert(order.id.clone());
+                trail.push(checks_entry(o.now, &order.id, event));
             }
         }
         alerts.push(NewAlert {
@@ -492,6 +541,7 @@ fn check_batch(
     for id in &changed {
         sync_schedule(conn, id, rules, o.now)?;
     }
+    db::audit::append(conn, &trail)?;
     // Alerts last: their lock is then held only to commit.
     db::alerts::insert(conn, &alerts, o.now)?;
     Ok((raised, cancelled, due.len()))

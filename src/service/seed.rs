@@ -3,7 +3,7 @@
 
 use super::orders::GrantRequest;
 use super::Services;
-use crate::auth::{Principal, Role};
+use crate::auth::{Caller, Principal, Role};
 use crate::domain::calendar::london_date;
 use crate::domain::validation::{ConditionDraft, OrderDraft, PersonDraft};
 use crate::domain::{AgencyKind, ConditionKind, OrderType, ServiceMethod};
@@ -43,12 +43,12 @@ pub struct SeedReport {
     pub already_present: usize,
 }
 
-fn principal(role: Role, agency: &str) -> Principal {
-    Principal {
+fn principal(role: Role, agency: &str) -> Caller {
+    Caller::from(Principal {
         sub: "orderwatch-seed".into(),
         role,
         agency: agency.into(),
-    }
+    })
 }
 
 fn person(name: &str, dob: &str) -> PersonDraft {

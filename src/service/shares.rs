@@ -1,9 +1,10 @@
 //! Consent to share an order with an advocacy service, recorded by the court that made it or the managing force.
 
-use super::{recorded, require_own_agency, Services};
+use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
-use crate::auth::Principal;
+use crate::auth::Caller;
 use crate::db::{self, write_transaction, DbConnection};
+use crate::domain::audit::AuditOperation;
 use crate::domain::order::{OrderRecord, ShareRecord};
 use crate::domain::validation::canonical_reference;
 use crate::domain::AgencyKind;
@@ -21,7 +22,7 @@ pub struct ShareRequest {
 /// made it or its managing force.
 fn order_to_share(
     conn: &mut DbConnection,
-    who: &Principal,
+    who: &Caller,
     reference: &str,
 ) -> AppResult<OrderRecord> {
     require_own_agency(conn, who)?;
@@ -40,7 +41,7 @@ fn order_to_share(
 impl Services {
     /// Records the protected person's consent to share the order with an advocacy service. Recording the same live
     /// consent again returns it and writes nothing.
-    pub async fn share_order(&self, who: &Principal, req: ShareRequest) -> AppResult<ShareRecord> {
+    pub async fn share_order(&self, who: &Caller, req: ShareRequest) -> AppResult<ShareRecord> {
         policy::require(who, Operation::ShareOrder)?;
         let who = who.clone();
         let now = self.now();
@@ -74,6 +75,9 @@ impl Services {
                         Some(_) => {}
                     }
                     let rec = recorded(&who, now, None);
+                    let mut disclosed = audit::entry(&who, now, AuditOperation::Disclose, "shareOrderWithAdvocacy", "order", vec![order.id.clone(), req.protected_person_id.clone()], &["orderShare"]);
+                    disclosed.recipient = Some(req.advocacy_agency.clone());
+                    db::audit::append(conn, &[disclosed])?;
                     match db::shares::insert(conn, &order.id, &req.protected_person_id, &req.advocacy_agency, &rec)? {
                         Some(share) => {
                             tracing::info!(order.reference = %reference, share.agency = %req.advocacy_agency, "order shared");
@@ -88,7 +92,7 @@ impl Services {
     }
 
     /// Ends a live consent: from then on the service sees neither the order nor its alerts.
-    pub async fn revoke_share(&self, who: &Principal, req: ShareRequest) -> AppResult<ShareRecord> {
+    pub async fn revoke_share(&self, who: &Caller, req: ShareRequest) -> AppResult<ShareRecord> {
         policy::require(who, Operation::ShareOrder)?;
         let who = who.clone();
         let now = self.now();
@@ -101,6 +105,7 @@ impl Services {
                         db::shares::find_active(conn, &order.id, &req.protected_person_id, &req.advocacy_agency)?
                             .ok_or(AppError::NotFound { what: "share" })?;
                     let revoked = db::shares::revoke(conn, &share.id, now, &who.agency)?;
+                    db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, "revokeOrderShare", "order_share", vec![share.id.clone(), order.id.clone()], &["revokedAt"])])?;
                     tracing::info!(order.reference = %reference, share.agency = %req.advocacy_agency, "order share revoked");
                     Ok(revoked)
                 })

@@ -16,6 +16,7 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
         ("orders", "{ orders { edges { node { reference } } } }".into(), json!({})),
         ("alerts", "{ alerts { edges { cursor } } }".into(), json!({})),
         ("deadlines", "{ deadlines { edges { cursor } } }".into(), json!({})),
+        ("auditEvents", "{ auditEvents { edges { cursor } } }".into(), json!({})),
         ("createAgency", "mutation { createAgency(input: { code: \"NEW\", name: \"New\", kind: COURT }) { code } }".into(), json!({})),
         ("grantOrder", GRANT.into(), json!({ "i": spo_input(app, "A/2") })),
         (
@@ -74,6 +75,7 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("order" | "orders", Court | Police | Advocate, _) => "OK",
         ("alerts", Police | Advocate, _) => "OK",
         ("deadlines", Court | Police | Advocate, _) => "OK",
+        ("auditEvents", Auditor, _) => "OK",
         ("recordNotification", Police, _) => "OK",
         ("scheduleHearing", Court, "WMC") => "OK",
         ("scheduleHearing" | "recordHearingOutcome", Court, _) => "NOT_FOUND",

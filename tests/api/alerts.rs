@@ -403,7 +403,7 @@ async fn a_subscriber_that_falls_behind_is_resumed_from_the_table_without_loss()
     };
     let mut stream = Box::pin(
         app.services
-            .alert_stream(&adv, Some(&encode_cursor("alert", "0")))
+            .alert_stream(&adv.clone().into(), Some(&encode_cursor("alert", "0")))
             .await
             .unwrap(),
     );

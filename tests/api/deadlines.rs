@@ -430,7 +430,10 @@ async fn many_orders(app: &TestApp, prefix: &str, n: usize, days: i64) {
             replaces_reference: None,
             note: None,
         };
-        app.services.grant_order(&court, req).await.expect("grant");
+        app.services
+            .grant_order(&court.clone().into(), req)
+            .await
+            .expect("grant");
     }
 }
 

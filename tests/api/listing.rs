@@ -199,6 +199,7 @@ async fn a_page_of_100_orders_with_everything_costs_as_many_statements_as_a_page
     }
     assert_eq!(cost[0], cost[1], "statements for 2 vs 100 orders: {cost:?}");
     // Connection check 1, caller's agency 1, orders 1, names/persons/conditions/versions/agencies 5, replacement
-    // links 2, shares 1, breaches 3, notifications/hearings/deadlines 3: 17 whatever the page size.
-    assert!(cost[1] <= 20, "a page costs {} statements", cost[1]);
+    // links 2, shares 1, breaches 3, notifications/hearings/deadlines 3 = 17, and the audit record of the read
+    // (connection check, BEGIN, last hash, insert, COMMIT) 5: 22 whatever the page size.
+    assert!(cost[1] <= 24, "a page costs {} statements", cost[1]);
 }

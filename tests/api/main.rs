@@ -3,6 +3,7 @@
 
 mod access;
 mod alerts;
+mod audit;
 mod auth;
 mod breaches;
 mod cli;

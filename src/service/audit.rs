@@ -1,0 +1,185 @@
+//! Writing the audit log. Changes append their entries inside their own transaction (the change and its record
+//! commit together or not at all). Reads hand theirs to one writer task that commits them in batches (group
+//! commit); the read waits until its batch has committed, so it still fails closed.
+
+use crate::auth::{Caller, Role};
+use crate::db::audit::{AuditFilter, Verified};
+use crate::db::{self, write_transaction, Database};
+use crate::domain::audit::{AuditEntry, AuditOperation};
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+/// Most entries written in one transaction by the writer.
+const MAX_BATCH_ENTRIES: usize = 1000;
+/// Requests that may wait for the writer before new ones wait to be queued.
+const QUEUE: usize = 4096;
+
+/// An audit entry for what `who` did now.
+pub fn entry(
+    who: &Caller,
+    at: DateTime<Utc>,
+    operation: AuditOperation,
+    action: &str,
+    object_type: &str,
+    object_ids: Vec<String>,
+    fields: &[&str],
+) -> AuditEntry {
+    AuditEntry {
+        id: uuid::Uuid::now_v7().to_string(),
+        at,
+        request_id: who.request_id.clone(),
+        actor_sub: who.sub.clone(),
+        actor_agency: who.agency.clone(),
+        actor_role: who.role.as_str().into(),
+        operation,
+        action: action.into(),
+        object_type: object_type.into(),
+        object_ids,
+        fields: fields.iter().map(|f| f.to_string()).collect(),
+        recipient: None,
+        outcome: "OK".into(),
+        reason: who.reason.clone(),
+    }
+}
+
+/// An entry for a request refused before anyone was identified (a missing or invalid token).
+pub fn auth_failure(
+    request_id: &str,
+    at: DateTime<Utc>,
+    action: &str,
+    problem: &str,
+) -> AuditEntry {
+    AuditEntry {
+        id: uuid::Uuid::now_v7().to_string(),
+        at,
+        request_id: request_id.into(),
+        actor_sub: "unknown".into(),
+        actor_agency: "unknown".into(),
+        actor_role: "unknown".into(),
+        operation: AuditOperation::AuthFailure,
+        action: action.into(),
+        object_type: "request".into(),
+        object_ids: vec![],
+        fields: vec![],
+        recipient: None,
+        outcome: "UNAUTHENTICATED".into(),
+        reason: Some(problem.into()),
+    }
+}
+
+struct Job {
+    entries: Vec<AuditEntry>,
+    done: oneshot::Sender<bool>,
+}
+
+/// The group-commit writer for entries of reads and refusals.
+pub struct AuditWriter {
+    queue: mpsc::Sender<Job>,
+}
+
+impl AuditWriter {
+    /// Starts the writer on the current runtime.
+    pub fn spawn(db: Database) -> AuditWriter {
+        let (queue, mut rx) = mpsc::channel::<Job>(QUEUE);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut jobs = vec![first];
+                let mut count = jobs[0].entries.len();
+                while count < MAX_BATCH_ENTRIES {
+                    match rx.try_recv() {
+                        Ok(job) => {
+                            count += job.entries.len();
+                            jobs.push(job);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                let entries: Vec<AuditEntry> = jobs
+                    .iter()
+                    .flat_map(|j| j.entries.iter().cloned())
+                    .collect();
+                let written = db
+                    .run(move |conn| {
+                        write_transaction(conn, |conn| db::audit::append(conn, &entries))
+                    })
+                    .await;
+                if let Err(e) = &written {
+                    tracing::error!(
+                        error.code = e.code(),
+                        audit.entries = count,
+                        "audit batch could not be written; its requests fail"
+                    );
+                }
+                for job in jobs {
+                    let _ = job.done.send(written.is_ok());
+                }
+            }
+        });
+        AuditWriter { queue }
+    }
+
+    /// Writes entries and waits until they have committed. An error means they were not written: the request
+    /// they describe must fail.
+    pub async fn record(&self, entries: Vec<AuditEntry>) -> AppResult<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let unavailable =
+            || AppError::Unavailable(anyhow::anyhow!("the audit record could not be written"));
+        let (done, wait) = oneshot::channel();
+        self.queue
+            .send(Job { entries, done })
+            .await
+            .map_err(|_| unavailable())?;
+        if wait.await.unwrap_or(false) {
+            Ok(())
+        } else {
+            Err(unavailable())
+        }
+    }
+}
+
+impl super::Services {
+    /// Records the caller's read (or other entries outside a write transaction), failing closed.
+    pub async fn audit(&self, entries: Vec<AuditEntry>) -> AppResult<()> {
+        self.audit.record(entries).await
+    }
+
+    /// A page of the audit log (AUDITOR only); the read is itself recorded.
+    pub async fn audit_events(
+        &self,
+        who: &Caller,
+        filter: AuditFilter,
+        after_seq: i64,
+        limit: i64,
+    ) -> AppResult<Vec<(i64, AuditEntry)>> {
+        if who.role != Role::Auditor {
+            return Err(AppError::forbidden(
+                "FORBIDDEN",
+                format!("the {} role may not read the audit log", who.role),
+            ));
+        }
+        let events = self
+            .db
+            .run(move |conn| db::audit::page(conn, &filter, after_seq, limit))
+            .await?;
+        let ids = events.iter().map(|(_, e)| e.id.clone()).collect();
+        self.audit(vec![entry(
+            who,
+            self.now(),
+            AuditOperation::Consult,
+            "auditEvents",
+            "audit_event",
+            ids,
+            &[],
+        )])
+        .await?;
+        Ok(events)
+    }
+
+    /// Walks the audit chain.
+    pub async fn verify_audit(&self) -> AppResult<Verified> {
+        self.db.run(db::audit::verify).await
+    }
+}

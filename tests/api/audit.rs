@@ -1,0 +1,339 @@
+//! The audit log (DPA 2018 s62): what is recorded, who may read it, and that tampering is evident.
+
+use crate::helpers::*;
+use diesel::prelude::*;
+use orderwatch::auth::Role;
+use serde_json::{json, Value};
+use std::process::Command;
+
+const EVENTS: &str = "query($f: AuditFilter) { auditEvents(filter: $f, first: 100) { edges { node { id requestId operation action objectType objectIds fields recipient outcome reason actor { sub agency role } } } } }";
+
+async fn events(app: &TestApp, filter: Value) -> Vec<Value> {
+    let r = app
+        .gql(
+            &app.token(Role::Auditor, "DPO"),
+            EVENTS,
+            json!({ "f": filter }),
+        )
+        .await;
+    r.ok()["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+fn orderwatch(database_url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
+    c.env("DATABASE_URL", database_url)
+        .env("ORDERWATCH_JWT_SECRET", SECRET)
+        .env("ORDERWATCH_LOG", "warn");
+    c
+}
+
+#[tokio::test]
+async fn a_read_is_recorded_with_the_fields_consulted_and_the_reason_given() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "A/1"))
+        .await
+        .ok();
+    let res = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .bearer_auth(app.token(Role::Police, "GMP"))
+        .header("X-Orderwatch-Reason", "domestic call-out, incident GMP-123")
+        .json(&json!({ "query": "{ order(reference: \"A/1\") { reference status protectedPersons { name contact } } }" }))
+        .send()
+        .await
+        .unwrap();
+    let request_id = res.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(res.status().as_u16(), 200);
+    let consults = events(
+        &app,
+        json!({ "actorAgency": "GMP", "operation": "CONSULT" }),
+    )
+    .await;
+    assert_eq!(consults.len(), 1, "{consults:#?}");
+    let e = &consults[0];
+    assert_eq!(e["action"], "order");
+    assert_eq!(e["requestId"], request_id.as_str());
+    assert_eq!(
+        e["actor"],
+        json!({ "sub": "gmp-user", "agency": "GMP", "role": "POLICE" })
+    );
+    assert_eq!(
+        e["fields"],
+        json!([
+            "protectedPersons.contact",
+            "protectedPersons.name",
+            "reference",
+            "status"
+        ])
+    );
+    assert_eq!(e["reason"], "domestic call-out, incident GMP-123");
+    assert_eq!(e["objectIds"].as_array().unwrap().len(), 1);
+    // The grant was recorded as a collection, by the court, in its own transaction.
+    let collected = events(
+        &app,
+        json!({ "operation": "COLLECT", "actorAgency": "WMC" }),
+    )
+    .await;
+    assert_eq!(collected.len(), 1);
+    assert_eq!(collected[0]["objectIds"], e["objectIds"], "the same order");
+    // A search by name is recorded too (the name itself is not).
+    let q = "{ orders(filter: { subjectName: \"Sam Subject\" }, reason: \"checking a caller's account\") { edges { node { reference } } } }";
+    app.gql(&app.token(Role::Police, "MET"), q, json!({}))
+        .await
+        .ok();
+    let search = events(
+        &app,
+        json!({ "actorAgency": "MET", "operation": "CONSULT" }),
+    )
+    .await;
+    assert_eq!(search[0]["action"], "orders");
+    assert_eq!(search[0]["reason"], "checking a caller's account");
+}
+
+#[tokio::test]
+async fn refusals_and_bad_tokens_are_recorded() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "D/1"))
+        .await
+        .ok();
+    let report = "mutation($at: DateTime!) { reportBreach(input: { reference: \"D/1\", occurredAt: $at, description: \"d\", externalRef: \"X\" }) { id } }";
+    app.gql(
+        &app.token(Role::Court, "WMC"),
+        report,
+        json!({ "at": app.now().to_rfc3339() }),
+    )
+    .await
+    .err("FORBIDDEN");
+    let denied = events(&app, json!({ "operation": "DENIED" })).await;
+    assert_eq!(denied.len(), 1);
+    assert_eq!(
+        (denied[0]["action"].as_str(), denied[0]["outcome"].as_str()),
+        (Some("reportBreach"), Some("FORBIDDEN"))
+    );
+    assert_eq!(denied[0]["actor"]["role"], "COURT");
+
+    let bad = app
+        .post_raw(Some("not-a-token"), json!({ "query": "{ me { sub } }" }))
+        .await;
+    assert_eq!(bad.status().as_u16(), 401);
+    let failures = events(&app, json!({ "operation": "AUTH_FAILURE" })).await;
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0]["actor"]["sub"], "unknown");
+    assert!(
+        !failures[0].to_string().contains("not-a-token"),
+        "the token is never recorded"
+    );
+}
+
+#[tokio::test]
+async fn an_alert_delivered_to_an_advocate_is_recorded_as_a_disclosure_to_that_service() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let r = app
+        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "S/1"))
+        .await;
+    let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
+    let met = app.token(Role::Police, "MET");
+    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"S/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person }))
+        .await
+        .ok();
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-A")).await;
+    ws.alerts_after(
+        "a",
+        &json!(orderwatch::service::page::encode_cursor("alert", "0")),
+    )
+    .await;
+    let at = app.now().to_rfc3339();
+    app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"S/1\", occurredAt: $at, description: \"d\", externalRef: \"X\" }) { id } }", json!({ "at": at }))
+        .await
+        .ok();
+    let alert = ws.next_alert("a").await;
+    ws.close().await;
+    let disclosures = events(&app, json!({ "operation": "DISCLOSE" })).await;
+    let delivered: Vec<&Value> = disclosures
+        .iter()
+        .filter(|e| e["action"] == "alerts")
+        .collect();
+    assert_eq!(delivered.len(), 1, "{disclosures:#?}");
+    assert_eq!(delivered[0]["recipient"], "ADV-A");
+    assert_eq!(delivered[0]["objectIds"][0], alert["id"]);
+    // Recording the consent was itself a disclosure decision, naming the service.
+    assert!(disclosures
+        .iter()
+        .any(|e| e["action"] == "shareOrderWithAdvocacy" && e["recipient"] == "ADV-A"));
+}
+
+#[tokio::test]
+async fn only_auditors_read_the_log_and_their_reads_are_recorded() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    for (role, agency) in [
+        (Role::Police, "MET"),
+        (Role::Court, "WMC"),
+        (Role::Admin, "OPS"),
+        (Role::Advocate, "ADV-A"),
+    ] {
+        app.gql(&app.token(role, agency), EVENTS, json!({}))
+            .await
+            .err("FORBIDDEN");
+    }
+    events(&app, json!({})).await;
+    let reads = events(
+        &app,
+        json!({ "actorAgency": "DPO", "operation": "CONSULT" }),
+    )
+    .await;
+    assert!(
+        !reads.is_empty()
+            && reads
+                .iter()
+                .all(|e| e["action"] == "auditEvents" && e["objectType"] == "audit_event")
+    );
+}
+
+#[tokio::test]
+async fn no_audit_entry_holds_a_name_contact_detail_narrative_or_token() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let r = app.grant(&court, spo_input(&app, "P/1")).await;
+    let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
+    let met = app.token(Role::Police, "MET");
+    app.gql(&met, "{ orders(filter: { subjectName: \"Sam Subject\" }) { edges { node { protectedPersons { name contact } } } } }", json!({})).await.ok();
+    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"P/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
+    let at = app.now().to_rfc3339();
+    app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"P/1\", occurredAt: $at, description: \"Followed Pat home\", externalRef: \"X\" }) { id } }", json!({ "at": at })).await.ok();
+    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"P/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: \"2026-01-01\", details: \"1 Secret Lane\" }) { reference } }", json!({ "at": at })).await;
+    let all = serde_json::to_string(&events(&app, json!({})).await).unwrap();
+    for secret in [
+        "Sam Subject",
+        "Sammy",
+        "Pat Protected",
+        "07700",
+        "Followed Pat",
+        "Secret Lane",
+        &met[..40],
+        &court[..40],
+    ] {
+        assert!(!all.contains(secret), "the audit log holds {secret:?}");
+    }
+}
+
+/// Runs SQL on the test database directly, as someone with access to the database (not the API) could.
+fn raw_sql(app: &TestApp, sql: &[&str]) -> Result<(), String> {
+    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
+    match target.backend {
+        orderwatch::db::Backend::Sqlite => {
+            let mut c = diesel::SqliteConnection::establish(&target.connect).unwrap();
+            sql.iter().try_for_each(|s| {
+                diesel::sql_query(*s)
+                    .execute(&mut c)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        }
+        orderwatch::db::Backend::Postgres => {
+            let mut c = diesel::PgConnection::establish(&target.connect).unwrap();
+            sql.iter().try_for_each(|s| {
+                diesel::sql_query(*s)
+                    .execute(&mut c)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_log_is_append_only_and_any_edit_or_deletion_is_found_by_audit_verify() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    for i in 0..3 {
+        app.grant(
+            &app.token(Role::Court, "WMC"),
+            spo_input(&app, &format!("T/{i}")),
+        )
+        .await
+        .ok();
+    }
+    let verify = || {
+        orderwatch(&app.database_url)
+            .args(["audit", "verify"])
+            .output()
+            .unwrap()
+    };
+    let ok = verify();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("audit log intact"));
+
+    // Through its normal connection, nothing can change or remove an entry.
+    let update = raw_sql(
+        &app,
+        &["UPDATE audit_events SET actor_sub = 'someone-else' WHERE seq = 2"],
+    );
+    assert!(update.unwrap_err().contains("append-only"));
+    assert!(raw_sql(&app, &["DELETE FROM audit_events WHERE seq = 2"])
+        .unwrap_err()
+        .contains("append-only"));
+
+    // Someone who can switch the guard off edits an entry: verify finds it and fails.
+    let (off, on) = if on_postgres() {
+        (
+            "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change",
+            "ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change",
+        )
+    } else {
+        ("DROP TRIGGER audit_events_no_update", "SELECT 1")
+    };
+    raw_sql(
+        &app,
+        &[
+            off,
+            "UPDATE audit_events SET actor_sub = 'someone-else' WHERE seq = 2",
+            on,
+        ],
+    )
+    .unwrap();
+    let broken = verify();
+    assert_eq!(broken.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&broken.stdout).to_string();
+    assert!(
+        text.contains("BROKEN at event 2") && text.contains("edited"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_entry_breaks_the_chain_at_the_next_one() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    for i in 0..3 {
+        app.grant(
+            &app.token(Role::Court, "WMC"),
+            spo_input(&app, &format!("T/{i}")),
+        )
+        .await
+        .ok();
+    }
+    let off = if on_postgres() {
+        "ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change"
+    } else {
+        "DROP TRIGGER audit_events_no_delete"
+    };
+    raw_sql(&app, &[off, "DELETE FROM audit_events WHERE seq = 3"]).unwrap();
+    let out = orderwatch(&app.database_url)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("BROKEN at event 4") && text.contains("removed"),
+        "{text}"
+    );
+}
