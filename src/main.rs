@@ -35,8 +35,12 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Print the GraphQL schema (SDL).
-    Schema,
+    /// Print the GraphQL schema (SDL): all of it, or what one role's introspection shows.
+    Schema {
+        /// COURT, POLICE, ADVOCATE, ADMIN or AUDITOR: only the operations and fields that role may use.
+        #[arg(long)]
+        role: Option<String>,
+    },
     /// Mint a token signed with the configured secret, printed alone on stdout.
     Token {
         /// COURT, POLICE, ADVOCATE, ADMIN or AUDITOR.
@@ -99,8 +103,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{} database is up to date", target.backend.name());
             Ok(())
         }
-        Command::Schema => {
+        Command::Schema { role: None } => {
             print!("{}", orderwatch::graphql::sdl());
+            Ok(())
+        }
+        Command::Schema { role: Some(role) } => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            print!(
+                "{}",
+                orderwatch::graphql::role_sdl::sdl_for_role(role)
+                    .await
+                    .map_err(anyhow::Error::msg)?
+            );
             Ok(())
         }
         Command::Token {

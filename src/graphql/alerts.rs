@@ -122,6 +122,7 @@ pub struct AlertQuery;
 #[Object]
 impl AlertQuery {
     /// The alerts the caller receives, oldest first, after the cursor `after`. `first` is 1 to 100 (default 20).
+    #[graphql(visible = "super::visibility::read_alerts")]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
@@ -163,6 +164,7 @@ pub struct AlertMutation;
 #[Object]
 impl AlertMutation {
     /// Records that the caller's agency has seen the alert (its own acknowledgement; other recipients keep theirs).
+    #[graphql(visible = "super::visibility::read_alerts")]
     async fn acknowledge_alert(&self, ctx: &Context<'_>, id: ID) -> Result<Alert> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         Ok(Alert::new(
@@ -178,6 +180,7 @@ pub struct AlertSubscription;
 impl AlertSubscription {
     /// Every alert the caller receives, live. With `after` (a cursor from an earlier alert) the alerts after it are
     /// replayed first, then live ones follow, with no gap and no duplicate; without it, from now on.
+    #[graphql(visible = "super::visibility::read_alerts")]
     async fn alerts(
         &self,
         ctx: &Context<'_>,

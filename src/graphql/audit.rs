@@ -87,6 +87,7 @@ pub struct AuditQuery;
 #[Object]
 impl AuditQuery {
     /// The audit log, oldest first (AUDITOR only). Reading it is itself recorded.
+    #[graphql(visible = "super::visibility::read_audit")]
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

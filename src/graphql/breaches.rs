@@ -39,6 +39,7 @@ impl Breach {
         self.rec.occurred_at.into()
     }
     /// What happened, as the police recorded it: police only; others get null with `FORBIDDEN_FIELD`.
+    #[graphql(visible = "super::visibility::police_details")]
     async fn description(&self, ctx: &Context<'_>) -> Option<&str> {
         if self.details {
             Some(&self.rec.description)
@@ -47,6 +48,7 @@ impl Breach {
         }
     }
     /// The reporting force's own incident reference: police only.
+    #[graphql(visible = "super::visibility::police_details")]
     async fn external_ref(&self, ctx: &Context<'_>) -> Option<&str> {
         if self.details {
             Some(&self.rec.external_ref)
@@ -102,6 +104,7 @@ impl BreachOutcomeEntry {
         &self.rec.recorded_by_agency
     }
     /// The force's note: police only.
+    #[graphql(visible = "super::visibility::police_details")]
     async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
         if self.details {
             self.rec.note.as_deref()
@@ -159,6 +162,7 @@ pub struct BreachMutation;
 #[Object]
 impl BreachMutation {
     /// Reports a breach (POLICE). `BREACH_REPORTED` is raised in the same transaction.
+    #[graphql(visible = "super::visibility::report_breach")]
     async fn report_breach(&self, ctx: &Context<'_>, input: ReportBreachInput) -> Result<Breach> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let reference = input.reference.clone();
@@ -178,6 +182,8 @@ impl BreachMutation {
     }
 
     /// Records what happened after a breach (the reporting or managing force); the history keeps every change.
+    #[graphql(visible = "super::visibility::report_breach")]
+
     async fn update_breach_outcome(
         &self,
         ctx: &Context<'_>,
@@ -201,6 +207,8 @@ impl BreachMutation {
 
     /// Records a protected person's consent to share the order with an advocacy service (the court that made the
     /// order, or its managing force). Its advocates then see the order and its alerts.
+    #[graphql(visible = "super::visibility::share_order")]
+
     async fn share_order_with_advocacy(
         &self,
         ctx: &Context<'_>,
@@ -222,6 +230,8 @@ impl BreachMutation {
     }
 
     /// Withdraws consent: the service's advocates stop seeing the order and its alerts at once.
+    #[graphql(visible = "super::visibility::share_order")]
+
     async fn revoke_order_share(
         &self,
         ctx: &Context<'_>,

@@ -136,6 +136,7 @@ pub struct DeadlineQuery;
 impl DeadlineQuery {
     /// Deadlines of the orders the caller looks after, soonest first: a force's managed orders, a court's own
     /// orders, an advocacy service's shared orders (courts and advocates do not see notification deadlines).
+    #[graphql(visible = "super::visibility::read_orders")]
     async fn deadlines(
         &self,
         ctx: &Context<'_>,
@@ -202,6 +203,7 @@ pub struct DeadlineMutation;
 impl DeadlineMutation {
     /// Records a notification the subject made to the police (POLICE). A notification meets its deadline when made
     /// before it falls due.
+    #[graphql(visible = "super::visibility::record_notification")]
     async fn record_notification(
         &self,
         ctx: &Context<'_>,
@@ -224,6 +226,8 @@ impl DeadlineMutation {
     }
 
     /// Lists a hearing (COURT: the court that made the order; any court for a DVPN or DAPN).
+    #[graphql(visible = "super::visibility::schedule_hearing")]
+
     async fn schedule_hearing(
         &self,
         ctx: &Context<'_>,
@@ -240,6 +244,8 @@ impl DeadlineMutation {
 
     /// Records what happened at a hearing (the court that listed it). A notice's application heard in time meets
     /// its hearing window.
+    #[graphql(visible = "super::visibility::schedule_hearing")]
+
     async fn record_hearing_outcome(
         &self,
         ctx: &Context<'_>,

@@ -9,8 +9,10 @@ pub mod enums;
 pub mod error;
 pub mod mutation;
 pub mod query;
+pub mod role_sdl;
 pub mod scalars;
 pub mod types;
+pub mod visibility;
 
 use crate::auth::Caller;
 use crate::error::AppError;

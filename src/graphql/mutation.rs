@@ -104,6 +104,7 @@ pub struct CoreMutation;
 #[Object]
 impl CoreMutation {
     /// Registers a police force, court or advocacy service (ADMIN).
+    #[graphql(visible = "super::visibility::create_agency")]
     async fn create_agency(&self, ctx: &Context<'_>, input: CreateAgencyInput) -> Result<Agency> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         Ok(svc
@@ -115,6 +116,8 @@ impl CoreMutation {
     }
 
     /// Records an order made by the caller's court, or a notice (DVPN, DAPN) issued by the caller's force.
+    #[graphql(visible = "super::visibility::grant_order")]
+
     async fn grant_order(
         &self,
         ctx: &Context<'_>,
@@ -150,6 +153,8 @@ impl CoreMutation {
     }
 
     /// Records that the subject was served with the order (POLICE).
+    #[graphql(visible = "super::visibility::record_service")]
+
     async fn record_service(
         &self,
         ctx: &Context<'_>,
@@ -167,6 +172,8 @@ impl CoreMutation {
     }
 
     /// Varies an order's end date or conditions (the court that made it). The previous terms stay in `versions`.
+    #[graphql(visible = "super::visibility::change_order")]
+
     async fn vary_order(
         &self,
         ctx: &Context<'_>,
@@ -191,6 +198,8 @@ impl CoreMutation {
     }
 
     /// Renews a fixed-term order to a later last day (the court that made it).
+    #[graphql(visible = "super::visibility::change_order")]
+
     async fn renew_order(
         &self,
         ctx: &Context<'_>,
@@ -206,6 +215,8 @@ impl CoreMutation {
     }
 
     /// Discharges an order (the court that made it).
+    #[graphql(visible = "super::visibility::change_order")]
+
     async fn discharge_order(
         &self,
         ctx: &Context<'_>,

@@ -46,6 +46,8 @@ impl CoreQuery {
 
     /// The order with this reference; null when there is none or the caller may not see it.
     /// `reason`: why the caller looks the order up, recorded in the audit log (or send `X-Orderwatch-Reason`).
+    #[graphql(visible = "super::visibility::read_orders")]
+
     async fn order(
         &self,
         ctx: &Context<'_>,
@@ -66,6 +68,8 @@ impl CoreQuery {
     }
 
     /// The orders the caller may see, newest first. `first` is 1 to 100 (default 20); `after` is an `endCursor`.
+    #[graphql(visible = "super::visibility::read_orders")]
+
     async fn orders(
         &self,
         ctx: &Context<'_>,

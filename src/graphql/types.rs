@@ -180,6 +180,7 @@ impl ProtectedPerson {
         self.rec.date_of_birth.map(Date)
     }
     /// Contact details: only the managing force may read them; for others this is null with `FORBIDDEN_FIELD`.
+    #[graphql(visible = "super::visibility::contact")]
     async fn contact(&self, ctx: &Context<'_>) -> Option<&str> {
         if self.may_see_contact {
             self.rec.contact.as_deref()
@@ -346,6 +347,7 @@ impl ProtectionOrder {
     }
     /// The subject's notifications (names and addresses notified): the managing force only, others get null with
     /// `FORBIDDEN_FIELD`.
+    #[graphql(visible = "super::visibility::police_details")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,
@@ -372,6 +374,7 @@ impl ProtectionOrder {
             .collect()
     }
     /// Breaches reported, oldest first. Courts see no breach intelligence: null with `FORBIDDEN_FIELD`.
+    #[graphql(visible = "super::visibility::breaches")]
     async fn breaches(&self, ctx: &Context<'_>) -> Option<Vec<super::breaches::Breach>> {
         if !policy::may_see_breaches(&self.who) {
             return withheld(ctx, "breaches");

@@ -310,3 +310,94 @@ async fn agencies_are_created_by_admin_once_with_valid_codes() {
         json!([{ "node": { "code": "WMC", "kind": "COURT" } }])
     );
 }
+
+/// Every sensitive field as every role: a value only where the policy table allows, otherwise null with
+/// `FORBIDDEN_FIELD` (or no order at all, or a refused operation).
+#[tokio::test]
+async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let r = app
+        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "Z/1"))
+        .await;
+    let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
+    let met = app.token(Role::Police, "MET");
+    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"Z/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
+    let at = app.now().to_rfc3339();
+    let b = app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"Z/1\", occurredAt: $at, description: \"narrative\", externalRef: \"INC-9\" }) { id } }", json!({ "at": at })).await;
+    let breach = b.ok()["reportBreach"]["id"].clone();
+    app.gql(&met, "mutation($id: ID!) { updateBreachOutcome(id: $id, outcome: UNDER_INVESTIGATION, note: \"police note\") { id } }", json!({ "id": breach })).await.ok();
+    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"Z/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: \"2026-01-01\", details: \"notified address\" }) { reference } }", json!({ "at": at })).await.ok();
+
+    let fields: [(&str, &str); 5] = [
+        ("contact", "protectedPersons { contact }"),
+        ("notifications", "notifications { details }"),
+        ("description", "breaches { description }"),
+        ("externalRef", "breaches { externalRef }"),
+        ("note", "breaches { outcomes { note } }"),
+    ];
+    // What each caller gets for each field: V a value, F FORBIDDEN_FIELD, N no order visible, X operation refused.
+    let table: [(Role, &str, [char; 5]); 8] = [
+        (Role::Court, "WMC", ['F', 'F', 'F', 'F', 'F']),
+        (Role::Court, "MMC", ['N', 'N', 'N', 'N', 'N']),
+        (Role::Police, "MET", ['V', 'V', 'V', 'V', 'V']),
+        (Role::Police, "GMP", ['F', 'F', 'V', 'V', 'V']),
+        (Role::Advocate, "ADV-A", ['F', 'F', 'F', 'F', 'F']),
+        (Role::Advocate, "ADV-B", ['N', 'N', 'N', 'N', 'N']),
+        (Role::Admin, "OPS", ['X', 'X', 'X', 'X', 'X']),
+        (Role::Auditor, "DPO", ['X', 'X', 'X', 'X', 'X']),
+    ];
+    let mut mismatches = vec![];
+    for (role, agency, expected) in table {
+        let token = app.token(role, agency);
+        for ((name, selection), want) in fields.iter().zip(expected) {
+            let r = app
+                .gql(
+                    &token,
+                    &format!("{{ order(reference: \"Z/1\") {{ {selection} }} }}"),
+                    json!({}),
+                )
+                .await;
+            let text = r.data.to_string();
+            let got = match r.codes().first().map(String::as_str) {
+                Some("FORBIDDEN") => 'X',
+                Some("FORBIDDEN_FIELD") => 'F',
+                Some(other) => panic!("{role} {agency} {name}: unexpected {other}"),
+                None if r.data["order"].is_null() => 'N',
+                None if [
+                    "07700",
+                    "notified address",
+                    "narrative",
+                    "INC-9",
+                    "police note",
+                ]
+                .iter()
+                .any(|v| text.contains(v)) =>
+                {
+                    'V'
+                }
+                None => '?',
+            };
+            if got == 'F'
+                && [
+                    "07700",
+                    "notified address",
+                    "narrative",
+                    "INC-9",
+                    "police note",
+                ]
+                .iter()
+                .any(|v| text.contains(v))
+            {
+                mismatches.push(format!(
+                    "{role} {agency} {name}: a withheld field leaked a value"
+                ));
+            }
+            if got != want {
+                mismatches.push(format!(
+                    "{role} {agency} {name}: expected {want}, got {got} ({text})"
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}

@@ -154,3 +154,34 @@ async fn check_runs_the_checks_once_at_the_moment_given_and_prints_what_it_raise
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("RFC 3339"));
 }
+
+#[test]
+fn schema_for_a_role_prints_only_what_that_role_may_use() {
+    let sdl = |role: &str| {
+        let out = orderwatch("sqlite://unused.db")
+            .args(["schema", "--role", role])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let court = sdl("COURT");
+    assert!(court.contains("grantOrder(") && court.contains("scheduleHearing("));
+    assert!(
+        !court.contains("reportBreach(")
+            && !court.contains("type Breach ")
+            && !court.contains("auditEvents(")
+    );
+    let police = sdl("POLICE");
+    assert!(police.contains("reportBreach(") && police.contains("type Breach {"));
+    assert!(sdl("AUDITOR").contains("auditEvents("));
+    let bad = orderwatch("sqlite://unused.db")
+        .args(["schema", "--role", "KING"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}

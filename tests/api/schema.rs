@@ -173,3 +173,44 @@ async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
     assert_eq!((mode.as_str(), fk), ("wal", 1));
     assert!(timeout >= 1000, "busy_timeout {timeout}");
 }
+
+#[tokio::test]
+async fn each_role_introspects_only_the_operations_and_fields_it_may_use() {
+    use orderwatch::auth::Role;
+    use serde_json::json;
+    let app = TestApp::spawn().await;
+    let q = "{ __schema { mutationType { fields { name } } queryType { fields { name } } } __type(name: \"ProtectionOrder\") { fields { name } } }";
+    let names = |r: &Gql, path: &str| -> Vec<String> {
+        let v = match path {
+            "mutation" => &r.data["__schema"]["mutationType"]["fields"],
+            "query" => &r.data["__schema"]["queryType"]["fields"],
+            _ => &r.data["__type"]["fields"],
+        };
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| f["name"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let court = app.gql(&app.token(Role::Court, "WMC"), q, json!({})).await;
+    assert!(names(&court, "mutation").contains(&"grantOrder".to_string()));
+    assert!(!names(&court, "mutation").contains(&"reportBreach".to_string()));
+    assert!(!names(&court, "query").contains(&"auditEvents".to_string()));
+    assert!(!names(&court, "order").contains(&"breaches".to_string()));
+    let police = app.gql(&app.token(Role::Police, "MET"), q, json!({})).await;
+    assert!(names(&police, "mutation").contains(&"reportBreach".to_string()));
+    assert!(names(&police, "order").contains(&"breaches".to_string()));
+    assert!(!names(&police, "mutation").contains(&"createAgency".to_string()));
+    let auditor = app
+        .gql(&app.token(Role::Auditor, "DPO"), q, json!({}))
+        .await;
+    assert!(names(&auditor, "query").contains(&"auditEvents".to_string()));
+    assert!(!names(&auditor, "query").contains(&"orders".to_string()));
+    // Hidden is not unprotected: the guard still answers.
+    let hidden = app
+        .gql(&app.token(Role::Court, "WMC"), "mutation { reportBreach(input: { reference: \"X\", occurredAt: \"2026-01-01T00:00:00Z\", description: \"d\", externalRef: \"e\" }) { id } }", json!({}))
+        .await;
+    hidden.err("FORBIDDEN");
+}

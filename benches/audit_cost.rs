@@ -1,0 +1,149 @@
+//! What auditing every read costs: order lookups through the service layer, with and without the audit record
+//! each API read writes (through the group-commit writer), at several concurrency levels.
+//!
+//! `cargo bench --bench audit_cost -- [--concurrency 1,8,32] [--seconds 3]`, with
+//! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a fresh database, dropped after).
+
+use chrono::Utc;
+use diesel::prelude::*;
+use orderwatch::auth::{Caller, Principal, Role};
+use orderwatch::db::{Database, DbTarget, PoolSettings};
+use orderwatch::domain::audit::AuditOperation;
+use orderwatch::domain::validation::{OrderDraft, PersonDraft};
+use orderwatch::domain::{AgencyKind, OrderType};
+use orderwatch::service::orders::GrantRequest;
+use orderwatch::service::{audit, Services, SystemClock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+async fn lookups(
+    services: &Services,
+    concurrency: usize,
+    seconds: u64,
+    audited: bool,
+) -> (f64, f64) {
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = vec![];
+    for w in 0..concurrency {
+        let (services, done) = (services.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let who = Caller::new(
+                Principal {
+                    sub: format!("officer-{w}"),
+                    role: Role::Police,
+                    agency: "MET".into(),
+                },
+                "bench",
+                None,
+            );
+            let mut latencies = vec![];
+            let mut i = 0usize;
+            while Instant::now() < stop {
+                let started = Instant::now();
+                let reference = format!("BENCH/{}", i % 100);
+                let order = services
+                    .order(&who, reference)
+                    .await
+                    .unwrap()
+                    .expect("order");
+                if audited {
+                    let e = audit::entry(
+                        &who,
+                        Utc::now(),
+                        AuditOperation::Consult,
+                        "order",
+                        "order",
+                        vec![order.id.clone()],
+                        &["reference", "status"],
+                    );
+                    services.audit(vec![e]).await.unwrap();
+                }
+                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                done.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+            latencies
+        }));
+    }
+    let mut all = vec![];
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort_by(f64::total_cmp);
+    let p99 = all[((all.len() as f64 - 1.0) * 0.99) as usize];
+    (done.load(Ordering::Relaxed) as f64 / seconds as f64, p99)
+}
+
+fn main() {
+    let concurrency: Vec<usize> = arg("--concurrency")
+        .unwrap_or_else(|| "1,8,32".into())
+        .split(',')
+        .map(|s| s.trim().parse().unwrap())
+        .collect();
+    let seconds: u64 = arg("--seconds").map(|s| s.parse().unwrap()).unwrap_or(3);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (url, drop) = match std::env::var("BENCH_DATABASE_URL") {
+            Ok(admin) if admin.starts_with("postgres") => {
+                let name = format!("ow_bench_{}", uuid::Uuid::new_v4().simple());
+                let mut c = PgConnection::establish(&admin).unwrap();
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c).unwrap();
+                (format!("{}/{name}", admin.rsplit_once('/').unwrap().0), Some((admin, name)))
+            }
+            _ => (format!("sqlite://{}", tempfile::tempdir().unwrap().keep().join("bench.db").display()), None),
+        };
+        let target = DbTarget::parse(&url).unwrap();
+        let db = Database::connect(&target, &PoolSettings { max_size: 10, connect_timeout: Duration::from_secs(5) }).unwrap();
+        db.migrate().unwrap();
+        let services = Services::new(db, Arc::new(SystemClock));
+        let admin: Caller = Principal { sub: "bench".into(), role: Role::Admin, agency: "OPS".into() }.into();
+        services.create_agency(&admin, "MET".into(), "MET".into(), AgencyKind::PoliceForce).await.unwrap();
+        services.create_agency(&admin, "WMC".into(), "WMC".into(), AgencyKind::Court).await.unwrap();
+        let court: Caller = Principal { sub: "clerk".into(), role: Role::Court, agency: "WMC".into() }.into();
+        let today = orderwatch::domain::calendar::london_date(Utc::now());
+        for i in 0..100 {
+            let req = GrantRequest {
+                draft: OrderDraft {
+                    reference: format!("BENCH/{i}"),
+                    order_type: OrderType::RestrainingOrder,
+                    subject_names: vec![format!("Subject {i}")],
+                    subject_date_of_birth: None,
+                    protected_persons: vec![PersonDraft { name: format!("Person {i}"), date_of_birth: None, contact: None }],
+                    made_on: today,
+                    expires_on: None,
+                    conditions: vec![],
+                },
+                applicant_agency: "MET".into(),
+                court: None,
+                replaces_reference: None,
+                note: None,
+            };
+            services.grant_order(&court, req).await.unwrap();
+        }
+        for c in concurrency {
+            let (plain, plain_p99) = lookups(&services, c, seconds, false).await;
+            let (audited, audited_p99) = lookups(&services, c, seconds, true).await;
+            println!(
+                "{:10} concurrency={c:<3} | lookups/s without audit {plain:8.0} (p99 {plain_p99:6.2} ms) | with audit {audited:8.0} (p99 {audited_p99:6.2} ms) | ratio {:.2}",
+                target.backend.name(),
+                audited / plain
+            );
+        }
+        if let Some((admin, name)) = drop {
+            let mut c = PgConnection::establish(&admin).unwrap();
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut c);
+        }
+    });
+}
