@@ -120,10 +120,21 @@ async fn every_operation_as_every_role_matches_the_policy_table() {
         (Role::Police, "MET"),
         (Role::Police, "GMP"),
         (Role::Advocate, "ADV-A"),
+        (Role::Advocate, "ADV-B"),
         (Role::Admin, "OPS"),
         (Role::Auditor, "OPS"),
     ];
     let mut mismatches = vec![];
+    // Without a token nothing runs at all.
+    let app = TestApp::spawn().await.with_agencies().await;
+    for (op, query, vars) in operations(&app, "x") {
+        let res = app
+            .post_raw(None, json!({ "query": query, "variables": vars }))
+            .await;
+        if res.status().as_u16() != 401 {
+            mismatches.push(format!("{op} without a token: HTTP {}", res.status()));
+        }
+    }
     for (role, agency) in callers {
         // A fresh app per caller, so each operation meets the same starting state.
         let app = TestApp::spawn().await.with_agencies().await;

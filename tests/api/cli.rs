@@ -185,3 +185,76 @@ fn schema_for_a_role_prints_only_what_that_role_may_use() {
         .unwrap();
     assert!(!bad.status.success());
 }
+
+#[tokio::test]
+async fn the_server_logs_no_names_addresses_contact_details_narratives_or_tokens() {
+    use orderwatch::auth::Role;
+    use std::io::{BufRead, BufReader, Read};
+    let app = TestApp::spawn().await.with_agencies().await;
+    // A second server, the real binary, on the same database, logging everything it logs.
+    let mut child = orderwatch(&app.database_url)
+        .env("ORDERWATCH_LOG", "debug")
+        .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
+        .env("ORDERWATCH_CHECK_INTERVAL", "1")
+        .arg("serve")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches("/graphql")
+        .to_string();
+    let post = |token: String, query: &str, vars: serde_json::Value| {
+        let c = reqwest::Client::new();
+        let req = c
+            .post(format!("{url}/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": vars }));
+        async move { req.send().await.unwrap().text().await.unwrap() }
+    };
+    let court = app.token(Role::Court, "WMC");
+    let mut order = spo_input(&app, "LOG/1");
+    order["protectedPersons"][0]["contact"] = json!("07700 900999, 9 Hidden Road");
+    let granted = post(court.clone(), GRANT, json!({ "i": order })).await;
+    assert!(granted.contains("LOG/1"), "{granted}");
+    let met = app.token(Role::Police, "MET");
+    let at = app.now().to_rfc3339();
+    post(met.clone(), "mutation($at: DateTime!) { reportBreach(input: { reference: \"LOG/1\", occurredAt: $at, description: \"Sam followed Pat to 9 Hidden Road\", externalRef: \"LOG-INC\" }) { id } }", json!({ "at": at })).await;
+    post(met.clone(), "{ orders(filter: { subjectName: \"Sam Subject\" }) { edges { node { protectedPersons { name contact } } } } }", json!({})).await;
+    post(met.clone(), "mutation { grantOrder(input: { reference: \"bad ref\", type: SPO, applicantAgency: \"MET\", subject: { names: [\"Sam Subject\"] }, protectedPersons: [{ name: \"Pat Protected\" }], madeOn: \"2099-01-01\" }) { reference } }", json!({})).await;
+    post("a.b.c".into(), "{ me { sub } }", json!({})).await;
+    child.kill().unwrap();
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .unwrap();
+    let _ = child.wait();
+    assert!(
+        logs.contains("order granted") && logs.contains("breach reported"),
+        "the logs say what happened:\n{logs}"
+    );
+    for secret in [
+        "Sam Subject",
+        "Sammy",
+        "Pat Protected",
+        "07700",
+        "Hidden Road",
+        "followed",
+        &court[..30],
+        &met[..30],
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "a log line holds {secret:?}:\n{logs}"
+        );
+    }
+}
