@@ -241,8 +241,29 @@ async fn graphql(
         .get(REASON_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    request = request.data(crate::auth::Caller::new(principal, id.clone(), reason));
+    let caller = crate::auth::Caller::new(principal, id.clone(), reason);
+    let withheld = crate::graphql::Withheld::default();
+    request = request.data(caller.clone()).data(withheld.clone());
     let mut response = state.schema.execute(request).instrument(span.clone()).await;
+    if withheld
+        .record(
+            &state.services,
+            &caller,
+            if operation.is_empty() {
+                "graphql"
+            } else {
+                &operation
+            },
+        )
+        .await
+        .is_err()
+    {
+        return error_body(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "the audit record could not be written; retry",
+        );
+    }
     for e in &mut response.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {

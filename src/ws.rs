@@ -166,7 +166,9 @@ async fn connection(
                             break close(4409, &format!("Subscriber for {id} already exists"));
                         }
                         let caller = crate::auth::Caller::new(who, uuid::Uuid::new_v4().to_string(), reason.clone());
-                        let task = actix_web::rt::spawn(run_operation(state.clone(), id.to_string(), request.data(caller), out_tx.clone()));
+                        let withheld = crate::graphql::Withheld::default();
+                        let request = request.data(caller.clone()).data(withheld.clone());
+                        let task = actix_web::rt::spawn(run_operation(state.clone(), id.to_string(), request, (caller, withheld), out_tx.clone()));
                         running.insert(id.to_string(), task);
                     }
                     Some("complete") => {
@@ -209,6 +211,7 @@ async fn run_operation(
     state: std::sync::Arc<AppState>,
     id: String,
     request: async_graphql::Request,
+    (caller, withheld): (crate::auth::Caller, crate::graphql::Withheld),
     out: tokio::sync::mpsc::Sender<Out>,
 ) {
     let mut stream = state.schema.execute_stream(request);
@@ -219,6 +222,20 @@ async fn run_operation(
             if ext.get("code").is_none() {
                 ext.set("code", crate::graphql::error::GRAPHQL_VALIDATION_FAILED);
             }
+        }
+        if withheld
+            .record(&state.services, &caller, "subscription")
+            .await
+            .is_err()
+        {
+            let failed = json!([{ "message": "the audit record could not be written", "extensions": { "code": "UNAVAILABLE" } }]);
+            let _ = out
+                .send(Out::Send(
+                    json!({ "id": id, "type": "error", "payload": failed }),
+                ))
+                .await;
+            let _ = out.send(Out::Done(id)).await;
+            return;
         }
         let refused =
             first && response.data == async_graphql::Value::Null && !response.errors.is_empty();

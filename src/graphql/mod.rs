@@ -173,3 +173,36 @@ pub(crate) async fn consulted(
     }
     svc.audit(vec![e]).await.map_err(error::to_graphql)
 }
+
+/// The fields withheld from one request (`FORBIDDEN_FIELD`), collected so the request's denial is recorded once.
+#[derive(Clone, Default)]
+pub struct Withheld(pub std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Withheld {
+    /// Records the withheld fields, if any, as one DENIED entry; an error means the record could not be written.
+    pub async fn record(
+        &self,
+        services: &Services,
+        who: &Caller,
+        action: &str,
+    ) -> Result<(), AppError> {
+        let mut fields = std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()));
+        fields.sort();
+        fields.dedup();
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let mut e = crate::service::audit::entry(
+            who,
+            services.now(),
+            crate::domain::audit::AuditOperation::Denied,
+            action,
+            "field",
+            vec![],
+            &names,
+        );
+        e.outcome = error::FORBIDDEN_FIELD.into();
+        services.audit(vec![e]).await
+    }
+}

@@ -157,8 +157,26 @@ pub struct Subject {
 
 /// Answers a sensitive field the caller may not read: `null`, with a `FORBIDDEN_FIELD` error at the field's path.
 /// (Returning an `Err` would make async-graphql drop the key altogether; the GraphQL spec wants it null.)
+/// The withheld field is noted for the request's audit entry (a field-level denial).
 pub(crate) fn withheld<T>(ctx: &Context<'_>, field: &str) -> Option<T> {
-    ctx.add_error(ctx.set_error_path(forbidden_field(field).into_server_error(ctx.item.pos)));
+    let error = ctx.set_error_path(forbidden_field(field).into_server_error(ctx.item.pos));
+    if let Ok(denied) = ctx.data::<super::Withheld>() {
+        // Field names only (list indices dropped): `order.protectedPersons.contact`.
+        let path: Vec<String> = error
+            .path
+            .iter()
+            .filter_map(|p| match p {
+                async_graphql::PathSegment::Field(f) => Some(f.clone()),
+                async_graphql::PathSegment::Index(_) => None,
+            })
+            .collect();
+        denied
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path.join("."));
+    }
+    ctx.add_error(error);
     None
 }
 
