@@ -8,10 +8,9 @@ use crate::service::Services;
 use actix_web::dev::Service as _;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
-use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse, HttpServer, Responder};
+use actix_web::{web, App, HttpMessage, HttpRequest, HttpResponse, HttpServer};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
-use async_graphql_actix_web::GraphQLResponse;
 use serde_json::json;
 use std::net::TcpListener;
 use std::time::Instant;
@@ -163,13 +162,64 @@ async fn read_request(
             ))
         }
     };
-    serde_json::from_slice::<async_graphql::Request>(&bytes).map_err(|_| {
+    let request = serde_json::from_slice::<async_graphql::Request>(&bytes).map_err(|_| {
         error_body(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "the body is not a GraphQL request: send one JSON object {\"query\": ..., \"variables\": ...}",
         )
-    })
+    })?;
+    Ok(request)
+}
+
+/// The media type a GraphQL response is sent as (GraphQL over HTTP, "Accept"): the newer
+/// `application/graphql-response+json` when the client accepts it, otherwise `application/json` (also when the
+/// client sends no Accept header or `*/*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponseJson,
+    Json,
+}
+
+fn negotiate(http: &HttpRequest) -> MediaType {
+    let accept = http
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let accepts = |wanted: &str| {
+        accept.split(',').any(|part| {
+            let mut bits = part.split(';').map(str::trim);
+            let media = bits.next().unwrap_or("");
+            let refused = bits.any(|p| p.replace(' ', "") == "q=0");
+            media.eq_ignore_ascii_case(wanted) && !refused
+        })
+    };
+    if accepts("application/graphql-response+json") {
+        MediaType::GraphqlResponseJson
+    } else {
+        MediaType::Json
+    }
+}
+
+/// Writes a GraphQL response. A request that failed before it could run (a document that does not parse or
+/// validate, variables that do not fit) is a 400 without `data` when the client speaks
+/// `application/graphql-response+json`; with `application/json` every well-formed request gets 200.
+fn graphql_response(media: MediaType, response: async_graphql::Response) -> HttpResponse {
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let (status, body) = match (media, request_error) {
+        (MediaType::GraphqlResponseJson, true) => (StatusCode::BAD_REQUEST, json!({ "errors": response.errors })),
+        _ => (StatusCode::OK, serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }))),
+    };
+    let content_type = match media {
+        MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+        MediaType::Json => "application/json; charset=utf-8",
+    };
+    HttpResponse::build(status)
+        .content_type(content_type)
+        .body(body.to_string())
 }
 
 async fn graphql(
@@ -214,6 +264,13 @@ async fn graphql(
         Ok(r) => r,
         Err(response) => return response,
     };
+    if request.query.trim().is_empty() {
+        return error_body(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the request has no query",
+        );
+    }
     if http.method() == Method::GET {
         let selected = request.operation_name.clone();
         if let Ok(doc) = request.parsed_query() {
@@ -278,9 +335,7 @@ async fn graphql(
             "graphql request"
         )
     });
-    GraphQLResponse::from(response)
-        .respond_to(&http)
-        .map_into_boxed_body()
+    graphql_response(negotiate(&http), response)
 }
 
 async fn graphiql() -> HttpResponse {

@@ -266,3 +266,61 @@ async fn readiness_fails_while_the_database_is_gone() {
     assert_eq!(app.get("/readyz").await.status().as_u16(), 503);
     assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn responses_follow_graphql_over_http_content_negotiation_and_status_codes() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Police, "MET");
+    let send = |accept: Option<&'static str>, query: &'static str| {
+        let mut req = app
+            .client
+            .post(format!("{}/graphql", app.url))
+            .bearer_auth(&token)
+            .json(&json!({ "query": query }));
+        if let Some(a) = accept {
+            req = req.header("accept", a);
+        }
+        req.send()
+    };
+    let new = "application/graphql-response+json";
+    // A valid request: 200 either way, in the media type asked for.
+    let ok = send(Some(new), "{ me { role } }").await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert!(ok.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with(new));
+    let ok = send(None, "{ me { role } }").await.unwrap();
+    assert!(ok.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    // A document that does not validate: 400 without data for the new media type, 200 for application/json.
+    let bad = send(Some(new), "{ nosuchfield }").await.unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert!(body.get("data").is_none());
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    let bad = send(Some("application/json"), "{ nosuchfield }")
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 200);
+    // An execution error (a refused operation) is not a request error: 200 with data.
+    let refused = send(Some(new), "{ auditEvents { edges { cursor } } }")
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 200);
+    // No query at all.
+    let none = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status().as_u16(), 400);
+}
