@@ -146,6 +146,51 @@ pub struct Settings {
     )]
     pub extra_bank_holidays: String,
 
+    /// `production` turns off introspection and the GraphiQL page; anything else is development.
+    #[arg(
+        long,
+        env = "ORDERWATCH_ENV",
+        default_value = "development",
+        global = true
+    )]
+    pub env: String,
+
+    /// Deepest selection nesting a document may have.
+    #[arg(
+        long,
+        env = "ORDERWATCH_MAX_DEPTH",
+        default_value_t = 16,
+        global = true
+    )]
+    pub max_depth: usize,
+
+    /// Most fields (counted through fragments) a document may select.
+    #[arg(
+        long,
+        env = "ORDERWATCH_MAX_COMPLEXITY",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub max_complexity: usize,
+
+    /// Most aliased fields a document may have.
+    #[arg(
+        long,
+        env = "ORDERWATCH_MAX_ALIASES",
+        default_value_t = 30,
+        global = true
+    )]
+    pub max_aliases: usize,
+
+    /// Longest a query may run before it is abandoned with QUERY_TIMEOUT, in ms (mutations always finish).
+    #[arg(
+        long,
+        env = "ORDERWATCH_QUERY_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub query_timeout_ms: u64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ORDERWATCH_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -169,6 +214,11 @@ impl std::fmt::Debug for Settings {
             .field("ws_init_timeout_ms", &self.ws_init_timeout_ms)
             .field("alert_poll_ms", &self.alert_poll_ms)
             .field("feed_capacity", &self.feed_capacity)
+            .field("env", &self.env)
+            .field("max_depth", &self.max_depth)
+            .field("max_complexity", &self.max_complexity)
+            .field("max_aliases", &self.max_aliases)
+            .field("query_timeout_ms", &self.query_timeout_ms)
             .field("check_interval", &self.check_interval)
             .field("check_max_alerts", &self.check_max_alerts)
             .field("expiry_warning_days", &self.expiry_warning_days)
@@ -192,6 +242,11 @@ impl Settings {
             ws_init_timeout_ms: 10_000,
             alert_poll_ms: 2_000,
             feed_capacity: 64,
+            env: "development".into(),
+            max_depth: 16,
+            max_complexity: 5_000,
+            max_aliases: 30,
+            query_timeout_ms: 10_000,
             check_interval: 60,
             check_max_alerts: 10_000,
             expiry_warning_days: "30,7".into(),
@@ -203,6 +258,11 @@ impl Settings {
 }
 
 impl Settings {
+    /// Whether this is a production deployment (`ORDERWATCH_ENV=production`).
+    pub fn production(&self) -> bool {
+        self.env.eq_ignore_ascii_case("production")
+    }
+
     /// The schedule's rules from these settings; the error names the setting at fault.
     pub fn schedule_rules(&self) -> Result<crate::domain::schedule::ScheduleRules, String> {
         let mut days = vec![];

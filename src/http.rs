@@ -26,6 +26,38 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// How long a websocket may stay open without `connection_init`.
     pub ws_init_timeout: std::time::Duration,
+    /// Most aliased fields a document may have.
+    pub max_aliases: usize,
+    /// Longest a query may run (mutations always finish: abandoning one would leave its outcome unknown).
+    pub query_timeout: std::time::Duration,
+    /// Whether to serve the GraphiQL page (development only).
+    pub graphiql: bool,
+}
+
+/// Aliased fields in a document (operations and fragment definitions).
+fn count_aliases(doc: &async_graphql::parser::types::ExecutableDocument) -> usize {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + walk(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(i) => walk(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    doc.operations
+        .iter()
+        .map(|(_, op)| walk(&op.node.selection_set.node))
+        .sum::<usize>()
+        + doc
+            .fragments
+            .values()
+            .map(|f| walk(&f.node.selection_set.node))
+            .sum::<usize>()
 }
 
 /// The request id of a request: the caller's `X-Request-Id` when it is a sane token, otherwise a new UUID.
@@ -55,6 +87,7 @@ pub fn server(
     state: AppState,
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
+    let serve_graphiql = state.graphiql;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -85,7 +118,11 @@ pub fn server(
                     .to(crate::ws::websocket),
             )
             .route("/graphql", web::get().to(graphql))
-            .route("/graphiql", web::get().to(graphiql))
+            .configure(|cfg| {
+                if serve_graphiql {
+                    cfg.route("/graphiql", web::get().to(graphiql));
+                }
+            })
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))
@@ -271,6 +308,25 @@ async fn graphql(
             "the request has no query",
         );
     }
+    let selected_op = request.operation_name.clone();
+    let mut is_mutation = false;
+    if let Ok(doc) = request.parsed_query() {
+        if count_aliases(doc) > state.max_aliases {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                "TOO_MANY_ALIASES",
+                &format!("a document may alias at most {} fields", state.max_aliases),
+            );
+        }
+        is_mutation = doc.operations.iter().any(|(name, op)| {
+            let chosen = match (&selected_op, name) {
+                (Some(want), Some(n)) => want.as_str() == n.as_str(),
+                (Some(_), None) => false,
+                (None, _) => true,
+            };
+            chosen && op.node.ty == OperationType::Mutation
+        });
+    }
     if http.method() == Method::GET {
         let selected = request.operation_name.clone();
         if let Ok(doc) = request.parsed_query() {
@@ -301,7 +357,24 @@ async fn graphql(
     let caller = crate::auth::Caller::new(principal, id.clone(), reason);
     let withheld = crate::graphql::Withheld::default();
     request = request.data(caller.clone()).data(withheld.clone());
-    let mut response = state.schema.execute(request).instrument(span.clone()).await;
+    let execution = state.schema.execute(request).instrument(span.clone());
+    let mut response = if is_mutation {
+        execution.await
+    } else {
+        match tokio::time::timeout(state.query_timeout, execution).await {
+            Ok(r) => r,
+            Err(_) => {
+                return error_body(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "QUERY_TIMEOUT",
+                    &format!(
+                        "the query ran longer than {} ms; ask for less",
+                        state.query_timeout.as_millis()
+                    ),
+                )
+            }
+        }
+    };
     if withheld
         .record(
             &state.services,
@@ -324,7 +397,12 @@ async fn graphql(
     for e in &mut response.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
-            ext.set("code", GRAPHQL_VALIDATION_FAILED);
+            let code = match e.message.as_str() {
+                "Query is nested too deep." => "QUERY_TOO_DEEP",
+                "Query is too complex." => "QUERY_TOO_COMPLEX",
+                _ => GRAPHQL_VALIDATION_FAILED,
+            };
+            ext.set("code", code);
         }
     }
     span.in_scope(|| {

@@ -3,7 +3,6 @@
 use crate::auth::jwt::JwtKeys;
 use crate::config::{resolve_jwt_secret, SecretSource, Settings};
 use crate::db::{Database, DbTarget, PoolSettings};
-use crate::graphql::build_schema;
 use crate::http::{self, AppState};
 use crate::service::{Clock, Services};
 use anyhow::Context as _;
@@ -57,11 +56,21 @@ impl Application {
         let services =
             Services::with_feed_capacity(db, clock, settings.feed_capacity).with_rules(rules);
         let state = AppState {
-            schema: build_schema(Some(services.clone())),
+            schema: crate::graphql::build_schema_with(
+                Some(services.clone()),
+                &crate::graphql::Limits {
+                    depth: settings.max_depth,
+                    complexity: settings.max_complexity,
+                    introspection: !settings.production(),
+                },
+            ),
             keys,
             services: services.clone(),
             max_body_bytes: settings.max_body_bytes,
             ws_init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
+            max_aliases: settings.max_aliases,
+            query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
+            graphiql: !settings.production(),
         };
         let poll = Duration::from_millis(settings.alert_poll_ms.max(50));
         services.feed.spawn_pump(services.db.clone(), poll);

@@ -41,18 +41,40 @@ pub struct SubscriptionRoot(alerts::AlertSubscription);
 pub type OrderwatchSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Limits on every document, so a hostile query is refused before it runs.
-pub const MAX_DEPTH: usize = 16;
-pub const MAX_COMPLEXITY: usize = 5_000;
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub depth: usize,
+    pub complexity: usize,
+    pub introspection: bool,
+}
 
-/// Builds the schema. `services` is `None` only for printing the SDL.
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            depth: 16,
+            complexity: 5_000,
+            introspection: true,
+        }
+    }
+}
+
+/// Builds the schema with the default limits. `services` is `None` only for printing the SDL.
 pub fn build_schema(services: Option<Services>) -> OrderwatchSchema {
+    build_schema_with(services, &Limits::default())
+}
+
+/// Builds the schema with these limits.
+pub fn build_schema_with(services: Option<Services>, limits: &Limits) -> OrderwatchSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .limit_depth(limits.depth)
+    .limit_complexity(limits.complexity);
+    if !limits.introspection {
+        builder = builder.disable_introspection();
+    }
     if let Some(s) = services {
         builder = builder.data(s);
     }

@@ -11,5 +11,6 @@ mod deadlines;
 mod grant;
 mod helpers;
 mod lifecycle;
+mod limits;
 mod listing;
 mod schema;

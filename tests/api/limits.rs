@@ -1,0 +1,137 @@
+//! Limits that make expensive or hostile documents cheap to refuse, each with its own code.
+
+use crate::helpers::*;
+use orderwatch::auth::Role;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn deep_nesting_through_introspection_is_refused() {
+    let app = TestApp::spawn().await;
+    let mut q = String::from("name");
+    for _ in 0..20 {
+        q = format!("ofType {{ {q} }}");
+    }
+    let r = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            &format!("{{ __schema {{ types {{ fields {{ type {{ {q} }} }} }} }} }}"),
+            json!({}),
+        )
+        .await;
+    r.err("QUERY_TOO_DEEP");
+}
+
+#[tokio::test]
+async fn too_many_aliases_are_refused_before_anything_runs() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Police, "MET");
+    let doc = |n: usize| {
+        format!(
+            "{{ {} }}",
+            (0..n)
+                .map(|i| format!("a{i}: me {{ role }}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+    };
+    app.gql(&token, &doc(30), json!({})).await.ok();
+    let res = app
+        .post_raw(Some(&token), json!({ "query": doc(5000) }))
+        .await;
+    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"],
+        "TOO_MANY_ALIASES"
+    );
+}
+
+#[tokio::test]
+async fn a_document_over_the_complexity_limit_is_refused() {
+    let app = TestApp::spawn_with(|s| s.max_complexity = 10).await;
+    let q = "{ me { sub role agency } agencies { edges { cursor node { code name kind } } pageInfo { hasNextPage endCursor } } }";
+    app.gql(&app.token(Role::Police, "MET"), q, json!({}))
+        .await
+        .err("QUERY_TOO_COMPLEX");
+}
+
+#[tokio::test]
+async fn a_query_running_too_long_is_abandoned_but_a_mutation_finishes() {
+    let app = TestApp::spawn_with(|s| s.query_timeout_ms = 1)
+        .await
+        .with_agencies()
+        .await;
+    // A page of 100 orders takes well over a millisecond to load.
+    let court = app.token(Role::Court, "WMC");
+    for i in 0..100 {
+        app.grant(&court, spo_input(&app, &format!("T/{i}")))
+            .await
+            .ok();
+    }
+    let res = app
+        .post_raw(Some(&app.token(Role::Police, "MET")), json!({ "query": format!("{{ orders(first: 100) {{ edges {{ node {{ {ORDER_FIELDS} }} }} }} }}") }))
+        .await;
+    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"],
+        "QUERY_TIMEOUT"
+    );
+}
+
+#[tokio::test]
+async fn a_huge_body_is_refused_while_other_clients_are_answered() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Police, "MET");
+    let huge = format!(
+        "{{\"query\": \"{{ me {{ sub }} }}\", \"variables\": {{ \"x\": \"{}\" }} }}",
+        "x".repeat(10 * 1024 * 1024)
+    );
+    let big = app
+        .client
+        .post(format!("{}/graphql", app.url))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send();
+    let small = app.gql(&token, "{ me { role } }", json!({}));
+    let (big, small) = tokio::join!(big, small);
+    assert_eq!(small.ok()["me"]["role"], "POLICE");
+    if let Ok(big) = big {
+        assert_eq!(big.status().as_u16(), 413);
+    }
+}
+
+#[tokio::test]
+async fn production_mode_turns_off_introspection_and_graphiql() {
+    let dev = TestApp::spawn().await;
+    assert_eq!(dev.get("/graphiql").await.status().as_u16(), 200);
+    let prod = TestApp::spawn_with(|s| s.env = "production".into()).await;
+    assert_eq!(prod.get("/graphiql").await.status().as_u16(), 404);
+    // Introspection answers nothing: no schema, no types.
+    let r = prod
+        .gql(
+            &prod.token(Role::Police, "MET"),
+            "{ __schema { types { name } } __type(name: \"ProtectionOrder\") { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.data,
+        json!({ "__schema": null, "__type": null }),
+        "introspection answered in production"
+    );
+    let d = dev
+        .gql(
+            &dev.token(Role::Police, "MET"),
+            "{ __type(name: \"ProtectionOrder\") { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d.ok()["__type"]["name"], "ProtectionOrder");
+    prod.gql(
+        &prod.token(Role::Police, "MET"),
+        "{ me { role } }",
+        json!({}),
+    )
+    .await
+    .ok();
+}
