@@ -32,6 +32,8 @@ pub struct AppState {
     pub query_timeout: std::time::Duration,
     /// Whether to serve the GraphiQL page (development only).
     pub graphiql: bool,
+    /// Becomes true when the server starts shutting down: websockets close with 1001.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Aliased fields in a document (operations and fragment definitions).
@@ -128,6 +130,9 @@ pub fn server(
             .route("/metrics", web::get().to(metrics))
     })
     .workers(workers.max(1))
+    // Signals are handled by startup::Application, which first tells websockets to close.
+    .disable_signals()
+    .shutdown_timeout(30)
     .listen(listener)?
     .run();
     Ok(server)
@@ -146,6 +151,7 @@ pub(crate) async fn record_auth_failure(state: &AppState, request_id: &str, prob
 }
 
 fn error_body(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    crate::metrics::global().error(code);
     let mut res = HttpResponse::build(status);
     if status == StatusCode::UNAUTHORIZED {
         res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
@@ -310,7 +316,12 @@ async fn graphql(
     }
     let selected_op = request.operation_name.clone();
     let mut is_mutation = false;
+    let mut named_op: Option<String> = None;
     if let Ok(doc) = request.parsed_query() {
+        named_op = doc
+            .operations
+            .iter()
+            .find_map(|(name, _)| name.map(|n| n.to_string()));
         if count_aliases(doc) > state.max_aliases {
             return error_body(
                 StatusCode::BAD_REQUEST,
@@ -348,7 +359,12 @@ async fn graphql(
         }
     }
     let span = tracing::info_span!("graphql", request.id = %id, principal.role = principal.role.as_str(), principal.agency = %principal.agency);
-    let operation = request.operation_name.clone().unwrap_or_default();
+    // The operation's name for logs and metrics: the one asked for, or the document's own.
+    let operation = request
+        .operation_name
+        .clone()
+        .or(named_op)
+        .unwrap_or_default();
     let reason = http
         .headers()
         .get(REASON_HEADER)
@@ -405,6 +421,15 @@ async fn graphql(
             ext.set("code", code);
         }
     }
+    let m = crate::metrics::global();
+    m.request(&operation, started.elapsed().as_secs_f64());
+    for e in &response.errors {
+        if let Some(async_graphql::Value::String(code)) =
+            e.extensions.as_ref().and_then(|x| x.get("code"))
+        {
+            m.error(code);
+        }
+    }
     span.in_scope(|| {
         tracing::info!(
             graphql.operation = %operation,
@@ -446,15 +471,12 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let body = format!(
-        "# HELP orderwatch_db_statements_total SQL statements sent to the database by this process.\n\
-         # TYPE orderwatch_db_statements_total counter\n\
-         orderwatch_db_statements_total {}\n\
-         # HELP orderwatch_alert_subscribers Live alert subscriptions connected to this process.\n\
-         # TYPE orderwatch_alert_subscribers gauge\n\
-         orderwatch_alert_subscribers {}\n",
+    let (connections, idle) = state.services.db.pool_state();
+    let body = crate::metrics::global().render(
         state.services.db.statements_sent(),
-        state.services.feed.subscribers()
+        state.services.feed.subscribers(),
+        connections,
+        idle,
     );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -40,6 +40,7 @@ pub fn jwt_keys(settings: &Settings, target: &DbTarget) -> anyhow::Result<(JwtKe
 
 /// A built, bound, not yet running application.
 pub struct Application {
+    shutdown: tokio::sync::watch::Sender<bool>,
     addr: SocketAddr,
     server: actix_web::dev::Server,
     services: Services,
@@ -55,7 +56,9 @@ impl Application {
         let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
         let services =
             Services::with_feed_capacity(db, clock, settings.feed_capacity).with_rules(rules);
+        let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let state = AppState {
+            shutdown: shutdown_rx,
             schema: crate::graphql::build_schema_with(
                 Some(services.clone()),
                 &crate::graphql::Limits {
@@ -89,6 +92,7 @@ impl Application {
         });
         let server = http::server(listener, state, workers)?;
         Ok(Application {
+            shutdown,
             addr,
             server,
             services,
@@ -113,13 +117,56 @@ impl Application {
         &self.secret_source
     }
 
-    /// A handle that stops the server.
-    pub fn handle(&self) -> actix_web::dev::ServerHandle {
-        self.server.handle()
+    /// A handle that shuts the server down gracefully (as SIGTERM does).
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
+            signal: self.shutdown.clone(),
+            server: self.server.handle(),
+        }
     }
 
-    /// Serves until stopped (Ctrl-C or SIGTERM finishes in-flight requests first).
+    /// Serves until Ctrl-C, SIGTERM or a [`ShutdownHandle`]: websockets are closed with 1001, requests in flight
+    /// finish (up to 30 s), then it returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.shutdown_handle();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown requested: finishing requests in flight");
+            handle.shutdown().await;
+        });
         self.server.await
+    }
+}
+
+/// Stops the server gracefully.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    signal: tokio::sync::watch::Sender<bool>,
+    server: actix_web::dev::ServerHandle,
+}
+
+impl ShutdownHandle {
+    pub async fn shutdown(&self) {
+        let _ = self.signal.send(true);
+        self.server.stop(true).await;
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -99,6 +99,7 @@ async fn connection(
     let init_deadline = tokio::time::Instant::now() + state.ws_init_timeout;
     let mut expiry = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
     let mut running: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut shutdown = state.shutdown.clone();
 
     let reason = loop {
         tokio::select! {
@@ -196,6 +197,9 @@ async fn connection(
             }
             _ = tokio::time::sleep_until(expiry), if principal.is_some() => {
                 break close(4403, "token expired");
+            }
+            _ = shutdown.changed() => {
+                break Some(CloseReason { code: CloseCode::Away, description: Some("server shutting down".into()) });
             }
         }
     };

@@ -100,6 +100,10 @@ pub fn insert(
     }
     if !written.is_empty() {
         notify(conn, ALERT_CHANNEL)?;
+        // Counted when written; a rolled-back transaction may overcount, never undercount.
+        crate::metrics::global()
+            .alerts_raised
+            .fetch_add(written.len() as u64, std::sync::atomic::Ordering::Relaxed);
     }
     Ok(written)
 }

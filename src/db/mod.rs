@@ -201,6 +201,12 @@ impl Database {
         self.backend
     }
 
+    /// Connections open in the pool, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let s = self.pool.state();
+        (s.connections, s.idle_connections)
+    }
+
     /// SQL statements sent since the pool was built.
     pub fn statements_sent(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)

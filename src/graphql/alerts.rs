@@ -209,6 +209,9 @@ impl AlertSubscription {
                 );
                 e.recipient = Some(who.agency.clone());
                 svc.audit(vec![e]).await.map_err(to_graphql)?;
+                crate::metrics::global()
+                    .alerts_delivered
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 Ok(Alert::new(AlertView {
                     alert,
                     order: None,

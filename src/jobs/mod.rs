@@ -19,7 +19,19 @@ pub fn spawn_checks(
                 max_alerts,
                 ..CheckOptions::at(services.now())
             };
-            match services.run_checks(opts).await {
+            let result = services.run_checks(opts).await;
+            let m = crate::metrics::global();
+            m.check_runs
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            m.check_last_micros.store(
+                started.elapsed().as_micros() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            if result.is_err() {
+                m.check_failures
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            match result {
                 Ok(report) if report.raised.is_empty() && report.cancelled == 0 => {
                     tracing::debug!(
                         elapsed_ms = started.elapsed().as_millis() as u64,

@@ -258,3 +258,28 @@ async fn the_server_logs_no_names_addresses_contact_details_narratives_or_tokens
         );
     }
 }
+
+#[test]
+fn logs_can_be_json_one_object_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("json.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_orderwatch"))
+        .env("DATABASE_URL", &url)
+        .env("ORDERWATCH_LOG", "info")
+        .env("ORDERWATCH_LOG_FORMAT", "json")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let logs = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = logs.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "no log lines");
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(
+            v.get("level").is_some() && v.get("fields").is_some(),
+            "{line}"
+        );
+    }
+}

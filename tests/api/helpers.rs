@@ -74,6 +74,8 @@ pub struct TestApp {
     pub database_url: String,
     keys: JwtKeys,
     settings: Settings,
+    /// Shuts this server down gracefully, as SIGTERM would.
+    pub shutdown: orderwatch::startup::ShutdownHandle,
     _db: Option<Arc<TestDb>>,
 }
 
@@ -155,8 +157,10 @@ impl TestApp {
             .expect("build app");
         let url = format!("http://{}", app.addr());
         let services = app.services().clone();
+        let shutdown = app.shutdown_handle();
         tokio::spawn(app.run_until_stopped());
         TestApp {
+            shutdown,
             url,
             client: reqwest::Client::new(),
             clock,

@@ -135,3 +135,65 @@ async fn production_mode_turns_off_introspection_and_graphiql() {
     .await
     .ok();
 }
+
+#[tokio::test]
+async fn metrics_expose_requests_errors_alerts_subscribers_checks_and_the_pool() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let r = app
+        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "M/1"))
+        .await;
+    let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
+    let met = app.token(Role::Police, "MET");
+    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"M/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-A")).await;
+    ws.alerts_after(
+        "a",
+        &json!(orderwatch::service::page::encode_cursor("alert", "0")),
+    )
+    .await;
+    let at = app.now().to_rfc3339();
+    app.gql(&met, "mutation Report($at: DateTime!) { reportBreach(input: { reference: \"M/1\", occurredAt: $at, description: \"d\", externalRef: \"X\" }) { id } }", json!({ "at": at })).await.ok();
+    ws.next_alert("a").await;
+    app.gql(
+        &app.token(Role::Court, "WMC"),
+        "{ auditEvents { edges { cursor } } }",
+        json!({}),
+    )
+    .await
+    .err("FORBIDDEN");
+    let text = app.get("/metrics").await.text().await.unwrap();
+    for series in [
+        "orderwatch_graphql_requests_total{operation=\"Report\"}",
+        "orderwatch_graphql_request_seconds_bucket{operation=\"Report\",le=\"0.1\"}",
+        "orderwatch_errors_total{code=\"FORBIDDEN\"}",
+        "orderwatch_alerts_raised_total ",
+        "orderwatch_alerts_delivered_total ",
+        "orderwatch_alert_subscribers 1",
+        "orderwatch_check_runs_total ",
+        "orderwatch_db_pool_connections ",
+        "orderwatch_db_statements_total ",
+    ] {
+        assert!(text.contains(series), "missing {series} in:\n{text}");
+    }
+    ws.close().await;
+}
+
+#[tokio::test]
+async fn a_graceful_shutdown_closes_websockets_with_going_away() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-A")).await;
+    ws.alerts_after(
+        "a",
+        &json!(orderwatch::service::page::encode_cursor("alert", "0")),
+    )
+    .await;
+    let shutdown = app.shutdown.clone();
+    let stopping = tokio::spawn(async move { shutdown.shutdown().await });
+    assert_eq!(
+        ws.closed().await,
+        (1001, "server shutting down".to_string())
+    );
+    stopping.await.unwrap();
+}

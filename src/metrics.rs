@@ -1,0 +1,190 @@
+//! Process metrics for `/metrics` (Prometheus text format): requests and their latency by GraphQL operation,
+//! errors by code, alerts raised and delivered, check runs. Counters are process-wide; nothing here names a person.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Upper bounds (seconds) of the request latency histogram.
+const BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<String, Histogram>>,
+    errors: Mutex<BTreeMap<String, u64>>,
+    pub alerts_raised: AtomicU64,
+    pub alerts_delivered: AtomicU64,
+    pub check_runs: AtomicU64,
+    pub check_failures: AtomicU64,
+    /// Duration of the last check run, in microseconds.
+    pub check_last_micros: AtomicU64,
+}
+
+/// The process's metrics.
+pub fn global() -> &'static Metrics {
+    static METRICS: std::sync::OnceLock<Metrics> = std::sync::OnceLock::new();
+    METRICS.get_or_init(Metrics::default)
+}
+
+/// An operation name safe as a label value (operation names are client-chosen).
+fn label(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect();
+    if cleaned.is_empty() {
+        "anonymous".into()
+    } else {
+        cleaned
+    }
+}
+
+impl Metrics {
+    pub fn request(&self, operation: &str, seconds: f64) {
+        let mut map = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        // Bound the number of series a client can create with made-up operation names.
+        let key = if map.len() >= 200 && !map.contains_key(&label(operation)) {
+            "other".to_string()
+        } else {
+            label(operation)
+        };
+        let h = map.entry(key).or_default();
+        h.count += 1;
+        h.sum += seconds;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                h.counts[i] += 1;
+            }
+        }
+    }
+
+    pub fn error(&self, code: &str) {
+        *self
+            .errors
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(label(code))
+            .or_default() += 1;
+    }
+
+    /// The Prometheus text, with the gauges the caller knows (statements, subscribers, pool).
+    pub fn render(
+        &self,
+        statements: u64,
+        subscribers: usize,
+        pool_size: u32,
+        pool_idle: u32,
+    ) -> String {
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str| {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"))
+        };
+        metric(
+            "orderwatch_graphql_requests_total",
+            "counter",
+            "GraphQL requests answered, by operation name.",
+        );
+        let requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines = String::new();
+        for (op, h) in requests.iter() {
+            lines.push_str(&format!(
+                "orderwatch_graphql_requests_total{{operation=\"{op}\"}} {}\n",
+                h.count
+            ));
+        }
+        out.push_str(&lines);
+        out.push_str("# HELP orderwatch_graphql_request_seconds Time to answer a GraphQL request, by operation name.\n# TYPE orderwatch_graphql_request_seconds histogram\n");
+        for (op, h) in requests.iter() {
+            for (i, b) in BUCKETS.iter().enumerate() {
+                out.push_str(&format!("orderwatch_graphql_request_seconds_bucket{{operation=\"{op}\",le=\"{b}\"}} {}\n", h.counts[i]));
+            }
+            out.push_str(&format!(
+                "orderwatch_graphql_request_seconds_bucket{{operation=\"{op}\",le=\"+Inf\"}} {}\n",
+                h.count
+            ));
+            out.push_str(&format!(
+                "orderwatch_graphql_request_seconds_sum{{operation=\"{op}\"}} {}\n",
+                h.sum
+            ));
+            out.push_str(&format!(
+                "orderwatch_graphql_request_seconds_count{{operation=\"{op}\"}} {}\n",
+                h.count
+            ));
+        }
+        drop(requests);
+        out.push_str("# HELP orderwatch_errors_total Errors returned to clients, by extensions.code.\n# TYPE orderwatch_errors_total counter\n");
+        for (code, n) in self.errors.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            out.push_str(&format!("orderwatch_errors_total{{code=\"{code}\"}} {n}\n"));
+        }
+        let simple = [
+            (
+                "orderwatch_alerts_raised_total",
+                "counter",
+                "Alerts written by this process.",
+                self.alerts_raised.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "orderwatch_alerts_delivered_total",
+                "counter",
+                "Alerts delivered to live subscribers of this process.",
+                self.alerts_delivered.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "orderwatch_check_runs_total",
+                "counter",
+                "Scheduled check runs by this process.",
+                self.check_runs.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "orderwatch_check_failures_total",
+                "counter",
+                "Scheduled check runs that failed.",
+                self.check_failures.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "orderwatch_check_last_run_seconds",
+                "gauge",
+                "Duration of the last scheduled check run.",
+                self.check_last_micros.load(Ordering::Relaxed) as f64 / 1e6,
+            ),
+            (
+                "orderwatch_alert_subscribers",
+                "gauge",
+                "Live alert subscriptions connected to this process.",
+                subscribers as f64,
+            ),
+            (
+                "orderwatch_db_statements_total",
+                "counter",
+                "SQL statements sent to the database by this process.",
+                statements as f64,
+            ),
+            (
+                "orderwatch_db_pool_connections",
+                "gauge",
+                "Database connections open in the pool.",
+                pool_size as f64,
+            ),
+            (
+                "orderwatch_db_pool_idle_connections",
+                "gauge",
+                "Open database connections not in use.",
+                pool_idle as f64,
+            ),
+        ];
+        for (name, kind, help, value) in simple {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+            ));
+        }
+        out
+    }
+}
