@@ -56,6 +56,34 @@ pub struct Settings {
     )]
     pub jwt_audience: String,
 
+    /// PEM public key (RSA, P-256 or Ed25519: RS256, ES256 or EdDSA) that tokens of ORDERWATCH_JWT_ISSUER may be
+    /// signed with.
+    #[arg(long, env = "ORDERWATCH_JWT_PUBLIC_KEY_FILE", global = true)]
+    pub jwt_public_key_file: Option<PathBuf>,
+
+    /// JWKS file with the keys of ORDERWATCH_JWT_ISSUER; re-read when it changes; the token's `kid` picks the key.
+    #[arg(long, env = "ORDERWATCH_JWT_JWKS_FILE", global = true)]
+    pub jwt_jwks_file: Option<PathBuf>,
+
+    /// Other trusted issuers, each with its own key file (PEM, or JWKS if it ends in .json):
+    /// `ISSUER=PATH,ISSUER=PATH`, e.g. `https://idp.courts=/etc/ow/courts.json`.
+    #[arg(
+        long,
+        env = "ORDERWATCH_JWT_TRUSTED_ISSUERS",
+        default_value = "",
+        global = true
+    )]
+    pub jwt_trusted_issuers: String,
+
+    /// Seconds of clock difference allowed on a token's `exp` and `nbf`.
+    #[arg(
+        long,
+        env = "ORDERWATCH_JWT_LEEWAY",
+        default_value_t = 60,
+        global = true
+    )]
+    pub jwt_leeway: u64,
+
     /// Most database connections held open by this process.
     #[arg(
         long,
@@ -209,6 +237,10 @@ impl std::fmt::Debug for Settings {
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
+            .field("jwt_public_key_file", &self.jwt_public_key_file)
+            .field("jwt_jwks_file", &self.jwt_jwks_file)
+            .field("jwt_trusted_issuers", &self.jwt_trusted_issuers)
+            .field("jwt_leeway", &self.jwt_leeway)
             .field("db_pool_size", &self.db_pool_size)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("ws_init_timeout_ms", &self.ws_init_timeout_ms)
@@ -237,6 +269,10 @@ impl Settings {
             jwt_secret: None,
             jwt_issuer: "orderwatch".into(),
             jwt_audience: "orderwatch".into(),
+            jwt_public_key_file: None,
+            jwt_jwks_file: None,
+            jwt_trusted_issuers: String::new(),
+            jwt_leeway: 60,
             db_pool_size: 10,
             max_body_bytes: 1_048_576,
             ws_init_timeout_ms: 10_000,
@@ -258,6 +294,13 @@ impl Settings {
 }
 
 impl Settings {
+    /// Whether any public key or JWKS is configured.
+    pub fn has_public_keys(&self) -> bool {
+        self.jwt_public_key_file.is_some()
+            || self.jwt_jwks_file.is_some()
+            || !self.jwt_trusted_issuers.trim().is_empty()
+    }
+
     /// Whether this is a production deployment (`ORDERWATCH_ENV=production`).
     pub fn production(&self) -> bool {
         self.env.eq_ignore_ascii_case("production")
@@ -309,6 +352,8 @@ impl Settings {
 /// Where the token secret came from, for the start-up line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
+    /// No HS256 secret: tokens are verified with public keys only.
+    PublicKeysOnly,
     Configured,
     File(PathBuf),
     Generated(PathBuf),
@@ -317,6 +362,10 @@ pub enum SecretSource {
 impl std::fmt::Display for SecretSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            SecretSource::PublicKeysOnly => write!(
+                f,
+                "tokens verified with public keys only (no ORDERWATCH_JWT_SECRET)"
+            ),
             SecretSource::Configured => write!(f, "JWT secret from ORDERWATCH_JWT_SECRET"),
             SecretSource::File(p) => write!(f, "JWT secret from {}", p.display()),
             SecretSource::Generated(p) => write!(

@@ -20,7 +20,7 @@ use tracing::Instrument;
 #[derive(Clone)]
 pub struct AppState {
     pub schema: OrderwatchSchema,
-    pub keys: JwtKeys,
+    pub keys: std::sync::Arc<JwtKeys>,
     pub services: Services,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,

@@ -32,10 +32,45 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(Database, DbT
 
 /// The token keys for the settings.
 pub fn jwt_keys(settings: &Settings, target: &DbTarget) -> anyhow::Result<(JwtKeys, SecretSource)> {
-    let (secret, source) = resolve_jwt_secret(settings, target)?;
-    let keys = JwtKeys::hs256(&secret, &settings.jwt_issuer, &settings.jwt_audience)
-        .map_err(anyhow::Error::msg)?;
-    Ok((keys, source))
+    let needs_secret = settings.jwt_secret.is_some()
+        || target.sqlite_path().is_some()
+        || !settings.has_public_keys();
+    let (mut keys, source) = if needs_secret {
+        let (secret, source) = resolve_jwt_secret(settings, target)?;
+        (
+            JwtKeys::hs256(&secret, &settings.jwt_issuer, &settings.jwt_audience)
+                .map_err(anyhow::Error::msg)?,
+            source,
+        )
+    } else {
+        (
+            JwtKeys::none(&settings.jwt_audience),
+            SecretSource::PublicKeysOnly,
+        )
+    };
+    for path in settings
+        .jwt_public_key_file
+        .iter()
+        .chain(settings.jwt_jwks_file.iter())
+    {
+        keys = keys
+            .trust_file(&settings.jwt_issuer, path)
+            .map_err(anyhow::Error::msg)?;
+    }
+    for pair in settings
+        .jwt_trusted_issuers
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let (issuer, path) = pair.rsplit_once('=').ok_or_else(|| {
+            anyhow::anyhow!("ORDERWATCH_JWT_TRUSTED_ISSUERS: {pair:?} is not ISSUER=PATH")
+        })?;
+        keys = keys
+            .trust_file(issuer.trim(), std::path::Path::new(path.trim()))
+            .map_err(anyhow::Error::msg)?;
+    }
+    Ok((keys.with_leeway(settings.jwt_leeway), source))
 }
 
 /// A built, bound, not yet running application.
@@ -67,7 +102,7 @@ impl Application {
                     introspection: !settings.production(),
                 },
             ),
-            keys,
+            keys: std::sync::Arc::new(keys),
             services: services.clone(),
             max_body_bytes: settings.max_body_bytes,
             ws_init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),

@@ -19,50 +19,221 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub exp: i64,
-    pub iat: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Optional: many identity providers omit it, and nothing depends on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
 }
 
-/// Validates and mints tokens for one issuer and audience.
+/// A key a token may be verified with, and the one algorithm it verifies.
 #[derive(Clone)]
+struct VerifyKey {
+    alg: Algorithm,
+    kid: Option<String>,
+    key: DecodingKey,
+}
+
+/// A JWKS file, re-read when it changes (checked at most once a second).
+struct Jwks {
+    path: std::path::PathBuf,
+    state: std::sync::Mutex<(
+        std::time::Instant,
+        Option<std::time::SystemTime>,
+        Vec<VerifyKey>,
+    )>,
+}
+
+impl Jwks {
+    fn load(path: &std::path::Path) -> Result<Vec<VerifyKey>, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a JWKS: {e}", path.display()))?;
+        set.keys
+            .iter()
+            .map(|jwk| {
+                use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, KeyAlgorithm};
+                let alg = match (&jwk.common.key_algorithm, &jwk.algorithm) {
+                    (Some(KeyAlgorithm::RS256), _) | (None, AlgorithmParameters::RSA(_)) => {
+                        Algorithm::RS256
+                    }
+                    (Some(KeyAlgorithm::ES256), _)
+                    | (None, AlgorithmParameters::EllipticCurve(_)) => Algorithm::ES256,
+                    (Some(KeyAlgorithm::EdDSA), _) => Algorithm::EdDSA,
+                    (None, AlgorithmParameters::OctetKeyPair(p))
+                        if p.curve == EllipticCurve::Ed25519 =>
+                    {
+                        Algorithm::EdDSA
+                    }
+                    _ => {
+                        return Err(format!(
+                            "{}: only RS256, ES256 and EdDSA keys are accepted",
+                            path.display()
+                        ))
+                    }
+                };
+                let key =
+                    DecodingKey::from_jwk(jwk).map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(VerifyKey {
+                    alg,
+                    kid: jwk.common.key_id.clone(),
+                    key,
+                })
+            })
+            .collect()
+    }
+
+    fn keys(&self) -> Vec<VerifyKey> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.0.elapsed() >= std::time::Duration::from_secs(1) {
+            state.0 = std::time::Instant::now();
+            let mtime = std::fs::metadata(&self.path)
+                .and_then(|m| m.modified())
+                .ok();
+            if mtime != state.1 {
+                match Jwks::load(&self.path) {
+                    Ok(keys) => {
+                        tracing::info!(jwks.keys = keys.len(), "JWKS reloaded");
+                        *state = (state.0, mtime, keys);
+                    }
+                    // Keep the keys we had: a half-written file must not lock everyone out.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "JWKS could not be reloaded; keeping the previous keys")
+                    }
+                }
+            }
+        }
+        state.2.clone()
+    }
+}
+
+/// The keys one trusted issuer signs with.
+#[derive(Default)]
+struct IssuerKeys {
+    keys: Vec<VerifyKey>,
+    jwks: Option<Jwks>,
+}
+
+/// Validates tokens from the trusted issuers (each with its own keys) for one audience, and mints development
+/// tokens with the HS256 secret. The algorithm is always the one of the key tried: a token cannot choose it.
 pub struct JwtKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-    issuer: String,
+    issuers: std::collections::HashMap<String, IssuerKeys>,
     audience: String,
+    leeway: u64,
+    /// Issuer and key for minting (HS256), when a secret is configured.
+    minting: Option<(String, EncodingKey)>,
 }
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtKeys")
-            .field("issuer", &self.issuer)
+            .field("issuers", &self.issuers.keys().collect::<Vec<_>>())
             .field("audience", &self.audience)
             .finish_non_exhaustive()
     }
 }
 
+type PemLoader = fn(&[u8]) -> jsonwebtoken::errors::Result<DecodingKey>;
+
+/// The algorithm a PEM public key verifies, from its type.
+fn pem_key(pem: &[u8]) -> Result<VerifyKey, String> {
+    let text = String::from_utf8_lossy(pem);
+    let attempts: [(Algorithm, PemLoader); 3] = [
+        (Algorithm::RS256, DecodingKey::from_rsa_pem),
+        (Algorithm::ES256, DecodingKey::from_ec_pem),
+        (Algorithm::EdDSA, DecodingKey::from_ed_pem),
+    ];
+    if !text.contains("PUBLIC KEY") {
+        return Err("expected a PEM public key (-----BEGIN PUBLIC KEY-----)".into());
+    }
+    for (alg, load) in attempts {
+        if let Ok(key) = load(pem) {
+            // from_*_pem accept any PUBLIC KEY block; check the key really is of that type by its OID.
+            let der = text
+                .lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>();
+            let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, der)
+                .unwrap_or_default();
+            let oid_rsa: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+            let oid_ec: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+            let oid_ed: &[u8] = &[0x2b, 0x65, 0x70];
+            let wanted = match alg {
+                Algorithm::RS256 => oid_rsa,
+                Algorithm::ES256 => oid_ec,
+                _ => oid_ed,
+            };
+            if der.windows(wanted.len()).any(|w| w == wanted) {
+                return Ok(VerifyKey {
+                    alg,
+                    kid: None,
+                    key,
+                });
+            }
+        }
+    }
+    Err("the PEM key is not an RSA, P-256 or Ed25519 public key".into())
+}
+
 impl JwtKeys {
+    /// Tokens from `issuer` signed with the HS256 `secret` (and minting with it).
     pub fn hs256(secret: &[u8], issuer: &str, audience: &str) -> Result<JwtKeys, String> {
         if secret.len() < MIN_SECRET_LEN {
             return Err(format!(
                 "ORDERWATCH_JWT_SECRET must be at least {MIN_SECRET_LEN} bytes"
             ));
         }
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[issuer]);
-        validation.set_audience(&[audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        validation.validate_nbf = true;
-        validation.leeway = 60;
-        Ok(JwtKeys {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-            issuer: issuer.to_string(),
+        let mut keys = JwtKeys::none(audience);
+        keys.issuers
+            .entry(issuer.to_string())
+            .or_default()
+            .keys
+            .push(VerifyKey {
+                alg: Algorithm::HS256,
+                kid: None,
+                key: DecodingKey::from_secret(secret),
+            });
+        keys.minting = Some((issuer.to_string(), EncodingKey::from_secret(secret)));
+        Ok(keys)
+    }
+
+    /// No trusted issuer yet.
+    pub fn none(audience: &str) -> JwtKeys {
+        JwtKeys {
+            issuers: Default::default(),
             audience: audience.to_string(),
-        })
+            leeway: 60,
+            minting: None,
+        }
+    }
+
+    /// Also trust tokens from `issuer` signed with the key in this PEM public key file (RS256, ES256 or EdDSA by the
+    /// key's type), or in this JWKS file (a `.json` file: re-read when it changes; `kid` selects the key).
+    pub fn trust_file(mut self, issuer: &str, path: &std::path::Path) -> Result<JwtKeys, String> {
+        let entry = self.issuers.entry(issuer.to_string()).or_default();
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        {
+            let keys = Jwks::load(path)?;
+            let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+            entry.jwks = Some(Jwks {
+                path: path.to_path_buf(),
+                state: std::sync::Mutex::new((std::time::Instant::now(), mtime, keys)),
+            });
+        } else {
+            let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            entry
+                .keys
+                .push(pem_key(&pem).map_err(|e| format!("{}: {e}", path.display()))?);
+        }
+        Ok(self)
+    }
+
+    /// Seconds of clock difference allowed on `exp` and `nbf`.
+    pub fn with_leeway(mut self, seconds: u64) -> JwtKeys {
+        self.leeway = seconds;
+        self
     }
 
     /// The principal a bearer token stands for. The error is safe to show a client: it never echoes the token.
@@ -75,58 +246,125 @@ impl JwtKeys {
         if token.len() > MAX_TOKEN_LEN {
             return Err("token too large".into());
         }
-        let data = decode::<Claims>(token, &self.decoding, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind::*;
-            match e.kind() {
-                ExpiredSignature => "token expired".to_string(),
-                ImmatureSignature => "token not yet valid".to_string(),
-                InvalidIssuer => "token has the wrong issuer".to_string(),
-                InvalidAudience => "token has the wrong audience".to_string(),
-                MissingRequiredClaim(c) => format!("token lacks the {c} claim"),
-                InvalidSignature => "token signature is invalid".to_string(),
-                InvalidAlgorithm => "token uses an algorithm that is not accepted".to_string(),
-                _ => "token is malformed or has claims of the wrong type".to_string(),
-            }
+        // The header names an algorithm and maybe a key id; neither is trusted, both only narrow the search.
+        let header = jsonwebtoken::decode_header(token).map_err(|_| {
+            "token is malformed or uses an algorithm that is not accepted".to_string()
         })?;
-        let c = data.claims;
-        if c.sub.trim().is_empty() || c.sub.len() > 128 {
-            return Err("token sub claim must be 1 to 128 characters".into());
+        // The unverified `iss` only chooses whose keys to try; the signature and every claim are then checked.
+        #[derive(serde::Deserialize)]
+        struct Unverified {
+            iss: Option<String>,
         }
-        if !valid_agency_code(&c.agency) {
-            return Err("token agency claim is not a valid agency code".into());
+        let iss = token
+            .split('.')
+            .nth(1)
+            .and_then(|p| {
+                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p).ok()
+            })
+            .and_then(|b| serde_json::from_slice::<Unverified>(&b).ok())
+            .and_then(|u| u.iss)
+            .ok_or_else(|| "token lacks the iss claim".to_string())?;
+        let issuer = self
+            .issuers
+            .get(&iss)
+            .ok_or_else(|| "token has the wrong issuer".to_string())?;
+        let mut keys: Vec<VerifyKey> = issuer.keys.clone();
+        if let Some(jwks) = &issuer.jwks {
+            let from_jwks = jwks.keys();
+            match &header.kid {
+                Some(kid) => {
+                    let matching: Vec<VerifyKey> = from_jwks
+                        .into_iter()
+                        .filter(|k| k.kid.as_deref() == Some(kid))
+                        .collect();
+                    if matching.is_empty() && keys.iter().all(|k| k.alg != header.alg) {
+                        return Err("token key id is not known".into());
+                    }
+                    keys.extend(matching);
+                }
+                None => keys.extend(from_jwks),
+            }
         }
-        let expires_at =
-            DateTime::<Utc>::from_timestamp(c.exp, 0).ok_or("token exp is out of range")?;
-        Ok((
-            Principal {
-                sub: c.sub,
-                role: c.role,
-                agency: c.agency,
-            },
-            expires_at,
-        ))
+        let candidates: Vec<&VerifyKey> = keys.iter().filter(|k| k.alg == header.alg).collect();
+        if candidates.is_empty() {
+            return Err("token uses an algorithm that is not accepted".into());
+        }
+        let mut last = String::from("token signature is invalid");
+        for key in candidates {
+            let mut validation = Validation::new(key.alg);
+            validation.set_issuer(&[iss.as_str()]);
+            validation.set_audience(&[self.audience.as_str()]);
+            validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+            validation.validate_nbf = true;
+            validation.leeway = self.leeway;
+            match decode::<Claims>(token, &key.key, &validation) {
+                Ok(data) => return principal_of(data.claims),
+                Err(e) => {
+                    use jsonwebtoken::errors::ErrorKind::*;
+                    last = match e.kind() {
+                        ExpiredSignature => "token expired".to_string(),
+                        ImmatureSignature => "token not yet valid".to_string(),
+                        InvalidIssuer => "token has the wrong issuer".to_string(),
+                        InvalidAudience => "token has the wrong audience".to_string(),
+                        MissingRequiredClaim(c) => format!("token lacks the {c} claim"),
+                        InvalidSignature => "token signature is invalid".to_string(),
+                        InvalidAlgorithm => {
+                            "token uses an algorithm that is not accepted".to_string()
+                        }
+                        _ => "token is malformed or has claims of the wrong type".to_string(),
+                    };
+                    if last != "token signature is invalid" {
+                        return Err(last);
+                    }
+                }
+            }
+        }
+        Err(last)
     }
 
-    /// Mints a token for a principal, valid from `now` for `ttl`.
+    /// Mints a token for a principal, valid from `now` for `ttl` (HS256, with the configured secret).
     pub fn mint(
         &self,
         principal: &Principal,
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<String, String> {
+        let (issuer, key) = self
+            .minting
+            .as_ref()
+            .ok_or("no ORDERWATCH_JWT_SECRET is configured to mint tokens with")?;
         let claims = Claims {
             sub: principal.sub.clone(),
             role: principal.role,
             agency: principal.agency.clone(),
-            iss: self.issuer.clone(),
+            iss: issuer.clone(),
             aud: self.audience.clone(),
-            iat: now.timestamp(),
+            iat: Some(now.timestamp()),
             nbf: Some(now.timestamp()),
             exp: (now + ttl).timestamp(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        encode(&Header::new(Algorithm::HS256), &claims, key)
             .map_err(|e| format!("could not sign token: {e}"))
     }
+}
+
+fn principal_of(c: Claims) -> Result<(Principal, DateTime<Utc>), String> {
+    if c.sub.trim().is_empty() || c.sub.len() > 128 {
+        return Err("token sub claim must be 1 to 128 characters".into());
+    }
+    if !valid_agency_code(&c.agency) {
+        return Err("token agency claim is not a valid agency code".into());
+    }
+    let expires_at =
+        DateTime::<Utc>::from_timestamp(c.exp, 0).ok_or("token exp is out of range")?;
+    Ok((
+        Principal {
+            sub: c.sub,
+            role: c.role,
+            agency: c.agency,
+        },
+        expires_at,
+    ))
 }
 
 /// Parses a token lifetime such as `8h`, `30m`, `2d` or `3600s` (at most 30 days).
@@ -207,5 +445,74 @@ mod tests {
         assert!(parse_ttl("0h").is_err());
         assert!(parse_ttl("8").is_err());
         assert!(parse_ttl("").is_err());
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    fn path(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/keys")
+            .join(name)
+    }
+
+    fn claims(iss: &str) -> serde_json::Value {
+        let now = Utc::now().timestamp();
+        serde_json::json!({ "sub": "u", "role": "POLICE", "agency": "MET", "iss": iss, "aud": "ow", "exp": now + 60 })
+    }
+
+    #[test]
+    fn each_refusal_says_why_without_echoing_the_token() {
+        let keys = JwtKeys::none("ow")
+            .trust_file("court", &path("rsa-public.pem"))
+            .unwrap()
+            .trust_file("police", &path("jwks.json"))
+            .unwrap();
+        let rsa =
+            EncodingKey::from_rsa_pem(&std::fs::read(path("rsa-private.pem")).unwrap()).unwrap();
+        let public_as_secret =
+            EncodingKey::from_secret(&std::fs::read(path("rsa-public.pem")).unwrap());
+        let confused = encode(
+            &Header::new(Algorithm::HS256),
+            &claims("court"),
+            &public_as_secret,
+        )
+        .unwrap();
+        assert_eq!(
+            keys.validate(&confused).unwrap_err(),
+            "token uses an algorithm that is not accepted"
+        );
+        let mut h = Header::new(Algorithm::RS256);
+        h.kid = Some("nobody".into());
+        let unknown_kid = encode(&h, &claims("police"), &rsa).unwrap();
+        assert_eq!(
+            keys.validate(&unknown_kid).unwrap_err(),
+            "token key id is not known"
+        );
+        let good = encode(&Header::new(Algorithm::RS256), &claims("court"), &rsa).unwrap();
+        assert_eq!(keys.validate(&good).unwrap().agency, "MET");
+        let stranger = encode(&Header::new(Algorithm::RS256), &claims("elsewhere"), &rsa).unwrap();
+        assert_eq!(
+            keys.validate(&stranger).unwrap_err(),
+            "token has the wrong issuer"
+        );
+        assert!(pem_key(b"not a key").is_err());
+    }
+
+    #[test]
+    fn pem_keys_are_told_apart_by_type() {
+        for (file, alg) in [
+            ("rsa-public.pem", Algorithm::RS256),
+            ("ec-public.pem", Algorithm::ES256),
+            ("ed-public.pem", Algorithm::EdDSA),
+        ] {
+            assert_eq!(
+                pem_key(&std::fs::read(path(file)).unwrap()).unwrap().alg,
+                alg,
+                "{file}"
+            );
+        }
     }
 }

@@ -14,3 +14,4 @@ mod lifecycle;
 mod limits;
 mod listing;
 mod schema;
+mod tokens;
