@@ -205,6 +205,13 @@ async fn read_request(
             ))
         }
     };
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(error_body(
+            StatusCode::BAD_REQUEST,
+            "BATCH_NOT_SUPPORTED",
+            "send one operation per request; batches are not accepted",
+        ));
+    }
     let request = serde_json::from_slice::<async_graphql::Request>(&bytes).map_err(|_| {
         error_body(
             StatusCode::BAD_REQUEST,

@@ -197,3 +197,21 @@ async fn a_graceful_shutdown_closes_websockets_with_going_away() {
     );
     stopping.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_batch_of_a_thousand_operations_is_refused_while_other_clients_are_answered() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Police, "MET");
+    let batch: Vec<Value> = (0..1000)
+        .map(|_| json!({ "query": "{ me { sub } }" }))
+        .collect();
+    let big = app.post_raw(Some(&token), Value::Array(batch));
+    let small = app.gql(&token, "{ me { role } }", json!({}));
+    let (big, small) = tokio::join!(big, small);
+    assert_eq!(small.ok()["me"]["role"], "POLICE");
+    assert_eq!(big.status().as_u16(), 400);
+    assert_eq!(
+        big.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"],
+        "BATCH_NOT_SUPPORTED"
+    );
+}
