@@ -384,6 +384,14 @@ pub struct Ws {
 const WS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Ws {
+    pub fn from_stream(
+        stream: tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+    ) -> Ws {
+        Ws { stream }
+    }
+
     pub async fn send(&mut self, v: Value) {
         use futures_util::SinkExt;
         self.stream
