@@ -4,7 +4,7 @@
 //! | Operation | COURT | POLICE | ADVOCATE | ADMIN | AUDITOR |
 //! |---|---|---|---|---|---|
 //! | `me` | yes | yes | yes | yes | yes |
-//! | `order`, `orders` | own court's orders | every order | shared orders only (none until sharing exists) | no | no |
+//! | `order`, `orders` | own court's orders, and notices whose hearing it lists | every order | shared orders | no | no |
 //! | `agencies` | yes | yes | yes | yes | yes |
 //! | `createAgency` | no | no | no | yes | no |
 //! | `grantOrder` | court-made types, own court | police notices (DVPN, DAPN), own force | no | no | no |
@@ -98,7 +98,11 @@ pub fn order_scope(principal: &Principal) -> RowScope {
 pub fn may_see_order(principal: &Principal, order: &OrderRecord) -> bool {
     match order_scope(principal) {
         RowScope::All => true,
-        RowScope::Court(code) => order.court.as_ref().is_some_and(|c| c.code == code),
+        // Its own orders, and the police notices whose application it hears.
+        RowScope::Court(code) => {
+            order.court.as_ref().is_some_and(|c| c.code == code)
+                || order.hearings.iter().any(|h| h.court_agency == code)
+        }
         RowScope::SharedWith(code) => order.is_shared_with(&code),
         RowScope::Nothing => false,
     }
@@ -143,6 +147,12 @@ pub fn may_see_notifications(principal: &Principal, order: &OrderRecord) -> bool
 /// Whether a principal may see notification deadlines: police only (courts see no notification details).
 pub fn may_see_notification_deadlines(principal: &Principal) -> bool {
     principal.role == Role::Police
+}
+
+/// Whether a principal may read the notes recorded with an order's versions (the court's or force's reasons):
+/// never an advocacy service.
+pub fn may_see_version_notes(principal: &Principal) -> bool {
+    principal.role != Role::Advocate
 }
 
 /// Whether a principal may see an order's breaches at all (courts see no breach intelligence).

@@ -317,7 +317,7 @@ pub fn find_row(conn: &mut DbConnection, reference: &str) -> AppResult<Option<Or
 pub enum RowScope {
     /// Every order (police: orders are enforceable everywhere).
     All,
-    /// Orders made by this court.
+    /// Orders made by this court, and notices whose application it hears (it listed a hearing).
     Court(String),
     /// Orders shared now with this advocacy service.
     SharedWith(String),
@@ -352,7 +352,15 @@ pub fn search(
         .into_boxed::<Db>();
     match scope {
         RowScope::All => {}
-        RowScope::Court(code) => q = q.filter(orders::court_agency.eq(code.clone())),
+        RowScope::Court(code) => {
+            q = q.filter(
+                orders::court_agency.eq(code.clone()).or(orders::id.eq_any(
+                    super::schema::hearings::table
+                        .filter(super::schema::hearings::court_agency.eq(code.clone()))
+                        .select(super::schema::hearings::order_id),
+                )),
+            )
+        }
         RowScope::SharedWith(code) => {
             q = q.filter(
                 orders::id.eq_any(

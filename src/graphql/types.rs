@@ -270,8 +270,13 @@ impl OrderVersion {
     async fn recorded_by_agency(&self) -> &str {
         &self.rec().recorded_by_agency
     }
-    /// The reason or note given with the change.
-    async fn note(&self) -> Option<&str> {
+    /// The reason or note given with the change (not shown to advocacy services).
+    #[graphql(visible = "super::visibility::version_notes")]
+    async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
+        let who = ctx.data::<crate::auth::Caller>().ok();
+        if who.is_some_and(|w| !policy::may_see_version_notes(w)) {
+            return withheld(ctx, "note");
+        }
         self.rec().note.as_deref()
     }
     /// The conditions as they stood in this version.

@@ -59,3 +59,7 @@ pub fn police_details(ctx: &Context<'_>) -> bool {
 pub fn contact(ctx: &Context<'_>) -> bool {
     police_details(ctx)
 }
+/// The notes recorded with an order's versions: not advocacy services.
+pub fn version_notes(ctx: &Context<'_>) -> bool {
+    role(ctx).is_none_or(|r| r != Role::Advocate)
+}

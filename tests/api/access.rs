@@ -339,7 +339,9 @@ async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
     app.gql(&met, "mutation($id: ID!) { updateBreachOutcome(id: $id, outcome: UNDER_INVESTIGATION, note: \"police note\") { id } }", json!({ "id": breach })).await.ok();
     app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"Z/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: \"2026-01-01\", details: \"notified address\" }) { reference } }", json!({ "at": at })).await.ok();
 
-    let fields: [(&str, &str); 5] = [
+    app.gql(&app.token(Role::Court, "WMC"), "mutation { varyOrder(input: { reference: \"Z/1\", conditions: [], note: \"court reason\" }) { version } }", json!({})).await.ok();
+    let fields: [(&str, &str); 6] = [
+        ("versionNote", "versions { note }"),
         ("contact", "protectedPersons { contact }"),
         ("notifications", "notifications { details }"),
         ("description", "breaches { description }"),
@@ -347,15 +349,15 @@ async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
         ("note", "breaches { outcomes { note } }"),
     ];
     // What each caller gets for each field: V a value, F FORBIDDEN_FIELD, N no order visible, X operation refused.
-    let table: [(Role, &str, [char; 5]); 8] = [
-        (Role::Court, "WMC", ['F', 'F', 'F', 'F', 'F']),
-        (Role::Court, "MMC", ['N', 'N', 'N', 'N', 'N']),
-        (Role::Police, "MET", ['V', 'V', 'V', 'V', 'V']),
-        (Role::Police, "GMP", ['F', 'F', 'V', 'V', 'V']),
-        (Role::Advocate, "ADV-A", ['F', 'F', 'F', 'F', 'F']),
-        (Role::Advocate, "ADV-B", ['N', 'N', 'N', 'N', 'N']),
-        (Role::Admin, "OPS", ['X', 'X', 'X', 'X', 'X']),
-        (Role::Auditor, "DPO", ['X', 'X', 'X', 'X', 'X']),
+    let table: [(Role, &str, [char; 6]); 8] = [
+        (Role::Court, "WMC", ['V', 'F', 'F', 'F', 'F', 'F']),
+        (Role::Court, "MMC", ['N', 'N', 'N', 'N', 'N', 'N']),
+        (Role::Police, "MET", ['V', 'V', 'V', 'V', 'V', 'V']),
+        (Role::Police, "GMP", ['V', 'F', 'F', 'V', 'V', 'V']),
+        (Role::Advocate, "ADV-A", ['F', 'F', 'F', 'F', 'F', 'F']),
+        (Role::Advocate, "ADV-B", ['N', 'N', 'N', 'N', 'N', 'N']),
+        (Role::Admin, "OPS", ['X', 'X', 'X', 'X', 'X', 'X']),
+        (Role::Auditor, "DPO", ['X', 'X', 'X', 'X', 'X', 'X']),
     ];
     let mut mismatches = vec![];
     for (role, agency, expected) in table {
@@ -380,6 +382,7 @@ async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
                     "narrative",
                     "INC-9",
                     "police note",
+                    "court reason",
                 ]
                 .iter()
                 .any(|v| text.contains(v)) =>
@@ -395,6 +398,7 @@ async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
                     "narrative",
                     "INC-9",
                     "police note",
+                    "court reason",
                 ]
                 .iter()
                 .any(|v| text.contains(v))
