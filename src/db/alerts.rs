@@ -22,6 +22,8 @@ type Db = <DbConnection as Connection>::Backend;
 const ALERT_LOCK_KEY: i64 = 0x616c_6572_7473;
 /// The PostgreSQL channel told of new alerts; payload-free, it only wakes listeners, who read the table.
 pub const ALERT_CHANNEL: &str = "orderwatch_alerts";
+/// The channel told of revoked consent, so every replica re-checks consent before its next delivery.
+pub const SHARE_CHANNEL: &str = "orderwatch_shares";
 
 /// An alert to raise: its kind, order, due moment, and what tells it apart from others of its kind due then.
 #[derive(Debug, Clone)]
@@ -206,6 +208,8 @@ pub fn page(
 pub struct FeedAlert {
     pub alert: AlertRecord,
     pub shared_with: Vec<String>,
+    /// The consent epoch before this was read (see `service::feed`); set by the feed.
+    pub consent_epoch: u64,
 }
 
 /// Every alert after `after_seq`, for the live feed, in two statements.
@@ -248,6 +252,7 @@ pub fn feed_after(
         .map(|alert| FeedAlert {
             shared_with: shares.get(&alert.order_id).cloned().unwrap_or_default(),
             alert,
+            consent_epoch: 0,
         })
         .collect())
 }

@@ -167,14 +167,18 @@ impl Services {
                 }
             })
             .await?;
-        let (tx, rx) = tokio::sync::mpsc::channel::<AppResult<AlertRecord>>(SUBSCRIBER_BUFFER);
+        // Each alert travels with the consent epoch from before it was read (see `feed`).
+        let (tx, rx) =
+            tokio::sync::mpsc::channel::<AppResult<(AlertRecord, u64)>>(SUBSCRIBER_BUFFER);
         let db = self.db.clone();
         let task_audience = audience.clone();
+        let task_feed = self.feed.clone();
         tokio::spawn(async move {
             let mut cursor = start;
             loop {
                 // Replay from the table until it has nothing more for this audience.
                 loop {
+                    let read_at = task_feed.consent_epoch();
                     let batch = match read_after(&db, &task_audience, cursor).await {
                         Some(b) => b,
                         None => {
@@ -190,7 +194,7 @@ impl Services {
                     }
                     for alert in batch {
                         cursor = alert.seq;
-                        if tx.send(Ok(alert)).await.is_err() {
+                        if tx.send(Ok((alert, read_at))).await.is_err() {
                             return;
                         }
                     }
@@ -205,7 +209,10 @@ impl Services {
                                 }
                                 cursor = item.alert.seq;
                                 if policy::receives_alert(&task_audience, item)
-                                    && tx.send(Ok(item.alert.clone())).await.is_err()
+                                    && tx
+                                        .send(Ok((item.alert.clone(), item.consent_epoch)))
+                                        .await
+                                        .is_err()
                                 {
                                     return;
                                 }
@@ -224,15 +231,19 @@ impl Services {
             }
         });
         let db = self.db.clone();
+        let feed = self.feed.clone();
         let stream = tokio_stream::wrappers::ReceiverStream::new(rx).filter_map(move |item| {
             let db = db.clone();
             let audience = audience.clone();
+            let current = feed.consent_epoch();
             async move {
-                let alert = match item {
-                    Ok(alert) => alert,
+                let (alert, read_at) = match item {
+                    Ok(pair) => pair,
                     Err(e) => return Some(Err(e)),
                 };
                 match &audience {
+                    // Nothing revoked since this alert and its consent were read: the consent still holds.
+                    AlertAudience::Advocate(_) if read_at == current => Some(Ok(alert)),
                     AlertAudience::Advocate(agency) => {
                         let (order_id, agency) = (alert.order_id.clone(), agency.clone());
                         match db

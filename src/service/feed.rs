@@ -5,9 +5,10 @@
 //! `LISTEN` connection), and by a slow poll as a safety net for a lost notification. Subscribers never depend on
 //! the broadcast alone: they replay from the table by cursor, and go back to the table when they fall behind.
 
-use crate::db::alerts::{feed_after, max_seq, FeedAlert, ALERT_CHANNEL};
+use crate::db::alerts::{feed_after, max_seq, FeedAlert, ALERT_CHANNEL, SHARE_CHANNEL};
 use crate::db::Database;
 use futures_util::StreamExt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, Notify};
@@ -20,6 +21,9 @@ pub type FeedBatch = Arc<Vec<FeedAlert>>;
 pub struct AlertFeed {
     sender: broadcast::Sender<FeedBatch>,
     wake: Arc<Notify>,
+    /// Bumped whenever consent is revoked (here, or on another replica by NOTIFY). An advocate's delivery read at the
+    /// current epoch needs no consent query: nothing has been revoked since its consent was read with it.
+    consent_epoch: Arc<AtomicU64>,
 }
 
 impl AlertFeed {
@@ -29,7 +33,18 @@ impl AlertFeed {
         AlertFeed {
             sender,
             wake: Arc::new(Notify::new()),
+            consent_epoch: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// The current consent epoch; read it *before* reading consent from the database.
+    pub fn consent_epoch(&self) -> u64 {
+        self.consent_epoch.load(Ordering::SeqCst)
+    }
+
+    /// Marks that consent was revoked: every delivery read before now checks consent again.
+    pub fn consent_revoked(&self) {
+        self.consent_epoch.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Asks the pump to read new alerts now (after a commit that raised some).
@@ -51,6 +66,7 @@ impl AlertFeed {
     pub fn spawn_pump(&self, db: Database, poll: Duration) -> tokio::task::JoinHandle<()> {
         let sender = self.sender.clone();
         let wake = self.wake.clone();
+        let epoch = self.consent_epoch.clone();
         tokio::spawn(async move {
             let mut last = loop {
                 match db.run(max_seq).await {
@@ -71,9 +87,13 @@ impl AlertFeed {
                 }
                 loop {
                     let after = last;
+                    let read_at = epoch.load(Ordering::SeqCst);
                     match db.run(move |c| feed_after(c, after, PUMP_BATCH)).await {
                         Ok(batch) if batch.is_empty() => break,
-                        Ok(batch) => {
+                        Ok(mut batch) => {
+                            for item in &mut batch {
+                                item.consent_epoch = read_at;
+                            }
                             let full = batch.len() as i64 == PUMP_BATCH;
                             last = batch.last().map(|a| a.alert.seq).unwrap_or(last);
                             // No receivers is fine: nobody is connected to this process.
@@ -98,19 +118,20 @@ impl AlertFeed {
     /// Listens for `NOTIFY` from other replicas on PostgreSQL and wakes the pump; reconnects after failures.
     pub fn spawn_pg_listener(&self, url: String, retry: Duration) -> tokio::task::JoinHandle<()> {
         let wake = self.wake.clone();
+        let epoch = self.consent_epoch.clone();
         tokio::spawn(async move {
             loop {
                 match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
                     Ok((client, mut connection)) => {
-                        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+                        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
                         let driver = tokio::spawn(async move {
                             let mut messages = futures_util::stream::poll_fn(move |cx| {
                                 connection.poll_message(cx)
                             });
                             while let Some(message) = messages.next().await {
                                 match message {
-                                    Ok(tokio_postgres::AsyncMessage::Notification(_)) => {
-                                        if tx.send(()).is_err() {
+                                    Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                                        if tx.send(n.channel() == SHARE_CHANNEL).is_err() {
                                             return;
                                         }
                                     }
@@ -123,15 +144,22 @@ impl AlertFeed {
                             }
                         });
                         if let Err(e) = client
-                            .batch_execute(&format!("LISTEN {ALERT_CHANNEL}"))
+                            .batch_execute(&format!(
+                                "LISTEN {ALERT_CHANNEL}; LISTEN {SHARE_CHANNEL}"
+                            ))
                             .await
                         {
                             tracing::warn!(error = %e, "could not LISTEN for alerts");
                         } else {
-                            // Anything committed while we were not listening.
+                            // Anything committed, or revoked, while we were not listening.
+                            epoch.fetch_add(1, Ordering::SeqCst);
                             wake.notify_one();
-                            while rx.recv().await.is_some() {
-                                wake.notify_one();
+                            while let Some(revoked) = rx.recv().await {
+                                if revoked {
+                                    epoch.fetch_add(1, Ordering::SeqCst);
+                                } else {
+                                    wake.notify_one();
+                                }
                             }
                         }
                         driver.abort();

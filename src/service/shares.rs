@@ -106,10 +106,13 @@ impl Services {
                             .ok_or(AppError::NotFound { what: "share" })?;
                     let revoked = db::shares::revoke(conn, &share.id, now, &who.agency)?;
                     db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, "revokeOrderShare", "order_share", vec![share.id.clone(), order.id.clone()], &["revokedAt"])])?;
+                    // Other replicas re-check consent before their next delivery (sent on commit).
+                    db::alerts::notify(conn, db::alerts::SHARE_CHANNEL)?;
                     tracing::info!(order.reference = %reference, share.agency = %req.advocacy_agency, "order share revoked");
                     Ok(revoked)
                 })
             })
             .await
+            .inspect(|_| self.feed.consent_revoked())
     }
 }

@@ -444,3 +444,46 @@ async fn an_alert_committed_on_one_replica_reaches_a_subscriber_on_another_once(
     );
     ws.close().await;
 }
+
+#[tokio::test]
+async fn an_alert_read_before_consent_was_revoked_is_not_delivered_after() {
+    use futures_util::StreamExt;
+    let app = TestApp::spawn().await.with_agencies().await;
+    let person = shared_order(&app, "E/1", "ADV-A").await;
+    let adv = orderwatch::auth::Principal {
+        sub: "a".into(),
+        role: Role::Advocate,
+        agency: "ADV-A".into(),
+    };
+    // The stream is not read yet: whatever it takes in waits in its buffer.
+    let mut stream = Box::pin(
+        app.services
+            .alert_stream(&adv.into(), Some(&encode_cursor("alert", "0")))
+            .await
+            .unwrap(),
+    );
+    report(&app, "E/1", "INC-1").await;
+    // Give the feed time to hand the alert over while consent still holds. Either way the alert must not be
+    // delivered once consent is withdrawn; this only makes it likely that it was read before.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let r = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            REVOKE,
+            json!({ "r": "E/1", "p": person, "a": "ADV-A" }),
+        )
+        .await;
+    r.ok();
+    shared_order(&app, "E/2", "ADV-A").await;
+    let other = report(&app, "E/2", "INC-2").await;
+    let next = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        next.breach_id.as_deref(),
+        Some(other.as_str()),
+        "the alert of the revoked order was delivered"
+    );
+}
