@@ -77,6 +77,9 @@ pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> AppResult<()> 
         .first(conn)
         .optional()?
         .unwrap_or_else(|| GENESIS_HASH.to_string());
+    // The chain is computed in memory, then written a few hundred rows to a statement (in chain order: `seq`
+    // follows the order of the rows, and the lock keeps other writers out meanwhile).
+    let mut rows = Vec::with_capacity(entries.len());
     for e in entries {
         let e = AuditEntry {
             at: truncate_micros(e.at),
@@ -102,10 +105,11 @@ pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> AppResult<()> 
             prev_hash: prev.clone(),
             hash: hash.clone(),
         };
-        diesel::insert_into(audit_events::table)
-            .values(&row)
-            .execute(conn)?;
+        rows.push(row);
         prev = hash;
+    }
+    for chunk in rows.chunks(500) {
+        super::insert_batch!(conn, audit_events::table, chunk)?;
     }
     Ok(())
 }

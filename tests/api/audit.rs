@@ -337,3 +337,35 @@ async fn a_deleted_entry_breaks_the_chain_at_the_next_one() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn entries_written_together_by_group_commit_keep_an_intact_chain() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "G/1"))
+        .await
+        .ok();
+    let met = app.token(Role::Police, "MET");
+    let reads =
+        (0..60).map(|_| app.gql(&met, "{ order(reference: \"G/1\") { status } }", json!({})));
+    for r in futures_util::future::join_all(reads).await {
+        r.ok();
+    }
+    assert_eq!(
+        events(
+            &app,
+            json!({ "operation": "CONSULT", "actorAgency": "MET" })
+        )
+        .await
+        .len(),
+        60
+    );
+    let out = orderwatch(&app.database_url)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
