@@ -321,8 +321,9 @@ async fn graphql(
             "the request has no query",
         );
     }
+    // What the request would run: the operation it names, or every operation of the document when it names none.
     let selected_op = request.operation_name.clone();
-    let mut is_mutation = false;
+    let mut kinds: Vec<OperationType> = vec![];
     let mut named_op: Option<String> = None;
     if let Ok(doc) = request.parsed_query() {
         named_op = doc
@@ -336,34 +337,24 @@ async fn graphql(
                 &format!("a document may alias at most {} fields", state.max_aliases),
             );
         }
-        is_mutation = doc.operations.iter().any(|(name, op)| {
-            let chosen = match (&selected_op, name) {
+        kinds = doc
+            .operations
+            .iter()
+            .filter(|(name, _)| match (&selected_op, name) {
                 (Some(want), Some(n)) => want.as_str() == n.as_str(),
                 (Some(_), None) => false,
                 (None, _) => true,
-            };
-            chosen && op.node.ty == OperationType::Mutation
-        });
+            })
+            .map(|(_, op)| op.node.ty)
+            .collect();
     }
-    if http.method() == Method::GET {
-        let selected = request.operation_name.clone();
-        if let Ok(doc) = request.parsed_query() {
-            let is_mutation = doc.operations.iter().any(|(name, op)| {
-                let chosen = match (&selected, name) {
-                    (Some(want), Some(n)) => want.as_str() == n.as_str(),
-                    (Some(_), None) => false,
-                    (None, _) => true,
-                };
-                chosen && op.node.ty != OperationType::Query
-            });
-            if is_mutation {
-                return error_body(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    "METHOD_NOT_ALLOWED",
-                    "mutations must be sent with POST",
-                );
-            }
-        }
+    let is_mutation = kinds.contains(&OperationType::Mutation);
+    if http.method() == Method::GET && kinds.iter().any(|k| *k != OperationType::Query) {
+        return error_body(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent with POST",
+        );
     }
     let span = tracing::info_span!("graphql", request.id = %id, principal.role = principal.role.as_str(), principal.agency = %principal.agency);
     // The operation's name for logs and metrics: the one asked for, or the document's own.

@@ -6,7 +6,7 @@
 //! transaction waits for the commit, so `seq` order is commit order. (SQLite has one writer at a time already.)
 //! Alert inserts must be the last writes of their transaction, so the lock is held briefly and never waits on rows.
 
-use super::models::{AlertAckRow, AlertRow, NewAlertRow};
+use super::models::{AlertAckRow, AlertRow};
 use super::orders::{parse_code, truncate_micros};
 use super::schema::{alert_acks, alerts, order_shares, orders};
 use super::DbConnection;
@@ -71,7 +71,8 @@ pub fn insert(
     let mut written = vec![];
     for a in new {
         let due = truncate_micros(a.due_at);
-        let row = NewAlertRow {
+        let row = AlertRow {
+            seq: 0,
             id: uuid::Uuid::now_v7().to_string(),
             dedup_key: dedup_key(&a.order_id, a.kind, due, &a.occasion),
             kind: a.kind.as_str().into(),

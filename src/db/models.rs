@@ -142,26 +142,12 @@ pub struct ShareRow {
     pub revoked_by_agency: Option<String>,
 }
 
-/// An alert as stored; `seq` is assigned by the database.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// An alert as stored; `seq` is assigned by the database (left out of inserts).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = alerts)]
 pub struct AlertRow {
+    #[diesel(skip_insertion)]
     pub seq: i64,
-    pub id: String,
-    pub dedup_key: String,
-    pub kind: String,
-    pub severity: String,
-    pub order_id: String,
-    pub breach_id: Option<String>,
-    pub due_at: NaiveDateTime,
-    pub created_at: NaiveDateTime,
-    pub late: bool,
-    pub late_by_seconds: i64,
-}
-
-#[derive(Debug, Clone, Insertable)]
-#[diesel(table_name = alerts)]
-pub struct NewAlertRow {
     pub id: String,
     pub dedup_key: String,
     pub kind: String,

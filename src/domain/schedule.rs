@@ -183,6 +183,25 @@ pub fn effective_deadline_status(
     }
 }
 
+/// `ORDER_EXPIRING` at the end of the day each warning period before `last` (the last day of an order or a
+/// condition); none for a warning that would fall before the order was recorded.
+fn expiry_warnings<'a>(
+    rules: &'a ScheduleRules,
+    recorded_at: DateTime<Utc>,
+    last: NaiveDate,
+    prefix: &'a str,
+) -> impl Iterator<Item = TriggerSpec> + 'a {
+    rules.expiry_warning_days.iter().filter_map(move |days| {
+        let fire_at = end_of_day(last - Duration::days(i64::from(*days)));
+        (fire_at >= recorded_at).then(|| TriggerSpec {
+            kind: AlertKind::OrderExpiring,
+            fire_at,
+            due_at: end_of_day(last),
+            occasion: format!("{prefix}{days}d"),
+        })
+    })
+}
+
 /// The deadlines and alert triggers of an order.
 pub fn plan(f: &OrderFacts, rules: &ScheduleRules) -> (Vec<DeadlineSpec>, Vec<TriggerSpec>) {
     let mut deadlines = vec![];
@@ -342,17 +361,7 @@ pub fn plan(f: &OrderFacts, rules: &ScheduleRules) -> (Vec<DeadlineSpec>, Vec<Tr
             _ => DeadlineStatus::Waived,
         };
         if in_force {
-            for days in &rules.expiry_warning_days {
-                let fire_at = end_of_day(last - Duration::days(i64::from(*days)));
-                if fire_at >= f.recorded_at {
-                    triggers.push(TriggerSpec {
-                        kind: AlertKind::OrderExpiring,
-                        fire_at,
-                        due_at,
-                        occasion: format!("{days}d"),
-                    });
-                }
-            }
+            triggers.extend(expiry_warnings(rules, f.recorded_at, last, ""));
             triggers.push(TriggerSpec {
                 kind: AlertKind::OrderExpired,
                 fire_at: due_at,
@@ -392,17 +401,12 @@ pub fn plan(f: &OrderFacts, rules: &ScheduleRules) -> (Vec<DeadlineSpec>, Vec<Tr
             DeadlineStatus::Waived
         };
         if in_force {
-            for days in &rules.expiry_warning_days {
-                let fire_at = end_of_day(*c_last - Duration::days(i64::from(*days)));
-                if fire_at >= f.recorded_at {
-                    triggers.push(TriggerSpec {
-                        kind: AlertKind::OrderExpiring,
-                        fire_at,
-                        due_at,
-                        occasion: format!("condition:{id}:{days}d"),
-                    });
-                }
-            }
+            triggers.extend(expiry_warnings(
+                rules,
+                f.recorded_at,
+                *c_last,
+                &format!("condition:{id}:"),
+            ));
         }
         deadlines.push(DeadlineSpec {
             kind: DeadlineKind::ConditionEnd,

@@ -95,8 +95,8 @@ impl Alert {
 
 impl Alert {
     async fn ack(&self, ctx: &Context<'_>) -> Result<Option<crate::service::alerts::Ack>> {
-        if self.view.order.is_some() || self.view.ack.is_some() {
-            return Ok(self.view.ack.clone());
+        if let Some(loaded) = &self.view.ack {
+            return Ok(loaded.clone());
         }
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         svc.alert_ack(who, self.view.alert.seq)

@@ -32,7 +32,8 @@ const SUBSCRIBER_BUFFER: usize = 32;
 pub struct AlertView {
     pub alert: AlertRecord,
     pub order: Option<Arc<OrderRecord>>,
-    pub ack: Option<Ack>,
+    /// The caller's agency's acknowledgement, when it was loaded with the alert (`None`: not loaded, ask).
+    pub ack: Option<Option<Ack>>,
 }
 
 /// Decodes an alert cursor into its `seq`.
@@ -88,7 +89,7 @@ impl Services {
             .into_iter()
             .map(|a| AlertView {
                 order: orders.get(&a.order_id).cloned(),
-                ack: acks.remove(&a.seq),
+                ack: Some(acks.remove(&a.seq)),
                 alert: a,
             })
             .collect();
@@ -130,7 +131,7 @@ impl Services {
                 Ok(AlertView {
                     alert,
                     order: None,
-                    ack,
+                    ack: Some(ack),
                 })
             })
             .await
