@@ -64,8 +64,12 @@ fn to_entry(r: &AuditRow) -> AppResult<AuditEntry> {
 }
 
 /// Appends entries to the chain, in the caller's transaction: if the transaction fails, so does the record of it.
-pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> AppResult<()> {
-    if entries.is_empty() {
+pub fn append<'a>(
+    conn: &mut DbConnection,
+    entries: impl IntoIterator<Item = &'a AuditEntry>,
+) -> AppResult<()> {
+    let mut entries = entries.into_iter().peekable();
+    if entries.peek().is_none() {
         return Ok(());
     }
     if let DbConnection::Pg(c) = conn {
@@ -79,7 +83,7 @@ pub fn append(conn: &mut DbConnection, entries: &[AuditEntry]) -> AppResult<()> 
         .unwrap_or_else(|| GENESIS_HASH.to_string());
     // The chain is computed in memory, then written a few hundred rows to a statement (in chain order: `seq`
     // follows the order of the rows, and the lock keeps other writers out meanwhile).
-    let mut rows = Vec::with_capacity(entries.len());
+    let mut rows = Vec::with_capacity(entries.size_hint().0);
     for e in entries {
         let e = AuditEntry {
             at: truncate_micros(e.at),

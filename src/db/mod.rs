@@ -29,6 +29,9 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 /// Key of the PostgreSQL advisory lock held while migrating, so replicas starting together migrate one at a time.
 const MIGRATION_LOCK_KEY: i64 = 0x6f72_6465_7277_6174; // "orderwat"
 
+/// How long an SQLite connection waits for the write lock before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
+
 /// One connection to either backend; the backend is chosen from the URL scheme.
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -164,7 +167,7 @@ impl ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Manager>,
-    backend: Backend,
+    target: DbTarget,
     statements: Arc<AtomicU64>,
 }
 
@@ -184,21 +187,41 @@ impl Database {
         let pool = Pool::builder()
             .max_size(settings.max_size)
             .min_idle(Some(0))
+            // A checkout ping costs a statement on every database call. A PostgreSQL connection can go stale
+            // (server restart, network), so it is pinged; an SQLite connection is a local file handle that cannot.
+            .test_on_check_out(target.backend == Backend::Postgres)
             .connection_timeout(settings.connect_timeout)
             .connection_customizer(Box::new(ConnectionSetup {
                 counter: statements.clone(),
-                busy_timeout_ms: 5_000,
+                busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
             }))
             .build_unchecked(manager);
         Ok(Database {
             pool,
-            backend: target.backend,
+            target: target.clone(),
             statements,
         })
     }
 
     pub fn backend(&self) -> Backend {
-        self.backend
+        self.target.backend
+    }
+
+    /// A connection of its own, outside the pool, set up like pooled ones: for a long-lived writer that should
+    /// neither wait for a pooled connection nor hold one from other requests.
+    pub fn dedicated_connection(&self) -> AppResult<DbConnection> {
+        let mut conn = Manager {
+            target: self.target.clone(),
+        }
+        .connect()
+        .map_err(|e| AppError::Unavailable(e.into()))?;
+        ConnectionSetup {
+            counter: self.statements.clone(),
+            busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
+        }
+        .on_acquire(&mut conn)
+        .map_err(|e| AppError::Unavailable(e.into()))?;
+        Ok(conn)
     }
 
     /// Connections open in the pool, and how many of them are idle.

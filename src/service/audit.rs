@@ -4,7 +4,7 @@
 
 use crate::auth::{Caller, Role};
 use crate::db::audit::{AuditFilter, Verified};
-use crate::db::{self, write_transaction, Database};
+use crate::db::{self, write_transaction, Database, DbConnection};
 use crate::domain::audit::{AuditEntry, AuditOperation};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
@@ -79,43 +79,15 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts the writer on the current runtime.
+    /// Starts the writer on a thread of its own, with a database connection of its own: a read's audit record
+    /// then never waits for a pooled connection behind the reads it describes, nor for a blocking-pool thread.
+    /// The thread ends when the last handle to the writer is dropped.
     pub fn spawn(db: Database) -> AuditWriter {
-        let (queue, mut rx) = mpsc::channel::<Job>(QUEUE);
-        tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut jobs = vec![first];
-                let mut count = jobs[0].entries.len();
-                while count < MAX_BATCH_ENTRIES {
-                    match rx.try_recv() {
-                        Ok(job) => {
-                            count += job.entries.len();
-                            jobs.push(job);
-                        }
-                        Err(_) => break,
-                    }
-                }
-                let entries: Vec<AuditEntry> = jobs
-                    .iter()
-                    .flat_map(|j| j.entries.iter().cloned())
-                    .collect();
-                let written = db
-                    .run(move |conn| {
-                        write_transaction(conn, |conn| db::audit::append(conn, &entries))
-                    })
-                    .await;
-                if let Err(e) = &written {
-                    tracing::error!(
-                        error.code = e.code(),
-                        audit.entries = count,
-                        "audit batch could not be written; its requests fail"
-                    );
-                }
-                for job in jobs {
-                    let _ = job.done.send(written.is_ok());
-                }
-            }
-        });
+        let (queue, rx) = mpsc::channel::<Job>(QUEUE);
+        std::thread::Builder::new()
+            .name("orderwatch-audit".into())
+            .spawn(move || write_batches(db, rx))
+            .expect("the audit writer thread could not be started");
         AuditWriter { queue }
     }
 
@@ -136,6 +108,42 @@ impl AuditWriter {
             Ok(())
         } else {
             Err(unavailable())
+        }
+    }
+}
+
+/// The writer's loop: takes what is queued (up to a batch), commits it in one transaction, answers each request.
+fn write_batches(db: Database, mut rx: mpsc::Receiver<Job>) {
+    let mut conn: Option<DbConnection> = None;
+    while let Some(first) = rx.blocking_recv() {
+        let mut jobs = vec![first];
+        let mut count = jobs[0].entries.len();
+        while count < MAX_BATCH_ENTRIES {
+            match rx.try_recv() {
+                Ok(job) => {
+                    count += job.entries.len();
+                    jobs.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        let entries: Vec<&AuditEntry> = jobs.iter().flat_map(|j| j.entries.iter()).collect();
+        let written = match &mut conn {
+            Some(c) => Ok(c),
+            None => db.dedicated_connection().map(|c| conn.insert(c)),
+        }
+        .and_then(|c| write_transaction(c, |c| db::audit::append(c, entries.iter().copied())));
+        if let Err(e) = &written {
+            // The connection may be what failed (a restarted server): the next batch opens a new one.
+            conn = None;
+            tracing::error!(
+                error.code = e.code(),
+                audit.entries = count,
+                "audit batch could not be written; its requests fail"
+            );
+        }
+        for job in jobs {
+            let _ = job.done.send(written.is_ok());
         }
     }
 }

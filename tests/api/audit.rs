@@ -369,3 +369,55 @@ async fn entries_written_together_by_group_commit_keep_an_intact_chain() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[tokio::test]
+async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "F/1"))
+        .await
+        .ok();
+    // The audit store refuses consultation entries (a full disk, a lost server), and nothing else.
+    let fault: &[&str] = if on_postgres() {
+        &[
+            "CREATE FUNCTION audit_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.operation = 'CONSULT' THEN RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER audit_fault BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_fault()",
+        ]
+    } else {
+        &["CREATE TRIGGER audit_fault BEFORE INSERT ON audit_events WHEN NEW.operation = 'CONSULT' BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END"]
+    };
+    raw_sql(&app, fault).unwrap();
+    let query = "{ order(reference: \"F/1\") { reference status protectedPersons { name } } }";
+    let police = app.token(Role::Police, "GMP");
+    let refused = app.gql(&police, query, json!({})).await;
+    assert_eq!(
+        refused.codes(),
+        vec!["UNAVAILABLE"],
+        "{:#?}",
+        refused.errors
+    );
+    let text = format!("{} {}", refused.data, json!(refused.errors));
+    assert!(
+        !text.contains("F/1") && !text.contains("audit store unavailable"),
+        "a read that could not be recorded returned data or internal text: {text}"
+    );
+
+    // Once the store accepts entries again, the same read works and is recorded (the writer recovers by itself).
+    let heal = if on_postgres() {
+        "DROP TRIGGER audit_fault ON audit_events"
+    } else {
+        "DROP TRIGGER audit_fault"
+    };
+    raw_sql(&app, &[heal]).unwrap();
+    let answered = app.gql(&police, query, json!({})).await;
+    assert_eq!(answered.ok()["order"]["reference"], "F/1");
+    let consults = events(
+        &app,
+        json!({ "actorAgency": "GMP", "operation": "CONSULT" }),
+    )
+    .await;
+    assert_eq!(
+        consults.len(),
+        1,
+        "only the answered read is recorded: {consults:#?}"
+    );
+}
