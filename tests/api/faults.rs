@@ -178,3 +178,177 @@ async fn a_server_killed_outright_loses_no_alert_and_a_resuming_subscriber_gets_
         "every acknowledged breach's alert, once, in order"
     );
 }
+
+/// Restarts the machine's PostgreSQL server. Only for the test below, which runs alone (see .ci/run).
+fn restart_postgres(action: &str) {
+    let version = std::fs::read_dir("/etc/postgresql")
+        .expect("a Debian PostgreSQL cluster")
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let mut cmd = Command::new("pg_ctlcluster");
+    cmd.arg("--skip-systemctl-redirect")
+        .arg(&version)
+        .arg("main")
+        .arg(action);
+    if action == "stop" {
+        cmd.args(["-m", "fast"]);
+    }
+    let status = cmd.status().expect("pg_ctlcluster");
+    assert!(status.success(), "pg_ctlcluster {action} failed");
+}
+
+/// PostgreSQL is stopped and started again while breaches are being reported: every breach acknowledged to a
+/// client is in the database afterwards, none twice; `/readyz` reports the outage and the recovery; the server
+/// recovers without a restart. It stops the shared server, so it is ignored in the parallel suite and run alone:
+/// `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test --test api -- --ignored postgres_restart`
+#[tokio::test]
+#[ignore = "restarts the machine's PostgreSQL server; run alone (see .ci/run)"]
+async fn postgres_restart_loses_no_acknowledged_breach_and_readyz_reports_the_outage() {
+    if !on_postgres() {
+        eprintln!("postgres_restart: skipped (TEST_DATABASE_URL does not name PostgreSQL)");
+        return;
+    }
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "R/1"))
+        .await
+        .ok();
+    let met = app.token(Role::Police, "MET");
+    let at = app.now().to_rfc3339();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (mut reporters, mut refused) = (vec![], 0u64);
+    for w in 0..8 {
+        let (client, url, met, at, stop) = (
+            app.client.clone(),
+            app.url.clone(),
+            met.clone(),
+            at.clone(),
+            stop.clone(),
+        );
+        reporters.push(tokio::spawn(async move {
+            // (externalRef, breach id) of each report the server acknowledged; a refused report is retried
+            // with the same externalRef until it is acknowledged, as a real client would.
+            let (mut acknowledged, mut refused) = (vec![], 0u64);
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let external_ref = format!("R-{w}-{i}");
+                loop {
+                    let sent = client
+                        .post(format!("{url}/graphql"))
+                        .bearer_auth(&met)
+                        .json(&json!({ "query": REPORT, "variables": { "i": { "reference": "R/1", "occurredAt": at, "description": "d", "externalRef": external_ref } } }))
+                        .send()
+                        .await;
+                    let id = match sent {
+                        Ok(r) => r.json::<Value>().await.ok().and_then(|v| {
+                            v["data"]["reportBreach"]["id"].as_str().map(str::to_string)
+                        }),
+                        Err(_) => None,
+                    };
+                    match id {
+                        Some(id) => {
+                            acknowledged.push((external_ref.clone(), id));
+                            break;
+                        }
+                        None => {
+                            refused += 1;
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        }
+                    }
+                }
+                i += 1;
+            }
+            (acknowledged, refused)
+        }));
+    }
+    let readyz = |app: &TestApp| {
+        let (client, url) = (app.client.clone(), app.url.clone());
+        async move {
+            client
+                .get(format!("{url}/readyz"))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(readyz(&app).await, 200);
+    tokio::task::spawn_blocking(|| restart_postgres("stop"))
+        .await
+        .unwrap();
+    assert_eq!(readyz(&app).await, 503, "/readyz reports the outage");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    tokio::task::spawn_blocking(|| restart_postgres("start"))
+        .await
+        .unwrap();
+    let mut ready = false;
+    for _ in 0..100 {
+        if readyz(&app).await == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        ready,
+        "/readyz reports the recovery, with no server restart"
+    );
+    // Reports go on being acknowledged after the recovery, then stop.
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut acknowledged = vec![];
+    for r in reporters {
+        let (a, f) = r.await.unwrap();
+        acknowledged.extend(a);
+        refused += f;
+    }
+
+    // What the database holds: every acknowledged breach, once, with its alert.
+    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
+    let mut conn = diesel::PgConnection::establish(&target.connect).unwrap();
+    use diesel::prelude::*;
+    use orderwatch::db::schema::{alerts, breaches};
+    let rows: Vec<(String, String)> = breaches::table
+        .select((breaches::external_ref, breaches::id))
+        .load(&mut conn)
+        .unwrap();
+    let stored: std::collections::HashMap<String, String> = rows.iter().cloned().collect();
+    let duplicated = rows.len() - stored.len();
+    let found = acknowledged
+        .iter()
+        .filter(|(r, id)| stored.get(r) == Some(id))
+        .count();
+    let lost = acknowledged.len() - found;
+    let alert_count: i64 = alerts::table
+        .filter(alerts::breach_id.is_not_null())
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    println!(
+        "postgres_restart: acknowledged={} found={found} duplicated={duplicated} lost={lost} refused-then-retried={refused} alerts={alert_count}",
+        acknowledged.len()
+    );
+    assert!(refused > 0, "the outage was seen by the reporters");
+    assert!(
+        acknowledged.len() > 16,
+        "reports were acknowledged around the outage"
+    );
+    assert_eq!((duplicated, lost), (0, 0));
+    assert_eq!(
+        rows.len(),
+        acknowledged.len(),
+        "nothing stored that was not acknowledged"
+    );
+    assert_eq!(alert_count as usize, acknowledged.len(), "one alert each");
+    // The audit writer and the pool recovered too: a read is answered and recorded.
+    let read = app
+        .gql(
+            &met,
+            "{ order(reference: \"R/1\") { reference } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(read.ok()["order"]["reference"], "R/1");
+}

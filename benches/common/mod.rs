@@ -1,0 +1,85 @@
+//! What the benches share: arguments, percentiles, and a fresh database for each run.
+#![allow(dead_code)] // each bench uses a different part
+
+use diesel::prelude::*;
+
+/// The value after `--name` on the command line.
+pub fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+/// A comma-separated list after `--name`, or the default.
+pub fn list<T: std::str::FromStr>(name: &str, default: &str) -> Vec<T> {
+    arg(name)
+        .unwrap_or_else(|| default.into())
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse()
+                .unwrap_or_else(|_| panic!("{name} takes a comma-separated list"))
+        })
+        .collect()
+}
+
+/// The value at fraction `p` of sorted samples (nearest rank).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// A database made for one run: a new PostgreSQL database (dropped afterwards) when `BENCH_DATABASE_URL` names a
+/// PostgreSQL server, otherwise an SQLite file in a temporary directory.
+pub struct BenchDb {
+    pub url: String,
+    drop: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl BenchDb {
+    pub fn create() -> BenchDb {
+        match std::env::var("BENCH_DATABASE_URL") {
+            Ok(admin) if admin.starts_with("postgres") => {
+                let name = format!("ow_bench_{}", uuid::Uuid::new_v4().simple());
+                let mut c = PgConnection::establish(&admin).expect("connect to BENCH_DATABASE_URL");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut c)
+                    .expect("create the bench database");
+                let base = admin.rsplit_once('/').unwrap().0;
+                BenchDb {
+                    url: format!("{base}/{name}"),
+                    drop: Some((admin.clone(), name)),
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                BenchDb {
+                    url: format!("sqlite://{}", dir.path().join("bench.db").display()),
+                    drop: None,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.drop.is_some()
+    }
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.drop {
+            if let Ok(mut c) = PgConnection::establish(admin) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .execute(&mut c);
+            }
+        }
+    }
+}
