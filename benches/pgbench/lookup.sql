@@ -1,4 +1,4 @@
--- The statements orderwatch sends for one audited order lookup by reference (captured with log_statement = 'all'
+-- The 18 statements orderwatch sends for one audited order lookup by reference (captured with log_statement = 'all'
 -- from `order(reference:)` in benches/load.rs), for pgbench in the same run: the ratio of the server's lookups/s
 -- to this script's tps is how much of PostgreSQL's own throughput on the same SQL the server delivers.
 -- Run by benches/load.rs as: pgbench -n -M prepared -f benches/pgbench/lookup.sql -D orders=N -c C -j 2 -T S URL

@@ -26,6 +26,10 @@ pub const ALERT_CURSOR: &str = "alert";
 const REPLAY_BATCH: i64 = 200;
 /// Alerts a subscriber's task may hold ready before the client takes them.
 const SUBSCRIBER_BUFFER: usize = 32;
+/// What a subscriber's task hands its stream: an alert and the consent epoch it was read under, or why the flow
+/// stopped. Boxed, so the buffer each idle subscriber holds is 32 pointers rather than 32 alerts (heaptrack: 5.7 KB
+/// per subscriber before).
+type Delivery = Box<AppResult<(AlertRecord, u64)>>;
 
 /// An alert with what a caller reads about it: its order, and the caller's agency's acknowledgement.
 #[derive(Debug, Clone)]
@@ -169,8 +173,7 @@ impl Services {
             })
             .await?;
         // Each alert travels with the consent epoch from before it was read (see `feed`).
-        let (tx, rx) =
-            tokio::sync::mpsc::channel::<AppResult<(AlertRecord, u64)>>(SUBSCRIBER_BUFFER);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Delivery>(SUBSCRIBER_BUFFER);
         let db = self.db.clone();
         let task_audience = audience.clone();
         let task_feed = self.feed.clone();
@@ -186,7 +189,7 @@ impl Services {
                             let down = AppError::Unavailable(anyhow::anyhow!(
                                 "alert replay failed repeatedly"
                             ));
-                            let _ = tx.send(Err(down)).await;
+                            let _ = tx.send(Box::new(Err(down))).await;
                             return;
                         }
                     };
@@ -195,7 +198,7 @@ impl Services {
                     }
                     for alert in batch {
                         cursor = alert.seq;
-                        if tx.send(Ok((alert, read_at))).await.is_err() {
+                        if tx.send(Box::new(Ok((alert, read_at)))).await.is_err() {
                             return;
                         }
                     }
@@ -211,7 +214,10 @@ impl Services {
                                 cursor = item.alert.seq;
                                 if policy::receives_alert(&task_audience, item)
                                     && tx
-                                        .send(Ok((item.alert.clone(), item.consent_epoch)))
+                                        .send(Box::new(Ok((
+                                            item.alert.clone(),
+                                            item.consent_epoch,
+                                        ))))
                                         .await
                                         .is_err()
                                 {
@@ -238,7 +244,7 @@ impl Services {
             let audience = audience.clone();
             let current = feed.consent_epoch();
             async move {
-                let (alert, read_at) = match item {
+                let (alert, read_at) = match *item {
                     Ok(pair) => pair,
                     Err(e) => return Some(Err(e)),
                 };
