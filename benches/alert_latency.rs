@@ -6,8 +6,11 @@
 //! created and dropped); SQLite (a temp file) otherwise. The server runs in this process on 127.0.0.1 and shares
 //! the machine's cores with the clients; see BENCHMARKS.md.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use chrono::{Duration, Utc};
-use diesel::prelude::*;
+use common::{arg, percentile, BenchDb};
 use futures_util::{SinkExt, StreamExt};
 use orderwatch::auth::jwt::JwtKeys;
 use orderwatch::auth::{Principal, Role};
@@ -22,64 +25,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "bench-secret-of-at-least-thirty-two-bytes";
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-struct Db {
-    url: String,
-    drop: Option<(String, String)>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Drop for Db {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.drop {
-            if let Ok(mut c) = PgConnection::establish(admin) {
-                let _ =
-                    diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut c);
-            }
-        }
-    }
-}
-
-fn database() -> Db {
-    match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin) if admin.starts_with("postgres") => {
-            let name = format!("ow_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut c = PgConnection::establish(&admin).expect("connect");
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut c)
-                .expect("create database");
-            let base = admin.rsplit_once('/').unwrap().0;
-            Db {
-                url: format!("{base}/{name}"),
-                drop: Some((admin.clone(), name)),
-                _dir: None,
-            }
-        }
-        _ => {
-            let dir = tempfile::tempdir().unwrap();
-            Db {
-                url: format!("sqlite://{}", dir.path().join("bench.db").display()),
-                drop: None,
-                _dir: Some(dir),
-            }
-        }
-    }
-}
 
 async fn gql(
     client: &reqwest::Client,
@@ -103,7 +48,7 @@ async fn gql(
 }
 
 async fn run(subscribers: usize, breaches: usize) {
-    let db = database();
+    let db = BenchDb::create();
     let mut settings = Settings::for_database(&db.url);
     settings.listen = "127.0.0.1:0".into();
     settings.jwt_secret = Some(SECRET.into());

@@ -359,7 +359,39 @@ fn pgbench(url: &str, orders: i64, concurrency: usize, seconds: f64) -> Option<f
         .and_then(|v| v.parse().ok())
 }
 
-async fn lookups(db: &BenchDb, server: &Server, orders: i64, concurrency: &[usize], seconds: f64) {
+/// A read scenario: `concurrency` police callers sending `query` with the variables `vars(caller)` gives, each
+/// answer checked by `answered`.
+struct Read {
+    name: &'static str,
+    query: &'static str,
+    vars: fn(usize, i64) -> Value,
+    answered: fn(&Value) -> bool,
+}
+
+/// The control-room query: an order by reference, at random among the seeded ones.
+const LOOKUP: Read = Read {
+    name: "lookup",
+    query: "query($r: String!) { order(reference: $r) { reference type status expiresOn serviceStatus subject { names dateOfBirth } protectedPersons { name } conditions { kind text } } }",
+    vars: |_, orders| json!({ "r": format!("LOAD/{}", rand::rng().random_range(1..=orders - TEMPLATES)) }),
+    answered: |data| data["order"].is_object(),
+};
+
+/// A filtered page of 20 orders: in force, one type, one applicant force.
+const LIST: Read = Read {
+    name: "list",
+    query: "query($f: OrderFilter) { orders(filter: $f, first: 20) { edges { node { reference type status expiresOn subject { names } } } pageInfo { hasNextPage endCursor } } }",
+    vars: |caller, _| json!({ "f": { "status": "IN_FORCE", "type": if caller % 2 == 0 { "SPO" } else { "RESTRAINING_ORDER" }, "applicantAgency": "MET" } }),
+    answered: |data| data["orders"]["edges"].as_array().is_some_and(|e| e.len() == 20),
+};
+
+async fn reads(
+    read: &Read,
+    db: &BenchDb,
+    server: &Server,
+    orders: i64,
+    concurrency: &[usize],
+    seconds: f64,
+) {
     let backend = if db.is_postgres() {
         "PostgreSQL"
     } else {
@@ -370,32 +402,31 @@ async fn lookups(db: &BenchDb, server: &Server, orders: i64, concurrency: &[usiz
         .build()
         .unwrap();
     let police = token(Role::Police, "MET", "control-room");
-    let query = "query($r: String!) { order(reference: $r) { reference type status expiresOn serviceStatus subject { names dateOfBirth } protectedPersons { name } conditions { kind text } } }";
     for &c in concurrency {
         server.reset_peak();
         let (client, url, police) = (client.clone(), server.url.clone(), police.clone());
-        let sample = drive(c, seconds, move |_| {
+        let (query, vars, answered) = (read.query, read.vars, read.answered);
+        let sample = drive(c, seconds, move |w| {
             let (client, url, police) = (client.clone(), url.clone(), police.clone());
             async move {
-                let n = rand::rng().random_range(1..=orders - TEMPLATES);
                 let r = client
                     .post(format!("{url}/graphql"))
                     .bearer_auth(&police)
-                    .json(&json!({ "query": query, "variables": { "r": format!("LOAD/{n}") } }))
+                    .json(&json!({ "query": query, "variables": vars(w, orders) }))
                     .send()
                     .await;
                 match r {
                     Ok(r) if r.status().is_success() => r
                         .json::<Value>()
                         .await
-                        .is_ok_and(|v| v.get("errors").is_none() && v["data"]["order"].is_object()),
+                        .is_ok_and(|v| v.get("errors").is_none() && answered(&v["data"])),
                     _ => false,
                 }
             }
         })
         .await;
-        let rate = report(backend, "lookup", orders, c, &sample, server.memory());
-        if db.is_postgres() {
+        let rate = report(backend, read.name, orders, c, &sample, server.memory());
+        if db.is_postgres() && read.name == "lookup" {
             if let Some(tps) = pgbench(&db.url, orders, c, seconds) {
                 println!(
                     "{backend:10} pgbench orders={orders:<8} concurrency={c:<4} | {tps:7.0} tps on the same SQL | server/pgbench {:.2}",
@@ -403,45 +434,6 @@ async fn lookups(db: &BenchDb, server: &Server, orders: i64, concurrency: &[usiz
                 );
             }
         }
-    }
-}
-
-async fn lists(db: &BenchDb, server: &Server, orders: i64, concurrency: &[usize], seconds: f64) {
-    let backend = if db.is_postgres() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
-    let police = token(Role::Police, "MET", "analyst");
-    let query = "query($f: OrderFilter) { orders(filter: $f, first: 20) { edges { node { reference type status expiresOn subject { names } } } pageInfo { hasNextPage endCursor } } }";
-    for &c in concurrency {
-        server.reset_peak();
-        let (client, url, police) = (client.clone(), server.url.clone(), police.clone());
-        let sample = drive(c, seconds, move |w| {
-            let (client, url, police) = (client.clone(), url.clone(), police.clone());
-            async move {
-                let filter = json!({ "status": "IN_FORCE", "type": if w % 2 == 0 { "SPO" } else { "RESTRAINING_ORDER" }, "applicantAgency": "MET" });
-                let r = client
-                    .post(format!("{url}/graphql"))
-                    .bearer_auth(&police)
-                    .json(&json!({ "query": query, "variables": { "f": filter } }))
-                    .send()
-                    .await;
-                match r {
-                    Ok(r) if r.status().is_success() => r.json::<Value>().await.is_ok_and(|v| {
-                        v.get("errors").is_none()
-                            && v["data"]["orders"]["edges"].as_array().is_some_and(|e| e.len() == 20)
-                    }),
-                    _ => false,
-                }
-            }
-        })
-        .await;
-        report(backend, "list", orders, c, &sample, server.memory());
     }
 }
 
@@ -752,8 +744,8 @@ fn main() {
         println!("seeding {orders} orders: {seeded:.1} s in SQL (plus {TEMPLATES} templates through the API)");
         for s in &scenarios {
             match s.as_str() {
-                "lookup" => lookups(&db, &server, orders, &concurrency, seconds).await,
-                "list" => lists(&db, &server, orders, &concurrency, seconds).await,
+                "lookup" => reads(&LOOKUP, &db, &server, orders, &concurrency, seconds).await,
+                "list" => reads(&LIST, &db, &server, orders, &concurrency, seconds).await,
                 "breach" => {
                     let c = concurrency.iter().copied().find(|&c| c >= 32).unwrap_or(32);
                     breaches(&db, &server, orders, c, seconds).await
