@@ -51,7 +51,7 @@ async fn lookups(
                 let started = Instant::now();
                 let reference = format!("BENCH/{}", i % 100);
                 let order = services
-                    .order(&who, reference)
+                    .order(&who, reference, orderwatch::domain::order::OrderParts::ALL)
                     .await
                     .unwrap()
                     .expect("order");

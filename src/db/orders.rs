@@ -346,6 +346,7 @@ pub fn search(
     today: NaiveDate,
     after_id: Option<&str>,
     limit: i64,
+    parts: OrderParts,
 ) -> AppResult<Vec<OrderRecord>> {
     let mut q = orders::table
         .select(OrderRow::as_select())
@@ -424,7 +425,7 @@ pub fn search(
         q = q.filter(orders::id.lt(after.to_string()));
     }
     let rows = q.order(orders::id.desc()).limit(limit).load(conn)?;
-    hydrate(conn, rows)
+    hydrate_parts(conn, rows, parts)
 }
 
 /// The whole order with this id.
@@ -461,14 +462,33 @@ pub fn find_by_reference(
     conn: &mut DbConnection,
     reference: &str,
 ) -> AppResult<Option<OrderRecord>> {
+    find_parts_by_reference(conn, reference, OrderParts::ALL)
+}
+
+/// The order with this reference, with the histories `parts` asks for.
+pub fn find_parts_by_reference(
+    conn: &mut DbConnection,
+    reference: &str,
+    parts: OrderParts,
+) -> AppResult<Option<OrderRecord>> {
     let Some(row) = find_row(conn, reference)? else {
         return Ok(None);
     };
-    Ok(hydrate(conn, vec![row])?.pop())
+    Ok(hydrate_parts(conn, vec![row], parts)?.pop())
 }
 
 /// Loads everything the rows' orders carry, in a fixed number of statements whatever the number of rows.
 fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderRecord>> {
+    hydrate_parts(conn, rows, OrderParts::ALL)
+}
+
+/// Loads what the rows' orders carry, the histories only as `parts` asks, in a fixed number of statements
+/// whatever the number of rows.
+fn hydrate_parts(
+    conn: &mut DbConnection,
+    rows: Vec<OrderRow>,
+    parts: OrderParts,
+) -> AppResult<Vec<OrderRecord>> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
@@ -524,12 +544,16 @@ fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderR
     }
 
     let mut versions: HashMap<String, Vec<VersionRecord>> = HashMap::new();
-    for v in order_versions::table
-        .filter(order_versions::order_id.eq_any(&ids))
-        .order((order_versions::order_id, order_versions::version))
-        .select(VersionRow::as_select())
-        .load(conn)?
-    {
+    let version_rows = if parts.versions {
+        order_versions::table
+            .filter(order_versions::order_id.eq_any(&ids))
+            .order((order_versions::order_id, order_versions::version))
+            .select(VersionRow::as_select())
+            .load(conn)?
+    } else {
+        vec![]
+    };
+    for v in version_rows {
         versions.entry(v.order_id).or_default().push(VersionRecord {
             version: v.version,
             event: parse_code(&v.event, "order_versions.event")?,
@@ -585,8 +609,13 @@ fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderR
     };
 
     let mut shares = super::shares::active_for_orders(conn, &ids)?;
-    let mut breaches = super::breaches::for_orders(conn, &ids)?;
-    let (mut notifications, mut hearings, mut deadlines) = super::schedule::for_orders(conn, &ids)?;
+    let mut breaches = if parts.breaches {
+        super::breaches::for_orders(conn, &ids)?
+    } else {
+        HashMap::new()
+    };
+    let (mut notifications, mut hearings, mut deadlines) =
+        super::schedule::for_orders(conn, &ids, parts)?;
 
     let agency = |code: &str| {
         agencies
@@ -634,6 +663,7 @@ fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderR
                 updated_at: r.updated_at.and_utc(),
                 reference: r.reference,
                 id: r.id,
+                loaded: parts,
             })
         })
         .collect()

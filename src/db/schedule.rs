@@ -143,18 +143,23 @@ fn deadline_record(r: DeadlineRow) -> AppResult<DeadlineRecord> {
 pub fn for_orders(
     conn: &mut DbConnection,
     order_ids: &[String],
+    parts: crate::domain::order::OrderParts,
 ) -> AppResult<(
     HashMap<String, Vec<NotificationRecord>>,
     HashMap<String, Vec<HearingRecord>>,
     HashMap<String, Vec<DeadlineRecord>>,
 )> {
     let mut ns: HashMap<String, Vec<NotificationRecord>> = HashMap::new();
-    for r in notifications::table
-        .filter(notifications::order_id.eq_any(order_ids))
-        .order((notifications::order_id, notifications::notified_at))
-        .select(NotificationRow::as_select())
-        .load(conn)?
-    {
+    let notification_rows = if parts.notifications {
+        notifications::table
+            .filter(notifications::order_id.eq_any(order_ids))
+            .order((notifications::order_id, notifications::notified_at))
+            .select(NotificationRow::as_select())
+            .load(conn)?
+    } else {
+        vec![]
+    };
+    for r in notification_rows {
         ns.entry(r.order_id.clone())
             .or_default()
             .push(NotificationRecord {
@@ -179,12 +184,16 @@ pub fn for_orders(
             .push(hearing_record(r)?);
     }
     let mut ds: HashMap<String, Vec<DeadlineRecord>> = HashMap::new();
-    for r in deadlines::table
-        .filter(deadlines::order_id.eq_any(order_ids))
-        .order((deadlines::order_id, deadlines::due_at, deadlines::kind))
-        .select(DeadlineRow::as_select())
-        .load(conn)?
-    {
+    let deadline_rows = if parts.deadlines {
+        deadlines::table
+            .filter(deadlines::order_id.eq_any(order_ids))
+            .order((deadlines::order_id, deadlines::due_at, deadlines::kind))
+            .select(DeadlineRow::as_select())
+            .load(conn)?
+    } else {
+        vec![]
+    };
+    for r in deadline_rows {
         ds.entry(r.order_id.clone())
             .or_default()
             .push(deadline_record(r)?);

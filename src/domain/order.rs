@@ -97,6 +97,29 @@ pub struct OrderRecord {
     pub deadlines: Vec<DeadlineRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Which of the histories above were loaded; one not loaded is empty here, not empty in the record.
+    pub loaded: OrderParts,
+}
+
+/// Which of an order's histories a read loads. The rest of an order (subject, persons, conditions, agencies,
+/// consents to share, hearings) is always loaded: the access policy needs shares and hearings, and the others are
+/// what every view of an order shows. A read of a few fields skips the histories it does not show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderParts {
+    pub versions: bool,
+    pub breaches: bool,
+    pub notifications: bool,
+    pub deadlines: bool,
+}
+
+impl OrderParts {
+    /// Everything: for changes, checks and any reader that does not say what it needs.
+    pub const ALL: OrderParts = OrderParts {
+        versions: true,
+        breaches: true,
+        notifications: true,
+        deadlines: true,
+    };
 }
 
 /// A protected person's consent to share an order with an advocacy service.

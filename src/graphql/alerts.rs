@@ -49,7 +49,11 @@ impl Alert {
             Some(o) if crate::auth::policy::may_see_order(who, o) => Some(o.clone()),
             Some(_) => None,
             None => svc
-                .order(who, self.view.alert.order_reference.clone())
+                .order(
+                    who,
+                    self.view.alert.order_reference.clone(),
+                    super::types::parts_selected(&ctx.look_ahead()),
+                )
                 .await
                 .audited(ctx)
                 .await?

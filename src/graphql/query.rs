@@ -56,7 +56,8 @@ impl CoreQuery {
     ) -> Result<Option<ProtectionOrder>> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let now = svc.now();
-        let found = svc.order(who, reference).await.audited(ctx).await?;
+        let parts = super::types::parts_selected(&ctx.look_ahead());
+        let found = svc.order(who, reference, parts).await.audited(ctx).await?;
         consulted(
             ctx,
             "order",
@@ -92,7 +93,12 @@ impl CoreQuery {
             expires_after: f.expires_after.map(|d| d.0),
         };
         let now = svc.now();
-        let found = svc.orders(who, search, page).await.audited(ctx).await?;
+        let parts = super::types::parts_selected(&ctx.look_ahead().field("edges").field("node"));
+        let found = svc
+            .orders(who, search, page, parts)
+            .await
+            .audited(ctx)
+            .await?;
         consulted(
             ctx,
             "order",

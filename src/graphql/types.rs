@@ -7,7 +7,7 @@ use super::scalars::{Date, DateTime};
 use crate::auth::{policy, Principal};
 use crate::domain::calendar::end_of_day;
 use crate::domain::order::{
-    AgencyRecord, ConditionRecord, OrderRecord, ProtectedPersonRecord, VersionRecord,
+    AgencyRecord, ConditionRecord, OrderParts, OrderRecord, ProtectedPersonRecord, VersionRecord,
 };
 use crate::domain::status::effective_status;
 use crate::service::page::{encode_cursor, Page};
@@ -133,7 +133,29 @@ pub struct ProtectionOrder {
     who: Principal,
 }
 
+/// The histories a selection of `ProtectionOrder` fields shows, so a read loads only those.
+pub fn parts_selected(order: &async_graphql::Lookahead<'_>) -> OrderParts {
+    OrderParts {
+        versions: order.field("versions").exists(),
+        breaches: order.field("breaches").exists(),
+        notifications: order.field("notifications").exists(),
+        deadlines: order.field("deadlines").exists(),
+    }
+}
+
 impl ProtectionOrder {
+    /// A history the read did not load is an internal error, never a silently empty list. (`parts_selected` and
+    /// these fields must agree; a test selects each field to hold them together.)
+    fn require_loaded(&self, loaded: bool, field: &str) -> async_graphql::Result<()> {
+        if loaded {
+            Ok(())
+        } else {
+            Err(super::error::to_graphql(crate::error::AppError::internal(
+                anyhow::anyhow!("ProtectionOrder.{field} was selected but not loaded"),
+            )))
+        }
+    }
+
     pub fn new(
         rec: impl Into<Arc<OrderRecord>>,
         now: chrono::DateTime<chrono::Utc>,
@@ -353,9 +375,11 @@ impl ProtectionOrder {
             .collect()
     }
     /// Deadlines of the order, by due moment (notification deadlines for police only).
-    async fn deadlines(&self) -> Vec<super::deadlines::Deadline> {
+    async fn deadlines(&self) -> async_graphql::Result<Vec<super::deadlines::Deadline>> {
+        self.require_loaded(self.rec.loaded.deadlines, "deadlines")?;
         let notifications = policy::may_see_notification_deadlines(&self.who);
-        self.rec
+        Ok(self
+            .rec
             .deadlines
             .iter()
             .filter(|d| {
@@ -366,7 +390,7 @@ impl ProtectionOrder {
             .map(|d| {
                 super::deadlines::Deadline::new(d.clone(), self.rec.reference.clone(), self.now)
             })
-            .collect()
+            .collect())
     }
     /// The subject's notifications (names and addresses notified): the managing force only, others get null with
     /// `FORBIDDEN_FIELD`.
@@ -374,18 +398,19 @@ impl ProtectionOrder {
     async fn notifications(
         &self,
         ctx: &Context<'_>,
-    ) -> Option<Vec<super::deadlines::Notification>> {
+    ) -> async_graphql::Result<Option<Vec<super::deadlines::Notification>>> {
         if !policy::may_see_notifications(&self.who, &self.rec) {
-            return withheld(ctx, "notifications");
+            return Ok(withheld(ctx, "notifications"));
         }
-        Some(
+        self.require_loaded(self.rec.loaded.notifications, "notifications")?;
+        Ok(Some(
             self.rec
                 .notifications
                 .iter()
                 .cloned()
                 .map(super::deadlines::Notification)
                 .collect(),
-        )
+        ))
     }
     /// Hearings listed for the order.
     async fn hearings(&self) -> Vec<super::deadlines::Hearing> {
@@ -398,17 +423,21 @@ impl ProtectionOrder {
     }
     /// Breaches reported, oldest first. Courts see no breach intelligence: null with `FORBIDDEN_FIELD`.
     #[graphql(visible = "super::visibility::breaches")]
-    async fn breaches(&self, ctx: &Context<'_>) -> Option<Vec<super::breaches::Breach>> {
+    async fn breaches(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<super::breaches::Breach>>> {
         if !policy::may_see_breaches(&self.who) {
-            return withheld(ctx, "breaches");
+            return Ok(withheld(ctx, "breaches"));
         }
-        Some(
+        self.require_loaded(self.rec.loaded.breaches, "breaches")?;
+        Ok(Some(
             self.rec
                 .breaches
                 .iter()
                 .map(|b| super::breaches::Breach::new(b.clone(), &self.rec.reference, &self.who))
                 .collect(),
-        )
+        ))
     }
     /// The conditions in the current version.
     async fn conditions(&self) -> Vec<Condition> {
@@ -433,14 +462,15 @@ impl ProtectionOrder {
         self.rec.version
     }
     /// Every version, oldest first.
-    async fn versions(&self) -> Vec<OrderVersion> {
-        (0..self.rec.versions.len())
+    async fn versions(&self) -> async_graphql::Result<Vec<OrderVersion>> {
+        self.require_loaded(self.rec.loaded.versions, "versions")?;
+        Ok((0..self.rec.versions.len())
             .map(|index| OrderVersion {
                 order: self.rec.clone(),
                 index,
                 now: self.now,
             })
-            .collect()
+            .collect())
     }
     /// The interim order or notice this order replaced.
     async fn replaces_reference(&self) -> Option<&str> {

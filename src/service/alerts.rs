@@ -177,11 +177,15 @@ impl Services {
         let db = self.db.clone();
         let task_audience = audience.clone();
         let task_feed = self.feed.clone();
+        // A subscription from now (no `after`) has nothing to replay: `start` was read after joining the feed, so
+        // every later alert comes through the feed. Skipping the first read keeps a burst of new subscriptions from
+        // queueing for pooled connections.
+        let mut replay = after.is_some();
         tokio::spawn(async move {
             let mut cursor = start;
             loop {
                 // Replay from the table until it has nothing more for this audience.
-                loop {
+                while replay {
                     let read_at = task_feed.consent_epoch();
                     let batch = match read_after(&db, &task_audience, cursor).await {
                         Some(b) => b,
@@ -194,7 +198,7 @@ impl Services {
                         }
                     };
                     if batch.is_empty() {
-                        break;
+                        replay = false;
                     }
                     for alert in batch {
                         cursor = alert.seq;
@@ -230,6 +234,7 @@ impl Services {
                                 feed.skipped = skipped,
                                 "subscriber fell behind; resuming from the table"
                             );
+                            replay = true;
                             break;
                         }
                         Err(RecvError::Closed) => return,

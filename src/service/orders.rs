@@ -13,7 +13,7 @@ use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::AlertKind;
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
-use crate::domain::order::OrderRecord;
+use crate::domain::order::{OrderParts, OrderRecord};
 use crate::domain::order_type::OrderType;
 use crate::domain::status::effective_status;
 use crate::domain::validation::{
@@ -69,14 +69,20 @@ fn not_found() -> AppError {
 impl Services {
     /// The order with this reference, if it exists and the caller may see it (otherwise `None`: the caller cannot
     /// tell an order it may not see from one that does not exist).
-    pub async fn order(&self, who: &Caller, reference: String) -> AppResult<Option<OrderRecord>> {
+    /// The order with this reference, with the histories `parts` asks for, if the caller may see it.
+    pub async fn order(
+        &self,
+        who: &Caller,
+        reference: String,
+        parts: OrderParts,
+    ) -> AppResult<Option<OrderRecord>> {
         policy::require(who, Operation::ReadOrders)?;
         let who = who.clone();
         let reference = canonical_reference(&reference);
         self.db
             .run(move |conn| {
                 require_own_agency(conn, &who)?;
-                let order = db::orders::find_by_reference(conn, &reference)?;
+                let order = db::orders::find_parts_by_reference(conn, &reference, parts)?;
                 Ok(order.filter(|o| policy::may_see_order(&who, o)))
             })
             .await
@@ -88,6 +94,7 @@ impl Services {
         who: &Caller,
         filter: OrderSearch,
         page: PageRequest,
+        parts: OrderParts,
     ) -> AppResult<Page<OrderRecord>> {
         policy::require(who, Operation::ReadOrders)?;
         if let Some(key) = &filter.subject_name_key {
@@ -123,6 +130,7 @@ impl Services {
                     today,
                     page.after.as_deref(),
                     limit + 1,
+                    parts,
                 )
             })
             .await?;

@@ -200,8 +200,79 @@ async fn a_page_of_100_orders_with_everything_costs_as_many_statements_as_a_page
         cost.push(least);
     }
     assert_eq!(cost[0], cost[1], "statements for 2 vs 100 orders: {cost:?}");
-    // Connection check 1, caller's agency 1, orders 1, names/persons/conditions/versions/agencies 5, replacement
+    // Connection check 1 (PostgreSQL only), caller's agency 1, orders 1, names/persons/conditions/versions/agencies 5, replacement
     // links 2, shares 1, breaches 3, notifications/hearings/deadlines 3 = 17, and the audit record of the read
     // (connection check, BEGIN, last hash, insert, COMMIT) 5: 22 whatever the page size.
     assert!(cost[1] <= 24, "a page costs {} statements", cost[1]);
+}
+
+#[tokio::test]
+async fn a_read_loads_the_histories_it_selects_and_only_those() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "H/1"))
+        .await
+        .ok();
+    let met = app.token(Role::Police, "MET");
+    let at = app.now().to_rfc3339();
+    app.gql(&met, "mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }",
+        json!({ "i": { "reference": "H/1", "occurredAt": at, "description": "d", "externalRef": "H-1" } }))
+        .await
+        .ok();
+    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"H/1\", kind: INITIAL, notifiedAt: $at }) { reference } }",
+        json!({ "at": at }))
+        .await
+        .ok();
+    let histories =
+        "versions { version } breaches { externalRef } notifications { kind } deadlines { kind }";
+    let has_all = |order: &Value| {
+        ["versions", "breaches", "notifications", "deadlines"]
+            .iter()
+            .all(|f| order[f].as_array().is_some_and(|a| !a.is_empty()))
+    };
+    // Selected directly, through a named fragment, through an inline fragment in a list page: each is loaded.
+    let direct = app
+        .gql(
+            &met,
+            &format!("{{ order(reference: \"H/1\") {{ reference {histories} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert!(has_all(&direct.ok()["order"]), "{:#?}", direct.data);
+    let fragment = app
+        .gql(&met, &format!("query {{ order(reference: \"H/1\") {{ ...H }} }} fragment H on ProtectionOrder {{ {histories} }}"), json!({}))
+        .await;
+    assert!(has_all(&fragment.ok()["order"]), "{:#?}", fragment.data);
+    let page = app
+        .gql(&met, &format!("{{ orders(first: 5) {{ edges {{ node {{ ... on ProtectionOrder {{ {histories} }} }} }} }} }}"), json!({}))
+        .await;
+    assert!(
+        has_all(&page.ok()["orders"]["edges"][0]["node"]),
+        "{:#?}",
+        page.data
+    );
+
+    // The control-room selection leaves the histories out, and costs fewer statements (least of three runs, as
+    // background work can only add to the process-wide counter).
+    let cost = |q: String| {
+        let (app, met) = (&app, &met);
+        async move {
+            let mut least = u64::MAX;
+            for _ in 0..3 {
+                let before = statements(app).await;
+                app.gql(met, &q, json!({})).await.ok();
+                least = least.min(statements(app).await - before);
+            }
+            least
+        }
+    };
+    let status =
+        cost("{ order(reference: \"H/1\") { reference status conditions { text } } }".into()).await;
+    let everything = cost(format!(
+        "{{ order(reference: \"H/1\") {{ reference status conditions {{ text }} {histories} }} }}"
+    ))
+    .await;
+    assert!(
+        everything >= status + 4,
+        "the histories cost one statement each at least: {status} without, {everything} with"
+    );
 }
