@@ -10,7 +10,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{arg, percentile, BenchDb};
+use common::{arg, gql, percentile, BenchDb};
 use futures_util::{SinkExt, StreamExt};
 use orderwatch::auth::jwt::JwtKeys;
 use orderwatch::auth::{Principal, Role};
@@ -25,27 +25,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "bench-secret-of-at-least-thirty-two-bytes";
-
-async fn gql(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
-    query: &str,
-    variables: Value,
-) -> Value {
-    let r: Value = client
-        .post(format!("{url}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(r.get("errors").is_none(), "{r}");
-    r["data"].clone()
-}
 
 async fn run(subscribers: usize, breaches: usize) {
     let db = BenchDb::create();

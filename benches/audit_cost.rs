@@ -4,8 +4,11 @@
 //! `cargo bench --bench audit_cost -- [--concurrency 1,8,32] [--seconds 3]`, with
 //! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a fresh database, dropped after).
 
+#[path = "common/mod.rs"]
+mod common;
+
 use chrono::Utc;
-use diesel::prelude::*;
+use common::{arg, BenchDb};
 use orderwatch::auth::{Caller, Principal, Role};
 use orderwatch::db::{Database, DbTarget, PoolSettings};
 use orderwatch::domain::audit::AuditOperation;
@@ -16,13 +19,6 @@ use orderwatch::service::{audit, Services, SystemClock};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 async fn lookups(
     services: &Services,
@@ -95,15 +91,8 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let (url, drop) = match std::env::var("BENCH_DATABASE_URL") {
-            Ok(admin) if admin.starts_with("postgres") => {
-                let name = format!("ow_bench_{}", uuid::Uuid::new_v4().simple());
-                let mut c = PgConnection::establish(&admin).unwrap();
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut c).unwrap();
-                (format!("{}/{name}", admin.rsplit_once('/').unwrap().0), Some((admin, name)))
-            }
-            _ => (format!("sqlite://{}", tempfile::tempdir().unwrap().keep().join("bench.db").display()), None),
-        };
+        let bench_db = BenchDb::create();
+        let url = bench_db.url.clone();
         let target = DbTarget::parse(&url).unwrap();
         let db = Database::connect(&target, &PoolSettings { max_size: 10, connect_timeout: Duration::from_secs(5) }).unwrap();
         db.migrate().unwrap();
@@ -140,10 +129,6 @@ fn main() {
                 target.backend.name(),
                 audited / plain
             );
-        }
-        if let Some((admin, name)) = drop {
-            let mut c = PgConnection::establish(&admin).unwrap();
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut c);
         }
     });
 }

@@ -9,7 +9,11 @@
 //! are as large as a real record's. The run is timed at a moment when each due order has two alerts due (its 7-day
 //! warning and "unserved"), then those are reset and the run repeated.
 
+#[path = "common/mod.rs"]
+mod common;
+
 use chrono::{Duration, Utc};
+use common::{arg, BenchDb};
 use diesel::prelude::*;
 use orderwatch::auth::{Principal, Role};
 use orderwatch::db::{Database, DbConnection, DbTarget, PoolSettings};
@@ -21,13 +25,6 @@ use orderwatch::service::schedule::CheckOptions;
 use orderwatch::service::{Services, SystemClock};
 use std::sync::Arc;
 use std::time::Instant;
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
 
 fn filler_sql(backend_pg: bool, n: i64) -> Vec<String> {
     let series = |select: &str, table: &str| {
@@ -59,23 +56,8 @@ fn sqlite_literals(sql: &str) -> String {
 }
 
 async fn run(orders: i64, due: usize) {
-    let (url, drop) = match std::env::var("BENCH_DATABASE_URL") {
-        Ok(admin) if admin.starts_with("postgres") => {
-            let name = format!("ow_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut c = PgConnection::establish(&admin).unwrap();
-            diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
-                .execute(&mut c)
-                .unwrap();
-            (
-                format!("{}/{name}", admin.rsplit_once('/').unwrap().0),
-                Some((admin, name)),
-            )
-        }
-        _ => {
-            let dir = tempfile::tempdir().unwrap().keep();
-            (format!("sqlite://{}", dir.join("bench.db").display()), None)
-        }
-    };
+    let bench_db = BenchDb::create();
+    let url = bench_db.url.clone();
     let target = DbTarget::parse(&url).unwrap();
     let db = Database::connect(
         &target,
@@ -194,16 +176,6 @@ async fn run(orders: i64, due: usize) {
         seeded_filler.as_secs_f64(),
         seeded_due.as_secs_f64()
     );
-    drop_db(drop);
-}
-
-fn drop_db(drop: Option<(String, String)>) {
-    if let Some((admin, name)) = drop {
-        if let Ok(mut c) = PgConnection::establish(&admin) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                .execute(&mut c);
-        }
-    }
 }
 
 fn main() {

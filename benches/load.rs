@@ -23,7 +23,7 @@
 mod common;
 
 use chrono::{Duration, Utc};
-use common::{arg, list, percentile, BenchDb};
+use common::{arg, gql, list, percentile, BenchDb};
 use diesel::prelude::*;
 use futures_util::{SinkExt, StreamExt};
 use orderwatch::auth::jwt::JwtKeys;
@@ -148,21 +148,6 @@ fn token(role: Role, agency: &str, sub: &str) -> String {
             Duration::hours(4),
         )
         .unwrap()
-}
-
-async fn gql(client: &reqwest::Client, url: &str, token: &str, query: &str, vars: Value) -> Value {
-    let r: Value = client
-        .post(format!("{url}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": vars }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(r.get("errors").is_none(), "{r}");
-    r["data"].clone()
 }
 
 /// Agencies, the template orders (through the API), then `orders - TEMPLATES` copies of them in bulk SQL.

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each bench uses a different part
 
 use diesel::prelude::*;
+use serde_json::{json, Value};
 
 /// The value after `--name` on the command line.
 pub fn arg(name: &str) -> Option<String> {
@@ -82,4 +83,26 @@ impl Drop for BenchDb {
             }
         }
     }
+}
+
+/// Sends a GraphQL document over HTTP and returns its `data`; any error fails the bench.
+pub async fn gql(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let r: Value = client
+        .post(format!("{url}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(r.get("errors").is_none(), "{r}");
+    r["data"].clone()
 }

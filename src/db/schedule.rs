@@ -211,6 +211,11 @@ pub fn has_initial_notification(conn: &mut DbConnection, order_id: &str) -> AppR
     .get_result(conn)?)
 }
 
+/// What identifies a planned deadline or alert of an order across re-plans: its kind, occasion and due moment.
+fn plan_key(kind: &str, occasion: &str, due: chrono::NaiveDateTime) -> String {
+    format!("{kind}|{occasion}|{}", due.and_utc().timestamp_micros())
+}
+
 /// Makes the stored deadlines of an order what the plan says: new ones inserted, changed ones updated, ones no
 /// longer planned waived (kept for the record).
 pub fn sync_deadlines(
@@ -224,18 +229,15 @@ pub fn sync_deadlines(
         .filter(deadlines::order_id.eq(order_id))
         .select(DeadlineRow::as_select())
         .load(conn)?;
-    let key = |kind: &str, occasion: &str, due: chrono::NaiveDateTime| {
-        format!("{kind}|{occasion}|{}", due.and_utc().timestamp_micros())
-    };
     let mut planned = HashSet::new();
     for s in specs {
         let due = truncate_micros(s.due_at).naive_utc();
-        let k = key(s.kind.as_str(), &s.occasion, due);
+        let k = plan_key(s.kind.as_str(), &s.occasion, due);
         planned.insert(k.clone());
         let met_at = s.met_at.map(|t| truncate_micros(t).naive_utc());
         match existing
             .iter()
-            .find(|e| key(&e.kind, &e.occasion, e.due_at) == k)
+            .find(|e| plan_key(&e.kind, &e.occasion, e.due_at) == k)
         {
             Some(e) if e.status == s.status.as_str() && e.met_at == met_at => {}
             Some(e) => {
@@ -270,7 +272,7 @@ pub fn sync_deadlines(
         .iter()
         .filter(|e| e.status == DeadlineStatus::Open.as_str())
     {
-        if !planned.contains(&key(&e.kind, &e.occasion, e.due_at)) {
+        if !planned.contains(&plan_key(&e.kind, &e.occasion, e.due_at)) {
             diesel::update(deadlines::table.find(&e.id))
                 .set((
                     deadlines::status.eq(DeadlineStatus::Waived.as_str()),
@@ -293,18 +295,15 @@ pub fn sync_triggers(
         .filter(scheduled_alerts::order_id.eq(order_id))
         .select(ScheduledRow::as_select())
         .load(conn)?;
-    let key = |kind: &str, occasion: &str, due: chrono::NaiveDateTime| {
-        format!("{kind}|{occasion}|{}", due.and_utc().timestamp_micros())
-    };
     let mut planned = HashSet::new();
     for s in specs {
         let due = truncate_micros(s.due_at).naive_utc();
         let fire = truncate_micros(s.fire_at).naive_utc();
-        let k = key(s.kind.as_str(), &s.occasion, due);
+        let k = plan_key(s.kind.as_str(), &s.occasion, due);
         planned.insert(k.clone());
         match existing
             .iter()
-            .find(|e| key(&e.kind, &e.occasion, e.due_at) == k)
+            .find(|e| plan_key(&e.kind, &e.occasion, e.due_at) == k)
         {
             Some(e) if e.state == DONE || (e.state == PENDING && e.fire_at == fire) => {}
             Some(e) => {
@@ -333,7 +332,7 @@ pub fn sync_triggers(
         }
     }
     for e in existing.iter().filter(|e| e.state == PENDING) {
-        if !planned.contains(&key(&e.kind, &e.occasion, e.due_at)) {
+        if !planned.contains(&plan_key(&e.kind, &e.occasion, e.due_at)) {
             diesel::update(scheduled_alerts::table.find(&e.id))
                 .set(scheduled_alerts::state.eq(CANCELLED))
                 .execute(conn)?;

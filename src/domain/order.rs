@@ -113,6 +113,14 @@ pub struct OrderParts {
 }
 
 impl OrderParts {
+    /// None of the histories: for a change that checks only the order's own facts and conditions.
+    pub const NONE: OrderParts = OrderParts {
+        versions: false,
+        breaches: false,
+        notifications: false,
+        deadlines: false,
+    };
+
     /// Everything: for changes, checks and any reader that does not say what it needs.
     pub const ALL: OrderParts = OrderParts {
         versions: true,

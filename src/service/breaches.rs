@@ -5,11 +5,11 @@ use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
 use crate::db::alerts::NewAlert;
 use crate::db::breaches::NewBreach;
-use crate::db::{self, write_transaction};
+use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::{AlertKind, BreachOutcome};
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::{end_of_day, london_date};
-use crate::domain::order::BreachRecord;
+use crate::domain::order::{BreachRecord, OrderParts};
 use crate::domain::validation::{canonical_reference, check_note, MAX_CONDITIONS, MAX_NOTE_LEN};
 use crate::domain::Violations;
 use crate::error::{AppError, AppResult};
@@ -89,22 +89,15 @@ impl Services {
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
-                    let order = db::orders::find_by_reference(conn, &reference)?
-                        .ok_or(AppError::NotFound { what: "order" })?;
+                    // Only the order's dates and conditions are checked: its histories (every earlier breach
+                    // among them) are not loaded while this transaction holds the write lock.
+                    let order =
+                        db::orders::find_parts_by_reference(conn, &reference, OrderParts::NONE)?
+                            .ok_or(AppError::NotFound { what: "order" })?;
                     if let Some(existing) =
                         db::breaches::find_by_external_ref(conn, &who.agency, &ext)?
                     {
-                        let seen = audit::entry(
-                            &who,
-                            now,
-                            AuditOperation::Consult,
-                            "reportBreach",
-                            "breach",
-                            vec![existing.id.clone()],
-                            &[],
-                        );
-                        db::audit::append(conn, &[seen])?;
-                        return replayed(existing, &order.id);
+                        return replayed(conn, &who, now, existing, &order.id);
                     }
                     if london_date(occurred_at) < order.made_on {
                         return Err(AppError::validation(
@@ -151,17 +144,7 @@ impl Services {
                                     "breach reference taken but not found"
                                 ))
                             })?;
-                        let seen = audit::entry(
-                            &who,
-                            now,
-                            AuditOperation::Consult,
-                            "reportBreach",
-                            "breach",
-                            vec![existing.id.clone()],
-                            &[],
-                        );
-                        db::audit::append(conn, &[seen])?;
-                        return replayed(existing, &order.id);
+                        return replayed(conn, &who, now, existing, &order.id);
                     };
                     let fields = ["occurredAt", "description", "conditionIds", "externalRef"];
                     db::audit::append(
@@ -266,13 +249,30 @@ impl Services {
 }
 
 /// A retried report: the same force reference must name the same order.
-fn replayed(existing: BreachRecord, order_id: &str) -> AppResult<Reported> {
+fn replayed(
+    conn: &mut DbConnection,
+    who: &Caller,
+    now: DateTime<Utc>,
+    existing: BreachRecord,
+    order_id: &str,
+) -> AppResult<Reported> {
     if existing.order_id != order_id {
         return Err(AppError::conflict(
             "EXTERNAL_REF_REUSED",
             "this force already used that externalRef for a breach of another order",
         ));
     }
+    // The retry reads back the breach recorded first.
+    let seen = audit::entry(
+        who,
+        now,
+        AuditOperation::Consult,
+        "reportBreach",
+        "breach",
+        vec![existing.id.clone()],
+        &[],
+    );
+    db::audit::append(conn, &[seen])?;
     Ok(Reported {
         breach: existing,
         created: false,
