@@ -5,7 +5,7 @@ use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::audit::AuditOperation;
-use crate::domain::order::{OrderRecord, ShareRecord};
+use crate::domain::order::{OrderParts, OrderRecord, ShareRecord};
 use crate::domain::validation::canonical_reference;
 use crate::domain::AgencyKind;
 use crate::error::{AppError, AppResult};
@@ -26,7 +26,8 @@ fn order_to_share(
     reference: &str,
 ) -> AppResult<OrderRecord> {
     require_own_agency(conn, who)?;
-    let order = db::orders::find_by_reference(conn, reference)?
+    // The checks need the persons, consents and hearings, which every read loads; not the histories.
+    let order = db::orders::find_parts_by_reference(conn, reference, OrderParts::NONE)?
         .filter(|o| policy::may_see_order(who, o))
         .ok_or(AppError::NotFound { what: "order" })?;
     if !policy::may_share_order(who, &order) {
