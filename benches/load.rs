@@ -7,9 +7,12 @@
 //! ```
 //! with `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a fresh database, dropped
 //! after); an SQLite file otherwise. On PostgreSQL the lookup scenario also runs `pgbench` with
-//! `benches/pgbench/lookup.sql` (the statements one audited lookup sends) at the same concurrency, in the same run.
+//! `benches/pgbench/lookup.sql` (the statements one audited lookup sends) and `floor.sql` (the order row alone) at the
+//! same concurrency, in the same run.
 //!
 //! Scenarios:
+//! - `floor`: what a request costs before any SQL: `GET /healthz` (HTTP alone) and an authenticated `{ __typename }`
+//!   (HTTP, token and GraphQL, no database), by the same client at the same concurrency;
 //! - `lookup`: the control-room query, an order by reference (random among the N), with auditing on as always;
 //! - `list`: a filtered page of 20 orders (in force, of one type, one applicant force);
 //! - `breach`: breach reports at concurrency 32 (the first of `--concurrency` that is at least 32, else 32), one in
@@ -307,16 +310,31 @@ fn report(
     rate
 }
 
-/// Runs pgbench with the lookup's statements at `concurrency` clients; returns its transactions per second.
-fn pgbench(url: &str, orders: i64, concurrency: usize, seconds: f64) -> Option<f64> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/pgbench/lookup.sql");
+/// What pgbench measured: transactions per second and the 99th percentile of their latency (from its
+/// per-transaction log).
+struct PgBench {
+    tps: f64,
+    p99_ms: f64,
+}
+
+/// Runs pgbench with `script` (a file in `benches/pgbench/`) at `concurrency` clients.
+fn pgbench(
+    script: &str,
+    url: &str,
+    orders: i64,
+    concurrency: usize,
+    seconds: f64,
+) -> Option<PgBench> {
+    let script = format!("{}/benches/pgbench/{script}", env!("CARGO_MANIFEST_DIR"));
+    let logs = tempfile::tempdir().ok()?;
+    let prefix = logs.path().join("tx");
     let out = Command::new("pgbench")
         .args([
             "-n",
             "-M",
             "prepared",
             "-f",
-            script,
+            &script,
             "-c",
             &concurrency.to_string(),
             "-j",
@@ -325,6 +343,9 @@ fn pgbench(url: &str, orders: i64, concurrency: usize, seconds: f64) -> Option<f
             &(seconds.ceil() as u64).to_string(),
             "-D",
             &format!("orders={}", orders - TEMPLATES),
+            "-l",
+            "--log-prefix",
+            prefix.to_str()?,
             url,
         ])
         .output()
@@ -338,10 +359,27 @@ fn pgbench(url: &str, orders: i64, concurrency: usize, seconds: f64) -> Option<f
         );
         return None;
     }
-    text.lines()
+    let tps = text
+        .lines()
         .find(|l| l.starts_with("tps ="))
         .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|v| v.parse().ok())
+        .and_then(|v| v.parse().ok())?;
+    // Each log line is `client transaction latency_us script epoch_s epoch_us`; one file per pgbench thread.
+    let mut latencies: Vec<f64> = std::fs::read_dir(logs.path())
+        .ok()?
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+        .flat_map(|log| {
+            log.lines()
+                .filter_map(|l| l.split_whitespace().nth(2)?.parse::<f64>().ok())
+                .map(|us| us / 1000.0)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    Some(PgBench {
+        tps,
+        p99_ms: percentile(&latencies, 0.99),
+    })
 }
 
 /// A read scenario: `concurrency` police callers sending `query` with the variables `vars(caller)` gives, each
@@ -412,13 +450,73 @@ async fn reads(
         .await;
         let rate = report(backend, read.name, orders, c, &sample, server.memory());
         if db.is_postgres() && read.name == "lookup" {
-            if let Some(tps) = pgbench(&db.url, orders, c, seconds) {
+            if let Some(same) = pgbench("lookup.sql", &db.url, orders, c, seconds) {
                 println!(
-                    "{backend:10} pgbench orders={orders:<8} concurrency={c:<4} | {tps:7.0} tps on the same SQL | server/pgbench {:.2}",
-                    rate / tps
+                    "{backend:10} pgbench orders={orders:<8} concurrency={c:<4} | {:7.0} tps on the same SQL, p99 {:7.2} ms | server/pgbench {:.2}",
+                    same.tps,
+                    same.p99_ms,
+                    rate / same.tps
+                );
+            }
+            if let Some(floor) = pgbench("floor.sql", &db.url, orders, c, seconds) {
+                println!(
+                    "{backend:10} pgbench orders={orders:<8} concurrency={c:<4} | {:7.0} tps on the order row alone (floor.sql), p99 {:7.2} ms",
+                    floor.tps, floor.p99_ms
                 );
             }
         }
+    }
+}
+
+/// What the lookup costs before any SQL: the same HTTP client and server answering `GET /healthz` (HTTP alone) and
+/// an authenticated `{ __typename }` (HTTP, token check and GraphQL, no database), at the same concurrency.
+async fn floors(db: &BenchDb, server: &Server, orders: i64, concurrency: &[usize], seconds: f64) {
+    let backend = if db.is_postgres() {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap();
+    let police = token(Role::Police, "MET", "control-room");
+    for &c in concurrency {
+        server.reset_peak();
+        let (client2, url) = (client.clone(), server.url.clone());
+        let sample = drive(c, seconds, move |_| {
+            let (client, url) = (client2.clone(), url.clone());
+            async move {
+                match client.get(format!("{url}/healthz")).send().await {
+                    Ok(r) if r.status().is_success() => r.bytes().await.is_ok(),
+                    _ => false,
+                }
+            }
+        })
+        .await;
+        report(backend, "healthz", orders, c, &sample, server.memory());
+        server.reset_peak();
+        let (client2, url, police) = (client.clone(), server.url.clone(), police.clone());
+        let sample = drive(c, seconds, move |_| {
+            let (client, url, police) = (client2.clone(), url.clone(), police.clone());
+            async move {
+                let r = client
+                    .post(format!("{url}/graphql"))
+                    .bearer_auth(&police)
+                    .json(&json!({ "query": "{ __typename }" }))
+                    .send()
+                    .await;
+                match r {
+                    Ok(r) if r.status().is_success() => r
+                        .json::<Value>()
+                        .await
+                        .is_ok_and(|v| v["data"]["__typename"] == "QueryRoot"),
+                    _ => false,
+                }
+            }
+        })
+        .await;
+        report(backend, "typename", orders, c, &sample, server.memory());
     }
 }
 
@@ -730,13 +828,14 @@ fn main() {
         for s in &scenarios {
             match s.as_str() {
                 "lookup" => reads(&LOOKUP, &db, &server, orders, &concurrency, seconds).await,
+                "floor" => floors(&db, &server, orders, &concurrency, seconds).await,
                 "list" => reads(&LIST, &db, &server, orders, &concurrency, seconds).await,
                 "breach" => {
                     let c = concurrency.iter().copied().find(|&c| c >= 32).unwrap_or(32);
                     breaches(&db, &server, orders, c, seconds).await
                 }
                 "subscribers" => subscribers(&db, &server, orders, &subscriber_counts, breach_count).await,
-                other => panic!("unknown scenario {other:?}: lookup, list, breach, subscribers"),
+                other => panic!("unknown scenario {other:?}: floor, lookup, list, breach, subscribers"),
             }
         }
         drop(server);
