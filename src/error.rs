@@ -98,9 +98,43 @@ impl From<Violations> for AppError {
 
 /// Database errors are internal unless a caller maps an expected one (a unique key) first.
 impl From<diesel::result::Error> for AppError {
+    /// A lost database connection (a restarted server, a network fault) is `UNAVAILABLE`, which a client may
+    /// retry; any other database error is internal.
     fn from(e: diesel::result::Error) -> Self {
-        AppError::Internal(e.into())
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => AppError::Unavailable(e.into()),
+            e => AppError::Internal(e.into()),
+        }
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    #[test]
+    fn a_lost_database_connection_is_unavailable_and_other_database_errors_internal() {
+        let lost =
+            |kind| Error::DatabaseError(kind, Box::new("server closed the connection".to_string()));
+        assert_eq!(
+            AppError::from(lost(DatabaseErrorKind::ClosedConnection)).code(),
+            "UNAVAILABLE"
+        );
+        assert_eq!(
+            AppError::from(lost(DatabaseErrorKind::UnableToSendCommand)).code(),
+            "UNAVAILABLE"
+        );
+        assert_eq!(
+            AppError::from(lost(DatabaseErrorKind::UniqueViolation)).code(),
+            "INTERNAL"
+        );
+        assert_eq!(AppError::from(Error::NotFound).code(), "INTERNAL");
+    }
+}

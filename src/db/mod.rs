@@ -19,9 +19,9 @@ use diesel::connection::{
 use diesel::prelude::*;
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -31,6 +31,11 @@ const MIGRATION_LOCK_KEY: i64 = 0x6f72_6465_7277_6174; // "orderwat"
 
 /// How long an SQLite connection waits for the write lock before giving up.
 const SQLITE_BUSY_TIMEOUT_MS: u64 = 5_000;
+
+/// A pooled PostgreSQL connection that went back to the pool less than this long ago, with every statement it
+/// sent answered, is handed out again without a ping (one round trip saved on every busy request). One idle
+/// longer, or whose last use had a statement fail, is pinged first, and replaced if the ping fails.
+const TRUSTED_AFTER_USE: Duration = Duration::from_secs(1);
 
 /// One connection to either backend; the backend is chosen from the URL scheme.
 #[derive(diesel::MultiConnection)]
@@ -98,16 +103,35 @@ impl DbTarget {
 }
 
 /// Counts SQL statements sent, across every pooled connection: exposed on `/metrics`, and how tests prove that a
-/// list costs a constant number of statements.
+/// list costs a constant number of statements. Also marks its connection when a statement fails, so the pool pings
+/// it before trusting it again.
 #[derive(Clone, Default)]
-struct StatementCounter(Arc<AtomicU64>);
+struct StatementCounter {
+    sent: Arc<AtomicU64>,
+    failed: Arc<AtomicBool>,
+}
 
 impl Instrumentation for StatementCounter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::Relaxed);
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                self.sent.fetch_add(1, Ordering::Relaxed);
+            }
+            InstrumentationEvent::FinishQuery { error: Some(_), .. } => {
+                self.failed.store(true, Ordering::Relaxed);
+            }
+            _ => {}
         }
     }
+}
+
+/// A connection in the pool, with what decides whether it needs a ping before its next use.
+pub struct Pooled {
+    conn: DbConnection,
+    /// When it last went back to the pool.
+    returned_at: Option<Instant>,
+    /// Set when one of its statements failed (its server may have gone); cleared by the next checkout's ping.
+    failed: Arc<AtomicBool>,
 }
 
 #[derive(Debug)]
@@ -116,8 +140,9 @@ struct ConnectionSetup {
     busy_timeout_ms: u64,
 }
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+impl CustomizeConnection<Pooled, diesel::r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
+        let conn = &mut pooled.conn;
         if let DbConnection::Sqlite(c) = conn {
             // WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
             c.batch_execute(&format!(
@@ -126,7 +151,10 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup 
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
-        conn.set_instrumentation(StatementCounter(self.counter.clone()));
+        conn.set_instrumentation(StatementCounter {
+            sent: self.counter.clone(),
+            failed: pooled.failed.clone(),
+        });
         Ok(())
     }
 }
@@ -139,10 +167,10 @@ struct Manager {
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
+    fn connect(&self) -> Result<Pooled, Self::Error> {
         let conn = match self.target.backend {
             Backend::Sqlite => {
                 diesel::SqliteConnection::establish(&self.target.connect).map(DbConnection::Sqlite)
@@ -151,15 +179,31 @@ impl ManageConnection for Manager {
                 diesel::PgConnection::establish(&self.target.connect).map(DbConnection::Pg)
             }
         };
-        conn.map_err(diesel::r2d2::Error::ConnectionError)
+        conn.map(|conn| Pooled {
+            conn,
+            returned_at: None,
+            failed: Arc::default(),
+        })
+        .map_err(diesel::r2d2::Error::ConnectionError)
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    /// Called at checkout. An SQLite connection is a local file handle that cannot go stale; a PostgreSQL one
+    /// can (server restart, network), so it is pinged unless it was in use a moment ago without a failed statement.
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        let failed = pooled.failed.swap(false, Ordering::Relaxed);
+        let recent = pooled
+            .returned_at
+            .is_some_and(|at| at.elapsed() < TRUSTED_AFTER_USE);
+        if self.target.backend == Backend::Sqlite || (recent && !failed) {
+            return Ok(());
+        }
+        pooled.conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        std::thread::panicking() || conn.is_broken()
+    /// Called when a connection goes back to the pool.
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        pooled.returned_at = Some(Instant::now());
+        std::thread::panicking() || pooled.conn.is_broken()
     }
 }
 
@@ -169,6 +213,8 @@ pub struct Database {
     pool: Pool<Manager>,
     target: DbTarget,
     statements: Arc<AtomicU64>,
+    /// Registered agencies already read (they never change): see `agencies::AgencyCache`.
+    agencies: Arc<agencies::AgencyCache>,
 }
 
 #[derive(Debug, Clone)]
@@ -187,9 +233,8 @@ impl Database {
         let pool = Pool::builder()
             .max_size(settings.max_size)
             .min_idle(Some(0))
-            // A checkout ping costs a statement on every database call. A PostgreSQL connection can go stale
-            // (server restart, network), so it is pinged; an SQLite connection is a local file handle that cannot.
-            .test_on_check_out(target.backend == Backend::Postgres)
+            // `Manager::is_valid` decides which checkouts need a ping (few do).
+            .test_on_check_out(true)
             .connection_timeout(settings.connect_timeout)
             .connection_customizer(Box::new(ConnectionSetup {
                 counter: statements.clone(),
@@ -200,6 +245,7 @@ impl Database {
             pool,
             target: target.clone(),
             statements,
+            agencies: Arc::default(),
         })
     }
 
@@ -210,7 +256,7 @@ impl Database {
     /// A connection of its own, outside the pool, set up like pooled ones: for a long-lived writer that should
     /// neither wait for a pooled connection nor hold one from other requests.
     pub fn dedicated_connection(&self) -> AppResult<DbConnection> {
-        let mut conn = Manager {
+        let mut pooled = Manager {
             target: self.target.clone(),
         }
         .connect()
@@ -219,9 +265,9 @@ impl Database {
             counter: self.statements.clone(),
             busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
         }
-        .on_acquire(&mut conn)
+        .on_acquire(&mut pooled)
         .map_err(|e| AppError::Unavailable(e.into()))?;
-        Ok(conn)
+        Ok(pooled.conn)
     }
 
     /// Connections open in the pool, and how many of them are idle.
@@ -237,8 +283,8 @@ impl Database {
 
     /// Applies pending migrations of this backend's tree; returns the versions applied.
     pub fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        let mut conn = self.pool.get()?;
-        let applied = match &mut *conn {
+        let mut pooled = self.pool.get()?;
+        let applied = match &mut pooled.conn {
             DbConnection::Sqlite(c) => c
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?
@@ -267,11 +313,13 @@ impl Database {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let agencies = self.agencies.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
-            f(&mut conn)
+            let _agencies = agencies::CacheScope::enter(agencies);
+            let mut pooled = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
+            f(&mut pooled.conn)
         })
         .await
         .map_err(AppError::internal)?
@@ -282,7 +330,7 @@ impl Database {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             pool.get_timeout(timeout)
-                .is_ok_and(|mut conn| diesel::sql_query("SELECT 1").execute(&mut *conn).is_ok())
+                .is_ok_and(|mut p| diesel::sql_query("SELECT 1").execute(&mut p.conn).is_ok())
         })
         .await
         .unwrap_or(false)

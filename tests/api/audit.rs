@@ -1,7 +1,6 @@
 //! The audit log (DPA 2018 s62): what is recorded, who may read it, and that tampering is evident.
 
 use crate::helpers::*;
-use diesel::prelude::*;
 use orderwatch::auth::Role;
 use serde_json::{json, Value};
 use std::process::Command;
@@ -219,31 +218,6 @@ async fn no_audit_entry_holds_a_name_contact_detail_narrative_or_token() {
         &court[..40],
     ] {
         assert!(!all.contains(secret), "the audit log holds {secret:?}");
-    }
-}
-
-/// Runs SQL on the test database directly, as someone with access to the database (not the API) could.
-fn raw_sql(app: &TestApp, sql: &[&str]) -> Result<(), String> {
-    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
-    match target.backend {
-        orderwatch::db::Backend::Sqlite => {
-            let mut c = diesel::SqliteConnection::establish(&target.connect).unwrap();
-            sql.iter().try_for_each(|s| {
-                diesel::sql_query(*s)
-                    .execute(&mut c)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            })
-        }
-        orderwatch::db::Backend::Postgres => {
-            let mut c = diesel::PgConnection::establish(&target.connect).unwrap();
-            sql.iter().try_for_each(|s| {
-                diesel::sql_query(*s)
-                    .execute(&mut c)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string())
-            })
-        }
     }
 }
 

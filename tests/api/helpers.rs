@@ -354,6 +354,31 @@ pub const GRANT: &str = concat!(
     "applicantAgency { code } court { code } versions { version event status } } }"
 );
 
+/// Runs SQL on the test database directly, as someone with access to the database (not the API) could.
+pub fn raw_sql(app: &TestApp, sql: &[&str]) -> Result<(), String> {
+    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
+    match target.backend {
+        orderwatch::db::Backend::Sqlite => {
+            let mut c = diesel::SqliteConnection::establish(&target.connect).unwrap();
+            sql.iter().try_for_each(|s| {
+                diesel::sql_query(*s)
+                    .execute(&mut c)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        }
+        orderwatch::db::Backend::Postgres => {
+            let mut c = diesel::PgConnection::establish(&target.connect).unwrap();
+            sql.iter().try_for_each(|s| {
+                diesel::sql_query(*s)
+                    .execute(&mut c)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        }
+    }
+}
+
 /// A valid SPO made today for two years, applied for by MET.
 pub fn spo_input(app: &TestApp, reference: &str) -> Value {
     let today = app.today();

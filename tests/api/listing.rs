@@ -200,9 +200,10 @@ async fn a_page_of_100_orders_with_everything_costs_as_many_statements_as_a_page
         cost.push(least);
     }
     assert_eq!(cost[0], cost[1], "statements for 2 vs 100 orders: {cost:?}");
-    // Connection check 1 (PostgreSQL only), caller's agency 1, orders 1, names/persons/conditions/versions/agencies 5, replacement
-    // links 2, shares 1, breaches 3, notifications/hearings/deadlines 3 = 17, and the audit record of the read
-    // (connection check, BEGIN, last hash, insert, COMMIT) 5: 22 whatever the page size.
+    // At most: connection check 1 (PostgreSQL, after a pause), caller's agency 1 (until it is cached), orders 1,
+    // names/persons/conditions/versions/agencies 5, replacement links 2, shares 1, breaches 3,
+    // notifications/hearings/deadlines 3 = 17, and the audit record of the read (BEGIN, lock, last hash, insert,
+    // COMMIT) 5: 22 whatever the page size.
     assert!(cost[1] <= 24, "a page costs {} statements", cost[1]);
 }
 
@@ -275,4 +276,64 @@ async fn a_read_loads_the_histories_it_selects_and_only_those() {
         everything >= status + 4,
         "the histories cost one statement each at least: {status} without, {everything} with"
     );
+}
+
+#[tokio::test]
+async fn a_registered_agency_is_read_once_and_the_database_refuses_to_change_it() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "A/1"))
+        .await
+        .ok();
+    let met = app.token(Role::Police, "MET");
+    let lookup = "{ order(reference: \"A/1\") { reference status applicantAgency { name } court { name } } }";
+    // A second server on the same database has read no agency yet.
+    let replica = app.replica().await;
+    let cost = || async {
+        let before = statements(&replica).await;
+        let answer = replica.gql(&met, lookup, json!({})).await;
+        assert_eq!(
+            answer.ok()["order"]["applicantAgency"]["name"],
+            "MET (test)"
+        );
+        assert_eq!(answer.ok()["order"]["court"]["name"], "WMC (test)");
+        statements(&replica).await - before
+    };
+    // Its first lookup reads the caller's agency (MET) and the order's court (WMC); later ones answer both from
+    // memory.
+    let first = cost().await;
+    let second = cost().await;
+    assert_eq!(
+        first,
+        second + 2,
+        "the agencies cost two statements the first time only: {first} then {second}"
+    );
+
+    // A code not registered is never remembered as missing: once registered, it is found at once.
+    let newcomer = app.token(Role::Police, "NEW");
+    app.gql(&newcomer, lookup, json!({}))
+        .await
+        .err("AGENCY_NOT_REGISTERED");
+    app.gql(
+        &app.token(Role::Admin, "OPS"),
+        "mutation { createAgency(input: { code: \"NEW\", name: \"New force\", kind: POLICE_FORCE }) { code } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    let seen = app.gql(&newcomer, lookup, json!({})).await;
+    assert_eq!(seen.ok()["order"]["reference"], "A/1");
+
+    // The memory is sound because no one can change or remove a registered agency, even with database access.
+    for sql in [
+        "UPDATE agencies SET name = 'Renamed' WHERE code = 'MET'",
+        "DELETE FROM agencies WHERE code = 'NEW'",
+    ] {
+        let refused = raw_sql(&app, &[sql]).unwrap_err();
+        assert!(
+            refused.contains("cannot be changed or removed"),
+            "{refused}"
+        );
+    }
+    let again = app.gql(&met, lookup, json!({})).await;
+    assert_eq!(again.ok()["order"]["applicantAgency"]["name"], "MET (test)");
 }

@@ -1,0 +1,2 @@
+DROP TRIGGER agencies_no_delete;
+DROP TRIGGER agencies_no_update;
