@@ -117,6 +117,14 @@ impl Application {
                 .feed
                 .spawn_pg_listener(target.connect.clone(), poll);
         }
+        if settings.check_interval > 0 {
+            crate::jobs::spawn_checks(
+                services.clone(),
+                Duration::from_secs(settings.check_interval),
+                settings.check_max_alerts,
+                shutdown.subscribe(),
+            );
+        }
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("could not listen on {}", settings.listen))?;
         let addr = listener.local_addr()?;

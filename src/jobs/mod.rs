@@ -6,14 +6,16 @@ use crate::service::Services;
 use std::time::{Duration, Instant};
 
 /// Starts the checks loop on the current runtime. The first run is at once, so a server coming back from an outage
-/// raises (late) whatever fell due meanwhile.
+/// raises (late) whatever fell due meanwhile. No run starts once `shutdown` turns true (a run under way finishes
+/// its batch; an unfinished run is completed by the next one, on this server or another).
 pub fn spawn_checks(
     services: Services,
     interval: Duration,
     max_alerts: usize,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        while !*shutdown.borrow() {
             let started = Instant::now();
             let opts = CheckOptions {
                 max_alerts,
@@ -55,7 +57,11 @@ pub fn spawn_checks(
                     "check run failed; retrying at the next interval"
                 ),
             }
-            tokio::time::sleep(interval).await;
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                // Shutdown, or no one left to send it: the application is gone.
+                changed = shutdown.changed() => if changed.is_err() { break },
+            }
         }
     })
 }
