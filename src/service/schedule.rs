@@ -169,6 +169,12 @@ impl Services {
             if claimed < limit as usize {
                 break;
             }
+            // A run longer than one batch says how far it has got (each batch is committed when this is logged).
+            tracing::info!(
+                check.raised = report.raised.len(),
+                check.cancelled = report.cancelled,
+                "check run in progress"
+            );
         }
         Ok(report)
     }

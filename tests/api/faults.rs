@@ -69,15 +69,21 @@ struct Server {
 
 impl Server {
     fn start(database_url: &str) -> Server {
+        Self::start_with(database_url, &[], Stdio::null())
+    }
+
+    /// Started with extra environment, its log (stderr) going to `log`.
+    fn start_with(database_url: &str, env: &[(&str, &str)], log: Stdio) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_orderwatch"))
             .env("DATABASE_URL", database_url)
             .env("ORDERWATCH_JWT_SECRET", SECRET)
             .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
             .env("ORDERWATCH_CHECK_INTERVAL", "0")
             .env("ORDERWATCH_LOG", "warn")
+            .envs(env.iter().copied())
             .arg("serve")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -177,6 +183,181 @@ async fn a_server_killed_outright_loses_no_alert_and_a_resuming_subscriber_gets_
         received, acknowledged,
         "every acknowledged breach's alert, once, in order"
     );
+}
+
+/// Copies the order `template` `copies` times in SQL (with its subject, persons, conditions, versions, deadlines and
+/// scheduled alerts), as a record far larger than a test could grant through the API.
+fn copy_order(app: &TestApp, template: &str, copies: usize) {
+    let (series, pad) = if on_postgres() {
+        (
+            format!("SELECT i FROM generate_series(1, {copies}) AS g(i)"),
+            "lpad(s.i::text, 6, '0')",
+        )
+    } else {
+        (
+            format!("WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {copies}) SELECT i FROM g"),
+            "substr('00000' || s.i, -6, 6)",
+        )
+    };
+    let id = format!("'copy-' || {pad}");
+    let from = |table: &str| {
+        format!("FROM ({series}) AS s JOIN orders o ON o.reference = '{template}' JOIN {table} t ON t.order_id = o.id")
+    };
+    let statements = [
+        format!("INSERT INTO orders (id, reference, order_type, status, made_on, expires_on, applicant_agency, court_agency, subject_date_of_birth, replaces_order_id, version, service_status, served_at, service_method, served_by_agency, served_by, created_at, updated_at) \
+                 SELECT {id}, 'COPY/' || s.i, o.order_type, o.status, o.made_on, o.expires_on, o.applicant_agency, o.court_agency, o.subject_date_of_birth, NULL, o.version, o.service_status, o.served_at, o.service_method, o.served_by_agency, o.served_by, o.created_at, o.updated_at \
+                 FROM ({series}) AS s JOIN orders o ON o.reference = '{template}'"),
+        format!("INSERT INTO subject_names (id, order_id, position, name, name_key) SELECT t.id || '-' || s.i, {id}, t.position, t.name, t.name_key {}", from("subject_names")),
+        format!("INSERT INTO protected_persons (id, order_id, position, name, date_of_birth, contact) SELECT t.id || '-' || s.i, {id}, t.position, t.name, t.date_of_birth, t.contact {}", from("protected_persons")),
+        format!("INSERT INTO conditions (id, order_id, position, kind, text, expires_on, added_in_version, removed_in_version) SELECT t.id || '-' || s.i, {id}, t.position, t.kind, t.text, t.expires_on, t.added_in_version, t.removed_in_version {}", from("conditions")),
+        format!("INSERT INTO order_versions (order_id, version, event, status, expires_on, recorded_at, recorded_by, recorded_by_agency, note) SELECT {id}, t.version, t.event, t.status, t.expires_on, t.recorded_at, t.recorded_by, t.recorded_by_agency, t.note {}", from("order_versions")),
+        format!("INSERT INTO deadlines (id, order_id, kind, occasion, due_at, status, met_at, rule, statute, updated_at) SELECT t.id || '-' || s.i, {id}, t.kind, t.occasion, t.due_at, t.status, t.met_at, t.rule, t.statute, t.updated_at {}", from("deadlines")),
+        format!("INSERT INTO scheduled_alerts (id, order_id, kind, occasion, due_at, fire_at, state, done_at) SELECT t.id || '-' || s.i, {id}, t.kind, t.occasion, t.due_at, t.fire_at, t.state, t.done_at {}", from("scheduled_alerts")),
+    ];
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+    raw_sql(app, &statements).unwrap();
+}
+
+/// Waits (up to a minute) for a line of the server's log that `wanted` accepts.
+async fn logged(log: &std::path::Path, wanted: impl Fn(&str) -> bool) -> bool {
+    for _ in 0..6000 {
+        if std::fs::read_to_string(log).is_ok_and(|t| t.lines().any(&wanted)) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// A number from the test database (`sql` selects one integer as `n`).
+fn count(app: &TestApp, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    use diesel::prelude::*;
+    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
+    let n: N = match target.backend {
+        orderwatch::db::Backend::Sqlite => diesel::sql_query(sql)
+            .get_result(&mut diesel::SqliteConnection::establish(&target.connect).unwrap()),
+        orderwatch::db::Backend::Postgres => diesel::sql_query(sql)
+            .get_result(&mut diesel::PgConnection::establish(&target.connect).unwrap()),
+    }
+    .unwrap();
+    n.n
+}
+
+/// The real server is killed (SIGKILL) part-way through a scheduled check run, with some of its batches committed
+/// and the rest not. After a restart, the next run raises the rest: every due alert exists exactly once, and a
+/// subscriber resuming from the start receives each exactly once.
+#[tokio::test]
+async fn a_check_run_killed_part_way_raises_every_due_alert_once_after_a_restart() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    // An order recorded three days ago and never served: its "unserved" alert is due now. 3,000 copies make a
+    // run of 15 batches of 200.
+    let now = app.now();
+    app.clock.set(now - chrono::Duration::days(3));
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "C/0"))
+        .await
+        .ok();
+    app.clock.set(now);
+    copy_order(&app, "C/0", 2_999);
+    let due_sql = format!(
+        "SELECT COUNT(*) AS n FROM scheduled_alerts WHERE state = 'PENDING' AND fire_at <= '{}'",
+        now.naive_utc().format("%Y-%m-%d %H:%M:%S")
+    );
+    let due = count(&app, &due_sql);
+    assert!(due >= 3_000, "{due} alerts due");
+    let raised = "SELECT COUNT(*) AS n FROM alerts";
+    assert_eq!(count(&app, raised), 0);
+
+    // The checks run at start-up; the server is killed as soon as it reports its first batch committed.
+    let checks = [
+        ("ORDERWATCH_CHECK_INTERVAL", "3600"),
+        ("ORDERWATCH_LOG", "info"),
+    ];
+    let logs = tempfile::tempdir().unwrap();
+    let first_log = logs.path().join("first.log");
+    let server = Server::start_with(
+        &app.database_url,
+        &checks,
+        std::fs::File::create(&first_log).unwrap().into(),
+    );
+    assert!(
+        logged(&first_log, |l| l.contains("check run in progress")).await,
+        "the server reported a batch committed: {}",
+        std::fs::read_to_string(&first_log).unwrap()
+    );
+    server.kill();
+    let half = count(&app, raised);
+    println!("check_run_killed: due={due} raised-before-the-kill={half}");
+    assert!(
+        half > 0 && half < due,
+        "killed part-way: {half} of {due} raised"
+    );
+
+    // Restarted: the next run raises the rest, none twice.
+    let second_log = logs.path().join("second.log");
+    let server = Server::start_with(
+        &app.database_url,
+        &checks,
+        std::fs::File::create(&second_log).unwrap().into(),
+    );
+    assert!(
+        logged(&second_log, |l| l.contains("check run")
+            && !l.contains("in progress"))
+        .await,
+        "the restarted server finished its check run: {}",
+        std::fs::read_to_string(&second_log).unwrap()
+    );
+    let after = count(&app, raised);
+    let distinct = count(&app, "SELECT COUNT(DISTINCT dedup_key) AS n FROM alerts");
+    assert_eq!(count(&app, &due_sql), 0, "nothing due is left pending");
+
+    // A subscriber of the managing force resumes from the start and receives each alert once.
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+        format!("{}/graphql", server.url.replace("http://", "ws://")),
+    )
+    .unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (stream, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut ws = Ws::from_stream(stream);
+    let met = app.token(Role::Police, "MET");
+    ws.init(&met).await;
+    ws.alerts_after(
+        "a",
+        &json!(orderwatch::service::page::encode_cursor("alert", "0")),
+    )
+    .await;
+    let mut received = std::collections::HashSet::new();
+    for _ in 0..after {
+        let alert = ws.next_alert("a").await;
+        assert!(
+            received.insert(alert["id"].as_str().unwrap().to_string()),
+            "an alert was delivered twice"
+        );
+    }
+    // The next message is a new alert, so nothing was repeated after the replay.
+    let breach = server.gql(&met, REPORT, json!({ "i": { "reference": "C/0", "occurredAt": now.to_rfc3339(), "description": "d", "externalRef": "C-last" } })).await;
+    let breach = breach["data"]["reportBreach"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(ws.next_alert("a").await["breachId"], breach.as_str());
+    ws.close().await;
+    server.kill();
+    println!(
+        "check_run_killed: due={due} raised={after} duplicated={} lost={} delivered-once={}",
+        after - distinct,
+        due - distinct,
+        received.len()
+    );
+    assert_eq!((after, distinct), (due, due), "every due alert raised once");
+    assert_eq!(received.len() as i64, due);
 }
 
 /// Restarts the machine's PostgreSQL server. Only for the test below, which runs alone (see .ci/run).
