@@ -219,12 +219,4 @@ impl OrderRecord {
             .iter()
             .filter(|c| c.in_version(self.version))
     }
-
-    /// The agency that issued the order: its court, or for a police notice the issuing force.
-    pub fn issuer_code(&self) -> &str {
-        self.court
-            .as_ref()
-            .map(|c| c.code.as_str())
-            .unwrap_or(&self.applicant.code)
-    }
 }
