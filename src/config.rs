@@ -111,6 +111,17 @@ pub struct Settings {
     )]
     pub ws_init_timeout_ms: u64,
 
+    /// Most operations (subscriptions) one websocket may have running at once; one more is refused with an `error`
+    /// message (`TOO_MANY_OPERATIONS`) and the socket stays open.
+    #[arg(
+        long,
+        env = "ORDERWATCH_WS_MAX_OPERATIONS",
+        default_value_t = 1_000,
+        value_parser = clap::value_parser!(u32).range(1..=100_000),
+        global = true
+    )]
+    pub ws_max_operations: u32,
+
     /// Safety-net interval at which each server reads new alerts even without a wake-up, in ms.
     #[arg(
         long,
@@ -244,6 +255,7 @@ impl std::fmt::Debug for Settings {
             .field("db_pool_size", &self.db_pool_size)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("ws_init_timeout_ms", &self.ws_init_timeout_ms)
+            .field("ws_max_operations", &self.ws_max_operations)
             .field("alert_poll_ms", &self.alert_poll_ms)
             .field("feed_capacity", &self.feed_capacity)
             .field("env", &self.env)
@@ -276,6 +288,7 @@ impl Settings {
             db_pool_size: 10,
             max_body_bytes: 1_048_576,
             ws_init_timeout_ms: 10_000,
+            ws_max_operations: 1_000,
             alert_poll_ms: 2_000,
             feed_capacity: 64,
             env: "development".into(),

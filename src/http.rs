@@ -26,6 +26,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// How long a websocket may stay open without `connection_init`.
     pub ws_init_timeout: std::time::Duration,
+    /// Most operations one websocket may have running at once.
+    pub ws_max_operations: usize,
     /// Most aliased fields a document may have.
     pub max_aliases: usize,
     /// Longest a query may run (mutations always finish: abandoning one would leave its outcome unknown).

@@ -106,6 +106,7 @@ impl Application {
             services: services.clone(),
             max_body_bytes: settings.max_body_bytes,
             ws_init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
+            ws_max_operations: settings.ws_max_operations as usize,
             max_aliases: settings.max_aliases,
             query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
             graphiql: !settings.production(),

@@ -10,6 +10,9 @@
 //! | 4408 | no `connection_init` within `ORDERWATCH_WS_INIT_TIMEOUT_MS` |
 //! | 4409 | `subscribe` with the id of a subscription still running |
 //! | 4429 | a second `connection_init` |
+//!
+//! A `subscribe` beyond `ORDERWATCH_WS_MAX_OPERATIONS` running operations is answered with an `error` message for
+//! its id (`TOO_MANY_OPERATIONS`); the connection and its other operations go on.
 
 use crate::auth::Principal;
 use crate::http::AppState;
@@ -165,6 +168,15 @@ async fn connection(
                         };
                         if running.get(id).is_some_and(|h| !h.is_finished()) {
                             break close(4409, &format!("Subscriber for {id} already exists"));
+                        }
+                        if running.len() >= state.ws_max_operations {
+                            let refused = json!({ "id": id, "type": "error", "payload": [{
+                                "message": format!("this connection already runs {} operations, the most allowed (ORDERWATCH_WS_MAX_OPERATIONS); complete one or open another connection", running.len()),
+                                "extensions": { "code": "TOO_MANY_OPERATIONS", "category": "VALIDATION" } }] });
+                            if session.text(refused.to_string()).await.is_err() {
+                                break None;
+                            }
+                            continue;
                         }
                         let caller = crate::auth::Caller::new(who, uuid::Uuid::new_v4().to_string(), reason.clone());
                         let withheld = crate::graphql::Withheld::default();

@@ -374,6 +374,45 @@ async fn the_websocket_speaks_graphql_transport_ws_close_codes() {
 }
 
 #[tokio::test]
+async fn a_connection_runs_at_most_its_limit_of_operations_and_refuses_one_more_without_closing() {
+    let app = TestApp::spawn_with(|s| s.ws_max_operations = 2)
+        .await
+        .with_agencies()
+        .await;
+    shared_order(&app, "M/1", "ADV-A").await;
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-A")).await;
+    ws.alerts_after("s1", &from_start()).await;
+    ws.alerts_after("s2", &from_start()).await;
+    ws.alerts_after("s3", &from_start()).await;
+    let refused = ws.recv().await.expect("an error message, not a close");
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "s3");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "TOO_MANY_OPERATIONS"
+    );
+
+    // Completing one makes room; the socket and the other operation were never interrupted.
+    ws.send(json!({ "id": "s1", "type": "complete" })).await;
+    ws.alerts_after("s3", &from_start()).await;
+    let breach = report(&app, "M/1", "OPS-1").await;
+    let mut got = vec![];
+    for _ in 0..2 {
+        let msg = ws.recv().await.expect("an alert");
+        assert_eq!(msg["type"], "next", "{msg}");
+        assert_eq!(
+            msg["payload"]["data"]["alerts"]["breachId"],
+            breach.as_str()
+        );
+        got.push(msg["id"].as_str().unwrap().to_string());
+    }
+    got.sort();
+    assert_eq!(got, ["s2", "s3"]);
+    ws.close().await;
+}
+
+#[tokio::test]
 async fn the_socket_is_closed_when_its_token_expires() {
     let app = TestApp::spawn().await.with_agencies().await;
     let mut ws = app.ws().await;
