@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo bench --bench load -- [--orders 10000] [--scenarios lookup,list,breach,subscribers]
-//!     [--concurrency 1,8,32,128] [--seconds 5] [--subscribers 1,100,10000] [--breaches 20]
+//!     [--concurrency 1,8,32,128] [--seconds 5] [--subscribers 1,100,10000] [--breaches 20] [--per-socket 1]
 //! ```
 //! with `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a fresh database, dropped
 //! after); an SQLite file otherwise. On PostgreSQL the lookup scenario also runs `pgbench` with
@@ -17,8 +17,8 @@
 //! - `list`: a filtered page of 20 orders (in force, of one type, one applicant force);
 //! - `breach`: breach reports at concurrency 32 (the first of `--concurrency` that is at least 32, else 32), one in
 //!   ten a retry of an earlier report with the same `externalRef`; then counts what the database holds;
-//! - `subscribers`: N advocates subscribed over websockets, the server's memory with them idle, then the
-//!   breach-to-alert latency to all of them.
+//! - `subscribers`: N alert subscriptions over websockets (`--per-socket` of them on each socket, one by default),
+//!   the server's memory with them idle, then the breach-to-alert latency to all of them.
 //!
 //! The tool and the server share the machine's cores; BENCHMARKS.md says what that means for the figures.
 
@@ -669,7 +669,8 @@ async fn breaches(db: &BenchDb, server: &Server, orders: i64, concurrency: usize
 type WsStream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn subscribe(url: &str, token: &str) -> WsStream {
+/// Opens a websocket and starts `operations` alert subscriptions on it (ids `a0`, `a1`, ...).
+async fn subscribe(url: &str, token: &str, operations: usize) -> WsStream {
     let mut req = format!("{}/graphql", url.replace("http://", "ws://"))
         .into_client_request()
         .unwrap();
@@ -686,15 +687,17 @@ async fn subscribe(url: &str, token: &str) -> WsStream {
     .await
     .unwrap();
     let _ack = ws.next().await;
-    // Live from now: the cursor of the newest alert (none yet for this order's share).
-    ws.send(Message::Text(
-        json!({ "id": "a", "type": "subscribe", "payload": {
-        "query": "subscription { alerts { breachId } }" } })
-        .to_string()
-        .into(),
-    ))
-    .await
-    .unwrap();
+    // Live from now: no cursor, so nothing is replayed.
+    for o in 0..operations {
+        ws.send(Message::Text(
+            json!({ "id": format!("a{o}"), "type": "subscribe", "payload": {
+            "query": "subscription { alerts { breachId } }" } })
+            .to_string()
+            .into(),
+        ))
+        .await
+        .unwrap();
+    }
     ws
 }
 
@@ -704,6 +707,7 @@ async fn subscribers(
     orders: i64,
     counts: &[usize],
     breaches: usize,
+    per_socket: usize,
 ) {
     let backend = if db.is_postgres() {
         "PostgreSQL"
@@ -730,11 +734,13 @@ async fn subscribers(
         let received: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
         let mut tasks = vec![];
         let connecting = Instant::now();
-        for batch in (0..n).collect::<Vec<_>>().chunks(200) {
-            let streams = futures_util::future::join_all(batch.iter().map(|i| {
+        let sockets = n.div_ceil(per_socket);
+        for batch in (0..sockets).collect::<Vec<_>>().chunks(200) {
+            let streams = futures_util::future::join_all(batch.iter().map(|&i| {
                 let url = server.url.clone();
                 let token = token(Role::Advocate, "ADV-A", &format!("advocate-{i}"));
-                async move { subscribe(&url, &token).await }
+                let operations = per_socket.min(n - i * per_socket);
+                async move { subscribe(&url, &token, operations).await }
             }))
             .await;
             for mut ws in streams {
@@ -788,7 +794,7 @@ async fn subscribers(
         from_response.sort_by(f64::total_cmp);
         let peak = server.memory().1;
         println!(
-            "{backend:10} alerts  orders={orders:<8} subscribers={n:<6} | connected in {connected:.1} s | server RSS {before:.0} MiB before, {:.0} MiB idle with them, peak {peak:.0} MiB | breach-to-alert after response over {breaches} breaches: p50 {:.2} ms p99 {:.2} ms max {:.2} ms | undelivered {undelivered}",
+            "{backend:10} alerts  orders={orders:<8} subscribers={n:<6} sockets={sockets:<6} | connected in {connected:.1} s | server RSS {before:.0} MiB before, {:.0} MiB idle with them, peak {peak:.0} MiB | breach-to-alert after response over {breaches} breaches: p50 {:.2} ms p99 {:.2} ms max {:.2} ms | undelivered {undelivered}",
             idle.0,
             percentile(&from_response, 0.5),
             percentile(&from_response, 0.99),
@@ -813,6 +819,10 @@ fn main() {
         .map(|s| s.parse().expect("--seconds takes a number"))
         .unwrap_or(5.0);
     let subscriber_counts: Vec<usize> = list("--subscribers", "1,100,10000");
+    let per_socket: usize = arg("--per-socket")
+        .map(|s| s.parse().expect("--per-socket takes a number"))
+        .unwrap_or(1);
+    assert!(per_socket >= 1, "--per-socket must be at least 1");
     let breach_count: usize = arg("--breaches")
         .map(|s| s.parse().expect("--breaches takes a number"))
         .unwrap_or(20);
@@ -834,7 +844,7 @@ fn main() {
                     let c = concurrency.iter().copied().find(|&c| c >= 32).unwrap_or(32);
                     breaches(&db, &server, orders, c, seconds).await
                 }
-                "subscribers" => subscribers(&db, &server, orders, &subscriber_counts, breach_count).await,
+                "subscribers" => subscribers(&db, &server, orders, &subscriber_counts, breach_count, per_socket).await,
                 other => panic!("unknown scenario {other:?}: floor, lookup, list, breach, subscribers"),
             }
         }
