@@ -286,26 +286,33 @@ async fn a_registered_agency_is_read_once_and_the_database_refuses_to_change_it(
         .ok();
     let met = app.token(Role::Police, "MET");
     let lookup = "{ order(reference: \"A/1\") { reference status applicantAgency { name } court { name } } }";
-    // A second server on the same database has read no agency yet.
-    let replica = app.replica().await;
-    let cost = || async {
-        let before = statements(&replica).await;
-        let answer = replica.gql(&met, lookup, json!({})).await;
+    // Statements of one lookup on `server`, the answer checked.
+    async fn cost(server: &TestApp, token: &str, lookup: &str) -> u64 {
+        let before = statements(server).await;
+        let answer = server.gql(token, lookup, json!({})).await;
         assert_eq!(
             answer.ok()["order"]["applicantAgency"]["name"],
             "MET (test)"
         );
         assert_eq!(answer.ok()["order"]["court"]["name"], "WMC (test)");
-        statements(&replica).await - before
-    };
-    // Its first lookup reads the caller's agency (MET) and the order's court (WMC); later ones answer both from
-    // memory.
-    let first = cost().await;
-    let second = cost().await;
+        statements(server).await - before
+    }
+    // A new server on the same database has read no agency yet: its first lookup reads the caller's agency (MET)
+    // and the order's court (WMC), later ones answer both from memory. A connection check or background work can
+    // only add statements, so each side is the least of three (three new servers for the first lookups).
+    let (mut first, mut later) = (u64::MAX, u64::MAX);
+    for _ in 0..3 {
+        let replica = app.replica().await;
+        replica.get("/readyz").await;
+        first = first.min(cost(&replica, &met, lookup).await);
+        for _ in 0..3 {
+            later = later.min(cost(&replica, &met, lookup).await);
+        }
+    }
     assert_eq!(
         first,
-        second + 2,
-        "the agencies cost two statements the first time only: {first} then {second}"
+        later + 2,
+        "the agencies cost two statements the first time only: {first} then {later}"
     );
 
     // A code not registered is never remembered as missing: once registered, it is found at once.
