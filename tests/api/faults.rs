@@ -112,6 +112,21 @@ impl Server {
             .unwrap()
     }
 
+    /// A graphql-transport-ws client connected to it.
+    async fn ws(&self) -> Ws {
+        let mut req =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                format!("{}/graphql", self.url.replace("http://", "ws://")),
+            )
+            .unwrap();
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (stream, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+        Ws::from_stream(stream)
+    }
+
     fn kill(mut self) {
         // SIGKILL: no graceful anything.
         self.child.kill().unwrap();
@@ -145,16 +160,7 @@ async fn a_server_killed_outright_loses_no_alert_and_a_resuming_subscriber_gets_
     // Killed with those alerts committed but never delivered to anyone.
     server.kill();
     let server = Server::start(&app.database_url);
-    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-        format!("{}/graphql", server.url.replace("http://", "ws://")),
-    )
-    .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (stream, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    let mut ws = Ws::from_stream(stream);
+    let mut ws = server.ws().await;
     ws.init(&app.token(Role::Advocate, "ADV-A")).await;
     ws.alerts_after(
         "a",
@@ -316,16 +322,7 @@ async fn a_check_run_killed_part_way_raises_every_due_alert_once_after_a_restart
     assert_eq!(count(&app, &due_sql), 0, "nothing due is left pending");
 
     // A subscriber of the managing force resumes from the start and receives each alert once.
-    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-        format!("{}/graphql", server.url.replace("http://", "ws://")),
-    )
-    .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (stream, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    let mut ws = Ws::from_stream(stream);
+    let mut ws = server.ws().await;
     let met = app.token(Role::Police, "MET");
     ws.init(&met).await;
     ws.alerts_after(
