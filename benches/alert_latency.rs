@@ -21,7 +21,6 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "bench-secret-of-at-least-thirty-two-bytes";
@@ -83,17 +82,8 @@ async fn run(subscribers: usize, breaches: usize) {
     let received: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::new(Mutex::new(HashMap::new()));
     let advocate = token(Role::Advocate, "ADV-A");
     let mut ready = vec![];
-    for i in 0..subscribers {
-        let mut req = format!("{}/graphql", url.replace("http://", "ws://"))
-            .into_client_request()
-            .unwrap();
-        req.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (mut ws, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .unwrap_or_else(|e| panic!("subscriber {i}: {e}"));
+    for _ in 0..subscribers {
+        let mut ws = common::ws_client(&url).await;
         ws.send(Message::Text(
             json!({ "type": "connection_init", "payload": { "token": advocate } })
                 .to_string()

@@ -38,7 +38,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "bench-secret-of-at-least-thirty-two-bytes";
@@ -657,14 +656,7 @@ type WsStream =
 
 /// Opens a websocket and starts `operations` alert subscriptions on it (ids `a0`, `a1`, ...).
 async fn subscribe(url: &str, token: &str, operations: usize) -> WsStream {
-    let mut req = format!("{}/graphql", url.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut ws = common::ws_client(url).await;
     ws.send(Message::Text(
         json!({ "type": "connection_init", "payload": { "token": token } })
             .to_string()

@@ -106,3 +106,27 @@ pub async fn gql(
     assert!(r.get("errors").is_none(), "{r}");
     r["data"].clone()
 }
+
+/// A graphql-transport-ws client socket to `{url}/graphql`, as the benches' subscribers open it.
+///
+/// tungstenite's default read buffer is 128 KiB and is zero-filled up to that size on each read: in a profile of
+/// `alert_latency` with 1,000 subscribers that memset was 17% of all CPU, the clients' cost charged to the server's
+/// latency on shared cores. Alert messages are a few hundred bytes, so the clients read 4 KiB at a time.
+pub async fn ws_client(
+    url: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("{}/graphql", url.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let config =
+        tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
+    tokio_tungstenite::connect_async_with_config(req, Some(config), false)
+        .await
+        .unwrap_or_else(|e| panic!("websocket to {url}: {e}"))
+        .0
+}
