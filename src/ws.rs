@@ -239,8 +239,8 @@ async fn run_operation(
                 ext.set("code", crate::graphql::error::GRAPHQL_VALIDATION_FAILED);
             }
         }
-        if withheld
-            .record(&state.services, &caller, "subscription")
+        // Boxed so the task, idle awaiting the next result, does not keep room for the audit write.
+        if Box::pin(withheld.record(&state.services, &caller, "subscription"))
             .await
             .is_err()
         {

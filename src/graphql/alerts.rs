@@ -198,9 +198,11 @@ impl AlertSubscription {
             .await?;
         // Each delivery is a disclosure to the recipient agency, recorded before the alert is sent (fail closed).
         let (svc, who) = (svc.clone(), who.clone());
+        // The per-item work is boxed: `then` keeps room for its pending future inline, and an idle subscription
+        // (most of them, most of the time) should not carry that room.
         Ok(stream.then(move |item| {
             let (svc, who) = (svc.clone(), who.clone());
-            async move {
+            Box::pin(async move {
                 let alert = item.map_err(to_graphql)?;
                 let mut e = crate::service::audit::entry(
                     &who,
@@ -221,7 +223,7 @@ impl AlertSubscription {
                     order: None,
                     ack: None,
                 }))
-            }
+            })
         }))
     }
 }

@@ -187,7 +187,8 @@ impl Services {
                 // Replay from the table until it has nothing more for this audience.
                 while replay {
                     let read_at = task_feed.consent_epoch();
-                    let batch = match read_after(&db, &task_audience, cursor).await {
+                    // Boxed so the task, idle in `live.recv()`, does not keep room for the replay read.
+                    let batch = match Box::pin(read_after(&db, &task_audience, cursor)).await {
                         Some(b) => b,
                         None => {
                             let down = AppError::Unavailable(anyhow::anyhow!(
@@ -244,11 +245,13 @@ impl Services {
         });
         let db = self.db.clone();
         let feed = self.feed.clone();
+        // The consent check is boxed: `filter_map` keeps room for its pending future inline, which an idle
+        // subscriber need not carry.
         let stream = tokio_stream::wrappers::ReceiverStream::new(rx).filter_map(move |item| {
             let db = db.clone();
             let audience = audience.clone();
             let current = feed.consent_epoch();
-            async move {
+            Box::pin(async move {
                 let (alert, read_at) = match *item {
                     Ok(pair) => pair,
                     Err(e) => return Some(Err(e)),
@@ -275,7 +278,7 @@ impl Services {
                     }
                     _ => Some(Ok(alert)),
                 }
-            }
+            })
         });
         Ok(stream)
     }
