@@ -83,15 +83,7 @@ async fn run(subscribers: usize, breaches: usize) {
     let advocate = token(Role::Advocate, "ADV-A");
     let mut ready = vec![];
     for _ in 0..subscribers {
-        let mut ws = common::ws_client(&url).await;
-        ws.send(Message::Text(
-            json!({ "type": "connection_init", "payload": { "token": advocate } })
-                .to_string()
-                .into(),
-        ))
-        .await
-        .unwrap();
-        let _ack = ws.next().await;
+        let mut ws = common::ws_client(&url, &advocate).await;
         let cursor = orderwatch::service::page::encode_cursor("alert", "0");
         ws.send(Message::Text(json!({ "id": "a", "type": "subscribe", "payload": {
             "query": "subscription($a: String) { alerts(after: $a) { breachId } }", "variables": { "a": cursor } } }).to_string().into()))

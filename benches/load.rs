@@ -243,6 +243,14 @@ async fn seed(db: &BenchDb, server: &Server, orders: i64) -> f64 {
     seconds
 }
 
+/// The HTTP client the concurrent callers share, keeping a connection open for each of them.
+fn callers_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()
+        .unwrap()
+}
+
 /// What `concurrency` callers saw sending requests for a while.
 struct Sample {
     /// Seconds from the first request to the last answer.
@@ -422,15 +430,8 @@ async fn reads(
     concurrency: &[usize],
     seconds: f64,
 ) {
-    let backend = if db.is_postgres() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
+    let backend = db.backend_name();
+    let client = callers_client();
     let police = token(Role::Police, "MET", "control-room");
     for &c in concurrency {
         server.reset_peak();
@@ -478,15 +479,8 @@ async fn reads(
 /// What the lookup costs before any SQL: the same HTTP client and server answering `GET /healthz` (HTTP alone) and
 /// an authenticated `{ __typename }` (HTTP, token check and GraphQL, no database), at the same concurrency.
 async fn floors(db: &BenchDb, server: &Server, orders: i64, concurrency: &[usize], seconds: f64) {
-    let backend = if db.is_postgres() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
+    let backend = db.backend_name();
+    let client = callers_client();
     for &c in concurrency {
         server.reset_peak();
         let (client2, url) = (client.clone(), server.url.clone());
@@ -506,15 +500,8 @@ async fn floors(db: &BenchDb, server: &Server, orders: i64, concurrency: &[usize
 }
 
 async fn breaches(db: &BenchDb, server: &Server, orders: i64, concurrency: usize, seconds: f64) {
-    let backend = if db.is_postgres() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap();
+    let backend = db.backend_name();
+    let client = callers_client();
     let police = token(Role::Police, "MET", "response-officer");
     // Each report acknowledged: (the input sent, the breach id answered). Retries resend one of these.
     let acked: Arc<Mutex<Vec<(Value, String)>>> = Arc::default();
@@ -656,15 +643,7 @@ type WsStream =
 
 /// Opens a websocket and starts `operations` alert subscriptions on it (ids `a0`, `a1`, ...).
 async fn subscribe(url: &str, token: &str, operations: usize) -> WsStream {
-    let mut ws = common::ws_client(url).await;
-    ws.send(Message::Text(
-        json!({ "type": "connection_init", "payload": { "token": token } })
-            .to_string()
-            .into(),
-    ))
-    .await
-    .unwrap();
-    let _ack = ws.next().await;
+    let mut ws = common::ws_client(url, token).await;
     // Live from now: no cursor, so nothing is replayed.
     for o in 0..operations {
         ws.send(Message::Text(
@@ -687,11 +666,7 @@ async fn subscribers(
     breaches: usize,
     per_socket: usize,
 ) {
-    let backend = if db.is_postgres() {
-        "PostgreSQL"
-    } else {
-        "SQLite"
-    };
+    let backend = db.backend_name();
     let client = reqwest::Client::new();
     // TPL/0 is managed by GMP (its applicant), which alone may share it.
     let police = token(Role::Police, "GMP", "response-officer");

@@ -170,10 +170,12 @@ async fn connection(
                             break close(4409, &format!("Subscriber for {id} already exists"));
                         }
                         if running.len() >= state.ws_max_operations {
-                            let refused = json!({ "id": id, "type": "error", "payload": [{
-                                "message": format!("this connection already runs {} operations, the most allowed (ORDERWATCH_WS_MAX_OPERATIONS); complete one or open another connection", running.len()),
-                                "extensions": { "code": "TOO_MANY_OPERATIONS", "category": "VALIDATION" } }] });
-                            if session.text(refused.to_string()).await.is_err() {
+                            let refused = crate::error::AppError::validation(
+                                "TOO_MANY_OPERATIONS",
+                                "id",
+                                format!("this connection already runs {} operations, the most allowed (ORDERWATCH_WS_MAX_OPERATIONS); complete one or open another connection", running.len()),
+                            );
+                            if session.text(refusal(id, refused)).await.is_err() {
                                 break None;
                             }
                             continue;
@@ -219,6 +221,15 @@ async fn connection(
         task.abort();
     }
     let _ = session.close(reason).await;
+}
+
+/// An `error` message for operation `id`, its payload mapped from `e` as every GraphQL error is
+/// (`graphql::error::to_graphql`: message, `extensions.code`, `category`, and any violations).
+fn refusal(id: &str, e: crate::error::AppError) -> String {
+    let e = crate::graphql::error::to_graphql(e);
+    let mut error = async_graphql::ServerError::new(e.message, None);
+    error.extensions = e.extensions;
+    json!({ "id": id, "type": "error", "payload": [error] }).to_string()
 }
 
 /// Runs one operation and forwards its results: `next` for each, then `complete`; a request refused before it

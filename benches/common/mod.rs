@@ -71,6 +71,14 @@ impl BenchDb {
     pub fn is_postgres(&self) -> bool {
         self.drop.is_some()
     }
+
+    /// The backend's name as the server gives it ("SQLite", "PostgreSQL"), for report lines.
+    pub fn backend_name(&self) -> &'static str {
+        orderwatch::db::DbTarget::parse(&self.url)
+            .expect("a bench database URL")
+            .backend
+            .name()
+    }
 }
 
 impl Drop for BenchDb {
@@ -107,14 +115,17 @@ pub async fn gql(
     r["data"].clone()
 }
 
-/// A graphql-transport-ws client socket to `{url}/graphql`, as the benches' subscribers open it.
+/// A graphql-transport-ws client socket to `{url}/graphql`, initialised with `token` (its `connection_ack`
+/// read), as the benches' subscribers open it.
 ///
 /// tungstenite's default read buffer is 128 KiB and is zero-filled up to that size on each read: in a profile of
 /// `alert_latency` with 1,000 subscribers that memset was 17% of all CPU, the clients' cost charged to the server's
 /// latency on shared cores. Alert messages are a few hundred bytes, so the clients read 4 KiB at a time.
 pub async fn ws_client(
     url: &str,
+    token: &str,
 ) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = format!("{}/graphql", url.replace("http://", "ws://"))
         .into_client_request()
@@ -125,8 +136,11 @@ pub async fn ws_client(
     );
     let config =
         tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default().read_buffer_size(4096);
-    tokio_tungstenite::connect_async_with_config(req, Some(config), false)
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(req, Some(config), false)
         .await
-        .unwrap_or_else(|e| panic!("websocket to {url}: {e}"))
-        .0
+        .unwrap_or_else(|e| panic!("websocket to {url}: {e}"));
+    let init = json!({ "type": "connection_init", "payload": { "token": token } });
+    ws.send(init.to_string().into()).await.unwrap();
+    let _ack = ws.next().await;
+    ws
 }

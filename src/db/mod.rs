@@ -126,7 +126,7 @@ impl Instrumentation for StatementCounter {
 }
 
 /// A connection in the pool, with what decides whether it needs a ping before its next use.
-pub struct Pooled {
+struct Pooled {
     conn: DbConnection,
     /// When it last went back to the pool.
     returned_at: Option<Instant>,

@@ -67,9 +67,8 @@ fn not_found() -> AppError {
 }
 
 impl Services {
-    /// The order with this reference, if it exists and the caller may see it (otherwise `None`: the caller cannot
-    /// tell an order it may not see from one that does not exist).
-    /// The order with this reference, with the histories `parts` asks for, if the caller may see it.
+    /// The order with this reference, with the histories `parts` asks for, if it exists and the caller may see it
+    /// (otherwise `None`: the caller cannot tell an order it may not see from one that does not exist).
     pub async fn order(
         &self,
         who: &Caller,

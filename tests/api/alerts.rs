@@ -392,6 +392,10 @@ async fn a_connection_runs_at_most_its_limit_of_operations_and_refuses_one_more_
         refused["payload"][0]["extensions"]["code"],
         "TOO_MANY_OPERATIONS"
     );
+    assert_eq!(
+        refused["payload"][0]["extensions"]["category"],
+        "VALIDATION"
+    );
 
     // Completing one makes room; the socket and the other operation were never interrupted.
     ws.send(json!({ "id": "s1", "type": "complete" })).await;

@@ -114,17 +114,7 @@ impl Server {
 
     /// A graphql-transport-ws client connected to it.
     async fn ws(&self) -> Ws {
-        let mut req =
-            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-                format!("{}/graphql", self.url.replace("http://", "ws://")),
-            )
-            .unwrap();
-        req.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (stream, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-        Ws::from_stream(stream)
+        Ws::connect(&self.url).await
     }
 
     fn kill(mut self) {

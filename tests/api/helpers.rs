@@ -199,22 +199,7 @@ impl TestApp {
 
     /// Opens a websocket to `/graphql` speaking graphql-transport-ws.
     pub async fn ws(&self) -> Ws {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut req = format!("{}/graphql", self.url.replace("http://", "ws://"))
-            .into_client_request()
-            .unwrap();
-        req.headers_mut().insert(
-            "Sec-WebSocket-Protocol",
-            "graphql-transport-ws".parse().unwrap(),
-        );
-        let (stream, response) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("websocket connect");
-        assert_eq!(
-            response.headers()["sec-websocket-protocol"],
-            "graphql-transport-ws"
-        );
-        Ws { stream }
+        Ws::connect(&self.url).await
     }
 
     /// A valid token for a role and agency.
@@ -409,11 +394,23 @@ pub struct Ws {
 const WS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Ws {
-    pub fn from_stream(
-        stream: tokio_tungstenite::WebSocketStream<
-            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-        >,
-    ) -> Ws {
+    /// Opens a websocket to `{base_url}/graphql` (a test server or the real binary) speaking graphql-transport-ws.
+    pub async fn connect(base_url: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut req = format!("{}/graphql", base_url.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            "graphql-transport-ws".parse().unwrap(),
+        );
+        let (stream, response) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("websocket connect");
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            "graphql-transport-ws"
+        );
         Ws { stream }
     }
 
