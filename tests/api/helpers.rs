@@ -147,7 +147,14 @@ impl TestApp {
 
     /// A second server (replica) on the same database, with its own clock.
     pub async fn replica(&self) -> TestApp {
-        Self::start(self.settings.clone(), self._db.clone()).await
+        self.replica_with(|_| {}).await
+    }
+
+    /// A replica with its settings adjusted by `tune`.
+    pub async fn replica_with(&self, tune: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = self.settings.clone();
+        tune(&mut settings);
+        Self::start(settings, self._db.clone()).await
     }
 
     async fn start(settings: Settings, db: Option<Arc<TestDb>>) -> TestApp {
