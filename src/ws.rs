@@ -28,10 +28,11 @@ pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 /// Largest message accepted from a client.
 const MAX_FRAME: usize = 256 * 1024;
 
-/// Messages from subscription tasks to the connection's writer.
-enum Out {
-    Send(Value),
-    Done(String),
+/// A message an operation has for the client; `last` when the operation is over after it.
+struct Out {
+    id: String,
+    text: String,
+    last: bool,
 }
 
 /// Upgrades `GET /graphql` to a websocket.
@@ -94,14 +95,17 @@ async fn connection(
     mut session: Session,
     mut messages: actix_ws::AggregatedMessageStream,
 ) {
-    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Out>(64);
+    // Every running operation is a stream polled by this connection's task (no task of its own), so an idle
+    // subscription costs its own state and nothing more; `running` holds the handle that stops each one.
+    let mut operations =
+        futures_util::stream::SelectAll::<futures_util::stream::BoxStream<'static, Out>>::new();
     let mut principal: Option<Principal> = None;
     // The reason given in connection_init (`{"reason": "..."}`), for the audit log.
     let mut reason: Option<String> = None;
     let mut init_seen = false;
     let init_deadline = tokio::time::Instant::now() + state.ws_init_timeout;
     let mut expiry = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
-    let mut running: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+    let mut running: HashMap<String, futures_util::stream::AbortHandle> = HashMap::new();
     let mut shutdown = state.shutdown.clone();
 
     let reason = loop {
@@ -166,7 +170,7 @@ async fn connection(
                         let Ok(request) = serde_json::from_value::<async_graphql::Request>(payload.clone()) else {
                             break close(4400, "invalid message: payload is not a GraphQL request");
                         };
-                        if running.get(id).is_some_and(|h| !h.is_finished()) {
+                        if running.contains_key(id) {
                             break close(4409, &format!("Subscriber for {id} already exists"));
                         }
                         if running.len() >= state.ws_max_operations {
@@ -183,29 +187,28 @@ async fn connection(
                         let caller = crate::auth::Caller::new(who, uuid::Uuid::new_v4().to_string(), reason.clone());
                         let withheld = crate::graphql::Withheld::default();
                         let request = request.data(caller.clone()).data(withheld.clone());
-                        let task = actix_web::rt::spawn(run_operation(state.clone(), id.to_string(), request, (caller, withheld), out_tx.clone()));
-                        running.insert(id.to_string(), task);
+                        let (operation, stop) = futures_util::stream::abortable(operation(state.clone(), id.to_string(), request, (caller, withheld)));
+                        operations.push(operation.boxed());
+                        running.insert(id.to_string(), stop);
                     }
                     Some("complete") => {
                         if let Some(id) = msg.get("id").and_then(Value::as_str) {
-                            if let Some(task) = running.remove(id) {
-                                task.abort();
+                            if let Some(stop) = running.remove(id) {
+                                stop.abort();
                             }
                         }
                     }
                     _ => break close(4400, "invalid message: unknown type"),
                 }
             }
-            Some(out) = out_rx.recv() => match out {
-                Out::Send(v) => {
-                    if session.text(v.to_string()).await.is_err() {
-                        break None;
-                    }
+            Some(out) = operations.next(), if !operations.is_empty() => {
+                if out.last {
+                    running.remove(&out.id);
                 }
-                Out::Done(id) => {
-                    running.remove(&id);
+                if session.text(out.text).await.is_err() {
+                    break None;
                 }
-            },
+            }
             _ = tokio::time::sleep_until(init_deadline), if principal.is_none() => {
                 break close(4408, "Connection initialisation timeout");
             }
@@ -217,9 +220,7 @@ async fn connection(
             }
         }
     };
-    for (_, task) in running {
-        task.abort();
-    }
+    drop(operations);
     let _ = session.close(reason).await;
 }
 
@@ -232,56 +233,87 @@ fn refusal(id: &str, e: crate::error::AppError) -> String {
     json!({ "id": id, "type": "error", "payload": [error] }).to_string()
 }
 
-/// Runs one operation and forwards its results: `next` for each, then `complete`; a request refused before it
+/// One operation as the messages it sends: `next` for each result, then `complete`; a request refused before it
 /// runs (invalid document, no such field) is one `error` message instead, as the protocol says.
-async fn run_operation(
+fn operation(
     state: std::sync::Arc<AppState>,
     id: String,
     request: async_graphql::Request,
     (caller, withheld): (crate::auth::Caller, crate::graphql::Withheld),
-    out: tokio::sync::mpsc::Sender<Out>,
-) {
-    let mut stream = state.schema.execute_stream(request);
-    let mut first = true;
-    while let Some(mut response) = stream.next().await {
+) -> impl futures_util::Stream<Item = Out> {
+    let op = Operation {
+        results: state.schema.execute_stream(request),
+        state,
+        id,
+        caller,
+        withheld,
+        first: true,
+        over: false,
+    };
+    // Each step is boxed, so an idle operation holds only the step waiting on its next result.
+    futures_util::stream::unfold(op, |op| Box::pin(op.step()))
+}
+
+struct Operation {
+    state: std::sync::Arc<AppState>,
+    id: String,
+    results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
+    caller: crate::auth::Caller,
+    withheld: crate::graphql::Withheld,
+    first: bool,
+    over: bool,
+}
+
+impl Operation {
+    async fn step(mut self) -> Option<(Out, Operation)> {
+        if self.over {
+            return None;
+        }
+        let Some(mut response) = self.results.next().await else {
+            let complete = json!({ "id": self.id, "type": "complete" });
+            return Some((self.last(complete), self));
+        };
         for e in &mut response.errors {
             let ext = e.extensions.get_or_insert_with(Default::default);
             if ext.get("code").is_none() {
                 ext.set("code", crate::graphql::error::GRAPHQL_VALIDATION_FAILED);
             }
         }
-        // Boxed so the task, idle awaiting the next result, does not keep room for the audit write.
-        if Box::pin(withheld.record(&state.services, &caller, "subscription"))
-            .await
-            .is_err()
+        // Boxed so the step, idle awaiting the next result, does not keep room for the audit write.
+        if Box::pin(
+            self.withheld
+                .record(&self.state.services, &self.caller, "subscription"),
+        )
+        .await
+        .is_err()
         {
             let failed = json!([{ "message": "the audit record could not be written", "extensions": { "code": "UNAVAILABLE" } }]);
-            let _ = out
-                .send(Out::Send(
-                    json!({ "id": id, "type": "error", "payload": failed }),
-                ))
-                .await;
-            let _ = out.send(Out::Done(id)).await;
-            return;
+            let message = json!({ "id": self.id, "type": "error", "payload": failed });
+            return Some((self.last(message), self));
         }
-        let refused =
-            first && response.data == async_graphql::Value::Null && !response.errors.is_empty();
-        first = false;
-        let message = if refused {
-            json!({ "id": id, "type": "error", "payload": response.errors })
-        } else {
-            json!({ "id": id, "type": "next", "payload": response })
-        };
-        if out.send(Out::Send(message)).await.is_err() {
-            return;
-        }
+        let refused = std::mem::take(&mut self.first)
+            && response.data == async_graphql::Value::Null
+            && !response.errors.is_empty();
         if refused {
-            let _ = out.send(Out::Done(id)).await;
-            return;
+            let message = json!({ "id": self.id, "type": "error", "payload": response.errors });
+            return Some((self.last(message), self));
+        }
+        let message = json!({ "id": self.id, "type": "next", "payload": response });
+        let out = Out {
+            id: self.id.clone(),
+            text: message.to_string(),
+            last: false,
+        };
+        Some((out, self))
+    }
+
+    /// The operation's final message: nothing follows it.
+    fn last(&mut self, message: Value) -> Out {
+        self.over = true;
+        Out {
+            id: self.id.clone(),
+            text: message.to_string(),
+            last: true,
         }
     }
-    let _ = out
-        .send(Out::Send(json!({ "id": id, "type": "complete" })))
-        .await;
-    let _ = out.send(Out::Done(id)).await;
 }

@@ -190,40 +190,50 @@ impl AlertSubscription {
         ctx: &Context<'_>,
         after: Option<String>,
     ) -> Result<impl Stream<Item = Result<Alert>>> {
-        let (svc, who) = (services(ctx)?, caller(ctx)?);
-        let stream = svc
-            .alert_stream(who, after.as_deref())
-            .await
-            .audited(ctx)
-            .await?;
-        // Each delivery is a disclosure to the recipient agency, recorded before the alert is sent (fail closed).
-        let (svc, who) = (svc.clone(), who.clone());
-        // The per-item work is boxed: `then` keeps room for its pending future inline, and an idle subscription
-        // (most of them, most of the time) should not carry that room.
-        Ok(stream.then(move |item| {
-            let (svc, who) = (svc.clone(), who.clone());
-            Box::pin(async move {
-                let alert = item.map_err(to_graphql)?;
-                let mut e = crate::service::audit::entry(
-                    &who,
-                    svc.now(),
-                    crate::domain::audit::AuditOperation::Disclose,
-                    "alerts",
-                    "alert",
-                    vec![alert.id.clone(), alert.order_id.clone()],
-                    &["kind", "orderReference", "createdAt"],
-                );
-                e.recipient = Some(who.agency.clone());
-                svc.audit(vec![e]).await.map_err(to_graphql)?;
-                crate::metrics::global()
-                    .alerts_delivered
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                Ok(Alert::new(AlertView {
-                    alert,
-                    order: None,
-                    ack: None,
-                }))
-            })
-        }))
+        // Boxed: async-graphql keeps room for this future inline in the subscription's stream for as long as it
+        // runs, though it runs only once, when the subscription starts.
+        Box::pin(alert_subscription(ctx, after)).await
     }
+}
+
+/// Starts `alerts` for the caller: every delivery is audited as a disclosure before it is sent.
+async fn alert_subscription(
+    ctx: &Context<'_>,
+    after: Option<String>,
+) -> Result<impl Stream<Item = Result<Alert>>> {
+    let (svc, who) = (services(ctx)?, caller(ctx)?);
+    let stream = svc
+        .alert_stream(who, after.as_deref())
+        .await
+        .audited(ctx)
+        .await?;
+    // Each delivery is a disclosure to the recipient agency, recorded before the alert is sent (fail closed).
+    let (svc, who) = (svc.clone(), who.clone());
+    // The per-item work is boxed: `then` keeps room for its pending future inline, and an idle subscription
+    // (most of them, most of the time) should not carry that room.
+    Ok(stream.then(move |item| {
+        let (svc, who) = (svc.clone(), who.clone());
+        Box::pin(async move {
+            let alert = item.map_err(to_graphql)?;
+            let mut e = crate::service::audit::entry(
+                &who,
+                svc.now(),
+                crate::domain::audit::AuditOperation::Disclose,
+                "alerts",
+                "alert",
+                vec![alert.id.clone(), alert.order_id.clone()],
+                &["kind", "orderReference", "createdAt"],
+            );
+            e.recipient = Some(who.agency.clone());
+            svc.audit(vec![e]).await.map_err(to_graphql)?;
+            crate::metrics::global()
+                .alerts_delivered
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(Alert::new(AlertView {
+                alert,
+                order: None,
+                ack: None,
+            }))
+        })
+    }))
 }

@@ -12,7 +12,7 @@ use crate::domain::audit::AuditOperation;
 use crate::domain::order::OrderRecord;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -24,12 +24,6 @@ pub type Ack = (DateTime<Utc>, String);
 pub const ALERT_CURSOR: &str = "alert";
 /// Alerts read from the table in one go when a subscriber replays.
 const REPLAY_BATCH: i64 = 200;
-/// Alerts a subscriber's task may hold ready before the client takes them.
-const SUBSCRIBER_BUFFER: usize = 32;
-/// What a subscriber's task hands its stream: an alert and the consent epoch it was read under, or why the flow
-/// stopped. Boxed, so the buffer each idle subscriber holds is 32 pointers rather than 32 alerts (heaptrack: 5.7 KB
-/// per subscriber before).
-type Delivery = Box<AppResult<(AlertRecord, u64)>>;
 
 /// An alert with what a caller reads about it: its order, and the caller's agency's acknowledgement.
 #[derive(Debug, Clone)]
@@ -161,7 +155,7 @@ impl Services {
         let after = after.map(alert_seq).transpose()?;
         let principal = who.clone();
         // Subscribe before reading the start, so nothing committed from here on can be missed.
-        let mut live = self.feed.subscribe();
+        let live = self.feed.subscribe();
         let start = self
             .db
             .run(move |conn| {
@@ -172,115 +166,152 @@ impl Services {
                 }
             })
             .await?;
-        // Each alert travels with the consent epoch from before it was read (see `feed`).
-        let (tx, rx) = tokio::sync::mpsc::channel::<Delivery>(SUBSCRIBER_BUFFER);
-        let db = self.db.clone();
-        let task_audience = audience.clone();
-        let task_feed = self.feed.clone();
-        // A subscription from now (no `after`) has nothing to replay: `start` was read after joining the feed, so
-        // every later alert comes through the feed. Skipping the first read keeps a burst of new subscriptions from
-        // queueing for pooled connections.
-        let mut replay = after.is_some();
-        tokio::spawn(async move {
-            let mut cursor = start;
-            loop {
-                // Replay from the table until it has nothing more for this audience.
-                while replay {
-                    let read_at = task_feed.consent_epoch();
-                    // Boxed so the task, idle in `live.recv()`, does not keep room for the replay read.
-                    let batch = match Box::pin(read_after(&db, &task_audience, cursor)).await {
-                        Some(b) => b,
-                        None => {
-                            let down = AppError::Unavailable(anyhow::anyhow!(
-                                "alert replay failed repeatedly"
-                            ));
-                            let _ = tx.send(Box::new(Err(down))).await;
-                            return;
-                        }
-                    };
-                    if batch.is_empty() {
-                        replay = false;
-                    }
-                    for alert in batch {
-                        cursor = alert.seq;
-                        if tx.send(Box::new(Ok((alert, read_at)))).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-                // Live, until this subscriber falls behind the feed; then back to the table.
-                loop {
-                    match live.recv().await {
-                        Ok(batch) => {
-                            for item in batch.iter() {
-                                if item.alert.seq <= cursor {
-                                    continue;
-                                }
-                                cursor = item.alert.seq;
-                                if policy::receives_alert(&task_audience, item)
-                                    && tx
-                                        .send(Box::new(Ok((
-                                            item.alert.clone(),
-                                            item.consent_epoch,
-                                        ))))
-                                        .await
-                                        .is_err()
-                                {
-                                    return;
-                                }
-                            }
-                        }
-                        Err(RecvError::Lagged(skipped)) => {
-                            tracing::debug!(
-                                feed.skipped = skipped,
-                                "subscriber fell behind; resuming from the table"
-                            );
-                            replay = true;
-                            break;
-                        }
-                        Err(RecvError::Closed) => return,
-                    }
-                }
+        let flow = Flow {
+            db: self.db.clone(),
+            feed: self.feed.clone(),
+            audience,
+            live,
+            cursor: start,
+            // A subscription from now (no `after`) has nothing to replay: `start` was read after joining the feed,
+            // so every later alert comes through the feed. Skipping the first read keeps a burst of new
+            // subscriptions from queueing for pooled connections.
+            replay: after.is_some(),
+            replayed: Vec::new().into_iter(),
+            replayed_at: 0,
+            batch: None,
+            stopped: false,
+        };
+        // Each step is boxed: `unfold` keeps room for its pending future inline, and the step future holds the
+        // flow while it waits for the feed. An idle subscription is this one allocation; there is no task or
+        // channel of its own.
+        Ok(futures_util::stream::unfold(flow, |flow| {
+            Box::pin(flow.step())
+        }))
+    }
+}
+
+/// The state of one subscriber's alert stream: replaying from the table after `cursor`, then following the feed,
+/// back to the table when it falls behind. It reads only as fast as the client takes alerts; a client slower than
+/// the feed lags, and lagging sends it back to the table, so nothing is buffered per subscriber but the feed batch
+/// it is handing out.
+struct Flow {
+    db: Database,
+    feed: Arc<crate::service::feed::AlertFeed>,
+    audience: AlertAudience,
+    live: tokio::sync::broadcast::Receiver<crate::service::feed::FeedBatch>,
+    /// The last alert handed out (or skipped as not for this audience).
+    cursor: i64,
+    replay: bool,
+    /// Alerts read from the table and not yet handed out, read under consent epoch `replayed_at`.
+    replayed: std::vec::IntoIter<AlertRecord>,
+    replayed_at: u64,
+    /// The feed batch being handed out, and the next position in it.
+    batch: Option<(crate::service::feed::FeedBatch, usize)>,
+    stopped: bool,
+}
+
+impl Flow {
+    /// The next alert for this subscriber (or why the flow stopped), and the flow to go on with.
+    async fn step(mut self) -> Option<(AppResult<AlertRecord>, Flow)> {
+        loop {
+            if self.stopped {
+                return None;
             }
-        });
-        let db = self.db.clone();
-        let feed = self.feed.clone();
-        // The consent check is boxed: `filter_map` keeps room for its pending future inline, which an idle
-        // subscriber need not carry.
-        let stream = tokio_stream::wrappers::ReceiverStream::new(rx).filter_map(move |item| {
-            let db = db.clone();
-            let audience = audience.clone();
-            let current = feed.consent_epoch();
-            Box::pin(async move {
-                let (alert, read_at) = match *item {
-                    Ok(pair) => pair,
-                    Err(e) => return Some(Err(e)),
-                };
-                match &audience {
-                    // Nothing revoked since this alert and its consent were read: the consent still holds.
-                    AlertAudience::Advocate(_) if read_at == current => Some(Ok(alert)),
-                    AlertAudience::Advocate(agency) => {
-                        let (order_id, agency) = (alert.order_id.clone(), agency.clone());
-                        match db
-                            .run(move |conn| db::shares::is_shared_with(conn, &order_id, &agency))
-                            .await
-                        {
-                            Ok(true) => Some(Ok(alert)),
-                            Ok(false) => None,
-                            Err(e) => {
-                                tracing::warn!(
-                                    error.code = e.code(),
-                                    "consent check failed; alert withheld"
-                                );
-                                None
-                            }
-                        }
-                    }
-                    _ => Some(Ok(alert)),
+            let (alert, read_at) = match self.next_candidate().await {
+                Some(Ok(candidate)) => candidate,
+                Some(Err(e)) => {
+                    self.stopped = true;
+                    return Some((Err(e), self));
                 }
-            })
-        });
-        Ok(stream)
+                None => return None,
+            };
+            if self.consent_holds(&alert, read_at).await {
+                return Some((Ok(alert), self));
+            }
+        }
+    }
+
+    /// The next alert addressed to this audience, with the consent epoch it was read under; `None` when the feed
+    /// has closed (the process is stopping).
+    async fn next_candidate(&mut self) -> Option<AppResult<(AlertRecord, u64)>> {
+        loop {
+            if let Some(alert) = self.replayed.next() {
+                self.cursor = alert.seq;
+                return Some(Ok((alert, self.replayed_at)));
+            }
+            if let Some((batch, next)) = &mut self.batch {
+                while let Some(item) = batch.get(*next) {
+                    *next += 1;
+                    if item.alert.seq <= self.cursor {
+                        continue;
+                    }
+                    self.cursor = item.alert.seq;
+                    if policy::receives_alert(&self.audience, item) {
+                        return Some(Ok((item.alert.clone(), item.consent_epoch)));
+                    }
+                }
+                self.batch = None;
+            }
+            if self.replay {
+                let read_at = self.feed.consent_epoch();
+                // Boxed so the step, idle in `live.recv()`, does not keep room for the replay read.
+                match Box::pin(read_after(&self.db, &self.audience, self.cursor)).await {
+                    Some(batch) => {
+                        // Replay until the table has nothing more for this audience.
+                        self.replay = !batch.is_empty();
+                        self.replayed = batch.into_iter();
+                        self.replayed_at = read_at;
+                    }
+                    None => {
+                        return Some(Err(AppError::Unavailable(anyhow::anyhow!(
+                            "alert replay failed repeatedly"
+                        ))))
+                    }
+                }
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(batch) => self.batch = Some((batch, 0)),
+                Err(RecvError::Lagged(skipped)) => {
+                    tracing::debug!(
+                        feed.skipped = skipped,
+                        "subscriber fell behind; resuming from the table"
+                    );
+                    self.batch = None;
+                    self.replay = true;
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Whether the advocate's consent to this alert still holds as the client takes it, so a revoked consent stops
+    /// the flow at once. Forces and courts see their own alerts whatever consent says.
+    async fn consent_holds(&self, alert: &AlertRecord, read_at: u64) -> bool {
+        let AlertAudience::Advocate(agency) = &self.audience else {
+            return true;
+        };
+        // Nothing revoked since this alert and its consent were read: the consent still holds.
+        if read_at == self.feed.consent_epoch() {
+            return true;
+        }
+        let (order_id, agency) = (alert.order_id.clone(), agency.clone());
+        // Boxed, as the replay read is.
+        match Box::pin(
+            self.db
+                .run(move |conn| db::shares::is_shared_with(conn, &order_id, &agency)),
+        )
+        .await
+        {
+            Ok(shared) => shared,
+            Err(e) => {
+                tracing::warn!(
+                    error.code = e.code(),
+                    "consent check failed; alert withheld"
+                );
+                false
+            }
+        }
     }
 }
 
