@@ -1,4 +1,4 @@
--- The 11 statements orderwatch sends for one audited control-room lookup by reference (captured with log_statement =
+-- The 7 statements orderwatch sends for one audited control-room lookup by reference (captured with log_statement =
 -- 'all' from the `order(reference:)` query of benches/load.rs, which selects no history: no versions, breaches,
 -- notifications or deadlines; the caller's and the order's agencies come from memory once read, and a connection
 -- used a moment ago is not pinged), for pgbench in the same run: the ratio of the server's lookups/s to this
@@ -7,11 +7,7 @@
 -- Run by benches/load.rs as: pgbench -n -M prepared -f benches/pgbench/lookup.sql -D orders=N -c C -j 2 -T S URL
 \set n random(1, :orders)
 SELECT id, reference, order_type, status, made_on, expires_on, applicant_agency, court_agency, subject_date_of_birth, replaces_order_id, version, service_status, served_at, service_method, served_by_agency, served_by, created_at, updated_at FROM orders WHERE reference = 'LOAD/' || :n LIMIT 1;
-SELECT id, order_id, position, name, name_key FROM subject_names WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) ORDER BY order_id, position;
-SELECT id, order_id, position, name, date_of_birth, contact FROM protected_persons WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) ORDER BY order_id, position;
-SELECT id, order_id, position, kind, text, expires_on, added_in_version, removed_in_version FROM conditions WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) ORDER BY order_id, added_in_version, position;
-SELECT id, order_id, protected_person_id, advocacy_agency, recorded_by_agency, recorded_by, created_at, revoked_at, revoked_by_agency FROM order_shares WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) AND revoked_at IS NULL ORDER BY order_id, created_at;
-SELECT id, order_id, court_agency, scheduled_for, outcome, held_at, note, created_at, updated_at FROM hearings WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) ORDER BY order_id, scheduled_for;
+SELECT 'n' AS part, id, order_id, position AS i1, CAST(NULL AS BIGINT) AS i2, CAST(NULL AS BIGINT) AS i3, name AS t1, name_key AS t2, CAST(NULL AS TEXT) AS t3, CAST(NULL AS TEXT) AS t4, CAST(NULL AS TEXT) AS t5, CAST(NULL AS DATE) AS d1, CAST(NULL AS TIMESTAMP) AS ts1, CAST(NULL AS TIMESTAMP) AS ts2, CAST(NULL AS TIMESTAMP) AS ts3, CAST(NULL AS TIMESTAMP) AS ts4 FROM subject_names WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) UNION ALL SELECT 'p', id, order_id, position, NULL, NULL, name, contact, NULL, NULL, NULL, date_of_birth, NULL, NULL, NULL, NULL FROM protected_persons WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) UNION ALL SELECT 'c', id, order_id, position, added_in_version, removed_in_version, kind, text, NULL, NULL, NULL, expires_on, NULL, NULL, NULL, NULL FROM conditions WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) UNION ALL SELECT 's', id, order_id, NULL, NULL, NULL, protected_person_id, advocacy_agency, recorded_by_agency, recorded_by, revoked_by_agency, NULL, created_at, revoked_at, NULL, NULL FROM order_shares WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) AND revoked_at IS NULL UNION ALL SELECT 'h', id, order_id, NULL, NULL, NULL, court_agency, outcome, note, NULL, NULL, NULL, scheduled_for, held_at, created_at, updated_at FROM hearings WHERE order_id = ANY(ARRAY['seed-' || lpad(:n::text, 8, '0')]) ORDER BY part, order_id, i2, i1, ts1;
 BEGIN;
 SELECT pg_advisory_xact_lock(7022629598041763687);
 SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1;

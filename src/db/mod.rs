@@ -7,6 +7,7 @@ pub mod audit;
 pub mod breaches;
 pub mod models;
 pub mod orders;
+pub mod parts;
 pub mod schedule;
 pub mod schema;
 pub mod shares;

@@ -494,23 +494,14 @@ fn hydrate_parts(
     }
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
 
+    // Names, persons, conditions, live shares and hearings: one statement for all five (`db::parts`).
+    let loaded = super::parts::for_orders(conn, &ids)?;
     let mut names: HashMap<String, Vec<String>> = HashMap::new();
-    for n in subject_names::table
-        .filter(subject_names::order_id.eq_any(&ids))
-        .order((subject_names::order_id, subject_names::position))
-        .select(SubjectNameRow::as_select())
-        .load(conn)?
-    {
+    for n in loaded.subject_names {
         names.entry(n.order_id).or_default().push(n.name);
     }
-
     let mut persons: HashMap<String, Vec<ProtectedPersonRecord>> = HashMap::new();
-    for p in protected_persons::table
-        .filter(protected_persons::order_id.eq_any(&ids))
-        .order((protected_persons::order_id, protected_persons::position))
-        .select(ProtectedPersonRow::as_select())
-        .load(conn)?
-    {
+    for p in loaded.protected_persons {
         persons
             .entry(p.order_id)
             .or_default()
@@ -521,18 +512,8 @@ fn hydrate_parts(
                 contact: p.contact,
             });
     }
-
     let mut conds: HashMap<String, Vec<ConditionRecord>> = HashMap::new();
-    for c in conditions::table
-        .filter(conditions::order_id.eq_any(&ids))
-        .order((
-            conditions::order_id,
-            conditions::added_in_version,
-            conditions::position,
-        ))
-        .select(ConditionRow::as_select())
-        .load(conn)?
-    {
+    for c in loaded.conditions {
         conds.entry(c.order_id).or_default().push(ConditionRecord {
             kind: parse_code(&c.kind, "conditions.kind")?,
             id: c.id,
@@ -541,6 +522,20 @@ fn hydrate_parts(
             added_in_version: c.added_in_version,
             removed_in_version: c.removed_in_version,
         });
+    }
+    let mut shares: HashMap<String, Vec<ShareRecord>> = HashMap::new();
+    for r in loaded.shares {
+        shares
+            .entry(r.order_id.clone())
+            .or_default()
+            .push(super::shares::to_record(r));
+    }
+    let mut hearings: HashMap<String, Vec<HearingRecord>> = HashMap::new();
+    for r in loaded.hearings {
+        hearings
+            .entry(r.order_id.clone())
+            .or_default()
+            .push(super::schedule::hearing_record(r)?);
     }
 
     let mut versions: HashMap<String, Vec<VersionRecord>> = HashMap::new();
@@ -608,14 +603,12 @@ fn hydrate_parts(
             .collect()
     };
 
-    let mut shares = super::shares::active_for_orders(conn, &ids)?;
     let mut breaches = if parts.breaches {
         super::breaches::for_orders(conn, &ids)?
     } else {
         HashMap::new()
     };
-    let (mut notifications, mut hearings, mut deadlines) =
-        super::schedule::for_orders(conn, &ids, parts)?;
+    let (mut notifications, mut deadlines) = super::schedule::for_orders(conn, &ids, parts)?;
 
     let agency = |code: &str| {
         agencies

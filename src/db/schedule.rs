@@ -107,7 +107,7 @@ pub fn set_hearing_outcome(
     Ok(())
 }
 
-fn hearing_record(r: HearingRow) -> AppResult<HearingRecord> {
+pub(super) fn hearing_record(r: HearingRow) -> AppResult<HearingRecord> {
     Ok(HearingRecord {
         outcome: r
             .outcome
@@ -138,7 +138,8 @@ fn deadline_record(r: DeadlineRow) -> AppResult<DeadlineRecord> {
     })
 }
 
-/// Notifications, hearings and deadlines of these orders, in three statements.
+/// Notifications and deadlines of these orders, each only when `parts` asks for it (hearings come with the
+/// order's other parts, `db::parts`).
 #[allow(clippy::type_complexity)]
 pub fn for_orders(
     conn: &mut DbConnection,
@@ -146,7 +147,6 @@ pub fn for_orders(
     parts: crate::domain::order::OrderParts,
 ) -> AppResult<(
     HashMap<String, Vec<NotificationRecord>>,
-    HashMap<String, Vec<HearingRecord>>,
     HashMap<String, Vec<DeadlineRecord>>,
 )> {
     let mut ns: HashMap<String, Vec<NotificationRecord>> = HashMap::new();
@@ -172,17 +172,6 @@ pub fn for_orders(
                 created_at: r.created_at.and_utc(),
             });
     }
-    let mut hs: HashMap<String, Vec<HearingRecord>> = HashMap::new();
-    for r in hearings::table
-        .filter(hearings::order_id.eq_any(order_ids))
-        .order((hearings::order_id, hearings::scheduled_for))
-        .select(HearingRow::as_select())
-        .load(conn)?
-    {
-        hs.entry(r.order_id.clone())
-            .or_default()
-            .push(hearing_record(r)?);
-    }
     let mut ds: HashMap<String, Vec<DeadlineRecord>> = HashMap::new();
     let deadline_rows = if parts.deadlines {
         deadlines::table
@@ -198,7 +187,7 @@ pub fn for_orders(
             .or_default()
             .push(deadline_record(r)?);
     }
-    Ok((ns, hs, ds))
+    Ok((ns, ds))
 }
 
 /// Whether the order has an initial notification recorded.

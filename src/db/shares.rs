@@ -8,9 +8,8 @@ use crate::domain::order::ShareRecord;
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use std::collections::HashMap;
 
-fn to_record(r: ShareRow) -> ShareRecord {
+pub(super) fn to_record(r: ShareRow) -> ShareRecord {
     ShareRecord {
         id: r.id,
         order_id: r.order_id,
@@ -96,24 +95,4 @@ pub fn is_shared_with(conn: &mut DbConnection, order_id: &str, agency: &str) -> 
             .filter(order_shares::revoked_at.is_null()),
     ))
     .get_result(conn)?)
-}
-
-/// Live shares of these orders, in one statement.
-pub fn active_for_orders(
-    conn: &mut DbConnection,
-    order_ids: &[String],
-) -> AppResult<HashMap<String, Vec<ShareRecord>>> {
-    let mut out: HashMap<String, Vec<ShareRecord>> = HashMap::new();
-    for r in order_shares::table
-        .filter(order_shares::order_id.eq_any(order_ids))
-        .filter(order_shares::revoked_at.is_null())
-        .order((order_shares::order_id, order_shares::created_at))
-        .select(ShareRow::as_select())
-        .load(conn)?
-    {
-        out.entry(r.order_id.clone())
-            .or_default()
-            .push(to_record(r));
-    }
-    Ok(out)
 }
