@@ -104,33 +104,40 @@ impl Query for PartsQuery<'_> {
 impl<C> RunQueryDsl<C> for PartsQuery<'_> {}
 
 impl QueryFragment<diesel::pg::Pg> for PartsQuery<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        let mut pieces = PARTS_SQL.split("{ids}").peekable();
-        while let Some(piece) = pieces.next() {
-            out.push_sql(piece);
-            if pieces.peek().is_some() {
-                out.push_sql("= ANY(");
-                out.push_bind_param::<Array<Text>, [String]>(self.ids)?;
-                out.push_sql(")");
-            }
-        }
-        Ok(())
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        walk_parts(out, |out| {
+            out.push_sql("= ANY(");
+            out.push_bind_param::<Array<Text>, [String]>(self.ids)?;
+            out.push_sql(")");
+            Ok(())
+        })
     }
 }
 
 impl QueryFragment<diesel::sqlite::Sqlite> for PartsQuery<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
-        let mut pieces = PARTS_SQL.split("{ids}").peekable();
-        while let Some(piece) = pieces.next() {
-            out.push_sql(piece);
-            if pieces.peek().is_some() {
-                out.push_sql("IN (SELECT value FROM json_each(");
-                out.push_bind_param::<Text, String>(&self.json)?;
-                out.push_sql("))");
-            }
-        }
-        Ok(())
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        walk_parts(out, |out| {
+            out.push_sql("IN (SELECT value FROM json_each(");
+            out.push_bind_param::<Text, String>(&self.json)?;
+            out.push_sql("))");
+            Ok(())
+        })
     }
+}
+
+/// Writes [`PARTS_SQL`] with `ids_test` in place of each `{ids}`.
+fn walk_parts<'b, DB: diesel::backend::Backend>(
+    mut out: AstPass<'_, 'b, DB>,
+    mut ids_test: impl FnMut(&mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
+) -> QueryResult<()> {
+    let mut pieces = PARTS_SQL.split("{ids}").peekable();
+    while let Some(piece) = pieces.next() {
+        out.push_sql(piece);
+        if pieces.peek().is_some() {
+            ids_test(&mut out)?;
+        }
+    }
+    Ok(())
 }
 
 /// The parts of the orders with these ids, in one statement.
