@@ -4,7 +4,8 @@
 //!
 //! The five tables are read as one `UNION ALL` of rows of a single shape ([`PartRow`]): the table the row comes from
 //! (`part`), its id and order, and that table's other columns in generic slots (`i1`.., `t1`.., `d1`, `ts1`..). Each
-//! backend binds the order ids once: PostgreSQL as a text array, SQLite as a JSON array read with `json_each`.
+//! branch binds the order ids as one value whatever their number: PostgreSQL as a text array, SQLite as a JSON array
+//! read with `json_each`. The statement's text never changes, so diesel keeps it prepared per connection.
 
 use super::models::{ConditionRow, HearingRow, ProtectedPersonRow, ShareRow, SubjectNameRow};
 use super::DbConnection;
