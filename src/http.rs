@@ -474,6 +474,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let (connections, idle) = state.services.db.pool_state();
     let body = crate::metrics::global().render(
         state.services.db.statements_sent(),
+        state.services.db.pings_sent(),
         state.services.feed.subscribers(),
         connections,
         idle,

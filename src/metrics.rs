@@ -79,6 +79,7 @@ impl Metrics {
     pub fn render(
         &self,
         statements: u64,
+        pings: u64,
         subscribers: usize,
         pool_size: u32,
         pool_idle: u32,
@@ -166,6 +167,12 @@ impl Metrics {
                 "counter",
                 "SQL statements sent to the database by this process.",
                 statements as f64,
+            ),
+            (
+                "orderwatch_db_pings_total",
+                "counter",
+                "Connection checks at checkout (PostgreSQL, after an idle second or a failed statement); counted in orderwatch_db_statements_total too.",
+                pings as f64,
             ),
             (
                 "orderwatch_db_pool_connections",

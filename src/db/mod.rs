@@ -165,6 +165,8 @@ impl CustomizeConnection<Pooled, diesel::r2d2::Error> for ConnectionSetup {
 #[derive(Debug)]
 struct Manager {
     target: DbTarget,
+    /// Connection checks sent at checkout (each is also one of the statements counted).
+    pings: Arc<AtomicU64>,
 }
 
 impl ManageConnection for Manager {
@@ -198,6 +200,7 @@ impl ManageConnection for Manager {
         if self.target.backend == Backend::Sqlite || (recent && !failed) {
             return Ok(());
         }
+        self.pings.fetch_add(1, Ordering::Relaxed);
         pooled.conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
@@ -214,6 +217,7 @@ pub struct Database {
     pool: Pool<Manager>,
     target: DbTarget,
     statements: Arc<AtomicU64>,
+    pings: Arc<AtomicU64>,
     /// Registered agencies already read (they never change): see `agencies::AgencyCache`.
     agencies: Arc<agencies::AgencyCache>,
 }
@@ -228,8 +232,10 @@ impl Database {
     /// Builds the pool. Connects lazily, so a server can start while the database is briefly down.
     pub fn connect(target: &DbTarget, settings: &PoolSettings) -> anyhow::Result<Database> {
         let statements = Arc::new(AtomicU64::new(0));
+        let pings = Arc::new(AtomicU64::new(0));
         let manager = Manager {
             target: target.clone(),
+            pings: pings.clone(),
         };
         let pool = Pool::builder()
             .max_size(settings.max_size)
@@ -246,6 +252,7 @@ impl Database {
             pool,
             target: target.clone(),
             statements,
+            pings,
             agencies: Arc::default(),
         })
     }
@@ -259,6 +266,7 @@ impl Database {
     pub fn dedicated_connection(&self) -> AppResult<DbConnection> {
         let mut pooled = Manager {
             target: self.target.clone(),
+            pings: self.pings.clone(),
         }
         .connect()
         .map_err(|e| AppError::Unavailable(e.into()))?;
@@ -280,6 +288,12 @@ impl Database {
     /// SQL statements sent since the pool was built.
     pub fn statements_sent(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Of those, the connection checks at checkout (a PostgreSQL connection idle for over a second, or whose last
+    /// use had a statement fail): what a request costs is the statements less these.
+    pub fn pings_sent(&self) -> u64 {
+        self.pings.load(Ordering::Relaxed)
     }
 
     /// Applies pending migrations of this backend's tree; returns the versions applied.

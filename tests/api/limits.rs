@@ -173,6 +173,7 @@ async fn metrics_expose_requests_errors_alerts_subscribers_checks_and_the_pool()
         "orderwatch_check_runs_total ",
         "orderwatch_db_pool_connections ",
         "orderwatch_db_statements_total ",
+        "orderwatch_db_pings_total ",
     ] {
         assert!(text.contains(series), "missing {series} in:\n{text}");
     }
