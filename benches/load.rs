@@ -466,17 +466,16 @@ async fn reads(
                     rate / same.tps
                 );
             }
-            if let Some(folded) = pgbench("folded.sql", &db.url, orders, c, seconds) {
-                println!(
-                    "{backend:10} pgbench orders={orders:<8} concurrency={c:<4} | {:7.0} tps with the order's parts in one statement (folded.sql), p99 {:7.2} ms",
-                    folded.tps, folded.p99_ms
-                );
-            }
-            if let Some(floor) = pgbench("floor.sql", &db.url, orders, c, seconds) {
-                println!(
-                    "{backend:10} pgbench orders={orders:<8} concurrency={c:<4} | {:7.0} tps on the order row alone (floor.sql), p99 {:7.2} ms",
-                    floor.tps, floor.p99_ms
-                );
+            for (script, what) in [
+                ("folded.sql", "with the order's parts in one statement"),
+                ("floor.sql", "on the order row alone"),
+            ] {
+                if let Some(other) = pgbench(script, &db.url, orders, c, seconds) {
+                    println!(
+                        "{backend:10} pgbench orders={orders:<8} concurrency={c:<4} | {:7.0} tps {what} ({script}), p99 {:7.2} ms",
+                        other.tps, other.p99_ms
+                    );
+                }
             }
         }
     }

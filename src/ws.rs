@@ -271,7 +271,7 @@ impl Operation {
         }
         let Some(mut response) = self.results.next().await else {
             let complete = json!({ "id": self.id, "type": "complete" });
-            return Some((self.last(complete), self));
+            return Some((self.out(complete.to_string(), true), self));
         };
         for e in &mut response.errors {
             let ext = e.extensions.get_or_insert_with(Default::default);
@@ -280,40 +280,35 @@ impl Operation {
             }
         }
         // Boxed so the step, idle awaiting the next result, does not keep room for the audit write.
-        if Box::pin(
-            self.withheld
-                .record(&self.state.services, &self.caller, "subscription"),
-        )
+        if let Err(e) = Box::pin(self.withheld.record(
+            &self.state.services,
+            &self.caller,
+            "subscription",
+        ))
         .await
-        .is_err()
         {
-            let failed = json!([{ "message": "the audit record could not be written", "extensions": { "code": "UNAVAILABLE" } }]);
-            let message = json!({ "id": self.id, "type": "error", "payload": failed });
-            return Some((self.last(message), self));
+            let failed = refusal(&self.id, e);
+            return Some((self.out(failed, true), self));
         }
         let refused = std::mem::take(&mut self.first)
             && response.data == async_graphql::Value::Null
             && !response.errors.is_empty();
-        if refused {
-            let message = json!({ "id": self.id, "type": "error", "payload": response.errors });
-            return Some((self.last(message), self));
-        }
-        let message = json!({ "id": self.id, "type": "next", "payload": response });
-        let out = Out {
-            id: self.id.clone(),
-            text: message.to_string(),
-            last: false,
+        let (kind, payload) = if refused {
+            ("error", json!(response.errors))
+        } else {
+            ("next", json!(response))
         };
-        Some((out, self))
+        let message = json!({ "id": self.id, "type": kind, "payload": payload });
+        Some((self.out(message.to_string(), refused), self))
     }
 
-    /// The operation's final message: nothing follows it.
-    fn last(&mut self, message: Value) -> Out {
-        self.over = true;
+    /// A message of this operation; when `last`, nothing follows it.
+    fn out(&mut self, text: String, last: bool) -> Out {
+        self.over |= last;
         Out {
             id: self.id.clone(),
-            text: message.to_string(),
-            last: true,
+            text,
+            last,
         }
     }
 }

@@ -89,7 +89,7 @@ ORDER BY part, order_id, i2, i1, ts1";
 struct PartsQuery<'a> {
     /// The order ids: bound as a text array on PostgreSQL.
     ids: &'a [String],
-    /// The same ids as a JSON array: bound for `json_each` on SQLite.
+    /// The same ids as a JSON array: bound for `json_each` on SQLite (empty on PostgreSQL, which binds `ids`).
     json: String,
 }
 
@@ -146,15 +146,18 @@ pub fn for_orders(conn: &mut DbConnection, order_ids: &[String]) -> AppResult<Pa
     if order_ids.is_empty() {
         return Ok(Parts::default());
     }
-    let json = serde_json::to_string(order_ids)
-        .map_err(|e| AppError::internal(anyhow::anyhow!("order ids as JSON: {e}")))?;
-    let query = PartsQuery {
-        ids: order_ids,
-        json,
-    };
     let rows: Vec<PartRow> = match conn {
-        DbConnection::Pg(c) => query.load(c)?,
-        DbConnection::Sqlite(c) => query.load(c)?,
+        DbConnection::Pg(c) => PartsQuery {
+            ids: order_ids,
+            json: String::new(),
+        }
+        .load(c)?,
+        DbConnection::Sqlite(c) => PartsQuery {
+            ids: order_ids,
+            json: serde_json::to_string(order_ids)
+                .map_err(|e| AppError::internal(anyhow::anyhow!("order ids as JSON: {e}")))?,
+        }
+        .load(c)?,
     };
     let mut parts = Parts::default();
     for r in rows {
