@@ -1,7 +1,10 @@
 //! What auditing every read costs: order lookups through the service layer, with and without the audit record
 //! each API read writes (through the group-commit writer), at several concurrency levels.
 //!
-//! `cargo bench --bench audit_cost -- [--concurrency 1,8,32] [--seconds 3]`, with
+//! With `--append N` it measures the append itself instead: `--rounds` batches of N entries (default 50), each in its
+//! own write transaction on one connection, as the group-commit writer writes them.
+//!
+//! `cargo bench --bench audit_cost -- [--concurrency 1,8,32] [--seconds 3] [--append 1000 [--rounds 50]]`, with
 //! `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a fresh database, dropped after).
 
 #[path = "common/mod.rs"]
@@ -79,6 +82,48 @@ async fn lookups(
     (done.load(Ordering::Relaxed) as f64 / seconds as f64, p99)
 }
 
+/// Appends `rounds` batches of `size` entries, each in its own write transaction on one connection, as the
+/// group-commit writer does: milliseconds per batch (p50, p99) and microseconds per entry (mean).
+fn appends(db: &Database, size: usize, rounds: usize) -> (f64, f64, f64) {
+    let who: Caller = Principal {
+        sub: "advocate-1".into(),
+        role: Role::Advocate,
+        agency: "SAFE".into(),
+    }
+    .into();
+    let mut conn = db.dedicated_connection().unwrap();
+    let mut took = vec![];
+    for round in 0..rounds {
+        let entries: Vec<_> = (0..size)
+            .map(|i| {
+                let mut e = audit::entry(
+                    &who,
+                    Utc::now(),
+                    AuditOperation::Disclose,
+                    "alerts",
+                    "alert",
+                    vec![format!("alert-{round}-{i}"), format!("order-{i}")],
+                    &["kind", "orderReference", "createdAt"],
+                );
+                e.recipient = Some("SAFE".into());
+                e
+            })
+            .collect();
+        let t = Instant::now();
+        orderwatch::db::write_transaction(&mut conn, |c| {
+            orderwatch::db::audit::append(c, &entries)
+        })
+        .unwrap();
+        took.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    took.sort_by(f64::total_cmp);
+    (
+        common::percentile(&took, 0.5),
+        common::percentile(&took, 0.99),
+        took.iter().sum::<f64>() * 1000.0 / (rounds * size) as f64,
+    )
+}
+
 fn main() {
     let concurrency: Vec<usize> = arg("--concurrency")
         .unwrap_or_else(|| "1,8,32".into())
@@ -98,6 +143,16 @@ fn main() {
         db.migrate().unwrap();
         let services = Services::new(db, Arc::new(SystemClock));
         let admin: Caller = Principal { sub: "bench".into(), role: Role::Admin, agency: "OPS".into() }.into();
+        if let Some(size) = arg("--append") {
+            let size: usize = size.parse().expect("--append takes a number of entries");
+            let rounds: usize = arg("--rounds").map(|s| s.parse().unwrap()).unwrap_or(50);
+            let (p50, p99, per_entry) = appends(&services.db, size, rounds);
+            println!(
+                "{:10} append {size} entries x {rounds} | per batch p50 {p50:7.2} ms p99 {p99:7.2} ms | {per_entry:6.1} us per entry",
+                target.backend.name()
+            );
+            return;
+        }
         services.create_agency(&admin, "MET".into(), "MET".into(), AgencyKind::PoliceForce).await.unwrap();
         services.create_agency(&admin, "WMC".into(), "WMC".into(), AgencyKind::Court).await.unwrap();
         let court: Caller = Principal { sub: "clerk".into(), role: Role::Court, agency: "WMC".into() }.into();

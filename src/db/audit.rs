@@ -6,7 +6,10 @@ use super::DbConnection;
 use crate::domain::audit::{chain_hash, AuditEntry, AuditOperation, GENESIS_HASH};
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{Array, Nullable, Text, Timestamp};
 
 type Db = <DbConnection as Connection>::Backend;
 
@@ -81,8 +84,9 @@ pub fn append<'a>(
         .first(conn)
         .optional()?
         .unwrap_or_else(|| GENESIS_HASH.to_string());
-    // The chain is computed in memory, then written a few hundred rows to a statement (in chain order: `seq`
-    // follows the order of the rows, and the lock keeps other writers out meanwhile).
+    // The chain is computed in memory, then written in chain order (`seq` follows the order of the rows, and the
+    // lock keeps other writers out meanwhile): on PostgreSQL in one statement of one array per column
+    // (`AppendColumns`), on SQLite a few hundred rows to a statement.
     let mut rows = Vec::with_capacity(entries.size_hint().0);
     for e in entries {
         let e = AuditEntry {
@@ -112,10 +116,115 @@ pub fn append<'a>(
         rows.push(row);
         prev = hash;
     }
-    for chunk in rows.chunks(500) {
-        super::insert_batch!(conn, audit_events::table, chunk)?;
+    match conn {
+        DbConnection::Pg(c) => {
+            let mut columns = AppendColumns::default();
+            rows.into_iter().for_each(|r| columns.push(r));
+            columns.execute(c)?;
+        }
+        DbConnection::Sqlite(_) => {
+            for chunk in rows.chunks(500) {
+                super::insert_batch!(conn, audit_events::table, chunk)?;
+            }
+        }
     }
     Ok(())
+}
+
+/// The insert of a batch on PostgreSQL: one array per column, unnested into rows in their order. Its text is the
+/// same whatever the number of rows, so diesel keeps it prepared and PostgreSQL parses and plans it once per
+/// connection, where a multi-row `VALUES` with 16 parameters a row is a new statement of thousands of parameters
+/// for every batch size. `WITH ORDINALITY ... ORDER BY` keeps the rows in chain order, so `seq` follows the chain.
+const APPEND_PG_SQL: &str = "\
+INSERT INTO audit_events (id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, \
+object_ids, fields, recipient, outcome, reason, prev_hash, hash) \
+SELECT id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, object_ids, fields, \
+recipient, outcome, reason, prev_hash, hash FROM unnest(";
+const APPEND_PG_SQL_END: &str = ") WITH ORDINALITY AS r(id, at, request_id, actor_sub, actor_agency, actor_role, \
+operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash, n) ORDER BY n";
+
+/// The rows of a batch as columns, for [`APPEND_PG_SQL`].
+#[derive(Default)]
+struct AppendColumns {
+    id: Vec<String>,
+    at: Vec<chrono::NaiveDateTime>,
+    request_id: Vec<String>,
+    actor_sub: Vec<String>,
+    actor_agency: Vec<String>,
+    actor_role: Vec<String>,
+    operation: Vec<String>,
+    action: Vec<String>,
+    object_type: Vec<String>,
+    object_ids: Vec<String>,
+    fields: Vec<String>,
+    recipient: Vec<Option<String>>,
+    outcome: Vec<String>,
+    reason: Vec<Option<String>>,
+    prev_hash: Vec<String>,
+    hash: Vec<String>,
+}
+
+impl AppendColumns {
+    fn push(&mut self, r: AuditRow) {
+        self.id.push(r.id);
+        self.at.push(r.at);
+        self.request_id.push(r.request_id);
+        self.actor_sub.push(r.actor_sub);
+        self.actor_agency.push(r.actor_agency);
+        self.actor_role.push(r.actor_role);
+        self.operation.push(r.operation);
+        self.action.push(r.action);
+        self.object_type.push(r.object_type);
+        self.object_ids.push(r.object_ids);
+        self.fields.push(r.fields);
+        self.recipient.push(r.recipient);
+        self.outcome.push(r.outcome);
+        self.reason.push(r.reason);
+        self.prev_hash.push(r.prev_hash);
+        self.hash.push(r.hash);
+    }
+}
+
+impl QueryId for AppendColumns {
+    type QueryId = AppendColumns;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<C> RunQueryDsl<C> for AppendColumns {}
+
+impl QueryFragment<Pg> for AppendColumns {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql(APPEND_PG_SQL);
+        out.push_bind_param::<Array<Text>, _>(&self.id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Timestamp>, _>(&self.at)?;
+        for column in [
+            &self.request_id,
+            &self.actor_sub,
+            &self.actor_agency,
+            &self.actor_role,
+            &self.operation,
+            &self.action,
+            &self.object_type,
+            &self.object_ids,
+            &self.fields,
+        ] {
+            out.push_sql(", ");
+            out.push_bind_param::<Array<Text>, _>(column)?;
+        }
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.recipient)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.outcome)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.reason)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.prev_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.hash)?;
+        out.push_sql(APPEND_PG_SQL_END);
+        Ok(())
+    }
 }
 
 /// Filters of the audit log.

@@ -345,6 +345,58 @@ async fn entries_written_together_by_group_commit_keep_an_intact_chain() {
 }
 
 #[tokio::test]
+async fn a_large_batch_is_stored_in_chain_order_with_every_value_as_written() {
+    use orderwatch::domain::audit::{AuditEntry, AuditOperation};
+    let app = TestApp::spawn().await;
+    // More entries than one multi-row statement held before, with empty lists and absent values mixed in, so the
+    // order, the nulls and the empty strings all have to survive the one-statement insert.
+    let written: Vec<AuditEntry> = (0..1203)
+        .map(|i| AuditEntry {
+            id: format!("batch-{i:05}"),
+            at: chrono::DateTime::from_timestamp(1_790_000_000 + (1203 - i), 123_456_000).unwrap(),
+            request_id: format!("request-{}", i % 7),
+            actor_sub: format!("advocate-{}", i % 3),
+            actor_agency: "SAFE".into(),
+            actor_role: "ADVOCATE".into(),
+            operation: if i % 2 == 0 {
+                AuditOperation::Disclose
+            } else {
+                AuditOperation::Consult
+            },
+            action: "alerts".into(),
+            object_type: "alert".into(),
+            object_ids: (0..i % 3).map(|k| format!("obj-{i}-{k}")).collect(),
+            fields: if i % 4 == 0 {
+                vec![]
+            } else {
+                vec!["kind".into(), "createdAt".into()]
+            },
+            recipient: (i % 5 == 0).then(|| "SAFE".into()),
+            outcome: "OK".into(),
+            reason: (i % 3 == 0).then(|| format!("reason {i}")),
+        })
+        .collect();
+    let expected = written.clone();
+    let read = app
+        .services
+        .db
+        .run(move |c: &mut orderwatch::db::DbConnection| {
+            orderwatch::db::write_transaction(c, |c| orderwatch::db::audit::append(c, &written))?;
+            let verified = orderwatch::db::audit::verify(c)?;
+            let page = orderwatch::db::audit::page(c, &Default::default(), 0, 5000)?;
+            Ok((verified, page))
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        read.0,
+        orderwatch::db::audit::Verified::Intact { events: 1203 }
+    );
+    let entries: Vec<AuditEntry> = read.1.into_iter().map(|(_, e)| e).collect();
+    assert_eq!(entries, expected);
+}
+
+#[tokio::test]
 async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing() {
     let app = TestApp::spawn().await.with_agencies().await;
     app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "F/1"))
