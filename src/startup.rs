@@ -112,7 +112,7 @@ impl Application {
             graphiql: !settings.production(),
         };
         let poll = Duration::from_millis(settings.alert_poll_ms.max(50));
-        services.feed.spawn_pump(services.db.clone(), poll);
+        services.feed.start_pump(services.db.clone(), poll).await;
         if target.backend == crate::db::Backend::Postgres {
             services
                 .feed

@@ -24,6 +24,9 @@ pub type Ack = (DateTime<Utc>, String);
 pub const ALERT_CURSOR: &str = "alert";
 /// Alerts read from the table in one go when a subscriber replays.
 const REPLAY_BATCH: i64 = 200;
+/// How often a subscriber reads the table while its process's feed has not started yet (its database was not
+/// reached at start-up), as nothing is broadcast until then.
+const UNSTARTED_FEED_POLL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// An alert with what a caller reads about it: its order, and the caller's agency's acknowledgement.
 #[derive(Debug, Clone)]
@@ -156,6 +159,8 @@ impl Services {
         let principal = who.clone();
         // Subscribe before reading the start, so nothing committed from here on can be missed.
         let live = self.feed.subscribe();
+        // Read before the start: a pump that has started broadcasts everything committed after it did.
+        let feed_started = self.feed.started();
         let start = self
             .db
             .run(move |conn| {
@@ -172,10 +177,12 @@ impl Services {
             audience,
             live,
             cursor: start,
-            // A subscription from now (no `after`) has nothing to replay: `start` was read after joining the feed,
-            // so every later alert comes through the feed. Skipping the first read keeps a burst of new
-            // subscriptions from queueing for pooled connections.
-            replay: after.is_some(),
+            // A subscription from now (no `after`) has nothing to replay once the feed has started: `start` was
+            // read after joining the feed, so every later alert comes through the feed. Skipping the first read
+            // keeps a burst of new subscriptions from queueing for pooled connections. A feed not yet started (its
+            // database not reached yet) may never broadcast what is committed meanwhile: then read the table until
+            // it is caught up, as after a cursor.
+            replay: after.is_some() || !feed_started,
             replayed: Vec::new().into_iter(),
             replayed_at: 0,
             batch: None,
@@ -254,10 +261,17 @@ impl Flow {
             }
             if self.replay {
                 let read_at = self.feed.consent_epoch();
+                // Read before the table: once the feed has started, it broadcasts all that the table read misses.
+                let feed_started = self.feed.started();
                 // Boxed so the step, idle in `live.recv()`, does not keep room for the replay read.
                 match Box::pin(read_after(&self.db, &self.audience, self.cursor)).await {
                     Some(batch) => {
-                        // Replay until the table has nothing more for this audience.
+                        // Replay until the table has nothing more for this audience. Until the feed has started
+                        // nothing is broadcast, so the table is read again after a pause instead of following it.
+                        if batch.is_empty() && !feed_started {
+                            Box::pin(tokio::time::sleep(UNSTARTED_FEED_POLL)).await;
+                            continue;
+                        }
                         self.replay = !batch.is_empty();
                         self.replayed = batch.into_iter();
                         self.replayed_at = read_at;

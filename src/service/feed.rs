@@ -8,7 +8,7 @@
 use crate::db::alerts::{feed_after, max_seq, FeedAlert, ALERT_CHANNEL, SHARE_CHANNEL};
 use crate::db::Database;
 use futures_util::StreamExt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{broadcast, Notify};
@@ -24,6 +24,8 @@ pub struct AlertFeed {
     /// Bumped whenever consent is revoked (here, or on another replica by NOTIFY). An advocate's delivery read at the
     /// current epoch needs no consent query: nothing has been revoked since its consent was read with it.
     consent_epoch: Arc<AtomicU64>,
+    /// Set once the pump knows where the feed starts: from then on it broadcasts every alert committed after that.
+    started: Arc<AtomicBool>,
 }
 
 impl AlertFeed {
@@ -34,7 +36,14 @@ impl AlertFeed {
             sender,
             wake: Arc::new(Notify::new()),
             consent_epoch: Arc::new(AtomicU64::new(0)),
+            started: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether the pump has read where the feed starts. Until then an alert committed now may never be broadcast
+    /// (the pump starts after it), so a subscriber that finds the feed not started reads the table instead.
+    pub fn started(&self) -> bool {
+        self.started.load(Ordering::SeqCst)
     }
 
     /// The current consent epoch; read it *before* reading consent from the database.
@@ -63,13 +72,22 @@ impl AlertFeed {
     }
 
     /// Starts the pump on the current runtime; it runs until the runtime stops and survives database outages.
-    pub fn spawn_pump(&self, db: Database, poll: Duration) -> tokio::task::JoinHandle<()> {
+    /// Where the feed starts is read before this returns when the database answers, so a server is not serving
+    /// requests while its pump still has to read it; otherwise the pump keeps trying in the background.
+    pub async fn start_pump(&self, db: Database, poll: Duration) -> tokio::task::JoinHandle<()> {
         let sender = self.sender.clone();
         let wake = self.wake.clone();
         let epoch = self.consent_epoch.clone();
+        let started = self.started.clone();
+        let first = db.run(max_seq).await;
         tokio::spawn(async move {
+            let mut first = Some(first);
             let mut last = loop {
-                match db.run(max_seq).await {
+                let read = match first.take() {
+                    Some(read) => read,
+                    None => db.run(max_seq).await,
+                };
+                match read {
                     Ok(seq) => break seq,
                     Err(e) => {
                         tracing::warn!(
@@ -80,6 +98,7 @@ impl AlertFeed {
                     }
                 }
             };
+            started.store(true, Ordering::SeqCst);
             loop {
                 tokio::select! {
                     _ = wake.notified() => {}

@@ -530,3 +530,46 @@ async fn an_alert_read_before_consent_was_revoked_is_not_delivered_after() {
         "the alert of the revoked order was delivered"
     );
 }
+
+#[tokio::test]
+async fn a_subscription_opened_before_the_feed_has_started_misses_nothing_committed_meanwhile() {
+    use futures_util::StreamExt;
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "ST/1", "ADV-A").await;
+    // A second process on the same database whose feed has not started (as while its database is not yet
+    // reached): nothing will ever be broadcast to it, so what it delivers must come from the table.
+    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
+    let db = orderwatch::db::Database::connect(
+        &target,
+        &orderwatch::db::PoolSettings {
+            max_size: 2,
+            connect_timeout: std::time::Duration::from_secs(5),
+        },
+    )
+    .unwrap();
+    let unstarted = orderwatch::service::Services::new(db, app.clock.clone());
+    assert!(!unstarted.feed.started());
+    let advocate: orderwatch::auth::Caller = orderwatch::auth::Principal {
+        sub: "advocate-1".into(),
+        role: Role::Advocate,
+        agency: "ADV-A".into(),
+    }
+    .into();
+    // From now (no cursor); the table is read and holds nothing new yet; then a breach is committed by the
+    // running server.
+    let mut stream = Box::pin(unstarted.alert_stream(&advocate, None).await.unwrap());
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(300), stream.next())
+            .await
+            .is_err(),
+        "nothing to deliver yet"
+    );
+    let breach = report(&app, "ST/1", "INC-ST").await;
+    let alert = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+        .await
+        .expect("the alert is read from the table, not waited for from a feed that never started")
+        .expect("the stream goes on")
+        .unwrap();
+    assert_eq!(alert.breach_id.as_deref(), Some(breach.as_str()));
+    assert_eq!(alert.order_reference, "ST/1");
+}
