@@ -36,6 +36,8 @@ pub struct AppState {
     pub graphiql: bool,
     /// Becomes true when the server starts shutting down: websockets close with 1001.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Parsed documents kept for reuse, for requests over HTTP and websockets alike.
+    pub documents: std::sync::Arc<crate::graphql::documents::DocumentCache>,
 }
 
 /// Aliased fields in a document (operations and fragment definitions).
@@ -327,6 +329,7 @@ async fn graphql(
     let selected_op = request.operation_name.clone();
     let mut kinds: Vec<OperationType> = vec![];
     let mut named_op: Option<String> = None;
+    state.documents.prepare(&mut request);
     if let Ok(doc) = request.parsed_query() {
         named_op = doc
             .operations
@@ -476,8 +479,8 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         state.services.db.statements_sent(),
         state.services.db.pings_sent(),
         state.services.feed.subscribers(),
-        connections,
-        idle,
+        (connections, idle),
+        state.documents.counts(),
     );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

@@ -75,14 +75,15 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// The Prometheus text, with the gauges the caller knows (statements, subscribers, pool).
+    /// The Prometheus text, with what the caller knows: statements, subscribers, the pool (open, idle) and the
+    /// parsed-document cache (requests that found their document, requests parsed).
     pub fn render(
         &self,
         statements: u64,
         pings: u64,
         subscribers: usize,
-        pool_size: u32,
-        pool_idle: u32,
+        (pool_size, pool_idle): (u32, u32),
+        (documents_found, documents_parsed): (u64, u64),
     ) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str| {
@@ -173,6 +174,18 @@ impl Metrics {
                 "counter",
                 "Connection checks at checkout (PostgreSQL, after an idle second or a failed statement); counted in orderwatch_db_statements_total too.",
                 pings as f64,
+            ),
+            (
+                "orderwatch_graphql_documents_reused_total",
+                "counter",
+                "Requests whose document was found already parsed (same text as an earlier request).",
+                documents_found as f64,
+            ),
+            (
+                "orderwatch_graphql_documents_parsed_total",
+                "counter",
+                "Requests whose document was parsed (new text, not kept, or too long to keep).",
+                documents_parsed as f64,
             ),
             (
                 "orderwatch_db_pool_connections",

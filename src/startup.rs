@@ -110,6 +110,7 @@ impl Application {
             max_aliases: settings.max_aliases,
             query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
             graphiql: !settings.production(),
+            documents: Default::default(),
         };
         let poll = Duration::from_millis(settings.alert_poll_ms.max(50));
         services.feed.start_pump(services.db.clone(), poll).await;

@@ -167,7 +167,7 @@ async fn connection(
                         let (Some(id), Some(payload)) = (msg.get("id").and_then(Value::as_str), msg.get("payload")) else {
                             break close(4400, "invalid message: subscribe needs id and payload");
                         };
-                        let Ok(request) = serde_json::from_value::<async_graphql::Request>(payload.clone()) else {
+                        let Ok(mut request) = serde_json::from_value::<async_graphql::Request>(payload.clone()) else {
                             break close(4400, "invalid message: payload is not a GraphQL request");
                         };
                         if running.contains_key(id) {
@@ -184,6 +184,7 @@ async fn connection(
                             }
                             continue;
                         }
+                        state.documents.prepare(&mut request);
                         let caller = crate::auth::Caller::new(who, uuid::Uuid::new_v4().to_string(), reason.clone());
                         let withheld = crate::graphql::Withheld::default();
                         let request = request.data(caller.clone()).data(withheld.clone());

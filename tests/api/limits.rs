@@ -216,3 +216,80 @@ async fn a_batch_of_a_thousand_operations_is_refused_while_other_clients_are_ans
         "BATCH_NOT_SUPPORTED"
     );
 }
+
+fn counter(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} in /metrics"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// (requests whose document was reused, requests parsed) so far.
+async fn document_counts(app: &TestApp) -> (u64, u64) {
+    let text = app.get("/metrics").await.text().await.unwrap();
+    (
+        counter(&text, "orderwatch_graphql_documents_reused_total"),
+        counter(&text, "orderwatch_graphql_documents_parsed_total"),
+    )
+}
+
+#[tokio::test]
+async fn a_document_sent_again_is_parsed_once_and_still_checked_for_each_caller() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    for reference in ["D/1", "D/2"] {
+        app.grant(&court, spo_input(&app, reference)).await.ok();
+    }
+    let police = app.token(Role::Police, "MET");
+    let lookup = "query($r: String!) { order(reference: $r) { reference status } }";
+    let (reused, parsed) = document_counts(&app).await;
+
+    // The same text with other variables: parsed once, and each request answered with its own order.
+    for reference in ["D/1", "D/2", "D/1"] {
+        let r = app.gql(&police, lookup, json!({ "r": reference })).await;
+        assert_eq!(r.ok()["order"]["reference"], reference);
+    }
+    assert_eq!(document_counts(&app).await, (reused + 2, parsed + 1));
+
+    // A reused parse is validated for each caller: the auditor's document is refused to the police.
+    let audit = "{ auditEvents(first: 1) { edges { cursor } } }";
+    app.gql(&app.token(Role::Auditor, "DPO"), audit, json!({}))
+        .await
+        .ok();
+    let refused = app.gql(&police, audit, json!({})).await;
+    assert_eq!(refused.codes(), vec!["FORBIDDEN".to_string()]);
+
+    // And every limit still holds on the second sending, as on the first.
+    let aliases = format!(
+        "{{ {} }}",
+        (0..31)
+            .map(|i| format!("a{i}: me {{ role }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let mut deep = String::from("name");
+    for _ in 0..20 {
+        deep = format!("ofType {{ {deep} }}");
+    }
+    let deep = format!("{{ __schema {{ types {{ fields {{ type {{ {deep} }} }} }} }} }}");
+    for _ in 0..2 {
+        let res = app
+            .post_raw(Some(&police), json!({ "query": aliases }))
+            .await;
+        assert_eq!(res.status().as_u16(), 400);
+        assert_eq!(
+            res.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"],
+            "TOO_MANY_ALIASES"
+        );
+        app.gql(&police, &deep, json!({}))
+            .await
+            .err("QUERY_TOO_DEEP");
+        // A document that does not parse is never kept: it is refused the same way each time.
+        app.gql(&police, "{ order(reference: \"x\") ", json!({}))
+            .await
+            .err("GRAPHQL_VALIDATION_FAILED");
+    }
+}
