@@ -11,6 +11,7 @@ pub mod parts;
 pub mod schedule;
 pub mod schema;
 pub mod shares;
+pub mod sqlite_plans;
 
 use crate::error::{AppError, AppResult};
 use diesel::connection::TransactionManager;
@@ -176,6 +177,7 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<Pooled, Self::Error> {
         let conn = match self.target.backend {
             Backend::Sqlite => {
+                sqlite_plans::keep_plans_stable();
                 diesel::SqliteConnection::establish(&self.target.connect).map(DbConnection::Sqlite)
             }
             Backend::Postgres => {
