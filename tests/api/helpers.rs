@@ -346,6 +346,17 @@ pub const GRANT: &str = concat!(
     "applicantAgency { code } court { code } versions { version event status } } }"
 );
 
+/// The value of an unlabelled counter or gauge in a `/metrics` text.
+pub fn read_counter(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} in /metrics"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 /// Runs SQL on the test database directly, as someone with access to the database (not the API) could.
 pub fn raw_sql(app: &TestApp, sql: &[&str]) -> Result<(), String> {
     let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();

@@ -217,22 +217,12 @@ async fn a_batch_of_a_thousand_operations_is_refused_while_other_clients_are_ans
     );
 }
 
-fn counter(metrics: &str, name: &str) -> u64 {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("{name} in /metrics"))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 /// (requests whose document was reused, requests parsed) so far.
 async fn document_counts(app: &TestApp) -> (u64, u64) {
     let text = app.get("/metrics").await.text().await.unwrap();
     (
-        counter(&text, "orderwatch_graphql_documents_reused_total"),
-        counter(&text, "orderwatch_graphql_documents_parsed_total"),
+        read_counter(&text, "orderwatch_graphql_documents_reused_total"),
+        read_counter(&text, "orderwatch_graphql_documents_parsed_total"),
     )
 }
 

@@ -151,16 +151,6 @@ async fn statements_less_pings(app: &TestApp) -> u64 {
         - read_counter(&text, "orderwatch_db_pings_total")
 }
 
-fn read_counter(metrics: &str, name: &str) -> u64 {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("{name} in /metrics"))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_page_of_100_orders_with_everything_costs_as_many_statements_as_a_page_of_2() {
     let app = TestApp::spawn().await.with_agencies().await;
