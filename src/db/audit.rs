@@ -83,10 +83,15 @@ pub fn append<'a>(
     if let DbConnection::Pg(c) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")).execute(c)?;
     }
+    // The last entry's hash, found by `MAX(seq)` rather than `ORDER BY seq DESC LIMIT 1`: diesel binds a limit as
+    // a parameter, and SQLite compiles a statement with a bound limit again each time it runs (see
+    // `orders::find_row`).
+    let newest = diesel::alias!(audit_events as newest);
+    let last = newest.select(diesel::dsl::max(newest.field(audit_events::seq)));
     let mut prev: String = audit_events::table
-        .order(audit_events::seq.desc())
+        .filter(audit_events::seq.nullable().eq_any(last))
         .select(audit_events::hash)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .unwrap_or_else(|| GENESIS_HASH.to_string());
     // The chain is computed in memory, then written in chain order (`seq` follows the order of the rows, and the

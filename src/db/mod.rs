@@ -11,7 +11,6 @@ pub mod parts;
 pub mod schedule;
 pub mod schema;
 pub mod shares;
-pub mod sqlite_plans;
 
 use crate::error::{AppError, AppResult};
 use diesel::connection::TransactionManager;
@@ -177,7 +176,6 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<Pooled, Self::Error> {
         let conn = match self.target.backend {
             Backend::Sqlite => {
-                sqlite_plans::keep_plans_stable();
                 diesel::SqliteConnection::establish(&self.target.connect).map(DbConnection::Sqlite)
             }
             Backend::Postgres => {

@@ -304,11 +304,16 @@ pub fn record_service(
 }
 
 /// The bare row of the order with this reference (no hydration): for checks before a change.
+///
+/// Without a `LIMIT` (the reference is unique): diesel binds a limit as a parameter, and SQLite 3.50 expires a
+/// statement whose bound limit may shape its plan each time the limit is bound, so `.first()` here was compiled
+/// again on every lookup (callgrind: about a sixth of the server's instructions per lookup, with the audit's
+/// last-hash read; BENCHMARKS.md, "Server instructions per lookup").
 pub fn find_row(conn: &mut DbConnection, reference: &str) -> AppResult<Option<OrderRow>> {
     Ok(orders::table
         .filter(orders::reference.eq(reference))
         .select(OrderRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
