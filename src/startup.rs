@@ -113,12 +113,14 @@ impl Application {
             documents: Default::default(),
         };
         let poll = Duration::from_millis(settings.alert_poll_ms.max(50));
-        services.feed.start_pump(services.db.clone(), poll).await;
+        // The listener first: once it listens, the pump can read where it starts with nothing falling between.
         if target.backend == crate::db::Backend::Postgres {
             services
                 .feed
-                .spawn_pg_listener(target.connect.clone(), poll);
+                .start_pg_listener(target.connect.clone(), poll)
+                .await;
         }
+        services.feed.start_pump(services.db.clone(), poll).await;
         if settings.check_interval > 0 {
             crate::jobs::spawn_checks(
                 services.clone(),

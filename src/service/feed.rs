@@ -135,60 +135,97 @@ impl AlertFeed {
     }
 
     /// Listens for `NOTIFY` from other replicas on PostgreSQL and wakes the pump; reconnects after failures.
-    pub fn spawn_pg_listener(&self, url: String, retry: Duration) -> tokio::task::JoinHandle<()> {
+    /// The first `LISTEN` is made before this returns (or given up after `FIRST_LISTEN_TIMEOUT`), so that, started
+    /// before the pump, nothing committed elsewhere can fall between them; a reconnection wakes the pump to read
+    /// what was committed while no one listened.
+    pub async fn start_pg_listener(
+        &self,
+        url: String,
+        retry: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let wake = self.wake.clone();
         let epoch = self.consent_epoch.clone();
+        // `None`: not done in time; the loop below tries again, as after a lost connection.
+        let first = tokio::time::timeout(FIRST_LISTEN_TIMEOUT, listen(&url))
+            .await
+            .ok();
         tokio::spawn(async move {
+            // Made before the pump read where it starts: nothing was missed, so no wake.
+            let mut first = first.map(|listening| (listening, false));
             loop {
-                match tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
-                    Ok((client, mut connection)) => {
-                        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
-                        let driver = tokio::spawn(async move {
-                            let mut messages = futures_util::stream::poll_fn(move |cx| {
-                                connection.poll_message(cx)
-                            });
-                            while let Some(message) = messages.next().await {
-                                match message {
-                                    Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
-                                        if tx.send(n.channel() == SHARE_CHANNEL).is_err() {
-                                            return;
-                                        }
-                                    }
-                                    Ok(_) => {}
-                                    Err(e) => {
-                                        tracing::warn!(error = %e, "alert listener connection failed");
-                                        return;
-                                    }
-                                }
-                            }
-                        });
-                        if let Err(e) = client
-                            .batch_execute(&format!(
-                                "LISTEN {ALERT_CHANNEL}; LISTEN {SHARE_CHANNEL}"
-                            ))
-                            .await
-                        {
-                            tracing::warn!(error = %e, "could not LISTEN for alerts");
-                        } else {
+                let (listening, catch_up) = match first.take() {
+                    Some(made) => made,
+                    None => (listen(&url).await, true),
+                };
+                match listening {
+                    Ok(mut listening) => {
+                        if catch_up {
                             // Anything committed, or revoked, while we were not listening.
                             epoch.fetch_add(1, Ordering::SeqCst);
                             wake.notify_one();
-                            while let Some(revoked) = rx.recv().await {
-                                if revoked {
-                                    epoch.fetch_add(1, Ordering::SeqCst);
-                                } else {
-                                    wake.notify_one();
-                                }
+                        }
+                        while let Some(revoked) = listening.notifications.recv().await {
+                            if revoked {
+                                epoch.fetch_add(1, Ordering::SeqCst);
+                            } else {
+                                wake.notify_one();
                             }
                         }
-                        driver.abort();
+                        listening.driver.abort();
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, "alert listener could not connect; will retry")
+                        tracing::warn!(error = %e, "alert listener could not LISTEN; will retry")
                     }
                 }
                 tokio::time::sleep(retry).await;
             }
         })
     }
+}
+
+/// Longest the first `LISTEN` may hold up start-up; after that the listener keeps trying in the background.
+const FIRST_LISTEN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A connection that has run `LISTEN` on both channels.
+async fn listen(url: &str) -> Result<Listening, tokio_postgres::Error> {
+    let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                    if tx.send(n.channel() == SHARE_CHANNEL).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "alert listener connection failed");
+                    return;
+                }
+            }
+        }
+    });
+    if let Err(e) = client
+        .batch_execute(&format!("LISTEN {ALERT_CHANNEL}; LISTEN {SHARE_CHANNEL}"))
+        .await
+    {
+        driver.abort();
+        return Err(e);
+    }
+    Ok(Listening {
+        _client: client,
+        notifications: rx,
+        driver,
+    })
+}
+
+/// A listening connection. The client is kept because dropping it would close the connection.
+struct Listening {
+    _client: tokio_postgres::Client,
+    /// `true` for a revoked share, `false` for new alerts; closes when the connection fails.
+    notifications: tokio::sync::mpsc::UnboundedReceiver<bool>,
+    /// The task driving the connection.
+    driver: tokio::task::JoinHandle<()>,
 }
