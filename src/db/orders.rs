@@ -303,7 +303,8 @@ pub fn record_service(
     Ok(updated == 1)
 }
 
-/// The bare row of the order with this reference (no hydration): for checks before a change.
+/// The bare row of the order with this reference (no hydration): for checks before a change, and the first read
+/// of a lookup (`find_parts_by_reference`).
 ///
 /// Without a `LIMIT` (the reference is unique): diesel binds a limit as a parameter, and SQLite 3.50 expires a
 /// statement whose bound limit may shape its plan each time the limit is bound, so `.first()` here was compiled
