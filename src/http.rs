@@ -38,10 +38,14 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Parsed documents kept for reuse, for requests over HTTP and websockets alike.
     pub documents: std::sync::Arc<crate::graphql::documents::DocumentCache>,
+    /// Resolves each alert of an `alerts` subscription handed over by async-graphql (`graphql::delivery`).
+    pub delivery: crate::graphql::delivery::DeliverySchema,
+    /// `alerts` subscriptions handed over to the websocket transport since start-up (for `/metrics`).
+    pub handed_over: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Aliased fields in a document (operations and fragment definitions).
-fn count_aliases(doc: &async_graphql::parser::types::ExecutableDocument) -> usize {
+pub(crate) fn count_aliases(doc: &async_graphql::parser::types::ExecutableDocument) -> usize {
     use async_graphql::parser::types::{Selection, SelectionSet};
     fn walk(set: &SelectionSet) -> usize {
         set.items
@@ -481,6 +485,7 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         state.services.feed.subscribers(),
         (connections, idle),
         state.documents.counts(),
+        state.handed_over.load(std::sync::atomic::Ordering::Relaxed),
     );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

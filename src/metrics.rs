@@ -84,6 +84,7 @@ impl Metrics {
         subscribers: usize,
         (pool_size, pool_idle): (u32, u32),
         (documents_found, documents_parsed): (u64, u64),
+        handed_over: u64,
     ) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str| {
@@ -186,6 +187,12 @@ impl Metrics {
                 "counter",
                 "Requests whose document was parsed (new text, not kept, or too long to keep).",
                 documents_parsed as f64,
+            ),
+            (
+                "orderwatch_alert_subscriptions_handed_over_total",
+                "counter",
+                "Websocket alerts subscriptions delivered by the transport once started (the rest run on async-graphql's streaming executor).",
+                handed_over as f64,
             ),
             (
                 "orderwatch_db_pool_connections",

@@ -111,6 +111,8 @@ impl Application {
             query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
             graphiql: !settings.production(),
             documents: Default::default(),
+            delivery: crate::graphql::delivery::delivery_schema(Some(services.clone())),
+            handed_over: Default::default(),
         };
         let poll = Duration::from_millis(settings.alert_poll_ms.max(50));
         // The listener first: once it listens, the pump can read where it starts with nothing falling between.

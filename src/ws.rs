@@ -15,6 +15,7 @@
 //! its id (`TOO_MANY_OPERATIONS`); the connection and its other operations go on.
 
 use crate::auth::Principal;
+use crate::graphql::delivery;
 use crate::http::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Session};
@@ -184,11 +185,44 @@ async fn connection(
                             }
                             continue;
                         }
-                        state.documents.prepare(&mut request);
+                        let kept = state.documents.prepare(&mut request);
+                        // An `alerts` subscription is handed over to this transport once started (`graphql::delivery`).
+                        let mut handed_over = None;
+                        let operation_name = request.operation_name.clone();
+                        if let Ok(doc) = request.parsed_query() {
+                            if crate::http::count_aliases(doc) > state.max_aliases {
+                                let refused = crate::error::AppError::validation(
+                                    "TOO_MANY_ALIASES",
+                                    "query",
+                                    format!("a document may alias at most {} fields", state.max_aliases),
+                                );
+                                if session.text(refusal(id, refused)).await.is_err() {
+                                    break None;
+                                }
+                                continue;
+                            }
+                            if delivery::hands_over(doc, operation_name.as_deref()) {
+                                handed_over = Some(kept.unwrap_or_else(|| std::sync::Arc::new(doc.clone())));
+                            }
+                        }
                         let caller = crate::auth::Caller::new(who, uuid::Uuid::new_v4().to_string(), reason.clone());
                         let withheld = crate::graphql::Withheld::default();
-                        let request = request.data(caller.clone()).data(withheld.clone());
-                        let (operation, stop) = futures_util::stream::abortable(operation(state.clone(), id.to_string(), request, (caller, withheld)));
+                        let handover = handed_over.map(|document| {
+                            let deliverer = delivery::Deliverer {
+                                schema: state.delivery.clone(),
+                                document,
+                                variables: request.variables.clone(),
+                                operation_name: request.operation_name.clone(),
+                                caller: caller.clone(),
+                                withheld: withheld.clone(),
+                            };
+                            (delivery::Handover::default(), deliverer)
+                        });
+                        let mut request = request.data(caller.clone()).data(withheld.clone());
+                        if let Some((slot, _)) = &handover {
+                            request = request.data(slot.clone());
+                        }
+                        let (operation, stop) = futures_util::stream::abortable(operation(state.clone(), id.to_string(), request, (caller, withheld), handover));
                         operations.push(operation.boxed());
                         running.insert(id.to_string(), stop);
                     }
@@ -241,6 +275,7 @@ fn operation(
     id: String,
     request: async_graphql::Request,
     (caller, withheld): (crate::auth::Caller, crate::graphql::Withheld),
+    handover: Option<(delivery::Handover, delivery::Deliverer)>,
 ) -> impl futures_util::Stream<Item = Out> {
     let op = Operation {
         results: state.schema.execute_stream(request),
@@ -248,6 +283,7 @@ fn operation(
         id,
         caller,
         withheld,
+        handover: handover.map(Box::new),
         first: true,
         over: false,
     };
@@ -261,6 +297,8 @@ struct Operation {
     results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
     caller: crate::auth::Caller,
     withheld: crate::graphql::Withheld,
+    /// Where an `alerts` subscription's stream arrives once async-graphql has started it, and what delivers it.
+    handover: Option<Box<(delivery::Handover, delivery::Deliverer)>>,
     first: bool,
     over: bool,
 }
@@ -270,7 +308,15 @@ impl Operation {
         if self.over {
             return None;
         }
-        let Some(mut response) = self.results.next().await else {
+        let mut next = self.results.next().await;
+        if next.is_none() {
+            // async-graphql's stream is over; a handed-over subscription goes on as the alerts it was given.
+            if let Some(alerts) = self.take_over() {
+                self.results = alerts;
+                next = self.results.next().await;
+            }
+        }
+        let Some(mut response) = next else {
             let complete = json!({ "id": self.id, "type": "complete" });
             return Some((self.out(complete.to_string(), true), self));
         };
@@ -301,6 +347,19 @@ impl Operation {
         };
         let message = json!({ "id": self.id, "type": kind, "payload": payload });
         Some((self.out(message.to_string(), refused), self))
+    }
+
+    /// The responses of the alerts handed over by the `alerts` resolver, if it handed any over.
+    fn take_over(
+        &mut self,
+    ) -> Option<futures_util::stream::BoxStream<'static, async_graphql::Response>> {
+        let handover = self.handover.take()?;
+        let (slot, deliverer) = *handover;
+        let alerts = slot.take()?;
+        self.state
+            .handed_over
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(deliverer.responses(alerts))
     }
 
     /// A message of this operation; when `last`, nothing follows it.

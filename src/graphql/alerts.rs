@@ -1,5 +1,6 @@
 //! Alerts: the list, acknowledgement, and the live subscription.
 
+use super::delivery::{AlertStream, Handover};
 use super::enums::{AlertKind, Severity};
 use super::error::to_graphql;
 use super::scalars::DateTime;
@@ -185,14 +186,17 @@ impl AlertSubscription {
     /// Every alert the caller receives, live. With `after` (a cursor from an earlier alert) the alerts after it are
     /// replayed first, then live ones follow, with no gap and no duplicate; without it, from now on.
     #[graphql(visible = "super::visibility::read_alerts")]
-    async fn alerts(
-        &self,
-        ctx: &Context<'_>,
-        after: Option<String>,
-    ) -> Result<impl Stream<Item = Result<Alert>>> {
+    async fn alerts(&self, ctx: &Context<'_>, after: Option<String>) -> Result<AlertStream> {
         // Boxed: async-graphql keeps room for this future inline in the subscription's stream for as long as it
         // runs, though it runs only once, when the subscription starts.
-        Box::pin(alert_subscription(ctx, after)).await
+        let alerts = Box::pin(alert_subscription(ctx, after)).await?.boxed();
+        // A websocket transport that delivers alerts itself takes the stream here, and async-graphql's stream ends
+        // (`super::delivery`).
+        if let Some(handover) = ctx.data_opt::<Handover>() {
+            handover.give(alerts);
+            return Ok(futures_util::stream::empty().boxed());
+        }
+        Ok(alerts)
     }
 }
 

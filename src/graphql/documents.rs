@@ -14,7 +14,7 @@
 use async_graphql::parser::types::ExecutableDocument;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Most documents kept in one generation (so at most twice this in all).
 const GENERATION: usize = 128;
@@ -23,8 +23,8 @@ const MAX_TEXT: usize = 4096;
 
 #[derive(Default)]
 struct Generations {
-    newer: HashMap<String, ExecutableDocument>,
-    older: HashMap<String, ExecutableDocument>,
+    newer: HashMap<String, Arc<ExecutableDocument>>,
+    older: HashMap<String, Arc<ExecutableDocument>>,
 }
 
 /// The documents kept, with counts of requests that found theirs and of those that were parsed.
@@ -38,36 +38,35 @@ pub struct DocumentCache {
 impl DocumentCache {
     /// Gives the request its parsed document: a copy of the kept parse of the same text, or a fresh parse, kept
     /// when its text is short enough. A document that does not parse is not kept; the request then fails in
-    /// execution with the parser's error, as it would without the cache.
-    pub fn prepare(&self, request: &mut async_graphql::Request) {
+    /// execution with the parser's error, as it would without the cache. Returns the kept parse, which a
+    /// long-lived operation may hold instead of a copy of its own.
+    pub fn prepare(&self, request: &mut async_graphql::Request) -> Option<Arc<ExecutableDocument>> {
         if request.query.len() > MAX_TEXT {
             self.misses.fetch_add(1, Ordering::Relaxed);
-            return;
+            return None;
         }
         if let Some(doc) = self.find(&request.query) {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            request.set_parsed_query(doc);
-            return;
+            request.set_parsed_query((*doc).clone());
+            return Some(doc);
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
-        if let Ok(doc) = request.parsed_query() {
-            let doc = doc.clone();
-            self.keep(request.query.clone(), doc);
-        }
+        let doc = Arc::new(request.parsed_query().ok()?.clone());
+        self.keep(request.query.clone(), doc.clone());
+        Some(doc)
     }
 
-    fn find(&self, text: &str) -> Option<ExecutableDocument> {
+    fn find(&self, text: &str) -> Option<Arc<ExecutableDocument>> {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(doc) = kept.newer.get(text) {
             return Some(doc.clone());
         }
         let (text, doc) = kept.older.remove_entry(text)?;
-        let copy = doc.clone();
-        kept.add(text, doc);
-        Some(copy)
+        kept.add(text, doc.clone());
+        Some(doc)
     }
 
-    fn keep(&self, text: String, doc: ExecutableDocument) {
+    fn keep(&self, text: String, doc: Arc<ExecutableDocument>) {
         self.kept
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -91,7 +90,7 @@ impl DocumentCache {
 }
 
 impl Generations {
-    fn add(&mut self, text: String, doc: ExecutableDocument) {
+    fn add(&mut self, text: String, doc: Arc<ExecutableDocument>) {
         if self.newer.len() >= GENERATION {
             self.older = std::mem::take(&mut self.newer);
         }

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod audit;
 pub mod breaches;
 pub mod deadlines;
+pub mod delivery;
 pub mod documents;
 pub mod enums;
 pub mod error;

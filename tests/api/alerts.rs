@@ -573,3 +573,118 @@ async fn a_subscription_opened_before_the_feed_has_started_misses_nothing_commit
     assert_eq!(alert.breach_id.as_deref(), Some(breach.as_str()));
     assert_eq!(alert.order_reference, "ST/1");
 }
+
+/// An `alerts` subscription alone is delivered by the transport once started (`graphql::delivery`); with a
+/// directive on its field it stays on async-graphql's own streaming executor. Both send the same messages, errors
+/// for withheld fields included, and both record the same disclosures and denials.
+#[tokio::test]
+async fn a_handed_over_subscription_sends_and_records_what_the_graphql_executor_does() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "H/1", "ADV-A").await;
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-A")).await;
+    let selection =
+        "{ ...Seen k2: kind __typename order { reference protectedPersons { contact } } } } \
+        fragment Seen on Alert { id kind cursor }";
+    let handed_text =
+        format!("subscription Live($after: String) {{ live: alerts(after: $after) {selection}");
+    let executor_text = format!(
+        "subscription Live($after: String, $yes: Boolean!) {{ live: alerts(after: $after) @include(if: $yes) {selection}"
+    );
+    ws.subscribe("handed", &handed_text, json!({ "after": from_start() }))
+        .await;
+    ws.subscribe(
+        "executor",
+        &executor_text,
+        json!({ "after": from_start(), "yes": true }),
+    )
+    .await;
+    let breach = report(&app, "H/1", "INC-H").await;
+    let mut payloads = std::collections::HashMap::new();
+    for _ in 0..2 {
+        let msg = ws.recv().await.unwrap();
+        assert_eq!(msg["type"], "next", "{msg}");
+        payloads.insert(
+            msg["id"].as_str().unwrap().to_string(),
+            msg["payload"].clone(),
+        );
+    }
+    // Each error's location is in its own document's text; beyond that the two are the same.
+    let column = |text: &str| json!([{ "line": 1, "column": text.find("contact").unwrap() + 1 }]);
+    let (mut handed, mut executor) = (payloads["handed"].clone(), payloads["executor"].clone());
+    assert_eq!(handed["errors"][0]["locations"], column(&handed_text));
+    assert_eq!(executor["errors"][0]["locations"], column(&executor_text));
+    handed["errors"][0]["locations"].take();
+    executor["errors"][0]["locations"].take();
+    assert_eq!(handed, executor);
+    let alert = &handed["data"]["live"];
+    assert_eq!(alert["__typename"], "Alert");
+    assert_eq!(alert["kind"], "BREACH_REPORTED");
+    assert_eq!(alert["k2"], "BREACH_REPORTED");
+    assert_eq!(alert["order"]["reference"], "H/1");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(
+        read_counter(&metrics, "orderwatch_alert_subscriptions_handed_over_total"),
+        1,
+        "the first subscription alone is handed over"
+    );
+    assert_eq!(
+        handed["errors"][0]["extensions"]["code"], "FORBIDDEN_FIELD",
+        "{handed}"
+    );
+    assert_eq!(handed["errors"][0]["path"][0], "live");
+    assert!(!handed.to_string().contains("07700"), "{handed}");
+    // Another breach reaches both again: the handed-over subscription goes on after its first delivery.
+    report(&app, "H/1", "INC-H2").await;
+    for _ in 0..2 {
+        let msg = ws.recv().await.unwrap();
+        assert_eq!(msg["type"], "next", "{msg}");
+        assert_ne!(msg["payload"]["data"]["live"]["id"], alert["id"]);
+    }
+    ws.close().await;
+
+    let auditor = app.token(Role::Auditor, "DPO");
+    let events = app
+        .gql(
+            &auditor,
+            "{ auditEvents(first: 100) { edges { node { requestId operation action objectType objectIds outcome recipient } } } }",
+            json!({}),
+        )
+        .await;
+    let events: Vec<Value> = events.ok()["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect();
+    let of = |operation: &str, action: &str| -> Vec<&Value> {
+        events
+            .iter()
+            .filter(|e| e["operation"] == operation && e["action"] == action)
+            .collect()
+    };
+    let disclosed = of("DISCLOSE", "alerts");
+    assert_eq!(
+        disclosed.len(),
+        4,
+        "two alerts to each subscription: {disclosed:#?}"
+    );
+    assert!(disclosed.iter().all(|e| e["recipient"] == "ADV-A"));
+    let first: Vec<&&Value> = disclosed
+        .iter()
+        .filter(|e| e["objectIds"][0] == alert["id"])
+        .collect();
+    assert_eq!(first.len(), 2);
+    assert_ne!(
+        first[0]["requestId"], first[1]["requestId"],
+        "one per subscription"
+    );
+    let denied = of("DENIED", "subscription");
+    assert_eq!(
+        denied.len(),
+        4,
+        "the withheld contact, each delivery: {denied:#?}"
+    );
+    assert!(denied.iter().all(|e| e["outcome"] == "FORBIDDEN_FIELD"));
+    let _ = breach;
+}

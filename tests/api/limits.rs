@@ -43,6 +43,22 @@ async fn too_many_aliases_are_refused_before_anything_runs() {
         res.json::<Value>().await.unwrap()["errors"][0]["extensions"]["code"],
         "TOO_MANY_ALIASES"
     );
+    // The same limit over a websocket: the operation is refused, the connection goes on.
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    ws.subscribe("many", &doc(5000), json!({})).await;
+    let refused = ws.recv().await.unwrap();
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "many");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "TOO_MANY_ALIASES"
+    );
+    ws.subscribe("few", &doc(30), json!({})).await;
+    let answered = ws.recv().await.unwrap();
+    assert_eq!(answered["type"], "next", "{answered}");
+    assert_eq!(answered["payload"]["data"]["a29"]["role"], "POLICE");
+    ws.close().await;
 }
 
 #[tokio::test]
