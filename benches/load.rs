@@ -58,7 +58,10 @@ impl Server {
             .unwrap()
             .port();
         // ORDERWATCH_LOAD_WRAP runs the server under a profiler, e.g. "heaptrack -o /tmp/orderwatch".
-        let wrap = std::env::var("ORDERWATCH_LOAD_WRAP").ok();
+        // Empty counts as unset, so a script may pass an empty wrapper for the plain binary.
+        let wrap = std::env::var("ORDERWATCH_LOAD_WRAP")
+            .ok()
+            .filter(|w| !w.trim().is_empty());
         let mut command = match &wrap {
             Some(w) => {
                 let mut parts = w.split_whitespace();
