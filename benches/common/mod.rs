@@ -46,6 +46,7 @@ impl BenchDb {
         match std::env::var("BENCH_DATABASE_URL") {
             Ok(admin) if admin.starts_with("postgres") => {
                 let name = format!("ow_bench_{}", uuid::Uuid::new_v4().simple());
+                orderwatch::db::before_libpq();
                 let mut c = PgConnection::establish(&admin).expect("connect to BENCH_DATABASE_URL");
                 diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
                     .execute(&mut c)

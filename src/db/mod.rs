@@ -179,6 +179,7 @@ impl ManageConnection for Manager {
                 diesel::SqliteConnection::establish(&self.target.connect).map(DbConnection::Sqlite)
             }
             Backend::Postgres => {
+                before_libpq();
                 diesel::PgConnection::establish(&self.target.connect).map(DbConnection::Pg)
             }
         };
@@ -209,6 +210,18 @@ impl ManageConnection for Manager {
         pooled.returned_at = Some(Instant::now());
         std::thread::panicking() || pooled.conn.is_broken()
     }
+}
+
+/// Call before a process first connects to PostgreSQL (every connection of the pool does).
+///
+/// libpq uses the system OpenSSL, and when libpq is first to initialise it, OpenSSL registers a handler that frees
+/// its state as the process exits, while other threads (the pool's, the runtimes' blocking threads) may still be
+/// ending and freeing their own TLS state: glibc then aborts with "double free or corruption", after a graceful
+/// shutdown (seen in about one run in ten of the alert bench; BENCHMARKS.md, "Idle subscriptions handed over").
+/// Initialised here first, OpenSSL registers no such handler. Only the first initialisation counts, so a process
+/// that connects by other means first (a bench or test creating its database) calls this before it does.
+pub fn before_libpq() {
+    openssl_sys::init();
 }
 
 /// The pool and what is known about the backend behind it. Cheap to clone.

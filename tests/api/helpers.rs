@@ -45,6 +45,7 @@ fn fresh_database() -> (String, TestDb) {
     match std::env::var("TEST_DATABASE_URL") {
         Ok(admin_url) if admin_url.starts_with("postgres") => {
             let name = format!("ow_test_{}", uuid::Uuid::new_v4().simple());
+            orderwatch::db::before_libpq();
             let mut conn =
                 PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
             diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
