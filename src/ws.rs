@@ -268,6 +268,25 @@ fn refusal(id: &str, e: crate::error::AppError) -> String {
     json!({ "id": id, "type": "error", "payload": [error] }).to_string()
 }
 
+/// A protocol message for operation `id`: `{"id", "type", "payload"}`.
+fn message(id: &str, kind: &str, payload: &impl serde::Serialize) -> String {
+    #[derive(serde::Serialize)]
+    struct Message<'a, P> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        kind: &'a str,
+        payload: P,
+    }
+    serde_json::to_string(&Message { id, kind, payload }).unwrap_or_else(|e| {
+        // Not expected (a response is plain data); the client gets an error it can act on, not a dropped message.
+        tracing::error!(error = %e, "a websocket message could not be serialised");
+        refusal(
+            id,
+            crate::error::AppError::internal(anyhow::anyhow!("message serialisation failed")),
+        )
+    })
+}
+
 /// One operation as the messages it sends: `next` for each result, then `complete`; a request refused before it
 /// runs (invalid document, no such field) is one `error` message instead, as the protocol says.
 fn operation(
@@ -340,13 +359,14 @@ impl Operation {
         let refused = std::mem::take(&mut self.first)
             && response.data == async_graphql::Value::Null
             && !response.errors.is_empty();
-        let (kind, payload) = if refused {
-            ("error", json!(response.errors))
+        // Serialised straight from the response: building a `serde_json::Value` of it first cost an allocation per
+        // node, for every subscriber of every alert.
+        let message = if refused {
+            message(&self.id, "error", &response.errors)
         } else {
-            ("next", json!(response))
+            message(&self.id, "next", &response)
         };
-        let message = json!({ "id": self.id, "type": kind, "payload": payload });
-        Some((self.out(message.to_string(), refused), self))
+        Some((self.out(message, refused), self))
     }
 
     /// The responses of the alerts handed over by the `alerts` resolver, if it handed any over.
