@@ -132,9 +132,10 @@ pub fn append<'a>(
             columns.execute(c)?;
         }
         // Statements of a fixed number of rows, so each is compiled once and kept: a multi-row insert of any other
-        // length would be a new statement, compiled every time (it cost about 24,000 instructions a delivery with
-        // 100 subscribers). Full chunks of `SQLITE_CHUNK` rows as one statement (a fixed-size array, which diesel
-        // keeps prepared), the rest (a lookup's batch) one prepared single-row insert each.
+        // length would be a new statement, compiled every time. Full chunks of `SQLITE_CHUNK` rows as one statement
+        // (a fixed-size array, which diesel keeps prepared), the rest (a lookup's batch) one prepared single-row
+        // insert each. That cut the alert bench's instructions a delivery by 3% (BENCHMARKS.md, "Idle subscriptions
+        // handed over").
         DbConnection::Sqlite(c) => {
             let mut chunks = rows.chunks_exact(SQLITE_CHUNK);
             for chunk in &mut chunks {
