@@ -45,7 +45,7 @@ pub struct AppState {
 }
 
 /// Aliased fields in a document (operations and fragment definitions).
-pub(crate) fn count_aliases(doc: &async_graphql::parser::types::ExecutableDocument) -> usize {
+fn count_aliases(doc: &async_graphql::parser::types::ExecutableDocument) -> usize {
     use async_graphql::parser::types::{Selection, SelectionSet};
     fn walk(set: &SelectionSet) -> usize {
         set.items
@@ -68,6 +68,15 @@ pub(crate) fn count_aliases(doc: &async_graphql::parser::types::ExecutableDocume
             .values()
             .map(|f| walk(&f.node.selection_set.node))
             .sum::<usize>()
+}
+
+/// Why a document is refused for aliasing more fields than `max` (`ORDERWATCH_MAX_ALIASES`), over HTTP and
+/// websockets alike: `TOO_MANY_ALIASES`, before anything runs.
+pub(crate) fn too_many_aliases(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    max: usize,
+) -> Option<String> {
+    (count_aliases(doc) > max).then(|| format!("a document may alias at most {max} fields"))
 }
 
 /// The request id of a request: the caller's `X-Request-Id` when it is a sane token, otherwise a new UUID.
@@ -339,12 +348,8 @@ async fn graphql(
             .operations
             .iter()
             .find_map(|(name, _)| name.map(|n| n.to_string()));
-        if count_aliases(doc) > state.max_aliases {
-            return error_body(
-                StatusCode::BAD_REQUEST,
-                "TOO_MANY_ALIASES",
-                &format!("a document may alias at most {} fields", state.max_aliases),
-            );
+        if let Some(refused) = too_many_aliases(doc, state.max_aliases) {
+            return error_body(StatusCode::BAD_REQUEST, "TOO_MANY_ALIASES", &refused);
         }
         kinds = doc
             .operations

@@ -111,7 +111,7 @@ impl Application {
             query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
             graphiql: !settings.production(),
             documents: Default::default(),
-            delivery: crate::graphql::delivery::delivery_schema(Some(services.clone())),
+            delivery: crate::graphql::delivery::delivery_schema(services.clone()),
             handed_over: Default::default(),
         };
         let poll = Duration::from_millis(settings.alert_poll_ms.max(50));

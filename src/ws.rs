@@ -190,12 +190,8 @@ async fn connection(
                         let mut handed_over = None;
                         let operation_name = request.operation_name.clone();
                         if let Ok(doc) = request.parsed_query() {
-                            if crate::http::count_aliases(doc) > state.max_aliases {
-                                let refused = crate::error::AppError::validation(
-                                    "TOO_MANY_ALIASES",
-                                    "query",
-                                    format!("a document may alias at most {} fields", state.max_aliases),
-                                );
+                            if let Some(refused) = crate::http::too_many_aliases(doc, state.max_aliases) {
+                                let refused = crate::error::AppError::validation("TOO_MANY_ALIASES", "query", refused);
                                 if session.text(refusal(id, refused)).await.is_err() {
                                     break None;
                                 }

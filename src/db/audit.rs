@@ -95,7 +95,7 @@ pub fn append<'a>(
         .unwrap_or_else(|| GENESIS_HASH.to_string());
     // The chain is computed in memory, then written in chain order (`seq` follows the order of the rows, and the
     // lock keeps other writers out meanwhile): on PostgreSQL in one statement of one array per column
-    // (`AppendColumns`), on SQLite row by row when few, else a few hundred rows to a statement.
+    // (`AppendColumns`), on SQLite in statements of a fixed number of rows (below).
     let mut rows = Vec::with_capacity(entries.size_hint().0);
     for e in entries {
         let e = AuditEntry {
@@ -137,6 +137,7 @@ pub fn append<'a>(
         // insert each. That cut the alert bench's instructions a delivery by 3% (BENCHMARKS.md, "Idle subscriptions
         // handed over").
         DbConnection::Sqlite(c) => {
+            // `as_chunks` would say this without the conversion, but needs Rust 1.88 (the MSRV is 1.82).
             let mut chunks = rows.chunks_exact(SQLITE_CHUNK);
             for chunk in &mut chunks {
                 let chunk: &[AuditRow; SQLITE_CHUNK] = chunk.try_into().map_err(|_| {

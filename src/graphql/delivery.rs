@@ -96,13 +96,11 @@ pub type DeliverySchema = Schema<DeliveryRoot, EmptyMutation, EmptySubscription>
 
 /// The delivery schema, with the services the `Alert` type reads from. Limits and validation in full were applied
 /// when the subscription started; here only the quick checks run.
-pub fn delivery_schema(services: Option<Services>) -> DeliverySchema {
-    let mut builder = Schema::build(DeliveryRoot, EmptyMutation, EmptySubscription)
-        .validation_mode(ValidationMode::Fast);
-    if let Some(s) = services {
-        builder = builder.data(s);
-    }
-    builder.finish()
+pub fn delivery_schema(services: Services) -> DeliverySchema {
+    Schema::build(DeliveryRoot, EmptyMutation, EmptySubscription)
+        .validation_mode(ValidationMode::Fast)
+        .data(services)
+        .finish()
 }
 
 /// A handed-over subscription: the request it started with, to resolve each of its alerts.
