@@ -8,7 +8,7 @@ use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, Nullable, Text, Timestamp};
 
 type Db = <DbConnection as Connection>::Backend;
@@ -82,17 +82,15 @@ pub fn append<'a>(
     if let DbConnection::Pg(c) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")).execute(c)?;
     }
-    // The last entry's hash, found by `MAX(seq)` rather than `ORDER BY seq DESC LIMIT 1`: diesel binds a limit as
-    // a parameter, and SQLite compiles a statement with a bound limit again each time it runs (see
-    // `orders::find_row`).
-    let newest = diesel::alias!(audit_events as newest);
-    let last = newest.select(diesel::dsl::max(newest.field(audit_events::seq)));
-    let mut prev: String = audit_events::table
-        .filter(audit_events::seq.nullable().eq_any(last))
-        .select(audit_events::hash)
-        .get_result(conn)
-        .optional()?
-        .unwrap_or_else(|| GENESIS_HASH.to_string());
+    let newest: Option<String> = match conn {
+        // Planned afresh each time (diesel never keeps `sql_query` prepared): see [`NewestHash`].
+        DbConnection::Pg(c) => diesel::sql_query(NEWEST_HASH_SQL)
+            .get_result::<NewestHashRow>(c)
+            .optional()?
+            .map(|r| r.hash),
+        DbConnection::Sqlite(c) => NewestHash.get_result(c).optional()?,
+    };
+    let mut prev = newest.unwrap_or_else(|| GENESIS_HASH.to_string());
     // The chain is computed in memory, then written in chain order (`seq` follows the order of the rows, and the
     // lock keeps other writers out meanwhile): on PostgreSQL in one statement of one array per column
     // (`AppendColumns`), on SQLite in statements of a fixed number of rows (below).
@@ -251,6 +249,46 @@ impl QueryFragment<Pg> for AppendColumns {
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.hash)?;
         out.push_sql(APPEND_PG_SQL_END);
+        Ok(())
+    }
+}
+
+/// The chain's newest hash, read before each append: the last row by the primary key.
+///
+/// On SQLite, static text with the limit written in, which each connection keeps prepared: diesel's
+/// `.order(seq.desc()).first()` binds its limit, and SQLite compiles a statement with a bound limit again on every
+/// run (see `orders::find_row`).
+///
+/// On PostgreSQL the same text is planned afresh on every append, never kept. A kept plan is made once per
+/// connection from the statistics of that moment: on a new deployment's small log that is a sequential scan (for
+/// `ORDER BY seq DESC LIMIT 1` as for the `seq = ANY(SELECT MAX(seq) ...)` used before), and PostgreSQL keeps it
+/// while the log grows by thousands of rows a minute, until an autoanalyze comes round. Every append then read
+/// the whole log (BENCHMARKS.md, "Plans PostgreSQL kept, and plans it did not"). Planning this statement costs
+/// far less than the commit it precedes.
+struct NewestHash;
+
+const NEWEST_HASH_SQL: &str = "SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+
+#[derive(QueryableByName)]
+struct NewestHashRow {
+    #[diesel(sql_type = Text)]
+    hash: String,
+}
+
+impl QueryId for NewestHash {
+    type QueryId = NewestHash;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for NewestHash {
+    type SqlType = Text;
+}
+
+impl<C> RunQueryDsl<C> for NewestHash {}
+
+impl QueryFragment<diesel::sqlite::Sqlite> for NewestHash {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        out.push_sql(NEWEST_HASH_SQL);
         Ok(())
     }
 }

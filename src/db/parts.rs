@@ -86,42 +86,59 @@ ORDER BY part, order_id, i2, i1, ts1";
 
 /// [`PARTS_SQL`] as a query diesel keeps prepared: its text is the same on every call (only the binds change), so
 /// unlike `sql_query` it is marked safe to cache, and each connection parses and plans it once.
-struct PartsQuery<'a> {
-    /// The order ids: bound as a text array on PostgreSQL.
+///
+/// `ONE` is the text for a single order (a lookup's), which tests `order_id = $1`. The text for several binds them
+/// as one array, and PostgreSQL cannot know an array parameter's length when it plans: its generic plan assumes
+/// ten ids a branch and costs five times the plan for the ids at hand, so it plans that text afresh on every run
+/// (`pg_prepared_statements` showed 0 generic and 8 custom plans in 8 runs). A lookup then paid for planning a
+/// five-branch union each time (BENCHMARKS.md, "Plans PostgreSQL kept, and plans it did not"). The two texts are
+/// two types, so diesel's statement cache, keyed by type, keeps each apart.
+struct PartsQuery<'a, const ONE: bool> {
+    /// The order ids: bound as a text array on PostgreSQL, or as the one id when `ONE`.
     ids: &'a [String],
-    /// The same ids as a JSON array: bound for `json_each` on SQLite (empty on PostgreSQL, which binds `ids`).
+    /// The same ids as a JSON array: bound for `json_each` on SQLite when not `ONE` (empty otherwise).
     json: String,
 }
 
-impl QueryId for PartsQuery<'_> {
-    type QueryId = PartsQuery<'static>;
+impl<const ONE: bool> QueryId for PartsQuery<'_, ONE> {
+    type QueryId = PartsQuery<'static, ONE>;
     const HAS_STATIC_QUERY_ID: bool = true;
 }
 
-impl Query for PartsQuery<'_> {
+impl<const ONE: bool> Query for PartsQuery<'_, ONE> {
     type SqlType = diesel::sql_types::Untyped;
 }
 
-impl<C> RunQueryDsl<C> for PartsQuery<'_> {}
+impl<C, const ONE: bool> RunQueryDsl<C> for PartsQuery<'_, ONE> {}
 
-impl QueryFragment<diesel::pg::Pg> for PartsQuery<'_> {
+impl<const ONE: bool> QueryFragment<diesel::pg::Pg> for PartsQuery<'_, ONE> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
         walk_parts(out, |out| {
-            out.push_sql("= ANY(");
-            out.push_bind_param::<Array<Text>, [String]>(self.ids)?;
-            out.push_sql(")");
-            Ok(())
+            if ONE {
+                out.push_sql("= ");
+                out.push_bind_param::<Text, String>(&self.ids[0])
+            } else {
+                out.push_sql("= ANY(");
+                out.push_bind_param::<Array<Text>, [String]>(self.ids)?;
+                out.push_sql(")");
+                Ok(())
+            }
         })
     }
 }
 
-impl QueryFragment<diesel::sqlite::Sqlite> for PartsQuery<'_> {
+impl<const ONE: bool> QueryFragment<diesel::sqlite::Sqlite> for PartsQuery<'_, ONE> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
         walk_parts(out, |out| {
-            out.push_sql("IN (SELECT value FROM json_each(");
-            out.push_bind_param::<Text, String>(&self.json)?;
-            out.push_sql("))");
-            Ok(())
+            if ONE {
+                out.push_sql("= ");
+                out.push_bind_param::<Text, String>(&self.ids[0])
+            } else {
+                out.push_sql("IN (SELECT value FROM json_each(");
+                out.push_bind_param::<Text, String>(&self.json)?;
+                out.push_sql("))");
+                Ok(())
+            }
         })
     }
 }
@@ -146,13 +163,24 @@ pub fn for_orders(conn: &mut DbConnection, order_ids: &[String]) -> AppResult<Pa
     if order_ids.is_empty() {
         return Ok(Parts::default());
     }
+    let one = order_ids.len() == 1;
     let rows: Vec<PartRow> = match conn {
-        DbConnection::Pg(c) => PartsQuery {
+        DbConnection::Pg(c) if one => PartsQuery::<true> {
             ids: order_ids,
             json: String::new(),
         }
         .load(c)?,
-        DbConnection::Sqlite(c) => PartsQuery {
+        DbConnection::Pg(c) => PartsQuery::<false> {
+            ids: order_ids,
+            json: String::new(),
+        }
+        .load(c)?,
+        DbConnection::Sqlite(c) if one => PartsQuery::<true> {
+            ids: order_ids,
+            json: String::new(),
+        }
+        .load(c)?,
+        DbConnection::Sqlite(c) => PartsQuery::<false> {
             ids: order_ids,
             json: serde_json::to_string(order_ids)
                 .map_err(|e| AppError::internal(anyhow::anyhow!("order ids as JSON: {e}")))?,

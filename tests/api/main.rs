@@ -14,5 +14,6 @@ mod helpers;
 mod lifecycle;
 mod limits;
 mod listing;
+mod plans;
 mod schema;
 mod tokens;

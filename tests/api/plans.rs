@@ -1,0 +1,146 @@
+//! PostgreSQL plans a prepared statement once per connection and keeps the plan; these tests hold the hot path's
+//! statements to plans that stay good as the tables grow (BENCHMARKS.md, "Plans PostgreSQL kept, and plans it did
+//! not"). SQLite has no such cache of cost-based plans, so on SQLite there is nothing here to check.
+
+use crate::helpers::*;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use orderwatch::auth::Role;
+use orderwatch::db::DbConnection;
+use orderwatch::domain::audit::{AuditEntry, AuditOperation};
+
+fn connect(app: &TestApp) -> PgConnection {
+    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
+    PgConnection::establish(&target.connect).unwrap()
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(c: &mut DbConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql).get_result::<Count>(c).unwrap().n
+}
+
+fn read_entry(n: usize) -> AuditEntry {
+    AuditEntry {
+        id: uuid::Uuid::now_v7().to_string(),
+        at: chrono::Utc::now(),
+        request_id: format!("plans-{n}"),
+        actor_sub: "officer".into(),
+        actor_agency: "MET".into(),
+        actor_role: "POLICE".into(),
+        operation: AuditOperation::Consult,
+        action: "order".into(),
+        object_type: "order".into(),
+        object_ids: vec!["o".into()],
+        fields: vec!["status".into()],
+        recipient: None,
+        outcome: "OK".into(),
+        reason: None,
+    }
+}
+
+/// Before each append the writer reads the chain's newest hash. A plan PostgreSQL kept for that read from a new
+/// deployment's small log was a sequential scan, and it stayed in use as the log grew: every append read the whole
+/// log until an autoanalyze came round.
+#[actix_web::test]
+async fn the_audit_chains_newest_hash_is_read_through_the_key_after_the_log_has_grown() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let mut c = DbConnection::Pg(connect(&app));
+    // A small log, with statistics that say so, as on the first day of a deployment; one append on this
+    // connection after them, as the audit writer makes.
+    for n in 0..3 {
+        orderwatch::db::audit::append(&mut c, [&read_entry(n)]).unwrap();
+    }
+    diesel::sql_query("ANALYZE audit_events")
+        .execute(&mut c)
+        .unwrap();
+    orderwatch::db::audit::append(&mut c, [&read_entry(3)]).unwrap();
+    // The log grows (its chain is not the point here), with no new statistics.
+    diesel::sql_query(
+        "INSERT INTO audit_events (id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash) \
+         SELECT 'bulk-' || i, now(), 'bulk', 'officer', 'MET', 'POLICE', 'CONSULT', 'order', 'order', 'o', 'status', NULL, 'OK', NULL, 'x', 'y' \
+         FROM generate_series(1, 20000) AS s(i)",
+    )
+    .execute(&mut c)
+    .unwrap();
+    let scans = "SELECT COALESCE(SUM(seq_scan), 0)::BIGINT AS n FROM pg_stat_xact_user_tables WHERE relname = 'audit_events'";
+    // The backend's counts not yet reported, this transaction's and earlier ones' alike: compare before and after.
+    diesel::sql_query("BEGIN").execute(&mut c).unwrap();
+    let before = count(&mut c, scans);
+    orderwatch::db::audit::append(&mut c, [&read_entry(4)]).unwrap();
+    let after = count(&mut c, scans);
+    diesel::sql_query("COMMIT").execute(&mut c).unwrap();
+    assert_eq!(after - before, 0, "the append scanned the audit log");
+}
+
+/// A lookup reads its order's parts with one id. Bound as an array, that statement was planned afresh on every
+/// run: PostgreSQL's generic plan for an array of unknown length costs far more than the plan for one id.
+#[actix_web::test]
+async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "PLAN/1"))
+        .await
+        .ok();
+    // A thousand more orders like it, each with its parts, and statistics that know them.
+    raw_sql(
+        &app,
+        &[
+            "INSERT INTO orders (id, reference, order_type, status, made_on, expires_on, applicant_agency, court_agency, subject_date_of_birth, replaces_order_id, version, service_status, served_at, service_method, served_by_agency, served_by, created_at, updated_at) \
+             SELECT 'copy-' || s.i, 'COPY/' || s.i, o.order_type, o.status, o.made_on, o.expires_on, o.applicant_agency, o.court_agency, o.subject_date_of_birth, NULL, o.version, o.service_status, o.served_at, o.service_method, o.served_by_agency, o.served_by, o.created_at, o.updated_at \
+             FROM generate_series(1, 1000) AS s(i), orders o WHERE o.reference = 'PLAN/1'",
+            "INSERT INTO subject_names (id, order_id, position, name, name_key) \
+             SELECT t.id || '-' || s.i, 'copy-' || s.i, t.position, t.name, t.name_key \
+             FROM generate_series(1, 1000) AS s(i), subject_names t JOIN orders o ON o.id = t.order_id WHERE o.reference = 'PLAN/1'",
+            "INSERT INTO protected_persons (id, order_id, position, name, date_of_birth, contact) \
+             SELECT t.id || '-' || s.i, 'copy-' || s.i, t.position, t.name, t.date_of_birth, t.contact \
+             FROM generate_series(1, 1000) AS s(i), protected_persons t JOIN orders o ON o.id = t.order_id WHERE o.reference = 'PLAN/1'",
+            "INSERT INTO conditions (id, order_id, position, kind, text, expires_on, added_in_version, removed_in_version) \
+             SELECT t.id || '-' || s.i, 'copy-' || s.i, t.position, t.kind, t.text, t.expires_on, t.added_in_version, t.removed_in_version \
+             FROM generate_series(1, 1000) AS s(i), conditions t JOIN orders o ON o.id = t.order_id WHERE o.reference = 'PLAN/1'",
+            "ANALYZE",
+        ],
+    )
+    .unwrap();
+    let mut c = DbConnection::Pg(connect(&app));
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let id = diesel::sql_query("SELECT id FROM orders WHERE reference = 'PLAN/1'")
+        .get_result::<Id>(&mut c)
+        .unwrap()
+        .id;
+    // PostgreSQL plans a statement's first five runs for their values, then keeps a generic plan if it is no worse.
+    for _ in 0..8 {
+        let parts = orderwatch::db::parts::for_orders(&mut c, std::slice::from_ref(&id)).unwrap();
+        assert_eq!(
+            parts.subject_names.len(),
+            2,
+            "the order's own parts, no copy's"
+        );
+        assert_eq!(parts.conditions.len(), 2);
+    }
+    let generic = count(
+        &mut c,
+        "SELECT COALESCE(SUM(generic_plans), 0)::BIGINT AS n FROM pg_prepared_statements WHERE statement LIKE '%FROM subject_names%'",
+    );
+    let custom = count(
+        &mut c,
+        "SELECT COALESCE(SUM(custom_plans), 0)::BIGINT AS n FROM pg_prepared_statements WHERE statement LIKE '%FROM subject_names%'",
+    );
+    assert!(
+        generic >= 3,
+        "the parts statement was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
+    );
+}
