@@ -7,8 +7,9 @@
 //! ```
 //! with `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a fresh database, dropped
 //! after); an SQLite file otherwise. On PostgreSQL the lookup scenario also runs `pgbench` with
-//! `benches/pgbench/lookup.sql` (the statements one audited lookup sends) and `floor.sql` (the order row alone) at the
-//! same concurrency, in the same run.
+//! `benches/pgbench/lookup.sql` (the statements one audited lookup sends), `folded.sql` (its reads folded into one),
+//! `reads.sql` (its 2 reads alone, no audit: a floor under any server's latency) and `floor.sql` (the order row alone)
+//! at the same concurrency, in the same run.
 //!
 //! Scenarios:
 //! - `floor`: what a request costs before any SQL: `GET /healthz` (HTTP alone) and an authenticated `{ __typename }`
@@ -471,6 +472,7 @@ async fn reads(
             }
             for (script, what) in [
                 ("folded.sql", "with the order's parts in one statement"),
+                ("reads.sql", "on the lookup's 2 reads alone, no audit"),
                 ("floor.sql", "on the order row alone"),
             ] {
                 if let Some(other) = pgbench(script, &db.url, orders, c, seconds) {

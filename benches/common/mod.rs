@@ -51,9 +51,16 @@ impl BenchDb {
                 diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
                     .execute(&mut c)
                     .expect("create the bench database");
-                let base = admin.rsplit_once('/').unwrap().0;
+                // Connection options (`?sslmode=disable`, say) carry over to the bench database.
+                let (path, options) = admin.split_once('?').unwrap_or((&admin, ""));
+                let base = path.rsplit_once('/').unwrap().0;
+                let options = if options.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{options}")
+                };
                 BenchDb {
-                    url: format!("{base}/{name}"),
+                    url: format!("{base}/{name}{options}"),
                     drop: Some((admin.clone(), name)),
                     _dir: None,
                 }
