@@ -146,6 +146,10 @@ impl Services {
                             })?;
                         return replayed(conn, &who, now, existing, &order.id);
                     };
+                    // Read back before the audit and alert appends: each takes a lock that every writer
+                    // waits for until this transaction commits, so nothing that can go before them waits after.
+                    let breach = db::breaches::find(conn, &id)?
+                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))?;
                     let fields = ["occurredAt", "description", "conditionIds", "externalRef"];
                     db::audit::append(
                         conn,
@@ -171,8 +175,6 @@ impl Services {
                         }],
                         now,
                     )?;
-                    let breach = db::breaches::find(conn, &id)?
-                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))?;
                     Ok(Reported {
                         breach,
                         created: true,
@@ -226,9 +228,11 @@ impl Services {
                         return Ok(breach);
                     }
                     db::breaches::set_outcome(conn, &breach.id, outcome, &recorded(&who, now, note))?;
+                    // Read back before the audit append, whose lock every writer waits for until this commits.
+                    let updated = db::breaches::find(conn, &breach.id)?.ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))?;
                     db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, "updateBreachOutcome", "breach", vec![breach.id.clone()], &["outcome", "outcomes"])])?;
                     tracing::info!(breach.id = %breach.id, breach.outcome = outcome.as_str(), "breach outcome recorded");
-                    db::breaches::find(conn, &breach.id)?.ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))
+                    Ok(updated)
                 })
             })
             .await
