@@ -16,8 +16,9 @@ fn forge(claims: Value, secret: &[u8]) -> String {
     .unwrap()
 }
 
-fn claims(app: &TestApp) -> Value {
-    let now = app.now().timestamp();
+/// Claims valid now: a token's times are checked against the system clock, not the server's test clock.
+fn claims() -> Value {
+    let now = chrono::Utc::now().timestamp();
     json!({ "sub": "u1", "role": "POLICE", "agency": "MET", "iss": "orderwatch", "aud": "orderwatch", "iat": now, "exp": now + 600 })
 }
 
@@ -28,17 +29,21 @@ async fn requests_without_a_valid_token_get_401_and_no_data() {
     let mut bad: Vec<(&str, Option<String>)> =
         vec![("no token", None), ("garbage", Some("not.a.jwt".into()))];
     let with = |f: &dyn Fn(&mut Value)| {
-        let mut c = claims(&app);
+        let mut c = claims();
         f(&mut c);
         forge(c, SECRET.as_bytes())
     };
     bad.push((
         "expired",
-        Some(with(&|c| c["exp"] = json!(app.now().timestamp() - 3600))),
+        Some(with(&|c| {
+            c["exp"] = json!(chrono::Utc::now().timestamp() - 3600)
+        })),
     ));
     bad.push((
         "not yet valid",
-        Some(with(&|c| c["nbf"] = json!(app.now().timestamp() + 3600))),
+        Some(with(&|c| {
+            c["nbf"] = json!(chrono::Utc::now().timestamp() + 3600)
+        })),
     ));
     bad.push((
         "wrong issuer",
@@ -79,12 +84,12 @@ async fn requests_without_a_valid_token_get_401_and_no_data() {
     bad.push((
         "wrong key",
         Some(forge(
-            claims(&app),
+            claims(),
             b"another-secret-of-at-least-thirty-two-bytes",
         )),
     ));
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-    let payload = URL_SAFE_NO_PAD.encode(claims(&app).to_string());
+    let payload = URL_SAFE_NO_PAD.encode(claims().to_string());
     bad.push(("alg none", Some(format!("{header}.{payload}."))));
     bad.push(("oversized", Some("a".repeat(20_000))));
     for (what, token) in bad {
@@ -101,7 +106,7 @@ async fn requests_without_a_valid_token_get_401_and_no_data() {
     // The good one for contrast.
     let r = app
         .gql(
-            &forge(claims(&app), SECRET.as_bytes()),
+            &forge(claims(), SECRET.as_bytes()),
             "{ me { sub role agency } }",
             json!({}),
         )

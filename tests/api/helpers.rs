@@ -33,6 +33,15 @@ impl Drop for TestDb {
     }
 }
 
+/// Where each test server's clock starts: today in London, twelve hours before the day ends (midday, or an hour
+/// either side on the two days the clocks change). Tests step the clock by minutes or hours around "now" and expect
+/// the London date to stay put; started at the wall-clock time, a suite run just after midnight saw a breach ten
+/// minutes before "now" fall on the day before an order made "today" (BREACH_BEFORE_ORDER in 19 tests).
+pub fn test_start() -> DateTime<Utc> {
+    let today = orderwatch::domain::calendar::london_date(Utc::now());
+    orderwatch::domain::calendar::end_of_day(today) - Duration::hours(12)
+}
+
 /// True when the suite runs against PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var("TEST_DATABASE_URL")
@@ -159,7 +168,7 @@ impl TestApp {
     }
 
     async fn start(settings: Settings, db: Option<Arc<TestDb>>) -> TestApp {
-        let clock = Arc::new(FixedClock::new(Utc::now()));
+        let clock = Arc::new(FixedClock::new(test_start()));
         let app = Application::build(&settings, clock.clone())
             .await
             .expect("build app");
@@ -180,6 +189,7 @@ impl TestApp {
         }
     }
 
+    /// The server's time: today in London at about midday (see [`test_start`]); tests move it with `clock`.
     pub fn now(&self) -> DateTime<Utc> {
         use orderwatch::service::Clock;
         self.clock.now()
