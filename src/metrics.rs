@@ -15,6 +15,47 @@ struct Histogram {
     sum: f64,
 }
 
+/// A histogram without labels, updated without a lock (for waits measured on every request).
+#[derive(Default)]
+pub struct Phase {
+    counts: [AtomicU64; BUCKETS.len()],
+    count: AtomicU64,
+    /// The sum, in microseconds.
+    sum_micros: AtomicU64,
+}
+
+impl Phase {
+    pub fn observe(&self, elapsed: std::time::Duration) {
+        let seconds = elapsed.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                self.counts[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add(
+            u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    fn render(&self, out: &mut String, name: &str, help: &str) {
+        out.push_str(&format!(
+            "# HELP {name} {help}
+# TYPE {name} histogram
+"
+        ));
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let n = self.counts[i].load(Ordering::Relaxed);
+            out.push_str(&format!("{name}_bucket{{le=\"{b}\"}} {n}\n"));
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        out.push_str(&format!("{name}_bucket{{le=\"+Inf\"}} {count}\n"));
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        out.push_str(&format!("{name}_sum {sum}\n{name}_count {count}\n"));
+    }
+}
+
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<BTreeMap<String, Histogram>>,
@@ -25,6 +66,10 @@ pub struct Metrics {
     pub check_failures: AtomicU64,
     /// Duration of the last check run, in microseconds.
     pub check_last_micros: AtomicU64,
+    /// From asking for a pooled connection to holding one, on a blocking thread (`db::Database::run`).
+    pub db_wait: Phase,
+    /// From handing a read's audit entries to the writer to their commit (`service::audit::AuditWriter::record`).
+    pub audit_wait: Phase,
 }
 
 /// The process's metrics.
@@ -212,6 +257,16 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
             ));
         }
+        self.db_wait.render(
+            &mut out,
+            "orderwatch_db_wait_seconds",
+            "Time from asking for a pooled database connection to holding one, blocking thread included.",
+        );
+        self.audit_wait.render(
+            &mut out,
+            "orderwatch_audit_wait_seconds",
+            "Time a read waits for its audit entries to commit (queue and group commit).",
+        );
         out
     }
 }

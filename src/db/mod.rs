@@ -343,10 +343,12 @@ impl Database {
         let pool = self.pool.clone();
         let agencies = self.agencies.clone();
         let span = tracing::Span::current();
+        let asked = Instant::now();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let _agencies = agencies::CacheScope::enter(agencies);
             let mut pooled = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
+            crate::metrics::global().db_wait.observe(asked.elapsed());
             f(&mut pooled.conn)
         })
         .await

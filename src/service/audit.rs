@@ -100,11 +100,14 @@ impl AuditWriter {
         let unavailable =
             || AppError::Unavailable(anyhow::anyhow!("the audit record could not be written"));
         let (done, wait) = oneshot::channel();
+        let asked = std::time::Instant::now();
         self.queue
             .send(Job { entries, done })
             .await
             .map_err(|_| unavailable())?;
-        if wait.await.unwrap_or(false) {
+        let written = wait.await.unwrap_or(false);
+        crate::metrics::global().audit_wait.observe(asked.elapsed());
+        if written {
             Ok(())
         } else {
             Err(unavailable())

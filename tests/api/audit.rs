@@ -447,3 +447,50 @@ async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing
         "only the answered read is recorded: {consults:#?}"
     );
 }
+
+/// Operators see how long reads wait for a database connection and for their audit record to commit (the two
+/// waits a lookup has besides its own statements); the histograms count every wait.
+#[tokio::test]
+async fn the_waits_for_a_connection_and_for_the_audit_record_are_on_metrics() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "M/1"))
+        .await
+        .ok();
+    let counts = |text: &str| {
+        (
+            read_counter(text, "orderwatch_db_wait_seconds_count"),
+            read_counter(text, "orderwatch_audit_wait_seconds_count"),
+        )
+    };
+    let before = app.get("/metrics").await.text().await.unwrap();
+    let (db_before, audit_before) = counts(&before);
+    let police = app.token(Role::Police, "MET");
+    app.gql(
+        &police,
+        "{ order(reference: \"M/1\") { status } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    let after = app.get("/metrics").await.text().await.unwrap();
+    let (db_after, audit_after) = counts(&after);
+    // Counters are process-wide and other tests run meanwhile: this lookup adds at least one of each.
+    assert!(db_after > db_before, "db wait {db_before} -> {db_after}");
+    assert!(
+        audit_after > audit_before,
+        "audit wait {audit_before} -> {audit_after}"
+    );
+    for name in [
+        "orderwatch_db_wait_seconds",
+        "orderwatch_audit_wait_seconds",
+    ] {
+        assert!(
+            after.contains(&format!("# TYPE {name} histogram")),
+            "{name}"
+        );
+        assert!(
+            after.contains(&format!("{name}_bucket{{le=\"+Inf\"}} ")),
+            "{name}"
+        );
+    }
+}
