@@ -194,15 +194,17 @@ async fn the_server_logs_no_names_addresses_contact_details_narratives_or_tokens
     // The server under test here is the binary, on the system clock: so is this one.
     app.clock.set(chrono::Utc::now());
     // A second server, the real binary, on the same database, logging everything it logs.
-    let mut child = orderwatch(&app.database_url)
-        .env("ORDERWATCH_LOG", "debug")
-        .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
-        .env("ORDERWATCH_CHECK_INTERVAL", "1")
-        .arg("serve")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ChildGuard(
+        orderwatch(&app.database_url)
+            .env("ORDERWATCH_LOG", "debug")
+            .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
+            .env("ORDERWATCH_CHECK_INTERVAL", "1")
+            .arg("serve")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();

@@ -63,7 +63,7 @@ async fn thirty_two_concurrent_writers_all_succeed_with_no_locking_error() {
 
 /// The real binary on a database, printing where it serves.
 struct Server {
-    child: std::process::Child,
+    child: ChildGuard,
     url: String,
 }
 
@@ -74,18 +74,20 @@ impl Server {
 
     /// Started with extra environment, its log (stderr) going to `log`.
     fn start_with(database_url: &str, env: &[(&str, &str)], log: Stdio) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_orderwatch"))
-            .env("DATABASE_URL", database_url)
-            .env("ORDERWATCH_JWT_SECRET", SECRET)
-            .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
-            .env("ORDERWATCH_CHECK_INTERVAL", "0")
-            .env("ORDERWATCH_LOG", "warn")
-            .envs(env.iter().copied())
-            .arg("serve")
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .unwrap();
+        let mut child = ChildGuard(
+            Command::new(env!("CARGO_BIN_EXE_orderwatch"))
+                .env("DATABASE_URL", database_url)
+                .env("ORDERWATCH_JWT_SECRET", SECRET)
+                .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
+                .env("ORDERWATCH_CHECK_INTERVAL", "0")
+                .env("ORDERWATCH_LOG", "warn")
+                .envs(env.iter().copied())
+                .arg("serve")
+                .stdout(Stdio::piped())
+                .stderr(log)
+                .spawn()
+                .unwrap(),
+        );
         let mut line = String::new();
         std::io::BufReader::new(child.stdout.as_mut().unwrap())
             .read_line(&mut line)

@@ -357,6 +357,31 @@ pub const GRANT: &str = concat!(
     "applicantAgency { code } court { code } versions { version event status } } }"
 );
 
+/// A child process (the server binary) that is killed and reaped when dropped, so a test that fails part-way
+/// leaves no server running.
+pub struct ChildGuard(pub std::process::Child);
+
+impl std::ops::Deref for ChildGuard {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ChildGuard {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        // Already ended (killed by the test, or exited) is fine.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The value of an unlabelled counter or gauge in a `/metrics` text.
 pub fn read_counter(metrics: &str, name: &str) -> u64 {
     metrics
