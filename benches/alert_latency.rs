@@ -1,7 +1,10 @@
 //! Breach-to-alert latency: N advocates subscribed over websockets, breaches reported one at a time over HTTP,
 //! the time until each subscriber holds the alert.
 //!
-//! `cargo bench --bench alert_latency -- [--subscribers 1,100,1000] [--breaches 100]`
+//! `cargo bench --bench alert_latency -- [--subscribers 1,100,1000] [--breaches 100] [--fields "breachId"]`
+//!
+//! `--fields` is the selection each subscriber asks for on the alert (default `breachId`); e.g.
+//! `"breachId kind acknowledgedAt"` makes each delivery read the subscriber's agency's acknowledgement too.
 //! with `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a fresh database is
 //! created and dropped); SQLite (a temp file) otherwise. The server runs in this process on 127.0.0.1 and shares
 //! the machine's cores with the clients; see BENCHMARKS.md.
@@ -82,13 +85,19 @@ async fn run(subscribers: usize, breaches: usize) {
     let received: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::new(Mutex::new(HashMap::new()));
     let advocate = token(Role::Advocate, "ADV-A");
     let mut ready = vec![];
+    let fields = arg("--fields").unwrap_or_else(|| "breachId".into());
+    let selection = format!("subscription($a: String) {{ alerts(after: $a) {{ {fields} }} }}");
     for _ in 0..subscribers {
         let mut ws = common::ws_client(&url, &advocate).await;
         let cursor = orderwatch::service::page::encode_cursor("alert", "0");
-        ws.send(Message::Text(json!({ "id": "a", "type": "subscribe", "payload": {
-            "query": "subscription($a: String) { alerts(after: $a) { breachId } }", "variables": { "a": cursor } } }).to_string().into()))
-            .await
-            .unwrap();
+        ws.send(Message::Text(
+            json!({ "id": "a", "type": "subscribe", "payload": {
+            "query": selection, "variables": { "a": cursor } } })
+            .to_string()
+            .into(),
+        ))
+        .await
+        .unwrap();
         let received = received.clone();
         ready.push(tokio::spawn(async move {
             let mut count = 0;

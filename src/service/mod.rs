@@ -68,6 +68,8 @@ pub struct Services {
     pub rules: Arc<crate::domain::schedule::ScheduleRules>,
     /// The group-commit writer of the audit log.
     pub audit: Arc<audit::AuditWriter>,
+    /// Reads of an agency's acknowledgement of an alert in flight, shared by deliveries that ask meanwhile.
+    pub ack_reads: Arc<alerts::AckReads>,
 }
 
 impl Services {
@@ -82,6 +84,7 @@ impl Services {
             clock,
             feed: Arc::new(feed::AlertFeed::new(capacity)),
             rules: Arc::default(),
+            ack_reads: Arc::default(),
         }
     }
 

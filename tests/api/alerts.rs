@@ -687,3 +687,62 @@ async fn a_handed_over_subscription_sends_and_records_what_the_graphql_executor_
     );
     assert!(denied.iter().all(|e| e["outcome"] == "FORBIDDEN_FIELD"));
 }
+
+/// A delivery that selects the acknowledgement gets the subscriber's own agency's, as it stands: nothing before the
+/// acknowledgement, then when and by whom to a subscriber resuming from before the alert. Many subscribers of one
+/// agency ask at once for a live alert (their reads are shared while in flight); each still gets its own agency's.
+#[tokio::test]
+async fn a_delivery_selecting_the_acknowledgement_gets_its_own_agencys_as_it_stands() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "AK/1", "ADV-A").await;
+    let q = "subscription($after: String) { alerts(after: $after) { id breachId acknowledgedAt acknowledgedBy } }";
+    let (met, adv) = (
+        app.token(Role::Police, "MET"),
+        app.token(Role::Advocate, "ADV-A"),
+    );
+    let mut sockets = vec![];
+    for (i, token) in [&met, &met, &met, &adv, &adv, &adv].into_iter().enumerate() {
+        let mut ws = app.ws().await;
+        ws.init(token).await;
+        ws.subscribe(&format!("s{i}"), q, json!({ "after": from_start() }))
+            .await;
+        sockets.push(ws);
+    }
+    let breach = report(&app, "AK/1", "AK-INC").await;
+    let mut alert_id = Value::Null;
+    for (i, ws) in sockets.iter_mut().enumerate() {
+        let alert = ws.next_alert(&format!("s{i}")).await;
+        assert_eq!(alert["breachId"], breach.as_str());
+        assert_eq!(alert["acknowledgedAt"], Value::Null, "subscriber {i}");
+        assert_eq!(alert["acknowledgedBy"], Value::Null, "subscriber {i}");
+        alert_id = alert["id"].clone();
+    }
+    let acked = app
+        .gql(
+            &met,
+            "mutation($id: ID!) { acknowledgeAlert(id: $id) { acknowledgedAt } }",
+            json!({ "id": alert_id }),
+        )
+        .await;
+    let at = acked.ok()["acknowledgeAlert"]["acknowledgedAt"].clone();
+    // Resuming from before the alert: MET sees its acknowledgement, ADV-A (which has not acknowledged) none.
+    for (token, by) in [(&met, json!("met-user")), (&adv, Value::Null)] {
+        let mut ws = app.ws().await;
+        ws.init(token).await;
+        ws.subscribe("again", q, json!({ "after": from_start() }))
+            .await;
+        let alert = ws.next_alert("again").await;
+        assert_eq!(alert["id"], alert_id);
+        let expected_at = if by.is_null() {
+            Value::Null
+        } else {
+            at.clone()
+        };
+        assert_eq!(alert["acknowledgedAt"], expected_at);
+        assert_eq!(alert["acknowledgedBy"], by);
+        ws.close().await;
+    }
+    for ws in sockets {
+        ws.close().await;
+    }
+}
