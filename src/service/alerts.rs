@@ -432,55 +432,44 @@ mod tests {
     async fn askers_meanwhile_share_one_read_and_the_next_asker_reads_afresh() {
         let reads = AckReads::default();
         let key = (7, "ADV-A".to_string());
+        let started = std::cell::Cell::new(0);
+        // Starts a read that answers "not acknowledged" (a closure over a shared reference: usable again).
+        let unacknowledged = || {
+            started.set(started.get() + 1);
+            async { Ok(None) }
+        };
         let (answer, pending) = tokio::sync::oneshot::channel::<Option<Ack>>();
-        let mut started = 0;
         let first = reads.join(&key, || {
-            started += 1;
+            started.set(started.get() + 1);
             async move { pending.await.map_err(|_| ()) }
         });
-        let second = reads.join(&key, || {
-            started += 1;
-            async { Ok(None) }
-        });
+        let second = reads.join(&key, unacknowledged);
         assert!(
             first.ptr_eq(&second),
             "an asker meanwhile joins the read in flight"
         );
-        let other_agency = reads.join(&(7, "ADV-B".to_string()), || {
-            started += 1;
-            async { Ok(None) }
-        });
+        let other_agency = reads.join(&(7, "ADV-B".to_string()), unacknowledged);
         assert!(
             !other_agency.ptr_eq(&first),
             "another agency's acknowledgement is its own read"
         );
-        assert_eq!(started, 2);
+        assert_eq!(started.get(), 2);
         let ack = Some((Utc::now(), "someone".to_string()));
         answer.send(ack.clone()).unwrap();
         assert_eq!(second.clone().await, Ok(ack.clone()));
         assert_eq!(first.clone().await, Ok(ack));
         reads.done(&key, &first);
-        let third = reads.join(&key, || {
-            started += 1;
-            async { Ok(None) }
-        });
+        let third = reads.join(&key, unacknowledged);
         assert!(
             !third.ptr_eq(&first),
             "after the read ends, the next asker reads afresh"
         );
-        assert_eq!(started, 3);
-        // An ended read left behind (its askers gone before `done`) is not joined either.
-        let fourth = reads.join(&key, || {
-            started += 1;
-            async { Ok(None) }
-        });
-        assert!(fourth.ptr_eq(&third), "still in flight: not yet polled");
+        assert_eq!(started.get(), 3);
+        // Not yet polled, so still in flight: joined.
+        assert!(reads.join(&key, unacknowledged).ptr_eq(&third));
+        // An ended read left behind (its askers gone before `done`) is not joined.
         assert_eq!(third.clone().await, Ok(None));
-        let fifth = reads.join(&key, || {
-            started += 1;
-            async { Ok(None) }
-        });
-        assert!(!fifth.ptr_eq(&third));
-        assert_eq!(started, 4);
+        assert!(!reads.join(&key, unacknowledged).ptr_eq(&third));
+        assert_eq!(started.get(), 4);
     }
 }
