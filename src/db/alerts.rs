@@ -282,11 +282,21 @@ pub fn acks(
     if seqs.is_empty() {
         return Ok(HashMap::new());
     }
-    Ok(alert_acks::table
-        .filter(alert_acks::alert_seq.eq_any(seqs))
-        .filter(alert_acks::agency.eq(agency))
-        .select(AlertAckRow::as_select())
-        .load(conn)?
+    // One alert (a delivery's question) is asked with `=`: bound as an array, PostgreSQL would plan the statement
+    // again on every run (see `parts::PartsQuery`).
+    let rows: Vec<AlertAckRow> = match seqs {
+        [seq] => alert_acks::table
+            .filter(alert_acks::alert_seq.eq(seq))
+            .filter(alert_acks::agency.eq(agency))
+            .select(AlertAckRow::as_select())
+            .load(conn)?,
+        _ => alert_acks::table
+            .filter(alert_acks::alert_seq.eq_any(seqs))
+            .filter(alert_acks::agency.eq(agency))
+            .select(AlertAckRow::as_select())
+            .load(conn)?,
+    };
+    Ok(rows
         .into_iter()
         .map(|a| {
             (

@@ -144,3 +144,59 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
         "the parts statement was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
     );
 }
+
+/// A delivery that selects `acknowledgedAt` reads one alert's acknowledgement. Bound as an array, PostgreSQL planned
+/// that read afresh every time, for the same reason as a lookup's parts.
+#[actix_web::test]
+async fn one_alerts_acknowledgement_is_read_with_a_plan_postgresql_keeps() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "PLAN/A"))
+        .await
+        .ok();
+    let at = app.now().to_rfc3339();
+    app.gql(
+        &app.token(Role::Police, "MET"),
+        "mutation($at: DateTime!) { reportBreach(input: { reference: \"PLAN/A\", occurredAt: $at, description: \"d\", externalRef: \"PLAN-A\" }) { id } }",
+        serde_json::json!({ "at": at }),
+    )
+    .await
+    .ok();
+    // A thousand more alerts like its alert, each acknowledged by MET, and statistics that know them.
+    raw_sql(
+        &app,
+        &[
+            "INSERT INTO alerts (id, dedup_key, kind, severity, order_id, breach_id, due_at, created_at, late, late_by_seconds) \
+             SELECT a.id || '-' || s.i, a.dedup_key || '-' || s.i, a.kind, a.severity, a.order_id, a.breach_id, a.due_at, a.created_at, a.late, a.late_by_seconds \
+             FROM generate_series(1, 1000) AS s(i), alerts a",
+            "INSERT INTO alert_acks (alert_seq, agency, acknowledged_at, acknowledged_by) SELECT seq, 'MET', created_at, 'met-user' FROM alerts",
+            "ANALYZE",
+        ],
+    )
+    .unwrap();
+    let mut c = DbConnection::Pg(connect(&app));
+    #[derive(QueryableByName)]
+    struct Seq {
+        #[diesel(sql_type = BigInt)]
+        seq: i64,
+    }
+    let seq = diesel::sql_query("SELECT MIN(seq) AS seq FROM alerts")
+        .get_result::<Seq>(&mut c)
+        .unwrap()
+        .seq;
+    for _ in 0..8 {
+        let acks = orderwatch::db::alerts::acks(&mut c, &[seq], "MET").unwrap();
+        assert_eq!(acks.len(), 1, "MET's acknowledgement of that alert");
+    }
+    let plans = |column: &str| {
+        format!("SELECT COALESCE(SUM({column}), 0)::BIGINT AS n FROM pg_prepared_statements WHERE statement LIKE '%FROM \"alert_acks\"%'")
+    };
+    let generic = count(&mut c, &plans("generic_plans"));
+    let custom = count(&mut c, &plans("custom_plans"));
+    assert!(
+        generic >= 3,
+        "the acknowledgement read was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
+    );
+}
