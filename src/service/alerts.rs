@@ -192,7 +192,7 @@ impl Services {
     /// flight (started under half a second before, not yet answered) share its answer; no answer is kept after
     /// its read ends, so an acknowledgement is seen by every delivery that asks after the read following it has
     /// started. With 1,000 subscribers on PostgreSQL a read for each delivery took breach-to-alert p99 from 36 to
-    /// 118-128 ms (BENCHMARKS.md, "Deliveries that select the acknowledgement").
+    /// 118-136 ms (BENCHMARKS.md, "Deliveries that select the acknowledgement").
     pub async fn alert_ack(&self, who: &Caller, seq: i64) -> AppResult<Option<Ack>> {
         let key = (seq, who.agency.clone());
         let read = self.ack_reads.join(&key, || {
