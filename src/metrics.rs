@@ -40,11 +40,7 @@ impl Phase {
     }
 
     fn render(&self, out: &mut String, name: &str, help: &str) {
-        out.push_str(&format!(
-            "# HELP {name} {help}
-# TYPE {name} histogram
-"
-        ));
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} histogram\n"));
         for (i, b) in BUCKETS.iter().enumerate() {
             let n = self.counts[i].load(Ordering::Relaxed);
             out.push_str(&format!("{name}_bucket{{le=\"{b}\"}} {n}\n"));

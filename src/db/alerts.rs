@@ -282,20 +282,17 @@ pub fn acks(
     if seqs.is_empty() {
         return Ok(HashMap::new());
     }
+    let query = alert_acks::table
+        .filter(alert_acks::agency.eq(agency))
+        .select(AlertAckRow::as_select())
+        .into_boxed::<Db>();
     // One alert (a delivery's question) is asked with `=`: bound as an array, PostgreSQL would plan the statement
     // again on every run (see `parts::PartsQuery`).
     let rows: Vec<AlertAckRow> = match seqs {
-        [seq] => alert_acks::table
-            .filter(alert_acks::alert_seq.eq(seq))
-            .filter(alert_acks::agency.eq(agency))
-            .select(AlertAckRow::as_select())
-            .load(conn)?,
-        _ => alert_acks::table
-            .filter(alert_acks::alert_seq.eq_any(seqs))
-            .filter(alert_acks::agency.eq(agency))
-            .select(AlertAckRow::as_select())
-            .load(conn)?,
-    };
+        [seq] => query.filter(alert_acks::alert_seq.eq(*seq)),
+        _ => query.filter(alert_acks::alert_seq.eq_any(seqs)),
+    }
+    .load(conn)?;
     Ok(rows
         .into_iter()
         .map(|a| {

@@ -158,34 +158,31 @@ fn walk_parts<'b, DB: diesel::backend::Backend>(
     Ok(())
 }
 
+/// Runs [`PartsQuery`] in its one-order (`ONE`) or several-order text on the connection's backend.
+fn load_parts<const ONE: bool>(
+    conn: &mut DbConnection,
+    ids: &[String],
+    json: String,
+) -> QueryResult<Vec<PartRow>> {
+    let query = PartsQuery::<ONE> { ids, json };
+    super::with_backend!(conn, |c| query.load(c))
+}
+
 /// The parts of the orders with these ids, in one statement.
 pub fn for_orders(conn: &mut DbConnection, order_ids: &[String]) -> AppResult<Parts> {
     if order_ids.is_empty() {
         return Ok(Parts::default());
     }
-    let one = order_ids.len() == 1;
-    let rows: Vec<PartRow> = match conn {
-        DbConnection::Pg(c) if one => PartsQuery::<true> {
-            ids: order_ids,
-            json: String::new(),
-        }
-        .load(c)?,
-        DbConnection::Pg(c) => PartsQuery::<false> {
-            ids: order_ids,
-            json: String::new(),
-        }
-        .load(c)?,
-        DbConnection::Sqlite(c) if one => PartsQuery::<true> {
-            ids: order_ids,
-            json: String::new(),
-        }
-        .load(c)?,
-        DbConnection::Sqlite(c) => PartsQuery::<false> {
-            ids: order_ids,
-            json: serde_json::to_string(order_ids)
+    let rows: Vec<PartRow> = if let [_] = order_ids {
+        load_parts::<true>(conn, order_ids, String::new())?
+    } else {
+        // SQLite reads several ids from a JSON array (`json_each`); PostgreSQL binds `ids` itself.
+        let json = match conn {
+            DbConnection::Sqlite(_) => serde_json::to_string(order_ids)
                 .map_err(|e| AppError::internal(anyhow::anyhow!("order ids as JSON: {e}")))?,
-        }
-        .load(c)?,
+            DbConnection::Pg(_) => String::new(),
+        };
+        load_parts::<false>(conn, order_ids, json)?
     };
     let mut parts = Parts::default();
     for r in rows {

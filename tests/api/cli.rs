@@ -191,8 +191,7 @@ async fn the_server_logs_no_names_addresses_contact_details_narratives_or_tokens
     use orderwatch::auth::Role;
     use std::io::{BufRead, BufReader, Read};
     let app = TestApp::spawn().await.with_agencies().await;
-    // The server under test here is the binary, on the system clock: so is this one.
-    app.clock.set(chrono::Utc::now());
+    app.on_system_clock();
     // A second server, the real binary, on the same database, logging everything it logs.
     let mut child = ChildGuard(
         orderwatch(&app.database_url)

@@ -129,8 +129,7 @@ impl Server {
 #[tokio::test]
 async fn a_server_killed_outright_loses_no_alert_and_a_resuming_subscriber_gets_each_once() {
     let app = TestApp::spawn().await.with_agencies().await;
-    // The server under test here is the binary, on the system clock: so is this one.
-    app.clock.set(chrono::Utc::now());
+    app.on_system_clock();
     let r = app
         .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "K/1"))
         .await;
@@ -254,8 +253,7 @@ fn count(app: &TestApp, sql: &str) -> i64 {
 #[tokio::test]
 async fn a_check_run_killed_part_way_raises_every_due_alert_once_after_a_restart() {
     let app = TestApp::spawn().await.with_agencies().await;
-    // The server under test here is the binary, on the system clock: so is this one.
-    app.clock.set(chrono::Utc::now());
+    app.on_system_clock();
     // An order recorded three days ago and never served: its "unserved" alert is due now. 2,000 copies make a
     // run of 10 batches of 200.
     let now = app.now();
@@ -385,8 +383,7 @@ async fn postgres_restart_loses_no_acknowledged_breach_and_readyz_reports_the_ou
         return;
     }
     let app = TestApp::spawn().await.with_agencies().await;
-    // The server under test here is the binary, on the system clock: so is this one.
-    app.clock.set(chrono::Utc::now());
+    app.on_system_clock();
     app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "R/1"))
         .await
         .ok();

@@ -195,6 +195,12 @@ impl TestApp {
         self.clock.now()
     }
 
+    /// Sets the server's clock to the system clock's time, for a test that also drives the server binary (which
+    /// runs on the system clock): both then agree on "now".
+    pub fn on_system_clock(&self) {
+        self.clock.set(Utc::now());
+    }
+
     pub fn today(&self) -> chrono::NaiveDate {
         orderwatch::domain::calendar::london_date(self.now())
     }

@@ -24,6 +24,26 @@ fn count(c: &mut DbConnection, sql: &str) -> i64 {
     diesel::sql_query(sql).get_result::<Count>(c).unwrap().n
 }
 
+/// Plans PostgreSQL made for this connection's prepared statements whose text contains `text`: (generic, custom).
+/// It plans a statement's first five runs for their values, then keeps a generic plan if that is no worse.
+fn plans(c: &mut DbConnection, text: &str) -> (i64, i64) {
+    #[derive(QueryableByName)]
+    struct Plans {
+        #[diesel(sql_type = BigInt)]
+        generic: i64,
+        #[diesel(sql_type = BigInt)]
+        custom: i64,
+    }
+    let p = diesel::sql_query(
+        "SELECT COALESCE(SUM(generic_plans), 0)::BIGINT AS generic, COALESCE(SUM(custom_plans), 0)::BIGINT AS custom \
+         FROM pg_prepared_statements WHERE strpos(statement, $1) > 0",
+    )
+    .bind::<Text, _>(text)
+    .get_result::<Plans>(c)
+    .unwrap();
+    (p.generic, p.custom)
+}
+
 fn read_entry(n: usize) -> AuditEntry {
     AuditEntry {
         id: uuid::Uuid::now_v7().to_string(),
@@ -121,7 +141,6 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
         .get_result::<Id>(&mut c)
         .unwrap()
         .id;
-    // PostgreSQL plans a statement's first five runs for their values, then keeps a generic plan if it is no worse.
     for _ in 0..8 {
         let parts = orderwatch::db::parts::for_orders(&mut c, std::slice::from_ref(&id)).unwrap();
         assert_eq!(
@@ -131,14 +150,7 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
         );
         assert_eq!(parts.conditions.len(), 2);
     }
-    let generic = count(
-        &mut c,
-        "SELECT COALESCE(SUM(generic_plans), 0)::BIGINT AS n FROM pg_prepared_statements WHERE statement LIKE '%FROM subject_names%'",
-    );
-    let custom = count(
-        &mut c,
-        "SELECT COALESCE(SUM(custom_plans), 0)::BIGINT AS n FROM pg_prepared_statements WHERE statement LIKE '%FROM subject_names%'",
-    );
+    let (generic, custom) = plans(&mut c, "FROM subject_names");
     assert!(
         generic >= 3,
         "the parts statement was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
@@ -177,24 +189,12 @@ async fn one_alerts_acknowledgement_is_read_with_a_plan_postgresql_keeps() {
     )
     .unwrap();
     let mut c = DbConnection::Pg(connect(&app));
-    #[derive(QueryableByName)]
-    struct Seq {
-        #[diesel(sql_type = BigInt)]
-        seq: i64,
-    }
-    let seq = diesel::sql_query("SELECT MIN(seq) AS seq FROM alerts")
-        .get_result::<Seq>(&mut c)
-        .unwrap()
-        .seq;
+    let seq = count(&mut c, "SELECT MIN(seq) AS n FROM alerts");
     for _ in 0..8 {
         let acks = orderwatch::db::alerts::acks(&mut c, &[seq], "MET").unwrap();
         assert_eq!(acks.len(), 1, "MET's acknowledgement of that alert");
     }
-    let plans = |column: &str| {
-        format!("SELECT COALESCE(SUM({column}), 0)::BIGINT AS n FROM pg_prepared_statements WHERE statement LIKE '%FROM \"alert_acks\"%'")
-    };
-    let generic = count(&mut c, &plans("generic_plans"));
-    let custom = count(&mut c, &plans("custom_plans"));
+    let (generic, custom) = plans(&mut c, "FROM \"alert_acks\"");
     assert!(
         generic >= 3,
         "the acknowledgement read was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
