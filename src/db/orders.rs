@@ -430,7 +430,7 @@ pub fn search(
     if let Some(after) = after_id {
         q = q.filter(orders::id.lt(after.to_string()));
     }
-    let rows = q.order(orders::id.desc()).limit(limit).load(conn)?;
+    let rows = super::limit_written(q.order(orders::id.desc()), limit).load(conn)?;
     hydrate_parts(conn, rows, parts)
 }
 
