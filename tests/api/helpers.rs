@@ -555,3 +555,36 @@ impl Ws {
 }
 
 pub const ALERT_SUBSCRIPTION: &str = "subscription($after: String) { alerts(after: $after) { id cursor kind severity orderReference breachId late createdAt dueAt order { reference } } }";
+
+/// Copies the order `template` `copies` times in SQL (with its subject, persons, conditions, versions, deadlines and
+/// scheduled alerts), as a record far larger than a test could grant through the API.
+pub fn copy_order(app: &TestApp, template: &str, copies: usize) {
+    let (series, pad) = if on_postgres() {
+        (
+            format!("SELECT i FROM generate_series(1, {copies}) AS g(i)"),
+            "lpad(s.i::text, 6, '0')",
+        )
+    } else {
+        (
+            format!("WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {copies}) SELECT i FROM g"),
+            "substr('00000' || s.i, -6, 6)",
+        )
+    };
+    let id = format!("'copy-' || {pad}");
+    let from = |table: &str| {
+        format!("FROM ({series}) AS s JOIN orders o ON o.reference = '{template}' JOIN {table} t ON t.order_id = o.id")
+    };
+    let statements = [
+        format!("INSERT INTO orders (id, reference, order_type, status, made_on, expires_on, applicant_agency, court_agency, subject_date_of_birth, replaces_order_id, version, service_status, served_at, service_method, served_by_agency, served_by, created_at, updated_at) \
+                 SELECT {id}, 'COPY/' || s.i, o.order_type, o.status, o.made_on, o.expires_on, o.applicant_agency, o.court_agency, o.subject_date_of_birth, NULL, o.version, o.service_status, o.served_at, o.service_method, o.served_by_agency, o.served_by, o.created_at, o.updated_at \
+                 FROM ({series}) AS s JOIN orders o ON o.reference = '{template}'"),
+        format!("INSERT INTO subject_names (id, order_id, position, name, name_key) SELECT t.id || '-' || s.i, {id}, t.position, t.name, t.name_key {}", from("subject_names")),
+        format!("INSERT INTO protected_persons (id, order_id, position, name, date_of_birth, contact) SELECT t.id || '-' || s.i, {id}, t.position, t.name, t.date_of_birth, t.contact {}", from("protected_persons")),
+        format!("INSERT INTO conditions (id, order_id, position, kind, text, expires_on, added_in_version, removed_in_version) SELECT t.id || '-' || s.i, {id}, t.position, t.kind, t.text, t.expires_on, t.added_in_version, t.removed_in_version {}", from("conditions")),
+        format!("INSERT INTO order_versions (order_id, version, event, status, expires_on, recorded_at, recorded_by, recorded_by_agency, note) SELECT {id}, t.version, t.event, t.status, t.expires_on, t.recorded_at, t.recorded_by, t.recorded_by_agency, t.note {}", from("order_versions")),
+        format!("INSERT INTO deadlines (id, order_id, kind, occasion, due_at, status, met_at, rule, statute, updated_at) SELECT t.id || '-' || s.i, {id}, t.kind, t.occasion, t.due_at, t.status, t.met_at, t.rule, t.statute, t.updated_at {}", from("deadlines")),
+        format!("INSERT INTO scheduled_alerts (id, order_id, kind, occasion, due_at, fire_at, state, done_at) SELECT t.id || '-' || s.i, {id}, t.kind, t.occasion, t.due_at, t.fire_at, t.state, t.done_at {}", from("scheduled_alerts")),
+    ];
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+    raw_sql(app, &statements).unwrap();
+}
