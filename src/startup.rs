@@ -183,7 +183,20 @@ impl Application {
             tracing::info!("shutdown requested: finishing requests in flight");
             handle.shutdown().await;
         });
-        self.server.await
+        let db = self.services.db.clone();
+        let served = self.server.await;
+        // Before the process exits and its libraries' destructors run, no thread may be left opening a database
+        // connection (`db::ConnectGate`).
+        let stopped =
+            tokio::task::spawn_blocking(move || db.stop_connecting(Duration::from_secs(10)))
+                .await
+                .unwrap_or(false);
+        if !stopped {
+            tracing::warn!(
+                "a database connection was still being opened after 10 s; exiting anyway"
+            );
+        }
+        served
     }
 }
 
