@@ -135,7 +135,7 @@ struct Pooled {
     failed: Arc<AtomicBool>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ConnectionSetup {
     counter: Arc<AtomicU64>,
     busy_timeout_ms: u64,
@@ -162,7 +162,7 @@ impl CustomizeConnection<Pooled, diesel::r2d2::Error> for ConnectionSetup {
 
 /// Opens connections to exactly the backend the URL named. (The derived `DbConnection::establish` tries each
 /// backend in turn and discards the errors, which would hide why PostgreSQL refused, or open an odd SQLite file.)
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Manager {
     target: DbTarget,
     /// Connection checks sent at checkout (each is also one of the statements counted).
@@ -173,7 +173,7 @@ struct Manager {
 /// Connections being opened, and whether the process has stopped opening them ([`Database::stop_connecting`]).
 ///
 /// A process must not exit while a thread is inside libpq's connect. A core dump of a graceful stop that aborted
-/// (1 in about 700) showed the pool's connection thread in `PQconnectdb`, inside GSSAPI's `gss_acquire_cred` (libpq
+/// (2 of 3,966 stops) showed the pool's connection thread in `PQconnectdb`, inside GSSAPI's `gss_acquire_cred` (libpq
 /// asks for Kerberos credentials on every connection unless `gssencmode=disable`), while the main thread, returning
 /// from `main`, ran the libraries' destructors: Kerberos's mutex was gone under it, and it asserted.
 #[derive(Debug, Default)]
@@ -278,12 +278,12 @@ pub fn before_libpq() {
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<Manager>,
-    target: DbTarget,
-    statements: Arc<AtomicU64>,
-    pings: Arc<AtomicU64>,
+    /// The pool's own opener and set-up (r2d2 does not hand them back), for connections outside it: they share its
+    /// target, counters and [`ConnectGate`].
+    manager: Manager,
+    setup: ConnectionSetup,
     /// Registered agencies already read (they never change): see `agencies::AgencyCache`.
     agencies: Arc<agencies::AgencyCache>,
-    gate: Arc<ConnectGate>,
 }
 
 #[derive(Debug, Clone)]
@@ -295,13 +295,14 @@ pub struct PoolSettings {
 impl Database {
     /// Builds the pool. Connects lazily, so a server can start while the database is briefly down.
     pub fn connect(target: &DbTarget, settings: &PoolSettings) -> anyhow::Result<Database> {
-        let statements = Arc::new(AtomicU64::new(0));
-        let pings = Arc::new(AtomicU64::new(0));
-        let gate = Arc::new(ConnectGate::default());
         let manager = Manager {
             target: target.clone(),
-            pings: pings.clone(),
-            gate: gate.clone(),
+            pings: Arc::default(),
+            gate: Arc::default(),
+        };
+        let setup = ConnectionSetup {
+            counter: Arc::default(),
+            busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
         };
         let pool = Pool::builder()
             .max_size(settings.max_size)
@@ -309,47 +310,36 @@ impl Database {
             // `Manager::is_valid` decides which checkouts need a ping (few do).
             .test_on_check_out(true)
             .connection_timeout(settings.connect_timeout)
-            .connection_customizer(Box::new(ConnectionSetup {
-                counter: statements.clone(),
-                busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
-            }))
-            .build_unchecked(manager);
+            .connection_customizer(Box::new(setup.clone()))
+            .build_unchecked(manager.clone());
         Ok(Database {
             pool,
-            target: target.clone(),
-            statements,
-            pings,
+            manager,
+            setup,
             agencies: Arc::default(),
-            gate,
         })
     }
 
     /// For a process about to exit: no new connection is opened from here on (asking for one fails at once), and
     /// this waits, up to `wait`, for those being opened. True if none is left. See [`ConnectGate`].
     pub fn stop_connecting(&self, wait: Duration) -> bool {
-        self.gate.stop(wait)
+        self.manager.gate.stop(wait)
     }
 
     pub fn backend(&self) -> Backend {
-        self.target.backend
+        self.manager.target.backend
     }
 
     /// A connection of its own, outside the pool, set up like pooled ones: for a long-lived writer that should
     /// neither wait for a pooled connection nor hold one from other requests.
     pub fn dedicated_connection(&self) -> AppResult<DbConnection> {
-        let mut pooled = Manager {
-            target: self.target.clone(),
-            pings: self.pings.clone(),
-            gate: self.gate.clone(),
-        }
-        .connect()
-        .map_err(|e| AppError::Unavailable(e.into()))?;
-        ConnectionSetup {
-            counter: self.statements.clone(),
-            busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
-        }
-        .on_acquire(&mut pooled)
-        .map_err(|e| AppError::Unavailable(e.into()))?;
+        let mut pooled = self
+            .manager
+            .connect()
+            .map_err(|e| AppError::Unavailable(e.into()))?;
+        self.setup
+            .on_acquire(&mut pooled)
+            .map_err(|e| AppError::Unavailable(e.into()))?;
         Ok(pooled.conn)
     }
 
@@ -361,13 +351,13 @@ impl Database {
 
     /// SQL statements sent since the pool was built.
     pub fn statements_sent(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+        self.setup.counter.load(Ordering::Relaxed)
     }
 
     /// Of those, the connection checks at checkout (a PostgreSQL connection idle for over a second, or whose last
     /// use had a statement fail): what a request costs is the statements less these.
     pub fn pings_sent(&self) -> u64 {
-        self.pings.load(Ordering::Relaxed)
+        self.manager.pings.load(Ordering::Relaxed)
     }
 
     /// Applies pending migrations of this backend's tree; returns the versions applied.

@@ -30,6 +30,12 @@ pub struct AckReads(std::sync::Mutex<HashMap<(i64, String), (std::time::Instant,
 /// A read in flight for longer than this is not joined (its askers may all have gone, leaving it unfinished).
 const ACK_READ_JOINABLE: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// Whether a read started at `started` may still be joined: not answered yet, and young enough that someone is
+/// still waiting for it.
+fn joinable(started: &std::time::Instant, read: &AckRead) -> bool {
+    started.elapsed() < ACK_READ_JOINABLE && read.peek().is_none()
+}
+
 impl AckReads {
     /// The read in flight for `key`, or a new one made by `start`.
     fn join<F, Fut>(&self, key: &(i64, String), start: F) -> AckRead
@@ -39,17 +45,11 @@ impl AckReads {
     {
         let mut reads = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match reads.get(key) {
-            Some((started, read))
-                if started.elapsed() < ACK_READ_JOINABLE && read.peek().is_none() =>
-            {
-                read.clone()
-            }
+            Some((started, read)) if joinable(started, read) => read.clone(),
             _ => {
                 if reads.len() > 1024 {
                     // Reads whose askers all went away before the end are left here: drop those now.
-                    reads.retain(|_, (started, read)| {
-                        started.elapsed() < ACK_READ_JOINABLE && read.peek().is_none()
-                    });
+                    reads.retain(|_, (started, read)| joinable(started, read));
                 }
                 let read = start().boxed().shared();
                 reads.insert(key.clone(), (std::time::Instant::now(), read.clone()));
