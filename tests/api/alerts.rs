@@ -746,3 +746,103 @@ async fn a_delivery_selecting_the_acknowledgement_gets_its_own_agencys_as_it_sta
         ws.close().await;
     }
 }
+
+/// An alert whose disclosure cannot be recorded is not sent: each subscription (handed over or on async-graphql's
+/// executor) gets `UNAVAILABLE` and nothing of the alert, stays open, and receives the next alert once the audit
+/// store accepts entries again. The log holds a disclosure for each alert sent and for none other.
+#[tokio::test]
+async fn an_alert_whose_disclosure_cannot_be_recorded_is_not_sent() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "DF/1", "ADV-A").await;
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Advocate, "ADV-A")).await;
+    let handed = "subscription($after: String) { alerts(after: $after) { id breachId } }";
+    let executor =
+        "subscription($after: String, $yes: Boolean!) { alerts(after: $after) @include(if: $yes) { id breachId } }";
+    ws.subscribe("handed", handed, json!({ "after": from_start() }))
+        .await;
+    ws.subscribe(
+        "executor",
+        executor,
+        json!({ "after": from_start(), "yes": true }),
+    )
+    .await;
+    // Both receive a first alert: each subscription is running before the fault.
+    let first = report(&app, "DF/1", "DF-1").await;
+    for _ in 0..2 {
+        let msg = ws.recv().await.unwrap();
+        assert_eq!(
+            msg["payload"]["data"]["alerts"]["breachId"],
+            first.as_str(),
+            "{msg}"
+        );
+    }
+
+    // The audit store refuses disclosures (a full disk, a lost server), and nothing else.
+    let fault: &[&str] = if on_postgres() {
+        &[
+            "CREATE FUNCTION disclose_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.operation = 'DISCLOSE' THEN RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$",
+            "CREATE TRIGGER disclose_fault BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION disclose_fault()",
+        ]
+    } else {
+        &["CREATE TRIGGER disclose_fault BEFORE INSERT ON audit_events WHEN NEW.operation = 'DISCLOSE' BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END"]
+    };
+    raw_sql(&app, fault).unwrap();
+    let unsent = report(&app, "DF/1", "DF-2").await;
+    let mut refused = std::collections::HashSet::new();
+    for _ in 0..2 {
+        let msg = ws.recv().await.unwrap();
+        assert_eq!(msg["type"], "next", "{msg}");
+        assert_eq!(msg["payload"]["data"]["alerts"], Value::Null, "{msg}");
+        assert_eq!(
+            msg["payload"]["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+            "{msg}"
+        );
+        let text = msg.to_string();
+        assert!(
+            !text.contains(&unsent) && !text.contains("DF/1") && !text.contains("audit store"),
+            "an alert that could not be recorded was sent, or internal text: {text}"
+        );
+        refused.insert(msg["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(refused.len(), 2, "each subscription was refused once");
+
+    let heal = if on_postgres() {
+        "DROP TRIGGER disclose_fault ON audit_events"
+    } else {
+        "DROP TRIGGER disclose_fault"
+    };
+    raw_sql(&app, &[heal]).unwrap();
+    let third = report(&app, "DF/1", "DF-3").await;
+    for _ in 0..2 {
+        let msg = ws.recv().await.unwrap();
+        assert_eq!(
+            msg["payload"]["data"]["alerts"]["breachId"],
+            third.as_str(),
+            "{msg}"
+        );
+    }
+    ws.close().await;
+
+    let auditor = app.token(Role::Auditor, "DPO");
+    let events = app
+        .gql(
+            &auditor,
+            "{ auditEvents(first: 100, filter: { operation: DISCLOSE }) { edges { node { action objectIds recipient } } } }",
+            json!({}),
+        )
+        .await;
+    let disclosed: Vec<Value> = events.ok()["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .filter(|e| e["action"] == "alerts")
+        .collect();
+    assert_eq!(
+        disclosed.len(),
+        4,
+        "the first and third alerts to each subscription, not the second: {disclosed:#?}"
+    );
+    assert!(disclosed.iter().all(|e| e["recipient"] == "ADV-A"));
+}
