@@ -226,3 +226,50 @@ async fn one_alerts_acknowledgement_is_read_with_a_plan_postgresql_keeps() {
         "the acknowledgement read was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
     );
 }
+
+/// A page of alerts (a control room's or an advocate's list) reads them with the page's limit bound as a parameter.
+/// Unlike the orders page (ordered by id, filtered on other columns), it walks `seq` from the cursor, and PostgreSQL
+/// keeps a generic plan for it as it is; this holds it there.
+#[actix_web::test]
+async fn a_page_of_alerts_is_read_with_a_plan_postgresql_keeps() {
+    use orderwatch::db::alerts::{page, AlertAudience, AlertFilter};
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "PLAN/P"))
+        .await
+        .ok();
+    let at = app.now().to_rfc3339();
+    app.gql(
+        &app.token(Role::Police, "MET"),
+        "mutation($at: DateTime!) { reportBreach(input: { reference: \"PLAN/P\", occurredAt: $at, description: \"d\", externalRef: \"PLAN-P\" }) { id } }",
+        serde_json::json!({ "at": at }),
+    )
+    .await
+    .ok();
+    raw_sql(
+        &app,
+        &[
+            "INSERT INTO alerts (id, dedup_key, kind, severity, order_id, breach_id, due_at, created_at, late, late_by_seconds) \
+             SELECT a.id || '-' || s.i, a.dedup_key || '-' || s.i, a.kind, a.severity, a.order_id, a.breach_id, a.due_at, a.created_at, a.late, a.late_by_seconds \
+             FROM generate_series(1, 1000) AS s(i), alerts a",
+            "ANALYZE",
+        ],
+    )
+    .unwrap();
+    let mut c = DbConnection::Pg(connect(&app));
+    let filter = AlertFilter {
+        unacknowledged_only: true,
+        ..Default::default()
+    };
+    for _ in 0..8 {
+        let alerts = page(&mut c, &AlertAudience::Force("MET".into()), &filter, 0, 21).unwrap();
+        assert_eq!(alerts.len(), 21);
+    }
+    let (generic, custom) = plans(&mut c, "ORDER BY \"alerts\".\"seq\"");
+    assert!(
+        generic >= 3,
+        "the page's statement was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
+    );
+}
