@@ -24,6 +24,9 @@ const ALERT_LOCK_KEY: i64 = 0x616c_6572_7473;
 pub const ALERT_CHANNEL: &str = "orderwatch_alerts";
 /// The channel told of revoked consent, so every replica re-checks consent before its next delivery.
 pub const SHARE_CHANNEL: &str = "orderwatch_shares";
+/// `NOTIFY` channel of acknowledgements: other replicas then stop answering deliveries from an acknowledgement read
+/// before it (`service::alerts::AckReads`).
+pub const ACK_CHANNEL: &str = "orderwatch_acks";
 
 /// An alert to raise: its kind, order, due moment, and what tells it apart from others of its kind due then.
 #[derive(Debug, Clone)]

@@ -23,46 +23,58 @@ pub type Ack = (DateTime<Utc>, String);
 
 type AckRead = Shared<BoxFuture<'static, Result<Option<Ack>, ()>>>;
 
-/// Reads of acknowledgements in flight, by alert `seq` and agency (see [`Services::alert_ack`]).
+/// Reads of acknowledgements, by alert `seq` and agency (see [`Services::alert_ack`]): each with when it started and
+/// the acknowledgement epoch ([`crate::service::feed::AlertFeed::ack_epoch`]) read just before.
 #[derive(Default)]
-pub struct AckReads(std::sync::Mutex<HashMap<(i64, String), (std::time::Instant, AckRead)>>);
+pub struct AckReads(std::sync::Mutex<HashMap<(i64, String), AckReadEntry>>);
 
-/// A read in flight for longer than this is not joined (its askers may all have gone, leaving it unfinished).
+struct AckReadEntry {
+    started: std::time::Instant,
+    epoch: u64,
+    read: AckRead,
+}
+
+/// A read is shared for this long at most: in flight, its askers may all have gone, leaving it unfinished; answered,
+/// it bounds how long an answer may stand if a notification of a new acknowledgement never arrives.
 const ACK_READ_JOINABLE: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Whether a read started at `started` may still be joined: not answered yet, and young enough that someone is
-/// still waiting for it.
-fn joinable(started: &std::time::Instant, read: &AckRead) -> bool {
-    started.elapsed() < ACK_READ_JOINABLE && read.peek().is_none()
+impl AckReadEntry {
+    /// Whether an asker at acknowledgement epoch `epoch` may take this read's answer: the read is young, and either
+    /// still in flight, or answered with nothing acknowledged since it started (a failed read is not reused).
+    fn joinable(&self, epoch: u64) -> bool {
+        self.started.elapsed() < ACK_READ_JOINABLE
+            && match self.read.peek() {
+                None => true,
+                Some(answer) => answer.is_ok() && self.epoch == epoch,
+            }
+    }
 }
 
 impl AckReads {
-    /// The read in flight for `key`, or a new one made by `start`.
-    fn join<F, Fut>(&self, key: &(i64, String), start: F) -> AckRead
+    /// The read to answer `key` for an asker at acknowledgement epoch `epoch` (read before calling): a joinable read
+    /// already there, or a new one made by `start`.
+    fn join<F, Fut>(&self, key: &(i64, String), epoch: u64, start: F) -> AckRead
     where
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<Option<Ack>, ()>> + Send + 'static,
     {
         let mut reads = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match reads.get(key) {
-            Some((started, read)) if joinable(started, read) => read.clone(),
+            Some(entry) if entry.joinable(epoch) => entry.read.clone(),
             _ => {
                 if reads.len() > 1024 {
-                    // Reads whose askers all went away before the end are left here: drop those now.
-                    reads.retain(|_, (started, read)| joinable(started, read));
+                    // Reads of past alerts, and reads whose askers all went away: drop those now.
+                    reads.retain(|_, entry| entry.joinable(epoch));
                 }
                 let read = start().boxed().shared();
-                reads.insert(key.clone(), (std::time::Instant::now(), read.clone()));
+                let entry = AckReadEntry {
+                    started: std::time::Instant::now(),
+                    epoch,
+                    read: read.clone(),
+                };
+                reads.insert(key.clone(), entry);
                 read
             }
-        }
-    }
-
-    /// Forgets `read` once it has ended, so that the next asker reads afresh.
-    fn done(&self, key: &(i64, String), read: &AckRead) {
-        let mut reads = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if reads.get(key).is_some_and(|(_, r)| r.ptr_eq(read)) {
-            reads.remove(key);
         }
     }
 }
@@ -164,6 +176,8 @@ impl Services {
                 }
                 db::write_transaction(conn, |conn| {
                     db::alerts::acknowledge(conn, alert.seq, &who.agency, &who.sub, now)?;
+                    // Other replicas read this agency's acknowledgements afresh once it has committed.
+                    db::alerts::notify(conn, db::alerts::ACK_CHANNEL)?;
                     let acked = super::audit::entry(
                         &who,
                         now,
@@ -183,19 +197,24 @@ impl Services {
                 })
             })
             .await
+            // Committed: deliveries here read acknowledgements afresh from now on.
+            .inspect(|_| self.feed.acknowledged())
     }
 
     /// This agency's acknowledgement of one alert (asked by a delivery that selects it).
     ///
     /// A live alert goes to every subscriber of an agency within milliseconds, and each delivery that selects
-    /// `acknowledgedAt` or `acknowledgedBy` asks. Callers asking while a read for the same alert and agency is in
-    /// flight (started under half a second before, not yet answered) share its answer; no answer is kept after
-    /// its read ends, so an acknowledgement is seen by every delivery that asks after the read following it has
-    /// started. With 1,000 subscribers on PostgreSQL a read for each delivery took breach-to-alert p99 from 36 to
-    /// 118-136 ms (BENCHMARKS.md, "Deliveries that select the acknowledgement").
+    /// `acknowledgedAt` or `acknowledgedBy` asks. One read for the same alert and agency answers them all while it
+    /// is under half a second old and nothing has been acknowledged since it started: an acknowledgement made here
+    /// (after it commits) or on another replica (when its `NOTIFY` arrives, PostgreSQL) moves the acknowledgement
+    /// epoch on, and the next asker reads afresh. With 1,000 subscribers on PostgreSQL a read for each delivery took
+    /// breach-to-alert p99 from 36 to 118-136 ms; sharing only reads in flight, 50 to 57 ms (BENCHMARKS.md,
+    /// "Deliveries that select the acknowledgement").
     pub async fn alert_ack(&self, who: &Caller, seq: i64) -> AppResult<Option<Ack>> {
         let key = (seq, who.agency.clone());
-        let read = self.ack_reads.join(&key, || {
+        // Read before the acknowledgement is: one committed after this moves the epoch on.
+        let epoch = self.feed.ack_epoch();
+        let read = self.ack_reads.join(&key, epoch, || {
             let (db, agency) = (self.db.clone(), who.agency.clone());
             async move {
                 db.run(move |conn| Ok(db::alerts::acks(conn, &[seq], &agency)?.remove(&seq)))
@@ -205,9 +224,7 @@ impl Services {
                     })
             }
         });
-        let answer = read.clone().await;
-        self.ack_reads.done(&key, &read);
-        answer.map_err(|()| {
+        read.await.map_err(|()| {
             AppError::Unavailable(anyhow::anyhow!("the acknowledgement could not be read"))
         })
     }
@@ -429,7 +446,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn askers_meanwhile_share_one_read_and_the_next_asker_reads_afresh() {
+    async fn askers_share_one_read_until_something_is_acknowledged() {
         let reads = AckReads::default();
         let key = (7, "ADV-A".to_string());
         let started = std::cell::Cell::new(0);
@@ -439,16 +456,16 @@ mod tests {
             async { Ok(None) }
         };
         let (answer, pending) = tokio::sync::oneshot::channel::<Option<Ack>>();
-        let first = reads.join(&key, || {
+        let first = reads.join(&key, 0, || {
             started.set(started.get() + 1);
             async move { pending.await.map_err(|_| ()) }
         });
-        let second = reads.join(&key, unacknowledged);
+        let second = reads.join(&key, 0, unacknowledged);
         assert!(
             first.ptr_eq(&second),
             "an asker meanwhile joins the read in flight"
         );
-        let other_agency = reads.join(&(7, "ADV-B".to_string()), unacknowledged);
+        let other_agency = reads.join(&(7, "ADV-B".to_string()), 0, unacknowledged);
         assert!(
             !other_agency.ptr_eq(&first),
             "another agency's acknowledgement is its own read"
@@ -458,18 +475,30 @@ mod tests {
         answer.send(ack.clone()).unwrap();
         assert_eq!(second.clone().await, Ok(ack.clone()));
         assert_eq!(first.clone().await, Ok(ack));
-        reads.done(&key, &first);
-        let third = reads.join(&key, unacknowledged);
         assert!(
-            !third.ptr_eq(&first),
-            "after the read ends, the next asker reads afresh"
+            reads.join(&key, 0, unacknowledged).ptr_eq(&first),
+            "answered, with nothing acknowledged since: the answer still stands"
         );
+        assert_eq!(started.get(), 2);
+        // Something was acknowledged (the epoch moved on): the next asker reads afresh, and later askers at that
+        // epoch share the new read.
+        let third = reads.join(&key, 1, unacknowledged);
+        assert!(!third.ptr_eq(&first));
         assert_eq!(started.get(), 3);
-        // Not yet polled, so still in flight: joined.
-        assert!(reads.join(&key, unacknowledged).ptr_eq(&third));
-        // An ended read left behind (its askers gone before `done`) is not joined.
+        assert!(reads.join(&key, 1, unacknowledged).ptr_eq(&third));
         assert_eq!(third.clone().await, Ok(None));
-        assert!(!reads.join(&key, unacknowledged).ptr_eq(&third));
-        assert_eq!(started.get(), 4);
+        assert!(reads.join(&key, 1, unacknowledged).ptr_eq(&third));
+        assert_eq!(started.get(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_failed_read_is_not_reused() {
+        let reads = AckReads::default();
+        let key = (8, "MET".to_string());
+        let failed = reads.join(&key, 0, || async { Err(()) });
+        assert_eq!(failed.clone().await, Err(()));
+        let again = reads.join(&key, 0, || async { Ok(None) });
+        assert!(!again.ptr_eq(&failed), "the next asker reads again");
+        assert_eq!(again.await, Ok(None));
     }
 }

@@ -5,7 +5,9 @@
 //! `LISTEN` connection), and by a slow poll as a safety net for a lost notification. Subscribers never depend on
 //! the broadcast alone: they replay from the table by cursor, and go back to the table when they fall behind.
 
-use crate::db::alerts::{feed_after, max_seq, FeedAlert, ALERT_CHANNEL, SHARE_CHANNEL};
+use crate::db::alerts::{
+    feed_after, max_seq, FeedAlert, ACK_CHANNEL, ALERT_CHANNEL, SHARE_CHANNEL,
+};
 use crate::db::Database;
 use futures_util::StreamExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,6 +26,9 @@ pub struct AlertFeed {
     /// Bumped whenever consent is revoked (here, or on another replica by NOTIFY). An advocate's delivery read at the
     /// current epoch needs no consent query: nothing has been revoked since its consent was read with it.
     consent_epoch: Arc<AtomicU64>,
+    /// Bumped whenever an alert is acknowledged (here, or on another replica by NOTIFY). An acknowledgement read at
+    /// the current epoch is still the answer: nothing has been acknowledged since it was read.
+    ack_epoch: Arc<AtomicU64>,
     /// Set once the pump knows where the feed starts: from then on it broadcasts every alert committed after that.
     started: Arc<AtomicBool>,
 }
@@ -36,6 +41,7 @@ impl AlertFeed {
             sender,
             wake: Arc::new(Notify::new()),
             consent_epoch: Arc::new(AtomicU64::new(0)),
+            ack_epoch: Arc::new(AtomicU64::new(0)),
             started: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -54,6 +60,16 @@ impl AlertFeed {
     /// Marks that consent was revoked: every delivery read before now checks consent again.
     pub fn consent_revoked(&self) {
         self.consent_epoch.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The current acknowledgement epoch; read it *before* reading an acknowledgement from the database.
+    pub fn ack_epoch(&self) -> u64 {
+        self.ack_epoch.load(Ordering::SeqCst)
+    }
+
+    /// Marks that an alert was acknowledged: acknowledgements read before now are read again.
+    pub fn acknowledged(&self) {
+        self.ack_epoch.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Asks the pump to read new alerts now (after a commit that raised some).
@@ -145,6 +161,7 @@ impl AlertFeed {
     ) -> tokio::task::JoinHandle<()> {
         let wake = self.wake.clone();
         let epoch = self.consent_epoch.clone();
+        let acks = self.ack_epoch.clone();
         // `None`: not done in time; the loop below tries again, as after a lost connection.
         let first = tokio::time::timeout(FIRST_LISTEN_TIMEOUT, listen(&url))
             .await
@@ -160,15 +177,20 @@ impl AlertFeed {
                 match listening {
                     Ok(mut listening) => {
                         if catch_up {
-                            // Anything committed, or revoked, while we were not listening.
+                            // Anything committed, revoked or acknowledged while we were not listening.
                             epoch.fetch_add(1, Ordering::SeqCst);
+                            acks.fetch_add(1, Ordering::SeqCst);
                             wake.notify_one();
                         }
-                        while let Some(revoked) = listening.notifications.recv().await {
-                            if revoked {
-                                epoch.fetch_add(1, Ordering::SeqCst);
-                            } else {
-                                wake.notify_one();
+                        while let Some(notice) = listening.notifications.recv().await {
+                            match notice {
+                                Notice::Alerts => wake.notify_one(),
+                                Notice::Revoked => {
+                                    epoch.fetch_add(1, Ordering::SeqCst);
+                                }
+                                Notice::Acknowledged => {
+                                    acks.fetch_add(1, Ordering::SeqCst);
+                                }
                             }
                         }
                         listening.driver.abort();
@@ -186,16 +208,31 @@ impl AlertFeed {
 /// Longest the first `LISTEN` may hold up start-up; after that the listener keeps trying in the background.
 const FIRST_LISTEN_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A connection that has run `LISTEN` on both channels.
+/// What a notification says happened on another replica.
+enum Notice {
+    /// New alerts were committed.
+    Alerts,
+    /// A share was revoked.
+    Revoked,
+    /// An alert was acknowledged.
+    Acknowledged,
+}
+
+/// A connection that has run `LISTEN` on the three channels.
 async fn listen(url: &str) -> Result<Listening, tokio_postgres::Error> {
     let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<bool>();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Notice>();
     let driver = tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
             match message {
                 Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
-                    if tx.send(n.channel() == SHARE_CHANNEL).is_err() {
+                    let notice = match n.channel() {
+                        SHARE_CHANNEL => Notice::Revoked,
+                        ACK_CHANNEL => Notice::Acknowledged,
+                        _ => Notice::Alerts,
+                    };
+                    if tx.send(notice).is_err() {
                         return;
                     }
                 }
@@ -208,7 +245,9 @@ async fn listen(url: &str) -> Result<Listening, tokio_postgres::Error> {
         }
     });
     if let Err(e) = client
-        .batch_execute(&format!("LISTEN {ALERT_CHANNEL}; LISTEN {SHARE_CHANNEL}"))
+        .batch_execute(&format!(
+            "LISTEN {ALERT_CHANNEL}; LISTEN {SHARE_CHANNEL}; LISTEN {ACK_CHANNEL}"
+        ))
         .await
     {
         driver.abort();
@@ -224,8 +263,8 @@ async fn listen(url: &str) -> Result<Listening, tokio_postgres::Error> {
 /// A listening connection. The client is kept because dropping it would close the connection.
 struct Listening {
     _client: tokio_postgres::Client,
-    /// `true` for a revoked share, `false` for new alerts; closes when the connection fails.
-    notifications: tokio::sync::mpsc::UnboundedReceiver<bool>,
+    /// What each notification said; closes when the connection fails.
+    notifications: tokio::sync::mpsc::UnboundedReceiver<Notice>,
     /// The task driving the connection.
     driver: tokio::task::JoinHandle<()>,
 }

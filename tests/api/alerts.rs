@@ -846,3 +846,54 @@ async fn an_alert_whose_disclosure_cannot_be_recorded_is_not_sent() {
     );
     assert!(disclosed.iter().all(|e| e["recipient"] == "ADV-A"));
 }
+
+/// An acknowledgement made through one replica reaches deliveries on another at once: that replica's answer read
+/// before it is not used again once the acknowledgement's notification has arrived.
+#[tokio::test]
+async fn an_acknowledgement_through_one_replica_is_seen_by_deliveries_on_another() {
+    if !on_postgres() {
+        // Several replicas share a PostgreSQL database; SQLite serves one process.
+        return;
+    }
+    let a = TestApp::spawn().await.with_agencies().await;
+    let b = a.replica().await;
+    shared_order(&a, "AR/1", "ADV-A").await;
+    let q = "subscription($after: String) { alerts(after: $after) { id acknowledgedAt acknowledgedBy } }";
+    let met = a.token(Role::Police, "MET");
+    let mut live = b.ws().await;
+    live.init(&met).await;
+    live.subscribe("live", q, json!({ "after": from_start() }))
+        .await;
+    report(&a, "AR/1", "AR-INC").await;
+    // B reads MET's acknowledgement of the alert for this delivery: none yet.
+    let alert = live.next_alert("live").await;
+    assert_eq!(alert["acknowledgedAt"], Value::Null);
+    let before = b.services.feed.ack_epoch();
+    a.gql(
+        &met,
+        "mutation($id: ID!) { acknowledgeAlert(id: $id) { acknowledgedAt } }",
+        json!({ "id": alert["id"] }),
+    )
+    .await
+    .ok();
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while b.services.feed.ack_epoch() == before {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(
+        heard.is_ok(),
+        "replica B never heard of the acknowledgement"
+    );
+    let mut again = b.ws().await;
+    again.init(&met).await;
+    again
+        .subscribe("again", q, json!({ "after": from_start() }))
+        .await;
+    let resumed = again.next_alert("again").await;
+    assert_eq!(resumed["id"], alert["id"]);
+    assert_eq!(resumed["acknowledgedBy"], "met-user", "{resumed}");
+    live.close().await;
+    again.close().await;
+}
