@@ -190,30 +190,8 @@ async fn one_alerts_acknowledgement_is_read_with_a_plan_postgresql_keeps() {
     if !on_postgres() {
         return;
     }
-    let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "PLAN/A"))
-        .await
-        .ok();
-    let at = app.now().to_rfc3339();
-    app.gql(
-        &app.token(Role::Police, "MET"),
-        "mutation($at: DateTime!) { reportBreach(input: { reference: \"PLAN/A\", occurredAt: $at, description: \"d\", externalRef: \"PLAN-A\" }) { id } }",
-        serde_json::json!({ "at": at }),
-    )
-    .await
-    .ok();
     // A thousand more alerts like its alert, each acknowledged by MET, and statistics that know them.
-    raw_sql(
-        &app,
-        &[
-            "INSERT INTO alerts (id, dedup_key, kind, severity, order_id, breach_id, due_at, created_at, late, late_by_seconds) \
-             SELECT a.id || '-' || s.i, a.dedup_key || '-' || s.i, a.kind, a.severity, a.order_id, a.breach_id, a.due_at, a.created_at, a.late, a.late_by_seconds \
-             FROM generate_series(1, 1000) AS s(i), alerts a",
-            "INSERT INTO alert_acks (alert_seq, agency, acknowledged_at, acknowledged_by) SELECT seq, 'MET', created_at, 'met-user' FROM alerts",
-            "ANALYZE",
-        ],
-    )
-    .unwrap();
+    let app = with_many_alerts("PLAN/A", true).await;
     let mut c = DbConnection::Pg(connect(&app));
     let seq = count(&mut c, "SELECT MIN(seq) AS n FROM alerts");
     for _ in 0..8 {
@@ -236,28 +214,7 @@ async fn a_page_of_alerts_is_read_with_a_plan_postgresql_keeps() {
     if !on_postgres() {
         return;
     }
-    let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "PLAN/P"))
-        .await
-        .ok();
-    let at = app.now().to_rfc3339();
-    app.gql(
-        &app.token(Role::Police, "MET"),
-        "mutation($at: DateTime!) { reportBreach(input: { reference: \"PLAN/P\", occurredAt: $at, description: \"d\", externalRef: \"PLAN-P\" }) { id } }",
-        serde_json::json!({ "at": at }),
-    )
-    .await
-    .ok();
-    raw_sql(
-        &app,
-        &[
-            "INSERT INTO alerts (id, dedup_key, kind, severity, order_id, breach_id, due_at, created_at, late, late_by_seconds) \
-             SELECT a.id || '-' || s.i, a.dedup_key || '-' || s.i, a.kind, a.severity, a.order_id, a.breach_id, a.due_at, a.created_at, a.late, a.late_by_seconds \
-             FROM generate_series(1, 1000) AS s(i), alerts a",
-            "ANALYZE",
-        ],
-    )
-    .unwrap();
+    let app = with_many_alerts("PLAN/P", false).await;
     let mut c = DbConnection::Pg(connect(&app));
     let filter = AlertFilter {
         unacknowledged_only: true,
@@ -272,4 +229,31 @@ async fn a_page_of_alerts_is_read_with_a_plan_postgresql_keeps() {
         generic >= 3,
         "the page's statement was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
     );
+}
+
+/// An app whose SPO `reference` (applied for by MET) had a breach reported, its alert copied a thousand times, each
+/// acknowledged by MET when `acknowledged`, and statistics that know them.
+async fn with_many_alerts(reference: &str, acknowledged: bool) -> TestApp {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, reference))
+        .await
+        .ok();
+    app.gql(
+        &app.token(Role::Police, "MET"),
+        "mutation($r: String!, $at: DateTime!) { reportBreach(input: { reference: $r, occurredAt: $at, description: \"d\", externalRef: \"PLAN\" }) { id } }",
+        serde_json::json!({ "r": reference, "at": app.now().to_rfc3339() }),
+    )
+    .await
+    .ok();
+    let copy = "INSERT INTO alerts (id, dedup_key, kind, severity, order_id, breach_id, due_at, created_at, late, late_by_seconds) \
+        SELECT a.id || '-' || s.i, a.dedup_key || '-' || s.i, a.kind, a.severity, a.order_id, a.breach_id, a.due_at, a.created_at, a.late, a.late_by_seconds \
+        FROM generate_series(1, 1000) AS s(i), alerts a";
+    let ack = "INSERT INTO alert_acks (alert_seq, agency, acknowledged_at, acknowledged_by) SELECT seq, 'MET', created_at, 'met-user' FROM alerts";
+    let statements: &[&str] = if acknowledged {
+        &[copy, ack, "ANALYZE"]
+    } else {
+        &[copy, "ANALYZE"]
+    };
+    raw_sql(&app, statements).unwrap();
+    app
 }
