@@ -779,15 +779,7 @@ async fn an_alert_whose_disclosure_cannot_be_recorded_is_not_sent() {
     }
 
     // The audit store refuses disclosures (a full disk, a lost server), and nothing else.
-    let fault: &[&str] = if on_postgres() {
-        &[
-            "CREATE FUNCTION disclose_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.operation = 'DISCLOSE' THEN RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$",
-            "CREATE TRIGGER disclose_fault BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION disclose_fault()",
-        ]
-    } else {
-        &["CREATE TRIGGER disclose_fault BEFORE INSERT ON audit_events WHEN NEW.operation = 'DISCLOSE' BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END"]
-    };
-    raw_sql(&app, fault).unwrap();
+    refuse_audit_entries(&app, "DISCLOSE");
     let unsent = report(&app, "DF/1", "DF-2").await;
     let mut refused = std::collections::HashSet::new();
     for _ in 0..2 {
@@ -807,12 +799,7 @@ async fn an_alert_whose_disclosure_cannot_be_recorded_is_not_sent() {
     }
     assert_eq!(refused.len(), 2, "each subscription was refused once");
 
-    let heal = if on_postgres() {
-        "DROP TRIGGER disclose_fault ON audit_events"
-    } else {
-        "DROP TRIGGER disclose_fault"
-    };
-    raw_sql(&app, &[heal]).unwrap();
+    accept_audit_entries(&app);
     let third = report(&app, "DF/1", "DF-3").await;
     for _ in 0..2 {
         let msg = ws.recv().await.unwrap();
@@ -824,19 +811,9 @@ async fn an_alert_whose_disclosure_cannot_be_recorded_is_not_sent() {
     }
     ws.close().await;
 
-    let auditor = app.token(Role::Auditor, "DPO");
-    let events = app
-        .gql(
-            &auditor,
-            "{ auditEvents(first: 100, filter: { operation: DISCLOSE }) { edges { node { action objectIds recipient } } } }",
-            json!({}),
-        )
-        .await;
-    let disclosed: Vec<Value> = events.ok()["auditEvents"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
+    let disclosed: Vec<Value> = audit_events(&app, json!({ "operation": "DISCLOSE" }))
+        .await
+        .into_iter()
         .filter(|e| e["action"] == "alerts")
         .collect();
     assert_eq!(

@@ -5,23 +5,7 @@ use orderwatch::auth::Role;
 use serde_json::{json, Value};
 use std::process::Command;
 
-const EVENTS: &str = "query($f: AuditFilter) { auditEvents(filter: $f, first: 100) { edges { node { id requestId operation action objectType objectIds fields recipient outcome reason actor { sub agency role } } } } }";
-
-async fn events(app: &TestApp, filter: Value) -> Vec<Value> {
-    let r = app
-        .gql(
-            &app.token(Role::Auditor, "DPO"),
-            EVENTS,
-            json!({ "f": filter }),
-        )
-        .await;
-    r.ok()["auditEvents"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect()
-}
+use crate::helpers::audit_events as events;
 
 fn orderwatch(database_url: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
@@ -176,7 +160,7 @@ async fn only_auditors_read_the_log_and_their_reads_are_recorded() {
         (Role::Admin, "OPS"),
         (Role::Advocate, "ADV-A"),
     ] {
-        app.gql(&app.token(role, agency), EVENTS, json!({}))
+        app.gql(&app.token(role, agency), AUDIT_EVENTS, json!({}))
             .await
             .err("FORBIDDEN");
     }
@@ -403,15 +387,7 @@ async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing
         .await
         .ok();
     // The audit store refuses consultation entries (a full disk, a lost server), and nothing else.
-    let fault: &[&str] = if on_postgres() {
-        &[
-            "CREATE FUNCTION audit_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.operation = 'CONSULT' THEN RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$",
-            "CREATE TRIGGER audit_fault BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_fault()",
-        ]
-    } else {
-        &["CREATE TRIGGER audit_fault BEFORE INSERT ON audit_events WHEN NEW.operation = 'CONSULT' BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END"]
-    };
-    raw_sql(&app, fault).unwrap();
+    refuse_audit_entries(&app, "CONSULT");
     let query = "{ order(reference: \"F/1\") { reference status protectedPersons { name } } }";
     let police = app.token(Role::Police, "GMP");
     let refused = app.gql(&police, query, json!({})).await;
@@ -428,12 +404,7 @@ async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing
     );
 
     // Once the store accepts entries again, the same read works and is recorded (the writer recovers by itself).
-    let heal = if on_postgres() {
-        "DROP TRIGGER audit_fault ON audit_events"
-    } else {
-        "DROP TRIGGER audit_fault"
-    };
-    raw_sql(&app, &[heal]).unwrap();
+    accept_audit_entries(&app);
     let answered = app.gql(&police, query, json!({})).await;
     assert_eq!(answered.ok()["order"]["reference"], "F/1");
     let consults = events(

@@ -424,6 +424,50 @@ pub fn raw_sql(app: &TestApp, sql: &[&str]) -> Result<(), String> {
     }
 }
 
+/// The audit log's first 100 entries matching `filter` (an `AuditFilter`), as the DPO reads them.
+pub const AUDIT_EVENTS: &str = "query($f: AuditFilter) { auditEvents(filter: $f, first: 100) { edges { node { id requestId operation action objectType objectIds fields recipient outcome reason actor { sub agency role } } } } }";
+
+pub async fn audit_events(app: &TestApp, filter: Value) -> Vec<Value> {
+    let r = app
+        .gql(
+            &app.token(Role::Auditor, "DPO"),
+            AUDIT_EVENTS,
+            json!({ "f": filter }),
+        )
+        .await;
+    r.ok()["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
+/// Makes the audit store refuse entries of `operation` (`CONSULT`, `DISCLOSE`, ...) and nothing else, as a full disk
+/// or a lost server would refuse them all; [`accept_audit_entries`] undoes it.
+pub fn refuse_audit_entries(app: &TestApp, operation: &str) {
+    let fault = if on_postgres() {
+        vec![
+            format!("CREATE FUNCTION audit_fault() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.operation = '{operation}' THEN RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$"),
+            "CREATE TRIGGER audit_fault BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION audit_fault()".to_string(),
+        ]
+    } else {
+        vec![format!("CREATE TRIGGER audit_fault BEFORE INSERT ON audit_events WHEN NEW.operation = '{operation}' BEGIN SELECT RAISE(ABORT, 'audit store unavailable'); END")]
+    };
+    let fault: Vec<&str> = fault.iter().map(String::as_str).collect();
+    raw_sql(app, &fault).unwrap();
+}
+
+/// Undoes [`refuse_audit_entries`].
+pub fn accept_audit_entries(app: &TestApp) {
+    let heal = if on_postgres() {
+        "DROP TRIGGER audit_fault ON audit_events"
+    } else {
+        "DROP TRIGGER audit_fault"
+    };
+    raw_sql(app, &[heal]).unwrap();
+}
+
 /// A valid SPO made today for two years, applied for by MET.
 pub fn spo_input(app: &TestApp, reference: &str) -> Value {
     let today = app.today();
