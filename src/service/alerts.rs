@@ -161,6 +161,7 @@ impl Services {
         let audience = self.alert_access(who)?;
         let who = who.clone();
         let now = self.now();
+        let feed = self.feed.clone();
         self.db
             .run(move |conn| {
                 require_own_agency(conn, &who)?;
@@ -189,6 +190,8 @@ impl Services {
                     );
                     db::audit::append(conn, &[acked])
                 })?;
+                // Committed: deliveries here read acknowledgements afresh from now on.
+                feed.acknowledged();
                 let ack = db::alerts::acks(conn, &[alert.seq], &who.agency)?.remove(&alert.seq);
                 Ok(AlertView {
                     alert,
@@ -197,8 +200,6 @@ impl Services {
                 })
             })
             .await
-            // Committed: deliveries here read acknowledgements afresh from now on.
-            .inspect(|_| self.feed.acknowledged())
     }
 
     /// This agency's acknowledgement of one alert (asked by a delivery that selects it).
