@@ -57,6 +57,9 @@ pub struct AlertFilter {
     pub unacknowledged_only: bool,
 }
 
+/// Rows of one multi-row alert insert on PostgreSQL (11 parameters a row, far under its limit of 65,535).
+const INSERT_CHUNK: usize = 500;
+
 /// Raises alerts in the current transaction, each at most once (a dedup key already present is skipped). Returns
 /// the `seq` of each alert actually written.
 pub fn insert(
@@ -71,37 +74,62 @@ pub fn insert(
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({ALERT_LOCK_KEY})")).execute(c)?;
     }
     let now = truncate_micros(now);
+    let rows: Vec<AlertRow> = new
+        .iter()
+        .map(|a| {
+            let due = truncate_micros(a.due_at);
+            AlertRow {
+                seq: 0,
+                id: uuid::Uuid::now_v7().to_string(),
+                dedup_key: dedup_key(&a.order_id, a.kind, due, &a.occasion),
+                kind: a.kind.as_str().into(),
+                severity: a.kind.rule().severity.as_str().into(),
+                order_id: a.order_id.clone(),
+                breach_id: a.breach_id.clone(),
+                due_at: due.naive_utc(),
+                created_at: now.naive_utc(),
+                late: is_late(a.fire_at, now),
+                late_by_seconds: if is_late(a.fire_at, now) {
+                    (now - a.fire_at).num_seconds()
+                } else {
+                    0
+                },
+            }
+        })
+        .collect();
     let mut written = vec![];
-    for a in new {
-        let due = truncate_micros(a.due_at);
-        let row = AlertRow {
-            seq: 0,
-            id: uuid::Uuid::now_v7().to_string(),
-            dedup_key: dedup_key(&a.order_id, a.kind, due, &a.occasion),
-            kind: a.kind.as_str().into(),
-            severity: a.kind.rule().severity.as_str().into(),
-            order_id: a.order_id.clone(),
-            breach_id: a.breach_id.clone(),
-            due_at: due.naive_utc(),
-            created_at: now.naive_utc(),
-            late: is_late(a.fire_at, now),
-            late_by_seconds: if is_late(a.fire_at, now) {
-                (now - a.fire_at).num_seconds()
-            } else {
-                0
-            },
-        };
-        let inserted = super::with_backend!(conn, |c| diesel::insert_into(alerts::table)
-            .values(&row)
-            .on_conflict_do_nothing()
-            .execute(c))?;
-        if inserted == 1 {
-            written.push(
-                alerts::table
-                    .filter(alerts::id.eq(&row.id))
-                    .select(alerts::seq)
-                    .first(conn)?,
-            );
+    match conn {
+        // Many at once (a check run's batch) on PostgreSQL: one statement, where a row at a time cost two round
+        // trips an alert (BENCHMARKS.md, "One scheduled check run"). `seq` follows the order of the rows.
+        DbConnection::Pg(c) if rows.len() > 1 => {
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                written.extend(
+                    diesel::insert_into(alerts::table)
+                        .values(chunk)
+                        .on_conflict_do_nothing()
+                        .returning(alerts::seq)
+                        .get_results::<i64>(c)?,
+                );
+            }
+            written.sort_unstable();
+        }
+        // One alert (a breach, an order change), and SQLite's in-process statements: a row at a time, each a
+        // statement kept prepared.
+        _ => {
+            for row in &rows {
+                let inserted = super::with_backend!(conn, |c| diesel::insert_into(alerts::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(c))?;
+                if inserted == 1 {
+                    written.push(
+                        alerts::table
+                            .filter(alerts::id.eq(&row.id))
+                            .select(alerts::seq)
+                            .first(conn)?,
+                    );
+                }
+            }
         }
     }
     if !written.is_empty() {

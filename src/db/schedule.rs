@@ -377,19 +377,25 @@ pub fn claim_due(
         .collect()
 }
 
-/// Marks a claimed alert fired (`done`) or no longer due.
+/// Marks claimed alerts fired (`done`) or no longer due (`cancelled`): one statement for each list that has any.
 pub fn finish(
     conn: &mut DbConnection,
-    trigger_id: &str,
-    fired: bool,
+    fired: &[&str],
+    cancelled: &[&str],
     at: DateTime<Utc>,
 ) -> AppResult<()> {
-    diesel::update(scheduled_alerts::table.find(trigger_id))
-        .set((
-            scheduled_alerts::state.eq(if fired { DONE } else { CANCELLED }),
-            scheduled_alerts::done_at.eq(Some(truncate_micros(at).naive_utc())),
-        ))
-        .execute(conn)?;
+    let at = Some(truncate_micros(at).naive_utc());
+    for (ids, state) in [(fired, DONE), (cancelled, CANCELLED)] {
+        if ids.is_empty() {
+            continue;
+        }
+        diesel::update(scheduled_alerts::table.filter(scheduled_alerts::id.eq_any(ids)))
+            .set((
+                scheduled_alerts::state.eq(state),
+                scheduled_alerts::done_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
     Ok(())
 }
 

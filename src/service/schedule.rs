@@ -485,11 +485,11 @@ fn check_batch(
         .collect();
     let mut plans: HashMap<String, Vec<TriggerSpec>> = HashMap::new();
     let (mut alerts, mut raised, mut changed, mut trail) = (vec![], vec![], HashSet::new(), vec![]);
-    let mut cancelled = 0;
+    // Claimed triggers, marked at the end of the batch: a statement per state, not per trigger.
+    let (mut fired, mut cancelled): (Vec<&str>, Vec<&str>) = (vec![], vec![]);
     for t in &due {
         let Some(order) = orders.get(&t.order_id) else {
-            db::schedule::finish(conn, &t.id, false, o.now)?;
-            cancelled += 1;
+            cancelled.push(&t.id);
             continue;
         };
         if !plans.contains_key(&order.id) {
@@ -497,8 +497,7 @@ fn check_batch(
             plans.insert(order.id.clone(), planned);
         }
         if !plans[&order.id].iter().any(|p| same_trigger(p, &t.spec)) {
-            db::schedule::finish(conn, &t.id, false, o.now)?;
-            cancelled += 1;
+            cancelled.push(&t.id);
             continue;
         }
         let effect = match t.spec.effect() {
@@ -531,7 +530,7 @@ fn check_batch(
             occasion: t.spec.occasion.clone(),
             fire_at: t.spec.fire_at,
         });
-        db::schedule::finish(conn, &t.id, true, o.now)?;
+        fired.push(&t.id);
         raised.push(Raised {
             kind: t.spec.kind,
             order_reference: order.reference.clone(),
@@ -544,11 +543,12 @@ fn check_batch(
             )));
         }
     }
+    db::schedule::finish(conn, &fired, &cancelled, o.now)?;
     for id in &changed {
         sync_schedule(conn, id, rules, o.now)?;
     }
     db::audit::append(conn, &trail)?;
     // Alerts last: their lock is then held only to commit.
     db::alerts::insert(conn, &alerts, o.now)?;
-    Ok((raised, cancelled, due.len()))
+    Ok((raised, cancelled.len(), due.len()))
 }

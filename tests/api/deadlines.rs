@@ -670,3 +670,44 @@ async fn three_servers_checking_one_postgres_database_raise_each_alert_once() {
         "all three servers took a share: {ra} {rb} {rc}"
     );
 }
+
+/// A check run's batch marks its triggers, and on PostgreSQL writes its alerts, in a fixed number of statements: a
+/// statement or two per alert made a run of 2,000 alerts on PostgreSQL take over a second in round trips
+/// (BENCHMARKS.md, "One scheduled check run"). On SQLite, whose statements cost no round trip, each alert is still
+/// one prepared insert and one read of its `seq`.
+#[tokio::test]
+async fn a_check_batch_costs_no_more_statements_for_more_alerts_on_postgresql() {
+    let mut cost = vec![];
+    for n in [3, 30] {
+        let app = TestApp::spawn().await.with_agencies().await;
+        many_orders(&app, "S", n, 10).await;
+        // Three days on: each order's 7-day warning and its "unserved" alert are due; no order changes status.
+        let at = end_of_day(app.today() + Duration::days(3)) + Duration::seconds(1);
+        // The run on services of their own, whose pool does nothing else: the server's feed, woken by the alerts
+        // raised, reads them through the server's pool.
+        let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
+        let pool = orderwatch::db::PoolSettings {
+            max_size: 1,
+            connect_timeout: std::time::Duration::from_secs(5),
+        };
+        let checks = orderwatch::service::Services::new(
+            orderwatch::db::Database::connect(&target, &pool).unwrap(),
+            app.clock.clone(),
+        );
+        let db = &checks.db;
+        let before = db.statements_sent() - db.pings_sent();
+        let report = checks.run_checks(CheckOptions::at(at)).await.unwrap();
+        assert_eq!(report.raised.len(), 2 * n, "{:?}", report.raised);
+        cost.push((
+            report.raised.len() as u64,
+            db.statements_sent() - db.pings_sent() - before,
+        ));
+    }
+    let ((few, few_cost), (many, many_cost)) = (cost[0], cost[1]);
+    let per_alert = if on_postgres() { 0 } else { 2 };
+    assert_eq!(
+        many_cost - few_cost,
+        per_alert * (many - few),
+        "statements for {few} and {many} alerts: {few_cost} and {many_cost}"
+    );
+}
