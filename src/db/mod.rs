@@ -423,7 +423,8 @@ impl Database {
 /// runs of the orders page, `pg_prepared_statements` showed 0 generic and 8 custom plans (3 and 5 with the limit
 /// written in), and planning took 0.065 ms against 0.010 ms, more than running it (0.042 ms). Each limit a client
 /// uses is then a statement of its own, kept per connection; limits are validated and few (a page holds at most a
-/// hundred). Used for the orders page (BENCHMARKS.md, "A list page's plan"); other paged reads still bind theirs.
+/// hundred). Used for the orders page (BENCHMARKS.md, "A list page's plan"). Other paged reads still bind theirs; the
+/// alerts page walks `seq` from its cursor and keeps a generic plan with its limit bound (`tests/api/plans.rs`).
 pub struct LimitWritten<Q> {
     query: Q,
     limit: i64,

@@ -160,8 +160,8 @@ impl AlertFeed {
         retry: Duration,
     ) -> tokio::task::JoinHandle<()> {
         let wake = self.wake.clone();
-        let epoch = self.consent_epoch.clone();
-        let acks = self.ack_epoch.clone();
+        let consent = self.consent_epoch.clone();
+        let acknowledged = self.ack_epoch.clone();
         // `None`: not done in time; the loop below tries again, as after a lost connection.
         let first = tokio::time::timeout(FIRST_LISTEN_TIMEOUT, listen(&url))
             .await
@@ -178,18 +178,18 @@ impl AlertFeed {
                     Ok(mut listening) => {
                         if catch_up {
                             // Anything committed, revoked or acknowledged while we were not listening.
-                            epoch.fetch_add(1, Ordering::SeqCst);
-                            acks.fetch_add(1, Ordering::SeqCst);
+                            consent.fetch_add(1, Ordering::SeqCst);
+                            acknowledged.fetch_add(1, Ordering::SeqCst);
                             wake.notify_one();
                         }
                         while let Some(notice) = listening.notifications.recv().await {
                             match notice {
                                 Notice::Alerts => wake.notify_one(),
                                 Notice::Revoked => {
-                                    epoch.fetch_add(1, Ordering::SeqCst);
+                                    consent.fetch_add(1, Ordering::SeqCst);
                                 }
                                 Notice::Acknowledged => {
-                                    acks.fetch_add(1, Ordering::SeqCst);
+                                    acknowledged.fetch_add(1, Ordering::SeqCst);
                                 }
                             }
                         }
