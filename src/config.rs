@@ -212,6 +212,16 @@ pub struct Settings {
     )]
     pub max_complexity: usize,
 
+    /// Deepest nesting of brackets in a document's text or of values in its variables (1 to 256); deeper
+    /// documents are refused with DOCUMENT_TOO_DEEP before they are parsed.
+    #[arg(
+        long,
+        env = "ORDERWATCH_MAX_NESTING",
+        default_value_t = 64,
+        global = true
+    )]
+    pub max_nesting: usize,
+
     /// Most aliased fields a document may have.
     #[arg(
         long,
@@ -261,6 +271,7 @@ impl std::fmt::Debug for Settings {
             .field("env", &self.env)
             .field("max_depth", &self.max_depth)
             .field("max_complexity", &self.max_complexity)
+            .field("max_nesting", &self.max_nesting)
             .field("max_aliases", &self.max_aliases)
             .field("query_timeout_ms", &self.query_timeout_ms)
             .field("check_interval", &self.check_interval)
@@ -294,6 +305,7 @@ impl Settings {
             env: "development".into(),
             max_depth: 16,
             max_complexity: 5_000,
+            max_nesting: 64,
             max_aliases: 30,
             query_timeout_ms: 10_000,
             check_interval: 60,
@@ -361,6 +373,10 @@ impl Settings {
         })
     }
 }
+
+/// Highest `ORDERWATCH_MAX_NESTING` accepted: well under the roughly 1,500 levels at which the GraphQL parser
+/// overflows a worker thread's stack in a release build (less in a debug build).
+pub const MAX_NESTING_CEILING: usize = 256;
 
 /// Where the token secret came from, for the start-up line.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -86,6 +86,11 @@ pub struct Application {
 impl Application {
     /// Builds everything and binds the listen address (port 0 picks a free port, as tests do).
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        anyhow::ensure!(
+            (1..=crate::config::MAX_NESTING_CEILING).contains(&settings.max_nesting),
+            "ORDERWATCH_MAX_NESTING must be 1 to {}",
+            crate::config::MAX_NESTING_CEILING
+        );
         let (db, target) = open_database(settings).await?;
         let (keys, secret_source) = jwt_keys(settings, &target)?;
         let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
@@ -108,6 +113,7 @@ impl Application {
             ws_init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
             ws_max_operations: settings.ws_max_operations as usize,
             max_aliases: settings.max_aliases,
+            max_nesting: settings.max_nesting,
             query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
             graphiql: !settings.production(),
             documents: Default::default(),

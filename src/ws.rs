@@ -16,7 +16,7 @@
 
 use crate::auth::Principal;
 use crate::graphql::delivery;
-use crate::http::AppState;
+use crate::http::{admission, AppState};
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Session};
 use chrono::Utc;
@@ -113,6 +113,10 @@ async fn connection(
         tokio::select! {
             message = messages.next() => {
                 let text = match message {
+                    Some(Err(actix_ws::ProtocolError::Overflow)) => break Some(CloseReason {
+                        code: CloseCode::Size,
+                        description: Some(format!("a message may be at most {MAX_FRAME} bytes")),
+                    }),
                     None | Some(Err(_)) => break None,
                     Some(Ok(actix_ws::AggregatedMessage::Text(t))) => t,
                     Some(Ok(actix_ws::AggregatedMessage::Ping(p))) => {
@@ -123,7 +127,11 @@ async fn connection(
                     Some(Ok(actix_ws::AggregatedMessage::Close(_))) => break None,
                     Some(Ok(actix_ws::AggregatedMessage::Binary(_))) => break close(4400, "binary messages are not part of the protocol"),
                 };
+                // serde_json refuses JSON nested past 128 levels; nothing recursive reads the message before this.
                 let Ok(msg) = serde_json::from_str::<Value>(&text) else {
+                    if admission::json_too_deep(text.as_bytes(), state.max_nesting, 3).is_some() {
+                        break close(4400, "invalid message: nested too deep (DOCUMENT_TOO_DEEP)");
+                    }
                     break close(4400, "invalid message: not JSON");
                 };
                 match msg.get("type").and_then(Value::as_str) {
@@ -185,13 +193,23 @@ async fn connection(
                             }
                             continue;
                         }
+                        // Before the parser, which recurses into value literals.
+                        let too_deep = admission::json_too_deep(text.as_bytes(), state.max_nesting, 3)
+                            .or_else(|| admission::document_too_deep(&request.query, state.max_nesting));
+                        if let Some(refused) = too_deep {
+                            let refused = crate::error::AppError::validation(admission::DOCUMENT_TOO_DEEP, "query", refused);
+                            if session.text(refusal(id, refused)).await.is_err() {
+                                break None;
+                            }
+                            continue;
+                        }
                         let kept = state.documents.prepare(&mut request);
                         // An `alerts` subscription is handed over to this transport once started (`graphql::delivery`).
                         let mut handed_over = None;
                         let operation_name = request.operation_name.clone();
                         if let Ok(doc) = request.parsed_query() {
-                            if let Some(refused) = crate::http::too_many_aliases(doc, state.max_aliases) {
-                                let refused = crate::error::AppError::validation("TOO_MANY_ALIASES", "query", refused);
+                            if let Some(refused) = admission::too_many_aliases(doc, state.max_aliases) {
+                                let refused = crate::error::AppError::validation(admission::TOO_MANY_ALIASES, "query", refused);
                                 if session.text(refusal(id, refused)).await.is_err() {
                                     break None;
                                 }
@@ -338,7 +356,7 @@ impl Operation {
         for e in &mut response.errors {
             let ext = e.extensions.get_or_insert_with(Default::default);
             if ext.get("code").is_none() {
-                ext.set("code", crate::graphql::error::GRAPHQL_VALIDATION_FAILED);
+                ext.set("code", admission::code_of_unmapped(&e.message));
             }
         }
         // Boxed so the step, idle awaiting the next result, does not keep room for the audit write.

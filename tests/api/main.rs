@@ -14,6 +14,7 @@ mod helpers;
 mod lifecycle;
 mod limits;
 mod listing;
+mod nesting;
 mod plans;
 mod schema;
 mod tokens;

@@ -1,8 +1,9 @@
 //! HTTP routes: `/graphql` (POST and GET), `/graphiql`, `/healthz`, `/readyz`, `/metrics`. Every `/graphql` request
 //! needs a valid bearer token; without one it gets 401 and no data. Each response carries `X-Request-Id`.
 
+pub mod admission;
+
 use crate::auth::jwt::JwtKeys;
-use crate::graphql::error::GRAPHQL_VALIDATION_FAILED;
 use crate::graphql::OrderwatchSchema;
 use crate::service::Services;
 use actix_web::dev::Service as _;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub ws_max_operations: usize,
     /// Most aliased fields a document may have.
     pub max_aliases: usize,
+    /// Deepest bracket nesting a document or its variables may have.
+    pub max_nesting: usize,
     /// Longest a query may run (mutations always finish: abandoning one would leave its outcome unknown).
     pub query_timeout: std::time::Duration,
     /// Whether to serve the GraphiQL page (development only).
@@ -42,41 +45,6 @@ pub struct AppState {
     pub delivery: crate::graphql::delivery::DeliverySchema,
     /// `alerts` subscriptions handed over to the websocket transport since start-up (for `/metrics`).
     pub handed_over: std::sync::Arc<std::sync::atomic::AtomicU64>,
-}
-
-/// Aliased fields in a document (operations and fragment definitions).
-fn count_aliases(doc: &async_graphql::parser::types::ExecutableDocument) -> usize {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn walk(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|s| match &s.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + walk(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(i) => walk(&i.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    doc.operations
-        .iter()
-        .map(|(_, op)| walk(&op.node.selection_set.node))
-        .sum::<usize>()
-        + doc
-            .fragments
-            .values()
-            .map(|f| walk(&f.node.selection_set.node))
-            .sum::<usize>()
-}
-
-/// Why a document is refused for aliasing more fields than `max` (`ORDERWATCH_MAX_ALIASES`), over HTTP and
-/// websockets alike: `TOO_MANY_ALIASES`, before anything runs.
-pub(crate) fn too_many_aliases(
-    doc: &async_graphql::parser::types::ExecutableDocument,
-    max: usize,
-) -> Option<String> {
-    (count_aliases(doc) > max).then(|| format!("a document may alias at most {max} fields"))
 }
 
 /// The request id of a request: the caller's `X-Request-Id` when it is a sane token, otherwise a new UUID.
@@ -186,8 +154,28 @@ async fn read_request(
     http: &HttpRequest,
     payload: web::Payload,
     limit: usize,
+    max_nesting: usize,
 ) -> Result<async_graphql::Request, HttpResponse> {
+    let too_deep = |refused: String| {
+        error_body(
+            StatusCode::BAD_REQUEST,
+            admission::DOCUMENT_TOO_DEEP,
+            &refused,
+        )
+    };
     if http.method() == Method::GET {
+        if let Ok(params) =
+            web::Query::<std::collections::HashMap<String, String>>::from_query(http.query_string())
+        {
+            for json in ["variables", "extensions"]
+                .iter()
+                .filter_map(|k| params.get(*k))
+            {
+                if let Some(refused) = admission::json_too_deep(json.as_bytes(), max_nesting, 1) {
+                    return Err(too_deep(refused));
+                }
+            }
+        }
         return async_graphql::http::parse_query_string(http.query_string()).map_err(|_| {
             error_body(
                 StatusCode::BAD_REQUEST,
@@ -226,6 +214,9 @@ async fn read_request(
             ))
         }
     };
+    if let Some(refused) = admission::json_too_deep(&bytes, max_nesting, 2) {
+        return Err(too_deep(refused));
+    }
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(error_body(
             StatusCode::BAD_REQUEST,
@@ -331,15 +322,24 @@ async fn graphql(
             }
         },
     };
-    let mut request = match read_request(&http, payload, state.max_body_bytes).await {
-        Ok(r) => r,
-        Err(response) => return response,
-    };
+    let mut request =
+        match read_request(&http, payload, state.max_body_bytes, state.max_nesting).await {
+            Ok(r) => r,
+            Err(response) => return response,
+        };
     if request.query.trim().is_empty() {
         return error_body(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "the request has no query",
+        );
+    }
+    // Before the parser, which recurses into value literals.
+    if let Some(refused) = admission::document_too_deep(&request.query, state.max_nesting) {
+        return error_body(
+            StatusCode::BAD_REQUEST,
+            admission::DOCUMENT_TOO_DEEP,
+            &refused,
         );
     }
     // What the request would run: the operation it names, or every operation of the document when it names none.
@@ -352,8 +352,12 @@ async fn graphql(
             .operations
             .iter()
             .find_map(|(name, _)| name.map(|n| n.to_string()));
-        if let Some(refused) = too_many_aliases(doc, state.max_aliases) {
-            return error_body(StatusCode::BAD_REQUEST, "TOO_MANY_ALIASES", &refused);
+        if let Some(refused) = admission::too_many_aliases(doc, state.max_aliases) {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                admission::TOO_MANY_ALIASES,
+                &refused,
+            );
         }
         kinds = doc
             .operations
@@ -429,12 +433,7 @@ async fn graphql(
     for e in &mut response.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
-            let code = match e.message.as_str() {
-                "Query is nested too deep." => "QUERY_TOO_DEEP",
-                "Query is too complex." => "QUERY_TOO_COMPLEX",
-                _ => GRAPHQL_VALIDATION_FAILED,
-            };
-            ext.set("code", code);
+            ext.set("code", admission::code_of_unmapped(&e.message));
         }
     }
     let m = crate::metrics::global();

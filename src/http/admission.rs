@@ -1,0 +1,205 @@
+//! Document checks that both transports make before a request runs: how deeply the document and its variables
+//! nest, and how many fields it aliases. Each refusal has its own code and is made before anything recursive (the
+//! GraphQL parser, validation, the alias count) touches the client's text.
+//!
+//! Nesting is measured without recursion: the GraphQL text is scanned once for `{`, `[` and `(` outside strings and
+//! comments, and JSON (variables, the request body, a websocket message) once for `{` and `[` outside strings. A
+//! value literal nested about 1,500 deep overflows a worker's stack in async-graphql's parser and aborts the whole
+//! process; the default limit (`ORDERWATCH_MAX_NESTING`) is far below that and far above what any real query needs.
+
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+
+/// Code of a document or variables refused for nesting too deeply.
+pub const DOCUMENT_TOO_DEEP: &str = "DOCUMENT_TOO_DEEP";
+/// Code of a document refused for aliasing too many fields.
+pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
+
+/// Deepest nesting of `{`, `[` and `(` in GraphQL text, ignoring strings, block strings and comments. Stops
+/// counting once past `stop`, so a hostile document costs one pass at most.
+pub fn graphql_nesting(text: &str, stop: usize) -> usize {
+    let bytes = text.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                // A block string ends at the next `"""` not escaped as `\"""`.
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > stop {
+                    return deepest;
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// Deepest nesting of `{` and `[` in JSON text, ignoring strings. Stops counting once past `stop`. Text that is
+/// not JSON is measured all the same; the JSON parser refuses it afterwards.
+pub fn json_nesting(bytes: &[u8], stop: usize) -> usize {
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > stop {
+                    return deepest;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// The refusal of JSON that nests deeper than `max` plus `envelope` (the levels of the message around the
+/// variables: 2 for an HTTP body `{"variables": {...}}`, 3 for a websocket `subscribe`).
+pub fn json_too_deep(bytes: &[u8], max: usize, envelope: usize) -> Option<String> {
+    (json_nesting(bytes, max + envelope) > max + envelope).then(|| too_deep(max))
+}
+
+/// The refusal of a document whose text nests deeper than `max`.
+pub fn document_too_deep(query: &str, max: usize) -> Option<String> {
+    (graphql_nesting(query, max) > max).then(|| too_deep(max))
+}
+
+fn too_deep(max: usize) -> String {
+    format!("brackets in the document or its variables may nest at most {max} deep (ORDERWATCH_MAX_NESTING)")
+}
+
+/// The code of an error that async-graphql raised without one, from its message: its own limits get the codes of
+/// ours, anything else (parse and validation errors) `GRAPHQL_VALIDATION_FAILED`. The same on both transports.
+pub fn code_of_unmapped(message: &str) -> &'static str {
+    if message == "Query is nested too deep."
+        || message.starts_with("The recursion depth of the query cannot be greater than")
+    {
+        "QUERY_TOO_DEEP"
+    } else if message == "Query is too complex." {
+        "QUERY_TOO_COMPLEX"
+    } else {
+        crate::graphql::error::GRAPHQL_VALIDATION_FAILED
+    }
+}
+
+/// Aliased fields in a document (operations and fragment definitions). Recursive over selection sets, whose depth
+/// [`document_too_deep`] has already bounded.
+fn count_aliases(doc: &ExecutableDocument) -> usize {
+    fn walk(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + walk(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(i) => walk(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    doc.operations
+        .iter()
+        .map(|(_, op)| walk(&op.node.selection_set.node))
+        .sum::<usize>()
+        + doc
+            .fragments
+            .values()
+            .map(|f| walk(&f.node.selection_set.node))
+            .sum::<usize>()
+}
+
+/// Why a document is refused for aliasing more fields than `max` (`ORDERWATCH_MAX_ALIASES`), over HTTP and
+/// websockets alike: `TOO_MANY_ALIASES`, before anything runs.
+pub fn too_many_aliases(doc: &ExecutableDocument, max: usize) -> Option<String> {
+    (count_aliases(doc) > max).then(|| format!("a document may alias at most {max} fields"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graphql_nesting_counts_brackets_outside_strings_and_comments() {
+        assert_eq!(graphql_nesting("{ a }", 100), 1);
+        assert_eq!(graphql_nesting("{ a(x: [[1]]) { b } }", 100), 4);
+        assert_eq!(graphql_nesting("{ a(x: \"[[[[\") }", 100), 2);
+        assert_eq!(graphql_nesting("{ a(x: \"\\\"[[[\") }", 100), 2);
+        assert_eq!(
+            graphql_nesting("{ a(x: \"\"\"[[[ \\\"\"\" [[\"\"\") }", 100),
+            2
+        );
+        assert_eq!(graphql_nesting("# [[[[\n{ a }", 100), 1);
+        assert_eq!(graphql_nesting("]]]] { a }", 100), 1);
+        assert_eq!(graphql_nesting("", 100), 0);
+    }
+
+    #[test]
+    fn graphql_nesting_stops_past_the_limit() {
+        let deep = "[".repeat(1_000_000);
+        assert_eq!(graphql_nesting(&deep, 64), 65);
+    }
+
+    #[test]
+    fn an_unterminated_string_or_block_string_ends_the_scan() {
+        assert_eq!(graphql_nesting("{ a(x: \"[[[", 100), 2);
+        assert_eq!(graphql_nesting("{ a(x: \"\"\"[[[", 100), 2);
+        assert_eq!(graphql_nesting("\"\\", 100), 0);
+        assert_eq!(json_nesting(b"[\"\\", 100), 1);
+    }
+
+    #[test]
+    fn json_nesting_counts_brackets_outside_strings() {
+        assert_eq!(
+            json_nesting(br#"{"query": "{ a }", "variables": {"x": [[1]]}}"#, 100),
+            4
+        );
+        assert_eq!(json_nesting(br#"{"q": "[[[\"[["}"#, 100), 1);
+        assert_eq!(json_nesting(b"[[[[", 2), 3);
+    }
+
+    #[test]
+    fn the_envelope_is_allowed_on_top_of_the_limit() {
+        let body = |n: usize| {
+            format!(
+                "{{\"variables\": {{\"x\": {}{}}}}}",
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
+        assert!(json_too_deep(body(8).as_bytes(), 8, 2).is_none());
+        assert!(json_too_deep(body(9).as_bytes(), 8, 2).is_some());
+    }
+}
