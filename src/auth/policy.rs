@@ -110,6 +110,23 @@ pub fn may_see_order(principal: &Principal, order: &OrderRecord) -> bool {
 
 /// Whether a principal may record or revoke consent to share this order: the court that made it or the managing
 /// force.
+/// Whether the principal may record an order that replaces `old`: a court replaces an interim order it made or a
+/// notice whose application it heard (a hearing listed at that court); a force replaces only a notice it issued.
+/// Anything else is answered as if `old` did not exist.
+pub fn may_replace_order(principal: &Principal, old: &OrderRecord) -> bool {
+    match principal.role {
+        Role::Court => match &old.court {
+            Some(court) => court.code == principal.agency,
+            None => old
+                .hearings
+                .iter()
+                .any(|h| h.court_agency == principal.agency),
+        },
+        Role::Police => old.court.is_none() && old.applicant.code == principal.agency,
+        Role::Advocate | Role::Admin | Role::Auditor => false,
+    }
+}
+
 pub fn may_share_order(principal: &Principal, order: &OrderRecord) -> bool {
     may_change_order(principal, order) || is_managing_force(principal, order)
 }

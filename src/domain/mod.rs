@@ -54,9 +54,36 @@ pub fn name_key(name: &str) -> String {
     mapped.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Whether two orders' subjects are the same person, by the rule used wherever orders are matched to a person:
+/// the same date of birth (or none on both) and at least one name in common once normalised by [`name_key`].
+pub fn same_subject(
+    (names_a, born_a): (&[String], Option<chrono::NaiveDate>),
+    (names_b, born_b): (&[String], Option<chrono::NaiveDate>),
+) -> bool {
+    born_a == born_b
+        && names_a
+            .iter()
+            .map(|n| name_key(n))
+            .any(|a| !a.is_empty() && names_b.iter().any(|b| name_key(b) == a))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::name_key;
+    use super::{name_key, same_subject};
+
+    #[test]
+    fn the_same_subject_shares_a_normalised_name_and_the_date_of_birth() {
+        let born = chrono::NaiveDate::from_ymd_opt(1980, 5, 1);
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let a = names(&["Sam O'Brien", "Sam Smith"]);
+        assert!(same_subject((&a, born), (&names(&["sam o brien"]), born)));
+        assert!(!same_subject((&a, born), (&names(&["Sam O'Brien"]), None)));
+        assert!(!same_subject((&a, born), (&names(&["Alex O'Brien"]), born)));
+        assert!(!same_subject(
+            (&names(&["  "]), None),
+            (&names(&[""]), None)
+        ));
+    }
 
     #[test]
     fn name_keys_ignore_case_punctuation_and_spacing() {

@@ -20,7 +20,7 @@ use crate::domain::validation::{
     self, canonical_reference, check_note, validate_terms, ConditionDraft, OrderDraft,
 };
 use crate::domain::{
-    AgencyKind, Issuer, OrderEvent, OrderStatus, ServiceMethod, Term, Violations,
+    same_subject, AgencyKind, Issuer, OrderEvent, OrderStatus, ServiceMethod, Term, Violations,
     SPO_EARLY_DISCHARGE_NEEDS_CONSENT,
 };
 use crate::error::{AppError, AppResult};
@@ -213,7 +213,7 @@ impl Services {
                     let recorded = recorded(&who, now, req.note.clone());
                     let replaces_order_id = match &req.replaces_reference {
                         None => None,
-                        Some(r) => Some(replace(conn, r, order_type, court.as_deref(), &req.applicant_agency, &req.draft.reference, &recorded)?),
+                        Some(r) => Some(replace(conn, &who, r, &req.draft, &req.draft.reference, &recorded)?),
                     };
                     let new = NewOrder {
                         reference: req.draft.reference.clone(),
@@ -486,39 +486,39 @@ struct TermsChangeDraft {
     note: Option<String>,
 }
 
-/// Marks the order `reference` as replaced by the new order being recorded, after checking that the new type may
-/// replace it, that it is in force, and that it belongs to the same court (or, for a notice, the same force).
+/// Marks the order `reference` as replaced by the new order being recorded. An order the caller may not replace
+/// (another court's or force's, a notice whose application this court did not hear) or whose subject is not the new
+/// order's is answered exactly as a missing one, so the answer reveals nothing of orders the caller cannot see; then
+/// the new type must be allowed to replace the old one, which must be in force.
 fn replace(
     conn: &mut DbConnection,
+    who: &Caller,
     reference: &str,
-    new_type: OrderType,
-    new_court: Option<&str>,
-    new_applicant: &str,
+    new: &OrderDraft,
     new_reference: &str,
     recorded: &Recorded,
 ) -> AppResult<String> {
-    let old = db::orders::find_by_reference(conn, reference)?.ok_or_else(|| {
-        AppError::validation(
-            "REPLACED_ORDER_NOT_FOUND",
-            "replacesReference",
-            "no order has that reference",
-        )
-    })?;
+    let old = db::orders::find_by_reference(conn, reference)?
+        .filter(|old| {
+            policy::may_replace_order(who, old)
+                && same_subject(
+                    (&old.subject_names, old.subject_date_of_birth),
+                    (&new.subject_names, new.subject_date_of_birth),
+                )
+        })
+        .ok_or_else(|| {
+            AppError::validation(
+                "REPLACED_ORDER_NOT_FOUND",
+                "replacesReference",
+                "no order has that reference",
+            )
+        })?;
+    let new_type = new.order_type;
     if !new_type.rules().may_replace.contains(&old.order_type) {
         return Err(AppError::validation(
             "REPLACEMENT_NOT_ALLOWED",
             "replacesReference",
             format!("a {new_type} cannot replace a {}", old.order_type),
-        ));
-    }
-    let same_issuer = match &old.court {
-        Some(c) => Some(c.code.as_str()) == new_court,
-        None => old.applicant.code == new_applicant,
-    };
-    if !same_issuer {
-        return Err(AppError::forbidden(
-            "REPLACED_ORDER_NOT_YOURS",
-            "the order to replace was made by another court or force",
         ));
     }
     let status = effective_status(old.status, old.expires_on, recorded.at);

@@ -246,7 +246,7 @@ async fn every_validation_rule_has_its_own_code_and_a_rejection_stores_nothing()
             "replacing another court's interim",
             json!({ "replacesReference": "MMC/INTERIM/1" }),
             Role::Court,
-            "REPLACED_ORDER_NOT_YOURS",
+            "REPLACED_ORDER_NOT_FOUND",
         ),
         (
             "a police force recording a court order",
@@ -391,4 +391,121 @@ async fn a_token_for_an_unregistered_agency_cannot_record_orders() {
         .await
         .err("AGENCY_ROLE_MISMATCH");
     assert_eq!(app.snapshot().await, before);
+}
+
+/// A DVPN issued by `force` for the usual subject, and the DVPO that would follow it, made by `court`.
+fn dvpn_and_dvpo(app: &TestApp, notice: &str, order: &str, force: &str) -> (Value, Value) {
+    let mut dvpn = spo_input(app, notice);
+    dvpn["type"] = json!("DVPN");
+    dvpn["applicantAgency"] = json!(force);
+    dvpn["expiresOn"] = Value::Null;
+    dvpn["conditions"] = json!([]);
+    let mut dvpo = spo_input(app, order);
+    dvpo["type"] = json!("DVPO");
+    dvpo["applicantAgency"] = json!(force);
+    dvpo["expiresOn"] = json!((app.today() + chrono::Duration::days(20)).to_string());
+    dvpo["conditions"] = json!([]);
+    dvpo["replacesReference"] = json!(notice);
+    (dvpn, dvpo)
+}
+
+#[tokio::test]
+async fn a_court_replaces_only_a_notice_it_heard_for_the_same_subject_and_otherwise_learns_nothing()
+{
+    let app = TestApp::spawn().await.with_agencies().await;
+    let met = app.token(Role::Police, "MET");
+    let wmc = app.token(Role::Court, "WMC");
+    let (dvpn, dvpo) = dvpn_and_dvpo(&app, "MET/DVPN/77", "WMC/DVPO/1", "MET");
+    app.grant(&met, dvpn).await.ok();
+    let mut dapn = spo_input(&app, "MET/DAPN/5");
+    dapn["type"] = json!("DAPN");
+    dapn["expiresOn"] = Value::Null;
+    dapn["conditions"] = json!([]);
+    app.grant(&met, dapn).await.ok();
+    let before = app.snapshot().await;
+
+    // WMC heard neither notice: whatever it names, the answer is that of a reference that does not exist.
+    let missing = app
+        .grant(
+            &wmc,
+            json!({ "replacesReference": "MET/DVPN/404" }).merge(&dvpo),
+        )
+        .await;
+    let missing = missing.err("REPLACED_ORDER_NOT_FOUND").clone();
+    for (what, attempt) in [
+        ("a notice it did not hear", dvpo.clone()),
+        (
+            "a notice of another type it did not hear",
+            json!({ "replacesReference": "MET/DAPN/5" }).merge(&dvpo),
+        ),
+        (
+            "a notice it cannot see, for another force",
+            json!({ "applicantAgency": "GMP" }).merge(&dvpo),
+        ),
+    ] {
+        let r = app.grant(&wmc, attempt).await;
+        assert_eq!(r.errors, vec![missing.clone()], "{what}");
+    }
+    // A force cannot end another force's notice either.
+    let (_, by_gmp) = dvpn_and_dvpo(&app, "MET/DVPN/77", "GMP/DVPN/1", "GMP");
+    let mut by_gmp = by_gmp;
+    by_gmp["type"] = json!("DVPN");
+    by_gmp["expiresOn"] = Value::Null;
+    let r = app.grant(&app.token(Role::Police, "GMP"), by_gmp).await;
+    assert_eq!(r.codes(), vec!["REPLACED_ORDER_NOT_FOUND"]);
+    assert_eq!(app.snapshot().await, before, "nothing changed");
+
+    // Once the application is listed at WMC, WMC may replace the notice, but only with an order for its subject.
+    app.gql(
+        &wmc,
+        "mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { reference } }",
+        json!({ "i": { "reference": "MET/DVPN/77", "scheduledFor": app.now().to_rfc3339() } }),
+    )
+    .await
+    .ok();
+    let listed = app.snapshot().await;
+    for subject in [
+        json!({ "names": ["Someone Else"], "dateOfBirth": "1980-05-05" }),
+        json!({ "names": ["Sam Subject"], "dateOfBirth": "1981-05-05" }),
+    ] {
+        let r = app
+            .grant(&wmc, json!({ "subject": subject }).merge(&dvpo))
+            .await;
+        assert_eq!(r.errors, vec![missing.clone()], "{subject}");
+    }
+    assert_eq!(app.snapshot().await, listed, "nothing changed");
+    let r = app
+        .grant(
+            &wmc,
+            json!({ "subject": { "names": ["SAM subject"], "dateOfBirth": "1980-05-05" } })
+                .merge(&dvpo),
+        )
+        .await;
+    assert_eq!(r.ok()["grantOrder"]["replacesReference"], "MET/DVPN/77");
+    let old = app
+        .gql(
+            &met,
+            "{ order(reference: \"MET/DVPN/77\") { status replacedByReference } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        old.ok()["order"],
+        json!({ "status": "REPLACED", "replacedByReference": "WMC/DVPO/1" })
+    );
+}
+
+/// `json!` objects merged: the keys of `self` over those of `base`.
+trait Merge {
+    fn merge(self, base: &Value) -> Value;
+}
+
+impl Merge for Value {
+    fn merge(self, base: &Value) -> Value {
+        let mut out = base.clone();
+        for (k, v) in self.as_object().into_iter().flatten() {
+            out[k] = v.clone();
+        }
+        out
+    }
 }
