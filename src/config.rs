@@ -212,6 +212,16 @@ pub struct Settings {
     )]
     pub max_complexity: usize,
 
+    /// How long a live alert delivery retries a failed step (the database, the audit store) with the alert held
+    /// back, in ms; after it the subscription ends with DELIVERY_INTERRUPTED and the websocket closes with 1013.
+    #[arg(
+        long,
+        env = "ORDERWATCH_DELIVERY_RETRY_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub delivery_retry_ms: u64,
+
     /// Deepest nesting of brackets in a document's text or of values in its variables (1 to 256); deeper
     /// documents are refused with DOCUMENT_TOO_DEEP before they are parsed.
     #[arg(
@@ -271,6 +281,7 @@ impl std::fmt::Debug for Settings {
             .field("env", &self.env)
             .field("max_depth", &self.max_depth)
             .field("max_complexity", &self.max_complexity)
+            .field("delivery_retry_ms", &self.delivery_retry_ms)
             .field("max_nesting", &self.max_nesting)
             .field("max_aliases", &self.max_aliases)
             .field("query_timeout_ms", &self.query_timeout_ms)
@@ -305,6 +316,7 @@ impl Settings {
             env: "development".into(),
             max_depth: 16,
             max_complexity: 5_000,
+            delivery_retry_ms: 30_000,
             max_nesting: 64,
             max_aliases: 30,
             query_timeout_ms: 10_000,

@@ -29,6 +29,10 @@ pub enum AppError {
     /// A dependency (the database) is not answering; the request may be retried.
     #[error("service unavailable, retry later")]
     Unavailable(#[source] anyhow::Error),
+    /// A live subscription could not deliver an alert within its retry window: it ends, and the client must
+    /// reconnect and resume from the last cursor it received (nothing is skipped).
+    #[error("an alert could not be delivered; reconnect and resume from your last cursor")]
+    DeliveryInterrupted(#[source] anyhow::Error),
     /// A bug or an unexpected failure; details are logged, never sent.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -44,6 +48,7 @@ impl AppError {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Conflict { code, .. } => code,
             AppError::Unavailable(_) => "UNAVAILABLE",
+            AppError::DeliveryInterrupted(_) => DELIVERY_INTERRUPTED,
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -56,7 +61,7 @@ impl AppError {
             AppError::Forbidden { .. } => "FORBIDDEN",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Conflict { .. } => "CONFLICT",
-            AppError::Unavailable(_) => "UNAVAILABLE",
+            AppError::Unavailable(_) | AppError::DeliveryInterrupted(_) => "UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -113,6 +118,10 @@ impl From<diesel::result::Error> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The code of [`AppError::DeliveryInterrupted`]: the websocket transport closes the connection on it (1013), so a
+/// client that only resumes when its socket drops resumes too.
+pub const DELIVERY_INTERRUPTED: &str = "DELIVERY_INTERRUPTED";
 
 #[cfg(test)]
 mod tests {

@@ -125,7 +125,7 @@ impl Metrics {
         subscribers: usize,
         (pool_size, pool_idle): (u32, u32),
         (documents_found, documents_parsed): (u64, u64),
-        handed_over: u64,
+        (handed_over, delivery_failures): (u64, u64),
     ) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str| {
@@ -234,6 +234,12 @@ impl Metrics {
                 "counter",
                 "Websocket alerts subscriptions delivered by the transport once started (the rest run on async-graphql's streaming executor).",
                 handed_over as f64,
+            ),
+            (
+                "orderwatch_alert_delivery_failures_total",
+                "counter",
+                "Failed tries of a live alert delivery step (each retried with the alert held back).",
+                delivery_failures as f64,
             ),
             (
                 "orderwatch_db_pool_connections",

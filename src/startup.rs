@@ -94,8 +94,9 @@ impl Application {
         let (db, target) = open_database(settings).await?;
         let (keys, secret_source) = jwt_keys(settings, &target)?;
         let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
-        let services =
-            Services::with_feed_capacity(db, clock, settings.feed_capacity).with_rules(rules);
+        let services = Services::with_feed_capacity(db, clock, settings.feed_capacity)
+            .with_rules(rules)
+            .with_delivery_retry(Duration::from_millis(settings.delivery_retry_ms.max(1)));
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let state = AppState {
             shutdown: shutdown_rx,

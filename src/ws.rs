@@ -10,11 +10,14 @@
 //! | 4408 | no `connection_init` within `ORDERWATCH_WS_INIT_TIMEOUT_MS` |
 //! | 4409 | `subscribe` with the id of a subscription still running |
 //! | 4429 | a second `connection_init` |
+//! | 1009 | a message larger than 256 KiB |
+//! | 1013 | an alert could not be delivered within `ORDERWATCH_DELIVERY_RETRY_MS` (`DELIVERY_INTERRUPTED`): reconnect and resume from the last cursor |
 //!
 //! A `subscribe` beyond `ORDERWATCH_WS_MAX_OPERATIONS` running operations is answered with an `error` message for
 //! its id (`TOO_MANY_OPERATIONS`); the connection and its other operations go on.
 
 use crate::auth::Principal;
+use crate::error::{AppError, DELIVERY_INTERRUPTED};
 use crate::graphql::delivery;
 use crate::http::{admission, AppState};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -29,11 +32,13 @@ pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 /// Largest message accepted from a client.
 const MAX_FRAME: usize = 256 * 1024;
 
-/// A message an operation has for the client; `last` when the operation is over after it.
+/// A message an operation has for the client; `last` when the operation is over after it, `interrupted` when an
+/// alert could not be delivered and the connection must close so that the client resumes from its last cursor.
 struct Out {
     id: String,
     text: String,
     last: bool,
+    interrupted: bool,
 }
 
 /// Upgrades `GET /graphql` to a websocket.
@@ -206,8 +211,10 @@ async fn connection(
                         let kept = state.documents.prepare(&mut request);
                         // An `alerts` subscription is handed over to this transport once started (`graphql::delivery`).
                         let mut handed_over = None;
+                        let mut subscription = false;
                         let operation_name = request.operation_name.clone();
                         if let Ok(doc) = request.parsed_query() {
+                            subscription = delivery::is_subscription(doc, operation_name.as_deref());
                             if let Some(refused) = admission::too_many_aliases(doc, state.max_aliases) {
                                 let refused = crate::error::AppError::validation(admission::TOO_MANY_ALIASES, "query", refused);
                                 if session.text(refusal(id, refused)).await.is_err() {
@@ -236,7 +243,7 @@ async fn connection(
                         if let Some((slot, _)) = &handover {
                             request = request.data(slot.clone());
                         }
-                        let (operation, stop) = futures_util::stream::abortable(operation(state.clone(), id.to_string(), request, (caller, withheld), handover));
+                        let (operation, stop) = futures_util::stream::abortable(operation(state.clone(), id.to_string(), request, (caller, withheld), handover, subscription));
                         operations.push(operation.boxed());
                         running.insert(id.to_string(), stop);
                     }
@@ -256,6 +263,14 @@ async fn connection(
                 }
                 if session.text(out.text).await.is_err() {
                     break None;
+                }
+                // The operation's error names the code; closing the socket as well reaches a client that only
+                // resumes when its socket drops.
+                if out.interrupted {
+                    break Some(CloseReason {
+                        code: CloseCode::Again,
+                        description: Some(format!("{DELIVERY_INTERRUPTED}: reconnect and resume from your last cursor")),
+                    });
                 }
             }
             _ = tokio::time::sleep_until(init_deadline), if principal.is_none() => {
@@ -309,8 +324,10 @@ fn operation(
     request: async_graphql::Request,
     (caller, withheld): (crate::auth::Caller, crate::graphql::Withheld),
     handover: Option<(delivery::Handover, delivery::Deliverer)>,
+    subscription: bool,
 ) -> impl futures_util::Stream<Item = Out> {
     let op = Operation {
+        subscription,
         results: state.schema.execute_stream(request),
         state,
         id,
@@ -334,6 +351,8 @@ struct Operation {
     handover: Option<Box<(delivery::Handover, delivery::Deliverer)>>,
     first: bool,
     over: bool,
+    /// A subscription: an alert it cannot deliver interrupts the connection.
+    subscription: bool,
 }
 
 impl Operation {
@@ -367,8 +386,29 @@ impl Operation {
         ))
         .await
         {
+            // Not sent: for a subscription that is an alert it could not deliver.
+            let e = if self.subscription {
+                AppError::DeliveryInterrupted(anyhow::anyhow!("withheld fields not recorded: {e}"))
+            } else {
+                e
+            };
+            let interrupted = self.subscription;
             let failed = refusal(&self.id, e);
-            return Some((self.out(failed, true), self));
+            let mut out = self.out(failed, true);
+            out.interrupted = interrupted;
+            return Some((out, self));
+        }
+        let interrupted = self.subscription
+            && response.errors.iter().any(|e| {
+                matches!(
+                    e.extensions.as_ref().and_then(|x| x.get("code")),
+                    Some(async_graphql::Value::String(code)) if code == DELIVERY_INTERRUPTED
+                )
+            });
+        if interrupted {
+            let mut out = self.out(message(&self.id, "error", &response.errors), true);
+            out.interrupted = true;
+            return Some((out, self));
         }
         let refused = std::mem::take(&mut self.first)
             && response.data == async_graphql::Value::Null
@@ -403,6 +443,7 @@ impl Operation {
             id: self.id.clone(),
             text,
             last,
+            interrupted: false,
         }
     }
 }

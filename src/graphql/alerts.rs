@@ -211,33 +211,32 @@ async fn alert_subscription(
         .await
         .audited(ctx)
         .await?;
-    // Each delivery is a disclosure to the recipient agency, recorded before the alert is sent (fail closed).
+    // Each delivery is a disclosure to the recipient agency, recorded before the alert is sent (fail closed),
+    // retried with the alert held back (`crate::service::delivery`). After an error nothing follows: the client
+    // resumes from its last cursor, so no alert is skipped.
     let (svc, who) = (svc.clone(), who.clone());
     // The per-item work is boxed: `then` keeps room for its pending future inline, and an idle subscription
     // (most of them, most of the time) should not carry that room.
-    Ok(stream.then(move |item| {
-        let (svc, who) = (svc.clone(), who.clone());
-        Box::pin(async move {
-            let alert = item.map_err(to_graphql)?;
-            let mut e = crate::service::audit::entry(
-                &who,
-                svc.now(),
-                crate::domain::audit::AuditOperation::Disclose,
-                "alerts",
-                "alert",
-                vec![alert.id.clone(), alert.order_id.clone()],
-                &["kind", "orderReference", "createdAt"],
-            );
-            e.recipient = Some(who.agency.clone());
-            svc.audit(vec![e]).await.map_err(to_graphql)?;
-            crate::metrics::global()
-                .alerts_delivered
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Ok(Alert::new(AlertView {
-                alert,
-                order: None,
-                ack: None,
-            }))
+    Ok(stream
+        .then(move |item| {
+            let (svc, who) = (svc.clone(), who.clone());
+            Box::pin(async move {
+                let alert = item.map_err(to_graphql)?;
+                svc.record_delivery(&who, &alert)
+                    .await
+                    .map_err(to_graphql)?;
+                crate::metrics::global()
+                    .alerts_delivered
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(Alert::new(AlertView {
+                    alert,
+                    order: None,
+                    ack: None,
+                }))
+            })
         })
-    }))
+        .scan(false, |failed, item: Result<Alert>| {
+            let over = std::mem::replace(failed, item.is_err());
+            futures_util::future::ready((!over).then_some(item))
+        }))
 }

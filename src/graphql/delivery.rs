@@ -46,21 +46,30 @@ impl Handover {
     }
 }
 
+/// The operation a request runs: the one `operation_name` names, or the document's only one.
+fn selected<'a>(
+    doc: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>> {
+    match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), None) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        _ => None,
+    }
+}
+
+/// Whether the request runs a subscription (whose deliveries, once interrupted, end the connection).
+pub fn is_subscription(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    selected(doc, operation_name).is_some_and(|op| op.node.ty == OperationType::Subscription)
+}
+
 /// Whether the operation `operation_name` selects of `doc` is a subscription to `alerts` alone, named directly at
 /// its root (no fragment, no directive): the only shape handed over. Anything else runs on async-graphql's own
 /// streaming executor, unchanged.
 pub fn hands_over(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let operation = match (&doc.operations, operation_name) {
-        (DocumentOperations::Single(op), None) => op,
-        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
-            Some(op) => op,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => match ops.values().next() {
-            Some(op) => op,
-            None => return false,
-        },
-        _ => return false,
+    let Some(operation) = selected(doc, operation_name) else {
+        return false;
     };
     if operation.node.ty != OperationType::Subscription || !operation.node.directives.is_empty() {
         return false;

@@ -11,7 +11,9 @@ pub const FORBIDDEN_FIELD: &str = "FORBIDDEN_FIELD";
 
 pub fn to_graphql(e: AppError) -> Error {
     match &e {
-        AppError::Internal(cause) | AppError::Unavailable(cause) => {
+        AppError::Internal(cause)
+        | AppError::Unavailable(cause)
+        | AppError::DeliveryInterrupted(cause) => {
             tracing::error!(
                 error.code = e.code(),
                 error.cause = format!("{cause:#}"),

@@ -493,7 +493,10 @@ async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         state.services.feed.subscribers(),
         (connections, idle),
         state.documents.counts(),
-        state.handed_over.load(std::sync::atomic::Ordering::Relaxed),
+        (
+            state.handed_over.load(std::sync::atomic::Ordering::Relaxed),
+            state.services.delivery.failures(),
+        ),
     );
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

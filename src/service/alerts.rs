@@ -257,6 +257,7 @@ impl Services {
             .await?;
         let flow = Flow {
             db: self.db.clone(),
+            retry: self.delivery.clone(),
             feed: self.feed.clone(),
             audience,
             live,
@@ -287,6 +288,7 @@ impl Services {
 /// it is handing out.
 struct Flow {
     db: Database,
+    retry: Arc<crate::service::delivery::DeliveryRetry>,
     feed: Arc<crate::service::feed::AlertFeed>,
     audience: AlertAudience,
     live: tokio::sync::broadcast::Receiver<crate::service::feed::FeedBatch>,
@@ -316,8 +318,15 @@ impl Flow {
                 }
                 None => return None,
             };
-            if self.consent_holds(&alert, read_at).await {
-                return Some((Ok(alert), self));
+            match self.consent_holds(&alert, read_at).await {
+                Ok(true) => return Some((Ok(alert), self)),
+                Ok(false) => {}
+                // Never "no consent" for a read that failed: the alert is held, and the flow ends if the read
+                // cannot be made within the retry window.
+                Err(e) => {
+                    self.stopped = true;
+                    return Some((Err(e), self));
+                }
             }
         }
     }
@@ -348,8 +357,15 @@ impl Flow {
                 // Read before the table: once the feed has started, it broadcasts all that the table read misses.
                 let feed_started = self.feed.started();
                 // Boxed so the step, idle in `live.recv()`, does not keep room for the replay read.
-                match Box::pin(read_after(&self.db, &self.audience, self.cursor)).await {
-                    Some(batch) => {
+                match Box::pin(read_after(
+                    &self.db,
+                    &self.retry,
+                    &self.audience,
+                    self.cursor,
+                ))
+                .await
+                {
+                    Ok(batch) => {
                         // Replay until the table has nothing more for this audience. Until the feed has started
                         // nothing is broadcast, so the table is read again after a pause instead of following it.
                         if batch.is_empty() && !feed_started {
@@ -360,11 +376,7 @@ impl Flow {
                         self.replayed = batch.into_iter();
                         self.replayed_at = read_at;
                     }
-                    None => {
-                        return Some(Err(AppError::Unavailable(anyhow::anyhow!(
-                            "alert replay failed repeatedly"
-                        ))))
-                    }
+                    Err(e) => return Some(Err(e)),
                 }
                 continue;
             }
@@ -384,62 +396,42 @@ impl Flow {
     }
 
     /// Whether the advocate's consent to this alert still holds as the client takes it, so a revoked consent stops
-    /// the flow at once. Forces and courts see their own alerts whatever consent says.
-    async fn consent_holds(&self, alert: &AlertRecord, read_at: u64) -> bool {
+    /// the flow at once. Forces and courts see their own alerts whatever consent says. A read that keeps failing
+    /// is an error, never a "no".
+    async fn consent_holds(&self, alert: &AlertRecord, read_at: u64) -> AppResult<bool> {
         let AlertAudience::Advocate(agency) = &self.audience else {
-            return true;
+            return Ok(true);
         };
         // Nothing revoked since this alert and its consent were read: the consent still holds.
         if read_at == self.feed.consent_epoch() {
-            return true;
+            return Ok(true);
         }
-        let (order_id, agency) = (alert.order_id.clone(), agency.clone());
         // Boxed, as the replay read is.
-        match Box::pin(
+        Box::pin(self.retry.run("consent check", || {
+            let (order_id, agency) = (alert.order_id.clone(), agency.clone());
             self.db
-                .run(move |conn| db::shares::is_shared_with(conn, &order_id, &agency)),
-        )
+                .run(move |conn| db::shares::is_shared_with(conn, &order_id, &agency))
+        }))
         .await
-        {
-            Ok(shared) => shared,
-            Err(e) => {
-                tracing::warn!(
-                    error.code = e.code(),
-                    "consent check failed; alert withheld"
-                );
-                false
-            }
-        }
     }
 }
 
-/// Alerts after `cursor` for an audience; `None` when the database has failed for long enough to give up on this
-/// subscriber (the client reconnects with its cursor and loses nothing).
+/// Alerts after `cursor` for an audience, the read retried within the delivery retry window (the subscription
+/// ends with `DELIVERY_INTERRUPTED` after it, and the client resumes with its cursor and loses nothing).
 async fn read_after(
     db: &Database,
+    retry: &crate::service::delivery::DeliveryRetry,
     audience: &AlertAudience,
     cursor: i64,
-) -> Option<Vec<AlertRecord>> {
-    for attempt in 0..5u32 {
-        let audience = audience.clone();
-        match db
-            .run(move |c| {
+) -> AppResult<Vec<AlertRecord>> {
+    retry
+        .run("alert replay", || {
+            let audience = audience.clone();
+            db.run(move |c| {
                 db::alerts::page(c, &audience, &AlertFilter::default(), cursor, REPLAY_BATCH)
             })
-            .await
-        {
-            Ok(batch) => return Some(batch),
-            Err(e) => {
-                tracing::warn!(
-                    error.code = e.code(),
-                    attempt,
-                    "subscriber could not read alerts; retrying"
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(200 * 2u64.pow(attempt))).await;
-            }
-        }
-    }
-    None
+        })
+        .await
 }
 
 #[cfg(test)]

@@ -131,13 +131,23 @@ fn write_batches(db: Database, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let entries: Vec<&AuditEntry> = jobs.iter().flat_map(|j| j.entries.iter()).collect();
-        let written = match &mut conn {
-            Some(c) => Ok(c),
-            None => db.dedicated_connection().map(|c| conn.insert(c)),
+        let write = |conn: &mut Option<DbConnection>| {
+            match conn {
+                Some(c) => Ok(c),
+                None => db.dedicated_connection().map(|c| conn.insert(c)),
+            }
+            .and_then(|c| write_transaction(c, |c| db::audit::append(c, entries.iter().copied())))
+        };
+        let kept = conn.is_some();
+        let mut written = write(&mut conn);
+        if written.is_err() && kept {
+            // The kept connection may be what failed (the database restarted since the last batch): the batch
+            // rolled back, so it is written again at once on a new connection.
+            conn = None;
+            written = write(&mut conn);
         }
-        .and_then(|c| write_transaction(c, |c| db::audit::append(c, entries.iter().copied())));
         if let Err(e) = &written {
-            // The connection may be what failed (a restarted server): the next batch opens a new one.
+            // The next batch opens a new connection.
             conn = None;
             tracing::error!(
                 error.code = e.code(),

@@ -5,6 +5,7 @@ pub mod agencies;
 pub mod alerts;
 pub mod audit;
 pub mod breaches;
+pub mod delivery;
 pub mod feed;
 pub mod orders;
 pub mod page;
@@ -70,6 +71,8 @@ pub struct Services {
     pub audit: Arc<audit::AuditWriter>,
     /// Reads of an agency's acknowledgement of an alert in flight, shared by deliveries that ask meanwhile.
     pub ack_reads: Arc<alerts::AckReads>,
+    /// How live deliveries retry a failed step before interrupting a subscription.
+    pub delivery: Arc<delivery::DeliveryRetry>,
 }
 
 impl Services {
@@ -85,7 +88,14 @@ impl Services {
             feed: Arc::new(feed::AlertFeed::new(capacity)),
             rules: Arc::default(),
             ack_reads: Arc::default(),
+            delivery: Arc::default(),
         }
+    }
+
+    /// The same services with this delivery retry window (`ORDERWATCH_DELIVERY_RETRY_MS`).
+    pub fn with_delivery_retry(mut self, window: std::time::Duration) -> Self {
+        self.delivery = Arc::new(delivery::DeliveryRetry::new(window));
+        self
     }
 
     /// The same services with these schedule rules.

@@ -319,7 +319,7 @@ async fn a_check_run_killed_part_way_raises_every_due_alert_once_after_a_restart
 }
 
 /// Restarts the machine's PostgreSQL server. Only for the test below, which runs alone (see .ci/run).
-fn restart_postgres(action: &str) {
+pub(crate) fn restart_postgres(action: &str) {
     let version = std::fs::read_dir("/etc/postgresql")
         .expect("a Debian PostgreSQL cluster")
         .next()

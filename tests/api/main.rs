@@ -8,6 +8,7 @@ mod auth;
 mod breaches;
 mod cli;
 mod deadlines;
+mod delivery;
 mod faults;
 mod grant;
 mod helpers;
