@@ -139,7 +139,7 @@ fn main() {
         let bench_db = BenchDb::create();
         let url = bench_db.url.clone();
         let target = DbTarget::parse(&url).unwrap();
-        let db = Database::connect(&target, &PoolSettings { max_size: 10, connect_timeout: Duration::from_secs(5) }).unwrap();
+        let db = Database::connect(&target, &PoolSettings { max_size: 10, connect_timeout: Duration::from_secs(5), ..Default::default() }).unwrap();
         db.migrate().unwrap();
         let services = Services::new(db, Arc::new(SystemClock));
         let admin: Caller = Principal { sub: "bench".into(), role: Role::Admin, agency: "OPS".into() }.into();

@@ -64,6 +64,7 @@ async fn run(orders: i64, due: usize) {
         &PoolSettings {
             max_size: 4,
             connect_timeout: std::time::Duration::from_secs(5),
+            ..Default::default()
         },
     )
     .unwrap();

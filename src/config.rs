@@ -212,6 +212,34 @@ pub struct Settings {
     )]
     pub max_complexity: usize,
 
+    /// PostgreSQL: longest a session waits for a lock before the request fails with UNAVAILABLE, in ms (0 = no bound).
+    #[arg(
+        long,
+        env = "ORDERWATCH_PG_LOCK_TIMEOUT_MS",
+        default_value_t = 5_000,
+        global = true
+    )]
+    pub pg_lock_timeout_ms: u64,
+
+    /// PostgreSQL: longest one statement may run, in ms (0 = no bound).
+    #[arg(
+        long,
+        env = "ORDERWATCH_PG_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000,
+        global = true
+    )]
+    pub pg_statement_timeout_ms: u64,
+
+    /// PostgreSQL: longest a session may sit idle inside a transaction before the server ends it and its locks go,
+    /// in ms (0 = no bound). Bounds what a frozen replica costs the others.
+    #[arg(
+        long,
+        env = "ORDERWATCH_PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub pg_idle_in_transaction_timeout_ms: u64,
+
     /// How long a live alert delivery retries a failed step (the database, the audit store) with the alert held
     /// back, in ms; after it the subscription ends with DELIVERY_INTERRUPTED and the websocket closes with 1013.
     #[arg(
@@ -281,6 +309,12 @@ impl std::fmt::Debug for Settings {
             .field("env", &self.env)
             .field("max_depth", &self.max_depth)
             .field("max_complexity", &self.max_complexity)
+            .field("pg_lock_timeout_ms", &self.pg_lock_timeout_ms)
+            .field("pg_statement_timeout_ms", &self.pg_statement_timeout_ms)
+            .field(
+                "pg_idle_in_transaction_timeout_ms",
+                &self.pg_idle_in_transaction_timeout_ms,
+            )
             .field("delivery_retry_ms", &self.delivery_retry_ms)
             .field("max_nesting", &self.max_nesting)
             .field("max_aliases", &self.max_aliases)
@@ -316,6 +350,9 @@ impl Settings {
             env: "development".into(),
             max_depth: 16,
             max_complexity: 5_000,
+            pg_lock_timeout_ms: 5_000,
+            pg_statement_timeout_ms: 30_000,
+            pg_idle_in_transaction_timeout_ms: 10_000,
             delivery_retry_ms: 30_000,
             max_nesting: 64,
             max_aliases: 30,

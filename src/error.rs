@@ -103,17 +103,43 @@ impl From<Violations> for AppError {
 
 /// Database errors are internal unless a caller maps an expected one (a unique key) first.
 impl From<diesel::result::Error> for AppError {
-    /// A lost database connection (a restarted server, a network fault) is `UNAVAILABLE`, which a client may
-    /// retry; any other database error is internal.
+    /// A database that cannot answer now but may in a moment is `UNAVAILABLE`, which a client may retry; any other
+    /// database error is internal.
     fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
-        match e {
-            Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            ) => AppError::Unavailable(e.into()),
-            e => AppError::Internal(e.into()),
+        if retryable(&e) {
+            AppError::Unavailable(e.into())
+        } else {
+            AppError::Internal(e.into())
         }
+    }
+}
+
+/// Messages of database errors that pass once the database recovers: PostgreSQL's session timeouts (a lock held
+/// by a frozen replica, a statement or transaction over its bound) and SQLite's full disk or busy lock. diesel
+/// reports these as `Unknown` with the server's text and no SQLSTATE, so the text is matched (PostgreSQL's
+/// messages are its default English ones; `lc_messages` is left as the server has it).
+const RETRYABLE_MESSAGES: &[&str] = &[
+    "canceling statement due to lock timeout",
+    "canceling statement due to statement timeout",
+    "terminating connection due to idle-in-transaction timeout",
+    "database or disk is full",
+    "disk I/O error",
+    "database is locked",
+];
+
+/// Whether a database error is one a retry may get past (a lost connection, a session timeout, a full disk).
+pub fn retryable(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => RETRYABLE_MESSAGES
+            .iter()
+            .any(|m| info.message().starts_with(m)),
+        Error::RollbackErrorOnCommit { commit_error, .. } => retryable(commit_error),
+        _ => false,
     }
 }
 
@@ -145,5 +171,34 @@ mod tests {
             "INTERNAL"
         );
         assert_eq!(AppError::from(Error::NotFound).code(), "INTERNAL");
+    }
+
+    #[test]
+    fn session_timeouts_and_a_full_disk_are_unavailable() {
+        let unknown = |text: &str| {
+            Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(text.to_string()))
+        };
+        for text in [
+            "canceling statement due to lock timeout",
+            "canceling statement due to statement timeout",
+            "terminating connection due to idle-in-transaction timeout",
+            "database or disk is full",
+            "database is locked",
+        ] {
+            assert_eq!(
+                AppError::from(unknown(text)).code(),
+                "UNAVAILABLE",
+                "{text}"
+            );
+        }
+        assert_eq!(
+            AppError::from(unknown("syntax error at or near")).code(),
+            "INTERNAL"
+        );
+        let commit = Error::RollbackErrorOnCommit {
+            rollback_error: Box::new(Error::BrokenTransactionManager),
+            commit_error: Box::new(unknown("database or disk is full")),
+        };
+        assert_eq!(AppError::from(commit).code(), "UNAVAILABLE");
     }
 }

@@ -18,6 +18,11 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(Database, DbT
         &PoolSettings {
             max_size: settings.db_pool_size.max(1),
             connect_timeout: Duration::from_secs(5),
+            pg_session: crate::db::PgSession {
+                lock_timeout_ms: settings.pg_lock_timeout_ms,
+                statement_timeout_ms: settings.pg_statement_timeout_ms,
+                idle_in_transaction_timeout_ms: settings.pg_idle_in_transaction_timeout_ms,
+            },
         },
     )?;
     let migrating = db.clone();
@@ -27,6 +32,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(Database, DbT
     for version in &applied {
         tracing::info!(migration.version = %version, "migration applied");
     }
+    db.checkpoint_now().await;
     Ok((db, target))
 }
 
@@ -130,6 +136,7 @@ impl Application {
                 .await;
         }
         services.feed.start_pump(services.db.clone(), poll).await;
+        services.db.keep_checkpointing(shutdown.subscribe());
         if settings.check_interval > 0 {
             crate::jobs::spawn_checks(
                 services.clone(),

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 type Db = <DbConnection as Connection>::Backend;
 
 /// Advisory lock key serialising alert-writing transactions on PostgreSQL ("alerts").
-const ALERT_LOCK_KEY: i64 = 0x616c_6572_7473;
+pub const ALERT_LOCK_KEY: i64 = 0x616c_6572_7473;
 /// The PostgreSQL channel told of new alerts; payload-free, it only wakes listeners, who read the table.
 pub const ALERT_CHANNEL: &str = "orderwatch_alerts";
 /// The channel told of revoked consent, so every replica re-checks consent before its next delivery.

@@ -18,7 +18,7 @@ type Db = <DbConnection as Connection>::Backend;
 const SQLITE_CHUNK: usize = 64;
 
 /// Advisory lock key serialising appends on PostgreSQL ("auditlog"). Taken before the alert lock, never after it.
-const AUDIT_LOCK_KEY: i64 = 0x6175_6469_746c_6f67;
+pub const AUDIT_LOCK_KEY: i64 = 0x6175_6469_746c_6f67;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(treat_none_as_default_value = false)]

@@ -11,6 +11,7 @@ pub mod parts;
 pub mod schedule;
 pub mod schema;
 pub mod shares;
+pub mod upkeep;
 
 use crate::error::{AppError, AppResult};
 use diesel::connection::TransactionManager;
@@ -139,6 +140,7 @@ struct Pooled {
 struct ConnectionSetup {
     counter: Arc<AtomicU64>,
     busy_timeout_ms: u64,
+    pg_session: PgSession,
 }
 
 impl CustomizeConnection<Pooled, diesel::r2d2::Error> for ConnectionSetup {
@@ -147,10 +149,15 @@ impl CustomizeConnection<Pooled, diesel::r2d2::Error> for ConnectionSetup {
         if let DbConnection::Sqlite(c) = conn {
             // WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
             c.batch_execute(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL;",
-                self.busy_timeout_ms
+                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = {};",
+                self.busy_timeout_ms,
+                upkeep::WAL_SIZE_LIMIT
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        if let DbConnection::Pg(c) = conn {
+            c.batch_execute(&self.pg_session.set_statements())
+                .map_err(diesel::r2d2::Error::QueryError)?;
         }
         conn.set_instrumentation(StatementCounter {
             sent: self.counter.clone(),
@@ -165,6 +172,8 @@ impl CustomizeConnection<Pooled, diesel::r2d2::Error> for ConnectionSetup {
 #[derive(Debug, Clone)]
 struct Manager {
     target: DbTarget,
+    /// For PostgreSQL, the URL with keepalives ([`with_keepalives`]).
+    pg_url: String,
     /// Connection checks sent at checkout (each is also one of the statements counted).
     pings: Arc<AtomicU64>,
     gate: Arc<ConnectGate>,
@@ -230,7 +239,7 @@ impl ManageConnection for Manager {
             }
             Backend::Postgres => {
                 before_libpq();
-                diesel::PgConnection::establish(&self.target.connect).map(DbConnection::Pg)
+                diesel::PgConnection::establish(&self.pg_url).map(DbConnection::Pg)
             }
         };
         conn.map(|conn| Pooled {
@@ -290,6 +299,71 @@ pub struct Database {
 pub struct PoolSettings {
     pub max_size: u32,
     pub connect_timeout: Duration,
+    /// Bounds on every PostgreSQL session of the server.
+    pub pg_session: PgSession,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            max_size: 10,
+            connect_timeout: Duration::from_secs(5),
+            pg_session: PgSession::default(),
+        }
+    }
+}
+
+/// How long any PostgreSQL session of the server may wait for a lock, run one statement, or sit idle inside a
+/// transaction (0 = no bound). A replica frozen while it holds the alert or audit lock then costs the others at
+/// most the idle bound (PostgreSQL ends its session and the lock goes with it), and a waiter gives up after the lock
+/// bound with `UNAVAILABLE` instead of hanging. TCP keepalives end a half-open connection in about a minute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PgSession {
+    pub lock_timeout_ms: u64,
+    pub statement_timeout_ms: u64,
+    pub idle_in_transaction_timeout_ms: u64,
+}
+
+impl Default for PgSession {
+    fn default() -> Self {
+        PgSession {
+            lock_timeout_ms: 5_000,
+            statement_timeout_ms: 30_000,
+            idle_in_transaction_timeout_ms: 10_000,
+        }
+    }
+}
+
+impl PgSession {
+    fn set_statements(&self) -> String {
+        format!(
+            "SET lock_timeout = {}; SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {};",
+            self.lock_timeout_ms, self.statement_timeout_ms, self.idle_in_transaction_timeout_ms
+        )
+    }
+}
+
+/// libpq's TCP keepalive parameters, added to a PostgreSQL URL that does not set its own: a peer gone without a
+/// word (a half-open connection) is noticed after 30 s idle and three unanswered probes 10 s apart.
+const PG_KEEPALIVES: &[(&str, &str)] = &[
+    ("keepalives", "1"),
+    ("keepalives_idle", "30"),
+    ("keepalives_interval", "10"),
+    ("keepalives_count", "3"),
+];
+
+/// The URL diesel connects with: the configured one, with [`PG_KEEPALIVES`] it does not set itself.
+fn with_keepalives(url: &str) -> String {
+    let mut out = url.to_string();
+    for (key, value) in PG_KEEPALIVES {
+        let query = out.split_once('?').map(|(_, q)| q).unwrap_or("");
+        if query.split('&').any(|p| p.split('=').next() == Some(key)) {
+            continue;
+        }
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(&format!("{key}={value}"));
+    }
+    out
 }
 
 impl Database {
@@ -297,12 +371,14 @@ impl Database {
     pub fn connect(target: &DbTarget, settings: &PoolSettings) -> anyhow::Result<Database> {
         let manager = Manager {
             target: target.clone(),
+            pg_url: with_keepalives(&target.connect),
             pings: Arc::default(),
             gate: Arc::default(),
         };
         let setup = ConnectionSetup {
             counter: Arc::default(),
             busy_timeout_ms: SQLITE_BUSY_TIMEOUT_MS,
+            pg_session: settings.pg_session,
         };
         let pool = Pool::builder()
             .max_size(settings.max_size)
@@ -371,6 +447,16 @@ impl Database {
                 .map(|v| v.to_string())
                 .collect(),
             DbConnection::Pg(c) => {
+                // Unbounded while migrating: another replica may hold the migration lock, and a migration of a
+                // large table may take its time. The session's bounds come back afterwards.
+                c.batch_execute(
+                    &PgSession {
+                        lock_timeout_ms: 0,
+                        statement_timeout_ms: 0,
+                        idle_in_transaction_timeout_ms: 0,
+                    }
+                    .set_statements(),
+                )?;
                 diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
                     .execute(c)?;
                 let result = c
@@ -379,6 +465,7 @@ impl Database {
                     .map_err(|e| anyhow::anyhow!("migration failed: {e}"));
                 diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
                     .execute(c)?;
+                c.batch_execute(&self.setup.pg_session.set_statements())?;
                 result?
             }
         };
@@ -552,6 +639,7 @@ mod tests {
             &PoolSettings {
                 max_size: 2,
                 connect_timeout: Duration::from_millis(200),
+                ..Default::default()
             },
         )
         .unwrap();

@@ -471,17 +471,17 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
+/// Ready when the database answers and can take a write (an SQLite file on a full disk still answers reads).
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    if state
-        .services
-        .db
-        .ping(std::time::Duration::from_secs(1))
-        .await
-    {
-        HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
-    } else {
+    let db = &state.services.db;
+    if !db.ping(std::time::Duration::from_secs(1)).await {
         HttpResponse::ServiceUnavailable()
             .json(json!({ "status": "unavailable", "database": "down" }))
+    } else if !db.writable(std::time::Duration::from_secs(1)).await {
+        HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "unavailable", "database": "writes failing" }))
+    } else {
+        HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
     }
 }
 

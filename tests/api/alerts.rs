@@ -544,6 +544,7 @@ async fn a_subscription_opened_before_the_feed_has_started_misses_nothing_commit
         &orderwatch::db::PoolSettings {
             max_size: 2,
             connect_timeout: std::time::Duration::from_secs(5),
+            ..Default::default()
         },
     )
     .unwrap();

@@ -689,6 +689,7 @@ async fn a_check_batch_costs_no_more_statements_for_more_alerts_on_postgresql() 
         let pool = orderwatch::db::PoolSettings {
             max_size: 1,
             connect_timeout: std::time::Duration::from_secs(5),
+            ..Default::default()
         };
         let checks = orderwatch::service::Services::new(
             orderwatch::db::Database::connect(&target, &pool).unwrap(),
