@@ -104,16 +104,18 @@ impl Application {
             .with_rules(rules)
             .with_delivery_retry(Duration::from_millis(settings.delivery_retry_ms.max(1)));
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
+        let schema = crate::graphql::build_schema_with(
+            Some(services.clone()),
+            &crate::graphql::Limits {
+                depth: settings.max_depth,
+                complexity: settings.max_complexity,
+                introspection: !settings.production(),
+            },
+        );
         let state = AppState {
             shutdown: shutdown_rx,
-            schema: crate::graphql::build_schema_with(
-                Some(services.clone()),
-                &crate::graphql::Limits {
-                    depth: settings.max_depth,
-                    complexity: settings.max_complexity,
-                    introspection: !settings.production(),
-                },
-            ),
+            input_types: std::sync::Arc::new(crate::graphql::input_type_names(&schema)),
+            schema,
             keys: std::sync::Arc::new(keys),
             services: services.clone(),
             max_body_bytes: settings.max_body_bytes,

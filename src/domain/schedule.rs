@@ -184,19 +184,37 @@ pub fn effective_deadline_status(
 }
 
 /// `ORDER_EXPIRING` at the end of the day each warning period before `last` (the last day of an order or a
-/// condition); none for a warning that would fall before the order was recorded.
+/// condition). A warning that would fall before the order was recorded is not planned, but an order recorded inside
+/// its last warning period (e.g. three days before its end, with warnings at 30 and 7 days) is warned of at once:
+/// every end is warned of at least once while it is ahead.
 fn expiry_warnings<'a>(
     rules: &'a ScheduleRules,
     recorded_at: DateTime<Utc>,
     last: NaiveDate,
     prefix: &'a str,
 ) -> impl Iterator<Item = TriggerSpec> + 'a {
+    let due_at = end_of_day(last);
+    let fire_at = move |days: u32| end_of_day(last - Duration::days(i64::from(days)));
+    // The shortest warning period, when even its moment passed before the order was recorded.
+    let at_once = rules
+        .expiry_warning_days
+        .iter()
+        .copied()
+        .min()
+        .filter(|days| fire_at(*days) < recorded_at && recorded_at < due_at);
     rules.expiry_warning_days.iter().filter_map(move |days| {
-        let fire_at = end_of_day(last - Duration::days(i64::from(*days)));
-        (fire_at >= recorded_at).then(|| TriggerSpec {
+        let planned = fire_at(*days);
+        let fire_at = if at_once == Some(*days) {
+            recorded_at
+        } else if planned >= recorded_at {
+            planned
+        } else {
+            return None;
+        };
+        Some(TriggerSpec {
             kind: AlertKind::OrderExpiring,
             fire_at,
-            due_at: end_of_day(last),
+            due_at,
             occasion: format!("{prefix}{days}d"),
         })
     })
@@ -606,6 +624,25 @@ mod tests {
             .map(|t| t.occasion)
             .collect();
         assert_eq!(occasions, ["7d"]);
+    }
+
+    #[test]
+    fn an_order_recorded_inside_its_last_warning_period_is_warned_of_at_once() {
+        let mut f = spo();
+        f.order_type = OrderType::Dvpo;
+        // Recorded on 20 March, ending on 23 March: both warning moments had passed.
+        f.expires_on = Some(d("2026-03-23"));
+        let expiring = triggers(&f, AlertKind::OrderExpiring);
+        assert_eq!(
+            expiring
+                .iter()
+                .map(|t| (t.occasion.as_str(), t.fire_at))
+                .collect::<Vec<_>>(),
+            [("7d", f.recorded_at)]
+        );
+        // Recorded after its end: nothing to warn of.
+        f.expires_on = Some(d("2026-03-19"));
+        assert!(triggers(&f, AlertKind::OrderExpiring).is_empty());
     }
 
     #[test]

@@ -83,6 +83,29 @@ pub fn build_schema_with(services: Option<Services>, limits: &Limits) -> Orderwa
     builder.finish()
 }
 
+/// The names of the types a variable may have in `schema`: its input objects, enums and scalars, and GraphQL's
+/// built-in scalars (see [`crate::http::admission::unknown_variable_type`]).
+pub fn input_type_names(schema: &OrderwatchSchema) -> std::collections::HashSet<String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let mut names: std::collections::HashSet<String> = ["String", "Int", "Float", "Boolean", "ID"]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if let Ok(doc) = async_graphql::parser::parse_schema(schema.sdl()) {
+        for definition in doc.definitions {
+            if let TypeSystemDefinition::Type(t) = definition {
+                if matches!(
+                    t.node.kind,
+                    TypeKind::InputObject(_) | TypeKind::Enum(_) | TypeKind::Scalar
+                ) {
+                    names.insert(t.node.name.node.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
 /// The schema's SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
     build_schema(None).sdl()

@@ -7,7 +7,8 @@
 //! value literal nested about 1,500 deep overflows a worker's stack in async-graphql's parser and aborts the whole
 //! process; the default limit (`ORDERWATCH_MAX_NESTING`) is far below that and far above what any real query needs.
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{BaseType, ExecutableDocument, Selection, SelectionSet};
+use std::collections::HashSet;
 
 /// Code of a document or variables refused for nesting too deeply.
 pub const DOCUMENT_TOO_DEEP: &str = "DOCUMENT_TOO_DEEP";
@@ -115,6 +116,28 @@ pub fn code_of_unmapped(message: &str) -> &'static str {
     }
 }
 
+/// The refusal of a document with a defaulted variable whose type (inside any lists) is not one of the schema's
+/// input types (`known`). async-graphql 7.2.1 checks that a variable's type exists only when it is not a list, and
+/// then panics ("Type `X` not defined") checking the default value of a list of it; refused here with the message
+/// its own check gives (`GRAPHQL_VALIDATION_FAILED`).
+pub fn unknown_variable_type(doc: &ExecutableDocument, known: &HashSet<String>) -> Option<String> {
+    doc.operations.iter().find_map(|(_, op)| {
+        op.node.variable_definitions.iter().find_map(|v| {
+            v.node.default_value.as_ref()?;
+            let mut ty = &v.node.var_type.node;
+            while let BaseType::List(inner) = &ty.base {
+                ty = inner;
+            }
+            match &ty.base {
+                BaseType::Named(name) if !known.contains(name.as_str()) => {
+                    Some(format!("Unknown type \"{name}\""))
+                }
+                _ => None,
+            }
+        })
+    })
+}
+
 /// Aliased fields in a document (operations and fragment definitions). Recursive over selection sets, whose depth
 /// [`document_too_deep`] has already bounded.
 fn count_aliases(doc: &ExecutableDocument) -> usize {
@@ -188,6 +211,25 @@ mod tests {
         );
         assert_eq!(json_nesting(br#"{"q": "[[[\"[["}"#, 100), 1);
         assert_eq!(json_nesting(b"[[[[", 2), 3);
+    }
+
+    #[test]
+    fn a_defaulted_variable_of_a_list_of_an_unknown_type_is_refused() {
+        let known: HashSet<String> = ["String".to_string()].into();
+        let refused = |text: &str| {
+            unknown_variable_type(&async_graphql::parser::parse_query(text).unwrap(), &known)
+        };
+        assert_eq!(
+            refused("query($v: [[Str!]] = [[\"x\"]]) { a }").as_deref(),
+            Some("Unknown type \"Str\"")
+        );
+        assert_eq!(refused("query($v: [String] = [\"x\"]) { a }"), None);
+        assert_eq!(
+            refused("query($v: Str = 1) { a }").as_deref(),
+            Some("Unknown type \"Str\"")
+        );
+        // Without a default value, async-graphql reports the unknown type itself.
+        assert_eq!(refused("query($v: [Str]) { a }"), None);
     }
 
     #[test]

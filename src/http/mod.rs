@@ -33,6 +33,8 @@ pub struct AppState {
     pub max_aliases: usize,
     /// Deepest bracket nesting a document or its variables may have.
     pub max_nesting: usize,
+    /// The types a variable may have (`admission::unknown_variable_type`).
+    pub input_types: std::sync::Arc<std::collections::HashSet<String>>,
     /// Longest a query may run (mutations always finish: abandoning one would leave its outcome unknown).
     pub query_timeout: std::time::Duration,
     /// Whether to serve the GraphiQL page (development only).
@@ -356,6 +358,13 @@ async fn graphql(
             return error_body(
                 StatusCode::BAD_REQUEST,
                 admission::TOO_MANY_ALIASES,
+                &refused,
+            );
+        }
+        if let Some(refused) = admission::unknown_variable_type(doc, &state.input_types) {
+            return error_body(
+                StatusCode::BAD_REQUEST,
+                crate::graphql::error::GRAPHQL_VALIDATION_FAILED,
                 &refused,
             );
         }

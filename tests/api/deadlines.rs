@@ -484,6 +484,25 @@ async fn a_check_run_that_fails_part_way_is_rerun_with_nothing_missing_or_duplic
 }
 
 #[tokio::test]
+async fn an_order_recorded_three_days_before_its_end_is_warned_of_at_the_next_check() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(
+        &app.token(Role::Court, "WMC"),
+        input(&app, "X/3", "RESTRAINING_ORDER", Some(3)),
+    )
+    .await
+    .ok();
+    let raised = check(&app, app.now() + Duration::minutes(1)).await;
+    assert_eq!(raised, [("ORDER_EXPIRING".to_string(), "X/3".to_string())]);
+    assert!(
+        check(&app, app.now() + Duration::minutes(2))
+            .await
+            .is_empty(),
+        "once"
+    );
+}
+
+#[tokio::test]
 async fn after_an_outage_everything_due_is_raised_marked_late_with_how_late() {
     let app = TestApp::spawn().await.with_agencies().await;
     app.grant(

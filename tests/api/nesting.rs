@@ -412,3 +412,25 @@ async fn a_chain_of_fragments_of_any_length_is_answered_or_refused_and_the_serve
         still_answers(&app, &token, &format!("a chain of {length} fragments")).await;
     }
 }
+
+/// async-graphql panicked validating the default value of a variable typed as a list of an unknown type (found by
+/// the generative test above): refused with a code on both transports, and the server lives.
+#[tokio::test]
+async fn a_defaulted_list_variable_of_an_unknown_type_is_refused_not_a_panic() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Police, "MET");
+    let query = "query($v: [[Str!]] = [[\"x\"]]) { me { role } }";
+    let r = app.gql(&token, query, json!({})).await;
+    assert_eq!(r.codes(), vec!["GRAPHQL_VALIDATION_FAILED"]);
+    assert_eq!(r.errors[0]["message"], "Unknown type \"Str\"");
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    ws.subscribe("s", query, json!({})).await;
+    let answer = ws.recv().await.unwrap();
+    assert_eq!(
+        answer["payload"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{answer}"
+    );
+    ws.close().await;
+    still_answers(&app, &token, "a defaulted list variable of an unknown type").await;
+}
