@@ -240,6 +240,16 @@ pub struct Settings {
     )]
     pub pg_idle_in_transaction_timeout_ms: u64,
 
+    /// Bearer token that `/metrics` asks for; without it `/metrics` is open in development and closed in
+    /// production. Never logged.
+    #[arg(
+        long,
+        env = "ORDERWATCH_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+
     /// How long a live alert delivery retries a failed step (the database, the audit store) with the alert held
     /// back, in ms; after it the subscription ends with DELIVERY_INTERRUPTED and the websocket closes with 1013.
     #[arg(
@@ -315,6 +325,10 @@ impl std::fmt::Debug for Settings {
                 "pg_idle_in_transaction_timeout_ms",
                 &self.pg_idle_in_transaction_timeout_ms,
             )
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
             .field("delivery_retry_ms", &self.delivery_retry_ms)
             .field("max_nesting", &self.max_nesting)
             .field("max_aliases", &self.max_aliases)
@@ -353,6 +367,7 @@ impl Settings {
             pg_lock_timeout_ms: 5_000,
             pg_statement_timeout_ms: 30_000,
             pg_idle_in_transaction_timeout_ms: 10_000,
+            metrics_token: None,
             delivery_retry_ms: 30_000,
             max_nesting: 64,
             max_aliases: 30,
@@ -420,6 +435,33 @@ impl Settings {
             excluded: crate::domain::calendar::ExcludedDays::england_and_wales().with_extra(extra),
             ..Default::default()
         })
+    }
+}
+
+/// A secret from the configuration: it cannot be printed or logged by mistake (`Debug` and `Display` show
+/// `<secret>`); [`Secret::expose`] is the one way to read it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
     }
 }
 

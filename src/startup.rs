@@ -125,6 +125,12 @@ impl Application {
             max_nesting: settings.max_nesting,
             query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
             graphiql: !settings.production(),
+            production: settings.production(),
+            metrics_token: settings
+                .metrics_token
+                .clone()
+                .filter(|t| !t.is_empty())
+                .map(crate::config::Secret::new),
             documents: Default::default(),
             delivery: crate::graphql::delivery::delivery_schema(services.clone()),
             handed_over: Default::default(),

@@ -218,6 +218,7 @@ async fn connection(
                             let refused = admission::too_many_aliases(doc, state.max_aliases)
                                 .map(|r| (admission::TOO_MANY_ALIASES, r))
                                 .or_else(|| admission::unknown_variable_type(doc, &state.input_types)
+                                    .or_else(|| admission::fragment_at_subscription_root(doc))
                                     .map(|r| (crate::graphql::error::GRAPHQL_VALIDATION_FAILED, r)));
                             if let Some((code, refused)) = refused {
                                 let refused = crate::error::AppError::validation(code, "query", refused);

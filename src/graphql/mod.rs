@@ -73,7 +73,9 @@ pub fn build_schema_with(services: Option<Services>, limits: &Limits) -> Orderwa
         SubscriptionRoot::default(),
     )
     .limit_depth(limits.depth)
-    .limit_complexity(limits.complexity);
+    .limit_complexity(limits.complexity)
+    // "Did you mean ...?" would name fields of the whole schema, including those the caller's role may not see.
+    .disable_suggestions();
     if !limits.introspection {
         builder = builder.disable_introspection();
     }

@@ -12,6 +12,8 @@ use std::collections::HashSet;
 
 /// Code of a document or variables refused for nesting too deeply.
 pub const DOCUMENT_TOO_DEEP: &str = "DOCUMENT_TOO_DEEP";
+/// Code of a `Date` or `DateTime` outside the accepted range (`graphql::scalars::FIRST_DAY` to `LAST_DAY`).
+pub const DATE_OUT_OF_RANGE: &str = "DATE_OUT_OF_RANGE";
 /// Code of a document refused for aliasing too many fields.
 pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
 
@@ -111,6 +113,8 @@ pub fn code_of_unmapped(message: &str) -> &'static str {
         "QUERY_TOO_DEEP"
     } else if message == "Query is too complex." {
         "QUERY_TOO_COMPLEX"
+    } else if message.contains(crate::graphql::scalars::OUT_OF_RANGE) {
+        DATE_OUT_OF_RANGE
     } else {
         crate::graphql::error::GRAPHQL_VALIDATION_FAILED
     }
@@ -136,6 +140,19 @@ pub fn unknown_variable_type(doc: &ExecutableDocument, known: &HashSet<String>) 
             }
         })
     })
+}
+
+/// The refusal of a subscription whose root selection is a fragment (`subscription { ...F }` or
+/// `subscription { ... on SubscriptionRoot { alerts { id } } }`): async-graphql completes such a subscription at once
+/// with nothing, no error and no access check, so it is refused before it runs.
+pub fn fragment_at_subscription_root(doc: &ExecutableDocument) -> Option<String> {
+    use async_graphql::parser::types::OperationType;
+    doc.operations
+        .iter()
+        .filter(|(_, op)| op.node.ty == OperationType::Subscription)
+        .flat_map(|(_, op)| op.node.selection_set.node.items.iter())
+        .any(|s| !matches!(s.node, Selection::Field(_)))
+        .then(|| "a subscription names its field at its root, not through a fragment".to_string())
 }
 
 /// Aliased fields in a document (operations and fragment definitions). Recursive over selection sets, whose depth

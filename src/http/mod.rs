@@ -39,6 +39,10 @@ pub struct AppState {
     pub query_timeout: std::time::Duration,
     /// Whether to serve the GraphiQL page (development only).
     pub graphiql: bool,
+    /// Whether this is a production deployment.
+    pub production: bool,
+    /// The bearer token `/metrics` asks for (`ORDERWATCH_METRICS_TOKEN`).
+    pub metrics_token: Option<crate::config::Secret>,
     /// Becomes true when the server starts shutting down: websockets close with 1001.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Parsed documents kept for reuse, for requests over HTTP and websockets alike.
@@ -361,7 +365,9 @@ async fn graphql(
                 &refused,
             );
         }
-        if let Some(refused) = admission::unknown_variable_type(doc, &state.input_types) {
+        if let Some(refused) = admission::unknown_variable_type(doc, &state.input_types)
+            .or_else(|| admission::fragment_at_subscription_root(doc))
+        {
             return error_body(
                 StatusCode::BAD_REQUEST,
                 crate::graphql::error::GRAPHQL_VALIDATION_FAILED,
@@ -402,6 +408,8 @@ async fn graphql(
     let caller = crate::auth::Caller::new(principal, id.clone(), reason);
     let withheld = crate::graphql::Withheld::default();
     request = request.data(caller.clone()).data(withheld.clone());
+    // Kept to name a field in an error; small (the body is at most ORDERWATCH_MAX_BODY_BYTES).
+    let variables = request.variables.clone();
     let execution = state.schema.execute(request).instrument(span.clone());
     let mut response = if is_mutation {
         execution.await
@@ -442,7 +450,14 @@ async fn graphql(
     for e in &mut response.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
-            ext.set("code", admission::code_of_unmapped(&e.message));
+            let code = admission::code_of_unmapped(&e.message);
+            ext.set("code", code);
+            // async-graphql's parse error names the input type, not the field: name the variable's field.
+            if code == admission::DATE_OUT_OF_RANGE {
+                if let Some(at) = crate::graphql::scalars::misplaced_date(&variables) {
+                    e.message = format!("{at}: {}", crate::graphql::scalars::OUT_OF_RANGE);
+                }
+            }
         }
     }
     let m = crate::metrics::global();
@@ -494,7 +509,44 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     }
 }
 
-async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+/// The refusal of a `/metrics` read, if it is refused: with `ORDERWATCH_METRICS_TOKEN` set, only with that bearer token; without it,
+/// by anyone in development and by no one in production.
+fn metrics_allowed(state: &AppState, http: &HttpRequest) -> Option<HttpResponse> {
+    let Some(expected) = &state.metrics_token else {
+        return if state.production {
+            Some(error_body(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "/metrics is closed in production unless ORDERWATCH_METRICS_TOKEN is set",
+            ))
+        } else {
+            None
+        };
+    };
+    let given = http
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compared as digests, so how long the comparison takes tells nothing of the token.
+    use sha2::Digest;
+    if sha2::Sha256::digest(given.as_bytes()) == sha2::Sha256::digest(expected.expose().as_bytes())
+    {
+        None
+    } else {
+        Some(error_body(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "/metrics needs the bearer token set in ORDERWATCH_METRICS_TOKEN",
+        ))
+    }
+}
+
+async fn metrics(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse {
+    if let Some(refused) = metrics_allowed(&state, &http) {
+        return refused;
+    }
     let (connections, idle) = state.services.db.pool_state();
     let body = crate::metrics::global().render(
         state.services.db.statements_sent(),

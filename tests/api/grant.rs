@@ -328,7 +328,7 @@ async fn every_validation_rule_has_its_own_code_and_a_rejection_stores_nothing()
 async fn a_validation_error_lists_every_broken_rule_without_personal_data() {
     let app = TestApp::spawn().await.with_agencies().await;
     let mut input = spo_input(&app, "bad ref");
-    input["subject"] = json!({ "names": ["Secret Name"], "dateOfBirth": "2999-01-01" });
+    input["subject"] = json!({ "names": ["Secret Name"], "dateOfBirth": "2150-01-01" });
     input["expiresOn"] = json!(app.today().to_string());
     let r = app.grant(&app.token(Role::Court, "WMC"), input).await;
     let e = r.err("INVALID_REFERENCE");
@@ -508,4 +508,42 @@ impl Merge for Value {
         }
         out
     }
+}
+
+#[tokio::test]
+async fn dates_outside_the_accepted_range_are_refused_naming_the_field_and_nothing_is_stored() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let before = app.snapshot().await;
+    for (field, value) in [
+        ("madeOn", "-999-01-01"),
+        ("madeOn", "1899-12-31"),
+        ("expiresOn", "2200-01-01"),
+    ] {
+        let r = app
+            .grant(
+                &court,
+                json!({ field: value }).merge(&spo_input(&app, "DR/1")),
+            )
+            .await;
+        assert_eq!(r.codes(), vec!["DATE_OUT_OF_RANGE"], "{field} {value}");
+        let message = r.errors[0]["message"].as_str().unwrap();
+        assert_eq!(
+            message,
+            format!("$i.{field}: dates are accepted from 1900-01-01 to 2199-12-31")
+        );
+    }
+    let r = app
+        .gql(
+            &court,
+            "mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { reference } }",
+            json!({ "i": { "reference": "DR/1", "scheduledFor": "9999-12-31T23:00:00-05:00" } }),
+        )
+        .await;
+    assert_eq!(r.codes(), vec!["DATE_OUT_OF_RANGE"]);
+    assert_eq!(
+        r.errors[0]["message"],
+        "$i.scheduledFor: dates are accepted from 1900-01-01 to 2199-12-31"
+    );
+    assert_eq!(app.snapshot().await, before);
 }

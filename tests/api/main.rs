@@ -12,6 +12,7 @@ mod delivery;
 mod disk;
 mod faults;
 mod grant;
+mod hardening;
 mod helpers;
 mod lifecycle;
 mod limits;
