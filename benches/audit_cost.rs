@@ -92,6 +92,8 @@ fn appends(db: &Database, size: usize, rounds: usize) -> (f64, f64, f64) {
     }
     .into();
     let mut conn = db.dedicated_connection().unwrap();
+    // Appends on a connection of its own, as the audit writer's, with the database's (keyed) chain.
+    let _keys = db.audit_key_scope();
     let mut took = vec![];
     for round in 0..rounds {
         let entries: Vec<_> = (0..size)
@@ -139,7 +141,10 @@ fn main() {
         let bench_db = BenchDb::create();
         let url = bench_db.url.clone();
         let target = DbTarget::parse(&url).unwrap();
-        let db = Database::connect(&target, &PoolSettings { max_size: 10, connect_timeout: Duration::from_secs(5), ..Default::default() }).unwrap();
+        let key = orderwatch::domain::audit::AuditKey::new("bench", &[7; 32]).unwrap();
+        let db = Database::connect(&target, &PoolSettings { max_size: 10, connect_timeout: Duration::from_secs(5), ..Default::default() })
+            .unwrap()
+            .with_audit_keys(orderwatch::domain::audit::AuditKeys::new(vec![key]));
         db.migrate().unwrap();
         let services = Services::new(db, Arc::new(SystemClock));
         let admin: Caller = Principal { sub: "bench".into(), role: Role::Admin, agency: "OPS".into() }.into();

@@ -25,8 +25,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walks the hash chain; reports the first broken link and exits non-zero if there is one.
+    /// Walks the hash chain and checks it against the signed checkpoints; reports the first broken link and exits
+    /// 2 if there is one, or if the append-only triggers are missing.
     Verify,
+    /// Writes a signed checkpoint of where the chain stands now.
+    Checkpoint,
+    /// Puts the append-only triggers back (after `audit verify`).
+    Protect,
 }
 
 #[derive(Subcommand)]
@@ -199,23 +204,76 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
-            let (db, _) = startup::open_database(&settings).await?;
+        Command::Audit { command } => {
+            let (db, target) = startup::open_database(&settings).await?;
+            let checkpoints = orderwatch::config::audit::checkpoint_path(&settings, &target)?;
             let services = Services::new(db, Arc::new(SystemClock));
-            match services
-                .verify_audit()
-                .await
-                .context("reading the audit log")?
-            {
-                orderwatch::db::audit::Verified::Intact { events } => {
-                    println!("audit log intact: {events} events, every link verified");
+            match command {
+                AuditCommand::Verify => {
+                    let verified = services
+                        .verify_audit_with(checkpoints.as_deref())
+                        .await
+                        .context("reading the audit log")?;
+                    let unprotected = services
+                        .audit_unprotected()
+                        .await
+                        .context("reading the audit log's triggers")?;
+                    match verified {
+                        orderwatch::db::audit::Verified::Intact { events } => {
+                            println!(
+                                "audit log intact: {events} events, every link verified{}",
+                                match &checkpoints {
+                                    Some(p) => format!(
+                                        ", checked against the checkpoints in {}",
+                                        p.display()
+                                    ),
+                                    None => ", no checkpoint file".into(),
+                                }
+                            );
+                        }
+                        orderwatch::db::audit::Verified::Broken { seq, id, problem }
+                            if id.is_empty() =>
+                        {
+                            println!("audit log BROKEN at event {seq}: {problem}");
+                            std::process::exit(2);
+                        }
+                        orderwatch::db::audit::Verified::Broken { seq, id, problem } => {
+                            println!("audit log BROKEN at event {seq} (id {id}): {problem}");
+                            std::process::exit(2);
+                        }
+                    }
+                    if !unprotected.is_empty() {
+                        println!("audit log UNPROTECTED: append-only triggers missing or disabled: {} (run `orderwatch audit protect`)", unprotected.join(", "));
+                        std::process::exit(2);
+                    }
                     Ok(())
                 }
-                orderwatch::db::audit::Verified::Broken { seq, id, problem } => {
-                    println!("audit log BROKEN at event {seq} (id {id}): {problem}");
-                    std::process::exit(2);
+                AuditCommand::Checkpoint => {
+                    let cp = services
+                        .audit_checkpoint(checkpoints.as_deref())
+                        .await
+                        .context("writing the checkpoint")?;
+                    println!(
+                        "audit checkpoint: event {} of {}, hash {}{}",
+                        cp.seq,
+                        cp.count,
+                        cp.hash,
+                        match &checkpoints {
+                            Some(p) => format!(", appended to {}", p.display()),
+                            None =>
+                                ", written to the log only (no ORDERWATCH_AUDIT_CHECKPOINT_FILE)"
+                                    .into(),
+                        }
+                    );
+                    Ok(())
+                }
+                AuditCommand::Protect => {
+                    services
+                        .protect_audit()
+                        .await
+                        .context("restoring the audit log's triggers")?;
+                    println!("audit log protected: append-only triggers in place");
+                    Ok(())
                 }
             }
         }

@@ -25,6 +25,13 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(Database, DbT
             },
         },
     )?;
+    let (keys, source) = crate::config::audit::resolve_audit_keys(settings, &target)?;
+    if source == crate::config::audit::AuditKeySource::Unkeyed {
+        tracing::warn!("{source}");
+    } else {
+        tracing::info!("{source}");
+    }
+    let db = db.with_audit_keys(keys);
     let migrating = db.clone();
     let applied = tokio::task::spawn_blocking(move || migrating.migrate())
         .await?
@@ -32,7 +39,8 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(Database, DbT
     for version in &applied {
         tracing::info!(migration.version = %version, "migration applied");
     }
-    db.checkpoint_now().await;
+    db.checkpoint_now(crate::db::upkeep::Checkpoint::Truncate)
+        .await;
     Ok((db, target))
 }
 
@@ -99,6 +107,7 @@ impl Application {
         );
         let (db, target) = open_database(settings).await?;
         let (keys, secret_source) = jwt_keys(settings, &target)?;
+        let checkpoints = crate::config::audit::checkpoint_path(settings, &target)?;
         let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
         let services = Services::with_feed_capacity(db, clock, settings.feed_capacity)
             .with_rules(rules)
@@ -145,6 +154,27 @@ impl Application {
         }
         services.feed.start_pump(services.db.clone(), poll).await;
         services.db.keep_checkpointing(shutdown.subscribe());
+        // A log whose append-only triggers were dropped or disabled may have been rewritten: serve nothing until
+        // an operator has verified it and put them back.
+        let unprotected = services.audit_unprotected().await?;
+        anyhow::ensure!(
+            unprotected.is_empty(),
+            "the audit log's append-only triggers are missing or disabled ({}): run `orderwatch audit verify`, then `orderwatch audit protect`",
+            unprotected.join(", ")
+        );
+        // Where the chain stands as the server starts, then while it grows.
+        services
+            .audit_checkpoint(checkpoints.as_deref())
+            .await
+            .context("writing the start-up audit checkpoint")?;
+        if settings.audit_checkpoint_secs > 0 {
+            crate::service::audit_guard::spawn_checkpoints(
+                services.clone(),
+                checkpoints.clone(),
+                Duration::from_secs(settings.audit_checkpoint_secs),
+                shutdown.subscribe(),
+            );
+        }
         if settings.check_interval > 0 {
             crate::jobs::spawn_checks(
                 services.clone(),

@@ -3,7 +3,7 @@
 use super::orders::{parse_code, truncate_micros};
 use super::schema::audit_events;
 use super::DbConnection;
-use crate::domain::audit::{chain_hash, AuditEntry, AuditOperation, GENESIS_HASH};
+use crate::domain::audit::{chain_hash, entry_hash, AuditEntry, AuditOperation, GENESIS_HASH};
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
@@ -42,6 +42,7 @@ struct AuditRow {
     reason: Option<String>,
     prev_hash: String,
     hash: String,
+    key_id: String,
 }
 
 fn to_entry(r: &AuditRow) -> AppResult<AuditEntry> {
@@ -90,6 +91,8 @@ pub fn append<'a>(
             .map(|r| r.hash),
         DbConnection::Sqlite(c) => NewestHash.get_result(c).optional()?,
     };
+    let keys = keys::current()?;
+    let key = keys.current();
     let mut prev = newest.unwrap_or_else(|| GENESIS_HASH.to_string());
     // The chain is computed in memory, then written in chain order (`seq` follows the order of the rows, and the
     // lock keeps other writers out meanwhile): on PostgreSQL in one statement of one array per column
@@ -100,7 +103,7 @@ pub fn append<'a>(
             at: truncate_micros(e.at),
             ..e.clone()
         };
-        let hash = chain_hash(&prev, &e);
+        let hash = entry_hash(&prev, &e, key);
         let row = AuditRow {
             seq: 0,
             id: e.id.clone(),
@@ -119,6 +122,7 @@ pub fn append<'a>(
             reason: e.reason.clone(),
             prev_hash: prev.clone(),
             hash: hash.clone(),
+            key_id: key.map(|k| k.id.clone()).unwrap_or_default(),
         };
         rows.push(row);
         prev = hash;
@@ -163,11 +167,11 @@ pub fn append<'a>(
 /// for every batch size. `WITH ORDINALITY ... ORDER BY` keeps the rows in chain order, so `seq` follows the chain.
 const APPEND_PG_SQL: &str = "\
 INSERT INTO audit_events (id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, \
-object_ids, fields, recipient, outcome, reason, prev_hash, hash) \
+object_ids, fields, recipient, outcome, reason, prev_hash, hash, key_id) \
 SELECT id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, object_ids, fields, \
-recipient, outcome, reason, prev_hash, hash FROM unnest(";
+recipient, outcome, reason, prev_hash, hash, key_id FROM unnest(";
 const APPEND_PG_SQL_END: &str = ") WITH ORDINALITY AS r(id, at, request_id, actor_sub, actor_agency, actor_role, \
-operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash, n) ORDER BY n";
+operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash, key_id, n) ORDER BY n";
 
 /// The rows of a batch as columns, for [`APPEND_PG_SQL`].
 #[derive(Default)]
@@ -188,6 +192,7 @@ struct AppendColumns {
     reason: Vec<Option<String>>,
     prev_hash: Vec<String>,
     hash: Vec<String>,
+    key_id: Vec<String>,
 }
 
 impl AppendColumns {
@@ -208,6 +213,7 @@ impl AppendColumns {
         self.reason.push(r.reason);
         self.prev_hash.push(r.prev_hash);
         self.hash.push(r.hash);
+        self.key_id.push(r.key_id);
     }
 }
 
@@ -248,6 +254,8 @@ impl QueryFragment<Pg> for AppendColumns {
         out.push_bind_param::<Array<Text>, _>(&self.prev_hash)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.key_id)?;
         out.push_sql(APPEND_PG_SQL_END);
         Ok(())
     }
@@ -363,11 +371,15 @@ pub enum Verified {
     },
 }
 
-/// Walks the whole chain in `seq` order, a page at a time.
+/// Walks the whole chain in `seq` order, a page at a time, checking each entry's link and hash with the keys in
+/// scope. Once an entry was written with a key, an unkeyed one after it is forged (only someone without the key
+/// would write one).
 pub fn verify(conn: &mut DbConnection) -> AppResult<Verified> {
+    let keys = keys::current()?;
     let mut prev = GENESIS_HASH.to_string();
     let mut after = 0i64;
     let mut count = 0u64;
+    let mut keyed_seen = false;
     loop {
         let rows: Vec<AuditRow> = audit_events::table
             .select(AuditRow::as_select())
@@ -391,14 +403,194 @@ pub fn verify(conn: &mut DbConnection) -> AppResult<Verified> {
                 Ok(e) => e,
                 Err(_) => return Ok(broken("it holds a value no entry can have")),
             };
-            if chain_hash(&prev, &entry) != r.hash {
+            let expected = if r.key_id.is_empty() {
+                if keyed_seen {
+                    return Ok(broken(
+                        "it is unkeyed after keyed entries (written without the key: forged)",
+                    ));
+                }
+                chain_hash(&prev, &entry)
+            } else {
+                keyed_seen = true;
+                match keys.find(&r.key_id) {
+                    Some(key) => entry_hash(&prev, &entry, Some(key)),
+                    None => return Ok(broken("it names a key this server does not hold (add the key to ORDERWATCH_AUDIT_KEY_FILE)")),
+                }
+            };
+            if expected != r.hash {
                 return Ok(broken(
-                    "its contents do not match its hash (the entry was edited)",
+                    "its contents do not match its hash (the entry was edited, or its hash recomputed without the key)",
                 ));
             }
             prev = r.hash.clone();
             after = r.seq;
             count += 1;
         }
+    }
+}
+
+/// The chain's head: its last entry's `seq` and hash, and how many entries there are (`(0, GENESIS_HASH, 0)` when
+/// empty).
+pub fn head(conn: &mut DbConnection) -> AppResult<(i64, String, u64)> {
+    let last: Option<(i64, String)> = audit_events::table
+        .select((audit_events::seq, audit_events::hash))
+        .order(audit_events::seq.desc())
+        .first(conn)
+        .optional()?;
+    let count: i64 = audit_events::table.count().get_result(conn)?;
+    let (seq, hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
+    Ok((seq, hash, count as u64))
+}
+
+/// Checks the chain against checkpoints made outside the database, oldest first: each must be signed by a key held,
+/// and the database must still hold its entry with its hash, and as many entries up to it. Returns the first
+/// checkpoint that does not hold, as a broken chain.
+pub fn verify_checkpoints(
+    conn: &mut DbConnection,
+    checkpoints: &[crate::domain::audit::Checkpoint],
+) -> AppResult<Option<Verified>> {
+    let keys = keys::current()?;
+    for cp in checkpoints {
+        let broken = |problem: String| {
+            Some(Verified::Broken {
+                seq: cp.seq,
+                id: String::new(),
+                problem,
+            })
+        };
+        if !cp.signed_by(&keys) {
+            return Ok(broken(format!(
+                "the checkpoint of {} is not signed by a key this server holds (the checkpoint file was edited)",
+                cp.at.to_rfc3339()
+            )));
+        }
+        if cp.seq == 0 {
+            continue;
+        }
+        let hash: Option<String> = audit_events::table
+            .select(audit_events::hash)
+            .filter(audit_events::seq.eq(cp.seq))
+            .first(conn)
+            .optional()?;
+        let upto: i64 = audit_events::table
+            .filter(audit_events::seq.le(cp.seq))
+            .count()
+            .get_result(conn)?;
+        let at = cp.at.to_rfc3339();
+        match hash {
+            None => {
+                return Ok(broken(format!(
+                    "the entry the checkpoint of {at} recorded as the last is gone (entries were deleted from the end, or the log emptied)"
+                )))
+            }
+            Some(h) if h != cp.hash => {
+                return Ok(broken(format!(
+                    "the entry the checkpoint of {at} recorded has another hash now (the chain was rewritten)"
+                )))
+            }
+            Some(_) if upto as u64 != cp.count => {
+                return Ok(broken(format!(
+                    "the checkpoint of {at} counted {} entries up to here, the log now holds {upto} (entries were removed or added)",
+                    cp.count
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(None)
+}
+
+/// The triggers that keep the log append-only, by backend.
+const SQLITE_GUARDS: &[&str] = &["audit_events_no_update", "audit_events_no_delete"];
+const PG_GUARDS: &[&str] = &["audit_events_no_change", "audit_events_no_truncate"];
+
+/// The append-only triggers missing or disabled (none when the log is protected).
+pub fn missing_protection(conn: &mut DbConnection) -> AppResult<Vec<&'static str>> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let (wanted, sql) = match conn {
+        DbConnection::Sqlite(_) => (
+            SQLITE_GUARDS,
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_events'",
+        ),
+        DbConnection::Pg(_) => (
+            PG_GUARDS,
+            "SELECT tgname AS name FROM pg_trigger WHERE tgrelid = 'audit_events'::regclass AND NOT tgisinternal AND tgenabled <> 'D'",
+        ),
+    };
+    let present: Vec<String> = super::with_backend!(conn, |c| diesel::sql_query(sql)
+        .load::<Name>(c))?
+    .into_iter()
+    .map(|n| n.name)
+    .collect();
+    Ok(wanted
+        .iter()
+        .copied()
+        .filter(|w| !present.iter().any(|p| p == w))
+        .collect())
+}
+
+/// Puts the append-only triggers back (`orderwatch audit protect`), as the migration made them.
+pub fn restore_protection(conn: &mut DbConnection) -> AppResult<()> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        DbConnection::Sqlite(c) => c.batch_execute(
+            "CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events \
+             BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END; \
+             CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events \
+             BEGIN SELECT RAISE(ABORT, 'audit_events is append-only'); END;",
+        )?,
+        DbConnection::Pg(c) => c.batch_execute(
+            "CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ \
+             BEGIN RAISE EXCEPTION 'audit_events is append-only'; END; $$; \
+             CREATE OR REPLACE TRIGGER audit_events_no_change BEFORE UPDATE OR DELETE ON audit_events \
+             FOR EACH ROW EXECUTE FUNCTION audit_events_append_only(); \
+             CREATE OR REPLACE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events \
+             FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only(); \
+             ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_change; \
+             ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_truncate;",
+        )?,
+    }
+    Ok(())
+}
+
+/// The audit keys of the `Database` whose work runs on this thread: [`append`] writes with them and [`verify`]
+/// checks with them. `Database::run` and the audit writer hold a [`keys::KeyScope`]; writing outside one fails,
+/// so no entry is ever written unkeyed by mistake.
+pub mod keys {
+    use crate::domain::audit::AuditKeys;
+    use crate::error::{AppError, AppResult};
+    use std::cell::RefCell;
+    use std::sync::Arc;
+
+    thread_local! {
+        static CURRENT: RefCell<Option<Arc<AuditKeys>>> = const { RefCell::new(None) };
+    }
+
+    /// While alive, the audit log on this thread is written and verified with `keys`.
+    pub struct KeyScope(Option<Arc<AuditKeys>>);
+
+    impl KeyScope {
+        pub fn enter(keys: Arc<AuditKeys>) -> KeyScope {
+            KeyScope(CURRENT.with(|c| c.replace(Some(keys))))
+        }
+    }
+
+    impl Drop for KeyScope {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            CURRENT.with(|c| *c.borrow_mut() = previous);
+        }
+    }
+
+    pub(super) fn current() -> AppResult<Arc<AuditKeys>> {
+        CURRENT.with(|c| c.borrow().clone()).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "the audit log was used outside a key scope"
+            ))
+        })
     }
 }

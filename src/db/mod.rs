@@ -293,6 +293,8 @@ pub struct Database {
     setup: ConnectionSetup,
     /// Registered agencies already read (they never change): see `agencies::AgencyCache`.
     agencies: Arc<agencies::AgencyCache>,
+    /// The keys the audit chain is written and verified with (`audit::keys`).
+    audit_keys: Arc<crate::domain::audit::AuditKeys>,
 }
 
 #[derive(Debug, Clone)]
@@ -393,7 +395,25 @@ impl Database {
             manager,
             setup,
             agencies: Arc::default(),
+            audit_keys: Arc::default(),
         })
+    }
+
+    /// The same database, its audit chain written and verified with `keys` (without, entries are unkeyed).
+    pub fn with_audit_keys(mut self, keys: crate::domain::audit::AuditKeys) -> Database {
+        self.audit_keys = Arc::new(keys);
+        self
+    }
+
+    /// The keys the audit chain is written and verified with.
+    pub fn audit_keys(&self) -> Arc<crate::domain::audit::AuditKeys> {
+        self.audit_keys.clone()
+    }
+
+    /// While the returned scope lives, the audit log on this thread uses this database's keys: for work on a
+    /// connection outside [`Database::run`] (the audit writer's own).
+    pub fn audit_key_scope(&self) -> audit::keys::KeyScope {
+        audit::keys::KeyScope::enter(self.audit_keys.clone())
     }
 
     /// For a process about to exit: no new connection is opened from here on (asking for one fails at once), and
@@ -480,11 +500,13 @@ impl Database {
     {
         let pool = self.pool.clone();
         let agencies = self.agencies.clone();
+        let audit_keys = self.audit_keys.clone();
         let span = tracing::Span::current();
         let asked = Instant::now();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let _agencies = agencies::CacheScope::enter(agencies);
+            let _keys = audit::keys::KeyScope::enter(audit_keys);
             let mut pooled = pool.get().map_err(|e| AppError::Unavailable(e.into()))?;
             crate::metrics::global().db_wait.observe(asked.elapsed());
             f(&mut pooled.conn)

@@ -54,6 +54,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         prev_hash -> Text,
         hash -> Text,
+        key_id -> Text,
     }
 }
 

@@ -3,8 +3,9 @@
 //!
 //! SQLite checkpoints its write-ahead log on its own only past 1,000 pages, and never makes the file smaller, so on a
 //! small volume the WAL alone can fill the disk, and refill it after space is freed. The server therefore truncates
-//! the WAL at start-up and then every [`CHECKPOINT_EVERY`] ([`Database::keep_checkpointing`]); `journal_size_limit`
-//! caps what a reset WAL keeps on disk.
+//! the WAL at start-up, checkpoints it every [`CHECKPOINT_EVERY`] without waiting for anyone
+//! ([`Database::keep_checkpointing`]), and `journal_size_limit` truncates the WAL to [`WAL_SIZE_LIMIT`] each time
+//! it starts over after a complete checkpoint.
 
 use super::{Backend, Database, DbConnection};
 use diesel::connection::SimpleConnection;
@@ -14,18 +15,32 @@ use std::time::Duration;
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// What a reset WAL file keeps on disk at most, in bytes (`PRAGMA journal_size_limit`).
-pub const WAL_SIZE_LIMIT: u64 = 4 * 1024 * 1024;
+pub const WAL_SIZE_LIMIT: u64 = 1024 * 1024;
 
 /// Written by the write probe: SQLite's header field for the application's id ("owat"). Writing it, even with the
 /// value it has, commits one page, so the probe needs the space a real write needs.
 const APPLICATION_ID: u32 = 0x6f77_6174;
 
-/// Copies the WAL into the database file and truncates it (SQLite; nothing to do on PostgreSQL). A checkpoint that
-/// cannot finish because readers are at work is not an error: the next one finishes it.
-pub fn checkpoint(conn: &mut DbConnection) -> diesel::QueryResult<()> {
-    match conn {
-        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);"),
-        DbConnection::Pg(_) => Ok(()),
+/// How a checkpoint goes about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checkpoint {
+    /// Copies what it can without waiting for readers or writers (while serving).
+    Passive,
+    /// Waits for them, copies everything and truncates the WAL to nothing (at start-up).
+    Truncate,
+}
+
+/// Copies the WAL into the database file (SQLite; nothing to do on PostgreSQL). A checkpoint that cannot finish
+/// because readers are at work is not an error: the next one finishes it.
+pub fn checkpoint(conn: &mut DbConnection, how: Checkpoint) -> diesel::QueryResult<()> {
+    match (conn, how) {
+        (DbConnection::Sqlite(c), Checkpoint::Passive) => {
+            c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+        }
+        (DbConnection::Sqlite(c), Checkpoint::Truncate) => {
+            c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
+        }
+        (DbConnection::Pg(_), _) => Ok(()),
     }
 }
 
@@ -65,7 +80,7 @@ impl Database {
         matches!(tokio::time::timeout(timeout, probe).await, Ok(Ok(true)))
     }
 
-    /// Truncates SQLite's WAL every [`CHECKPOINT_EVERY`] until `stop` turns true (nothing on PostgreSQL).
+    /// Checkpoints SQLite's WAL every [`CHECKPOINT_EVERY`] until `stop` turns true (nothing on PostgreSQL).
     pub fn keep_checkpointing(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
         if self.backend() != Backend::Sqlite {
             return;
@@ -76,19 +91,19 @@ impl Database {
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    _ = every.tick() => db.checkpoint_now().await,
+                    _ = every.tick() => db.checkpoint_now(Checkpoint::Passive).await,
                     _ = stop.changed() => return,
                 }
             }
         });
     }
 
-    /// Truncates SQLite's WAL now, logging rather than failing when it cannot.
-    pub async fn checkpoint_now(&self) {
+    /// Checkpoints SQLite's WAL now, logging rather than failing when it cannot.
+    pub async fn checkpoint_now(&self, how: Checkpoint) {
         if self.backend() != Backend::Sqlite {
             return;
         }
-        if let Err(e) = self.run(|c| Ok(checkpoint(c)?)).await {
+        if let Err(e) = self.run(move |c| Ok(checkpoint(c, how)?)).await {
             tracing::debug!(
                 error.code = e.code(),
                 "WAL checkpoint did not finish; the next one will"

@@ -3,6 +3,7 @@
 //! from that row on.
 
 use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 code_enum!(
@@ -44,13 +45,81 @@ pub struct AuditEntry {
     pub reason: Option<String>,
 }
 
-/// The chain hash of an entry that follows `prev_hash` (hex SHA-256).
-pub fn chain_hash(prev_hash: &str, e: &AuditEntry) -> String {
-    let mut h = Sha256::new();
-    let fields = [
+/// A key of the audit chain. Entries written with it carry its id; its secret stays in the process (it lives
+/// outside the database, so someone who can write to the database cannot recompute the chain).
+#[derive(Clone)]
+pub struct AuditKey {
+    pub id: String,
+    secret: Vec<u8>,
+}
+
+/// Shortest secret accepted for an audit key, in bytes.
+pub const MIN_AUDIT_KEY_LEN: usize = 32;
+
+impl AuditKey {
+    /// A key from its id (letters, digits, `-`, `_`, `.`; at most 64) and secret (at least 32 bytes).
+    pub fn new(id: &str, secret: &[u8]) -> Result<AuditKey, String> {
+        let id_ok = !id.is_empty()
+            && id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !id_ok {
+            return Err("an audit key id is 1 to 64 letters, digits, '-', '_' or '.'".into());
+        }
+        if secret.len() < MIN_AUDIT_KEY_LEN {
+            return Err(format!(
+                "the audit key {id} is shorter than {MIN_AUDIT_KEY_LEN} bytes"
+            ));
+        }
+        Ok(AuditKey {
+            id: id.to_string(),
+            secret: secret.to_vec(),
+        })
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).expect("HMAC takes a key of any length")
+    }
+}
+
+impl std::fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuditKey({})", self.id)
+    }
+}
+
+/// The keys a chain is verified with, and the one new entries are written with: the last given. With none, new
+/// entries are unkeyed (plain SHA-256 links), which only a development server on PostgreSQL without a key does.
+#[derive(Debug, Clone, Default)]
+pub struct AuditKeys {
+    keys: Vec<AuditKey>,
+}
+
+impl AuditKeys {
+    pub fn new(keys: Vec<AuditKey>) -> AuditKeys {
+        AuditKeys { keys }
+    }
+
+    /// The key new entries and checkpoints are written with.
+    pub fn current(&self) -> Option<&AuditKey> {
+        self.keys.last()
+    }
+
+    pub fn find(&self, id: &str) -> Option<&AuditKey> {
+        self.keys.iter().rev().find(|k| k.id == id)
+    }
+}
+
+/// Feeds the length-prefixed fields of an entry after `prev_hash` to `sink`.
+fn feed(prev_hash: &str, e: &AuditEntry, key_id: &str, sink: &mut dyn FnMut(&[u8])) {
+    let at = e.at.timestamp_micros().to_string();
+    let ids = e.object_ids.join(",");
+    let fields = e.fields.join(",");
+    let mut parts = vec![
         prev_hash,
         &e.id,
-        &e.at.timestamp_micros().to_string(),
+        &at,
         &e.request_id,
         &e.actor_sub,
         &e.actor_agency,
@@ -58,26 +127,116 @@ pub fn chain_hash(prev_hash: &str, e: &AuditEntry) -> String {
         e.operation.as_str(),
         &e.action,
         &e.object_type,
-        &e.object_ids.join(","),
-        &e.fields.join(","),
+        &ids,
+        &fields,
         e.recipient.as_deref().unwrap_or(""),
         &e.outcome,
         e.reason.as_deref().unwrap_or(""),
     ];
-    for f in fields {
-        // Length-prefixed, so no two different entries hash the same text.
-        h.update((f.len() as u64).to_be_bytes());
-        h.update(f.as_bytes());
+    // Keyed entries cover their key id too (unkeyed ones hash exactly as they always have).
+    if !key_id.is_empty() {
+        parts.push(key_id);
     }
-    // Hex by table: formatting each byte with `format!` cost about 20,000 instructions an entry, more than the
-    // hashing itself (callgrind; BENCHMARKS.md, "Idle subscriptions handed over").
+    for f in parts {
+        // Length-prefixed, so no two different entries hash the same text.
+        sink(&(f.len() as u64).to_be_bytes());
+        sink(f.as_bytes());
+    }
+}
+
+/// Hex by table: formatting each byte with `format!` cost about 20,000 instructions an entry, more than the hashing
+/// itself (callgrind).
+fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(64);
-    for b in h.finalize() {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
         out.push(char::from(HEX[usize::from(b >> 4)]));
         out.push(char::from(HEX[usize::from(b & 0x0f)]));
     }
     out
+}
+
+/// The unkeyed chain hash of an entry that follows `prev_hash` (hex SHA-256): entries written before the chain was
+/// keyed, or by a development server without a key.
+pub fn chain_hash(prev_hash: &str, e: &AuditEntry) -> String {
+    let mut h = Sha256::new();
+    feed(prev_hash, e, "", &mut |b| h.update(b));
+    hex(&h.finalize())
+}
+
+/// The chain hash of an entry that follows `prev_hash`: HMAC-SHA256 with `key` (hex), or the unkeyed hash.
+pub fn entry_hash(prev_hash: &str, e: &AuditEntry, key: Option<&AuditKey>) -> String {
+    match key {
+        None => chain_hash(prev_hash, e),
+        Some(key) => {
+            let mut m = key.mac();
+            feed(prev_hash, e, &key.id, &mut |b| m.update(b));
+            hex(&m.finalize().into_bytes())
+        }
+    }
+}
+
+/// A record, made outside the database, of where the chain stood: its last entry's `seq` and hash and how many
+/// entries there were, signed with the current key (`mac` is empty when unkeyed). A checkpoint the database no
+/// longer matches shows entries deleted from the end, the table emptied, or the chain rewritten.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Checkpoint {
+    pub at: DateTime<Utc>,
+    pub seq: i64,
+    pub hash: String,
+    pub count: u64,
+    pub key_id: String,
+    pub mac: String,
+}
+
+impl Checkpoint {
+    fn signed_text(&self) -> String {
+        format!(
+            "orderwatch audit checkpoint\n{}\n{}\n{}\n{}\n{}",
+            self.at.timestamp_micros(),
+            self.seq,
+            self.hash,
+            self.count,
+            self.key_id
+        )
+    }
+
+    /// A checkpoint of the head `(seq, hash, count)` at `at`, signed with `key`.
+    pub fn sign(
+        at: DateTime<Utc>,
+        (seq, hash, count): (i64, String, u64),
+        key: Option<&AuditKey>,
+    ) -> Checkpoint {
+        let mut cp = Checkpoint {
+            at,
+            seq,
+            hash,
+            count,
+            key_id: key.map(|k| k.id.clone()).unwrap_or_default(),
+            mac: String::new(),
+        };
+        if let Some(key) = key {
+            let mut m = key.mac();
+            m.update(cp.signed_text().as_bytes());
+            cp.mac = hex(&m.finalize().into_bytes());
+        }
+        cp
+    }
+
+    /// Whether the signature holds with one of `keys` (an unsigned checkpoint holds only where no key is kept).
+    pub fn signed_by(&self, keys: &AuditKeys) -> bool {
+        match keys.find(&self.key_id) {
+            Some(key) => {
+                let expected = Checkpoint::sign(
+                    self.at,
+                    (self.seq, self.hash.clone(), self.count),
+                    Some(key),
+                );
+                expected.mac == self.mac
+            }
+            None => self.key_id.is_empty() && keys.current().is_none(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +269,46 @@ mod tests {
             chain_hash(GENESIS_HASH, &entry()),
             "1aebe77898db27e578dac9cae8800b9ab6a2e3f766bca0f8bd1a79ebfbe86618"
         );
+    }
+
+    #[test]
+    fn a_keyed_hash_depends_on_the_key_and_differs_from_the_unkeyed_one() {
+        let a = AuditKey::new("a", &[1; 32]).unwrap();
+        let b = AuditKey::new("b", &[1; 32]).unwrap();
+        let c = AuditKey::new("a", &[2; 32]).unwrap();
+        let keyed = entry_hash(GENESIS_HASH, &entry(), Some(&a));
+        assert_eq!(keyed.len(), 64);
+        assert_eq!(keyed, entry_hash(GENESIS_HASH, &entry(), Some(&a)));
+        assert_ne!(keyed, chain_hash(GENESIS_HASH, &entry()));
+        assert_ne!(
+            keyed,
+            entry_hash(GENESIS_HASH, &entry(), Some(&b)),
+            "the key id counts"
+        );
+        assert_ne!(
+            keyed,
+            entry_hash(GENESIS_HASH, &entry(), Some(&c)),
+            "the secret counts"
+        );
+        assert!(AuditKey::new("a", &[1; 31]).is_err());
+        assert!(AuditKey::new("a b", &[1; 32]).is_err());
+        assert_eq!(format!("{a:?}"), "AuditKey(a)");
+    }
+
+    #[test]
+    fn a_checkpoint_is_signed_by_its_key_only() {
+        let a = AuditKey::new("a", &[1; 32]).unwrap();
+        let other = AuditKey::new("a", &[2; 32]).unwrap();
+        let at = "2026-12-01T00:00:00Z".parse().unwrap();
+        let cp = Checkpoint::sign(at, (7, "h".into(), 7), Some(&a));
+        assert!(cp.signed_by(&AuditKeys::new(vec![a.clone()])));
+        assert!(!cp.signed_by(&AuditKeys::new(vec![other])));
+        let mut moved = cp.clone();
+        moved.seq = 6;
+        assert!(!moved.signed_by(&AuditKeys::new(vec![a.clone()])));
+        let unsigned = Checkpoint::sign(at, (7, "h".into(), 7), None);
+        assert!(unsigned.signed_by(&AuditKeys::default()));
+        assert!(!unsigned.signed_by(&AuditKeys::new(vec![a])));
     }
 
     #[test]

@@ -495,7 +495,8 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Ready when the database answers and can take a write (an SQLite file on a full disk still answers reads).
+/// Ready when the database answers and can take a write (an SQLite file on a full disk still answers reads), and
+/// the audit log's append-only triggers are in place.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let db = &state.services.db;
     if !db.ping(std::time::Duration::from_secs(1)).await {
@@ -504,6 +505,15 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     } else if !db.writable(std::time::Duration::from_secs(1)).await {
         HttpResponse::ServiceUnavailable()
             .json(json!({ "status": "unavailable", "database": "writes failing" }))
+    } else if !state
+        .services
+        .audit_unprotected()
+        .await
+        .is_ok_and(|missing| missing.is_empty())
+    {
+        HttpResponse::ServiceUnavailable().json(
+            json!({ "status": "unavailable", "database": "up", "audit": "append-only protection missing" }),
+        )
     } else {
         HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
     }

@@ -117,6 +117,7 @@ impl AuditWriter {
 
 /// The writer's loop: takes what is queued (up to a batch), commits it in one transaction, answers each request.
 fn write_batches(db: Database, mut rx: mpsc::Receiver<Job>) {
+    let _keys = db.audit_key_scope();
     let mut conn: Option<DbConnection> = None;
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];

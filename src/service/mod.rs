@@ -4,6 +4,7 @@
 pub mod agencies;
 pub mod alerts;
 pub mod audit;
+pub mod audit_guard;
 pub mod breaches;
 pub mod delivery;
 pub mod feed;

@@ -8,6 +8,7 @@ fn orderwatch(database_url: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
     c.env("DATABASE_URL", database_url)
         .env("ORDERWATCH_JWT_SECRET", SECRET)
+        .env("ORDERWATCH_AUDIT_KEY", AUDIT_KEY)
         .env("ORDERWATCH_LOG", "warn");
     c
 }

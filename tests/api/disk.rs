@@ -96,7 +96,10 @@ async fn on_a_full_disk_writes_are_unavailable_change_nothing_and_readyz_says_so
             .await
             .ok();
     }
-    app.services.db.checkpoint_now().await;
+    app.services
+        .db
+        .checkpoint_now(orderwatch::db::upkeep::Checkpoint::Truncate)
+        .await;
     let wal_size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     assert!(
         wal_size < 1024 * 1024,

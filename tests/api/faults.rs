@@ -78,6 +78,7 @@ impl Server {
             Command::new(env!("CARGO_BIN_EXE_orderwatch"))
                 .env("DATABASE_URL", database_url)
                 .env("ORDERWATCH_JWT_SECRET", SECRET)
+                .env("ORDERWATCH_AUDIT_KEY", AUDIT_KEY)
                 .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
                 .env("ORDERWATCH_CHECK_INTERVAL", "0")
                 .env("ORDERWATCH_LOG", "warn")

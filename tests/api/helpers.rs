@@ -15,6 +15,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 pub const SECRET: &str = "test-secret-of-at-least-thirty-two-bytes!";
+/// The audit chain's key in tests (`ORDERWATCH_AUDIT_KEY`).
+pub const AUDIT_KEY: &str = "test-1=test-audit-key-of-at-least-thirty-two-bytes";
 
 enum TestDb {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
@@ -87,6 +89,8 @@ pub struct TestApp {
     /// Shuts this server down gracefully, as SIGTERM would.
     pub shutdown: orderwatch::startup::ShutdownHandle,
     _db: Option<Arc<TestDb>>,
+    /// Files beside the database that the server writes (audit checkpoints), removed with the test.
+    _files: Option<Arc<tempfile::TempDir>>,
 }
 
 /// A GraphQL response: the HTTP status, `data`, and `errors`.
@@ -145,6 +149,9 @@ impl TestApp {
         let mut settings = Settings::for_database(&database_url);
         settings.listen = "127.0.0.1:0".into();
         settings.jwt_secret = Some(SECRET.into());
+        settings.audit_key = Some(AUDIT_KEY.into());
+        let files = Arc::new(tempfile::tempdir().expect("temp dir"));
+        settings.audit_checkpoint_file = Some(files.path().join("audit-checkpoints"));
         settings.db_pool_size = 4;
         settings.workers = Some(1);
         // Long enough that only a wake-up (local commit or PostgreSQL NOTIFY) delivers alerts in a test.
@@ -152,7 +159,9 @@ impl TestApp {
         // Tests run the checks themselves, at the moments they choose.
         settings.check_interval = 0;
         tune(&mut settings);
-        Self::start(settings, Some(Arc::new(db))).await
+        let mut app = Self::start(settings, Some(Arc::new(db))).await;
+        app._files = Some(files);
+        app
     }
 
     /// A second server (replica) on the same database, with its own clock.
@@ -186,6 +195,7 @@ impl TestApp {
             keys: JwtKeys::hs256(SECRET.as_bytes(), "orderwatch", "orderwatch").unwrap(),
             settings,
             _db: db,
+            _files: None,
         }
     }
 
@@ -405,6 +415,10 @@ pub fn raw_sql(app: &TestApp, sql: &[&str]) -> Result<(), String> {
     match target.backend {
         orderwatch::db::Backend::Sqlite => {
             let mut c = diesel::SqliteConnection::establish(&target.connect).unwrap();
+            // Waits for the server's writer (an audit batch, a WAL checkpoint) as the server's own connections do.
+            diesel::sql_query("PRAGMA busy_timeout = 5000")
+                .execute(&mut c)
+                .map_err(|e| e.to_string())?;
             sql.iter().try_for_each(|s| {
                 diesel::sql_query(*s)
                     .execute(&mut c)

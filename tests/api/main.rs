@@ -21,4 +21,5 @@ mod nesting;
 mod plans;
 mod replicas;
 mod schema;
+mod tamper;
 mod tokens;

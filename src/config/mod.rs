@@ -7,6 +7,8 @@ use anyhow::Context as _;
 use std::io::Write;
 use std::path::PathBuf;
 
+pub mod audit;
+
 #[derive(clap::Args, Clone)]
 pub struct Settings {
     /// Database: sqlite://PATH (default, created if missing) or postgres://USER@HOST:PORT/DB.
@@ -240,6 +242,34 @@ pub struct Settings {
     )]
     pub pg_idle_in_transaction_timeout_ms: u64,
 
+    /// The audit chain's key, as `ID=SECRET` (secret at least 32 bytes). Never logged.
+    #[arg(
+        long,
+        env = "ORDERWATCH_AUDIT_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub audit_key: Option<String>,
+
+    /// A file of audit keys, one `ID=SECRET` a line: the last writes new entries, all verify (rotation: add a
+    /// line). Default on SQLite: beside the database file (created on first use).
+    #[arg(long, env = "ORDERWATCH_AUDIT_KEY_FILE", global = true)]
+    pub audit_key_file: Option<PathBuf>,
+
+    /// Where signed audit checkpoints are appended (one JSON line each), outside the database. Default on SQLite:
+    /// beside the database file; on PostgreSQL there is none unless set (required in production).
+    #[arg(long, env = "ORDERWATCH_AUDIT_CHECKPOINT_FILE", global = true)]
+    pub audit_checkpoint_file: Option<PathBuf>,
+
+    /// Seconds between audit checkpoints while the log grows (0 = none but at start-up).
+    #[arg(
+        long,
+        env = "ORDERWATCH_AUDIT_CHECKPOINT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub audit_checkpoint_secs: u64,
+
     /// Bearer token that `/metrics` asks for; without it `/metrics` is open in development and closed in
     /// production. Never logged.
     #[arg(
@@ -325,6 +355,10 @@ impl std::fmt::Debug for Settings {
                 "pg_idle_in_transaction_timeout_ms",
                 &self.pg_idle_in_transaction_timeout_ms,
             )
+            .field("audit_key", &self.audit_key.as_ref().map(|_| "<set>"))
+            .field("audit_key_file", &self.audit_key_file)
+            .field("audit_checkpoint_file", &self.audit_checkpoint_file)
+            .field("audit_checkpoint_secs", &self.audit_checkpoint_secs)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<set>"),
@@ -367,6 +401,10 @@ impl Settings {
             pg_lock_timeout_ms: 5_000,
             pg_statement_timeout_ms: 30_000,
             pg_idle_in_transaction_timeout_ms: 10_000,
+            audit_key: None,
+            audit_key_file: None,
+            audit_checkpoint_file: None,
+            audit_checkpoint_secs: 60,
             metrics_token: None,
             delivery_retry_ms: 30_000,
             max_nesting: 64,
