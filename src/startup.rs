@@ -163,7 +163,7 @@ impl Application {
             unprotected.join(", ")
         );
         // Where the chain stands as the server starts, then while it grows.
-        services
+        let first = services
             .audit_checkpoint(checkpoints.as_deref())
             .await
             .context("writing the start-up audit checkpoint")?;
@@ -171,6 +171,7 @@ impl Application {
             crate::service::audit_guard::spawn_checkpoints(
                 services.clone(),
                 checkpoints.clone(),
+                first,
                 Duration::from_secs(settings.audit_checkpoint_secs),
                 shutdown.subscribe(),
             );

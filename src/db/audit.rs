@@ -430,16 +430,29 @@ pub fn verify(conn: &mut DbConnection) -> AppResult<Verified> {
 }
 
 /// The chain's head: its last entry's `seq` and hash, and how many entries there are (`(0, GENESIS_HASH, 0)` when
-/// empty).
-pub fn head(conn: &mut DbConnection) -> AppResult<(i64, String, u64)> {
+/// empty). Given an earlier head's `(seq, count)`, only the entries after it are counted (a range of the primary
+/// key), so a checkpoint of a large log does not count it all again.
+pub fn head(conn: &mut DbConnection, since: Option<(i64, u64)>) -> AppResult<(i64, String, u64)> {
     let last: Option<(i64, String)> = audit_events::table
         .select((audit_events::seq, audit_events::hash))
         .order(audit_events::seq.desc())
         .first(conn)
         .optional()?;
-    let count: i64 = audit_events::table.count().get_result(conn)?;
+    let (from, before) = since.unwrap_or((0, 0));
+    let after: i64 = audit_events::table
+        .filter(audit_events::seq.gt(from))
+        .count()
+        .get_result(conn)?;
     let (seq, hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
-    Ok((seq, hash, count as u64))
+    Ok((seq, hash, before + after as u64))
+}
+
+/// The last entry's `seq` (0 when the log is empty).
+pub fn newest_seq(conn: &mut DbConnection) -> AppResult<i64> {
+    Ok(audit_events::table
+        .select(diesel::dsl::max(audit_events::seq))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0))
 }
 
 /// Checks the chain against checkpoints made outside the database, oldest first: each must be signed by a key held,

@@ -13,7 +13,17 @@ impl Services {
     /// Records where the chain stands now, signed with the current key: appended to `file` (when there is one, and
     /// flushed to disk) and written to the server's log. Returns the checkpoint.
     pub async fn audit_checkpoint(&self, file: Option<&Path>) -> AppResult<Checkpoint> {
-        let head = self.db.run(db::audit::head).await?;
+        self.audit_checkpoint_since(file, None).await
+    }
+
+    /// As [`Services::audit_checkpoint`], counting only the entries after `since`, an earlier checkpoint's
+    /// `(seq, count)`.
+    async fn audit_checkpoint_since(
+        &self,
+        file: Option<&Path>,
+        since: Option<(i64, u64)>,
+    ) -> AppResult<Checkpoint> {
+        let head = self.db.run(move |c| db::audit::head(c, since)).await?;
         let keys = self.db.audit_keys();
         let cp = Checkpoint::sign(self.now(), head, keys.current());
         tracing::info!(
@@ -101,25 +111,26 @@ pub fn read_checkpoints(path: &Path) -> AppResult<Vec<Checkpoint>> {
         .collect()
 }
 
-/// Writes a checkpoint every `every` while the log grows, until `stop` turns true; a failure is logged and tried
-/// again at the next tick.
+/// Writes a checkpoint every `every` while the log grows, after `first` (the start-up one), until `stop` turns true;
+/// each counts only the entries since the one before. A failure is logged and tried again at the next tick.
 pub fn spawn_checkpoints(
     services: Services,
     file: Option<PathBuf>,
+    first: Checkpoint,
     every: std::time::Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     tokio::spawn(async move {
-        let mut last: Option<(i64, u64)> = None;
-        let mut tick = tokio::time::interval(every);
+        let mut last = (first.seq, first.count);
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = stop.changed() => return,
             }
-            let head = match services.db.run(db::audit::head).await {
-                Ok((seq, _, count)) => (seq, count),
+            let newest = match services.db.run(db::audit::newest_seq).await {
+                Ok(seq) => seq,
                 Err(e) => {
                     tracing::warn!(
                         error.code = e.code(),
@@ -128,11 +139,14 @@ pub fn spawn_checkpoints(
                     continue;
                 }
             };
-            if last == Some(head) {
+            if newest == last.0 {
                 continue;
             }
-            match services.audit_checkpoint(file.as_deref()).await {
-                Ok(_) => last = Some(head),
+            match services
+                .audit_checkpoint_since(file.as_deref(), Some(last))
+                .await
+            {
+                Ok(cp) => last = (cp.seq, cp.count),
                 Err(e) => tracing::error!(
                     error.code = e.code(),
                     "audit checkpoint could not be written"

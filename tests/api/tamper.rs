@@ -362,3 +362,27 @@ async fn dropped_triggers_keep_the_server_from_starting_and_readyz_reports_them(
     assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
     assert!(app.services.audit_unprotected().await.unwrap().is_empty());
 }
+
+/// Checkpoints made while the server runs count only the entries since the one before; the count is the full one.
+#[tokio::test]
+async fn a_checkpoint_counted_from_an_earlier_one_counts_every_entry() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    app.grant(&court, spo_input(&app, "HC/1")).await.ok();
+    let earlier = app.services.audit_checkpoint(None).await.unwrap();
+    app.grant(&court, spo_input(&app, "HC/2")).await.ok();
+    let since = (earlier.seq, earlier.count);
+    let (full, counted) = app
+        .services
+        .db
+        .run(move |c| {
+            Ok((
+                orderwatch::db::audit::head(c, None)?,
+                orderwatch::db::audit::head(c, Some(since))?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(full, counted);
+    assert!(full.2 > earlier.count);
+}
