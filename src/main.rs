@@ -32,6 +32,15 @@ enum AuditCommand {
     Checkpoint,
     /// Puts the append-only triggers back (after `audit verify`).
     Protect,
+    /// Prints the tag a search for this person is recorded under (`subject:...` in an entry's object ids).
+    SubjectTag {
+        /// The name searched for (any case, punctuation and spacing).
+        #[arg(long)]
+        name: Option<String>,
+        /// The date of birth searched for, YYYY-MM-DD.
+        #[arg(long)]
+        date_of_birth: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -265,6 +274,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                                     .into(),
                         }
                     );
+                    Ok(())
+                }
+                AuditCommand::SubjectTag {
+                    name,
+                    date_of_birth,
+                } => {
+                    let key = name.as_deref().map(orderwatch::domain::name_key);
+                    println!("{}", services.subject_tag(key.as_deref(), date_of_birth));
                     Ok(())
                 }
                 AuditCommand::Protect => {

@@ -135,6 +135,7 @@ impl Application {
             query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
             graphiql: !settings.production(),
             production: settings.production(),
+            auth_failures: Default::default(),
             metrics_token: settings
                 .metrics_token
                 .clone()

@@ -70,7 +70,8 @@ pub async fn websocket(
         .max_frame_size(MAX_FRAME)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME);
-    actix_web::rt::spawn(connection(state.into_inner(), session, messages));
+    let source = req.peer_addr().map(|a| a.ip());
+    actix_web::rt::spawn(connection(state.into_inner(), session, messages, source));
     response
 }
 
@@ -100,6 +101,7 @@ async fn connection(
     state: std::sync::Arc<AppState>,
     mut session: Session,
     mut messages: actix_ws::AggregatedMessageStream,
+    source: Option<std::net::IpAddr>,
 ) {
     // Every running operation is a stream polled by this connection's task (no task of its own), so an idle
     // subscription costs its own state and nothing more; `running` holds the handle that stops each one.
@@ -159,11 +161,11 @@ async fn connection(
                             }
                             Some(Err(reason)) => {
                                 tracing::info!(auth.outcome = "invalid", auth.reason = %reason, "websocket refused");
-                                crate::http::record_auth_failure(&state, &uuid::Uuid::new_v4().to_string(), &reason).await;
+                                crate::http::record_auth_failure(&state, source, &uuid::Uuid::new_v4().to_string(), &reason).await;
                                 break close(4403, "Forbidden");
                             }
                             None => {
-                                crate::http::record_auth_failure(&state, &uuid::Uuid::new_v4().to_string(), "no token in connection_init").await;
+                                crate::http::record_auth_failure(&state, source, &uuid::Uuid::new_v4().to_string(), "no token in connection_init").await;
                                 break close(4403, "Forbidden");
                             }
                         }

@@ -109,6 +109,29 @@ impl AuditKeys {
     pub fn find(&self, id: &str) -> Option<&AuditKey> {
         self.keys.iter().rev().find(|k| k.id == id)
     }
+
+    /// A tag that stands for `text` in the log without holding it: `KEY_ID:HMAC` with the current key (an auditor
+    /// holding the key can compute it for a person and match), or `sha256:HASH` when unkeyed.
+    pub fn tag(&self, text: &str) -> String {
+        match self.current() {
+            Some(key) => {
+                let mut m = key.mac();
+                m.update(b"orderwatch audit tag\n");
+                m.update(text.as_bytes());
+                format!("{}:{}", key.id, hex(&m.finalize().into_bytes()))
+            }
+            None => format!("sha256:{}", hex(&Sha256::digest(text.as_bytes()))),
+        }
+    }
+}
+
+/// The text a name search is tagged by: the normalised name and the date of birth, as matched.
+pub fn subject_search_text(name_key: Option<&str>, born: Option<chrono::NaiveDate>) -> String {
+    format!(
+        "subject\n{}\n{}",
+        name_key.unwrap_or(""),
+        born.map(|d| d.to_string()).unwrap_or_default()
+    )
 }
 
 /// Feeds the length-prefixed fields of an entry after `prev_hash` to `sink`.

@@ -222,7 +222,7 @@ impl DeadlineMutation {
             .await
             .audited(ctx)
             .await?;
-        Ok(ProtectionOrder::new(order, svc.now(), who))
+        super::returned_order(ctx, order).await
     }
 
     /// Lists a hearing (COURT: the court that made the order; any court for a DVPN or DAPN).
@@ -239,7 +239,7 @@ impl DeadlineMutation {
             .await
             .audited(ctx)
             .await?;
-        Ok(ProtectionOrder::new(order, svc.now(), who))
+        super::returned_order(ctx, order).await
     }
 
     /// Records what happened at a hearing (the court that listed it). A notice's application heard in time meets
@@ -262,6 +262,6 @@ impl DeadlineMutation {
             .await
             .audited(ctx)
             .await?;
-        Ok(ProtectionOrder::new(order, svc.now(), who))
+        super::returned_order(ctx, order).await
     }
 }

@@ -135,17 +135,53 @@ pub(crate) trait Audited<T> {
     async fn audited(self, ctx: &Context<'_>) -> async_graphql::Result<T>;
 }
 
+/// The identifiers a request named in its arguments (`reference`, `replacesReference`, `id`, `hearingId`, at the
+/// top or inside `input`), as `name:value`: what a refused request was after, for the audit log.
+fn named_objects(ctx: &Context<'_>) -> Vec<String> {
+    use async_graphql::Value;
+    const NAMES: [&str; 4] = ["reference", "replacesReference", "id", "hearingId"];
+    let mut out = vec![];
+    let mut take = |name: &str, value: &Value| {
+        if let (true, Value::String(v)) = (NAMES.contains(&name), value) {
+            out.push(format!("{name}:{}", v.chars().take(64).collect::<String>()));
+        }
+    };
+    for (name, value) in ctx.field().arguments().unwrap_or_default() {
+        take(name.as_str(), &value);
+        if let Value::Object(fields) = &value {
+            for (inner, v) in fields {
+                take(inner.as_str(), v);
+            }
+        }
+    }
+    out
+}
+
 impl<T> Audited<T> for Result<T, AppError> {
     async fn audited(self, ctx: &Context<'_>) -> async_graphql::Result<T> {
-        if let Err(AppError::Forbidden { code, .. }) = &self {
+        // Refused by policy, or answered as "not found" (which is also the answer for what the caller may not see):
+        // recorded as a denial naming what was asked for, so probing leaves a trace.
+        let denied = match &self {
+            Err(AppError::Forbidden { code, .. }) => Some((*code, vec![])),
+            Err(e @ AppError::NotFound { .. }) => Some((e.code(), named_objects(ctx))),
+            Err(e @ AppError::Validation(_)) if e.code() == "REPLACED_ORDER_NOT_FOUND" => {
+                Some((e.code(), named_objects(ctx)))
+            }
+            _ => None,
+        };
+        if let Some((code, named)) = denied {
             if let (Ok(svc), Ok(who)) = (services(ctx), caller(ctx)) {
                 let mut e = crate::service::audit::entry(
                     who,
                     svc.now(),
                     crate::domain::audit::AuditOperation::Denied,
                     ctx.field().name(),
-                    "operation",
-                    vec![],
+                    if named.is_empty() {
+                        "operation"
+                    } else {
+                        "reference"
+                    },
+                    named,
                     &[],
                 );
                 e.outcome = code.to_string();
@@ -205,6 +241,28 @@ pub(crate) async fn consulted(
     ids: Vec<String>,
     reason: Option<String>,
 ) -> async_graphql::Result<()> {
+    consulted_with(ctx, object_type, ids, reason, "OK").await
+}
+
+/// Records an order returned by a mutation as consulted (the response discloses what it selects, as a read does),
+/// then hands it to the client.
+pub(crate) async fn returned_order(
+    ctx: &Context<'_>,
+    order: crate::domain::order::OrderRecord,
+) -> async_graphql::Result<types::ProtectionOrder> {
+    let (svc, who) = (services(ctx)?, caller(ctx)?);
+    consulted(ctx, "order", vec![order.id.clone()], None).await?;
+    Ok(types::ProtectionOrder::new(order, svc.now(), who))
+}
+
+/// As [`consulted`], with the outcome to record (`NOT_FOUND` for a lookup that found nothing the caller may see).
+pub(crate) async fn consulted_with(
+    ctx: &Context<'_>,
+    object_type: &str,
+    ids: Vec<String>,
+    reason: Option<String>,
+    outcome: &str,
+) -> async_graphql::Result<()> {
     let (svc, who) = (services(ctx)?, caller(ctx)?);
     let fields = selected_fields(ctx);
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
@@ -220,6 +278,7 @@ pub(crate) async fn consulted(
     if let Some(r) = reason {
         e.reason = Caller::new(who.principal.clone(), "", Some(r)).reason;
     }
+    e.outcome = outcome.to_string();
     svc.audit(vec![e]).await.map_err(error::to_graphql)
 }
 

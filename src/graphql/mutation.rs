@@ -149,7 +149,7 @@ impl CoreMutation {
             note: input.note,
         };
         let order = svc.grant_order(who, req).await.audited(ctx).await?;
-        Ok(ProtectionOrder::new(order, svc.now(), who))
+        super::returned_order(ctx, order).await
     }
 
     /// Records that the subject was served with the order (POLICE).
@@ -168,7 +168,7 @@ impl CoreMutation {
             .await
             .audited(ctx)
             .await?;
-        Ok(ProtectionOrder::new(order, svc.now(), who))
+        super::returned_order(ctx, order).await
     }
 
     /// Varies an order's end date or conditions (the court that made it). The previous terms stay in `versions`.
@@ -194,7 +194,7 @@ impl CoreMutation {
             note: input.note,
         };
         let order = svc.vary_order(who, req).await.audited(ctx).await?;
-        Ok(ProtectionOrder::new(order, svc.now(), who))
+        super::returned_order(ctx, order).await
     }
 
     /// Renews a fixed-term order to a later last day (the court that made it).
@@ -211,7 +211,7 @@ impl CoreMutation {
             .await
             .audited(ctx)
             .await?;
-        Ok(ProtectionOrder::new(order, svc.now(), who))
+        super::returned_order(ctx, order).await
     }
 
     /// Discharges an order (the court that made it).
@@ -233,6 +233,6 @@ impl CoreMutation {
             .await
             .audited(ctx)
             .await?;
-        Ok(ProtectionOrder::new(order, svc.now(), who))
+        super::returned_order(ctx, order).await
     }
 }

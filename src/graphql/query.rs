@@ -4,7 +4,7 @@ use super::enums::{OrderStatus, OrderType};
 use super::error::GqlResultExt;
 use super::scalars::Date;
 use super::types::{Agency, AgencyConnection, Me, OrderConnection, ProtectionOrder};
-use super::{caller, consulted, services, Audited};
+use super::{caller, consulted, consulted_with, services, Audited};
 use crate::db::orders::OrderSearch;
 use crate::domain::name_key;
 use crate::service::page::PageRequest;
@@ -57,14 +57,16 @@ impl CoreQuery {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let now = svc.now();
         let parts = super::types::parts_selected(&ctx.look_ahead());
+        let searched = format!(
+            "reference:{}",
+            reference.chars().take(64).collect::<String>()
+        );
         let found = svc.order(who, reference, parts).await.audited(ctx).await?;
-        consulted(
-            ctx,
-            "order",
-            found.iter().map(|o| o.id.clone()).collect(),
-            reason,
-        )
-        .await?;
+        // A lookup that finds nothing the caller may see records the reference it looked for.
+        match &found {
+            Some(o) => consulted(ctx, "order", vec![o.id.clone()], reason).await?,
+            None => consulted_with(ctx, "reference", vec![searched], reason, "NOT_FOUND").await?,
+        }
         Ok(found.map(|o| ProtectionOrder::new(o, now, who)))
     }
 
@@ -92,6 +94,10 @@ impl CoreQuery {
             expires_before: f.expires_before.map(|d| d.0),
             expires_after: f.expires_after.map(|d| d.0),
         };
+        let subject = (
+            search.subject_name_key.clone(),
+            search.subject_date_of_birth,
+        );
         let now = svc.now();
         let parts = super::types::parts_selected(&ctx.look_ahead().field("edges").field("node"));
         let found = svc
@@ -99,13 +105,12 @@ impl CoreQuery {
             .await
             .audited(ctx)
             .await?;
-        consulted(
-            ctx,
-            "order",
-            found.items.iter().map(|o| o.id.clone()).collect(),
-            reason,
-        )
-        .await?;
+        // A search by subject names the person searched for by a keyed tag, so an auditor can match it.
+        let mut ids: Vec<String> = found.items.iter().map(|o| o.id.clone()).collect();
+        if subject.0.is_some() || subject.1.is_some() {
+            ids.push(svc.subject_tag(subject.0.as_deref(), subject.1));
+        }
+        consulted(ctx, "order", ids, reason).await?;
         Ok(OrderConnection::build(
             "order",
             found,

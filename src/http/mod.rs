@@ -2,6 +2,7 @@
 //! needs a valid bearer token; without one it gets 401 and no data. Each response carries `X-Request-Id`.
 
 pub mod admission;
+pub mod auth_failures;
 
 use crate::auth::jwt::JwtKeys;
 use crate::graphql::OrderwatchSchema;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub query_timeout: std::time::Duration,
     /// Whether to serve the GraphiQL page (development only).
     pub graphiql: bool,
+    /// Refused authentication per source, coalesced in the audit log.
+    pub auth_failures: std::sync::Arc<auth_failures::AuthFailures>,
     /// Whether this is a production deployment.
     pub production: bool,
     /// The bearer token `/metrics` asks for (`ORDERWATCH_METRICS_TOKEN`).
@@ -133,15 +136,42 @@ pub fn server(
     Ok(server)
 }
 
-/// Records a refused token in the audit log. The request is refused either way; a failure to record is logged.
-pub(crate) async fn record_auth_failure(state: &AppState, request_id: &str, problem: &str) {
-    let e =
-        crate::service::audit::auth_failure(request_id, state.services.now(), "graphql", problem);
-    if let Err(err) = state.services.audit(vec![e]).await {
-        tracing::error!(
-            error.code = err.code(),
-            "an authentication failure could not be recorded in the audit log"
-        );
+/// Records a refused token in the audit log, coalesced per source (`auth_failures`). The request is refused either
+/// way; a failure to record is logged.
+pub(crate) async fn record_auth_failure(
+    state: &AppState,
+    source: Option<std::net::IpAddr>,
+    request_id: &str,
+    problem: &str,
+) {
+    let decision = match source {
+        Some(ip) => state.auth_failures.refused(ip, std::time::Instant::now()),
+        None => auth_failures::Decision {
+            record: true,
+            ..Default::default()
+        },
+    };
+    let now = state.services.now();
+    let mut entries = vec![];
+    if decision.record {
+        entries.push(crate::service::audit::auth_failure(
+            request_id, now, "graphql", problem,
+        ));
+    }
+    for count in &decision.repeated {
+        let mut e =
+            crate::service::audit::auth_failure(request_id, now, "graphql", "repeated refusals");
+        e.outcome = "UNAUTHENTICATED_REPEATED".into();
+        e.fields = vec![format!("count:{count}")];
+        entries.push(e);
+    }
+    if !entries.is_empty() {
+        if let Err(err) = state.services.audit(entries).await {
+            tracing::error!(
+                error.code = err.code(),
+                "an authentication failure could not be recorded in the audit log"
+            );
+        }
     }
 }
 
@@ -309,10 +339,11 @@ async fn graphql(
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         });
+    let source = http.peer_addr().map(|a| a.ip());
     let principal = match bearer {
         None => {
             tracing::info!(request.id = %id, auth.outcome = "missing", "request refused: no bearer token");
-            record_auth_failure(&state, &id, "no bearer token").await;
+            record_auth_failure(&state, source, &id, "no bearer token").await;
             return error_body(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHENTICATED",
@@ -323,7 +354,7 @@ async fn graphql(
             Ok(p) => p,
             Err(reason) => {
                 tracing::info!(request.id = %id, auth.outcome = "invalid", auth.reason = %reason, "request refused: invalid token");
-                record_auth_failure(&state, &id, &reason).await;
+                record_auth_failure(&state, source, &id, &reason).await;
                 return error_body(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &reason);
             }
         },

@@ -62,6 +62,13 @@ impl Services {
             .await
     }
 
+    /// How a search by subject is named in the log: `subject:TAG`, a keyed hash of the normalised name and date of
+    /// birth (`orderwatch audit subject-tag` computes the same for an auditor), never the name itself.
+    pub fn subject_tag(&self, name_key: Option<&str>, born: Option<chrono::NaiveDate>) -> String {
+        let text = crate::domain::audit::subject_search_text(name_key, born);
+        format!("subject:{}", self.db.audit_keys().tag(&text))
+    }
+
     /// The append-only triggers that are missing or disabled (empty when the log is protected).
     pub async fn audit_unprotected(&self) -> AppResult<Vec<&'static str>> {
         self.db.run(db::audit::missing_protection).await

@@ -4,6 +4,7 @@
 mod access;
 mod alerts;
 mod audit;
+mod audit_trail;
 mod auth;
 mod breaches;
 mod cli;
