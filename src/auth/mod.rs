@@ -74,6 +74,8 @@ pub struct Caller {
     pub principal: Principal,
     pub request_id: String,
     pub reason: Option<String>,
+    /// The id the client gave the request (`X-Request-Id`), kept beside the server's own.
+    pub correlation_id: Option<String>,
 }
 
 /// Longest reason a caller may give for a request.
@@ -98,7 +100,14 @@ impl Caller {
             principal,
             request_id: request_id.into(),
             reason,
+            correlation_id: None,
         }
+    }
+
+    /// The same caller, with the id the client gave its request.
+    pub fn with_correlation(mut self, correlation_id: Option<String>) -> Caller {
+        self.correlation_id = correlation_id;
+        self
     }
 }
 
@@ -116,6 +125,7 @@ impl From<Principal> for Caller {
             principal,
             request_id: "internal".into(),
             reason: None,
+            correlation_id: None,
         }
     }
 }

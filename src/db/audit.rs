@@ -43,6 +43,7 @@ struct AuditRow {
     prev_hash: String,
     hash: String,
     key_id: String,
+    correlation_id: Option<String>,
 }
 
 fn to_entry(r: &AuditRow) -> AppResult<AuditEntry> {
@@ -68,6 +69,7 @@ fn to_entry(r: &AuditRow) -> AppResult<AuditEntry> {
         recipient: r.recipient.clone(),
         outcome: r.outcome.clone(),
         reason: r.reason.clone(),
+        correlation_id: r.correlation_id.clone(),
     })
 }
 
@@ -123,6 +125,7 @@ pub fn append<'a>(
             prev_hash: prev.clone(),
             hash: hash.clone(),
             key_id: key.map(|k| k.id.clone()).unwrap_or_default(),
+            correlation_id: e.correlation_id.clone(),
         };
         rows.push(row);
         prev = hash;
@@ -167,11 +170,12 @@ pub fn append<'a>(
 /// for every batch size. `WITH ORDINALITY ... ORDER BY` keeps the rows in chain order, so `seq` follows the chain.
 const APPEND_PG_SQL: &str = "\
 INSERT INTO audit_events (id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, \
-object_ids, fields, recipient, outcome, reason, prev_hash, hash, key_id) \
+object_ids, fields, recipient, outcome, reason, prev_hash, hash, key_id, correlation_id) \
 SELECT id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, object_ids, fields, \
-recipient, outcome, reason, prev_hash, hash, key_id FROM unnest(";
+recipient, outcome, reason, prev_hash, hash, key_id, correlation_id FROM unnest(";
 const APPEND_PG_SQL_END: &str = ") WITH ORDINALITY AS r(id, at, request_id, actor_sub, actor_agency, actor_role, \
-operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash, key_id, n) ORDER BY n";
+operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash, key_id, correlation_id, \
+n) ORDER BY n";
 
 /// The rows of a batch as columns, for [`APPEND_PG_SQL`].
 #[derive(Default)]
@@ -193,6 +197,7 @@ struct AppendColumns {
     prev_hash: Vec<String>,
     hash: Vec<String>,
     key_id: Vec<String>,
+    correlation_id: Vec<Option<String>>,
 }
 
 impl AppendColumns {
@@ -214,6 +219,7 @@ impl AppendColumns {
         self.prev_hash.push(r.prev_hash);
         self.hash.push(r.hash);
         self.key_id.push(r.key_id);
+        self.correlation_id.push(r.correlation_id);
     }
 }
 
@@ -256,6 +262,8 @@ impl QueryFragment<Pg> for AppendColumns {
         out.push_bind_param::<Array<Text>, _>(&self.hash)?;
         out.push_sql(", ");
         out.push_bind_param::<Array<Text>, _>(&self.key_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.correlation_id)?;
         out.push_sql(APPEND_PG_SQL_END);
         Ok(())
     }

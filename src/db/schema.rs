@@ -55,6 +55,7 @@ diesel::table! {
         prev_hash -> Text,
         hash -> Text,
         key_id -> Text,
+        correlation_id -> Nullable<Text>,
     }
 }
 

@@ -43,6 +43,8 @@ pub struct AuditEntry {
     /// `OK`, or the error code of a refused request.
     pub outcome: String,
     pub reason: Option<String>,
+    /// The id the client gave its request (`X-Request-Id`); `request_id` is always the server's own.
+    pub correlation_id: Option<String>,
 }
 
 /// A key of the audit chain. Entries written with it carry its id; its secret stays in the process (it lives
@@ -156,9 +158,14 @@ fn feed(prev_hash: &str, e: &AuditEntry, key_id: &str, sink: &mut dyn FnMut(&[u8
         &e.outcome,
         e.reason.as_deref().unwrap_or(""),
     ];
-    // Keyed entries cover their key id too (unkeyed ones hash exactly as they always have).
+    // Keyed entries cover their key id too, and an entry with a client's request id covers it (entries without
+    // either hash exactly as they always have).
     if !key_id.is_empty() {
         parts.push(key_id);
+    }
+    if let Some(c) = &e.correlation_id {
+        parts.push("correlation");
+        parts.push(c);
     }
     for f in parts {
         // Length-prefixed, so no two different entries hash the same text.
@@ -282,6 +289,7 @@ mod tests {
             recipient: None,
             outcome: "OK".into(),
             reason: None,
+            correlation_id: None,
         }
     }
 

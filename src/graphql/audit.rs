@@ -29,8 +29,13 @@ impl AuditEvent {
     async fn at(&self) -> DateTime {
         self.0.at.into()
     }
+    /// The server's id of the request.
     async fn request_id(&self) -> &str {
         &self.0.request_id
+    }
+    /// The id the client gave the request (`X-Request-Id`), if any.
+    async fn correlation_id(&self) -> Option<&str> {
+        self.0.correlation_id.as_deref()
     }
     async fn actor(&self) -> Actor {
         Actor {

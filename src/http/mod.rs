@@ -57,14 +57,19 @@ pub struct AppState {
 }
 
 /// The request id of a request: the caller's `X-Request-Id` when it is a sane token, otherwise a new UUID.
+/// A request's ids: the server's own (`id`, in the audit log), and the one the client gave in `X-Request-Id`, if
+/// it is a sane token (`correlation`, kept beside it and echoed in the response).
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub struct RequestId {
+    pub id: String,
+    pub correlation: Option<String>,
+}
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Why the caller is making the request, recorded in the audit log (DPA 2018 s62).
 pub const REASON_HEADER: &str = "x-orderwatch-reason";
 
-fn request_id(req: &actix_web::dev::ServiceRequest) -> String {
+fn client_request_id(req: &actix_web::dev::ServiceRequest) -> Option<String> {
     req.headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -75,7 +80,6 @@ fn request_id(req: &actix_web::dev::ServiceRequest) -> String {
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 pub fn server(
@@ -89,12 +93,15 @@ pub fn server(
         App::new()
             .app_data(data.clone())
             .wrap_fn(|req, srv| {
-                let id = request_id(&req);
-                req.extensions_mut().insert(RequestId(id.clone()));
+                let correlation = client_request_id(&req);
+                let id = uuid::Uuid::new_v4().to_string();
+                // The response carries the client's id when it gave one, so it can match the answer.
+                let echoed = correlation.clone().unwrap_or_else(|| id.clone());
+                req.extensions_mut().insert(RequestId { id, correlation });
                 let fut = srv.call(req);
                 async move {
                     let mut res = fut.await?;
-                    if let Ok(v) = HeaderValue::from_str(&id) {
+                    if let Ok(v) = HeaderValue::from_str(&echoed) {
                         res.headers_mut()
                             .insert(header::HeaderName::from_static(REQUEST_ID_HEADER), v);
                     }
@@ -326,10 +333,10 @@ async fn graphql(
     payload: web::Payload,
 ) -> HttpResponse {
     let started = Instant::now();
-    let id = http
+    let (id, correlation) = http
         .extensions()
         .get::<RequestId>()
-        .map(|r| r.0.clone())
+        .map(|r| (r.id.clone(), r.correlation.clone()))
         .unwrap_or_default();
     let bearer = http
         .headers()
@@ -436,7 +443,8 @@ async fn graphql(
         .get(REASON_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let caller = crate::auth::Caller::new(principal, id.clone(), reason);
+    let caller =
+        crate::auth::Caller::new(principal, id.clone(), reason).with_correlation(correlation);
     let withheld = crate::graphql::Withheld::default();
     request = request.data(caller.clone()).data(withheld.clone());
     // Kept to name a field in an error; small (the body is at most ORDERWATCH_MAX_BODY_BYTES).

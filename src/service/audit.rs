@@ -40,6 +40,7 @@ pub fn entry(
         recipient: None,
         outcome: "OK".into(),
         reason: who.reason.clone(),
+        correlation_id: who.correlation_id.clone(),
     }
 }
 
@@ -65,6 +66,7 @@ pub fn auth_failure(
         recipient: None,
         outcome: "UNAUTHENTICATED".into(),
         reason: Some(problem.into()),
+        correlation_id: None,
     }
 }
 

@@ -359,6 +359,7 @@ async fn a_large_batch_is_stored_in_chain_order_with_every_value_as_written() {
             recipient: (i % 5 == 0).then(|| "SAFE".into()),
             outcome: "OK".into(),
             reason: (i % 3 == 0).then(|| format!("reason {i}")),
+            correlation_id: (i % 4 == 1).then(|| format!("client-{i}")),
         })
         .collect();
     let expected = written.clone();

@@ -60,6 +60,7 @@ fn read_entry(n: usize) -> AuditEntry {
         recipient: None,
         outcome: "OK".into(),
         reason: None,
+        correlation_id: None,
     }
 }
 

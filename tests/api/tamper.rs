@@ -188,6 +188,8 @@ fn entries_from(app: &TestApp, seq: i64) -> Vec<(i64, AuditEntry)> {
         outcome: String,
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
         reason: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        correlation_id: Option<String>,
     }
     let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
     let sql = format!("SELECT * FROM audit_events WHERE seq >= {seq} ORDER BY seq");
@@ -223,6 +225,7 @@ fn entries_from(app: &TestApp, seq: i64) -> Vec<(i64, AuditEntry)> {
                 recipient: r.recipient,
                 outcome: r.outcome,
                 reason: r.reason,
+                correlation_id: r.correlation_id,
             };
             (r.seq, e)
         })
