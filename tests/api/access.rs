@@ -147,6 +147,7 @@ async fn every_operation_as_every_role_matches_the_policy_table() {
             .to_string();
         let token = app.token(role, agency);
         for (op, query, vars) in operations(&app, &person) {
+            let before = app.snapshot().await;
             let r = app.gql(&token, &query, vars).await;
             let got = match r.codes().first() {
                 None => "OK".to_string(),
@@ -157,6 +158,13 @@ async fn every_operation_as_every_role_matches_the_policy_table() {
                 mismatches.push(format!(
                     "{op} as {role} {agency}: expected {want}, got {got} {:?}",
                     r.errors
+                ));
+            }
+            // A refused operation, on the caller's own order, another agency's, or one it cannot see, changes
+            // nothing.
+            if got != "OK" && app.snapshot().await != before {
+                mismatches.push(format!(
+                    "{op} as {role} {agency} was refused ({got}) but changed the database"
                 ));
             }
         }
