@@ -66,7 +66,7 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
     ]
 }
 
-/// The outcome the policy table in the README promises. `NOT_FOUND` for an entitled caller means the check went
+/// The outcome the policy table in docs/api.md promises. `NOT_FOUND` for an entitled caller means the check went
 /// past authorization to the (absent or invisible) object.
 fn expected(op: &str, role: Role, agency: &str) -> &'static str {
     use Role::*;

@@ -11,6 +11,7 @@ mod cli;
 mod deadlines;
 mod delivery;
 mod disk;
+mod docs;
 mod faults;
 mod grant;
 mod hardening;
