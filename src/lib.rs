@@ -12,6 +12,6 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod secret;
 pub mod service;
 pub mod startup;
-pub mod ws;

@@ -140,7 +140,7 @@ impl Application {
                 .metrics_token
                 .clone()
                 .filter(|t| !t.is_empty())
-                .map(crate::config::Secret::new),
+                .map(crate::secret::Secret::new),
             documents: Default::default(),
             delivery: crate::graphql::delivery::delivery_schema(services.clone()),
             handed_over: Default::default(),

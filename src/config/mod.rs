@@ -476,32 +476,7 @@ impl Settings {
     }
 }
 
-/// A secret from the configuration: it cannot be printed or logged by mistake (`Debug` and `Display` show
-/// `<secret>`); [`Secret::expose`] is the one way to read it.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Secret {
-        Secret(value)
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<secret>")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<secret>")
-    }
-}
+pub use crate::secret::Secret;
 
 /// Highest `ORDERWATCH_MAX_NESTING` accepted: well under the roughly 1,500 levels at which the GraphQL parser
 /// overflows a worker thread's stack in a release build (less in a debug build).

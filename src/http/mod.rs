@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod auth_failures;
+pub mod ws;
 
 use crate::auth::jwt::JwtKeys;
 use crate::graphql::OrderwatchSchema;
@@ -45,7 +46,7 @@ pub struct AppState {
     /// Whether this is a production deployment.
     pub production: bool,
     /// The bearer token `/metrics` asks for (`ORDERWATCH_METRICS_TOKEN`).
-    pub metrics_token: Option<crate::config::Secret>,
+    pub metrics_token: Option<crate::secret::Secret>,
     /// Becomes true when the server starts shutting down: websockets close with 1001.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     /// Parsed documents kept for reuse, for requests over HTTP and websockets alike.
@@ -118,7 +119,7 @@ pub fn server(
                             .get(header::UPGRADE)
                             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
                     }))
-                    .to(crate::ws::websocket),
+                    .to(ws::websocket),
             )
             .route("/graphql", web::get().to(graphql))
             .configure(|cfg| {
