@@ -216,7 +216,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit { command } => {
             let (db, target) = startup::open_database(&settings).await?;
             let checkpoints = orderwatch::config::audit::checkpoint_path(&settings, &target)?;
-            let services = Services::new(db, Arc::new(SystemClock));
+            let services = Services::new(db, Arc::new(SystemClock))
+                .with_audit_owner(settings.audit_table_owner.clone());
             match command {
                 AuditCommand::Verify => {
                     let verified = services
@@ -252,7 +253,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                     }
                     if !unprotected.is_empty() {
-                        println!("audit log UNPROTECTED: append-only triggers missing or disabled: {} (run `orderwatch audit protect`)", unprotected.join(", "));
+                        println!("audit log UNPROTECTED: {} (run `orderwatch audit protect` for missing triggers)", unprotected.join("; "));
                         std::process::exit(2);
                     }
                     Ok(())

@@ -111,7 +111,8 @@ impl Application {
         let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
         let services = Services::with_feed_capacity(db, clock, settings.feed_capacity)
             .with_rules(rules)
-            .with_delivery_retry(Duration::from_millis(settings.delivery_retry_ms.max(1)));
+            .with_delivery_retry(Duration::from_millis(settings.delivery_retry_ms.max(1)))
+            .with_audit_owner(settings.audit_table_owner.clone());
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let schema = crate::graphql::build_schema_with(
             Some(services.clone()),
@@ -160,8 +161,8 @@ impl Application {
         let unprotected = services.audit_unprotected().await?;
         anyhow::ensure!(
             unprotected.is_empty(),
-            "the audit log's append-only triggers are missing or disabled ({}): run `orderwatch audit verify`, then `orderwatch audit protect`",
-            unprotected.join(", ")
+            "the audit log's append-only triggers are missing or disabled, or its owner is wrong ({}): run `orderwatch audit verify`, then `orderwatch audit protect`",
+            unprotected.join("; ")
         );
         // Where the chain stands as the server starts, then while it grows.
         let first = services

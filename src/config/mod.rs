@@ -261,6 +261,11 @@ pub struct Settings {
     #[arg(long, env = "ORDERWATCH_AUDIT_CHECKPOINT_FILE", global = true)]
     pub audit_checkpoint_file: Option<PathBuf>,
 
+    /// PostgreSQL: the role that must own the audit table (the server must run as another role, so it cannot drop
+    /// the append-only triggers). Checked at start-up and by /readyz when set.
+    #[arg(long, env = "ORDERWATCH_AUDIT_TABLE_OWNER", global = true)]
+    pub audit_table_owner: Option<String>,
+
     /// Seconds between audit checkpoints while the log grows (0 = none but at start-up).
     #[arg(
         long,
@@ -359,6 +364,7 @@ impl std::fmt::Debug for Settings {
             .field("audit_key_file", &self.audit_key_file)
             .field("audit_checkpoint_file", &self.audit_checkpoint_file)
             .field("audit_checkpoint_secs", &self.audit_checkpoint_secs)
+            .field("audit_table_owner", &self.audit_table_owner)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<set>"),
@@ -405,6 +411,7 @@ impl Settings {
             audit_key_file: None,
             audit_checkpoint_file: None,
             audit_checkpoint_secs: 60,
+            audit_table_owner: None,
             metrics_token: None,
             delivery_retry_ms: 30_000,
             max_nesting: 64,

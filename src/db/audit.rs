@@ -554,6 +554,36 @@ pub fn missing_protection(conn: &mut DbConnection) -> AppResult<Vec<&'static str
         .collect())
 }
 
+/// On PostgreSQL with an owner configured (`ORDERWATCH_AUDIT_TABLE_OWNER`): what is wrong with who owns the audit
+/// table. It must be owned by that role, and the server must not run as it (the owner can drop the triggers).
+pub fn owner_problem(conn: &mut DbConnection, owner: &str) -> AppResult<Option<String>> {
+    #[derive(QueryableByName)]
+    struct Owners {
+        #[diesel(sql_type = Nullable<Text>)]
+        owner: Option<String>,
+        #[diesel(sql_type = Text)]
+        me: String,
+    }
+    let DbConnection::Pg(c) = conn else {
+        return Ok(None);
+    };
+    let found: Owners = diesel::sql_query(
+        "SELECT (SELECT tableowner::text FROM pg_tables WHERE tablename = 'audit_events' AND schemaname = current_schema()) AS owner, current_user::text AS me",
+    )
+    .get_result(c)?;
+    Ok(if found.owner.as_deref() != Some(owner) {
+        Some(format!(
+            "audit_events is not owned by {owner} (ORDERWATCH_AUDIT_TABLE_OWNER)"
+        ))
+    } else if found.me == owner {
+        Some(format!(
+            "the server runs as {owner}, the audit table's owner, who can drop its triggers"
+        ))
+    } else {
+        None
+    })
+}
+
 /// Puts the append-only triggers back (`orderwatch audit protect`), as the migration made them.
 pub fn restore_protection(conn: &mut DbConnection) -> AppResult<()> {
     use diesel::connection::SimpleConnection;

@@ -69,9 +69,23 @@ impl Services {
         format!("subject:{}", self.db.audit_keys().tag(&text))
     }
 
-    /// The append-only triggers that are missing or disabled (empty when the log is protected).
-    pub async fn audit_unprotected(&self) -> AppResult<Vec<&'static str>> {
-        self.db.run(db::audit::missing_protection).await
+    /// What leaves the log unprotected: its append-only triggers missing or disabled, and on PostgreSQL with
+    /// `ORDERWATCH_AUDIT_TABLE_OWNER`, the table owned by another role or the server running as its owner (empty
+    /// when the log is protected).
+    pub async fn audit_unprotected(&self) -> AppResult<Vec<String>> {
+        let owner = self.audit_owner.clone();
+        self.db
+            .run(move |conn| {
+                let mut problems: Vec<String> = db::audit::missing_protection(conn)?
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                if let Some(owner) = owner.as_deref() {
+                    problems.extend(db::audit::owner_problem(conn, owner)?);
+                }
+                Ok(problems)
+            })
+            .await
     }
 
     /// Puts the append-only triggers back.

@@ -74,6 +74,8 @@ pub struct Services {
     pub ack_reads: Arc<alerts::AckReads>,
     /// How live deliveries retry a failed step before interrupting a subscription.
     pub delivery: Arc<delivery::DeliveryRetry>,
+    /// The role that must own the audit table on PostgreSQL (`ORDERWATCH_AUDIT_TABLE_OWNER`), if configured.
+    pub audit_owner: Option<Arc<str>>,
 }
 
 impl Services {
@@ -90,7 +92,14 @@ impl Services {
             rules: Arc::default(),
             ack_reads: Arc::default(),
             delivery: Arc::default(),
+            audit_owner: None,
         }
+    }
+
+    /// The same services, checking that `owner` owns the audit table (`ORDERWATCH_AUDIT_TABLE_OWNER`).
+    pub fn with_audit_owner(mut self, owner: Option<String>) -> Self {
+        self.audit_owner = owner.filter(|o| !o.is_empty()).map(Arc::from);
+        self
     }
 
     /// The same services with this delivery retry window (`ORDERWATCH_DELIVERY_RETRY_MS`).

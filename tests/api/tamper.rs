@@ -389,3 +389,49 @@ async fn a_checkpoint_counted_from_an_earlier_one_counts_every_entry() {
     assert_eq!(full, counted);
     assert!(full.2 > earlier.count);
 }
+
+/// On PostgreSQL with `ORDERWATCH_AUDIT_TABLE_OWNER`, the audit table must be owned by that role and the server
+/// must run as another: otherwise `/readyz` answers 503 and a server will not start.
+#[tokio::test]
+async fn the_audit_table_must_be_owned_by_the_configured_role_and_not_the_servers() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await.with_agencies().await;
+    // Roles are the cluster's, shared by the suite's databases: created once, never dropped.
+    let _ = raw_sql(&app, &["CREATE ROLE ow_audit_owner NOLOGIN"]);
+    raw_sql(&app, &["ALTER TABLE audit_events OWNER TO ow_audit_owner"]).unwrap();
+    let owned = app
+        .replica_with(|s| s.audit_table_owner = Some("ow_audit_owner".into()))
+        .await;
+    assert_eq!(owned.get("/readyz").await.status().as_u16(), 200);
+    assert!(owned.services.audit_unprotected().await.unwrap().is_empty());
+
+    // Owned by the role the server runs as: refused.
+    raw_sql(&app, &["ALTER TABLE audit_events OWNER TO CURRENT_USER"]).unwrap();
+    let res = owned.get("/readyz").await;
+    assert_eq!(res.status().as_u16(), 503);
+    let problems = owned.services.audit_unprotected().await.unwrap();
+    assert_eq!(
+        problems,
+        vec![
+            "audit_events is not owned by ow_audit_owner (ORDERWATCH_AUDIT_TABLE_OWNER)"
+                .to_string()
+        ]
+    );
+    let mut settings = orderwatch::config::Settings::for_database(&app.database_url);
+    settings.listen = "127.0.0.1:0".into();
+    settings.jwt_secret = Some(SECRET.into());
+    settings.audit_key = Some(AUDIT_KEY.into());
+    settings.check_interval = 0;
+    settings.audit_table_owner = Some("postgres".into());
+    let refused = orderwatch::startup::Application::build(
+        &settings,
+        std::sync::Arc::new(orderwatch::service::SystemClock),
+    )
+    .await
+    .err()
+    .expect("a server running as the audit table's owner does not start")
+    .to_string();
+    assert!(refused.contains("the server runs as postgres"), "{refused}");
+}
