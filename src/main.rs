@@ -121,6 +121,8 @@ async fn main() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
+    // Before anything touches the database.
+    settings.check().map_err(anyhow::Error::msg)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(&settings).await,
         Command::Migrate => {
@@ -159,7 +161,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             let ttl = parse_ttl(&ttl).map_err(anyhow::Error::msg)?;
             let target = DbTarget::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
-            let (keys, _) = startup::jwt_keys(&settings, &target)?;
+            // Never creates a secret: a token minted with one the server does not use would be refused.
+            let (keys, _) = startup::jwt_keys(&settings, &target, false)?;
             let token = keys
                 .mint(&Principal { sub, role, agency }, chrono::Utc::now(), ttl)
                 .map_err(anyhow::Error::msg)?;

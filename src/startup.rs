@@ -44,13 +44,18 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(Database, DbT
     Ok((db, target))
 }
 
-/// The token keys for the settings.
-pub fn jwt_keys(settings: &Settings, target: &DbTarget) -> anyhow::Result<(JwtKeys, SecretSource)> {
+/// The token keys for the settings. A development secret beside an SQLite file is created only when
+/// `create_secret` (the server does; `orderwatch token` does not, so it never mints with a secret no server uses).
+pub fn jwt_keys(
+    settings: &Settings,
+    target: &DbTarget,
+    create_secret: bool,
+) -> anyhow::Result<(JwtKeys, SecretSource)> {
     let needs_secret = settings.jwt_secret.is_some()
         || target.sqlite_path().is_some()
         || !settings.has_public_keys();
     let (mut keys, source) = if needs_secret {
-        let (secret, source) = resolve_jwt_secret(settings, target)?;
+        let (secret, source) = resolve_jwt_secret(settings, target, create_secret)?;
         (
             JwtKeys::hs256(&secret, &settings.jwt_issuer, &settings.jwt_audience)
                 .map_err(anyhow::Error::msg)?,
@@ -100,13 +105,9 @@ pub struct Application {
 impl Application {
     /// Builds everything and binds the listen address (port 0 picks a free port, as tests do).
     pub async fn build(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
-        anyhow::ensure!(
-            (1..=crate::config::MAX_NESTING_CEILING).contains(&settings.max_nesting),
-            "ORDERWATCH_MAX_NESTING must be 1 to {}",
-            crate::config::MAX_NESTING_CEILING
-        );
+        settings.check().map_err(anyhow::Error::msg)?;
         let (db, target) = open_database(settings).await?;
-        let (keys, secret_source) = jwt_keys(settings, &target)?;
+        let (keys, secret_source) = jwt_keys(settings, &target, true)?;
         let checkpoints = crate::config::audit::checkpoint_path(settings, &target)?;
         let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
         let services = Services::with_feed_capacity(db, clock, settings.feed_capacity)

@@ -428,6 +428,25 @@ impl Settings {
 }
 
 impl Settings {
+    /// Checks what can be checked without touching the database: the error names the setting at fault.
+    pub fn check(&self) -> Result<(), String> {
+        if !["development", "production"]
+            .iter()
+            .any(|e| self.env.eq_ignore_ascii_case(e))
+        {
+            return Err(format!(
+                "ORDERWATCH_ENV must be development or production, not {:?}",
+                self.env
+            ));
+        }
+        if !(1..=MAX_NESTING_CEILING).contains(&self.max_nesting) {
+            return Err(format!(
+                "ORDERWATCH_MAX_NESTING must be 1 to {MAX_NESTING_CEILING}"
+            ));
+        }
+        self.schedule_rules().map(|_| ())
+    }
+
     /// Whether any public key or JWKS is configured.
     pub fn has_public_keys(&self) -> bool {
         self.jwt_public_key_file.is_some()
@@ -522,6 +541,7 @@ impl std::fmt::Display for SecretSource {
 pub fn resolve_jwt_secret(
     settings: &Settings,
     target: &DbTarget,
+    create: bool,
 ) -> anyhow::Result<(Vec<u8>, SecretSource)> {
     if let Some(s) = &settings.jwt_secret {
         anyhow::ensure!(
@@ -543,6 +563,11 @@ pub fn resolve_jwt_secret(
         );
         return Ok((secret, SecretSource::File(path)));
     }
+    anyhow::ensure!(
+        create,
+        "no JWT secret yet: {} does not exist. Start the server once with this DATABASE_URL (it creates the file), run this from the folder it runs in, or set ORDERWATCH_JWT_SECRET",
+        path.display()
+    );
     let secret: String = (0..32)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
         .collect();

@@ -189,7 +189,13 @@ fn error_body(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     if status == StatusCode::UNAUTHORIZED {
         res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
     }
-    res.json(json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }))
+    let category = match status {
+        StatusCode::UNAUTHORIZED => "UNAUTHENTICATED",
+        StatusCode::FORBIDDEN => "FORBIDDEN",
+        s if s.is_server_error() => "UNAVAILABLE",
+        _ => "VALIDATION",
+    };
+    res.json(json!({ "errors": [{ "message": message, "extensions": { "code": code, "category": category } }] }))
 }
 
 /// Reads the GraphQL request: from the query string for GET, from a JSON body of at most `limit` bytes for POST.
@@ -492,6 +498,7 @@ async fn graphql(
         if ext.get("code").is_none() {
             let code = admission::code_of_unmapped(&e.message);
             ext.set("code", code);
+            ext.set("category", "VALIDATION");
             // async-graphql's parse error names the input type, not the field: name the variable's field.
             if code == admission::DATE_OUT_OF_RANGE {
                 if let Some(at) = crate::graphql::scalars::misplaced_date(&variables) {

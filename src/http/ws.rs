@@ -383,6 +383,7 @@ impl Operation {
             let ext = e.extensions.get_or_insert_with(Default::default);
             if ext.get("code").is_none() {
                 ext.set("code", admission::code_of_unmapped(&e.message));
+                ext.set("category", "VALIDATION");
             }
         }
         // Boxed so the step, idle awaiting the next result, does not keep room for the audit write.

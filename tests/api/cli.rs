@@ -99,20 +99,45 @@ fn migrate_and_seed_demo_on_a_new_sqlite_file_can_run_twice() {
     let second = seed();
     assert!(String::from_utf8_lossy(&second.stdout)
         .contains("0 agencies and 0 orders created, 9 already present"));
-    // Without ORDERWATCH_JWT_SECRET, a development secret is made beside the file, readable by its owner only.
-    let mut t = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
-    let out = t
-        .env("DATABASE_URL", &url)
-        .args(["token", "--role", "POLICE", "--agency", "MET", "--sub", "o"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    // Without ORDERWATCH_JWT_SECRET, `token` makes no secret of its own (a token no server accepts): it says
+    // where the server keeps one and how to get it.
+    let token = || {
+        Command::new(env!("CARGO_BIN_EXE_orderwatch"))
+            .env("DATABASE_URL", &url)
+            .args(["token", "--role", "POLICE", "--agency", "MET", "--sub", "o"])
+            .output()
+            .unwrap()
+    };
     let secret = dir.path().join("demo.db.jwt-secret");
+    let refused = token();
+    assert!(!refused.status.success());
+    let text = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        text.contains("demo.db.jwt-secret") && text.contains("Start the server once"),
+        "{text}"
+    );
+    assert!(!secret.exists());
+    // The server makes it beside the database file, readable by its owner only; then `token` uses it.
+    let mut server = ChildGuard(
+        Command::new(env!("CARGO_BIN_EXE_orderwatch"))
+            .env("DATABASE_URL", &url)
+            .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
+            .env("ORDERWATCH_LOG", "warn")
+            .env("ORDERWATCH_CHECK_INTERVAL", "0")
+            .arg("serve")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+    assert!(lines.any(|l| l.unwrap().contains("serving")));
+    drop(server);
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
         0o600
     );
+    assert!(token().status.success());
 }
 
 #[tokio::test]
@@ -286,4 +311,22 @@ fn logs_can_be_json_one_object_a_line() {
             "{line}"
         );
     }
+}
+
+#[test]
+fn an_unknown_environment_is_refused_before_the_database_is_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("env.db").display());
+    let out = orderwatch(&url)
+        .env("ORDERWATCH_ENV", "prod")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("ORDERWATCH_ENV must be development or production"),
+        "{text}"
+    );
+    assert!(!dir.path().join("env.db").exists(), "nothing was created");
 }

@@ -84,3 +84,24 @@ async fn metrics_ask_for_their_token_when_one_is_set_and_are_closed_in_productio
     let development = TestApp::spawn().await;
     assert_eq!(development.get("/metrics").await.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn every_error_carries_a_category_including_refusals_before_graphql_runs() {
+    let app = TestApp::spawn().await;
+    let category = |body: serde_json::Value| body["errors"][0]["extensions"]["category"].clone();
+    let unauthenticated = app
+        .post_raw(None, json!({ "query": "{ me { sub } }" }))
+        .await;
+    assert_eq!(unauthenticated.status().as_u16(), 401);
+    assert_eq!(
+        category(unauthenticated.json().await.unwrap()),
+        "UNAUTHENTICATED"
+    );
+    let token = app.token(Role::Police, "MET");
+    let deep = app
+        .post_raw(Some(&token), json!({ "query": format!("{{ order(reference: {}\"x\"{}) {{ reference }} }}", "[".repeat(100), "]".repeat(100)) }))
+        .await;
+    assert_eq!(category(deep.json().await.unwrap()), "VALIDATION");
+    let unknown = app.gql(&token, "{ nothingHere }", json!({})).await;
+    assert_eq!(unknown.errors[0]["extensions"]["category"], "VALIDATION");
+}
