@@ -25,23 +25,23 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(Database, DbT
             },
         },
     )?;
+    let migrating = db.clone();
+    let applied = tokio::task::spawn_blocking(move || migrating.migrate())
+        .await?
+        .with_context(|| format!("could not open and migrate the {}", target.describe()))?;
+    for version in &applied {
+        tracing::info!(migration.version = %version, "migration applied");
+    }
+    db.checkpoint_now(crate::db::upkeep::Checkpoint::Truncate)
+        .await;
+    // After the database is reached, so a database that cannot be opened is what an error names first.
     let (keys, source) = crate::config::audit::resolve_audit_keys(settings, &target)?;
     if source == crate::config::audit::AuditKeySource::Unkeyed {
         tracing::warn!("{source}");
     } else {
         tracing::info!("{source}");
     }
-    let db = db.with_audit_keys(keys);
-    let migrating = db.clone();
-    let applied = tokio::task::spawn_blocking(move || migrating.migrate())
-        .await?
-        .with_context(|| format!("could not migrate the {} database", target.backend.name()))?;
-    for version in &applied {
-        tracing::info!(migration.version = %version, "migration applied");
-    }
-    db.checkpoint_now(crate::db::upkeep::Checkpoint::Truncate)
-        .await;
-    Ok((db, target))
+    Ok((db.with_audit_keys(keys), target))
 }
 
 /// The token keys for the settings. A development secret beside an SQLite file is created only when

@@ -98,6 +98,20 @@ impl DbTarget {
         ))
     }
 
+    /// Where the database is, for messages: the SQLite file, or PostgreSQL's host, port and database (never the
+    /// user or password).
+    pub fn describe(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => format!("SQLite file {}", self.connect),
+            Backend::Postgres => {
+                let rest = self.connect.split_once("://").map(|(_, r)| r).unwrap_or("");
+                let at = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+                let place = at.split('?').next().unwrap_or(at);
+                format!("PostgreSQL database {place}")
+            }
+        }
+    }
+
     /// The SQLite file path, when this is SQLite.
     pub fn sqlite_path(&self) -> Option<&str> {
         (self.backend == Backend::Sqlite).then_some(self.connect.as_str())
@@ -164,6 +178,16 @@ impl CustomizeConnection<Pooled, diesel::r2d2::Error> for ConnectionSetup {
             failed: pooled.failed.clone(),
         });
         Ok(())
+    }
+}
+
+/// Logs the pool's failed connection attempts at debug level only.
+#[derive(Debug)]
+struct QuietPoolErrors;
+
+impl diesel::r2d2::HandleError<diesel::r2d2::Error> for QuietPoolErrors {
+    fn handle_error(&self, error: diesel::r2d2::Error) {
+        tracing::debug!(error = %error, "a database connection attempt failed");
     }
 }
 
@@ -389,6 +413,9 @@ impl Database {
             .test_on_check_out(true)
             .connection_timeout(settings.connect_timeout)
             .connection_customizer(Box::new(setup.clone()))
+            // r2d2 logs every failed attempt at error level; the caller reports the one failure that matters,
+            // once, with its cause (a start-up against an unreachable server printed it four times).
+            .error_handler(Box::new(QuietPoolErrors))
             .build_unchecked(manager.clone());
         Ok(Database {
             pool,
@@ -668,6 +695,20 @@ mod tests {
         assert!(db.dedicated_connection().is_ok());
         assert!(db.stop_connecting(Duration::from_secs(1)));
         assert!(db.dedicated_connection().is_err());
+    }
+
+    #[test]
+    fn a_database_is_described_by_where_it_is_never_by_its_credentials() {
+        let pg = DbTarget::parse(
+            "postgres://user:secret-pw@db.internal:5432/orderwatch?sslmode=require",
+        )
+        .unwrap();
+        assert_eq!(
+            pg.describe(),
+            "PostgreSQL database db.internal:5432/orderwatch"
+        );
+        let sqlite = DbTarget::parse("sqlite:///var/lib/ow.db").unwrap();
+        assert_eq!(sqlite.describe(), "SQLite file /var/lib/ow.db");
     }
 
     #[test]
