@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use orderwatch::auth::jwt::parse_ttl;
 use orderwatch::auth::{valid_agency_code, Principal, Role};
 use orderwatch::config::Settings;
-use orderwatch::db::{Backend, DbTarget};
+use orderwatch::db::DbTarget;
 use orderwatch::service::{Services, SystemClock};
 use orderwatch::startup::{self, Application};
 use std::sync::Arc;
@@ -329,21 +329,23 @@ fn human_duration(d: chrono::Duration) -> String {
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let app = Application::build(settings, Arc::new(SystemClock)).await?;
     let url = format!("http://{}", app.addr());
-    let db = match app.database().backend {
-        Backend::Sqlite => format!("SQLite file {}", app.database().connect),
-        Backend::Postgres => "PostgreSQL".to_string(),
-    };
+    let db = app.database().describe();
     let run = if std::env::var_os("CARGO").is_some() {
         "cargo run --release --"
     } else {
         "orderwatch"
     };
-    println!(
-        "orderwatch serving {url}/graphql (GraphiQL at {url}/graphiql) on {db}; migrations applied"
-    );
-    println!("{}", app.secret_source());
-    println!("mint a token:   {run} token --role POLICE --agency MET --sub officer-1");
-    println!("demo data:      {run} seed --demo");
+    if settings.production() {
+        println!("orderwatch serving {url}/graphql on {db} (production); migrations applied");
+        println!("{}", app.secret_source());
+    } else {
+        println!(
+            "orderwatch serving {url}/graphql (GraphiQL at {url}/graphiql) on {db}; migrations applied"
+        );
+        println!("{}", app.secret_source());
+        println!("mint a token:   {run} token --role POLICE --agency MET --sub officer-1");
+        println!("demo data:      {run} seed --demo");
+    }
     println!("health:         {url}/healthz  {url}/readyz");
     app.run_until_stopped()
         .await

@@ -439,6 +439,14 @@ impl Settings {
                 self.env
             ));
         }
+        if self.production() {
+            if self.jwt_secret.is_none() && !self.has_public_keys() {
+                return Err("production needs ORDERWATCH_JWT_SECRET or the identity providers' public keys (ORDERWATCH_JWT_PUBLIC_KEY_FILE, ORDERWATCH_JWT_JWKS_FILE or ORDERWATCH_JWT_TRUSTED_ISSUERS); the development secret beside the database is not used".into());
+            }
+            if self.audit_key.is_none() && self.audit_key_file.is_none() {
+                return Err("production needs ORDERWATCH_AUDIT_KEY_FILE (lines of ID=SECRET, kept outside the database)".into());
+            }
+        }
         if !(1..=MAX_NESTING_CEILING).contains(&self.max_nesting) {
             return Err(format!(
                 "ORDERWATCH_MAX_NESTING must be 1 to {MAX_NESTING_CEILING}"

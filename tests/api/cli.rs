@@ -330,3 +330,47 @@ fn an_unknown_environment_is_refused_before_the_database_is_touched() {
     );
     assert!(!dir.path().join("env.db").exists(), "nothing was created");
 }
+
+#[test]
+fn production_needs_its_own_keys_and_does_not_advertise_development_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("prod.db").display());
+    let serve = |audit_key: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
+        c.env("DATABASE_URL", &url)
+            .env("ORDERWATCH_ENV", "production")
+            .env("ORDERWATCH_JWT_SECRET", SECRET)
+            .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
+            .env("ORDERWATCH_LOG", "warn")
+            .env("ORDERWATCH_CHECK_INTERVAL", "0")
+            .arg("serve")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if audit_key {
+            c.env("ORDERWATCH_AUDIT_KEY", AUDIT_KEY);
+        }
+        c
+    };
+    let refused = serve(false).output().unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr)
+        .contains("production needs ORDERWATCH_AUDIT_KEY_FILE"));
+    assert!(
+        !dir.path().join("prod.db").exists(),
+        "refused before the database was touched"
+    );
+
+    let mut server = ChildGuard(serve(true).spawn().unwrap());
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.contains("serving") && first.contains("(production)"),
+        "{first}"
+    );
+    let rest: Vec<String> = lines.take(2).map(|l| l.unwrap()).collect();
+    let all = format!("{first}\n{}", rest.join("\n"));
+    assert!(
+        !all.contains("GraphiQL") && !all.contains("seed --demo") && !all.contains("token --role"),
+        "{all}"
+    );
+}
