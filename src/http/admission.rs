@@ -22,6 +22,9 @@ pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
 pub fn graphql_nesting(text: &str, stop: usize) -> usize {
     let bytes = text.as_bytes();
     let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    // Set once a block string was found to have no end: no later `"""` can have one either (its search would run
+    // over the same tokens), so each is read at once as the parser reads it, keeping the scan linear.
+    let mut unclosed_block = false;
     while i < bytes.len() {
         match bytes[i] {
             b'#' => {
@@ -29,21 +32,29 @@ pub fn graphql_nesting(text: &str, stop: usize) -> usize {
                     i += 1;
                 }
             }
-            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
-                // A block string ends at the next `"""` not escaped as `\"""`.
-                i += 3;
-                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
-                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+            b'"' if !unclosed_block && bytes[i..].starts_with(b"\"\"\"") => {
+                // A block string ends at the next `"""` not escaped as `\"""`. Without one, the parser reads the
+                // opening `""` as an empty string and goes on from the third quote: so does this scan.
+                let mut j = i + 3;
+                while j < bytes.len() && !bytes[j..].starts_with(b"\"\"\"") {
+                    j += if bytes[j..].starts_with(b"\\\"\"\"") {
                         4
                     } else {
                         1
                     };
                 }
-                i += 2;
+                if j < bytes.len() {
+                    i = j + 2;
+                } else {
+                    unclosed_block = true;
+                    i += 1;
+                }
             }
             b'"' => {
+                // A string ends at its closing quote or, unterminated, at the end of its line (GraphQL strings
+                // hold no line terminator, so the parser stops there too).
                 i += 1;
-                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n' | b'\r') {
                     i += if bytes[i] == b'\\' { 2 } else { 1 };
                 }
             }
@@ -202,6 +213,8 @@ mod tests {
             2
         );
         assert_eq!(graphql_nesting("# [[[[\n{ a }", 100), 1);
+        assert_eq!(graphql_nesting("# [[[[\r{ a }", 100), 1);
+        assert_eq!(graphql_nesting("{ a(x: \"unterminated\r[[[[", 100), 6);
         assert_eq!(graphql_nesting("]]]] { a }", 100), 1);
         assert_eq!(graphql_nesting("", 100), 0);
     }
@@ -213,9 +226,28 @@ mod tests {
     }
 
     #[test]
+    fn a_block_string_without_an_end_is_read_as_the_parser_reads_it() {
+        // The parser reads `""` (empty), then `" "`, then the list: so must the scan, or brackets hide from it.
+        let hidden = format!(
+            "{{ a(x: [\"\"\" \" {}1{} ]) }}",
+            "[".repeat(2000),
+            "]".repeat(2000)
+        );
+        assert!(graphql_nesting(&hidden, 64) > 64);
+        // Many escaped quotes after an unclosed block string: each `"""` is read at once (a search to the end for
+        // each would make a 1 MB body cost about 10^11 steps).
+        let many = format!("\"\"\" {}", "\\\"\"\" ".repeat(200_000));
+        assert_eq!(graphql_nesting(&many, 64), 0);
+        // A closed block string still hides what it holds.
+        assert_eq!(
+            graphql_nesting("{ a(x: \"\"\"[[[ \\\"\"\" [[\"\"\") }", 100),
+            2
+        );
+    }
+
+    #[test]
     fn an_unterminated_string_or_block_string_ends_the_scan() {
         assert_eq!(graphql_nesting("{ a(x: \"[[[", 100), 2);
-        assert_eq!(graphql_nesting("{ a(x: \"\"\"[[[", 100), 2);
         assert_eq!(graphql_nesting("\"\\", 100), 0);
         assert_eq!(json_nesting(b"[\"\\", 100), 1);
     }

@@ -434,3 +434,28 @@ async fn a_defaulted_list_variable_of_an_unknown_type_is_refused_not_a_panic() {
     ws.close().await;
     still_answers(&app, &token, "a defaulted list variable of an unknown type").await;
 }
+
+/// A block string that never ends is read by the parser as an empty string followed by what comes next, so a list
+/// after it is parsed in full: the nesting check reads it the same way (found in review).
+#[tokio::test]
+async fn brackets_after_an_unterminated_block_string_are_counted() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Police, "MET");
+    let query = format!(
+        "{{ order(reference: [\"\"\" \" {}\"x\"{} ]) {{ reference }} }}",
+        "[".repeat(2000),
+        "]".repeat(2000)
+    );
+    let res = app.post_raw(Some(&token), json!({ "query": query })).await;
+    assert_eq!(code_of(res).await, (400, "DOCUMENT_TOO_DEEP".to_string()));
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    ws.subscribe("b", &query, json!({})).await;
+    let answer = ws.recv().await.unwrap();
+    assert_eq!(
+        answer["payload"][0]["extensions"]["code"], "DOCUMENT_TOO_DEEP",
+        "{answer}"
+    );
+    ws.close().await;
+    still_answers(&app, &token, "an unterminated block string").await;
+}
