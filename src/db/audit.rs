@@ -447,11 +447,13 @@ pub fn head(conn: &mut DbConnection, since: Option<(i64, u64)>) -> AppResult<(i6
         .first(conn)
         .optional()?;
     let (from, before) = since.unwrap_or((0, 0));
+    let (seq, hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
+    // Up to the entry read above only: an entry appended between the two statements is the next checkpoint's.
     let after: i64 = audit_events::table
         .filter(audit_events::seq.gt(from))
+        .filter(audit_events::seq.le(seq))
         .count()
         .get_result(conn)?;
-    let (seq, hash) = last.unwrap_or((0, GENESIS_HASH.to_string()));
     Ok((seq, hash, before + after as u64))
 }
 

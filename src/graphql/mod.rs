@@ -135,6 +135,21 @@ pub(crate) trait Audited<T> {
     async fn audited(self, ctx: &Context<'_>) -> async_graphql::Result<T>;
 }
 
+/// Client text made fit to stand in an audit entry's object ids: at most 64 of the characters a reference or id may
+/// hold, anything else (a comma would split the list) as `?`.
+pub(crate) fn object_text(text: &str) -> String {
+    text.chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "/-_.".contains(c) {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
 /// The identifiers a request named in its arguments (`reference`, `replacesReference`, `id`, `hearingId`, at the
 /// top or inside `input`), as `name:value`: what a refused request was after, for the audit log.
 fn named_objects(ctx: &Context<'_>) -> Vec<String> {
@@ -143,7 +158,7 @@ fn named_objects(ctx: &Context<'_>) -> Vec<String> {
     let mut out = vec![];
     let mut take = |name: &str, value: &Value| {
         if let (true, Value::String(v)) = (NAMES.contains(&name), value) {
-            out.push(format!("{name}:{}", v.chars().take(64).collect::<String>()));
+            out.push(format!("{name}:{}", object_text(v)));
         }
     };
     for (name, value) in ctx.field().arguments().unwrap_or_default() {
@@ -251,7 +266,16 @@ pub(crate) async fn returned_order(
     order: crate::domain::order::OrderRecord,
 ) -> async_graphql::Result<types::ProtectionOrder> {
     let (svc, who) = (services(ctx)?, caller(ctx)?);
-    consulted(ctx, "order", vec![order.id.clone()], None).await?;
+    // The change has committed: a client told to retry would make it twice. Say it was recorded, and how to read it.
+    if consulted(ctx, "order", vec![order.id.clone()], None)
+        .await
+        .is_err()
+    {
+        return Err(error::to_graphql(AppError::conflict(
+            "RECORDED_NOT_RETURNED",
+            "the change was recorded, but its result could not be returned (its audit record could not be written): read the order with a query, do not repeat the change",
+        )));
+    }
     Ok(types::ProtectionOrder::new(order, svc.now(), who))
 }
 

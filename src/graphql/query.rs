@@ -57,10 +57,7 @@ impl CoreQuery {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let now = svc.now();
         let parts = super::types::parts_selected(&ctx.look_ahead());
-        let searched = format!(
-            "reference:{}",
-            reference.chars().take(64).collect::<String>()
-        );
+        let searched = format!("reference:{}", super::object_text(&reference));
         let found = svc.order(who, reference, parts).await.audited(ctx).await?;
         // A lookup that finds nothing the caller may see records the reference it looked for.
         match &found {

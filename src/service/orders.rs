@@ -213,7 +213,7 @@ impl Services {
                     let recorded = recorded(&who, now, req.note.clone());
                     let replaces_order_id = match &req.replaces_reference {
                         None => None,
-                        Some(r) => Some(replace(conn, &who, r, &req.draft, &req.draft.reference, &recorded)?),
+                        Some(r) => Some(replace(conn, &who, r, &req.draft, &req.applicant_agency, &req.draft.reference, &recorded)?),
                     };
                     let new = NewOrder {
                         reference: req.draft.reference.clone(),
@@ -487,20 +487,22 @@ struct TermsChangeDraft {
 }
 
 /// Marks the order `reference` as replaced by the new order being recorded. An order the caller may not replace
-/// (another court's or force's, a notice whose application this court did not hear) or whose subject is not the new
-/// order's is answered exactly as a missing one, so the answer reveals nothing of orders the caller cannot see; then
+/// (another court's or force's, a notice whose application this court did not hear), applied for by another force,
+/// or whose subject is not the new order's is answered exactly as a missing one, so the answer reveals nothing of orders the caller cannot see; then
 /// the new type must be allowed to replace the old one, which must be in force.
 fn replace(
     conn: &mut DbConnection,
     who: &Caller,
     reference: &str,
     new: &OrderDraft,
+    new_applicant: &str,
     new_reference: &str,
     recorded: &Recorded,
 ) -> AppResult<String> {
     let old = db::orders::find_by_reference(conn, reference)?
         .filter(|old| {
             policy::may_replace_order(who, old)
+                && old.applicant.code == new_applicant
                 && same_subject(
                     (&old.subject_names, old.subject_date_of_birth),
                     (&new.subject_names, new.subject_date_of_birth),

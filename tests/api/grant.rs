@@ -473,6 +473,11 @@ async fn a_court_replaces_only_a_notice_it_heard_for_the_same_subject_and_otherw
             .await;
         assert_eq!(r.errors, vec![missing.clone()], "{subject}");
     }
+    // Nor with an order applied for by another force than the one that issued the notice.
+    let r = app
+        .grant(&wmc, json!({ "applicantAgency": "GMP" }).merge(&dvpo))
+        .await;
+    assert_eq!(r.errors, vec![missing.clone()], "another applicant");
     assert_eq!(app.snapshot().await, listed, "nothing changed");
     let r = app
         .grant(
