@@ -100,6 +100,8 @@ pub struct Application {
     services: Services,
     target: DbTarget,
     secret_source: SecretSource,
+    /// Writes the audit checkpoints, the last one as the server stops.
+    checkpointer: std::sync::Arc<crate::service::audit_guard::CheckpointWriter>,
 }
 
 impl Application {
@@ -165,16 +167,28 @@ impl Application {
             "the audit log's append-only triggers are missing or disabled, or its owner is wrong ({}): run `orderwatch audit verify`, then `orderwatch audit protect`",
             unprotected.join("; ")
         );
-        // Where the chain stands as the server starts, then while it grows.
+        // The log must still hold what the last checkpoint recorded, before a new one could endorse a cut log.
+        let mut since = None;
+        if let Some(file) = &checkpoints {
+            match services.audit_matches_last_checkpoint(file).await? {
+                Ok(last) => since = last.map(|cp| (cp.seq, cp.count)),
+                Err(problem) => anyhow::bail!(
+                    "the audit log does not match its last checkpoint: {problem}; run `orderwatch audit verify`"
+                ),
+            }
+        }
+        // Where the chain stands as the server starts, while it grows, and as it stops.
         let first = services
-            .audit_checkpoint(checkpoints.as_deref())
+            .audit_checkpoint_since(checkpoints.as_deref(), since)
             .await
             .context("writing the start-up audit checkpoint")?;
+        let checkpointer = crate::service::audit_guard::CheckpointWriter::new(
+            services.clone(),
+            checkpoints.clone(),
+            &first,
+        );
         if settings.audit_checkpoint_secs > 0 {
-            crate::service::audit_guard::spawn_checkpoints(
-                services.clone(),
-                checkpoints.clone(),
-                first,
+            checkpointer.clone().spawn(
                 Duration::from_secs(settings.audit_checkpoint_secs),
                 shutdown.subscribe(),
             );
@@ -203,6 +217,7 @@ impl Application {
             services,
             target,
             secret_source,
+            checkpointer,
         })
     }
 
@@ -241,6 +256,8 @@ impl Application {
         });
         let db = self.services.db.clone();
         let served = self.server.await;
+        // Where the chain stands as the server stops: entries of its last minutes are anchored too.
+        self.checkpointer.write_if_grown().await;
         // Before the process exits and its libraries' destructors run, no thread may be left opening a database
         // connection (`db::ConnectGate`).
         let stopped =

@@ -380,10 +380,29 @@ pub enum Verified {
 }
 
 /// Walks the whole chain in `seq` order, a page at a time, checking each entry's link and hash with the keys in
-/// scope. Once an entry was written with a key, an unkeyed one after it is forged (only someone without the key
-/// would write one).
-pub fn verify(conn: &mut DbConnection) -> AppResult<Verified> {
+/// scope, and, in the same walk, each checkpoint made outside the database: signed by a key held, its entry still
+/// there with its hash, and as many entries up to it. Once an entry was written with a key, an unkeyed one after it
+/// is forged (only someone without the key would write one).
+pub fn verify(
+    conn: &mut DbConnection,
+    checkpoints: &[crate::domain::audit::Checkpoint],
+) -> AppResult<Verified> {
     let keys = keys::current()?;
+    let at_checkpoint = |cp: &crate::domain::audit::Checkpoint, problem: String| Verified::Broken {
+        seq: cp.seq,
+        id: String::new(),
+        problem: format!("the checkpoint of {}: {problem}", cp.at.to_rfc3339()),
+    };
+    if let Some(cp) = checkpoints.iter().find(|cp| !cp.signed_by(&keys)) {
+        return Ok(at_checkpoint(
+            cp,
+            "it is not signed by a key this server holds (the checkpoint file was edited)".into(),
+        ));
+    }
+    let mut pending: Vec<&crate::domain::audit::Checkpoint> =
+        checkpoints.iter().filter(|cp| cp.seq > 0).collect();
+    pending.sort_by_key(|cp| cp.seq);
+    let mut pending = pending.into_iter().peekable();
     let mut prev = GENESIS_HASH.to_string();
     let mut after = 0i64;
     let mut count = 0u64;
@@ -396,6 +415,13 @@ pub fn verify(conn: &mut DbConnection) -> AppResult<Verified> {
             .limit(1000)
             .load(conn)?;
         if rows.is_empty() {
+            if let Some(cp) = pending.next() {
+                return Ok(at_checkpoint(
+                    cp,
+                    "the entry it recorded as the last is gone (entries were deleted from the end, or the log emptied)"
+                        .into(),
+                ));
+            }
             return Ok(Verified::Intact { events: count });
         }
         for r in &rows {
@@ -430,9 +456,33 @@ pub fn verify(conn: &mut DbConnection) -> AppResult<Verified> {
                     "its contents do not match its hash (the entry was edited, or its hash recomputed without the key)",
                 ));
             }
+            count += 1;
+            while let Some(cp) = pending.next_if(|cp| cp.seq <= r.seq) {
+                if cp.seq < r.seq {
+                    return Ok(at_checkpoint(
+                        cp,
+                        "the entry it recorded is gone (entries were deleted)".into(),
+                    ));
+                }
+                if cp.hash != r.hash {
+                    return Ok(at_checkpoint(
+                        cp,
+                        "the entry it recorded has another hash now (the chain was rewritten)"
+                            .into(),
+                    ));
+                }
+                if cp.count != count {
+                    return Ok(at_checkpoint(
+                        cp,
+                        format!(
+                            "it counted {} entries up to here, the log now holds {count} (entries were removed or added)",
+                            cp.count
+                        ),
+                    ));
+                }
+            }
             prev = r.hash.clone();
             after = r.seq;
-            count += 1;
         }
     }
 }
@@ -465,62 +515,13 @@ pub fn newest_seq(conn: &mut DbConnection) -> AppResult<i64> {
         .unwrap_or(0))
 }
 
-/// Checks the chain against checkpoints made outside the database, oldest first: each must be signed by a key held,
-/// and the database must still hold its entry with its hash, and as many entries up to it. Returns the first
-/// checkpoint that does not hold, as a broken chain.
-pub fn verify_checkpoints(
-    conn: &mut DbConnection,
-    checkpoints: &[crate::domain::audit::Checkpoint],
-) -> AppResult<Option<Verified>> {
-    let keys = keys::current()?;
-    for cp in checkpoints {
-        let broken = |problem: String| {
-            Some(Verified::Broken {
-                seq: cp.seq,
-                id: String::new(),
-                problem,
-            })
-        };
-        if !cp.signed_by(&keys) {
-            return Ok(broken(format!(
-                "the checkpoint of {} is not signed by a key this server holds (the checkpoint file was edited)",
-                cp.at.to_rfc3339()
-            )));
-        }
-        if cp.seq == 0 {
-            continue;
-        }
-        let hash: Option<String> = audit_events::table
-            .select(audit_events::hash)
-            .filter(audit_events::seq.eq(cp.seq))
-            .first(conn)
-            .optional()?;
-        let upto: i64 = audit_events::table
-            .filter(audit_events::seq.le(cp.seq))
-            .count()
-            .get_result(conn)?;
-        let at = cp.at.to_rfc3339();
-        match hash {
-            None => {
-                return Ok(broken(format!(
-                    "the entry the checkpoint of {at} recorded as the last is gone (entries were deleted from the end, or the log emptied)"
-                )))
-            }
-            Some(h) if h != cp.hash => {
-                return Ok(broken(format!(
-                    "the entry the checkpoint of {at} recorded has another hash now (the chain was rewritten)"
-                )))
-            }
-            Some(_) if upto as u64 != cp.count => {
-                return Ok(broken(format!(
-                    "the checkpoint of {at} counted {} entries up to here, the log now holds {upto} (entries were removed or added)",
-                    cp.count
-                )))
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(None)
+/// The hash of entry `seq`, if it is there.
+pub fn hash_of(conn: &mut DbConnection, seq: i64) -> AppResult<Option<String>> {
+    Ok(audit_events::table
+        .select(audit_events::hash)
+        .filter(audit_events::seq.eq(seq))
+        .first(conn)
+        .optional()?)
 }
 
 /// The triggers that keep the log append-only, by backend.

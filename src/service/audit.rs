@@ -3,7 +3,7 @@
 //! commit); the read waits until its batch has committed, so it still fails closed.
 
 use crate::auth::{Caller, Role};
-use crate::db::audit::{AuditFilter, Verified};
+use crate::db::audit::AuditFilter;
 use crate::db::{self, write_transaction, Database, DbConnection};
 use crate::domain::audit::{AuditEntry, AuditOperation};
 use crate::error::{AppError, AppResult};
@@ -200,10 +200,5 @@ impl super::Services {
         )])
         .await?;
         Ok(events)
-    }
-
-    /// Walks the audit chain.
-    pub async fn verify_audit(&self) -> AppResult<Verified> {
-        self.db.run(db::audit::verify).await
     }
 }

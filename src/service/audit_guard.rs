@@ -18,7 +18,7 @@ impl Services {
 
     /// As [`Services::audit_checkpoint`], counting only the entries after `since`, an earlier checkpoint's
     /// `(seq, count)`.
-    async fn audit_checkpoint_since(
+    pub(crate) async fn audit_checkpoint_since(
         &self,
         file: Option<&Path>,
         since: Option<(i64, u64)>,
@@ -45,21 +45,58 @@ impl Services {
         Ok(cp)
     }
 
-    /// Walks the chain, then checks it against the checkpoints in `file` (if any).
+    /// Walks the chain, checking it against the checkpoints in `file`. With a checkpoint file named and a log that
+    /// is not empty, a file with no checkpoint is itself a finding: it was deleted or emptied (it is where someone
+    /// who rewrote the whole chain without the key would have to hide the evidence).
     pub async fn verify_audit_with(&self, file: Option<&Path>) -> AppResult<Verified> {
         let checkpoints = match file {
             Some(path) => read_checkpoints(path)?,
             None => vec![],
         };
+        let named = file.map(|p| p.display().to_string());
         self.db
-            .run(move |conn| match db::audit::verify(conn)? {
-                Verified::Intact { events } => {
-                    Ok(db::audit::verify_checkpoints(conn, &checkpoints)?
-                        .unwrap_or(Verified::Intact { events }))
+            .run(move |conn| {
+                let verified = db::audit::verify(conn, &checkpoints)?;
+                match (&verified, named) {
+                    (Verified::Intact { events }, Some(path)) if *events > 0 && checkpoints.is_empty() => {
+                        Ok(Verified::Broken {
+                            seq: 0,
+                            id: String::new(),
+                            problem: format!("{path} holds no checkpoint: it was deleted or emptied, or no server has written one (if the log is known to be intact, `orderwatch audit checkpoint` writes one)"),
+                        })
+                    }
+                    _ => Ok(verified),
                 }
-                broken => Ok(broken),
             })
             .await
+    }
+
+    /// Checks, before a server writes its start-up checkpoint, that the log still holds the entry the last
+    /// checkpoint in `file` recorded, with its hash; returns the problem if not. Cheap (one lookup), so entries
+    /// deleted from the end while no server ran are found before a new checkpoint could endorse the cut log.
+    pub async fn audit_matches_last_checkpoint(
+        &self,
+        file: &Path,
+    ) -> AppResult<Result<Option<Checkpoint>, String>> {
+        let Some(last) = read_checkpoints(file)?.into_iter().last() else {
+            return Ok(Ok(None));
+        };
+        if !last.signed_by(&self.db.audit_keys()) {
+            return Ok(Err(format!(
+                "the last checkpoint in {} is not signed by a key this server holds",
+                file.display()
+            )));
+        }
+        if last.seq == 0 {
+            return Ok(Ok(Some(last)));
+        }
+        let seq = last.seq;
+        let hash = self.db.run(move |c| db::audit::hash_of(c, seq)).await?;
+        Ok(match hash {
+            Some(h) if h == last.hash => Ok(Some(last)),
+            Some(_) => Err(format!("entry {seq}, the last checkpoint's, has another hash now (the chain was rewritten)")),
+            None => Err(format!("entry {seq}, the last checkpoint's, is gone (entries were deleted from the end, or the log emptied)")),
+        })
     }
 
     /// How a search by subject is named in the log: `subject:TAG`, a keyed hash of the normalised name and date of
@@ -132,47 +169,72 @@ pub fn read_checkpoints(path: &Path) -> AppResult<Vec<Checkpoint>> {
         .collect()
 }
 
-/// Writes a checkpoint every `every` while the log grows, after `first` (the start-up one), until `stop` turns true;
-/// each counts only the entries since the one before. A failure is logged and tried again at the next tick.
-pub fn spawn_checkpoints(
+/// Writes checkpoints while the server runs: each counts only the entries since the one before, and none is
+/// written when nothing was appended.
+pub struct CheckpointWriter {
     services: Services,
     file: Option<PathBuf>,
-    first: Checkpoint,
-    every: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    tokio::spawn(async move {
-        let mut last = (first.seq, first.count);
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => return,
-            }
-            let newest = match services.db.run(db::audit::newest_seq).await {
-                Ok(seq) => seq,
-                Err(e) => {
-                    tracing::warn!(
-                        error.code = e.code(),
-                        "audit head could not be read for a checkpoint"
-                    );
-                    continue;
-                }
-            };
-            if newest == last.0 {
-                continue;
-            }
-            match services
-                .audit_checkpoint_since(file.as_deref(), Some(last))
-                .await
-            {
-                Ok(cp) => last = (cp.seq, cp.count),
-                Err(e) => tracing::error!(
+    last: tokio::sync::Mutex<(i64, u64)>,
+}
+
+impl CheckpointWriter {
+    /// A writer that goes on from `first` (the start-up checkpoint).
+    pub fn new(
+        services: Services,
+        file: Option<PathBuf>,
+        first: &Checkpoint,
+    ) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(CheckpointWriter {
+            services,
+            file,
+            last: tokio::sync::Mutex::new((first.seq, first.count)),
+        })
+    }
+
+    /// Writes a checkpoint if entries were appended since the last one; a failure is logged.
+    pub async fn write_if_grown(&self) {
+        let mut last = self.last.lock().await;
+        let newest = match self.services.db.run(db::audit::newest_seq).await {
+            Ok(seq) => seq,
+            Err(e) => {
+                tracing::warn!(
                     error.code = e.code(),
-                    "audit checkpoint could not be written"
-                ),
+                    "audit head could not be read for a checkpoint"
+                );
+                return;
             }
+        };
+        if newest == last.0 {
+            return;
         }
-    });
+        match self
+            .services
+            .audit_checkpoint_since(self.file.as_deref(), Some(*last))
+            .await
+        {
+            Ok(cp) => *last = (cp.seq, cp.count),
+            Err(e) => tracing::error!(
+                error.code = e.code(),
+                "audit checkpoint could not be written"
+            ),
+        }
+    }
+
+    /// Writes one every `every` until `stop` turns true.
+    pub fn spawn(
+        self: std::sync::Arc<Self>,
+        every: std::time::Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => self.write_if_grown().await,
+                    _ = stop.changed() => return,
+                }
+            }
+        });
+    }
 }

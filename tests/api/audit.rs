@@ -3,18 +3,8 @@
 use crate::helpers::*;
 use orderwatch::auth::Role;
 use serde_json::{json, Value};
-use std::process::Command;
 
 use crate::helpers::audit_events as events;
-
-fn orderwatch(database_url: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_orderwatch"));
-    c.env("DATABASE_URL", database_url)
-        .env("ORDERWATCH_JWT_SECRET", SECRET)
-        .env("ORDERWATCH_AUDIT_KEY", AUDIT_KEY)
-        .env("ORDERWATCH_LOG", "warn");
-    c
-}
 
 #[tokio::test]
 async fn a_read_is_recorded_with_the_fields_consulted_and_the_reason_given() {
@@ -217,12 +207,7 @@ async fn the_log_is_append_only_and_any_edit_or_deletion_is_found_by_audit_verif
         .await
         .ok();
     }
-    let verify = || {
-        orderwatch(&app.database_url)
-            .args(["audit", "verify"])
-            .output()
-            .unwrap()
-    };
+    let verify = || app.cli().args(["audit", "verify"]).output().unwrap();
     let ok = verify();
     assert!(
         ok.status.success(),
@@ -285,10 +270,7 @@ async fn a_deleted_entry_breaks_the_chain_at_the_next_one() {
         "DROP TRIGGER audit_events_no_delete"
     };
     raw_sql(&app, &[off, "DELETE FROM audit_events WHERE seq = 3"]).unwrap();
-    let out = orderwatch(&app.database_url)
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
+    let out = app.cli().args(["audit", "verify"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
@@ -318,10 +300,7 @@ async fn entries_written_together_by_group_commit_keep_an_intact_chain() {
         .len(),
         60
     );
-    let out = orderwatch(&app.database_url)
-        .args(["audit", "verify"])
-        .output()
-        .unwrap();
+    let out = app.cli().args(["audit", "verify"]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -368,7 +347,7 @@ async fn a_large_batch_is_stored_in_chain_order_with_every_value_as_written() {
         .db
         .run(move |c: &mut orderwatch::db::DbConnection| {
             orderwatch::db::write_transaction(c, |c| orderwatch::db::audit::append(c, &written))?;
-            let verified = orderwatch::db::audit::verify(c)?;
+            let verified = orderwatch::db::audit::verify(c, &[])?;
             let page = orderwatch::db::audit::page(c, &Default::default(), 0, 5000)?;
             Ok((verified, page))
         })

@@ -16,7 +16,8 @@ fn orderwatch(database_url: &str) -> Command {
 #[tokio::test]
 async fn token_mints_a_token_the_server_accepts() {
     let app = TestApp::spawn().await;
-    let out = orderwatch(&app.database_url)
+    let out = app
+        .cli()
         .args([
             "token", "--role", "COURT", "--agency", "WMC", "--sub", "clerk-7", "--ttl", "30m",
         ])
@@ -36,7 +37,8 @@ async fn token_mints_a_token_the_server_accepts() {
         json!({ "sub": "clerk-7", "role": "COURT", "agency": "WMC" })
     );
 
-    let bad = orderwatch(&app.database_url)
+    let bad = app
+        .cli()
         .args(["token", "--role", "BOSS", "--agency", "WMC", "--sub", "x"])
         .output()
         .unwrap();
@@ -151,10 +153,7 @@ async fn check_runs_the_checks_once_at_the_moment_given_and_prints_what_it_raise
         .await
         .ok();
     let at = (app.now() + chrono::Duration::days(2)).to_rfc3339();
-    let out = orderwatch(&app.database_url)
-        .args(["check", "--now", &at])
-        .output()
-        .unwrap();
+    let out = app.cli().args(["check", "--now", &at]).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -168,12 +167,10 @@ async fn check_runs_the_checks_once_at_the_moment_given_and_prints_what_it_raise
         "{printed}"
     );
     assert!(printed.contains(": 1 alerts raised"), "{printed}");
-    let again = orderwatch(&app.database_url)
-        .args(["check", "--now", &at])
-        .output()
-        .unwrap();
+    let again = app.cli().args(["check", "--now", &at]).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains(": 0 alerts raised"));
-    let bad = orderwatch(&app.database_url)
+    let bad = app
+        .cli()
         .args(["check", "--now", "tomorrow"])
         .output()
         .unwrap();
@@ -220,7 +217,7 @@ async fn the_server_logs_no_names_addresses_contact_details_narratives_or_tokens
     app.on_system_clock();
     // A second server, the real binary, on the same database, logging everything it logs.
     let mut child = ChildGuard(
-        orderwatch(&app.database_url)
+        app.cli()
             .env("ORDERWATCH_LOG", "debug")
             .env("ORDERWATCH_LISTEN", "127.0.0.1:0")
             .env("ORDERWATCH_CHECK_INTERVAL", "1")

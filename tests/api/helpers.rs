@@ -199,6 +199,19 @@ impl TestApp {
         }
     }
 
+    /// The `orderwatch` command for this server's database, keys and checkpoint file, as an operator runs it.
+    pub fn cli(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_orderwatch"));
+        c.env("DATABASE_URL", &self.database_url)
+            .env("ORDERWATCH_JWT_SECRET", SECRET)
+            .env("ORDERWATCH_AUDIT_KEY", AUDIT_KEY)
+            .env("ORDERWATCH_LOG", "warn");
+        if let Some(file) = &self.settings.audit_checkpoint_file {
+            c.env("ORDERWATCH_AUDIT_CHECKPOINT_FILE", file);
+        }
+        c
+    }
+
     /// The server's time: today in London at about midday (see [`test_start`]); tests move it with `clock`.
     pub fn now(&self) -> DateTime<Utc> {
         use orderwatch::service::Clock;

@@ -435,3 +435,52 @@ async fn the_audit_table_must_be_owned_by_the_configured_role_and_not_the_server
     .to_string();
     assert!(refused.contains("the server runs as postgres"), "{refused}");
 }
+
+/// Rewriting the whole chain without the key leaves the checkpoints as evidence, so a tamperer would delete them: a
+/// checkpoint file with no checkpoint, under a log that is not empty, is itself reported.
+#[tokio::test]
+async fn a_deleted_checkpoint_file_is_found() {
+    let (app, _dir, file, _) = tampered_log().await;
+    std::fs::remove_file(&file).unwrap();
+    let (at, problem) = verify(&app, &file).await.expect("reported");
+    assert_eq!(at, 0);
+    assert!(problem.contains("holds no checkpoint"), "{problem}");
+}
+
+/// Entries deleted from the end while no server ran are found at the next start, before a new checkpoint could
+/// endorse the cut log.
+#[tokio::test]
+async fn a_server_will_not_start_on_a_log_cut_short_since_its_last_checkpoint() {
+    let (app, _dir, file, seqs) = tampered_log().await;
+    let last = *seqs.last().unwrap();
+    raw_sql(
+        &app,
+        &[&format!("DELETE FROM audit_events WHERE seq >= {last}")],
+    )
+    .unwrap();
+    let mut settings = orderwatch::config::Settings::for_database(&app.database_url);
+    settings.listen = "127.0.0.1:0".into();
+    settings.jwt_secret = Some(SECRET.into());
+    settings.audit_key = Some(AUDIT_KEY.into());
+    settings.audit_checkpoint_file = Some(file.clone());
+    settings.check_interval = 0;
+    let protect: &[&str] = if on_postgres() {
+        &["ALTER TABLE audit_events ENABLE TRIGGER USER"]
+    } else {
+        &[]
+    };
+    raw_sql(&app, protect).unwrap();
+    app.services.protect_audit().await.unwrap();
+    let refused = orderwatch::startup::Application::build(
+        &settings,
+        std::sync::Arc::new(orderwatch::service::SystemClock),
+    )
+    .await
+    .err()
+    .expect("a server on a cut log does not start")
+    .to_string();
+    assert!(
+        refused.contains("does not match its last checkpoint") && refused.contains("is gone"),
+        "{refused}"
+    );
+}
