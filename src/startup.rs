@@ -149,6 +149,11 @@ impl Application {
             delivery: crate::graphql::delivery::delivery_schema(services.clone()),
             handed_over: Default::default(),
         };
+        crate::http::auth_failures::spawn_sweep(
+            state.auth_failures.clone(),
+            services.clone(),
+            shutdown.subscribe(),
+        );
         let poll = Duration::from_millis(settings.alert_poll_ms.max(50));
         // The listener first: once it listens, the pump can read where it starts with nothing falling between.
         if target.backend == crate::db::Backend::Postgres {

@@ -34,8 +34,17 @@ pub struct Decision {
 pub struct AuthFailures(Mutex<HashMap<IpAddr, Window>>);
 
 impl AuthFailures {
-    /// Counts a refusal from `source` at `now`.
+    /// Counts a refusal from `source` at `now`. IPv6 sources count by their /64 network, which one client holds
+    /// whole.
     pub fn refused(&self, source: IpAddr, now: Instant) -> Decision {
+        let source = match source {
+            IpAddr::V6(v6) => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(std::net::Ipv6Addr::from(segments))
+            }
+            v4 => v4,
+        };
         let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let mut decision = Decision::default();
         if windows.len() >= MAX_SOURCES {
@@ -78,6 +87,66 @@ impl AuthFailures {
     }
 }
 
+/// The entry recording `count` refusals of one source coalesced in a window.
+pub fn repeated_entry(
+    request_id: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    count: u32,
+) -> crate::domain::audit::AuditEntry {
+    let mut e = crate::service::audit::auth_failure(request_id, at, "graphql", "repeated refusals");
+    e.outcome = "UNAUTHENTICATED_REPEATED".into();
+    e.fields = vec![format!("count:{count}")];
+    e
+}
+
+/// Records the counts of closed windows every [`WINDOW`] until `stop` turns true.
+pub fn spawn_sweep(
+    failures: std::sync::Arc<AuthFailures>,
+    services: crate::service::Services,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + WINDOW, WINDOW);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            let now = services.now();
+            let entries: Vec<_> = failures
+                .sweep(Instant::now())
+                .into_iter()
+                .map(|count| repeated_entry("sweep", now, count))
+                .collect();
+            if !entries.is_empty() {
+                if let Err(e) = services.audit(entries).await {
+                    tracing::error!(
+                        error.code = e.code(),
+                        "repeated authentication failures could not be recorded"
+                    );
+                }
+            }
+        }
+    });
+}
+
+impl AuthFailures {
+    /// The counts of windows closed by `now`, taken out of the table: recorded by a periodic sweep, so a source
+    /// that stops has its count recorded too.
+    pub fn sweep(&self, now: Instant) -> Vec<u32> {
+        let mut windows = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = vec![];
+        windows.retain(|_, w| {
+            let open = now.duration_since(w.started) < WINDOW;
+            if !open && w.repeats > 0 {
+                counts.push(w.repeats);
+            }
+            open
+        });
+        counts
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +180,13 @@ mod tests {
                 repeated: vec![500]
             }
         );
+        // A source that stops has its count recorded by the sweep once its window closes.
+        f.refused(other, t0 + WINDOW);
+        assert_eq!(f.sweep(t0 + WINDOW + WINDOW), vec![1]);
+        // One IPv6 client's /64 is one source.
+        let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
+        assert!(f.refused(a, t0).record);
+        assert!(!f.refused(b, t0).record);
     }
 }

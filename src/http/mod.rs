@@ -167,11 +167,7 @@ pub(crate) async fn record_auth_failure(
         ));
     }
     for count in &decision.repeated {
-        let mut e =
-            crate::service::audit::auth_failure(request_id, now, "graphql", "repeated refusals");
-        e.outcome = "UNAUTHENTICATED_REPEATED".into();
-        e.fields = vec![format!("count:{count}")];
-        entries.push(e);
+        entries.push(auth_failures::repeated_entry(request_id, now, *count));
     }
     if !entries.is_empty() {
         if let Err(err) = state.services.audit(entries).await {

@@ -72,7 +72,9 @@ where
             Err(e) => e,
         };
         failures.fetch_add(1, Ordering::Relaxed);
-        if started.elapsed() + pause > window {
+        // Only a dependency that may come back is waited for; anything else will fail the same way every time.
+        let transient = matches!(e, AppError::Unavailable(_));
+        if !transient || started.elapsed() + pause > window {
             tracing::error!(
                 delivery.step = step,
                 delivery.tries = tries,
@@ -145,6 +147,20 @@ mod tests {
             .await;
         assert_eq!(r.unwrap(), 4);
         assert_eq!(retry.failures(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_that_fails_for_good_interrupts_the_delivery_at_once() {
+        let retry = DeliveryRetry::new(Duration::from_secs(30));
+        let started = tokio::time::Instant::now();
+        let r: AppResult<()> = retry
+            .run("test", || async {
+                Err(AppError::internal(anyhow::anyhow!("a bug")))
+            })
+            .await;
+        assert_eq!(r.unwrap_err().code(), "DELIVERY_INTERRUPTED");
+        assert_eq!(started.elapsed(), Duration::ZERO);
+        assert_eq!(retry.failures(), 1);
     }
 
     #[tokio::test(start_paused = true)]
