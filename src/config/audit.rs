@@ -5,7 +5,6 @@ use super::Settings;
 use crate::db::DbTarget;
 use crate::domain::audit::{AuditKey, AuditKeys};
 use anyhow::Context as _;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Where the audit keys came from, for the start-up line.
@@ -81,25 +80,13 @@ pub fn resolve_audit_keys(
     if path.exists() {
         return Ok((read_key_file(&path)?, AuditKeySource::File(path)));
     }
-    let secret: String = (0..32)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut f) => {
-            f.write_all(format!("dev-1={secret}\n").as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
-            Ok((read_key_file(&path)?, AuditKeySource::Generated(path)))
-        }
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            Ok((read_key_file(&path)?, AuditKeySource::File(path)))
-        }
-        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
-    }
+    let created = super::create_dev_file(&path, |secret| format!("dev-1={secret}\n"))?;
+    let keys = read_key_file(&path)?;
+    Ok(if created {
+        (keys, AuditKeySource::Generated(path))
+    } else {
+        (keys, AuditKeySource::File(path))
+    })
 }
 
 fn read_key_file(path: &Path) -> anyhow::Result<AuditKeys> {

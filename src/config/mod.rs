@@ -5,7 +5,7 @@ use crate::auth::jwt::MIN_SECRET_LEN;
 use crate::db::DbTarget;
 use anyhow::Context as _;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub mod audit;
 
@@ -576,6 +576,26 @@ pub fn resolve_jwt_secret(
         "no JWT secret yet: {} does not exist. Start the server once with this DATABASE_URL (it creates the file), run this from the folder it runs in, or set ORDERWATCH_JWT_SECRET",
         path.display()
     );
+    let created = create_dev_file(&path, |secret| secret.to_string())?;
+    let secret = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .trim()
+        .as_bytes()
+        .to_vec();
+    let source = if created {
+        SecretSource::Generated(path)
+    } else {
+        SecretSource::File(path)
+    };
+    Ok((secret, source))
+}
+
+/// Creates a development secret file at `path`, readable only by its owner, holding `contents` of a new random
+/// secret (64 hex digits). Returns false when another process created it first (then theirs is used).
+pub(crate) fn create_dev_file(
+    path: &Path,
+    contents: impl Fn(&str) -> String,
+) -> anyhow::Result<bool> {
     let secret: String = (0..32)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
         .collect();
@@ -583,21 +603,13 @@ pub fn resolve_jwt_secret(
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
+    match options.open(path) {
         Ok(mut f) => {
-            f.write_all(secret.as_bytes())
+            f.write_all(contents(&secret).as_bytes())
                 .with_context(|| format!("writing {}", path.display()))?;
-            Ok((secret.into_bytes(), SecretSource::Generated(path)))
+            Ok(true)
         }
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let existing = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Ok((
-                existing.trim().as_bytes().to_vec(),
-                SecretSource::File(path),
-            ))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
     }
 }

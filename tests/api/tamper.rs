@@ -48,24 +48,32 @@ async fn tampered_log() -> (TestApp, tempfile::TempDir, PathBuf, Vec<i64>) {
     (app, dir, file, seqs)
 }
 
-fn read_seqs(app: &TestApp) -> Vec<i64> {
-    #[derive(QueryableByName)]
-    struct Seq {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        seq: i64,
-    }
-    let url = app.database_url.clone();
-    let target = orderwatch::db::DbTarget::parse(&url).unwrap();
-    let sql = "SELECT seq FROM audit_events ORDER BY seq";
-    let rows: Vec<Seq> = match target.backend {
+/// The rows `sql` reads from the test database, as someone with database access reads them.
+fn rows<T>(app: &TestApp, sql: &str) -> Vec<T>
+where
+    T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+{
+    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
+    match target.backend {
         orderwatch::db::Backend::Sqlite => diesel::sql_query(sql)
             .load(&mut diesel::SqliteConnection::establish(&target.connect).unwrap())
             .unwrap(),
         orderwatch::db::Backend::Postgres => diesel::sql_query(sql)
             .load(&mut diesel::PgConnection::establish(&target.connect).unwrap())
             .unwrap(),
-    };
-    rows.into_iter().map(|r| r.seq).collect()
+    }
+}
+
+fn read_seqs(app: &TestApp) -> Vec<i64> {
+    #[derive(QueryableByName)]
+    struct Seq {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        seq: i64,
+    }
+    rows::<Seq>(app, "SELECT seq FROM audit_events ORDER BY seq")
+        .into_iter()
+        .map(|r| r.seq)
+        .collect()
 }
 
 /// The first problem `audit verify` finds: `(seq, problem)`, or `None` when intact.
@@ -191,16 +199,10 @@ fn entries_from(app: &TestApp, seq: i64) -> Vec<(i64, AuditEntry)> {
         #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
         correlation_id: Option<String>,
     }
-    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
-    let sql = format!("SELECT * FROM audit_events WHERE seq >= {seq} ORDER BY seq");
-    let rows: Vec<Row> = match target.backend {
-        orderwatch::db::Backend::Sqlite => diesel::sql_query(sql)
-            .load(&mut diesel::SqliteConnection::establish(&target.connect).unwrap())
-            .unwrap(),
-        orderwatch::db::Backend::Postgres => diesel::sql_query(sql)
-            .load(&mut diesel::PgConnection::establish(&target.connect).unwrap())
-            .unwrap(),
-    };
+    let found: Vec<Row> = rows(
+        app,
+        &format!("SELECT * FROM audit_events WHERE seq >= {seq} ORDER BY seq"),
+    );
     let split = |s: &str| {
         if s.is_empty() {
             vec![]
@@ -208,7 +210,8 @@ fn entries_from(app: &TestApp, seq: i64) -> Vec<(i64, AuditEntry)> {
             s.split(',').map(str::to_string).collect()
         }
     };
-    rows.into_iter()
+    found
+        .into_iter()
         .map(|r| {
             let e = AuditEntry {
                 id: r.id,
@@ -239,17 +242,12 @@ fn hash_before(app: &TestApp, seq: i64) -> String {
         #[diesel(sql_type = diesel::sql_types::Text)]
         prev_hash: String,
     }
-    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
-    let sql = format!("SELECT prev_hash FROM audit_events WHERE seq = {seq}");
-    let h: H = match target.backend {
-        orderwatch::db::Backend::Sqlite => diesel::sql_query(sql)
-            .get_result(&mut diesel::SqliteConnection::establish(&target.connect).unwrap())
-            .unwrap(),
-        orderwatch::db::Backend::Postgres => diesel::sql_query(sql)
-            .get_result(&mut diesel::PgConnection::establish(&target.connect).unwrap())
-            .unwrap(),
-    };
-    h.prev_hash
+    rows::<H>(
+        app,
+        &format!("SELECT prev_hash FROM audit_events WHERE seq = {seq}"),
+    )
+    .remove(0)
+    .prev_hash
 }
 
 #[tokio::test]
@@ -294,16 +292,11 @@ async fn a_forged_entry_appended_with_a_valid_link_is_found() {
             #[diesel(sql_type = diesel::sql_types::Text)]
             hash: String,
         }
-        let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
-        let sql = format!("SELECT hash FROM audit_events WHERE seq = {last}");
-        let head: H = match target.backend {
-            orderwatch::db::Backend::Sqlite => diesel::sql_query(sql)
-                .get_result(&mut diesel::SqliteConnection::establish(&target.connect).unwrap())
-                .unwrap(),
-            orderwatch::db::Backend::Postgres => diesel::sql_query(sql)
-                .get_result(&mut diesel::PgConnection::establish(&target.connect).unwrap())
-                .unwrap(),
-        };
+        let head = rows::<H>(
+            &app,
+            &format!("SELECT hash FROM audit_events WHERE seq = {last}"),
+        )
+        .remove(0);
         e.id = "forged-entry".into();
         e.actor_sub = "nobody".into();
         let hash = chain_hash(&head.hash, &e);
