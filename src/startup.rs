@@ -127,14 +127,17 @@ impl Application {
         );
         let state = AppState {
             shutdown: shutdown_rx,
-            input_types: std::sync::Arc::new(crate::graphql::input_type_names(&schema)),
+            document_limits: http::admission::DocumentLimits {
+                max_aliases: settings.max_aliases,
+                max_complexity: settings.max_complexity,
+                input_types: std::sync::Arc::new(crate::graphql::input_type_names(&schema)),
+            },
             schema,
             keys: std::sync::Arc::new(keys),
             services: services.clone(),
             max_body_bytes: settings.max_body_bytes,
             ws_init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
             ws_max_operations: settings.ws_max_operations as usize,
-            max_aliases: settings.max_aliases,
             max_nesting: settings.max_nesting,
             query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
             graphiql: !settings.production(),

@@ -135,19 +135,18 @@ pub(crate) trait Audited<T> {
     async fn audited(self, ctx: &Context<'_>) -> async_graphql::Result<T>;
 }
 
-/// Client text made fit to stand in an audit entry's object ids: at most 64 of the characters a reference or id may
-/// hold, anything else (a comma would split the list) as `?`.
+/// Client text fit to stand in an audit entry's object ids: a well-formed reference or id as given, anything else
+/// as `(not a reference)`, so neither a comma (which would split the list) nor a name or date a caller typed in
+/// place of a reference reaches the log.
 pub(crate) fn object_text(text: &str) -> String {
-    text.chars()
-        .take(64)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "/-_.".contains(c) {
-                c
-            } else {
-                '?'
-            }
-        })
-        .collect()
+    let text = text.trim();
+    let mut problems = crate::domain::Violations::default();
+    crate::domain::validation::validate_reference(text, "reference", &mut problems);
+    if problems.0.is_empty() {
+        text.to_string()
+    } else {
+        "(not a reference)".into()
+    }
 }
 
 /// The identifiers a request named in its arguments (`reference`, `replacesReference`, `id`, `hearingId`, at the

@@ -166,6 +166,117 @@ pub fn fragment_at_subscription_root(doc: &ExecutableDocument) -> Option<String>
         .then(|| "a subscription names its field at its root, not through a fragment".to_string())
 }
 
+/// How many fields a document selects once every fragment spread is expanded, computed once per fragment (no
+/// expansion): `None` when fragments spread each other in a cycle. async-graphql's own complexity check expands
+/// spreads, so a chain of fragments each spreading the next twice (30 of them, about 1 KB) cost it 2^30 steps and
+/// held a worker for good; this count is linear in the document.
+pub fn expanded_fields(doc: &ExecutableDocument) -> Option<u64> {
+    /// Fields of a selection set (not through spreads), and the fragments it spreads, with repeats.
+    fn direct<'a>(set: &'a SelectionSet, spreads: &mut Vec<&'a str>) -> u64 {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => 1 + direct(&f.node.selection_set.node, spreads),
+                Selection::InlineFragment(i) => direct(&i.node.selection_set.node, spreads),
+                Selection::FragmentSpread(f) => {
+                    spreads.push(f.node.fragment_name.node.as_str());
+                    0
+                }
+            })
+            .fold(0u64, u64::saturating_add)
+    }
+    let mut parts: std::collections::HashMap<&str, (u64, Vec<&str>)> = Default::default();
+    for (name, fragment) in &doc.fragments {
+        let mut spreads = vec![];
+        let fields = direct(&fragment.node.selection_set.node, &mut spreads);
+        parts.insert(name.as_str(), (fields, spreads));
+    }
+    // Post-order over the spread graph with an explicit stack (a chain of 20,000 fragments is 20,000 deep).
+    let mut total: std::collections::HashMap<&str, u64> = Default::default();
+    let mut on_path: HashSet<&str> = HashSet::new();
+    for start in parts.keys().copied() {
+        if total.contains_key(start) {
+            continue;
+        }
+        let mut stack: Vec<(&str, usize)> = vec![(start, 0)];
+        on_path.insert(start);
+        while let Some((name, next)) = stack.pop() {
+            let spreads = parts.get(name).map(|(_, s)| s.as_slice()).unwrap_or(&[]);
+            if let Some(child) = spreads.get(next).copied() {
+                stack.push((name, next + 1));
+                if total.contains_key(child) || !parts.contains_key(child) {
+                    continue;
+                }
+                if !on_path.insert(child) {
+                    return None;
+                }
+                stack.push((child, 0));
+                continue;
+            }
+            let own = parts.get(name).map(|(f, _)| *f).unwrap_or(0);
+            let sum = spreads
+                .iter()
+                .map(|c| total.get(c).copied().unwrap_or(0))
+                .fold(own, u64::saturating_add);
+            total.insert(name, sum);
+            on_path.remove(name);
+        }
+    }
+    let mut fields = 0u64;
+    for (_, op) in doc.operations.iter() {
+        let mut spreads = vec![];
+        let own = direct(&op.node.selection_set.node, &mut spreads);
+        let sum = spreads
+            .iter()
+            .map(|c| total.get(c).copied().unwrap_or(0))
+            .fold(own, u64::saturating_add);
+        fields = fields.saturating_add(sum);
+    }
+    Some(fields)
+}
+
+/// The refusal of a document whose fields, spreads expanded, are more than `max` (`QUERY_TOO_COMPLEX`), or whose
+/// fragments spread each other in a cycle (`GRAPHQL_VALIDATION_FAILED`).
+pub fn too_complex(doc: &ExecutableDocument, max: usize) -> Option<(&'static str, String)> {
+    match expanded_fields(doc) {
+        None => Some((
+            crate::graphql::error::GRAPHQL_VALIDATION_FAILED,
+            "fragments spread each other in a cycle".into(),
+        )),
+        Some(n) if n > max as u64 => Some((
+            "QUERY_TOO_COMPLEX",
+            format!("the document selects {n} fields once its fragments are expanded, more than {max} (ORDERWATCH_MAX_COMPLEXITY)"),
+        )),
+        Some(_) => None,
+    }
+}
+
+/// The limits the checks of a parsed document apply.
+#[derive(Debug, Clone)]
+pub struct DocumentLimits {
+    pub max_aliases: usize,
+    pub max_complexity: usize,
+    /// The types a variable may have.
+    pub input_types: std::sync::Arc<HashSet<String>>,
+}
+
+/// Every check of a parsed document that both transports make before async-graphql validates it: the code and
+/// message of the first that refuses it.
+pub fn refuse_document(
+    doc: &ExecutableDocument,
+    limits: &DocumentLimits,
+) -> Option<(&'static str, String)> {
+    use crate::graphql::error::GRAPHQL_VALIDATION_FAILED;
+    too_many_aliases(doc, limits.max_aliases)
+        .map(|r| (TOO_MANY_ALIASES, r))
+        .or_else(|| too_complex(doc, limits.max_complexity))
+        .or_else(|| {
+            unknown_variable_type(doc, &limits.input_types)
+                .or_else(|| fragment_at_subscription_root(doc))
+                .map(|r| (GRAPHQL_VALIDATION_FAILED, r))
+        })
+}
+
 /// Aliased fields in a document (operations and fragment definitions). Recursive over selection sets, whose depth
 /// [`document_too_deep`] has already bounded.
 fn count_aliases(doc: &ExecutableDocument) -> usize {
@@ -279,6 +390,38 @@ mod tests {
         );
         // Without a default value, async-graphql reports the unknown type itself.
         assert_eq!(refused("query($v: [Str]) { a }"), None);
+    }
+
+    #[test]
+    fn fields_are_counted_with_fragments_expanded_without_expanding_them() {
+        let parse = |t: &str| async_graphql::parser::parse_query(t).unwrap();
+        assert_eq!(
+            expanded_fields(&parse("{ a b { c } ... on Q { d } }")),
+            Some(4)
+        );
+        assert_eq!(
+            expanded_fields(&parse(
+                "{ ...F ...F } fragment F on Q { a b { ...G } } fragment G on Q { c }"
+            )),
+            Some(6)
+        );
+        // Each fragment spreading the next twice, 40 deep: 2^40 fields, counted at once.
+        let mut text = String::from("{ ...F0 }\n");
+        for i in 0..40 {
+            text.push_str(&format!(
+                "fragment F{i} on Q {{ ...F{n} ...F{n} }}\n",
+                n = i + 1
+            ));
+        }
+        text.push_str("fragment F40 on Q { me }");
+        assert_eq!(expanded_fields(&parse(&text)), Some(1u64 << 40));
+        assert_eq!(
+            expanded_fields(&parse(
+                "{ ...A } fragment A on Q { ...B } fragment B on Q { ...A }"
+            )),
+            None
+        );
+        assert_eq!(expanded_fields(&parse("{ ...Missing a }")), Some(1));
     }
 
     #[test]

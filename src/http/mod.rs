@@ -31,12 +31,10 @@ pub struct AppState {
     pub ws_init_timeout: std::time::Duration,
     /// Most operations one websocket may have running at once.
     pub ws_max_operations: usize,
-    /// Most aliased fields a document may have.
-    pub max_aliases: usize,
+    /// What a parsed document is checked against before it is validated (aliases, expanded fields, variables).
+    pub document_limits: admission::DocumentLimits,
     /// Deepest bracket nesting a document or its variables may have.
     pub max_nesting: usize,
-    /// The types a variable may have (`admission::unknown_variable_type`).
-    pub input_types: std::sync::Arc<std::collections::HashSet<String>>,
     /// Longest a query may run (mutations always finish: abandoning one would leave its outcome unknown).
     pub query_timeout: std::time::Duration,
     /// Whether to serve the GraphiQL page (development only).
@@ -399,21 +397,8 @@ async fn graphql(
             .operations
             .iter()
             .find_map(|(name, _)| name.map(|n| n.to_string()));
-        if let Some(refused) = admission::too_many_aliases(doc, state.max_aliases) {
-            return error_body(
-                StatusCode::BAD_REQUEST,
-                admission::TOO_MANY_ALIASES,
-                &refused,
-            );
-        }
-        if let Some(refused) = admission::unknown_variable_type(doc, &state.input_types)
-            .or_else(|| admission::fragment_at_subscription_root(doc))
-        {
-            return error_body(
-                StatusCode::BAD_REQUEST,
-                crate::graphql::error::GRAPHQL_VALIDATION_FAILED,
-                &refused,
-            );
+        if let Some((code, refused)) = admission::refuse_document(doc, &state.document_limits) {
+            return error_body(StatusCode::BAD_REQUEST, code, &refused);
         }
         kinds = doc
             .operations

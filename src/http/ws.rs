@@ -217,12 +217,7 @@ async fn connection(
                         let operation_name = request.operation_name.clone();
                         if let Ok(doc) = request.parsed_query() {
                             subscription = delivery::is_subscription(doc, operation_name.as_deref());
-                            let refused = admission::too_many_aliases(doc, state.max_aliases)
-                                .map(|r| (admission::TOO_MANY_ALIASES, r))
-                                .or_else(|| admission::unknown_variable_type(doc, &state.input_types)
-                                    .or_else(|| admission::fragment_at_subscription_root(doc))
-                                    .map(|r| (crate::graphql::error::GRAPHQL_VALIDATION_FAILED, r)));
-                            if let Some((code, refused)) = refused {
+                            if let Some((code, refused)) = admission::refuse_document(doc, &state.document_limits) {
                                 let refused = crate::error::AppError::validation(code, "query", refused);
                                 if session.text(refusal(id, refused)).await.is_err() {
                                     break None;

@@ -191,3 +191,20 @@ async fn a_client_request_id_is_kept_as_a_correlation_id_beside_the_servers_own(
         "the server's own id: {server_id}"
     );
 }
+
+#[tokio::test]
+async fn text_that_is_not_a_reference_is_not_written_into_the_log() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.gql(
+        &app.token(Role::Police, "MET"),
+        "{ order(reference: \"Jordan Demo-Victim 1990-06-01\") { reference } }",
+        json!({}),
+    )
+    .await;
+    let consulted = events_of(&app, "CONSULT", "order").await;
+    assert_eq!(
+        consulted[0]["objectIds"],
+        json!(["reference:(not a reference)"])
+    );
+    assert!(!consulted[0].to_string().contains("Jordan"));
+}

@@ -459,3 +459,36 @@ async fn brackets_after_an_unterminated_block_string_are_counted() {
     ws.close().await;
     still_answers(&app, &token, "an unterminated block string").await;
 }
+
+/// Fragments each spreading the next twice select 2^30 fields from 1 KB of text; async-graphql's complexity check
+/// expanded them and held a worker for good (found by an attack on the running server). They are counted without
+/// expanding and refused at once, on both transports, as is a cycle of fragments.
+#[tokio::test]
+async fn fragments_that_multiply_are_refused_at_once() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Police, "MET");
+    let mut query = String::from("{ ...F0 }\n");
+    for i in 0..30 {
+        query.push_str(&format!(
+            "fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }}\n",
+            n = i + 1
+        ));
+    }
+    query.push_str("fragment F30 on QueryRoot { me { sub } }");
+    let res = app.post_raw(Some(&token), json!({ "query": query })).await;
+    assert_eq!(code_of(res).await, (400, "QUERY_TOO_COMPLEX".to_string()));
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    ws.subscribe("f", &query, json!({})).await;
+    let answer = ws.recv().await.unwrap();
+    assert_eq!(
+        answer["payload"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{answer}"
+    );
+    ws.close().await;
+    let cycle = "{ ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { ...A }";
+    app.gql(&token, cycle, json!({}))
+        .await
+        .err("GRAPHQL_VALIDATION_FAILED");
+    still_answers(&app, &token, "fragments that multiply").await;
+}
