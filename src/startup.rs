@@ -131,6 +131,7 @@ impl Application {
                 max_aliases: settings.max_aliases,
                 max_complexity: settings.max_complexity,
                 input_types: std::sync::Arc::new(crate::graphql::input_type_names(&schema)),
+                root_fields: std::sync::Arc::new(crate::graphql::root_field_names(&schema)),
             },
             schema,
             keys: std::sync::Arc::new(keys),

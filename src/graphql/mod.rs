@@ -108,6 +108,25 @@ pub fn input_type_names(schema: &OrderwatchSchema) -> std::collections::HashSet<
     names
 }
 
+/// The fields of `schema`'s roots (queries, mutations, subscriptions): the only names a request's operation is
+/// labelled by in logs, metrics and the audit log, never the client's own operation name.
+pub fn root_field_names(schema: &OrderwatchSchema) -> std::collections::HashSet<String> {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+    let mut names = std::collections::HashSet::new();
+    if let Ok(doc) = async_graphql::parser::parse_schema(schema.sdl()) {
+        for definition in doc.definitions {
+            if let TypeSystemDefinition::Type(t) = definition {
+                if let TypeKind::Object(o) = &t.node.kind {
+                    if t.node.name.node.ends_with("Root") {
+                        names.extend(o.fields.iter().map(|f| f.node.name.node.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    names
+}
+
 /// The schema's SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
     build_schema(None).sdl()

@@ -258,6 +258,37 @@ pub struct DocumentLimits {
     pub max_complexity: usize,
     /// The types a variable may have.
     pub input_types: std::sync::Arc<HashSet<String>>,
+    /// The schema's root fields, which label a request (`label`).
+    pub root_fields: std::sync::Arc<HashSet<String>>,
+}
+
+/// The name a request is known by in logs, metrics and the audit log: the root field its operation selects first,
+/// when the schema has it (`other` otherwise). A client's own operation name is its text, and could be anything.
+pub fn label(
+    doc: &ExecutableDocument,
+    operation_name: Option<&str>,
+    roots: &HashSet<String>,
+) -> String {
+    let op = match (&doc.operations, operation_name) {
+        (async_graphql::parser::types::DocumentOperations::Single(op), _) => Some(op),
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), Some(n)) => ops.get(n),
+        (async_graphql::parser::types::DocumentOperations::Multiple(ops), None) => {
+            ops.values().next()
+        }
+    };
+    op.and_then(|op| {
+        op.node
+            .selection_set
+            .node
+            .items
+            .iter()
+            .find_map(|s| match &s.node {
+                Selection::Field(f) => Some(f.node.name.node.to_string()),
+                _ => None,
+            })
+    })
+    .filter(|name| roots.contains(name))
+    .unwrap_or_else(|| "other".into())
 }
 
 /// Every check of a parsed document that both transports make before async-graphql validates it: the code and

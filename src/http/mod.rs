@@ -390,13 +390,14 @@ async fn graphql(
     // What the request would run: the operation it names, or every operation of the document when it names none.
     let selected_op = request.operation_name.clone();
     let mut kinds: Vec<OperationType> = vec![];
-    let mut named_op: Option<String> = None;
+    let mut operation = String::from("other");
     state.documents.prepare(&mut request);
     if let Ok(doc) = request.parsed_query() {
-        named_op = doc
-            .operations
-            .iter()
-            .find_map(|(name, _)| name.map(|n| n.to_string()));
+        operation = admission::label(
+            doc,
+            selected_op.as_deref(),
+            &state.document_limits.root_fields,
+        );
         if let Some((code, refused)) = admission::refuse_document(doc, &state.document_limits) {
             return error_body(StatusCode::BAD_REQUEST, code, &refused);
         }
@@ -420,12 +421,6 @@ async fn graphql(
         );
     }
     let span = tracing::info_span!("graphql", request.id = %id, principal.role = principal.role.as_str(), principal.agency = %principal.agency);
-    // The operation's name for logs and metrics: the one asked for, or the document's own.
-    let operation = request
-        .operation_name
-        .clone()
-        .or(named_op)
-        .unwrap_or_default();
     let reason = http
         .headers()
         .get(REASON_HEADER)
@@ -456,15 +451,7 @@ async fn graphql(
         }
     };
     if withheld
-        .record(
-            &state.services,
-            &caller,
-            if operation.is_empty() {
-                "graphql"
-            } else {
-                &operation
-            },
-        )
+        .record(&state.services, &caller, &operation)
         .await
         .is_err()
     {

@@ -180,8 +180,9 @@ async fn metrics_expose_requests_errors_alerts_subscribers_checks_and_the_pool()
     .err("FORBIDDEN");
     let text = app.get("/metrics").await.text().await.unwrap();
     for series in [
-        "orderwatch_graphql_requests_total{operation=\"Report\"}",
-        "orderwatch_graphql_request_seconds_bucket{operation=\"Report\",le=\"0.1\"}",
+        // Labelled by the root field, not by the client's operation name ("Report"), which could be any text.
+        "orderwatch_graphql_requests_total{operation=\"reportBreach\"}",
+        "orderwatch_graphql_request_seconds_bucket{operation=\"reportBreach\",le=\"0.1\"}",
         "orderwatch_errors_total{code=\"FORBIDDEN\"}",
         "orderwatch_alerts_raised_total ",
         "orderwatch_alerts_delivered_total ",
@@ -193,6 +194,10 @@ async fn metrics_expose_requests_errors_alerts_subscribers_checks_and_the_pool()
     ] {
         assert!(text.contains(series), "missing {series} in:\n{text}");
     }
+    assert!(
+        !text.contains("operation=\"Report\""),
+        "a client's operation name is no label"
+    );
     ws.close().await;
 }
 
