@@ -1,0 +1,314 @@
+//! `/graphql` over HTTP: the bearer token, the body, the admission checks, execution, and the response as the
+//! client asked for it (GraphQL over HTTP).
+
+use super::{admission, error_body, record_auth_failure, AppState, RequestId, REASON_HEADER};
+use actix_web::http::header;
+use actix_web::http::{Method, StatusCode};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use async_graphql::parser::types::OperationType;
+use serde_json::json;
+use std::time::Instant;
+use tracing::Instrument;
+
+/// Reads the GraphQL request: from the query string for GET, from a JSON body of at most `limit` bytes for POST.
+/// Read only after the caller is authenticated, so an anonymous client cannot make the server read a large body.
+async fn read_request(
+    http: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+    max_nesting: usize,
+) -> Result<async_graphql::Request, HttpResponse> {
+    let too_deep = |refused: String| {
+        error_body(
+            StatusCode::BAD_REQUEST,
+            admission::DOCUMENT_TOO_DEEP,
+            &refused,
+        )
+    };
+    if http.method() == Method::GET {
+        if let Ok(params) =
+            web::Query::<std::collections::HashMap<String, String>>::from_query(http.query_string())
+        {
+            for json in ["variables", "extensions"]
+                .iter()
+                .filter_map(|k| params.get(*k))
+            {
+                if let Some(refused) = admission::json_too_deep(json.as_bytes(), max_nesting, 1) {
+                    return Err(too_deep(refused));
+                }
+            }
+        }
+        return async_graphql::http::parse_query_string(http.query_string()).map_err(|_| {
+            error_body(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "GET needs ?query=... (and optional variables as JSON)",
+            )
+        });
+    }
+    let json = http
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(error_body(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as Content-Type: application/json",
+        ));
+    }
+    let bytes = match payload.to_bytes_limited(limit).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(_)) => {
+            return Err(error_body(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the request body could not be read",
+            ))
+        }
+        Err(_) => {
+            return Err(error_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!("the request body is larger than {limit} bytes"),
+            ))
+        }
+    };
+    if let Some(refused) = admission::json_too_deep(&bytes, max_nesting, 2) {
+        return Err(too_deep(refused));
+    }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(error_body(
+            StatusCode::BAD_REQUEST,
+            "BATCH_NOT_SUPPORTED",
+            "send one operation per request; batches are not accepted",
+        ));
+    }
+    let request = serde_json::from_slice::<async_graphql::Request>(&bytes).map_err(|_| {
+        error_body(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the body is not a GraphQL request: send one JSON object {\"query\": ..., \"variables\": ...}",
+        )
+    })?;
+    Ok(request)
+}
+
+/// The media type a GraphQL response is sent as (GraphQL over HTTP, "Accept"): the newer
+/// `application/graphql-response+json` when the client accepts it, otherwise `application/json` (also when the
+/// client sends no Accept header or `*/*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponseJson,
+    Json,
+}
+
+fn negotiate(http: &HttpRequest) -> MediaType {
+    let accept = http
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let accepts = |wanted: &str| {
+        accept.split(',').any(|part| {
+            let mut bits = part.split(';').map(str::trim);
+            let media = bits.next().unwrap_or("");
+            let refused = bits.any(|p| p.replace(' ', "") == "q=0");
+            media.eq_ignore_ascii_case(wanted) && !refused
+        })
+    };
+    if accepts("application/graphql-response+json") {
+        MediaType::GraphqlResponseJson
+    } else {
+        MediaType::Json
+    }
+}
+
+/// Writes a GraphQL response. A request that failed before it could run (a document that does not parse or
+/// validate, variables that do not fit) is a 400 without `data` when the client speaks
+/// `application/graphql-response+json`; with `application/json` every well-formed request gets 200.
+fn graphql_response(media: MediaType, response: async_graphql::Response) -> HttpResponse {
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let (status, body) = match (media, request_error) {
+        (MediaType::GraphqlResponseJson, true) => (StatusCode::BAD_REQUEST, json!({ "errors": response.errors })),
+        _ => (StatusCode::OK, serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }))),
+    };
+    let content_type = match media {
+        MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+        MediaType::Json => "application/json; charset=utf-8",
+    };
+    HttpResponse::build(status)
+        .content_type(content_type)
+        .body(body.to_string())
+}
+
+pub(super) async fn graphql(
+    state: web::Data<AppState>,
+    http: HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let started = Instant::now();
+    let (id, correlation) = http
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| (r.id.clone(), r.correlation.clone()))
+        .unwrap_or_default();
+    let bearer = http
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    let source = http.peer_addr().map(|a| a.ip());
+    let principal = match bearer {
+        None => {
+            tracing::info!(request.id = %id, auth.outcome = "missing", "request refused: no bearer token");
+            record_auth_failure(&state, source, &id, "no bearer token").await;
+            return error_body(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "a bearer token is required (Authorization: Bearer <jwt>)",
+            );
+        }
+        Some(token) => match state.keys.validate(token.trim()) {
+            Ok(p) => p,
+            Err(reason) => {
+                tracing::info!(request.id = %id, auth.outcome = "invalid", auth.reason = %reason, "request refused: invalid token");
+                record_auth_failure(&state, source, &id, &reason).await;
+                return error_body(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &reason);
+            }
+        },
+    };
+    let mut request =
+        match read_request(&http, payload, state.max_body_bytes, state.max_nesting).await {
+            Ok(r) => r,
+            Err(response) => return response,
+        };
+    if request.query.trim().is_empty() {
+        return error_body(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the request has no query",
+        );
+    }
+    // Before the parser, which recurses into value literals.
+    if let Some(refused) = admission::document_too_deep(&request.query, state.max_nesting) {
+        return error_body(
+            StatusCode::BAD_REQUEST,
+            admission::DOCUMENT_TOO_DEEP,
+            &refused,
+        );
+    }
+    // What the request would run: the operation it names, or every operation of the document when it names none.
+    let selected_op = request.operation_name.clone();
+    let mut kinds: Vec<OperationType> = vec![];
+    let mut operation = String::from("other");
+    state.documents.prepare(&mut request);
+    if let Ok(doc) = request.parsed_query() {
+        operation = admission::label(
+            doc,
+            selected_op.as_deref(),
+            &state.document_limits.root_fields,
+        );
+        if let Some((code, refused)) = admission::refuse_document(doc, &state.document_limits) {
+            return error_body(StatusCode::BAD_REQUEST, code, &refused);
+        }
+        kinds = doc
+            .operations
+            .iter()
+            .filter(|(name, _)| match (&selected_op, name) {
+                (Some(want), Some(n)) => want.as_str() == n.as_str(),
+                (Some(_), None) => false,
+                (None, _) => true,
+            })
+            .map(|(_, op)| op.node.ty)
+            .collect();
+    }
+    let is_mutation = kinds.contains(&OperationType::Mutation);
+    if http.method() == Method::GET && kinds.iter().any(|k| *k != OperationType::Query) {
+        return error_body(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent with POST",
+        );
+    }
+    let span = tracing::info_span!("graphql", request.id = %id, principal.role = principal.role.as_str(), principal.agency = %principal.agency);
+    let reason = http
+        .headers()
+        .get(REASON_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let caller =
+        crate::auth::Caller::new(principal, id.clone(), reason).with_correlation(correlation);
+    let withheld = crate::graphql::Withheld::default();
+    request = request.data(caller.clone()).data(withheld.clone());
+    // Kept to name a field in an error; small (the body is at most ORDERWATCH_MAX_BODY_BYTES).
+    let variables = request.variables.clone();
+    let execution = state.schema.execute(request).instrument(span.clone());
+    let mut response = if is_mutation {
+        execution.await
+    } else {
+        match tokio::time::timeout(state.query_timeout, execution).await {
+            Ok(r) => r,
+            Err(_) => {
+                return error_body(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "QUERY_TIMEOUT",
+                    &format!(
+                        "the query ran longer than {} ms; ask for less",
+                        state.query_timeout.as_millis()
+                    ),
+                )
+            }
+        }
+    };
+    if withheld
+        .record(&state.services, &caller, &operation)
+        .await
+        .is_err()
+    {
+        return error_body(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "the audit record could not be written; retry",
+        );
+    }
+    for e in &mut response.errors {
+        let ext = e.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            let code = admission::code_of_unmapped(&e.message);
+            ext.set("code", code);
+            ext.set("category", "VALIDATION");
+            // async-graphql's parse error names the input type, not the field: name the variable's field.
+            if code == admission::DATE_OUT_OF_RANGE {
+                if let Some(at) = crate::graphql::scalars::misplaced_date(&variables) {
+                    e.message = format!("{at}: {}", crate::graphql::scalars::OUT_OF_RANGE);
+                }
+            }
+        }
+    }
+    let m = crate::metrics::global();
+    m.request(&operation, started.elapsed().as_secs_f64());
+    for e in &response.errors {
+        if let Some(async_graphql::Value::String(code)) =
+            e.extensions.as_ref().and_then(|x| x.get("code"))
+        {
+            m.error(code);
+        }
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            graphql.operation = %operation,
+            graphql.errors = response.errors.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "graphql request"
+        )
+    });
+    graphql_response(negotiate(&http), response)
+}

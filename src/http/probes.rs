@@ -1,0 +1,102 @@
+//! The pages beside `/graphql`: GraphiQL (development), health, readiness and metrics.
+
+use super::{error_body, AppState};
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use async_graphql::http::GraphiQLSource;
+use serde_json::json;
+
+pub(super) async fn graphiql() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("orderwatch")
+                .finish(),
+        )
+}
+
+pub(super) async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "ok" }))
+}
+
+/// Ready when the database answers and can take a write (an SQLite file on a full disk still answers reads), and
+/// the audit log's append-only triggers are in place.
+pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let db = &state.services.db;
+    if !db.ping(std::time::Duration::from_secs(1)).await {
+        HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "unavailable", "database": "down" }))
+    } else if !db.writable(std::time::Duration::from_secs(1)).await {
+        HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "unavailable", "database": "writes failing" }))
+    } else if !state
+        .services
+        .audit_unprotected()
+        .await
+        .is_ok_and(|missing| missing.is_empty())
+    {
+        HttpResponse::ServiceUnavailable().json(
+            json!({ "status": "unavailable", "database": "up", "audit": "append-only protection missing" }),
+        )
+    } else {
+        HttpResponse::Ok().json(json!({ "status": "ready", "database": "up" }))
+    }
+}
+
+/// The refusal of a `/metrics` read, if it is refused: with `ORDERWATCH_METRICS_TOKEN` set, only with that bearer token; without it,
+/// by anyone in development and by no one in production.
+fn metrics_allowed(state: &AppState, http: &HttpRequest) -> Option<HttpResponse> {
+    let Some(expected) = &state.metrics_token else {
+        return if state.production {
+            Some(error_body(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "/metrics is closed in production unless ORDERWATCH_METRICS_TOKEN is set",
+            ))
+        } else {
+            None
+        };
+    };
+    let given = http
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compared as digests, so how long the comparison takes tells nothing of the token.
+    use sha2::Digest;
+    if sha2::Sha256::digest(given.as_bytes()) == sha2::Sha256::digest(expected.expose().as_bytes())
+    {
+        None
+    } else {
+        Some(error_body(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "/metrics needs the bearer token set in ORDERWATCH_METRICS_TOKEN",
+        ))
+    }
+}
+
+pub(super) async fn metrics(state: web::Data<AppState>, http: HttpRequest) -> HttpResponse {
+    if let Some(refused) = metrics_allowed(&state, &http) {
+        return refused;
+    }
+    let (connections, idle) = state.services.db.pool_state();
+    let body = crate::metrics::global().render(
+        state.services.db.statements_sent(),
+        state.services.db.pings_sent(),
+        state.services.feed.subscribers(),
+        (connections, idle),
+        state.documents.counts(),
+        (
+            state.handed_over.load(std::sync::atomic::Ordering::Relaxed),
+            state.services.delivery.failures(),
+        ),
+    );
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(body)
+}
