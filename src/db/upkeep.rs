@@ -46,7 +46,8 @@ pub fn checkpoint(conn: &mut DbConnection, how: Checkpoint) -> diesel::QueryResu
 
 /// Whether a write can be committed now. On SQLite a tiny real write is committed (a full disk fails it, though
 /// reads go on); a write lock held by another writer counts as writable, as that writer reports its own failures.
-/// On PostgreSQL, a trivial query is answered.
+/// On PostgreSQL, the server is a primary taking writes on a new session (a standby after a failover, or a database
+/// set read-only, answers queries but refuses writes).
 pub(super) fn writable(conn: &mut DbConnection) -> bool {
     match conn {
         DbConnection::Sqlite(c) => {
@@ -60,17 +61,24 @@ pub(super) fn writable(conn: &mut DbConnection) -> bool {
                 Err(_) => false,
             }
         }
-        DbConnection::Pg(c) => c.batch_execute("SELECT 1").is_ok(),
+        DbConnection::Pg(c) => {
+            #[derive(diesel::QueryableByName)]
+            struct Writable {
+                #[diesel(sql_type = diesel::sql_types::Bool)]
+                writable: bool,
+            }
+            use diesel::RunQueryDsl;
+            diesel::sql_query("SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable")
+                .get_result::<Writable>(c)
+                .is_ok_and(|w| w.writable)
+        }
     }
 }
 
 impl Database {
-    /// True when the database can take a write within `timeout` (`/readyz`). SQLite is probed on a connection of
-    /// its own, so the probe never waits behind the pool.
+    /// True when the database can take a write within `timeout` (`/readyz`), probed on a connection of its own: it
+    /// never waits behind the pool, and sees the database as a new session would.
     pub async fn writable(&self, timeout: Duration) -> bool {
-        if self.backend() == Backend::Postgres {
-            return self.ping(timeout).await;
-        }
         let db = self.clone();
         let probe = tokio::task::spawn_blocking(move || {
             db.dedicated_connection()

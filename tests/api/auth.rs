@@ -272,6 +272,37 @@ async fn readiness_fails_while_the_database_is_gone() {
     assert_eq!(app.get("/healthz").await.status().as_u16(), 200);
 }
 
+/// A PostgreSQL database that answers but refuses writes (a standby after a failover, or one set read-only) is not
+/// ready: the probe looks as a new session would.
+#[tokio::test]
+async fn readiness_fails_while_the_database_refuses_writes() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
+    let name = app.database_url.rsplit_once('/').unwrap().1.to_string();
+    use diesel::prelude::*;
+    // From the server's maintenance database: once read-only, the test database could not be set back itself.
+    let mut admin =
+        diesel::PgConnection::establish(&std::env::var("TEST_DATABASE_URL").unwrap()).unwrap();
+    let read_only =
+        |on: &str| format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = {on}");
+    diesel::sql_query(read_only("on"))
+        .execute(&mut admin)
+        .unwrap();
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status().as_u16(), 503);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["database"],
+        "writes failing"
+    );
+    diesel::sql_query(read_only("off"))
+        .execute(&mut admin)
+        .unwrap();
+    assert_eq!(app.get("/readyz").await.status().as_u16(), 200);
+}
+
 #[tokio::test]
 async fn responses_follow_graphql_over_http_content_negotiation_and_status_codes() {
     let app = TestApp::spawn().await;
