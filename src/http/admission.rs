@@ -6,6 +6,9 @@
 //! comments, and JSON (variables, the request body, a websocket message) once for `{` and `[` outside strings. A
 //! value literal nested about 1,500 deep overflows a worker's stack in async-graphql's parser and aborts the whole
 //! process; the default limit (`ORDERWATCH_MAX_NESTING`) is far below that and far above what any real query needs.
+//!
+//! Past 400 lines with its unit tests (about a third of it): each check is short, and they are kept together so
+//! that both transports call one `refuse_document`.
 
 use async_graphql::parser::types::{BaseType, ExecutableDocument, Selection, SelectionSet};
 use std::collections::HashSet;

@@ -15,6 +15,9 @@
 //!
 //! A `subscribe` beyond `ORDERWATCH_WS_MAX_OPERATIONS` running operations is answered with an `error` message for
 //! its id (`TOO_MANY_OPERATIONS`); the connection and its other operations go on.
+//!
+//! Past 400 lines: the protocol's one message loop and one operation's stream; splitting the loop into a type with a
+//! method per message is the next step in `http/`.
 
 use crate::auth::Principal;
 use crate::error::{AppError, DELIVERY_INTERRUPTED};
