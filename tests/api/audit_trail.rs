@@ -84,11 +84,8 @@ async fn a_search_by_person_is_recorded_by_a_keyed_tag_an_auditor_can_compute() 
         "no name in the log"
     );
     // The auditor's command gives the same tag for the person, however the name is written.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_orderwatch"))
-        .env("DATABASE_URL", &app.database_url)
-        .env("ORDERWATCH_JWT_SECRET", SECRET)
-        .env("ORDERWATCH_AUDIT_KEY", AUDIT_KEY)
-        .env("ORDERWATCH_LOG", "warn")
+    let out = app
+        .cli()
         .args([
             "audit",
             "subject-tag",

@@ -336,19 +336,7 @@ async fn dropped_triggers_keep_the_server_from_starting_and_readyz_reports_them(
         res.json::<serde_json::Value>().await.unwrap()["audit"],
         "append-only protection missing"
     );
-    let mut settings = orderwatch::config::Settings::for_database(&app.database_url);
-    settings.listen = "127.0.0.1:0".into();
-    settings.jwt_secret = Some(SECRET.into());
-    settings.audit_key = Some(AUDIT_KEY.into());
-    settings.check_interval = 0;
-    let refused = orderwatch::startup::Application::build(
-        &settings,
-        std::sync::Arc::new(orderwatch::service::SystemClock),
-    )
-    .await
-    .err()
-    .expect("a server on an unprotected log does not start")
-    .to_string();
+    let refused = start_refused(&app, |_| {}).await;
     assert!(
         refused.contains("append-only triggers") && refused.contains("audit protect"),
         "{refused}"
@@ -412,20 +400,7 @@ async fn the_audit_table_must_be_owned_by_the_configured_role_and_not_the_server
                 .to_string()
         ]
     );
-    let mut settings = orderwatch::config::Settings::for_database(&app.database_url);
-    settings.listen = "127.0.0.1:0".into();
-    settings.jwt_secret = Some(SECRET.into());
-    settings.audit_key = Some(AUDIT_KEY.into());
-    settings.check_interval = 0;
-    settings.audit_table_owner = Some("postgres".into());
-    let refused = orderwatch::startup::Application::build(
-        &settings,
-        std::sync::Arc::new(orderwatch::service::SystemClock),
-    )
-    .await
-    .err()
-    .expect("a server running as the audit table's owner does not start")
-    .to_string();
+    let refused = start_refused(&app, |s| s.audit_table_owner = Some("postgres".into())).await;
     assert!(refused.contains("the server runs as postgres"), "{refused}");
 }
 
@@ -451,12 +426,6 @@ async fn a_server_will_not_start_on_a_log_cut_short_since_its_last_checkpoint() 
         &[&format!("DELETE FROM audit_events WHERE seq >= {last}")],
     )
     .unwrap();
-    let mut settings = orderwatch::config::Settings::for_database(&app.database_url);
-    settings.listen = "127.0.0.1:0".into();
-    settings.jwt_secret = Some(SECRET.into());
-    settings.audit_key = Some(AUDIT_KEY.into());
-    settings.audit_checkpoint_file = Some(file.clone());
-    settings.check_interval = 0;
     let protect: &[&str] = if on_postgres() {
         &["ALTER TABLE audit_events ENABLE TRIGGER USER"]
     } else {
@@ -464,16 +433,30 @@ async fn a_server_will_not_start_on_a_log_cut_short_since_its_last_checkpoint() 
     };
     raw_sql(&app, protect).unwrap();
     app.services.protect_audit().await.unwrap();
-    let refused = orderwatch::startup::Application::build(
+    let refused = start_refused(&app, |s| s.audit_checkpoint_file = Some(file.clone())).await;
+    assert!(
+        refused.contains("does not match its last checkpoint") && refused.contains("is gone"),
+        "{refused}"
+    );
+}
+
+/// Why a new server on `app`'s database, with its settings adjusted by `tune`, refuses to start.
+async fn start_refused(
+    app: &TestApp,
+    tune: impl FnOnce(&mut orderwatch::config::Settings),
+) -> String {
+    let mut settings = orderwatch::config::Settings::for_database(&app.database_url);
+    settings.listen = "127.0.0.1:0".into();
+    settings.jwt_secret = Some(SECRET.into());
+    settings.audit_key = Some(AUDIT_KEY.into());
+    settings.check_interval = 0;
+    tune(&mut settings);
+    orderwatch::startup::Application::build(
         &settings,
         std::sync::Arc::new(orderwatch::service::SystemClock),
     )
     .await
     .err()
-    .expect("a server on a cut log does not start")
-    .to_string();
-    assert!(
-        refused.contains("does not match its last checkpoint") && refused.contains("is gone"),
-        "{refused}"
-    );
+    .expect("the server does not start")
+    .to_string()
 }
