@@ -72,13 +72,13 @@ async fn run(subscribers: usize, breaches: usize) {
     let today = Utc::now().date_naive();
     let granted = gql(&client, &url, &token(Role::Court, "WMC"),
         "mutation($i: GrantOrderInput!) { grantOrder(input: $i) { protectedPersons { id } } }",
-        json!({ "i": { "reference": "BENCH/1", "type": "SPO", "applicantAgency": "MET",
+        json!({ "i": { "reference": "WMC/BENCH/1", "type": "SPO", "applicantAgency": "MET",
             "subject": { "names": ["Bench Subject"] }, "protectedPersons": [{ "name": "Bench Person" }],
             "madeOn": today.to_string(), "expiresOn": null } })).await;
     let person = granted["grantOrder"]["protectedPersons"][0]["id"].clone();
     let police = token(Role::Police, "MET");
     gql(&client, &url, &police,
-        "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"BENCH/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }",
+        "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/BENCH/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }",
         json!({ "p": person })).await;
 
     // Subscribers: each records when it received each breach's alert.
@@ -126,7 +126,7 @@ async fn run(subscribers: usize, breaches: usize) {
         &url,
         &police,
         report,
-        json!({ "i": { "reference": "BENCH/1", "occurredAt": Utc::now().to_rfc3339(),
+        json!({ "i": { "reference": "WMC/BENCH/1", "occurredAt": Utc::now().to_rfc3339(),
         "description": "warm-up", "externalRef": "WARM" } }),
     )
     .await["reportBreach"]["id"]
@@ -145,7 +145,7 @@ async fn run(subscribers: usize, breaches: usize) {
             &url,
             &police,
             report,
-            json!({ "i": { "reference": "BENCH/1", "occurredAt": Utc::now().to_rfc3339(),
+            json!({ "i": { "reference": "WMC/BENCH/1", "occurredAt": Utc::now().to_rfc3339(),
             "description": "bench", "externalRef": format!("B-{i}") } }),
         )
         .await;

@@ -186,7 +186,7 @@ async fn seed(db: &BenchDb, server: &Server, orders: i64) -> f64 {
         gql(&client, &server.url, &court,
             "mutation($i: GrantOrderInput!) { grantOrder(input: $i) { reference } }",
             json!({ "i": {
-                "reference": format!("TPL/{t}"), "type": kind, "applicantAgency": if t % 3 == 0 { "GMP" } else { "MET" },
+                "reference": format!("WMC/TPL/{t}"), "type": kind, "applicantAgency": if t % 3 == 0 { "GMP" } else { "MET" },
                 "subject": { "names": ["Template Subject", "Alias"], "dateOfBirth": "1980-05-05" },
                 "protectedPersons": [{ "name": "Template Person", "dateOfBirth": "1990-01-01", "contact": "07700 900123" }],
                 "madeOn": today.to_string(), "expiresOn": expires.map(|d| d.to_string()),
@@ -211,14 +211,14 @@ async fn seed(db: &BenchDb, server: &Server, orders: i64) -> f64 {
     };
     let from = |table: &str| {
         format!(
-            "FROM ({series}) AS s JOIN orders o ON o.reference = 'TPL/' || (s.i % {TEMPLATES}) JOIN {table} t ON t.order_id = o.id"
+            "FROM ({series}) AS s JOIN orders o ON o.reference = 'WMC/TPL/' || (s.i % {TEMPLATES}) JOIN {table} t ON t.order_id = o.id"
         )
     };
     let new_id = format!("'seed-' || {pad}");
     let statements = vec![
         format!("INSERT INTO orders (id, reference, order_type, status, made_on, expires_on, applicant_agency, court_agency, subject_date_of_birth, replaces_order_id, version, service_status, served_at, service_method, served_by_agency, served_by, created_at, updated_at) \
                  SELECT {new_id}, 'LOAD/' || s.i, o.order_type, o.status, o.made_on, o.expires_on, o.applicant_agency, o.court_agency, o.subject_date_of_birth, NULL, o.version, o.service_status, o.served_at, o.service_method, o.served_by_agency, o.served_by, o.created_at, o.updated_at \
-                 FROM ({series}) AS s JOIN orders o ON o.reference = 'TPL/' || (s.i % {TEMPLATES})"),
+                 FROM ({series}) AS s JOIN orders o ON o.reference = 'WMC/TPL/' || (s.i % {TEMPLATES})"),
         format!("INSERT INTO subject_names (id, order_id, position, name, name_key) SELECT t.id || '-' || s.i, {new_id}, t.position, 'Subject ' || s.i || ' ' || t.position, 'subject ' || s.i || ' ' || t.position {}", from("subject_names")),
         format!("INSERT INTO protected_persons (id, order_id, position, name, date_of_birth, contact) SELECT t.id || '-' || s.i, {new_id}, t.position, 'Person ' || s.i, t.date_of_birth, t.contact {}", from("protected_persons")),
         format!("INSERT INTO conditions (id, order_id, position, kind, text, expires_on, added_in_version, removed_in_version) SELECT t.id || '-' || s.i, {new_id}, t.position, t.kind, t.text, t.expires_on, t.added_in_version, t.removed_in_version {}", from("conditions")),
@@ -678,18 +678,18 @@ async fn subscribers(
 ) {
     let backend = db.backend_name();
     let client = reqwest::Client::new();
-    // TPL/0 is managed by GMP (its applicant), which alone may share it.
+    // WMC/TPL/0 is managed by GMP (its applicant), which alone may share it.
     let police = token(Role::Police, "GMP", "response-officer");
     let person = gql(
         &client,
         &server.url,
         &police,
-        "{ order(reference: \"TPL/0\") { protectedPersons { id } } }",
+        "{ order(reference: \"WMC/TPL/0\") { protectedPersons { id } } }",
         json!({}),
     )
     .await["order"]["protectedPersons"][0]["id"]
         .clone();
-    gql(&client, &server.url, &police, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"TPL/0\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await;
+    gql(&client, &server.url, &police, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/TPL/0\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await;
     let report_breach = "mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }";
     for &n in counts {
         server.reset_peak();
@@ -733,7 +733,7 @@ async fn subscribers(
         let mut undelivered = 0;
         for b in 0..breaches {
             let id = gql(&client, &server.url, &police, report_breach,
-                json!({ "i": { "reference": "TPL/0", "occurredAt": Utc::now().to_rfc3339(), "description": "load test", "externalRef": format!("SUB-{n}-{b}") } }))
+                json!({ "i": { "reference": "WMC/TPL/0", "occurredAt": Utc::now().to_rfc3339(), "description": "load test", "externalRef": format!("SUB-{n}-{b}") } }))
                 .await["reportBreach"]["id"].as_str().unwrap().to_string();
             let answered = Instant::now();
             let deadline = answered + std::time::Duration::from_secs(30);

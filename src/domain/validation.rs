@@ -40,6 +40,11 @@ impl Violations {
             message: message.into(),
         });
     }
+    /// Whether a violation already names `field`: a later rule about the same field is then not worth saying.
+    pub fn names_field(&self, field: &str) -> bool {
+        self.0.iter().any(|v| v.field == field)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -116,6 +121,23 @@ pub fn validate_reference(reference: &str, field: &str, out: &mut Violations) {
             format!(
                 "a reference is 1 to {MAX_REFERENCE_LEN} characters of letters, digits and / - _ . starting with a letter or digit"
             ),
+        );
+    }
+}
+
+/// References belong to the agency that issues them: a new order's reference begins with the issuing agency's code
+/// and a `/` (`WMC/SPO/1` for Westminster Magistrates' Court, `MET/DVPN/77` for the Metropolitan Police). So no
+/// agency can take, or learn of, another's reference: `REFERENCE_TAKEN` only ever speaks of the caller's own.
+/// `reference` is in canonical form.
+pub fn validate_reference_namespace(reference: &str, issuer: &str, out: &mut Violations) {
+    let in_namespace = reference
+        .strip_prefix(issuer)
+        .is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'));
+    if !in_namespace {
+        out.push(
+            "REFERENCE_OUTSIDE_NAMESPACE",
+            "reference",
+            format!("a reference recorded by {issuer} begins with {issuer}/ (for example {issuer}/SPO/1)"),
         );
     }
 }

@@ -162,6 +162,9 @@ impl Services {
             Err(v) => v,
         };
         check_note(req.note.as_deref(), "note", &mut v);
+        if !v.names_field("reference") {
+            validation::validate_reference_namespace(&req.draft.reference, &who.agency, &mut v);
+        }
         if let Some(r) = &req.replaces_reference {
             validation::validate_reference(r, "replacesReference", &mut v);
         }

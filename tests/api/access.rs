@@ -12,55 +12,55 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
     vec![
         ("me", "{ me { role } }".into(), json!({})),
         ("agencies", "{ agencies { edges { cursor } } }".into(), json!({})),
-        ("order", "{ order(reference: \"A/1\") { reference } }".into(), json!({})),
+        ("order", "{ order(reference: \"WMC/A/1\") { reference } }".into(), json!({})),
         ("orders", "{ orders { edges { node { reference } } } }".into(), json!({})),
         ("alerts", "{ alerts { edges { cursor } } }".into(), json!({})),
         ("deadlines", "{ deadlines { edges { cursor } } }".into(), json!({})),
         ("auditEvents", "{ auditEvents { edges { cursor } } }".into(), json!({})),
         ("createAgency", "mutation { createAgency(input: { code: \"NEW\", name: \"New\", kind: COURT }) { code } }".into(), json!({})),
-        ("grantOrder", GRANT.into(), json!({ "i": spo_input(app, "A/2") })),
+        ("grantOrder", GRANT.into(), json!({ "i": spo_input(app, "WMC/A/2") })),
         (
             "recordService",
-            "mutation($at: DateTime!) { recordService(reference: \"A/1\", servedAt: $at, method: PERSONAL) { reference } }".into(),
+            "mutation($at: DateTime!) { recordService(reference: \"WMC/A/1\", servedAt: $at, method: PERSONAL) { reference } }".into(),
             at.clone(),
         ),
         (
             "reportBreach",
-            "mutation($at: DateTime!) { reportBreach(input: { reference: \"A/1\", occurredAt: $at, description: \"d\", externalRef: \"X-1\" }) { id } }".into(),
+            "mutation($at: DateTime!) { reportBreach(input: { reference: \"WMC/A/1\", occurredAt: $at, description: \"d\", externalRef: \"X-1\" }) { id } }".into(),
             at,
         ),
         ("updateBreachOutcome", "mutation { updateBreachOutcome(id: \"nope\", outcome: NO_FURTHER_ACTION) { id } }".into(), json!({})),
         (
             "shareOrderWithAdvocacy",
-            "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"A/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }".into(),
+            "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/A/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }".into(),
             share_vars.clone(),
         ),
         ("acknowledgeAlert", "mutation { acknowledgeAlert(id: \"nope\") { id } }".into(), json!({})),
         (
             "recordNotification",
-            "mutation($at: DateTime!) { recordNotification(input: { reference: \"A/1\", kind: INITIAL, notifiedAt: $at }) { reference } }".into(),
+            "mutation($at: DateTime!) { recordNotification(input: { reference: \"WMC/A/1\", kind: INITIAL, notifiedAt: $at }) { reference } }".into(),
             json!({ "at": app.now().to_rfc3339() }),
         ),
         (
             "scheduleHearing",
-            "mutation($at: DateTime!) { scheduleHearing(input: { reference: \"A/1\", scheduledFor: $at }) { reference } }".into(),
+            "mutation($at: DateTime!) { scheduleHearing(input: { reference: \"WMC/A/1\", scheduledFor: $at }) { reference } }".into(),
             json!({ "at": app.now().to_rfc3339() }),
         ),
         ("recordHearingOutcome", "mutation { recordHearingOutcome(input: { hearingId: \"nope\", outcome: ADJOURNED }) { reference } }".into(), json!({})),
         (
             "revokeOrderShare",
-            "mutation($p: ID!) { revokeOrderShare(reference: \"A/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }".into(),
+            "mutation($p: ID!) { revokeOrderShare(reference: \"WMC/A/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }".into(),
             share_vars,
         ),
-        ("varyOrder", "mutation { varyOrder(input: { reference: \"A/1\", conditions: [] }) { reference } }".into(), json!({})),
+        ("varyOrder", "mutation { varyOrder(input: { reference: \"WMC/A/1\", conditions: [] }) { reference } }".into(), json!({})),
         (
             "renewOrder",
-            "mutation($d: Date!) { renewOrder(input: { reference: \"A/1\", expiresOn: $d }) { reference } }".into(),
+            "mutation($d: Date!) { renewOrder(input: { reference: \"WMC/A/1\", expiresOn: $d }) { reference } }".into(),
             json!({ "d": (app.today() + chrono::Duration::days(3000)).to_string() }),
         ),
         (
             "dischargeOrder",
-            "mutation { dischargeOrder(input: { reference: \"A/1\", consentOfSubjectAndChiefOfficer: true }) { reference } }".into(),
+            "mutation { dischargeOrder(input: { reference: \"WMC/A/1\", consentOfSubjectAndChiefOfficer: true }) { reference } }".into(),
             json!({}),
         ),
     ]
@@ -80,7 +80,9 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("scheduleHearing", Court, "WMC") => "OK",
         ("scheduleHearing" | "recordHearingOutcome", Court, _) => "NOT_FOUND",
         ("createAgency", Admin, _) => "OK",
-        ("grantOrder", Court, _) => "OK",
+        ("grantOrder", Court, "WMC") => "OK",
+        // References belong to their issuer: another court cannot record one in WMC's namespace.
+        ("grantOrder", Court, _) => "REFERENCE_OUTSIDE_NAMESPACE",
         ("grantOrder", Police, _) => "WRONG_ISSUER",
         ("recordService" | "reportBreach", Police, _) => "OK",
         ("updateBreachOutcome", Police, _) => "NOT_FOUND",
@@ -139,7 +141,7 @@ async fn every_operation_as_every_role_matches_the_policy_table() {
         // A fresh app per caller, so each operation meets the same starting state.
         let app = TestApp::spawn().await.with_agencies().await;
         let r = app
-            .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "A/1"))
+            .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/A/1"))
             .await;
         let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"]
             .as_str()
@@ -194,10 +196,10 @@ async fn every_operation_in_the_schema_has_a_row_in_the_policy_table() {
 #[tokio::test]
 async fn a_court_sees_only_its_own_orders_and_police_see_all() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "W/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/W/1"))
         .await
         .ok();
-    let mut m = spo_input(&app, "M/1");
+    let mut m = spo_input(&app, "MMC/M/1");
     m["applicantAgency"] = json!("GMP");
     app.grant(&app.token(Role::Court, "MMC"), m).await.ok();
 
@@ -211,11 +213,11 @@ async fn a_court_sees_only_its_own_orders_and_police_see_all() {
     };
     let list = "{ orders { edges { node { reference } } } }";
     let wmc = app.token(Role::Court, "WMC");
-    assert_eq!(refs(&app.gql(&wmc, list, json!({})).await), ["W/1"]);
+    assert_eq!(refs(&app.gql(&wmc, list, json!({})).await), ["WMC/W/1"]);
     assert_eq!(
         app.gql(
             &wmc,
-            "{ order(reference: \"M/1\") { reference } }",
+            "{ order(reference: \"MMC/M/1\") { reference } }",
             json!({})
         )
         .await
@@ -234,7 +236,7 @@ async fn a_court_sees_only_its_own_orders_and_police_see_all() {
     let police = app.token(Role::Police, "MET");
     assert_eq!(
         refs(&app.gql(&police, list, json!({})).await),
-        ["M/1", "W/1"]
+        ["MMC/M/1", "WMC/W/1"]
     );
     // Advocates see no order until sharing is recorded (a later feature).
     let adv = app.token(Role::Advocate, "ADV-A");
@@ -247,10 +249,10 @@ async fn a_court_sees_only_its_own_orders_and_police_see_all() {
 #[tokio::test]
 async fn only_the_managing_force_reads_protected_persons_contact_details() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "C/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/C/1"))
         .await
         .ok();
-    let q = "{ order(reference: \"C/1\") { protectedPersons { name contact } } }";
+    let q = "{ order(reference: \"WMC/C/1\") { protectedPersons { name contact } } }";
     let met = app.gql(&app.token(Role::Police, "MET"), q, json!({})).await;
     assert_eq!(
         met.ok()["order"]["protectedPersons"][0]["contact"],
@@ -336,18 +338,18 @@ async fn agencies_are_created_by_admin_once_with_valid_codes() {
 async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
     let app = TestApp::spawn().await.with_agencies().await;
     let r = app
-        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "Z/1"))
+        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/Z/1"))
         .await;
     let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
     let met = app.token(Role::Police, "MET");
-    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"Z/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
+    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/Z/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
     let at = app.now().to_rfc3339();
-    let b = app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"Z/1\", occurredAt: $at, description: \"narrative\", externalRef: \"INC-9\" }) { id } }", json!({ "at": at })).await;
+    let b = app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"WMC/Z/1\", occurredAt: $at, description: \"narrative\", externalRef: \"INC-9\" }) { id } }", json!({ "at": at })).await;
     let breach = b.ok()["reportBreach"]["id"].clone();
     app.gql(&met, "mutation($id: ID!) { updateBreachOutcome(id: $id, outcome: UNDER_INVESTIGATION, note: \"police note\") { id } }", json!({ "id": breach })).await.ok();
-    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"Z/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: \"2026-01-01\", details: \"notified address\" }) { reference } }", json!({ "at": at })).await.ok();
+    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"WMC/Z/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: \"2026-01-01\", details: \"notified address\" }) { reference } }", json!({ "at": at })).await.ok();
 
-    app.gql(&app.token(Role::Court, "WMC"), "mutation { varyOrder(input: { reference: \"Z/1\", conditions: [], note: \"court reason\" }) { version } }", json!({})).await.ok();
+    app.gql(&app.token(Role::Court, "WMC"), "mutation { varyOrder(input: { reference: \"WMC/Z/1\", conditions: [], note: \"court reason\" }) { version } }", json!({})).await.ok();
     let fields: [(&str, &str); 6] = [
         ("versionNote", "versions { note }"),
         ("contact", "protectedPersons { contact }"),
@@ -374,7 +376,7 @@ async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
             let r = app
                 .gql(
                     &token,
-                    &format!("{{ order(reference: \"Z/1\") {{ {selection} }} }}"),
+                    &format!("{{ order(reference: \"WMC/Z/1\") {{ {selection} }} }}"),
                     json!({}),
                 )
                 .await;

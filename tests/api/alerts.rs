@@ -56,17 +56,17 @@ pub(crate) async fn report(app: &TestApp, reference: &str, external_ref: &str) -
 #[tokio::test]
 async fn an_advocate_receives_a_breach_reported_over_http_on_its_websocket() {
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "L/1", "ADV-A").await;
+    shared_order(&app, "WMC/L/1", "ADV-A").await;
     let mut ws = app.ws().await;
     ws.init(&app.token(Role::Advocate, "ADV-A")).await;
     ws.alerts_after("s1", &from_start()).await;
-    let breach = report(&app, "L/1", "INC-1").await;
+    let breach = report(&app, "WMC/L/1", "INC-1").await;
     let alert = ws.next_alert("s1").await;
     assert_eq!(alert["kind"], "BREACH_REPORTED");
     assert_eq!(alert["severity"], "URGENT");
     assert_eq!(alert["breachId"], breach.as_str());
-    assert_eq!(alert["orderReference"], "L/1");
-    assert_eq!(alert["order"]["reference"], "L/1");
+    assert_eq!(alert["orderReference"], "WMC/L/1");
+    assert_eq!(alert["order"]["reference"], "WMC/L/1");
     assert_eq!(alert["late"], false);
     ws.close().await;
 }
@@ -74,19 +74,19 @@ async fn an_advocate_receives_a_breach_reported_over_http_on_its_websocket() {
 #[tokio::test]
 async fn a_subscriber_resuming_from_its_cursor_gets_exactly_what_it_missed_in_order() {
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "R/1", "ADV-A").await;
+    shared_order(&app, "WMC/R/1", "ADV-A").await;
     let adv = app.token(Role::Advocate, "ADV-A");
     let mut ws = app.ws().await;
     ws.init(&adv).await;
     ws.alerts_after("a", &from_start()).await;
-    report(&app, "R/1", "INC-1").await;
+    report(&app, "WMC/R/1", "INC-1").await;
     let seen = ws.next_alert("a").await;
     ws.close().await;
 
     let missed = [
-        report(&app, "R/1", "INC-2").await,
-        report(&app, "R/1", "INC-3").await,
-        report(&app, "R/1", "INC-4").await,
+        report(&app, "WMC/R/1", "INC-2").await,
+        report(&app, "WMC/R/1", "INC-3").await,
+        report(&app, "WMC/R/1", "INC-4").await,
     ];
     let mut ws = app.ws().await;
     ws.init(&adv).await;
@@ -95,7 +95,7 @@ async fn a_subscriber_resuming_from_its_cursor_gets_exactly_what_it_missed_in_or
         assert_eq!(ws.next_alert("b").await["breachId"], expected.as_str());
     }
     // Live after the replay, with nothing repeated at the seam.
-    let live = report(&app, "R/1", "INC-5").await;
+    let live = report(&app, "WMC/R/1", "INC-5").await;
     assert_eq!(ws.next_alert("b").await["breachId"], live.as_str());
     ws.close().await;
 }
@@ -103,10 +103,10 @@ async fn a_subscriber_resuming_from_its_cursor_gets_exactly_what_it_missed_in_or
 #[tokio::test]
 async fn a_retried_report_makes_one_breach_and_one_alert() {
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "D/1", "ADV-A").await;
-    let first = report(&app, "D/1", "INC-77").await;
+    shared_order(&app, "WMC/D/1", "ADV-A").await;
+    let first = report(&app, "WMC/D/1", "INC-77").await;
     let before = app.snapshot().await;
-    let again = report(&app, "D/1", "INC-77").await;
+    let again = report(&app, "WMC/D/1", "INC-77").await;
     assert_eq!(first, again);
     assert_eq!(app.snapshot().await, before, "the retry wrote something");
     let list = app
@@ -125,17 +125,17 @@ async fn a_retried_report_makes_one_breach_and_one_alert() {
 #[tokio::test]
 async fn an_advocate_of_another_service_receives_nothing_of_an_order_not_shared_with_it() {
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "X/1", "ADV-A").await;
+    shared_order(&app, "WMC/X/1", "ADV-A").await;
     let mut ws = app.ws().await;
     ws.init(&app.token(Role::Advocate, "ADV-B")).await;
     ws.alerts_after("b", &from_start()).await;
-    report(&app, "X/1", "INC-1").await;
+    report(&app, "WMC/X/1", "INC-1").await;
     // A breach of an order shared with ADV-B follows; it must be the first thing ADV-B hears.
-    shared_order(&app, "X/2", "ADV-B").await;
-    let second = report(&app, "X/2", "INC-2").await;
+    shared_order(&app, "WMC/X/2", "ADV-B").await;
+    let second = report(&app, "WMC/X/2", "INC-2").await;
     let alert = ws.next_alert("b").await;
     assert_eq!(alert["breachId"], second.as_str());
-    assert_eq!(alert["orderReference"], "X/2");
+    assert_eq!(alert["orderReference"], "WMC/X/2");
     ws.close().await;
     let list = app
         .gql(
@@ -146,30 +146,30 @@ async fn an_advocate_of_another_service_receives_nothing_of_an_order_not_shared_
         .await;
     assert_eq!(
         list.ok()["alerts"]["edges"],
-        json!([{ "node": { "orderReference": "X/2" } }])
+        json!([{ "node": { "orderReference": "WMC/X/2" } }])
     );
 }
 
 #[tokio::test]
 async fn revoking_consent_stops_the_flow_at_once() {
     let app = TestApp::spawn().await.with_agencies().await;
-    let person = shared_order(&app, "V/1", "ADV-A").await;
+    let person = shared_order(&app, "WMC/V/1", "ADV-A").await;
     let mut ws = app.ws().await;
     ws.init(&app.token(Role::Advocate, "ADV-A")).await;
     ws.alerts_after("a", &from_start()).await;
-    report(&app, "V/1", "INC-1").await;
-    assert_eq!(ws.next_alert("a").await["orderReference"], "V/1");
+    report(&app, "WMC/V/1", "INC-1").await;
+    assert_eq!(ws.next_alert("a").await["orderReference"], "WMC/V/1");
     let r = app
         .gql(
             &app.token(Role::Police, "MET"),
             REVOKE,
-            json!({ "r": "V/1", "p": person, "a": "ADV-A" }),
+            json!({ "r": "WMC/V/1", "p": person, "a": "ADV-A" }),
         )
         .await;
     assert!(r.ok()["revokeOrderShare"]["revokedAt"].is_string());
-    report(&app, "V/1", "INC-2").await;
-    shared_order(&app, "V/2", "ADV-A").await;
-    let other = report(&app, "V/2", "INC-3").await;
+    report(&app, "WMC/V/1", "INC-2").await;
+    shared_order(&app, "WMC/V/2", "ADV-A").await;
+    let other = report(&app, "WMC/V/2", "INC-3").await;
     assert_eq!(
         ws.next_alert("a").await["breachId"],
         other.as_str(),
@@ -180,7 +180,7 @@ async fn revoking_consent_stops_the_flow_at_once() {
     let o = app
         .gql(
             &app.token(Role::Advocate, "ADV-A"),
-            "{ order(reference: \"V/1\") { reference } }",
+            "{ order(reference: \"WMC/V/1\") { reference } }",
             json!({}),
         )
         .await;
@@ -190,9 +190,9 @@ async fn revoking_consent_stops_the_flow_at_once() {
 #[tokio::test]
 async fn police_receive_their_own_orders_alerts_and_advocates_the_kinds_meant_for_them() {
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "K/1", "ADV-A").await;
+    shared_order(&app, "WMC/K/1", "ADV-A").await;
     let met = app.token(Role::Police, "MET");
-    let serve = "mutation($at: DateTime!) { recordService(reference: \"K/1\", servedAt: $at, method: PERSONAL) { serviceStatus } }";
+    let serve = "mutation($at: DateTime!) { recordService(reference: \"WMC/K/1\", servedAt: $at, method: PERSONAL) { serviceStatus } }";
     app.gql(
         &app.token(Role::Police, "GMP"),
         serve,
@@ -202,12 +202,12 @@ async fn police_receive_their_own_orders_alerts_and_advocates_the_kinds_meant_fo
     .ok();
     app.gql(
         &app.token(Role::Court, "WMC"),
-        "mutation { varyOrder(input: { reference: \"K/1\", conditions: [] }) { version } }",
+        "mutation { varyOrder(input: { reference: \"WMC/K/1\", conditions: [] }) { version } }",
         json!({}),
     )
     .await
     .ok();
-    report(&app, "K/1", "INC-1").await;
+    report(&app, "WMC/K/1", "INC-1").await;
     let kinds = |token: String| {
         let app = &app;
         async move {
@@ -247,8 +247,8 @@ async fn police_receive_their_own_orders_alerts_and_advocates_the_kinds_meant_fo
 #[tokio::test]
 async fn each_agency_acknowledges_its_own_alerts() {
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "A/1", "ADV-A").await;
-    report(&app, "A/1", "INC-1").await;
+    shared_order(&app, "WMC/A/1", "ADV-A").await;
+    report(&app, "WMC/A/1", "INC-1").await;
     let met = app.token(Role::Police, "MET");
     let adv = app.token(Role::Advocate, "ADV-A");
     let q = "{ alerts(filter: { unacknowledged: true }) { edges { node { id acknowledgedAt } } } }";
@@ -379,7 +379,7 @@ async fn a_connection_runs_at_most_its_limit_of_operations_and_refuses_one_more_
         .await
         .with_agencies()
         .await;
-    shared_order(&app, "M/1", "ADV-A").await;
+    shared_order(&app, "WMC/M/1", "ADV-A").await;
     let mut ws = app.ws().await;
     ws.init(&app.token(Role::Advocate, "ADV-A")).await;
     ws.alerts_after("s1", &from_start()).await;
@@ -400,7 +400,7 @@ async fn a_connection_runs_at_most_its_limit_of_operations_and_refuses_one_more_
     // Completing one makes room; the socket and the other operation were never interrupted.
     ws.send(json!({ "id": "s1", "type": "complete" })).await;
     ws.alerts_after("s3", &from_start()).await;
-    let breach = report(&app, "M/1", "OPS-1").await;
+    let breach = report(&app, "WMC/M/1", "OPS-1").await;
     let mut got = vec![];
     for _ in 0..2 {
         let msg = ws.recv().await.expect("an alert");
@@ -438,7 +438,7 @@ async fn a_subscriber_that_falls_behind_is_resumed_from_the_table_without_loss()
         .await
         .with_agencies()
         .await;
-    shared_order(&app, "G/1", "ADV-A").await;
+    shared_order(&app, "WMC/G/1", "ADV-A").await;
     let adv = orderwatch::auth::Principal {
         sub: "a".into(),
         role: Role::Advocate,
@@ -453,7 +453,7 @@ async fn a_subscriber_that_falls_behind_is_resumed_from_the_table_without_loss()
     let mut reported = vec![];
     for i in 0..60 {
         // Not reading the stream meanwhile: its task fills its buffer and then misses feed batches.
-        reported.push(report(&app, "G/1", &format!("INC-{i}")).await);
+        reported.push(report(&app, "WMC/G/1", &format!("INC-{i}")).await);
     }
     let mut received = vec![];
     while received.len() < reported.len() {
@@ -473,13 +473,13 @@ async fn an_alert_committed_on_one_replica_reaches_a_subscriber_on_another_once(
     }
     let a = TestApp::spawn().await.with_agencies().await;
     let b = a.replica().await;
-    shared_order(&a, "P/1", "ADV-A").await;
+    shared_order(&a, "WMC/P/1", "ADV-A").await;
     let mut ws = b.ws().await;
     ws.init(&b.token(Role::Advocate, "ADV-A")).await;
     ws.alerts_after("s", &from_start()).await;
-    let first = report(&a, "P/1", "INC-1").await;
+    let first = report(&a, "WMC/P/1", "INC-1").await;
     assert_eq!(ws.next_alert("s").await["breachId"], first.as_str());
-    let second = report(&a, "P/1", "INC-2").await;
+    let second = report(&a, "WMC/P/1", "INC-2").await;
     assert_eq!(
         ws.next_alert("s").await["breachId"],
         second.as_str(),
@@ -492,7 +492,7 @@ async fn an_alert_committed_on_one_replica_reaches_a_subscriber_on_another_once(
 async fn an_alert_read_before_consent_was_revoked_is_not_delivered_after() {
     use futures_util::StreamExt;
     let app = TestApp::spawn().await.with_agencies().await;
-    let person = shared_order(&app, "E/1", "ADV-A").await;
+    let person = shared_order(&app, "WMC/E/1", "ADV-A").await;
     let adv = orderwatch::auth::Principal {
         sub: "a".into(),
         role: Role::Advocate,
@@ -505,7 +505,7 @@ async fn an_alert_read_before_consent_was_revoked_is_not_delivered_after() {
             .await
             .unwrap(),
     );
-    report(&app, "E/1", "INC-1").await;
+    report(&app, "WMC/E/1", "INC-1").await;
     // Give the feed time to hand the alert over while consent still holds. Either way the alert must not be
     // delivered once consent is withdrawn; this only makes it likely that it was read before.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -513,12 +513,12 @@ async fn an_alert_read_before_consent_was_revoked_is_not_delivered_after() {
         .gql(
             &app.token(Role::Police, "MET"),
             REVOKE,
-            json!({ "r": "E/1", "p": person, "a": "ADV-A" }),
+            json!({ "r": "WMC/E/1", "p": person, "a": "ADV-A" }),
         )
         .await;
     r.ok();
-    shared_order(&app, "E/2", "ADV-A").await;
-    let other = report(&app, "E/2", "INC-2").await;
+    shared_order(&app, "WMC/E/2", "ADV-A").await;
+    let other = report(&app, "WMC/E/2", "INC-2").await;
     let next = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
         .await
         .unwrap()
@@ -535,7 +535,7 @@ async fn an_alert_read_before_consent_was_revoked_is_not_delivered_after() {
 async fn a_subscription_opened_before_the_feed_has_started_misses_nothing_committed_meanwhile() {
     use futures_util::StreamExt;
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "ST/1", "ADV-A").await;
+    shared_order(&app, "WMC/ST/1", "ADV-A").await;
     // A second process on the same database whose feed has not started (as while its database is not yet
     // reached): nothing will ever be broadcast to it, so what it delivers must come from the table.
     let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
@@ -565,14 +565,14 @@ async fn a_subscription_opened_before_the_feed_has_started_misses_nothing_commit
             .is_err(),
         "nothing to deliver yet"
     );
-    let breach = report(&app, "ST/1", "INC-ST").await;
+    let breach = report(&app, "WMC/ST/1", "INC-ST").await;
     let alert = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
         .await
         .expect("the alert is read from the table, not waited for from a feed that never started")
         .expect("the stream goes on")
         .unwrap();
     assert_eq!(alert.breach_id.as_deref(), Some(breach.as_str()));
-    assert_eq!(alert.order_reference, "ST/1");
+    assert_eq!(alert.order_reference, "WMC/ST/1");
 }
 
 /// An `alerts` subscription alone is delivered by the transport once started (`graphql::delivery`); with a
@@ -581,7 +581,7 @@ async fn a_subscription_opened_before_the_feed_has_started_misses_nothing_commit
 #[tokio::test]
 async fn a_handed_over_subscription_sends_and_records_what_the_graphql_executor_does() {
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "H/1", "ADV-A").await;
+    shared_order(&app, "WMC/H/1", "ADV-A").await;
     let mut ws = app.ws().await;
     ws.init(&app.token(Role::Advocate, "ADV-A")).await;
     let selection =
@@ -600,7 +600,7 @@ async fn a_handed_over_subscription_sends_and_records_what_the_graphql_executor_
         json!({ "after": from_start(), "yes": true }),
     )
     .await;
-    report(&app, "H/1", "INC-H").await;
+    report(&app, "WMC/H/1", "INC-H").await;
     let mut payloads = std::collections::HashMap::new();
     for _ in 0..2 {
         let msg = ws.recv().await.unwrap();
@@ -622,7 +622,7 @@ async fn a_handed_over_subscription_sends_and_records_what_the_graphql_executor_
     assert_eq!(alert["__typename"], "Alert");
     assert_eq!(alert["kind"], "BREACH_REPORTED");
     assert_eq!(alert["k2"], "BREACH_REPORTED");
-    assert_eq!(alert["order"]["reference"], "H/1");
+    assert_eq!(alert["order"]["reference"], "WMC/H/1");
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert_eq!(
         read_counter(&metrics, "orderwatch_alert_subscriptions_handed_over_total"),
@@ -636,7 +636,7 @@ async fn a_handed_over_subscription_sends_and_records_what_the_graphql_executor_
     assert_eq!(handed["errors"][0]["path"][0], "live");
     assert!(!handed.to_string().contains("07700"), "{handed}");
     // Another breach reaches both again: the handed-over subscription goes on after its first delivery.
-    report(&app, "H/1", "INC-H2").await;
+    report(&app, "WMC/H/1", "INC-H2").await;
     for _ in 0..2 {
         let msg = ws.recv().await.unwrap();
         assert_eq!(msg["type"], "next", "{msg}");
@@ -695,7 +695,7 @@ async fn a_handed_over_subscription_sends_and_records_what_the_graphql_executor_
 #[tokio::test]
 async fn a_delivery_selecting_the_acknowledgement_gets_its_own_agencys_as_it_stands() {
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "AK/1", "ADV-A").await;
+    shared_order(&app, "WMC/AK/1", "ADV-A").await;
     let q = "subscription($after: String) { alerts(after: $after) { id breachId acknowledgedAt acknowledgedBy } }";
     let (met, adv) = (
         app.token(Role::Police, "MET"),
@@ -709,7 +709,7 @@ async fn a_delivery_selecting_the_acknowledgement_gets_its_own_agencys_as_it_sta
             .await;
         sockets.push(ws);
     }
-    let breach = report(&app, "AK/1", "AK-INC").await;
+    let breach = report(&app, "WMC/AK/1", "AK-INC").await;
     let mut alert_id = Value::Null;
     for (i, ws) in sockets.iter_mut().enumerate() {
         let alert = ws.next_alert(&format!("s{i}")).await;
@@ -758,14 +758,14 @@ async fn an_acknowledgement_through_one_replica_is_seen_by_deliveries_on_another
     }
     let a = TestApp::spawn().await.with_agencies().await;
     let b = a.replica().await;
-    shared_order(&a, "AR/1", "ADV-A").await;
+    shared_order(&a, "WMC/AR/1", "ADV-A").await;
     let q = "subscription($after: String) { alerts(after: $after) { id acknowledgedAt acknowledgedBy } }";
     let met = a.token(Role::Police, "MET");
     let mut live = b.ws().await;
     live.init(&met).await;
     live.subscribe("live", q, json!({ "after": from_start() }))
         .await;
-    report(&a, "AR/1", "AR-INC").await;
+    report(&a, "WMC/AR/1", "AR-INC").await;
     // B reads MET's acknowledgement of the alert for this delivery: none yet.
     let alert = live.next_alert("live").await;
     assert_eq!(alert["acknowledgedAt"], Value::Null);

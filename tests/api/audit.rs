@@ -9,7 +9,7 @@ use crate::helpers::audit_events as events;
 #[tokio::test]
 async fn a_read_is_recorded_with_the_fields_consulted_and_the_reason_given() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "A/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/A/1"))
         .await
         .ok();
     let res = app
@@ -17,7 +17,7 @@ async fn a_read_is_recorded_with_the_fields_consulted_and_the_reason_given() {
         .post(format!("{}/graphql", app.url))
         .bearer_auth(app.token(Role::Police, "GMP"))
         .header("X-Orderwatch-Reason", "domestic call-out, incident GMP-123")
-        .json(&json!({ "query": "{ order(reference: \"A/1\") { reference status protectedPersons { name contact } } }" }))
+        .json(&json!({ "query": "{ order(reference: \"WMC/A/1\") { reference status protectedPersons { name contact } } }" }))
         .send()
         .await
         .unwrap();
@@ -72,10 +72,10 @@ async fn a_read_is_recorded_with_the_fields_consulted_and_the_reason_given() {
 #[tokio::test]
 async fn refusals_and_bad_tokens_are_recorded() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "D/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/D/1"))
         .await
         .ok();
-    let report = "mutation($at: DateTime!) { reportBreach(input: { reference: \"D/1\", occurredAt: $at, description: \"d\", externalRef: \"X\" }) { id } }";
+    let report = "mutation($at: DateTime!) { reportBreach(input: { reference: \"WMC/D/1\", occurredAt: $at, description: \"d\", externalRef: \"X\" }) { id } }";
     app.gql(
         &app.token(Role::Court, "WMC"),
         report,
@@ -108,11 +108,11 @@ async fn refusals_and_bad_tokens_are_recorded() {
 async fn an_alert_delivered_to_an_advocate_is_recorded_as_a_disclosure_to_that_service() {
     let app = TestApp::spawn().await.with_agencies().await;
     let r = app
-        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "S/1"))
+        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/S/1"))
         .await;
     let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
     let met = app.token(Role::Police, "MET");
-    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"S/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person }))
+    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/S/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person }))
         .await
         .ok();
     let mut ws = app.ws().await;
@@ -123,7 +123,7 @@ async fn an_alert_delivered_to_an_advocate_is_recorded_as_a_disclosure_to_that_s
     )
     .await;
     let at = app.now().to_rfc3339();
-    app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"S/1\", occurredAt: $at, description: \"d\", externalRef: \"X\" }) { id } }", json!({ "at": at }))
+    app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"WMC/S/1\", occurredAt: $at, description: \"d\", externalRef: \"X\" }) { id } }", json!({ "at": at }))
         .await
         .ok();
     let alert = ws.next_alert("a").await;
@@ -173,14 +173,14 @@ async fn only_auditors_read_the_log_and_their_reads_are_recorded() {
 async fn no_audit_entry_holds_a_name_contact_detail_narrative_or_token() {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
-    let r = app.grant(&court, spo_input(&app, "P/1")).await;
+    let r = app.grant(&court, spo_input(&app, "WMC/P/1")).await;
     let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
     let met = app.token(Role::Police, "MET");
     app.gql(&met, "{ orders(filter: { subjectName: \"Sam Subject\" }) { edges { node { protectedPersons { name contact } } } } }", json!({})).await.ok();
-    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"P/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
+    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/P/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
     let at = app.now().to_rfc3339();
-    app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"P/1\", occurredAt: $at, description: \"Followed Pat home\", externalRef: \"X\" }) { id } }", json!({ "at": at })).await.ok();
-    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"P/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: \"2026-01-01\", details: \"1 Secret Lane\" }) { reference } }", json!({ "at": at })).await;
+    app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"WMC/P/1\", occurredAt: $at, description: \"Followed Pat home\", externalRef: \"X\" }) { id } }", json!({ "at": at })).await.ok();
+    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"WMC/P/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: \"2026-01-01\", details: \"1 Secret Lane\" }) { reference } }", json!({ "at": at })).await;
     let all = serde_json::to_string(&events(&app, json!({})).await).unwrap();
     for secret in [
         "Sam Subject",
@@ -202,7 +202,7 @@ async fn the_log_is_append_only_and_any_edit_or_deletion_is_found_by_audit_verif
     for i in 0..3 {
         app.grant(
             &app.token(Role::Court, "WMC"),
-            spo_input(&app, &format!("T/{i}")),
+            spo_input(&app, &format!("WMC/T/{i}")),
         )
         .await
         .ok();
@@ -259,7 +259,7 @@ async fn a_deleted_entry_breaks_the_chain_at_the_next_one() {
     for i in 0..3 {
         app.grant(
             &app.token(Role::Court, "WMC"),
-            spo_input(&app, &format!("T/{i}")),
+            spo_input(&app, &format!("WMC/T/{i}")),
         )
         .await
         .ok();
@@ -282,12 +282,17 @@ async fn a_deleted_entry_breaks_the_chain_at_the_next_one() {
 #[tokio::test]
 async fn entries_written_together_by_group_commit_keep_an_intact_chain() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "G/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/G/1"))
         .await
         .ok();
     let met = app.token(Role::Police, "MET");
-    let reads =
-        (0..60).map(|_| app.gql(&met, "{ order(reference: \"G/1\") { status } }", json!({})));
+    let reads = (0..60).map(|_| {
+        app.gql(
+            &met,
+            "{ order(reference: \"WMC/G/1\") { status } }",
+            json!({}),
+        )
+    });
     for r in futures_util::future::join_all(reads).await {
         r.ok();
     }
@@ -364,12 +369,12 @@ async fn a_large_batch_is_stored_in_chain_order_with_every_value_as_written() {
 #[tokio::test]
 async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "F/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/F/1"))
         .await
         .ok();
     // The audit store refuses consultation entries (a full disk, a lost server), and nothing else.
     refuse_audit_entries(&app, "CONSULT");
-    let query = "{ order(reference: \"F/1\") { reference status protectedPersons { name } } }";
+    let query = "{ order(reference: \"WMC/F/1\") { reference status protectedPersons { name } } }";
     let police = app.token(Role::Police, "GMP");
     let refused = app.gql(&police, query, json!({})).await;
     assert_eq!(
@@ -380,14 +385,14 @@ async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing
     );
     let text = format!("{} {}", refused.data, json!(refused.errors));
     assert!(
-        !text.contains("F/1") && !text.contains("audit store unavailable"),
+        !text.contains("WMC/F/1") && !text.contains("audit store unavailable"),
         "a read that could not be recorded returned data or internal text: {text}"
     );
 
     // Once the store accepts entries again, the same read works and is recorded (the writer recovers by itself).
     accept_audit_entries(&app);
     let answered = app.gql(&police, query, json!({})).await;
-    assert_eq!(answered.ok()["order"]["reference"], "F/1");
+    assert_eq!(answered.ok()["order"]["reference"], "WMC/F/1");
     let consults = events(
         &app,
         json!({ "actorAgency": "GMP", "operation": "CONSULT" }),
@@ -405,7 +410,7 @@ async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing
 #[tokio::test]
 async fn the_waits_for_a_connection_and_for_the_audit_record_are_on_metrics() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "M/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/M/1"))
         .await
         .ok();
     let counts = |text: &str| {
@@ -419,7 +424,7 @@ async fn the_waits_for_a_connection_and_for_the_audit_record_are_on_metrics() {
     let police = app.token(Role::Police, "MET");
     app.gql(
         &police,
-        "{ order(reference: \"M/1\") { status } }",
+        "{ order(reference: \"WMC/M/1\") { status } }",
         json!({}),
     )
     .await

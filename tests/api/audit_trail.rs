@@ -16,33 +16,33 @@ async fn events_of(app: &TestApp, operation: &str, action: &str) -> Vec<Value> {
 #[tokio::test]
 async fn a_write_refused_as_not_found_is_recorded_as_a_denial_naming_what_was_asked_for() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "PR/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/PR/1"))
         .await
         .ok();
-    // Another court cannot see PR/1: to it, the order does not exist, and its attempt leaves a trace.
+    // Another court cannot see WMC/PR/1: to it, the order does not exist, and its attempt leaves a trace.
     let mmc = app.token(Role::Court, "MMC");
     app.gql(
         &mmc,
         "mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { reference } }",
-        json!({ "i": { "reference": "PR/1", "scheduledFor": app.now().to_rfc3339() } }),
+        json!({ "i": { "reference": "WMC/PR/1", "scheduledFor": app.now().to_rfc3339() } }),
     )
     .await
     .err("NOT_FOUND");
     let denied = events_of(&app, "DENIED", "scheduleHearing").await;
     assert_eq!(denied.len(), 1, "{denied:#?}");
     assert_eq!(denied[0]["outcome"], "NOT_FOUND");
-    assert_eq!(denied[0]["objectIds"], json!(["reference:PR/1"]));
+    assert_eq!(denied[0]["objectIds"], json!(["reference:WMC/PR/1"]));
     assert_eq!(denied[0]["actor"]["agency"], "MMC");
 
     // A replacement naming an order the court may not replace, likewise.
-    let mut full = spo_input(&app, "PR/2");
-    full["replacesReference"] = json!("PR/1");
+    let mut full = spo_input(&app, "MMC/PR/2");
+    full["replacesReference"] = json!("WMC/PR/1");
     app.grant(&mmc, full).await.err("REPLACED_ORDER_NOT_FOUND");
     let denied = events_of(&app, "DENIED", "grantOrder").await;
     assert_eq!(denied.len(), 1, "{denied:#?}");
     assert_eq!(
         denied[0]["objectIds"],
-        json!(["reference:PR/2", "replacesReference:PR/1"])
+        json!(["reference:MMC/PR/2", "replacesReference:WMC/PR/1"])
     );
 }
 
@@ -52,7 +52,7 @@ async fn a_lookup_that_finds_nothing_records_the_reference_and_its_outcome() {
     let r = app
         .gql(
             &app.token(Role::Police, "MET"),
-            "{ order(reference: \"NOPE/9\") { reference } }",
+            "{ order(reference: \"WMC/NOPE/9\") { reference } }",
             json!({}),
         )
         .await;
@@ -60,7 +60,7 @@ async fn a_lookup_that_finds_nothing_records_the_reference_and_its_outcome() {
     let consulted = events_of(&app, "CONSULT", "order").await;
     assert_eq!(consulted.len(), 1);
     assert_eq!(consulted[0]["outcome"], "NOT_FOUND");
-    assert_eq!(consulted[0]["objectIds"], json!(["reference:NOPE/9"]));
+    assert_eq!(consulted[0]["objectIds"], json!(["reference:WMC/NOPE/9"]));
 }
 
 #[tokio::test]
@@ -110,7 +110,7 @@ async fn what_a_mutation_returns_is_recorded_as_consulted() {
     app.gql(
         &app.token(Role::Court, "WMC"),
         "mutation($i: GrantOrderInput!) { grantOrder(input: $i) { reference protectedPersons { name dateOfBirth } } }",
-        json!({ "i": spo_input(&app, "MR/1") }),
+        json!({ "i": spo_input(&app, "WMC/MR/1") }),
     )
     .await
     .ok();
@@ -157,7 +157,7 @@ async fn a_client_request_id_is_kept_as_a_correlation_id_beside_the_servers_own(
         .post(format!("{}/graphql", app.url))
         .bearer_auth(app.token(Role::Police, "MET"))
         .header("x-request-id", "client-chosen-1")
-        .json(&json!({ "query": "{ order(reference: \"CI/1\") { reference } }" }))
+        .json(&json!({ "query": "{ order(reference: \"WMC/CI/1\") { reference } }" }))
         .send()
         .await
         .unwrap();

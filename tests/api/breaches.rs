@@ -35,8 +35,8 @@ async fn order(app: &TestApp, reference: &str) -> (Vec<String>, String) {
 #[tokio::test]
 async fn police_report_a_breach_naming_the_conditions_breached() {
     let app = TestApp::spawn().await.with_agencies().await;
-    let (conditions, _) = order(&app, "B/1").await;
-    let mut input = breach(&app, "b/1", "GMP-INC-1");
+    let (conditions, _) = order(&app, "WMC/B/1").await;
+    let mut input = breach(&app, "wmc/b/1", "GMP-INC-1");
     input["conditionIds"] = json!([conditions[0]]);
     let r = app
         .gql(
@@ -46,7 +46,7 @@ async fn police_report_a_breach_naming_the_conditions_breached() {
         )
         .await;
     let b = &r.ok()["reportBreach"];
-    assert_eq!(b["orderReference"], "B/1");
+    assert_eq!(b["orderReference"], "WMC/B/1");
     assert_eq!(b["outcome"], "REPORTED");
     assert_eq!(b["reportedByAgency"], "GMP");
     assert_eq!(b["conditionIds"], json!([conditions[0]]));
@@ -54,7 +54,7 @@ async fn police_report_a_breach_naming_the_conditions_breached() {
     let o = app
         .gql(
             &app.token(Role::Police, "MET"),
-            "{ order(reference: \"B/1\") { status breaches { id externalRef } } }",
+            "{ order(reference: \"WMC/B/1\") { status breaches { id externalRef } } }",
             json!({}),
         )
         .await;
@@ -65,12 +65,16 @@ async fn police_report_a_breach_naming_the_conditions_breached() {
 #[tokio::test]
 async fn a_breach_that_breaks_a_rule_is_refused_and_nothing_is_stored() {
     let app = TestApp::spawn().await.with_agencies().await;
-    order(&app, "B/2").await;
-    order(&app, "B/3").await;
+    order(&app, "WMC/B/2").await;
+    order(&app, "WMC/B/3").await;
     let met = app.token(Role::Police, "MET");
-    app.gql(&met, REPORT, json!({ "i": breach(&app, "B/3", "USED") }))
-        .await
-        .ok();
+    app.gql(
+        &met,
+        REPORT,
+        json!({ "i": breach(&app, "WMC/B/3", "USED") }),
+    )
+    .await
+    .ok();
     let before = app.snapshot().await;
     let cases: Vec<(&str, Value, &str)> = vec![
         (
@@ -105,13 +109,13 @@ async fn a_breach_that_breaks_a_rule_is_refused_and_nothing_is_stored() {
         ),
         (
             "no such order",
-            json!({ "reference": "NOPE/1" }),
+            json!({ "reference": "WMC/NOPE/1" }),
             "NOT_FOUND",
         ),
     ];
     let mut mismatches = vec![];
     for (what, patch, code) in cases {
-        let mut input = breach(&app, "B/2", "NEW-1");
+        let mut input = breach(&app, "WMC/B/2", "NEW-1");
         for (k, v) in patch.as_object().unwrap() {
             input[k] = v.clone();
         }
@@ -129,7 +133,7 @@ async fn a_breach_that_breaks_a_rule_is_refused_and_nothing_is_stored() {
             .gql(
                 &app.token(role, agency),
                 REPORT,
-                json!({ "i": breach(&app, "B/2", "X") }),
+                json!({ "i": breach(&app, "WMC/B/2", "X") }),
             )
             .await;
         if r.codes() != ["FORBIDDEN"] {
@@ -143,10 +147,14 @@ async fn a_breach_that_breaks_a_rule_is_refused_and_nothing_is_stored() {
 #[tokio::test]
 async fn outcomes_are_kept_with_time_and_agency_and_must_fit_the_order_type() {
     let app = TestApp::spawn().await.with_agencies().await;
-    order(&app, "O/1").await;
+    order(&app, "WMC/O/1").await;
     let met = app.token(Role::Police, "MET");
     let r = app
-        .gql(&met, REPORT, json!({ "i": breach(&app, "O/1", "INC-1") }))
+        .gql(
+            &met,
+            REPORT,
+            json!({ "i": breach(&app, "WMC/O/1", "INC-1") }),
+        )
         .await;
     let id = r.ok()["reportBreach"]["id"].clone();
     app.gql(
@@ -201,13 +209,13 @@ async fn outcomes_are_kept_with_time_and_agency_and_must_fit_the_order_type() {
 async fn consent_is_recorded_by_the_court_or_managing_force_for_a_protected_person_and_an_advocacy_service(
 ) {
     let app = TestApp::spawn().await.with_agencies().await;
-    let (_, person) = order(&app, "S/1").await;
+    let (_, person) = order(&app, "WMC/S/1").await;
     let met = app.token(Role::Police, "MET");
     let first = app
         .gql(
             &met,
             SHARE,
-            json!({ "r": "S/1", "p": person, "a": "ADV-A" }),
+            json!({ "r": "WMC/S/1", "p": person, "a": "ADV-A" }),
         )
         .await;
     let share = first.ok()["shareOrderWithAdvocacy"].clone();
@@ -218,41 +226,49 @@ async fn consent_is_recorded_by_the_court_or_managing_force_for_a_protected_pers
         .gql(
             &app.token(Role::Court, "WMC"),
             SHARE,
-            json!({ "r": "S/1", "p": person, "a": "ADV-A" }),
+            json!({ "r": "WMC/S/1", "p": person, "a": "ADV-A" }),
         )
         .await;
     assert_eq!(again.ok()["shareOrderWithAdvocacy"]["id"], share["id"]);
     app.gql(
         &met,
         SHARE,
-        json!({ "r": "S/1", "p": "someone-else", "a": "ADV-A" }),
+        json!({ "r": "WMC/S/1", "p": "someone-else", "a": "ADV-A" }),
     )
     .await
     .err("UNKNOWN_PROTECTED_PERSON");
-    app.gql(&met, SHARE, json!({ "r": "S/1", "p": person, "a": "GMP" }))
-        .await
-        .err("AGENCY_KIND_MISMATCH");
-    app.gql(&met, SHARE, json!({ "r": "S/1", "p": person, "a": "NOPE" }))
-        .await
-        .err("UNKNOWN_AGENCY");
+    app.gql(
+        &met,
+        SHARE,
+        json!({ "r": "WMC/S/1", "p": person, "a": "GMP" }),
+    )
+    .await
+    .err("AGENCY_KIND_MISMATCH");
+    app.gql(
+        &met,
+        SHARE,
+        json!({ "r": "WMC/S/1", "p": person, "a": "NOPE" }),
+    )
+    .await
+    .err("UNKNOWN_AGENCY");
     app.gql(
         &app.token(Role::Police, "GMP"),
         SHARE,
-        json!({ "r": "S/1", "p": person, "a": "ADV-B" }),
+        json!({ "r": "WMC/S/1", "p": person, "a": "ADV-B" }),
     )
     .await
     .err("NOT_ORDER_AGENCY");
     app.gql(
         &app.token(Role::Court, "MMC"),
         SHARE,
-        json!({ "r": "S/1", "p": person, "a": "ADV-B" }),
+        json!({ "r": "WMC/S/1", "p": person, "a": "ADV-B" }),
     )
     .await
     .err("NOT_FOUND");
     app.gql(
         &app.token(Role::Advocate, "ADV-A"),
         SHARE,
-        json!({ "r": "S/1", "p": person, "a": "ADV-A" }),
+        json!({ "r": "WMC/S/1", "p": person, "a": "ADV-A" }),
     )
     .await
     .err("FORBIDDEN");
@@ -260,7 +276,7 @@ async fn consent_is_recorded_by_the_court_or_managing_force_for_a_protected_pers
     app.gql(
         &met,
         revoke,
-        json!({ "r": "S/1", "p": person, "a": "ADV-B" }),
+        json!({ "r": "WMC/S/1", "p": person, "a": "ADV-B" }),
     )
     .await
     .err("NOT_FOUND");
@@ -271,7 +287,7 @@ async fn consent_is_recorded_by_the_court_or_managing_force_for_a_protected_pers
 async fn an_advocate_sees_a_shared_order_without_the_details_meant_for_police_and_a_court_sees_no_breaches(
 ) {
     let app = TestApp::spawn().await.with_agencies().await;
-    let mut input = spo_input(&app, "F/1");
+    let mut input = spo_input(&app, "WMC/F/1");
     input["protectedPersons"] =
         json!([{ "name": "Pat Protected", "contact": "07700 900123" }, { "name": "Chris Other" }]);
     let r = app.grant(&app.token(Role::Court, "WMC"), input).await;
@@ -280,11 +296,15 @@ async fn an_advocate_sees_a_shared_order_without_the_details_meant_for_police_an
         .unwrap()
         .to_string();
     let met = app.token(Role::Police, "MET");
-    app.gql(&met, REPORT, json!({ "i": breach(&app, "F/1", "INC-1") }))
-        .await
-        .ok();
+    app.gql(
+        &met,
+        REPORT,
+        json!({ "i": breach(&app, "WMC/F/1", "INC-1") }),
+    )
+    .await
+    .ok();
     let adv = app.token(Role::Advocate, "ADV-A");
-    let q = "{ order(reference: \"F/1\") { reference protectedPersons { name contact } breaches { occurredAt outcome description externalRef } } }";
+    let q = "{ order(reference: \"WMC/F/1\") { reference protectedPersons { name contact } breaches { occurredAt outcome description externalRef } } }";
     assert_eq!(
         app.gql(&adv, q, json!({})).await.ok()["order"],
         Value::Null,
@@ -293,7 +313,7 @@ async fn an_advocate_sees_a_shared_order_without_the_details_meant_for_police_an
     app.gql(
         &met,
         SHARE,
-        json!({ "r": "F/1", "p": person, "a": "ADV-A" }),
+        json!({ "r": "WMC/F/1", "p": person, "a": "ADV-A" }),
     )
     .await
     .ok();
@@ -342,13 +362,13 @@ async fn an_advocate_sees_a_shared_order_without_the_details_meant_for_police_an
         .await;
     assert_eq!(
         listed.ok()["orders"]["edges"],
-        json!([{ "node": { "reference": "F/1" } }])
+        json!([{ "node": { "reference": "WMC/F/1" } }])
     );
 
     let court = app
         .gql(
             &app.token(Role::Court, "WMC"),
-            "{ order(reference: \"F/1\") { reference breaches { id } } }",
+            "{ order(reference: \"WMC/F/1\") { reference breaches { id } } }",
             json!({}),
         )
         .await;

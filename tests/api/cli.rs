@@ -145,7 +145,7 @@ fn migrate_and_seed_demo_on_a_new_sqlite_file_can_run_twice() {
 #[tokio::test]
 async fn check_runs_the_checks_once_at_the_moment_given_and_prints_what_it_raised() {
     let app = TestApp::spawn().await.with_agencies().await;
-    let mut order = spo_input(&app, "CLI/1");
+    let mut order = spo_input(&app, "WMC/CLI/1");
     order["type"] = json!("RESTRAINING_ORDER");
     order["conditions"] = json!([]);
     order["expiresOn"] = json!((app.today() + chrono::Duration::days(100)).to_string());
@@ -162,7 +162,7 @@ async fn check_runs_the_checks_once_at_the_moment_given_and_prints_what_it_raise
     let printed = String::from_utf8(out.stdout).unwrap();
     assert!(
         printed.contains("UNSERVED_ORDER")
-            && printed.contains("CLI/1")
+            && printed.contains("WMC/CLI/1")
             && printed.contains("late by"),
         "{printed}"
     );
@@ -245,13 +245,13 @@ async fn the_server_logs_no_names_addresses_contact_details_narratives_or_tokens
         async move { req.send().await.unwrap().text().await.unwrap() }
     };
     let court = app.token(Role::Court, "WMC");
-    let mut order = spo_input(&app, "LOG/1");
+    let mut order = spo_input(&app, "WMC/LOG/1");
     order["protectedPersons"][0]["contact"] = json!("07700 900999, 9 Hidden Road");
     let granted = post(court.clone(), GRANT, json!({ "i": order })).await;
-    assert!(granted.contains("LOG/1"), "{granted}");
+    assert!(granted.contains("WMC/LOG/1"), "{granted}");
     let met = app.token(Role::Police, "MET");
     let at = app.now().to_rfc3339();
-    post(met.clone(), "mutation($at: DateTime!) { reportBreach(input: { reference: \"LOG/1\", occurredAt: $at, description: \"Sam followed Pat to 9 Hidden Road\", externalRef: \"LOG-INC\" }) { id } }", json!({ "at": at })).await;
+    post(met.clone(), "mutation($at: DateTime!) { reportBreach(input: { reference: \"WMC/LOG/1\", occurredAt: $at, description: \"Sam followed Pat to 9 Hidden Road\", externalRef: \"LOG-INC\" }) { id } }", json!({ "at": at })).await;
     post(met.clone(), "{ orders(filter: { subjectName: \"Sam Subject\" }) { edges { node { protectedPersons { name contact } } } } }", json!({})).await;
     post(met.clone(), "mutation { grantOrder(input: { reference: \"bad ref\", type: SPO, applicantAgency: \"MET\", subject: { names: [\"Sam Subject\"] }, protectedPersons: [{ name: \"Pat Protected\" }], madeOn: \"2099-01-01\" }) { reference } }", json!({})).await;
     post("a.b.c".into(), "{ me { sub } }", json!({})).await;

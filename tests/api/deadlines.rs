@@ -84,61 +84,64 @@ async fn each_scheduled_alert_fires_at_its_boundary_not_before_and_only_once() {
     let today = app.today();
 
     // Initial notification (SPA s9): served now, due at the end of the service day + 2.
-    app.grant(&court, input(&app, "N/1", "SPO", None))
+    app.grant(&court, input(&app, "WMC/N/1", "SPO", None))
         .await
         .ok();
     let served = app.now() - Duration::minutes(1);
     app.gql(
         &met,
         SERVE,
-        json!({ "r": "N/1", "at": served.to_rfc3339() }),
+        json!({ "r": "WMC/N/1", "at": served.to_rfc3339() }),
     )
     .await
     .ok();
     fires_at(
         &app,
         "NOTIFICATION_OVERDUE",
-        "N/1",
+        "WMC/N/1",
         end_of_period_beginning_with(london_date(served), 3),
     )
     .await;
 
     // Unserved 24 hours after it was recorded.
-    app.grant(&court, input(&app, "U/1", "RESTRAINING_ORDER", None))
+    app.grant(&court, input(&app, "WMC/U/1", "RESTRAINING_ORDER", None))
         .await
         .ok();
     fires_at(
         &app,
         "UNSERVED_ORDER",
-        "U/1",
-        recorded_at(&app, "U/1").await + Duration::hours(24),
+        "WMC/U/1",
+        recorded_at(&app, "WMC/U/1").await + Duration::hours(24),
     )
     .await;
 
     // Expiring 30 and 7 days before the end of the last day; expired at the end of it.
-    app.grant(&court, input(&app, "E/1", "RESTRAINING_ORDER", Some(60)))
-        .await
-        .ok();
+    app.grant(
+        &court,
+        input(&app, "WMC/E/1", "RESTRAINING_ORDER", Some(60)),
+    )
+    .await
+    .ok();
     let last = today + Duration::days(60);
     fires_at(
         &app,
         "ORDER_EXPIRING",
-        "E/1",
+        "WMC/E/1",
         end_of_day(last - Duration::days(30)),
     )
     .await;
     fires_at(
         &app,
         "ORDER_EXPIRING",
-        "E/1",
+        "WMC/E/1",
         end_of_day(last - Duration::days(7)),
     )
     .await;
-    fires_at(&app, "ORDER_EXPIRED", "E/1", end_of_day(last)).await;
+    fires_at(&app, "ORDER_EXPIRED", "WMC/E/1", end_of_day(last)).await;
     let o = app
         .gql(
             &met,
-            "{ order(reference: \"E/1\") { status versions { event status } } }",
+            "{ order(reference: \"WMC/E/1\") { status versions { event status } } }",
             json!({}),
         )
         .await;
@@ -149,37 +152,43 @@ async fn each_scheduled_alert_fires_at_its_boundary_not_before_and_only_once() {
     );
 
     // An interim SPO ending within 7 days while the main application is pending.
-    app.grant(&court, input(&app, "I/1", "INTERIM_SPO", Some(20)))
+    app.grant(&court, input(&app, "WMC/I/1", "INTERIM_SPO", Some(20)))
         .await
         .ok();
     fires_at(
         &app,
         "INTERIM_EXPIRING_MAIN_PENDING",
-        "I/1",
+        "WMC/I/1",
         end_of_day(today + Duration::days(13)),
     )
     .await;
 
     // A DAPN's hearing window: warned at 12 h and 2 h before it closes; lapsed when it closes.
-    let mut dapn = input(&app, "H/1", "DAPN", None);
+    let mut dapn = input(&app, "MET/H/1", "DAPN", None);
     dapn["applicantAgency"] = json!("MET");
     dapn["subject"]["dateOfBirth"] = json!("1980-01-01");
     app.grant(&met, dapn).await.ok();
-    let given = recorded_at(&app, "H/1").await;
+    let given = recorded_at(&app, "MET/H/1").await;
     let closes = hours_excluding(given, 48, &ExcludedDays::england_and_wales());
     fires_at(
         &app,
         "HEARING_DEADLINE",
-        "H/1",
+        "MET/H/1",
         closes - Duration::hours(12),
     )
     .await;
-    fires_at(&app, "HEARING_DEADLINE", "H/1", closes - Duration::hours(2)).await;
-    fires_at(&app, "HEARING_DEADLINE", "H/1", closes).await;
+    fires_at(
+        &app,
+        "HEARING_DEADLINE",
+        "MET/H/1",
+        closes - Duration::hours(2),
+    )
+    .await;
+    fires_at(&app, "HEARING_DEADLINE", "MET/H/1", closes).await;
     let o = app
         .gql(
             &met,
-            "{ order(reference: \"H/1\") { status deadlines { kind status } } }",
+            "{ order(reference: \"MET/H/1\") { status deadlines { kind status } } }",
             json!({}),
         )
         .await;
@@ -195,7 +204,7 @@ async fn a_notification_in_time_meets_its_deadline_and_nothing_is_raised() {
     let app = TestApp::spawn().await.with_agencies().await;
     app.grant(
         &app.token(Role::Court, "WMC"),
-        input(&app, "M/1", "SPO", None),
+        input(&app, "WMC/M/1", "SPO", None),
     )
     .await
     .ok();
@@ -204,13 +213,13 @@ async fn a_notification_in_time_meets_its_deadline_and_nothing_is_raised() {
     app.gql(
         &met,
         SERVE,
-        json!({ "r": "M/1", "at": served.to_rfc3339() }),
+        json!({ "r": "WMC/M/1", "at": served.to_rfc3339() }),
     )
     .await
     .ok();
     let due = end_of_period_beginning_with(london_date(served), 3);
     let r = app
-        .gql(&app.token(Role::Police, "GMP"), NOTIFY, json!({ "i": { "reference": "M/1", "kind": "INITIAL", "notifiedAt": app.now().to_rfc3339() } }))
+        .gql(&app.token(Role::Police, "GMP"), NOTIFY, json!({ "i": { "reference": "WMC/M/1", "kind": "INITIAL", "notifiedAt": app.now().to_rfc3339() } }))
         .await;
     let d = &r.ok()["recordNotification"]["deadlines"][0];
     assert_eq!(
@@ -232,7 +241,7 @@ async fn a_notification_in_time_meets_its_deadline_and_nothing_is_raised() {
 
     // Changes of name and address: met within 3 days beginning with the change, missed after.
     let changed = app.today() - Duration::days(3);
-    let address = json!({ "i": { "reference": "M/1", "kind": "HOME_ADDRESS", "notifiedAt": app.now().to_rfc3339(),
+    let address = json!({ "i": { "reference": "WMC/M/1", "kind": "HOME_ADDRESS", "notifiedAt": app.now().to_rfc3339(),
         "changedOn": changed.to_string(), "details": "1 Example Street" } });
     let r = app.gql(&met, NOTIFY, address).await;
     let kinds: Vec<(String, String)> = r.ok()["recordNotification"]["deadlines"]
@@ -251,7 +260,7 @@ async fn a_notification_in_time_meets_its_deadline_and_nothing_is_raised() {
         "{kinds:?}"
     );
     // Only the managing force reads what was notified.
-    let q = "{ order(reference: \"M/1\") { notifications { kind details } } }";
+    let q = "{ order(reference: \"WMC/M/1\") { notifications { kind details } } }";
     assert_eq!(
         app.gql(&met, q, json!({})).await.ok()["order"]["notifications"][1]["details"],
         "1 Example Street"
@@ -266,13 +275,13 @@ async fn notifications_and_hearings_refuse_bad_input_and_change_nothing() {
     let app = TestApp::spawn().await.with_agencies().await;
     app.grant(
         &app.token(Role::Court, "WMC"),
-        input(&app, "B/1", "SPO", None),
+        input(&app, "WMC/B/1", "SPO", None),
     )
     .await
     .ok();
     app.grant(
         &app.token(Role::Court, "WMC"),
-        input(&app, "B/2", "RESTRAINING_ORDER", None),
+        input(&app, "WMC/B/2", "RESTRAINING_ORDER", None),
     )
     .await
     .ok();
@@ -281,30 +290,30 @@ async fn notifications_and_hearings_refuse_bad_input_and_change_nothing() {
     app.gql(
         &met,
         NOTIFY,
-        json!({ "i": { "reference": "B/1", "kind": "INITIAL", "notifiedAt": now } }),
+        json!({ "i": { "reference": "WMC/B/1", "kind": "INITIAL", "notifiedAt": now } }),
     )
     .await
     .ok();
     let before = app.snapshot().await;
     let cases = [
         (
-            json!({ "reference": "B/1", "kind": "INITIAL", "notifiedAt": now }),
+            json!({ "reference": "WMC/B/1", "kind": "INITIAL", "notifiedAt": now }),
             "ALREADY_NOTIFIED",
         ),
         (
-            json!({ "reference": "B/2", "kind": "INITIAL", "notifiedAt": now }),
+            json!({ "reference": "WMC/B/2", "kind": "INITIAL", "notifiedAt": now }),
             "NOTIFICATION_NOT_REQUIRED",
         ),
         (
-            json!({ "reference": "B/1", "kind": "NEW_NAME", "notifiedAt": now }),
+            json!({ "reference": "WMC/B/1", "kind": "NEW_NAME", "notifiedAt": now }),
             "CHANGED_ON_REQUIRED",
         ),
         (
-            json!({ "reference": "B/1", "kind": "NEW_NAME", "notifiedAt": now, "changedOn": (app.today() + Duration::days(2)).to_string() }),
+            json!({ "reference": "WMC/B/1", "kind": "NEW_NAME", "notifiedAt": now, "changedOn": (app.today() + Duration::days(2)).to_string() }),
             "CHANGED_ON_AFTER_NOTIFIED",
         ),
         (
-            json!({ "reference": "B/1", "kind": "INITIAL", "notifiedAt": (app.now() + Duration::hours(1)).to_rfc3339() }),
+            json!({ "reference": "WMC/B/1", "kind": "INITIAL", "notifiedAt": (app.now() + Duration::hours(1)).to_rfc3339() }),
             "NOTIFIED_AT_IN_FUTURE",
         ),
         (
@@ -320,14 +329,14 @@ async fn notifications_and_hearings_refuse_bad_input_and_change_nothing() {
     app.gql(
         &app.token(Role::Court, "MMC"),
         hearing,
-        json!({ "i": { "reference": "B/1", "scheduledFor": now } }),
+        json!({ "i": { "reference": "WMC/B/1", "scheduledFor": now } }),
     )
     .await
     .err("NOT_FOUND");
     app.gql(
         &met,
         hearing,
-        json!({ "i": { "reference": "B/1", "scheduledFor": now } }),
+        json!({ "i": { "reference": "WMC/B/1", "scheduledFor": now } }),
     )
     .await
     .err("FORBIDDEN");
@@ -353,14 +362,14 @@ async fn notifications_and_hearings_refuse_bad_input_and_change_nothing() {
 async fn a_notice_heard_within_its_window_does_not_lapse() {
     let app = TestApp::spawn().await.with_agencies().await;
     let met = app.token(Role::Police, "MET");
-    let mut dapn = input(&app, "W/1", "DAPN", None);
+    let mut dapn = input(&app, "MET/W/1", "DAPN", None);
     dapn["subject"]["dateOfBirth"] = json!("1980-01-01");
     app.grant(&met, dapn).await.ok();
     // Any magistrates' court may list the hearing of the application that follows a police notice.
     let court = app.token(Role::Court, "MMC");
     let listed = app
         .gql(&court, "mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { hearings { id } } }",
-            json!({ "i": { "reference": "W/1", "scheduledFor": app.now().to_rfc3339() } }))
+            json!({ "i": { "reference": "MET/W/1", "scheduledFor": app.now().to_rfc3339() } }))
         .await;
     let id = listed.ok()["scheduleHearing"]["hearings"][0]["id"].clone();
     let heard = app
@@ -375,11 +384,15 @@ async fn a_notice_heard_within_its_window_does_not_lapse() {
     assert!(
         raised
             .iter()
-            .all(|(k, r)| !(k == "HEARING_DEADLINE" && r == "W/1")),
+            .all(|(k, r)| !(k == "HEARING_DEADLINE" && r == "MET/W/1")),
         "{raised:?}"
     );
     let o = app
-        .gql(&met, "{ order(reference: \"W/1\") { status } }", json!({}))
+        .gql(
+            &met,
+            "{ order(reference: \"MET/W/1\") { status } }",
+            json!({}),
+        )
         .await;
     assert_eq!(o.ok()["order"]["status"], "IN_FORCE");
 }
@@ -412,7 +425,7 @@ async fn many_orders(app: &TestApp, prefix: &str, n: usize, days: i64) {
     for i in 0..n {
         let req = orderwatch::service::orders::GrantRequest {
             draft: orderwatch::domain::validation::OrderDraft {
-                reference: format!("{prefix}/{i:04}"),
+                reference: format!("WMC/{prefix}/{i:04}"),
                 order_type: orderwatch::domain::OrderType::RestrainingOrder,
                 subject_names: vec![format!("Subject {i}")],
                 subject_date_of_birth: None,
@@ -488,12 +501,15 @@ async fn an_order_recorded_three_days_before_its_end_is_warned_of_at_the_next_ch
     let app = TestApp::spawn().await.with_agencies().await;
     app.grant(
         &app.token(Role::Court, "WMC"),
-        input(&app, "X/3", "RESTRAINING_ORDER", Some(3)),
+        input(&app, "WMC/X/3", "RESTRAINING_ORDER", Some(3)),
     )
     .await
     .ok();
     let raised = check(&app, app.now() + Duration::minutes(1)).await;
-    assert_eq!(raised, [("ORDER_EXPIRING".to_string(), "X/3".to_string())]);
+    assert_eq!(
+        raised,
+        [("ORDER_EXPIRING".to_string(), "WMC/X/3".to_string())]
+    );
     assert!(
         check(&app, app.now() + Duration::minutes(2))
             .await
@@ -507,7 +523,7 @@ async fn after_an_outage_everything_due_is_raised_marked_late_with_how_late() {
     let app = TestApp::spawn().await.with_agencies().await;
     app.grant(
         &app.token(Role::Court, "WMC"),
-        input(&app, "L/1", "RESTRAINING_ORDER", Some(9)),
+        input(&app, "WMC/L/1", "RESTRAINING_ORDER", Some(9)),
     )
     .await
     .ok();
@@ -543,15 +559,18 @@ async fn after_an_outage_everything_due_is_raised_marked_late_with_how_late() {
 async fn deadlines_are_listed_soonest_first_and_filtered_by_status() {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
-    app.grant(&court, input(&app, "Q/1", "RESTRAINING_ORDER", Some(100)))
-        .await
-        .ok();
-    app.grant(&court, input(&app, "Q/2", "SPO", None))
+    app.grant(
+        &court,
+        input(&app, "WMC/Q/1", "RESTRAINING_ORDER", Some(100)),
+    )
+    .await
+    .ok();
+    app.grant(&court, input(&app, "WMC/Q/2", "SPO", None))
         .await
         .ok();
     let met = app.token(Role::Police, "MET");
     let served = app.now() - Duration::days(5);
-    let mut q2 = input(&app, "Q/3", "SPO", None);
+    let mut q2 = input(&app, "WMC/Q/3", "SPO", None);
     q2["madeOn"] = json!((app.today() - Duration::days(6)).to_string());
     q2["expiresOn"] = json!(orderwatch::domain::Term::Years(2)
         .last_day(app.today() - Duration::days(6))
@@ -560,7 +579,7 @@ async fn deadlines_are_listed_soonest_first_and_filtered_by_status() {
     app.gql(
         &met,
         SERVE,
-        json!({ "r": "Q/3", "at": served.to_rfc3339() }),
+        json!({ "r": "WMC/Q/3", "at": served.to_rfc3339() }),
     )
     .await
     .ok();
@@ -571,7 +590,7 @@ async fn deadlines_are_listed_soonest_first_and_filtered_by_status() {
     let d = &missed.ok()["deadlines"]["edges"][0]["node"];
     assert_eq!(
         (d["kind"].as_str(), d["orderReference"].as_str()),
-        (Some("NOTIFICATION_INITIAL"), Some("Q/3"))
+        (Some("NOTIFICATION_INITIAL"), Some("WMC/Q/3"))
     );
     assert_eq!(d["statute"], "Stalking Protection Act 2019 s9");
     assert!(
@@ -600,7 +619,7 @@ async fn deadlines_are_listed_soonest_first_and_filtered_by_status() {
         }
         after = r.data["deadlines"]["pageInfo"]["endCursor"].clone();
     }
-    assert_eq!(seen, ["Q/1 ORDER_END", "Q/3 ORDER_END"]);
+    assert_eq!(seen, ["WMC/Q/1 ORDER_END", "WMC/Q/3 ORDER_END"]);
     // A court sees its orders' end dates but no notification deadlines; another force sees none of MET's.
     let court_view = app
         .gql(
@@ -630,12 +649,12 @@ async fn alerts_raised_by_the_checks_reach_live_subscribers() {
     let r = app
         .grant(
             &app.token(Role::Court, "WMC"),
-            input(&app, "S/1", "RESTRAINING_ORDER", Some(40)),
+            input(&app, "WMC/S/1", "RESTRAINING_ORDER", Some(40)),
         )
         .await;
     let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
     app.gql(&app.token(Role::Police, "MET"),
-        "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"S/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }",
+        "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/S/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }",
         json!({ "p": person })).await.ok();
     let mut ws = app.ws().await;
     ws.init(&app.token(Role::Advocate, "ADV-A")).await;
@@ -650,7 +669,7 @@ async fn alerts_raised_by_the_checks_reach_live_subscribers() {
         let alert = ws.next_alert("a").await;
         assert_eq!(
             (alert["kind"].as_str(), alert["orderReference"].as_str()),
-            (Some(kind), Some("S/1"))
+            (Some(kind), Some("WMC/S/1"))
         );
     }
     ws.close().await;

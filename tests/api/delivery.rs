@@ -72,20 +72,20 @@ async fn disclosures(app: &TestApp) -> Vec<Value> {
 #[tokio::test]
 async fn an_alert_whose_disclosure_fails_for_a_while_is_held_and_then_delivered_in_order() {
     let app = TestApp::spawn().await.with_agencies().await;
-    shared_order(&app, "DF/1", "ADV-A").await;
+    shared_order(&app, "WMC/DF/1", "ADV-A").await;
     let mut ws = app.ws().await;
     ws.init(&app.token(Role::Advocate, "ADV-A")).await;
     subscribe_both(&mut ws, &from_start()).await;
-    let first = report(&app, "DF/1", "DF-1").await;
+    let first = report(&app, "WMC/DF/1", "DF-1").await;
     assert_eq!(next_of_both(&mut ws).await.0, both(&first));
 
     refuse_audit_entries(&app, "DISCLOSE");
-    let held = report(&app, "DF/1", "DF-2").await;
+    let held = report(&app, "WMC/DF/1", "DF-2").await;
     // Each subscription has tried and failed to record the disclosure, and sent nothing.
     failed_tries(&app, 2).await;
     accept_audit_entries(&app);
     assert_eq!(next_of_both(&mut ws).await.0, both(&held));
-    let third = report(&app, "DF/1", "DF-3").await;
+    let third = report(&app, "WMC/DF/1", "DF-3").await;
     assert_eq!(next_of_both(&mut ws).await.0, both(&third));
     ws.close().await;
 
@@ -107,17 +107,17 @@ async fn a_delivery_failing_past_the_retry_window_closes_the_socket_and_the_resu
         .await
         .with_agencies()
         .await;
-    shared_order(&app, "DF/1", "ADV-A").await;
+    shared_order(&app, "WMC/DF/1", "ADV-A").await;
     let token = app.token(Role::Advocate, "ADV-A");
     let mut ws = app.ws().await;
     ws.init(&token).await;
     subscribe_both(&mut ws, &from_start()).await;
-    let first = report(&app, "DF/1", "DF-1").await;
+    let first = report(&app, "WMC/DF/1", "DF-1").await;
     let (got, cursor) = next_of_both(&mut ws).await;
     assert_eq!(got, both(&first));
 
     refuse_audit_entries(&app, "DISCLOSE");
-    let held = report(&app, "DF/1", "DF-2").await;
+    let held = report(&app, "WMC/DF/1", "DF-2").await;
     let msg = ws.recv().await.expect("the interruption, then the close");
     assert_eq!(msg["type"], "error", "{msg}");
     assert_eq!(
@@ -130,7 +130,7 @@ async fn a_delivery_failing_past_the_retry_window_closes_the_socket_and_the_resu
     );
     let text = msg.to_string();
     assert!(
-        !text.contains(&held) && !text.contains("DF/1") && !text.contains("audit store"),
+        !text.contains(&held) && !text.contains("WMC/DF/1") && !text.contains("audit store"),
         "an alert that could not be recorded was sent, or internal text: {text}"
     );
     let (code, reason) = ws.closed().await;
@@ -160,7 +160,7 @@ async fn postgres_restart_with_idle_subscribers_loses_no_alert() {
         .await
         .with_agencies()
         .await;
-    shared_order(&app, "PR/1", "ADV-A").await;
+    shared_order(&app, "WMC/PR/1", "ADV-A").await;
     let token = app.token(Role::Advocate, "ADV-A");
     let mut sockets = vec![];
     for _ in 0..3 {
@@ -169,14 +169,14 @@ async fn postgres_restart_with_idle_subscribers_loses_no_alert() {
         subscribe_both(&mut ws, &from_start()).await;
         sockets.push(ws);
     }
-    let first = report(&app, "PR/1", "PR-1").await;
+    let first = report(&app, "WMC/PR/1", "PR-1").await;
     for ws in &mut sockets {
         assert_eq!(next_of_both(ws).await.0, both(&first));
     }
     // A read through the audit writer before the outage, so its connection is one from before.
     app.gql(
         &app.token(Role::Police, "MET"),
-        "{ order(reference: \"PR/1\") { reference } }",
+        "{ order(reference: \"WMC/PR/1\") { reference } }",
         json!({}),
     )
     .await
@@ -199,7 +199,7 @@ async fn postgres_restart_with_idle_subscribers_loses_no_alert() {
     // the same external reference (the server keeps one breach per reference).
     let mut second = None;
     for _ in 0..50 {
-        let input = json!({ "reference": "PR/1", "occurredAt": (app.now() - chrono::Duration::minutes(10)).to_rfc3339(),
+        let input = json!({ "reference": "WMC/PR/1", "occurredAt": (app.now() - chrono::Duration::minutes(10)).to_rfc3339(),
             "description": "Subject seen outside the protected person's home", "externalRef": "PR-2" });
         let r = app
             .gql(
@@ -222,7 +222,7 @@ async fn postgres_restart_with_idle_subscribers_loses_no_alert() {
             "the first alert after the outage"
         );
     }
-    let third = report(&app, "PR/1", "PR-3").await;
+    let third = report(&app, "WMC/PR/1", "PR-3").await;
     for ws in &mut sockets {
         assert_eq!(next_of_both(ws).await.0, both(&third));
     }

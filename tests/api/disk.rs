@@ -70,12 +70,12 @@ async fn on_a_full_disk_writes_are_unavailable_change_nothing_and_readyz_says_so
         .with_agencies()
         .await;
     let court = app.token(Role::Court, "WMC");
-    app.grant(&court, spo_input(&app, "FD/1")).await.ok();
+    app.grant(&court, spo_input(&app, "WMC/FD/1")).await.ok();
     assert_eq!(ready(&app).await.0, 200);
 
     let filler = volume.fill();
     let before = app.snapshot().await;
-    let r = app.grant(&court, spo_input(&app, "FD/2")).await;
+    let r = app.grant(&court, spo_input(&app, "WMC/FD/2")).await;
     assert_eq!(r.codes(), vec!["UNAVAILABLE"], "{:?}", r.errors);
     assert_eq!(r.errors[0]["extensions"]["category"], "UNAVAILABLE");
     assert_eq!(app.snapshot().await, before, "nothing half-written");
@@ -87,12 +87,12 @@ async fn on_a_full_disk_writes_are_unavailable_change_nothing_and_readyz_says_so
 
     std::fs::remove_file(filler).unwrap();
     assert_eq!(ready(&app).await.0, 200);
-    app.grant(&court, spo_input(&app, "FD/2")).await.ok();
+    app.grant(&court, spo_input(&app, "WMC/FD/2")).await.ok();
 
     // With the WAL truncated, the space freed stays free: many more writes fit in what the filler took.
     let wal = volume.path().join("orderwatch.db-wal");
     for i in 3..40 {
-        app.grant(&court, spo_input(&app, &format!("FD/{i}")))
+        app.grant(&court, spo_input(&app, &format!("WMC/FD/{i}")))
             .await
             .ok();
     }

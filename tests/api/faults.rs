@@ -15,7 +15,7 @@ async fn thirty_two_concurrent_writers_all_succeed_with_no_locking_error() {
         .with_agencies()
         .await;
     let r = app
-        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "W/1"))
+        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/W/1"))
         .await;
     r.ok();
     let met = app.token(Role::Police, "MET");
@@ -23,7 +23,7 @@ async fn thirty_two_concurrent_writers_all_succeed_with_no_locking_error() {
     let writers = (0..32).map(|i| {
         let (app, met, at) = (&app, met.clone(), at.clone());
         async move {
-            let input = json!({ "reference": "W/1", "occurredAt": at, "description": "d", "externalRef": format!("C-{i}") });
+            let input = json!({ "reference": "WMC/W/1", "occurredAt": at, "description": "d", "externalRef": format!("C-{i}") });
             // Half of them are retried at once, as a client timing out would.
             let first = app.gql(&met, REPORT, json!({ "i": input.clone() })).await;
             let second = if i % 2 == 0 { Some(app.gql(&met, REPORT, json!({ "i": input })).await) } else { None };
@@ -132,18 +132,18 @@ async fn a_server_killed_outright_loses_no_alert_and_a_resuming_subscriber_gets_
     let app = TestApp::spawn().await.with_agencies().await;
     app.on_system_clock();
     let r = app
-        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "K/1"))
+        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/K/1"))
         .await;
     let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
     let met = app.token(Role::Police, "MET");
-    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"K/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person }))
+    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/K/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person }))
         .await
         .ok();
     let server = Server::start(&app.database_url);
     let at = app.now().to_rfc3339();
     let mut acknowledged = vec![];
     for i in 0..5 {
-        let r = server.gql(&met, REPORT, json!({ "i": { "reference": "K/1", "occurredAt": at, "description": "d", "externalRef": format!("K-{i}") } })).await;
+        let r = server.gql(&met, REPORT, json!({ "i": { "reference": "WMC/K/1", "occurredAt": at, "description": "d", "externalRef": format!("K-{i}") } })).await;
         acknowledged.push(
             r["data"]["reportBreach"]["id"]
                 .as_str()
@@ -171,7 +171,7 @@ async fn a_server_killed_outright_loses_no_alert_and_a_resuming_subscriber_gets_
         );
     }
     // One more after the replay: the next message is it, so nothing was repeated.
-    let last = server.gql(&met, REPORT, json!({ "i": { "reference": "K/1", "occurredAt": at, "description": "d", "externalRef": "K-last" } })).await;
+    let last = server.gql(&met, REPORT, json!({ "i": { "reference": "WMC/K/1", "occurredAt": at, "description": "d", "externalRef": "K-last" } })).await;
     let last = last["data"]["reportBreach"]["id"]
         .as_str()
         .unwrap()
@@ -227,13 +227,13 @@ async fn a_check_run_killed_part_way_raises_every_due_alert_once_after_a_restart
     let now = app.now();
     app.clock.set(now - chrono::Duration::days(3));
     // Its conditions have no end of their own: a condition's warnings name its id, which the copies do not share.
-    let mut order = spo_input(&app, "C/0");
+    let mut order = spo_input(&app, "WMC/C/0");
     for c in order["conditions"].as_array_mut().unwrap() {
         c["expiresOn"] = Value::Null;
     }
     app.grant(&app.token(Role::Court, "WMC"), order).await.ok();
     app.clock.set(now);
-    copy_order(&app, "C/0", 1_999);
+    copy_order(&app, "WMC/C/0", 1_999);
     let due_sql = format!(
         "SELECT COUNT(*) AS n FROM scheduled_alerts WHERE state = 'PENDING' AND fire_at <= '{}'",
         now.naive_utc().format("%Y-%m-%d %H:%M:%S")
@@ -304,7 +304,7 @@ async fn a_check_run_killed_part_way_raises_every_due_alert_once_after_a_restart
         );
     }
     // The next message is a new alert, so nothing was repeated after the replay.
-    let breach = server.gql(&met, REPORT, json!({ "i": { "reference": "C/0", "occurredAt": now.to_rfc3339(), "description": "d", "externalRef": "C-last" } })).await;
+    let breach = server.gql(&met, REPORT, json!({ "i": { "reference": "WMC/C/0", "occurredAt": now.to_rfc3339(), "description": "d", "externalRef": "C-last" } })).await;
     let breach = breach["data"]["reportBreach"]["id"]
         .as_str()
         .unwrap()
@@ -355,7 +355,7 @@ async fn postgres_restart_loses_no_acknowledged_breach_and_readyz_reports_the_ou
     }
     let app = TestApp::spawn().await.with_agencies().await;
     app.on_system_clock();
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "R/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/R/1"))
         .await
         .ok();
     let met = app.token(Role::Police, "MET");
@@ -381,7 +381,7 @@ async fn postgres_restart_loses_no_acknowledged_breach_and_readyz_reports_the_ou
                     let sent = client
                         .post(format!("{url}/graphql"))
                         .bearer_auth(&met)
-                        .json(&json!({ "query": REPORT, "variables": { "i": { "reference": "R/1", "occurredAt": at, "description": "d", "externalRef": external_ref } } }))
+                        .json(&json!({ "query": REPORT, "variables": { "i": { "reference": "WMC/R/1", "occurredAt": at, "description": "d", "externalRef": external_ref } } }))
                         .send()
                         .await;
                     let id = match sent {
@@ -490,9 +490,9 @@ async fn postgres_restart_loses_no_acknowledged_breach_and_readyz_reports_the_ou
     let read = app
         .gql(
             &met,
-            "{ order(reference: \"R/1\") { reference } }",
+            "{ order(reference: \"WMC/R/1\") { reference } }",
             json!({}),
         )
         .await;
-    assert_eq!(read.ok()["order"]["reference"], "R/1");
+    assert_eq!(read.ok()["order"]["reference"], "WMC/R/1");
 }

@@ -98,7 +98,7 @@ async fn an_absent_reference_is_null_not_an_error() {
     let r = app
         .gql(
             &app.token(Role::Police, "MET"),
-            "{ order(reference: \"NOPE/1\") { reference } }",
+            "{ order(reference: \"WMC/NOPE/1\") { reference } }",
             json!({}),
         )
         .await;
@@ -238,7 +238,7 @@ async fn every_validation_rule_has_its_own_code_and_a_rejection_stores_nothing()
         ),
         (
             "replacing an order that does not exist",
-            json!({ "replacesReference": "NOPE/1" }),
+            json!({ "replacesReference": "WMC/NOPE/1" }),
             Role::Court,
             "REPLACED_ORDER_NOT_FOUND",
         ),
@@ -375,6 +375,7 @@ async fn police_issue_notices_for_their_own_force_without_a_court() {
         .await
         .err("WRONG_ISSUER");
     as_court["court"] = json!("WMC");
+    as_court["reference"] = json!("MET/DVPN/2");
     app.grant(&app.token(Role::Police, "MET"), as_court)
         .await
         .err("COURT_NOT_ALLOWED");
@@ -384,10 +385,13 @@ async fn police_issue_notices_for_their_own_force_without_a_court() {
 async fn a_token_for_an_unregistered_agency_cannot_record_orders() {
     let app = TestApp::spawn().await.with_agencies().await;
     let before = app.snapshot().await;
-    app.grant(&app.token(Role::Court, "NOWHERE"), spo_input(&app, "X/1"))
-        .await
-        .err("AGENCY_NOT_REGISTERED");
-    app.grant(&app.token(Role::Court, "MET"), spo_input(&app, "X/2"))
+    app.grant(
+        &app.token(Role::Court, "NOWHERE"),
+        spo_input(&app, "NOWHERE/X/1"),
+    )
+    .await
+    .err("AGENCY_NOT_REGISTERED");
+    app.grant(&app.token(Role::Court, "MET"), spo_input(&app, "MET/X/2"))
         .await
         .err("AGENCY_ROLE_MISMATCH");
     assert_eq!(app.snapshot().await, before);
@@ -528,7 +532,7 @@ async fn dates_outside_the_accepted_range_are_refused_naming_the_field_and_nothi
         let r = app
             .grant(
                 &court,
-                json!({ field: value }).merge(&spo_input(&app, "DR/1")),
+                json!({ field: value }).merge(&spo_input(&app, "WMC/DR/1")),
             )
             .await;
         assert_eq!(r.codes(), vec!["DATE_OUT_OF_RANGE"], "{field} {value}");
@@ -542,7 +546,7 @@ async fn dates_outside_the_accepted_range_are_refused_naming_the_field_and_nothi
         .gql(
             &court,
             "mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { reference } }",
-            json!({ "i": { "reference": "DR/1", "scheduledFor": "9999-12-31T23:00:00-05:00" } }),
+            json!({ "i": { "reference": "WMC/DR/1", "scheduledFor": "9999-12-31T23:00:00-05:00" } }),
         )
         .await;
     assert_eq!(r.codes(), vec!["DATE_OUT_OF_RANGE"]);
@@ -551,4 +555,40 @@ async fn dates_outside_the_accepted_range_are_refused_naming_the_field_and_nothi
         "$i.scheduledFor: dates are accepted from 1900-01-01 to 2199-12-31"
     );
     assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_reference_belongs_to_its_issuer_so_a_taken_one_tells_another_agency_nothing() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/NS/1"))
+        .await
+        .ok();
+    let before = app.snapshot().await;
+    let mmc = app.token(Role::Court, "MMC");
+    // Another court gets the same answer for WMC's taken reference as for a free one: nothing is learnt.
+    let taken = app.grant(&mmc, spo_input(&app, "WMC/NS/1")).await;
+    let free = app.grant(&mmc, spo_input(&app, "WMC/NS/2")).await;
+    taken.err("REFERENCE_OUTSIDE_NAMESPACE");
+    assert_eq!(taken.errors, free.errors);
+    // A reference whose first part merely starts with the agency's code is not in its namespace.
+    app.grant(&mmc, spo_input(&app, "MMCX/NS/1"))
+        .await
+        .err("REFERENCE_OUTSIDE_NAMESPACE");
+    app.grant(&mmc, spo_input(&app, "MMC/"))
+        .await
+        .err("REFERENCE_OUTSIDE_NAMESPACE");
+    // A police force's notices live under its own code too.
+    let mut dvpn = spo_input(&app, "GMP/DVPN/1");
+    dvpn["type"] = json!("DVPN");
+    dvpn["applicantAgency"] = json!("MET");
+    dvpn["expiresOn"] = Value::Null;
+    dvpn["conditions"] = json!([]);
+    app.grant(&app.token(Role::Police, "MET"), dvpn)
+        .await
+        .err("REFERENCE_OUTSIDE_NAMESPACE");
+    assert_eq!(app.snapshot().await, before);
+    // Its own reference taken twice is the one conflict it can meet.
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "wmc/ns/1"))
+        .await
+        .err("REFERENCE_TAKEN");
 }

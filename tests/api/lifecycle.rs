@@ -13,7 +13,7 @@ const DISCHARGE: &str = "mutation($i: DischargeOrderInput!) { dischargeOrder(inp
 #[tokio::test]
 async fn any_police_force_records_service_once() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "S/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/S/1"))
         .await
         .ok();
     let gmp = app.token(Role::Police, "GMP");
@@ -22,7 +22,7 @@ async fn any_police_force_records_service_once() {
         .gql(
             &gmp,
             SERVE,
-            json!({ "r": "S/1", "at": at.to_rfc3339(), "m": "PERSONAL" }),
+            json!({ "r": "WMC/S/1", "at": at.to_rfc3339(), "m": "PERSONAL" }),
         )
         .await;
     let s = &r.ok()["recordService"];
@@ -37,7 +37,7 @@ async fn any_police_force_records_service_once() {
     app.gql(
         &gmp,
         SERVE,
-        json!({ "r": "S/1", "at": at.to_rfc3339(), "m": "POST" }),
+        json!({ "r": "WMC/S/1", "at": at.to_rfc3339(), "m": "POST" }),
     )
     .await
     .err("ALREADY_SERVED");
@@ -47,7 +47,7 @@ async fn any_police_force_records_service_once() {
 #[tokio::test]
 async fn service_in_the_future_before_the_order_or_of_nothing_is_refused() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "S/2"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/S/2"))
         .await
         .ok();
     let met = app.token(Role::Police, "MET");
@@ -56,7 +56,7 @@ async fn service_in_the_future_before_the_order_or_of_nothing_is_refused() {
     app.gql(
         &met,
         SERVE,
-        json!({ "r": "S/2", "at": future.to_rfc3339(), "m": "PERSONAL" }),
+        json!({ "r": "WMC/S/2", "at": future.to_rfc3339(), "m": "PERSONAL" }),
     )
     .await
     .err("SERVED_AT_IN_FUTURE");
@@ -64,7 +64,7 @@ async fn service_in_the_future_before_the_order_or_of_nothing_is_refused() {
     app.gql(
         &met,
         SERVE,
-        json!({ "r": "S/2", "at": before_made.to_rfc3339(), "m": "PERSONAL" }),
+        json!({ "r": "WMC/S/2", "at": before_made.to_rfc3339(), "m": "PERSONAL" }),
     )
     .await
     .err("SERVED_BEFORE_MADE");
@@ -79,7 +79,7 @@ async fn service_in_the_future_before_the_order_or_of_nothing_is_refused() {
         .gql(
             &met,
             SERVE,
-            json!({ "r": "S/2", "at": app.now().to_rfc3339(), "m": "EMAIL" }),
+            json!({ "r": "WMC/S/2", "at": app.now().to_rfc3339(), "m": "EMAIL" }),
         )
         .await;
     bad_method.err("GRAPHQL_VALIDATION_FAILED");
@@ -90,12 +90,12 @@ async fn service_in_the_future_before_the_order_or_of_nothing_is_refused() {
 async fn a_variation_is_a_new_version_and_the_old_terms_stay_in_the_history() {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
-    app.grant(&court, spo_input(&app, "V/1")).await.ok();
+    app.grant(&court, spo_input(&app, "WMC/V/1")).await.ok();
     let r = app
         .gql(
             &court,
             VARY,
-            json!({ "i": { "reference": "V/1", "note": "application to vary",
+            json!({ "i": { "reference": "WMC/V/1", "note": "application to vary",
             "conditions": [{ "kind": "PROHIBITION", "text": "Must not enter Example Road" }] } }),
         )
         .await;
@@ -125,7 +125,7 @@ async fn a_variation_is_a_new_version_and_the_old_terms_stay_in_the_history() {
         .gql(
             &court,
             VARY,
-            json!({ "i": { "reference": "V/1", "expiresOn": null } }),
+            json!({ "i": { "reference": "WMC/V/1", "expiresOn": null } }),
         )
         .await;
     assert_eq!(r.ok()["varyOrder"]["expiresOn"], Value::Null);
@@ -136,25 +136,25 @@ async fn a_variation_is_a_new_version_and_the_old_terms_stay_in_the_history() {
 async fn a_variation_that_breaks_a_rule_or_changes_nothing_is_refused() {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
-    app.grant(&court, spo_input(&app, "V/2")).await.ok();
+    app.grant(&court, spo_input(&app, "WMC/V/2")).await.ok();
     let before = app.snapshot().await;
-    app.gql(&court, VARY, json!({ "i": { "reference": "V/2" } }))
+    app.gql(&court, VARY, json!({ "i": { "reference": "WMC/V/2" } }))
         .await
         .err("NOTHING_TO_CHANGE");
     let short = app.today() + Duration::days(100);
     app.gql(
         &court,
         VARY,
-        json!({ "i": { "reference": "V/2", "expiresOn": short.to_string() } }),
+        json!({ "i": { "reference": "WMC/V/2", "expiresOn": short.to_string() } }),
     )
     .await
     .err("TERM_TOO_SHORT");
     let end = orderwatch::domain::Term::Years(2).last_day(app.today());
-    app.gql(&court, VARY, json!({ "i": { "reference": "V/2",
+    app.gql(&court, VARY, json!({ "i": { "reference": "WMC/V/2",
         "conditions": [{ "kind": "PROHIBITION", "text": "x", "expiresOn": (end + Duration::days(1)).to_string() }] } }))
         .await
         .err("CONDITION_ENDS_AFTER_ORDER");
-    app.gql(&court, VARY, json!({ "i": { "reference": "V/2", "conditions": [{ "kind": "PROHIBITION", "text": "  " }] } }))
+    app.gql(&court, VARY, json!({ "i": { "reference": "WMC/V/2", "conditions": [{ "kind": "PROHIBITION", "text": "  " }] } }))
         .await
         .err("INVALID_TEXT");
     app.gql(
@@ -171,14 +171,14 @@ async fn a_variation_that_breaks_a_rule_or_changes_nothing_is_refused() {
 async fn renewal_extends_a_fixed_term_to_a_later_day_only() {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
-    let input = spo_input(&app, "R/1");
+    let input = spo_input(&app, "WMC/R/1");
     let end: chrono::NaiveDate = input["expiresOn"].as_str().unwrap().parse().unwrap();
     app.grant(&court, input).await.ok();
     let before = app.snapshot().await;
     app.gql(
         &court,
         RENEW,
-        json!({ "i": { "reference": "R/1", "expiresOn": end.to_string() } }),
+        json!({ "i": { "reference": "WMC/R/1", "expiresOn": end.to_string() } }),
     )
     .await
     .err("RENEWAL_NOT_LATER");
@@ -188,7 +188,7 @@ async fn renewal_extends_a_fixed_term_to_a_later_day_only() {
         .gql(
             &court,
             RENEW,
-            json!({ "i": { "reference": "R/1", "expiresOn": later.to_string() } }),
+            json!({ "i": { "reference": "WMC/R/1", "expiresOn": later.to_string() } }),
         )
         .await;
     let o = &r.ok()["renewOrder"];
@@ -198,14 +198,14 @@ async fn renewal_extends_a_fixed_term_to_a_later_day_only() {
         json!([{ "event": "GRANTED", "expiresOn": end.to_string() }, { "event": "RENEWED", "expiresOn": later.to_string() }])
     );
 
-    let mut open = spo_input(&app, "R/2");
+    let mut open = spo_input(&app, "WMC/R/2");
     open["expiresOn"] = Value::Null;
     open["conditions"] = json!([]);
     app.grant(&court, open).await.ok();
     app.gql(
         &court,
         RENEW,
-        json!({ "i": { "reference": "R/2", "expiresOn": later.to_string() } }),
+        json!({ "i": { "reference": "WMC/R/2", "expiresOn": later.to_string() } }),
     )
     .await
     .err("NOT_FIXED_TERM");
@@ -215,17 +215,21 @@ async fn renewal_extends_a_fixed_term_to_a_later_day_only() {
 async fn an_spo_discharged_within_two_years_needs_consent_and_a_discharged_order_cannot_change() {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
-    app.grant(&court, spo_input(&app, "D/1")).await.ok();
+    app.grant(&court, spo_input(&app, "WMC/D/1")).await.ok();
     let before = app.snapshot().await;
-    app.gql(&court, DISCHARGE, json!({ "i": { "reference": "D/1" } }))
-        .await
-        .err("DISCHARGE_NEEDS_CONSENT");
+    app.gql(
+        &court,
+        DISCHARGE,
+        json!({ "i": { "reference": "WMC/D/1" } }),
+    )
+    .await
+    .err("DISCHARGE_NEEDS_CONSENT");
     assert_eq!(app.snapshot().await, before);
     let r = app
         .gql(
             &court,
             DISCHARGE,
-            json!({ "i": { "reference": "D/1", "consentOfSubjectAndChiefOfficer": true } }),
+            json!({ "i": { "reference": "WMC/D/1", "consentOfSubjectAndChiefOfficer": true } }),
         )
         .await;
     let o = &r.ok()["dischargeOrder"];
@@ -238,61 +242,65 @@ async fn an_spo_discharged_within_two_years_needs_consent_and_a_discharged_order
     app.gql(
         &court,
         VARY,
-        json!({ "i": { "reference": "D/1", "expiresOn": null } }),
+        json!({ "i": { "reference": "WMC/D/1", "expiresOn": null } }),
     )
     .await
     .err("ORDER_NOT_IN_FORCE");
     app.gql(
         &app.token(Role::Police, "MET"),
         SERVE,
-        json!({ "r": "D/1", "at": app.now().to_rfc3339(), "m": "PERSONAL" }),
+        json!({ "r": "WMC/D/1", "at": app.now().to_rfc3339(), "m": "PERSONAL" }),
     )
     .await
     .err("ORDER_NOT_IN_FORCE");
     assert_eq!(app.snapshot().await, after);
 
     // Other order types need no consent.
-    let mut ro = spo_input(&app, "D/2");
+    let mut ro = spo_input(&app, "WMC/D/2");
     ro["type"] = json!("RESTRAINING_ORDER");
     app.grant(&court, ro).await.ok();
-    app.gql(&court, DISCHARGE, json!({ "i": { "reference": "D/2" } }))
-        .await
-        .ok();
+    app.gql(
+        &court,
+        DISCHARGE,
+        json!({ "i": { "reference": "WMC/D/2" } }),
+    )
+    .await
+    .ok();
 }
 
 #[tokio::test]
 async fn a_full_spo_replaces_the_interim_spo_which_becomes_replaced() {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
-    let mut interim = spo_input(&app, "I/1");
+    let mut interim = spo_input(&app, "WMC/I/1");
     interim["type"] = json!("INTERIM_SPO");
     interim["expiresOn"] = json!((app.today() + Duration::days(30)).to_string());
     interim["conditions"] = json!([]);
     app.grant(&court, interim).await.ok();
 
-    let mut full = spo_input(&app, "F/1");
-    full["replacesReference"] = json!("I/1");
+    let mut full = spo_input(&app, "WMC/F/1");
+    full["replacesReference"] = json!("WMC/I/1");
     let r = app.grant(&court, full).await;
-    assert_eq!(r.ok()["grantOrder"]["replacesReference"], "I/1");
+    assert_eq!(r.ok()["grantOrder"]["replacesReference"], "WMC/I/1");
     let police = app.token(Role::Police, "GMP");
-    let r = app.gql(&police, "{ order(reference: \"I/1\") { status replacedByReference versions { event status note } } }", json!({})).await;
+    let r = app.gql(&police, "{ order(reference: \"WMC/I/1\") { status replacedByReference versions { event status note } } }", json!({})).await;
     let old = &r.ok()["order"];
     assert_eq!(old["status"], "REPLACED");
-    assert_eq!(old["replacedByReference"], "F/1");
+    assert_eq!(old["replacedByReference"], "WMC/F/1");
     assert_eq!(
         old["versions"][1],
-        json!({ "event": "REPLACED", "status": "REPLACED", "note": "replaced by F/1" })
+        json!({ "event": "REPLACED", "status": "REPLACED", "note": "replaced by WMC/F/1" })
     );
 
     // It cannot be replaced twice, and only an interim SPO can be replaced by an SPO.
     let before = app.snapshot().await;
-    let mut again = spo_input(&app, "F/2");
-    again["replacesReference"] = json!("I/1");
+    let mut again = spo_input(&app, "WMC/F/2");
+    again["replacesReference"] = json!("WMC/I/1");
     app.grant(&court, again)
         .await
         .err("REPLACED_ORDER_NOT_IN_FORCE");
-    let mut wrong = spo_input(&app, "F/3");
-    wrong["replacesReference"] = json!("F/1");
+    let mut wrong = spo_input(&app, "WMC/F/3");
+    wrong["replacesReference"] = json!("WMC/F/1");
     app.grant(&court, wrong)
         .await
         .err("REPLACEMENT_NOT_ALLOWED");
@@ -302,14 +310,14 @@ async fn a_full_spo_replaces_the_interim_spo_which_becomes_replaced() {
 #[tokio::test]
 async fn an_order_is_shown_expired_from_the_end_of_its_last_day() {
     let app = TestApp::spawn().await.with_agencies().await;
-    let mut input = spo_input(&app, "E/1");
+    let mut input = spo_input(&app, "WMC/E/1");
     input["type"] = json!("INTERIM_SPO");
     let last = app.today() + Duration::days(10);
     input["expiresOn"] = json!(last.to_string());
     input["conditions"] = json!([]);
     app.grant(&app.token(Role::Court, "WMC"), input).await.ok();
     let police = app.token(Role::Police, "MET");
-    let q = "{ order(reference: \"E/1\") { status expiresAt } }";
+    let q = "{ order(reference: \"WMC/E/1\") { status expiresAt } }";
     let end = orderwatch::domain::calendar::end_of_day(last);
     let r = app.gql(&police, q, json!({})).await;
     assert_eq!(
@@ -336,7 +344,7 @@ async fn an_order_is_shown_expired_from_the_end_of_its_last_day() {
         .await;
     assert_eq!(
         listed.ok()["orders"]["edges"][0]["node"]["reference"],
-        "E/1"
+        "WMC/E/1"
     );
     let in_force = app
         .gql(
@@ -350,7 +358,7 @@ async fn an_order_is_shown_expired_from_the_end_of_its_last_day() {
     app.gql(
         &police,
         SERVE,
-        json!({ "r": "E/1", "at": (end - Duration::hours(1)).to_rfc3339(), "m": "PERSONAL" }),
+        json!({ "r": "WMC/E/1", "at": (end - Duration::hours(1)).to_rfc3339(), "m": "PERSONAL" }),
     )
     .await
     .err("ORDER_NOT_IN_FORCE");

@@ -79,7 +79,7 @@ async fn a_query_running_too_long_is_abandoned_but_a_mutation_finishes() {
     // A page of 100 orders takes well over a millisecond to load.
     let court = app.token(Role::Court, "WMC");
     for i in 0..100 {
-        app.grant(&court, spo_input(&app, &format!("T/{i}")))
+        app.grant(&court, spo_input(&app, &format!("WMC/T/{i}")))
             .await
             .ok();
     }
@@ -156,11 +156,11 @@ async fn production_mode_turns_off_introspection_and_graphiql() {
 async fn metrics_expose_requests_errors_alerts_subscribers_checks_and_the_pool() {
     let app = TestApp::spawn().await.with_agencies().await;
     let r = app
-        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "M/1"))
+        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/M/1"))
         .await;
     let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
     let met = app.token(Role::Police, "MET");
-    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"M/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
+    app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/M/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
     let mut ws = app.ws().await;
     ws.init(&app.token(Role::Advocate, "ADV-A")).await;
     ws.alerts_after(
@@ -169,7 +169,7 @@ async fn metrics_expose_requests_errors_alerts_subscribers_checks_and_the_pool()
     )
     .await;
     let at = app.now().to_rfc3339();
-    app.gql(&met, "mutation Report($at: DateTime!) { reportBreach(input: { reference: \"M/1\", occurredAt: $at, description: \"d\", externalRef: \"X\" }) { id } }", json!({ "at": at })).await.ok();
+    app.gql(&met, "mutation Report($at: DateTime!) { reportBreach(input: { reference: \"WMC/M/1\", occurredAt: $at, description: \"d\", externalRef: \"X\" }) { id } }", json!({ "at": at })).await.ok();
     ws.next_alert("a").await;
     app.gql(
         &app.token(Role::Court, "WMC"),
@@ -251,7 +251,7 @@ async fn document_counts(app: &TestApp) -> (u64, u64) {
 async fn a_document_sent_again_is_parsed_once_and_still_checked_for_each_caller() {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
-    for reference in ["D/1", "D/2"] {
+    for reference in ["WMC/D/1", "WMC/D/2"] {
         app.grant(&court, spo_input(&app, reference)).await.ok();
     }
     let police = app.token(Role::Police, "MET");
@@ -259,7 +259,7 @@ async fn a_document_sent_again_is_parsed_once_and_still_checked_for_each_caller(
     let (reused, parsed) = document_counts(&app).await;
 
     // The same text with other variables: parsed once, and each request answered with its own order.
-    for reference in ["D/1", "D/2", "D/1"] {
+    for reference in ["WMC/D/1", "WMC/D/2", "WMC/D/1"] {
         let r = app.gql(&police, lookup, json!({ "r": reference })).await;
         assert_eq!(r.ok()["order"]["reference"], reference);
     }

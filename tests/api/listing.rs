@@ -23,7 +23,7 @@ async fn grant_many(app: &TestApp, prefix: &str, n: usize, patch: impl Fn(usize,
         for &i in chunk {
             doc.push_str(&format!("$i{i}: GrantOrderInput!,"));
             body.push_str(&format!("g{i}: grantOrder(input: $i{i}) {{ reference }} "));
-            let mut input = spo_input(app, &format!("{prefix}/{i:03}"));
+            let mut input = spo_input(app, &format!("WMC/{prefix}/{i:03}"));
             patch(i, &mut input);
             vars.insert(format!("i{i}"), input);
         }
@@ -53,7 +53,16 @@ async fn pages_follow_cursors_newest_first_without_gaps_or_repeats() {
         }
         after = info["endCursor"].clone();
     }
-    assert_eq!(seen, ["P/004", "P/003", "P/002", "P/001", "P/000"]);
+    assert_eq!(
+        seen,
+        [
+            "WMC/P/004",
+            "WMC/P/003",
+            "WMC/P/002",
+            "WMC/P/001",
+            "WMC/P/000"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -116,21 +125,21 @@ async fn filters_by_type_agency_court_and_expiry_window() {
     };
     assert_eq!(
         run(json!({ "type": "RESTRAINING_ORDER" })).await,
-        ["F/003", "F/001"]
+        ["WMC/F/003", "WMC/F/001"]
     );
     assert_eq!(
         run(json!({ "applicantAgency": "MET" })).await,
-        ["F/002", "F/000"]
+        ["WMC/F/002", "WMC/F/000"]
     );
     assert_eq!(
         run(json!({ "court": "WMC", "type": "SPO" })).await,
-        ["F/002", "F/000"]
+        ["WMC/F/002", "WMC/F/000"]
     );
     let d = |n: i64| (today + Duration::days(n)).to_string();
-    assert_eq!(run(json!({ "expiresBefore": d(42) })).await, ["F/001"]);
+    assert_eq!(run(json!({ "expiresBefore": d(42) })).await, ["WMC/F/001"]);
     assert_eq!(
         run(json!({ "expiresAfter": d(41), "expiresBefore": d(100) })).await,
-        ["F/003"]
+        ["WMC/F/003"]
     );
     app.gql(
         &police,
@@ -157,23 +166,23 @@ async fn a_page_of_100_orders_with_everything_costs_as_many_statements_as_a_page
     grant_many(&app, "N", 100, |_, _| {}).await;
     // Some orders with a replacement link, so that lookup is exercised as well.
     let court = app.token(Role::Court, "WMC");
-    let mut interim = spo_input(&app, "N/INTERIM");
+    let mut interim = spo_input(&app, "WMC/N/INTERIM");
     interim["type"] = json!("INTERIM_SPO");
     interim["expiresOn"] = json!((app.today() + Duration::days(20)).to_string());
     interim["conditions"] = json!([]);
     app.grant(&court, interim).await.ok();
-    let mut full = spo_input(&app, "N/FULL");
-    full["replacesReference"] = json!("N/INTERIM");
+    let mut full = spo_input(&app, "WMC/N/FULL");
+    full["replacesReference"] = json!("WMC/N/INTERIM");
     let granted = app.grant(&court, full).await;
     // A breach (with a condition) and a consent on an order of both pages, so every part of an order is loaded.
     let condition = granted.ok()["grantOrder"]["conditions"][0]["id"].clone();
     let person = granted.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
     let met = app.token(Role::Police, "MET");
     let report = "mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }";
-    let breach = json!({ "reference": "N/FULL", "occurredAt": app.now().to_rfc3339(), "description": "d",
+    let breach = json!({ "reference": "WMC/N/FULL", "occurredAt": app.now().to_rfc3339(), "description": "d",
         "externalRef": "N-1", "conditionIds": [condition] });
     app.gql(&met, report, json!({ "i": breach })).await.ok();
-    let share = "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"N/FULL\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }";
+    let share = "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/N/FULL\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }";
     app.gql(&met, share, json!({ "p": person })).await.ok();
 
     let police = app.token(Role::Police, "MET");
@@ -252,7 +261,7 @@ async fn each_order_on_a_page_gets_its_own_names_persons_and_conditions_in_order
     assert_eq!(edges.len(), 4);
     for edge in edges {
         let node = &edge["node"];
-        let i: usize = node["reference"].as_str().unwrap()[2..].parse().unwrap();
+        let i: usize = node["reference"].as_str().unwrap()[6..].parse().unwrap();
         assert_eq!(node["subject"]["names"], json!(names(i)), "{node}");
         assert_eq!(
             texts(&node["protectedPersons"], "name"),
@@ -264,7 +273,7 @@ async fn each_order_on_a_page_gets_its_own_names_persons_and_conditions_in_order
         let alone = app
             .gql(
                 &police,
-                &format!("{{ order(reference: \"P/{i:03}\") {{ {fields} }} }}"),
+                &format!("{{ order(reference: \"WMC/P/{i:03}\") {{ {fields} }} }}"),
                 json!({}),
             )
             .await;
@@ -275,16 +284,16 @@ async fn each_order_on_a_page_gets_its_own_names_persons_and_conditions_in_order
 #[tokio::test]
 async fn a_read_loads_the_histories_it_selects_and_only_those() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "H/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/H/1"))
         .await
         .ok();
     let met = app.token(Role::Police, "MET");
     let at = app.now().to_rfc3339();
     app.gql(&met, "mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }",
-        json!({ "i": { "reference": "H/1", "occurredAt": at, "description": "d", "externalRef": "H-1" } }))
+        json!({ "i": { "reference": "WMC/H/1", "occurredAt": at, "description": "d", "externalRef": "H-1" } }))
         .await
         .ok();
-    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"H/1\", kind: INITIAL, notifiedAt: $at }) { reference } }",
+    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"WMC/H/1\", kind: INITIAL, notifiedAt: $at }) { reference } }",
         json!({ "at": at }))
         .await
         .ok();
@@ -299,13 +308,13 @@ async fn a_read_loads_the_histories_it_selects_and_only_those() {
     let direct = app
         .gql(
             &met,
-            &format!("{{ order(reference: \"H/1\") {{ reference {histories} }} }}"),
+            &format!("{{ order(reference: \"WMC/H/1\") {{ reference {histories} }} }}"),
             json!({}),
         )
         .await;
     assert!(has_all(&direct.ok()["order"]), "{:#?}", direct.data);
     let fragment = app
-        .gql(&met, &format!("query {{ order(reference: \"H/1\") {{ ...H }} }} fragment H on ProtectionOrder {{ {histories} }}"), json!({}))
+        .gql(&met, &format!("query {{ order(reference: \"WMC/H/1\") {{ ...H }} }} fragment H on ProtectionOrder {{ {histories} }}"), json!({}))
         .await;
     assert!(has_all(&fragment.ok()["order"]), "{:#?}", fragment.data);
     let page = app
@@ -332,9 +341,10 @@ async fn a_read_loads_the_histories_it_selects_and_only_those() {
         }
     };
     let status =
-        cost("{ order(reference: \"H/1\") { reference status conditions { text } } }".into()).await;
+        cost("{ order(reference: \"WMC/H/1\") { reference status conditions { text } } }".into())
+            .await;
     let everything = cost(format!(
-        "{{ order(reference: \"H/1\") {{ reference status conditions {{ text }} {histories} }} }}"
+        "{{ order(reference: \"WMC/H/1\") {{ reference status conditions {{ text }} {histories} }} }}"
     ))
     .await;
     assert!(
@@ -346,11 +356,11 @@ async fn a_read_loads_the_histories_it_selects_and_only_those() {
 #[tokio::test]
 async fn a_registered_agency_is_read_once_and_the_database_refuses_to_change_it() {
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "A/1"))
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/A/1"))
         .await
         .ok();
     let met = app.token(Role::Police, "MET");
-    let lookup = "{ order(reference: \"A/1\") { reference status applicantAgency { name } court { name } } }";
+    let lookup = "{ order(reference: \"WMC/A/1\") { reference status applicantAgency { name } court { name } } }";
     // Statements of one lookup on `server`, the answer checked.
     async fn cost(server: &TestApp, token: &str, lookup: &str) -> u64 {
         let before = statements_less_pings(server).await;
@@ -395,7 +405,7 @@ async fn a_registered_agency_is_read_once_and_the_database_refuses_to_change_it(
     .await
     .ok();
     let seen = app.gql(&newcomer, lookup, json!({})).await;
-    assert_eq!(seen.ok()["order"]["reference"], "A/1");
+    assert_eq!(seen.ok()["order"]["reference"], "WMC/A/1");
 
     // The memory is sound because no one can change or remove a registered agency, even with database access.
     for sql in [

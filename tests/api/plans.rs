@@ -111,11 +111,14 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
         return;
     }
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "PLAN/1"))
-        .await
-        .ok();
+    app.grant(
+        &app.token(Role::Court, "WMC"),
+        spo_input(&app, "WMC/PLAN/1"),
+    )
+    .await
+    .ok();
     // A thousand more orders like it, each with its parts, and statistics that know them.
-    copy_order(&app, "PLAN/1", 1000);
+    copy_order(&app, "WMC/PLAN/1", 1000);
     raw_sql(&app, &["ANALYZE"]).unwrap();
     let mut c = DbConnection::Pg(connect(&app));
     #[derive(QueryableByName)]
@@ -123,7 +126,7 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
         #[diesel(sql_type = Text)]
         id: String,
     }
-    let id = diesel::sql_query("SELECT id FROM orders WHERE reference = 'PLAN/1'")
+    let id = diesel::sql_query("SELECT id FROM orders WHERE reference = 'WMC/PLAN/1'")
         .get_result::<Id>(&mut c)
         .unwrap()
         .id;
@@ -154,10 +157,13 @@ async fn a_list_pages_orders_are_read_with_a_plan_postgresql_keeps() {
         return;
     }
     let app = TestApp::spawn().await.with_agencies().await;
-    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "PLAN/L"))
-        .await
-        .ok();
-    copy_order(&app, "PLAN/L", 1000);
+    app.grant(
+        &app.token(Role::Court, "WMC"),
+        spo_input(&app, "WMC/PLAN/L"),
+    )
+    .await
+    .ok();
+    copy_order(&app, "WMC/PLAN/L", 1000);
     raw_sql(&app, &["ANALYZE"]).unwrap();
     let mut c = DbConnection::Pg(connect(&app));
     let filter = OrderSearch {
@@ -194,7 +200,7 @@ async fn one_alerts_acknowledgement_is_read_with_a_plan_postgresql_keeps() {
         return;
     }
     // A thousand more alerts like its alert, each acknowledged by MET, and statistics that know them.
-    let app = with_many_alerts("PLAN/A", true).await;
+    let app = with_many_alerts("WMC/PLAN/A", true).await;
     let mut c = DbConnection::Pg(connect(&app));
     let seq = count(&mut c, "SELECT MIN(seq) AS n FROM alerts");
     for _ in 0..8 {
@@ -217,7 +223,7 @@ async fn a_page_of_alerts_is_read_with_a_plan_postgresql_keeps() {
     if !on_postgres() {
         return;
     }
-    let app = with_many_alerts("PLAN/P", false).await;
+    let app = with_many_alerts("WMC/PLAN/P", false).await;
     let mut c = DbConnection::Pg(connect(&app));
     let filter = AlertFilter {
         unacknowledged_only: true,

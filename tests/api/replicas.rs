@@ -23,10 +23,10 @@ async fn a_replica_frozen_holding_a_shared_lock_costs_the_others_at_most_the_ses
     .await
     .with_agencies()
     .await;
-    shared_order(&app, "FR/1", "ADV-A").await;
+    shared_order(&app, "WMC/FR/1", "ADV-A").await;
     let met = app.token(Role::Police, "MET");
     let report = |external_ref: &'static str| {
-        let input = json!({ "reference": "FR/1", "occurredAt": (app.now() - chrono::Duration::minutes(10)).to_rfc3339(),
+        let input = json!({ "reference": "WMC/FR/1", "occurredAt": (app.now() - chrono::Duration::minutes(10)).to_rfc3339(),
             "description": "d", "externalRef": external_ref });
         app.gql(&met, REPORT, json!({ "i": input }))
     };
@@ -81,7 +81,7 @@ async fn a_replica_frozen_holding_a_shared_lock_costs_the_others_at_most_the_ses
         let r = app
             .gql(
                 &met,
-                "{ order(reference: \"FR/1\") { breaches { externalRef } } }",
+                "{ order(reference: \"WMC/FR/1\") { breaches { externalRef } } }",
                 json!({}),
             )
             .await;

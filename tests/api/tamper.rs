@@ -17,13 +17,13 @@ async fn tampered_log() -> (TestApp, tempfile::TempDir, PathBuf, Vec<i64>) {
     let court = app.token(Role::Court, "WMC");
     let police = app.token(Role::Police, "MET");
     for i in 0..10 {
-        app.grant(&court, spo_input(&app, &format!("TA/{i}")))
+        app.grant(&court, spo_input(&app, &format!("WMC/TA/{i}")))
             .await
             .ok();
         for _ in 0..2 {
             app.gql(
                 &police,
-                &format!("{{ order(reference: \"TA/{i}\") {{ reference }} }}"),
+                &format!("{{ order(reference: \"WMC/TA/{i}\") {{ reference }} }}"),
                 json!({}),
             )
             .await
@@ -352,9 +352,9 @@ async fn dropped_triggers_keep_the_server_from_starting_and_readyz_reports_them(
 async fn a_checkpoint_counted_from_an_earlier_one_counts_every_entry() {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
-    app.grant(&court, spo_input(&app, "HC/1")).await.ok();
+    app.grant(&court, spo_input(&app, "WMC/HC/1")).await.ok();
     let earlier = app.services.audit_checkpoint(None).await.unwrap();
-    app.grant(&court, spo_input(&app, "HC/2")).await.ok();
+    app.grant(&court, spo_input(&app, "WMC/HC/2")).await.ok();
     let since = (earlier.seq, earlier.count);
     let (full, counted) = app
         .services
