@@ -24,10 +24,10 @@
 //! `FORBIDDEN_FIELD` error.
 
 use super::{Principal, Role};
-use crate::db::alerts::{AlertAudience, FeedAlert};
-use crate::db::orders::RowScope;
+use crate::domain::alert::AlertKind;
 use crate::domain::order::OrderRecord;
-use crate::domain::Issuer;
+use crate::domain::scope::{AlertAudience, DeadlineScope, RowScope};
+use crate::domain::{AgencyKind, Issuer};
 use crate::error::AppError;
 
 /// An operation of the API, for function-level authorization.
@@ -168,18 +168,18 @@ pub fn may_see_notification_deadlines(principal: &Principal) -> bool {
 
 /// Whether a principal may read the notes recorded with an order's versions (the court's or force's reasons):
 /// never an advocacy service.
-pub fn may_see_version_notes(principal: &Principal) -> bool {
-    principal.role != Role::Advocate
+pub fn may_see_version_notes(role: Role) -> bool {
+    role != Role::Advocate
 }
 
 /// Whether a principal may see an order's breaches at all (courts see no breach intelligence).
-pub fn may_see_breaches(principal: &Principal) -> bool {
-    matches!(principal.role, Role::Police | Role::Advocate)
+pub fn may_see_breaches(role: Role) -> bool {
+    matches!(role, Role::Police | Role::Advocate)
 }
 
 /// Whether a principal may read a breach's narrative and the force's incident reference: police only.
-pub fn may_see_breach_details(principal: &Principal) -> bool {
-    principal.role == Role::Police
+pub fn may_see_breach_details(role: Role) -> bool {
+    role == Role::Police
 }
 
 /// Which alerts a principal receives.
@@ -191,14 +191,47 @@ pub fn alert_audience(principal: &Principal) -> AlertAudience {
     }
 }
 
-/// Whether an alert from the live feed goes to this audience, by the same rules as `db::alerts::page`.
-pub fn receives_alert(audience: &AlertAudience, alert: &FeedAlert) -> bool {
-    let rule = alert.alert.kind.rule();
+/// Whether an alert of `kind` on an order applied for by `applicant_agency` and shared now with `shared_with` goes
+/// to this audience, by the same rules as `db::alerts::page`.
+pub fn receives_alert(
+    audience: &AlertAudience,
+    kind: AlertKind,
+    applicant_agency: &str,
+    shared_with: &[String],
+) -> bool {
+    let rule = kind.rule();
     match audience {
-        AlertAudience::Force(agency) => rule.to_force && alert.alert.applicant_agency == *agency,
-        AlertAudience::Advocate(agency) => rule.to_advocates && alert.shared_with.contains(agency),
+        AlertAudience::Force(agency) => rule.to_force && applicant_agency == agency,
+        AlertAudience::Advocate(agency) => rule.to_advocates && shared_with.contains(agency),
         AlertAudience::Nothing => false,
     }
+}
+
+/// Which deadlines a principal may list: a force its managed orders' (every kind), a court its own orders', an
+/// advocacy service its shared orders' (neither of the last two sees notification deadlines).
+pub fn deadline_scope(principal: &Principal) -> DeadlineScope {
+    match principal.role {
+        Role::Police => DeadlineScope::Force(principal.agency.clone()),
+        Role::Court => DeadlineScope::Court(principal.agency.clone()),
+        Role::Advocate => DeadlineScope::SharedWith(principal.agency.clone()),
+        Role::Admin | Role::Auditor => DeadlineScope::Nothing,
+    }
+}
+
+/// The kind of agency a role acts for (its token's agency must be registered as one), or `None` for the roles that
+/// act for the service itself.
+pub fn agency_kind_for(role: Role) -> Option<AgencyKind> {
+    match role {
+        Role::Court => Some(AgencyKind::Court),
+        Role::Police => Some(AgencyKind::PoliceForce),
+        Role::Advocate => Some(AgencyKind::AdvocacyService),
+        Role::Admin | Role::Auditor => None,
+    }
+}
+
+/// Whether a role may read the audit log: auditors only.
+pub fn may_read_audit(role: Role) -> bool {
+    role == Role::Auditor
 }
 
 /// The managing force of an order: the force that applied for it.

@@ -11,6 +11,7 @@ use super::orders::{parse_code, truncate_micros};
 use super::schema::{alert_acks, alerts, order_shares, orders};
 use super::DbConnection;
 use crate::domain::alert::{dedup_key, is_late, AlertKind, AlertRecord};
+use crate::domain::scope::{AlertAudience, AlertFilter};
 use crate::error::AppResult;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -38,23 +39,6 @@ pub struct NewAlert {
     pub occasion: String,
     /// When it should have been raised: the event itself, or the scheduled moment. Lateness counts from here.
     pub fire_at: DateTime<Utc>,
-}
-
-/// Who is asking for alerts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AlertAudience {
-    /// A police force: alerts of its managing-force kinds on orders it applied for.
-    Force(String),
-    /// An advocacy service: alerts of its kinds on orders shared with it now.
-    Advocate(String),
-    Nothing,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct AlertFilter {
-    pub kinds: Option<Vec<AlertKind>>,
-    pub order_reference: Option<String>,
-    pub unacknowledged_only: bool,
 }
 
 /// Rows of one multi-row alert insert on PostgreSQL (11 parameters a row, far under its limit of 65,535).

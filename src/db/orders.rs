@@ -7,6 +7,7 @@ use super::schema::{
 };
 use super::DbConnection;
 use crate::domain::order::*;
+use crate::domain::scope::{OrderSearch, RowScope};
 use crate::domain::validation::{ConditionDraft, PersonDraft};
 use crate::domain::{name_key, OrderEvent, OrderStatus, OrderType, ServiceMethod, ServiceStatus};
 use crate::error::{AppError, AppResult};
@@ -316,32 +317,6 @@ pub fn find_row(conn: &mut DbConnection, reference: &str) -> AppResult<Option<Or
         .select(OrderRow::as_select())
         .get_result(conn)
         .optional()?)
-}
-
-/// Which orders a caller's role may list at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RowScope {
-    /// Every order (police: orders are enforceable everywhere).
-    All,
-    /// Orders made by this court, and notices whose application it hears (it listed a hearing).
-    Court(String),
-    /// Orders shared now with this advocacy service.
-    SharedWith(String),
-    /// None (a role with no order access yet).
-    Nothing,
-}
-
-/// Filters of an order search. `status` means the effective status on `today` (see `domain::status`).
-#[derive(Debug, Clone, Default)]
-pub struct OrderSearch {
-    pub subject_name_key: Option<String>,
-    pub subject_date_of_birth: Option<NaiveDate>,
-    pub order_type: Option<OrderType>,
-    pub status: Option<OrderStatus>,
-    pub applicant_agency: Option<String>,
-    pub court_agency: Option<String>,
-    pub expires_before: Option<NaiveDate>,
-    pub expires_after: Option<NaiveDate>,
 }
 
 /// One page of orders, newest first (ids are time-ordered UUIDv7), strictly after `after_id`.

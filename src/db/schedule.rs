@@ -9,6 +9,7 @@ use crate::domain::order::{DeadlineRecord, HearingRecord, NotificationRecord};
 use crate::domain::schedule::{
     DeadlineKind, DeadlineSpec, DeadlineStatus, HearingOutcome, NotificationKind, TriggerSpec,
 };
+use crate::domain::scope::{DeadlineFilter, DeadlineScope};
 use crate::error::AppResult;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
@@ -397,28 +398,6 @@ pub fn finish(
             .execute(conn)?;
     }
     Ok(())
-}
-
-/// Which deadlines a caller may list.
-#[derive(Debug, Clone)]
-pub enum DeadlineScope {
-    /// A force: deadlines of the orders it manages, every kind.
-    Force(String),
-    /// A court: its own orders' deadlines, not notifications.
-    Court(String),
-    /// An advocacy service: shared orders' deadlines, not notifications.
-    SharedWith(String),
-    Nothing,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct DeadlineFilter {
-    pub kinds: Option<Vec<DeadlineKind>>,
-    /// The status as shown at `now`.
-    pub status: Option<DeadlineStatus>,
-    pub due_before: Option<DateTime<Utc>>,
-    pub due_after: Option<DateTime<Utc>>,
-    pub order_reference: Option<String>,
 }
 
 /// A page of deadlines, soonest first, after the key `(due_at, id)`, with their order references.

@@ -34,6 +34,7 @@ pub mod calendar;
 pub mod order;
 pub mod order_type;
 pub mod schedule;
+pub mod scope;
 pub mod status;
 pub mod validation;
 

@@ -6,7 +6,7 @@ use super::error::to_graphql;
 use super::scalars::DateTime;
 use super::types::{AlertConnection, ProtectionOrder};
 use super::{caller, consulted, services, Audited};
-use crate::db::alerts::AlertFilter as DbAlertFilter;
+use crate::domain::scope::AlertFilter as DbAlertFilter;
 use crate::domain::validation::canonical_reference;
 use crate::service::alerts::{AlertView, ALERT_CURSOR};
 use crate::service::page::encode_cursor;

@@ -4,8 +4,8 @@ use super::enums::AuditOperation;
 use super::scalars::DateTime;
 use super::types::AuditEventConnection;
 use super::{caller, services, Audited};
-use crate::db::audit::AuditFilter as DbAuditFilter;
 use crate::domain::audit::AuditEntry;
+use crate::domain::scope::AuditFilter as DbAuditFilter;
 use crate::service::page::{decode_cursor, PageRequest};
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject, ID};
 

@@ -22,7 +22,7 @@ impl Breach {
         Breach {
             rec,
             order_reference: order_reference.to_string(),
-            details: policy::may_see_breach_details(who),
+            details: policy::may_see_breach_details(who.role),
         }
     }
 }

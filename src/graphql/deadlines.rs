@@ -4,9 +4,9 @@ use super::enums::{DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKin
 use super::scalars::{Date, DateTime};
 use super::types::{DeadlineConnection, ProtectionOrder};
 use super::{caller, consulted, services, Audited};
-use crate::db::schedule::DeadlineFilter as DbDeadlineFilter;
 use crate::domain::order::{DeadlineRecord, HearingRecord, NotificationRecord};
 use crate::domain::schedule::effective_deadline_status;
+use crate::domain::scope::DeadlineFilter as DbDeadlineFilter;
 use crate::domain::validation::canonical_reference;
 use crate::service::schedule::deadline_cursor;
 use async_graphql::{Context, InputObject, Object, Result, ID};

@@ -5,8 +5,8 @@ use super::error::GqlResultExt;
 use super::scalars::Date;
 use super::types::{Agency, AgencyConnection, Me, OrderConnection, ProtectionOrder};
 use super::{caller, consulted, consulted_with, services, Audited};
-use crate::db::orders::OrderSearch;
 use crate::domain::name_key;
+use crate::domain::scope::OrderSearch;
 use crate::service::page::PageRequest;
 use async_graphql::{Context, InputObject, Object, Result};
 

@@ -296,7 +296,7 @@ impl OrderVersion {
     #[graphql(visible = "super::visibility::version_notes")]
     async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
         let who = ctx.data::<crate::auth::Caller>().ok();
-        if who.is_some_and(|w| !policy::may_see_version_notes(w)) {
+        if who.is_some_and(|w| !policy::may_see_version_notes(w.role)) {
             return withheld(ctx, "note");
         }
         self.rec().note.as_deref()
@@ -427,7 +427,7 @@ impl ProtectionOrder {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<super::breaches::Breach>>> {
-        if !policy::may_see_breaches(&self.who) {
+        if !policy::may_see_breaches(self.who.role) {
             return Ok(withheld(ctx, "breaches"));
         }
         self.require_loaded(self.rec.loaded.breaches, "breaches")?;

@@ -2,7 +2,7 @@
 //! Hiding is not the protection (every operation and field is also guarded); it keeps each role's schema to what it
 //! may use. A request without a caller (printing the full SDL) sees everything.
 
-use crate::auth::policy::{may_call, Operation};
+use crate::auth::policy::{self, may_call, Operation};
 use crate::auth::{Caller, Role};
 use async_graphql::Context;
 
@@ -45,21 +45,21 @@ pub fn schedule_hearing(ctx: &Context<'_>) -> bool {
     allows(ctx, Operation::ScheduleHearing)
 }
 pub fn read_audit(ctx: &Context<'_>) -> bool {
-    role(ctx).is_none_or(|r| r == Role::Auditor)
+    role(ctx).is_none_or(policy::may_read_audit)
 }
 /// Breaches: police and advocates (courts see no breach intelligence).
 pub fn breaches(ctx: &Context<'_>) -> bool {
-    role(ctx).is_none_or(|r| matches!(r, Role::Police | Role::Advocate))
+    role(ctx).is_none_or(policy::may_see_breaches)
 }
 /// Police-only details: breach narratives, incident references, the subject's notifications.
 pub fn police_details(ctx: &Context<'_>) -> bool {
-    role(ctx).is_none_or(|r| r == Role::Police)
+    role(ctx).is_none_or(policy::may_see_breach_details)
 }
-/// Contact details: only a managing force ever reads them.
+/// Contact details: only a managing force ever reads them, so the field shows where the breach details do.
 pub fn contact(ctx: &Context<'_>) -> bool {
     police_details(ctx)
 }
 /// The notes recorded with an order's versions: not advocacy services.
 pub fn version_notes(ctx: &Context<'_>) -> bool {
-    role(ctx).is_none_or(|r| r != Role::Advocate)
+    role(ctx).is_none_or(policy::may_see_version_notes)
 }

@@ -5,11 +5,11 @@ use super::page::{decode_cursor, Page, PageRequest};
 use super::{require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
-use crate::db::alerts::{AlertAudience, AlertFilter};
 use crate::db::{self, Database};
 use crate::domain::alert::AlertRecord;
 use crate::domain::audit::AuditOperation;
 use crate::domain::order::OrderRecord;
+use crate::domain::scope::{AlertAudience, AlertFilter};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
@@ -346,7 +346,12 @@ impl Flow {
                         continue;
                     }
                     self.cursor = item.alert.seq;
-                    if policy::receives_alert(&self.audience, item) {
+                    if policy::receives_alert(
+                        &self.audience,
+                        item.alert.kind,
+                        &item.alert.applicant_agency,
+                        &item.shared_with,
+                    ) {
                         return Some(Ok((item.alert.clone(), item.consent_epoch)));
                     }
                 }

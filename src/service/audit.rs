@@ -2,10 +2,10 @@
 //! commit together or not at all). Reads hand theirs to one writer task that commits them in batches (group
 //! commit); the read waits until its batch has committed, so it still fails closed.
 
-use crate::auth::{Caller, Role};
-use crate::db::audit::AuditFilter;
+use crate::auth::{policy, Caller};
 use crate::db::{self, write_transaction, Database, DbConnection};
 use crate::domain::audit::{AuditEntry, AuditOperation};
+use crate::domain::scope::AuditFilter;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
@@ -178,7 +178,7 @@ impl super::Services {
         after_seq: i64,
         limit: i64,
     ) -> AppResult<Vec<(i64, AuditEntry)>> {
-        if who.role != Role::Auditor {
+        if !policy::may_read_audit(who.role) {
             return Err(AppError::forbidden(
                 "FORBIDDEN",
                 format!("the {} role may not read the audit log", who.role),

@@ -14,10 +14,9 @@ pub mod schedule;
 pub mod seed;
 pub mod shares;
 
-use crate::auth::{Caller, Role};
+use crate::auth::{policy, Caller};
 use crate::db::orders::Recorded;
 use crate::db::{self, Database, DbConnection};
-use crate::domain::AgencyKind;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -131,11 +130,8 @@ pub(crate) fn recorded(who: &Caller, at: DateTime<Utc>, note: Option<String>) ->
 
 /// The caller's own agency must be registered, and of the kind its role acts for.
 pub(crate) fn require_own_agency(conn: &mut DbConnection, who: &Caller) -> AppResult<()> {
-    let expected = match who.role {
-        Role::Court => AgencyKind::Court,
-        Role::Police => AgencyKind::PoliceForce,
-        Role::Advocate => AgencyKind::AdvocacyService,
-        Role::Admin | Role::Auditor => return Ok(()),
+    let Some(expected) = policy::agency_kind_for(who.role) else {
+        return Ok(());
     };
     match db::agencies::find(conn, &who.agency)? {
         Some(a) if a.kind == expected => Ok(()),

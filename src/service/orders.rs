@@ -8,13 +8,14 @@ use super::{recorded, require_own_agency};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
 use crate::db::alerts::NewAlert;
-use crate::db::orders::{NewOrder, OrderSearch, Recorded, TermsChange};
+use crate::db::orders::{NewOrder, Recorded, TermsChange};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::AlertKind;
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
 use crate::domain::order::{OrderParts, OrderRecord};
 use crate::domain::order_type::OrderType;
+use crate::domain::scope::OrderSearch;
 use crate::domain::status::effective_status;
 use crate::domain::validation::{
     self, canonical_reference, check_note, validate_terms, ConditionDraft, OrderDraft,

@@ -6,7 +6,6 @@ use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::{Caller, Principal, Role};
 use crate::db::alerts::NewAlert;
-use crate::db::schedule::{DeadlineFilter, DeadlineScope};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::AlertKind;
 use crate::domain::audit::AuditOperation;
@@ -16,6 +15,7 @@ use crate::domain::schedule::{
     plan, HearingFact, HearingOutcome, NotificationFact, NotificationKind, OrderFacts,
     ScheduleRules, TriggerEffect, TriggerSpec,
 };
+use crate::domain::scope::DeadlineFilter;
 use crate::domain::status::effective_status;
 use crate::domain::validation::{canonical_reference, check_note, MAX_CONTACT_LEN};
 use crate::domain::{OrderEvent, OrderStatus, OrderType, Violations};
@@ -389,12 +389,7 @@ impl Services {
         policy::require(who, Operation::ReadOrders)?;
         let page = PageRequest::new(first, None, DEADLINE_CURSOR)?;
         let after = after.map(decode_deadline_cursor).transpose()?;
-        let scope = match who.role {
-            Role::Police => DeadlineScope::Force(who.agency.clone()),
-            Role::Court => DeadlineScope::Court(who.agency.clone()),
-            Role::Advocate => DeadlineScope::SharedWith(who.agency.clone()),
-            Role::Admin | Role::Auditor => DeadlineScope::Nothing,
-        };
+        let scope = policy::deadline_scope(who);
         let now = self.now();
         let limit = page.limit;
         let who = who.clone();

@@ -151,8 +151,9 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
 /// plan.
 #[actix_web::test]
 async fn a_list_pages_orders_are_read_with_a_plan_postgresql_keeps() {
-    use orderwatch::db::orders::{search, OrderSearch, RowScope};
+    use orderwatch::db::orders::search;
     use orderwatch::domain::order::OrderParts;
+    use orderwatch::domain::scope::{OrderSearch, RowScope};
     if !on_postgres() {
         return;
     }
@@ -219,7 +220,8 @@ async fn one_alerts_acknowledgement_is_read_with_a_plan_postgresql_keeps() {
 /// keeps a generic plan for it as it is; this holds it there.
 #[actix_web::test]
 async fn a_page_of_alerts_is_read_with_a_plan_postgresql_keeps() {
-    use orderwatch::db::alerts::{page, AlertAudience, AlertFilter};
+    use orderwatch::db::alerts::page;
+    use orderwatch::domain::scope::{AlertAudience, AlertFilter};
     if !on_postgres() {
         return;
     }

@@ -3,9 +3,10 @@
 use super::orders::{parse_code, truncate_micros};
 use super::schema::audit_events;
 use super::DbConnection;
-use crate::domain::audit::{entry_hash, AuditEntry, AuditOperation, GENESIS_HASH};
+use crate::domain::audit::{entry_hash, AuditEntry, GENESIS_HASH};
+use crate::domain::scope::AuditFilter;
 use crate::error::AppResult;
-use chrono::{DateTime, Utc};
+
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
@@ -307,17 +308,6 @@ impl QueryFragment<diesel::sqlite::Sqlite> for NewestHash {
         out.push_sql(NEWEST_HASH_SQL);
         Ok(())
     }
-}
-
-/// Filters of the audit log.
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    pub actor_sub: Option<String>,
-    pub actor_agency: Option<String>,
-    pub object_id: Option<String>,
-    pub operation: Option<AuditOperation>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
 }
 
 /// Entries after `after_seq`, oldest first, with their `seq`.

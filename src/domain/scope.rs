@@ -1,0 +1,85 @@
+//! What a caller may ask for: the rows a role may see (decided by `auth::policy`) and the filters each list accepts.
+//! They are plain values, so the policy and the API speak of them without knowing how the database answers them.
+
+use crate::domain::alert::AlertKind;
+use crate::domain::audit::AuditOperation;
+use crate::domain::schedule::{DeadlineKind, DeadlineStatus};
+use crate::domain::status::OrderStatus;
+use crate::domain::OrderType;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Which orders a caller's role may list at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowScope {
+    /// Every order (police: orders are enforceable everywhere).
+    All,
+    /// Orders made by this court, and notices whose application it hears (it listed a hearing).
+    Court(String),
+    /// Orders shared now with this advocacy service.
+    SharedWith(String),
+    /// None (a role with no order access yet).
+    Nothing,
+}
+
+/// Filters of an order search. `status` means the effective status on `today` (see `domain::status`).
+#[derive(Debug, Clone, Default)]
+pub struct OrderSearch {
+    pub subject_name_key: Option<String>,
+    pub subject_date_of_birth: Option<NaiveDate>,
+    pub order_type: Option<OrderType>,
+    pub status: Option<OrderStatus>,
+    pub applicant_agency: Option<String>,
+    pub court_agency: Option<String>,
+    pub expires_before: Option<NaiveDate>,
+    pub expires_after: Option<NaiveDate>,
+}
+
+/// Who is asking for alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertAudience {
+    /// A police force: alerts of its managing-force kinds on orders it applied for.
+    Force(String),
+    /// An advocacy service: alerts of its kinds on orders shared with it now.
+    Advocate(String),
+    Nothing,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub kinds: Option<Vec<AlertKind>>,
+    pub order_reference: Option<String>,
+    pub unacknowledged_only: bool,
+}
+
+/// Which deadlines a caller may list.
+#[derive(Debug, Clone)]
+pub enum DeadlineScope {
+    /// A force: deadlines of the orders it manages, every kind.
+    Force(String),
+    /// A court: its own orders' deadlines, not notifications.
+    Court(String),
+    /// An advocacy service: shared orders' deadlines, not notifications.
+    SharedWith(String),
+    Nothing,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DeadlineFilter {
+    pub kinds: Option<Vec<DeadlineKind>>,
+    /// The status as shown at `now`.
+    pub status: Option<DeadlineStatus>,
+    pub due_before: Option<DateTime<Utc>>,
+    pub due_after: Option<DateTime<Utc>>,
+    pub order_reference: Option<String>,
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor_sub: Option<String>,
+    pub actor_agency: Option<String>,
+    pub object_id: Option<String>,
+    pub operation: Option<AuditOperation>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
