@@ -1,7 +1,7 @@
 //! The `orderwatch` command: serve the API (default), migrate, print the schema, mint a token, load demo data.
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use orderwatch::auth::jwt::parse_ttl;
 use orderwatch::auth::{valid_agency_code, Principal, Role};
 use orderwatch::config::Settings;
@@ -109,9 +109,100 @@ fn init_tracing() {
     }
 }
 
+/// The settings a subcommand reads, and so lists in its `--help` (every setting is still accepted everywhere, as
+/// the environment may hold any of them). `serve` reads them all.
+fn settings_read_by(subcommand: &str) -> Option<&'static [&'static str]> {
+    const DATABASE: &[&str] = &[
+        "env",
+        "database_url",
+        "db_pool_size",
+        "pg_lock_timeout_ms",
+        "pg_statement_timeout_ms",
+        "pg_idle_in_transaction_timeout_ms",
+        "audit_key",
+        "audit_key_file",
+    ];
+    const CHECK: &[&str] = &[
+        "env",
+        "database_url",
+        "db_pool_size",
+        "pg_lock_timeout_ms",
+        "pg_statement_timeout_ms",
+        "pg_idle_in_transaction_timeout_ms",
+        "audit_key",
+        "audit_key_file",
+        "check_max_alerts",
+        "expiry_warning_days",
+        "unserved_after_hours",
+        "extra_bank_holidays",
+    ];
+    const AUDIT: &[&str] = &[
+        "env",
+        "database_url",
+        "db_pool_size",
+        "pg_lock_timeout_ms",
+        "pg_statement_timeout_ms",
+        "pg_idle_in_transaction_timeout_ms",
+        "audit_key",
+        "audit_key_file",
+        "audit_checkpoint_file",
+        "audit_table_owner",
+    ];
+    const TOKEN: &[&str] = &[
+        "env",
+        "database_url",
+        "jwt_secret",
+        "jwt_issuer",
+        "jwt_audience",
+        "jwt_public_key_file",
+        "jwt_jwks_file",
+        "jwt_trusted_issuers",
+    ];
+    match subcommand {
+        "migrate" | "seed" => Some(DATABASE),
+        "check" => Some(CHECK),
+        "audit" => Some(AUDIT),
+        "token" => Some(TOKEN),
+        "schema" => Some(&["env"]),
+        _ => None,
+    }
+}
+
+/// The command line, with each subcommand's help listing only the settings it reads. Each subcommand is given a
+/// hidden copy of the settings it does not read before clap propagates the global ones (which skips an argument a
+/// subcommand already has), so every setting is still accepted after any subcommand.
+fn command_line() -> clap::Command {
+    let mut cmd = Cli::command();
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    let subcommands: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in subcommands {
+        if let Some(read) = settings_read_by(&name) {
+            cmd = cmd.mut_subcommand(name, |mut s| {
+                for arg in &globals {
+                    if !read.contains(&arg.get_id().as_str()) {
+                        s = s.arg(arg.clone().hide(true));
+                    }
+                }
+                s
+            });
+        }
+    }
+    cmd
+}
+
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command_line().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     init_tracing();
     if let Err(e) = run(cli).await {
         eprintln!("error: {e:#}");
