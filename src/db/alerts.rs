@@ -84,7 +84,8 @@ pub fn insert(
     let mut written = vec![];
     match conn {
         // Many at once (a check run's batch) on PostgreSQL: one statement, where a row at a time cost two round
-        // trips an alert (BENCHMARKS.md, "One scheduled check run"). `seq` follows the order of the rows.
+        // trips an alert (docs/decisions/0008-check-run-writes-a-batch-in-a-few-statements.md). `seq` follows the
+        // order of the rows.
         DbConnection::Pg(c) if rows.len() > 1 => {
             for chunk in rows.chunks(INSERT_CHUNK) {
                 written.extend(

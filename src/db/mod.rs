@@ -307,7 +307,7 @@ impl ManageConnection for Manager {
 /// libpq uses the system OpenSSL, and when libpq is first to initialise it, OpenSSL registers a handler that frees
 /// its state as the process exits, while other threads (the pool's, the runtimes' blocking threads) may still be
 /// ending and freeing their own TLS state: glibc then aborts with "double free or corruption", after a graceful
-/// shutdown (seen in about one run in ten of the alert bench; BENCHMARKS.md, "Idle subscriptions handed over").
+/// shutdown (docs/decisions/0011-openssl-initialised-first-and-connections-gated-at-exit.md).
 /// Initialised here first, OpenSSL registers no such handler. Only the first initialisation counts, so a process
 /// that connects by other means first (a bench or test creating its database) calls this before it does.
 pub fn before_libpq() {
@@ -509,11 +509,10 @@ impl Database {
 }
 
 /// `query LIMIT n` with `n` written into the statement's text, where diesel's `.limit(n)` binds it. PostgreSQL costs
-/// a generic plan's `LIMIT $n` as if it returned a tenth of the rows, so for a list page it never kept a plan: in 8
-/// runs of the orders page, `pg_prepared_statements` showed 0 generic and 8 custom plans (3 and 5 with the limit
-/// written in), and planning took 0.065 ms against 0.010 ms, more than running it (0.042 ms). Each limit a client
+/// a generic plan's `LIMIT $n` as if it returned a tenth of the rows, so for a list page it never kept a plan and
+/// planned every run, which cost more than running it. Each limit a client
 /// uses is then a statement of its own, kept per connection; limits are validated and few (a page holds at most a
-/// hundred). Used for the orders page (BENCHMARKS.md, "A list page's plan"). Other paged reads still bind theirs; the
+/// hundred). Used for the orders page (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md). Other paged reads still bind theirs; the
 /// alerts page walks `seq` from its cursor and keeps a generic plan with its limit bound (`tests/api/plans.rs`).
 pub struct LimitWritten<Q> {
     query: Q,

@@ -309,8 +309,8 @@ pub fn record_service(
 ///
 /// Without a `LIMIT` (the reference is unique): diesel binds a limit as a parameter, and SQLite 3.50 expires a
 /// statement whose bound limit may shape its plan each time the limit is bound, so `.first()` here was compiled
-/// again on every lookup (callgrind: about a sixth of the server's instructions per lookup, with the audit's
-/// last-hash read; BENCHMARKS.md, "Server instructions per lookup").
+/// again on every lookup, a large share of the server's instructions per lookup
+/// (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
 pub fn find_row(conn: &mut DbConnection, reference: &str) -> AppResult<Option<OrderRow>> {
     Ok(orders::table
         .filter(orders::reference.eq(reference))

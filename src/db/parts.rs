@@ -1,6 +1,6 @@
 //! The parts every loaded order carries (subject names, protected persons, conditions, live shares and hearings),
 //! read for a set of orders in **one statement** instead of one per table. A control-room lookup is then two reads
-//! (the order row, its parts) instead of six; BENCHMARKS.md, "Folding the lookup's reads", has the figures.
+//! (the order row, its parts) instead of six (docs/decisions/0009-an-orders-parts-read-in-one-statement.md).
 //!
 //! The five tables are read as one `UNION ALL` of rows of a single shape ([`PartRow`]): the table the row comes from
 //! (`part`), its id and order, and that table's other columns in generic slots (`i1`.., `t1`.., `d1`, `ts1`..). Each
@@ -90,8 +90,8 @@ ORDER BY part, order_id, i2, i1, ts1";
 /// `ONE` is the text for a single order (a lookup's), which tests `order_id = $1`. The text for several binds them
 /// as one array, and PostgreSQL cannot know an array parameter's length when it plans: its generic plan assumes
 /// ten ids a branch and costs five times the plan for the ids at hand, so it plans that text afresh on every run
-/// (`pg_prepared_statements` showed 0 generic and 8 custom plans in 8 runs). A lookup then paid for planning a
-/// five-branch union each time (BENCHMARKS.md, "Plans PostgreSQL kept, and plans it did not"). The two texts are
+/// (`pg_prepared_statements` shows only custom plans). A lookup then paid for planning a five-branch union each time
+/// (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md). The two texts are
 /// two types, so diesel's statement cache, keyed by type, keeps each apart.
 struct PartsQuery<'a, const ONE: bool> {
     /// The order ids: bound as a text array on PostgreSQL, or as the one id when `ONE`.

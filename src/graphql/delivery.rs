@@ -1,8 +1,8 @@
 //! The `alerts` subscription over websockets, delivered outside async-graphql's streaming executor.
 //!
 //! An advocate service may hold thousands of idle subscriptions, and async-graphql keeps each running subscription
-//! as one stream sized for its largest state (the request's preparation and validation), about 7.5 KiB each
-//! (BENCHMARKS.md, "Idle subscriptions handed over"). So a websocket `subscribe` whose operation is `alerts` alone
+//! as one stream sized for its largest state (the request's preparation and validation); see
+//! `docs/decisions/0005-alerts-subscriptions-handed-over-to-the-transport.md`. So a websocket `subscribe` whose operation is `alerts` alone
 //! is started by async-graphql as any other (limits, validation against the caller's own schema, the resolver with
 //! its access checks and audit), and then its stream of alerts is handed over to the transport ([`Handover`]),
 //! which keeps only that stream and the document. Each alert is then resolved by running the same selection as a

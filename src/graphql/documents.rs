@@ -1,6 +1,6 @@
 //! Parsed GraphQL documents kept for reuse. Clients send the same few operations over and over, and parsing one is
-//! the largest single cost of a lookup in the server (about 32 µs for the control-room query on the project's
-//! machine, against 0.7 µs to copy the parsed document; BENCHMARKS.md, "Server instructions per lookup").
+//! the largest single cost of a lookup in the server, far more than copying a parsed document
+//! (`docs/decisions/0006-parsed-graphql-documents-kept.md`).
 //!
 //! Only the parse is reused: every request still has its own limits checked (aliases, depth, directives),
 //! is validated against the schema and runs with its own caller. A document is keyed by its exact text, so a

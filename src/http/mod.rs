@@ -130,9 +130,9 @@ pub fn server(
             .route("/metrics", web::get().to(metrics))
     })
     .workers(workers.max(1))
-    // Nagle's algorithm held a websocket's second alert until the client's delayed ACK of the first, up to 40 ms
-    // (BENCHMARKS.md, "The second alert on a socket"); every message here is written whole, so nothing is gained by
-    // holding small segments back.
+    // Nagle's algorithm held a websocket's second alert until the client's delayed ACK of the first
+    // (docs/decisions/0004-tcp-nodelay-on-every-connection.md); every message here is written whole, so nothing is
+    // gained by holding small segments back.
     .tcp_nodelay(true)
     // Signals are handled by startup::Application, which first tells websockets to close.
     .disable_signals()

@@ -208,9 +208,8 @@ impl Services {
     /// `acknowledgedAt` or `acknowledgedBy` asks. One read for the same alert and agency answers them all while it
     /// is under half a second old and nothing has been acknowledged since it started: an acknowledgement made here
     /// (after it commits) or on another replica (when its `NOTIFY` arrives, PostgreSQL) moves the acknowledgement
-    /// epoch on, and the next asker reads afresh. With 1,000 subscribers on PostgreSQL a read for each delivery took
-    /// breach-to-alert p99 from 36 to 118-136 ms; sharing only reads in flight, 50 to 57 ms (BENCHMARKS.md,
-    /// "Deliveries that select the acknowledgement").
+    /// epoch on, and the next asker reads afresh. A read for each delivery multiplied the breach-to-alert p99 with
+    /// many subscribers (docs/decisions/0010-acknowledgement-reads-shared-per-alert-and-agency.md).
     pub async fn alert_ack(&self, who: &Caller, seq: i64) -> AppResult<Option<Ack>> {
         let key = (seq, who.agency.clone());
         // Read before the acknowledgement is: one committed after this moves the epoch on.

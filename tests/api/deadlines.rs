@@ -710,8 +710,8 @@ async fn three_servers_checking_one_postgres_database_raise_each_alert_once() {
 }
 
 /// A check run's batch marks its triggers, and on PostgreSQL writes its alerts, in a fixed number of statements: a
-/// statement or two per alert made a run of 2,000 alerts on PostgreSQL take over a second in round trips
-/// (BENCHMARKS.md, "One scheduled check run"). On SQLite, whose statements cost no round trip, each alert is still
+/// statement or two per alert cost a check run on PostgreSQL a round trip per alert
+/// (docs/decisions/0008-check-run-writes-a-batch-in-a-few-statements.md). On SQLite, whose statements cost no round trip, each alert is still
 /// one prepared insert and one read of its `seq`.
 #[tokio::test]
 async fn a_check_batch_costs_no_more_statements_for_more_alerts_on_postgresql() {

@@ -1,6 +1,6 @@
 //! PostgreSQL plans a prepared statement once per connection and keeps the plan; these tests hold the hot path's
-//! statements to plans that stay good as the tables grow (BENCHMARKS.md, "Plans PostgreSQL kept, and plans it did
-//! not"). SQLite has no such cache of cost-based plans, so on SQLite there is nothing here to check.
+//! statements to plans that stay good as the tables grow (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
+//! SQLite has no such cache of cost-based plans, so on SQLite there is nothing here to check.
 
 use crate::helpers::*;
 use diesel::prelude::*;

@@ -140,8 +140,7 @@ pub fn append<'a>(
         // Statements of a fixed number of rows, so each is compiled once and kept: a multi-row insert of any other
         // length would be a new statement, compiled every time. Full chunks of `SQLITE_CHUNK` rows as one statement
         // (a fixed-size array, which diesel keeps prepared), the rest (a lookup's batch) one prepared single-row
-        // insert each. That cut the alert bench's instructions a delivery by 3% (BENCHMARKS.md, "Idle subscriptions
-        // handed over").
+        // insert each (docs/decisions/0001-audit-records-written-in-group-commit-batches.md).
         DbConnection::Sqlite(c) => {
             // `as_chunks` would say this without the conversion, but needs Rust 1.88 (the MSRV is 1.82).
             let mut chunks = rows.chunks_exact(SQLITE_CHUNK);
@@ -280,8 +279,8 @@ impl QueryFragment<Pg> for AppendColumns {
 /// connection from the statistics of that moment: on a new deployment's small log that is a sequential scan (for
 /// `ORDER BY seq DESC LIMIT 1` as for the `seq = ANY(SELECT MAX(seq) ...)` used before), and PostgreSQL keeps it
 /// while the log grows by thousands of rows a minute, until an autoanalyze comes round. Every append then read
-/// the whole log (BENCHMARKS.md, "Plans PostgreSQL kept, and plans it did not"). Planning this statement costs
-/// far less than the commit it precedes.
+/// the whole log (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md). Planning this statement
+/// costs far less than the commit it precedes.
 struct NewestHash;
 
 const NEWEST_HASH_SQL: &str = "SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1";
