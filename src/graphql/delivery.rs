@@ -13,7 +13,7 @@
 //! stream, before the alert is resolved). The document is validated in full once, when the subscription starts;
 //! each delivery runs the quick checks only ([`async_graphql::ValidationMode::Fast`]).
 
-use super::alerts::Alert;
+use super::objects::alert::Alert;
 use crate::auth::Caller;
 use crate::service::Services;
 use async_graphql::parser::types::{

@@ -10,10 +10,10 @@ pub mod documents;
 pub mod enums;
 pub mod error;
 pub mod mutation;
+pub mod objects;
 pub mod query;
 pub mod role_sdl;
 pub mod scalars;
-pub mod types;
 pub mod visibility;
 
 use crate::auth::Caller;
@@ -282,7 +282,7 @@ pub(crate) async fn consulted(
 pub(crate) async fn returned_order(
     ctx: &Context<'_>,
     order: crate::domain::order::OrderRecord,
-) -> async_graphql::Result<types::ProtectionOrder> {
+) -> async_graphql::Result<objects::order::ProtectionOrder> {
     let (svc, who) = (services(ctx)?, caller(ctx)?);
     // The change has committed: a client told to retry would make it twice. Say it was recorded, and how to read it.
     if consulted(ctx, "order", vec![order.id.clone()], None)
@@ -294,7 +294,7 @@ pub(crate) async fn returned_order(
             "the change was recorded, but its result could not be returned (its audit record could not be written): read the order with a query, do not repeat the change",
         )));
     }
-    Ok(types::ProtectionOrder::new(order, svc.now(), who))
+    Ok(objects::order::ProtectionOrder::new(order, svc.now(), who))
 }
 
 /// As [`consulted`], with the outcome to record (`NOT_FOUND` for a lookup that found nothing the caller may see).

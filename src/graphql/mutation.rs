@@ -1,8 +1,8 @@
 //! Mutations. Each either applies in full or changes nothing.
 
 use super::enums::{AgencyKind, ConditionKind, OrderType, ServiceMethod};
+use super::objects::order::{Agency, ProtectionOrder};
 use super::scalars::{Date, DateTime};
-use super::types::{Agency, ProtectionOrder};
 use super::{caller, services, Audited};
 use crate::domain::validation::{ConditionDraft, OrderDraft, PersonDraft};
 use crate::service::orders::{GrantRequest, VaryRequest};

@@ -2,8 +2,8 @@
 
 use super::enums::{OrderStatus, OrderType};
 use super::error::GqlResultExt;
+use super::objects::order::{Agency, AgencyConnection, Me, OrderConnection, ProtectionOrder};
 use super::scalars::Date;
-use super::types::{Agency, AgencyConnection, Me, OrderConnection, ProtectionOrder};
 use super::{caller, consulted, consulted_with, services, Audited};
 use crate::domain::name_key;
 use crate::domain::scope::OrderSearch;
@@ -56,7 +56,7 @@ impl CoreQuery {
     ) -> Result<Option<ProtectionOrder>> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let now = svc.now();
-        let parts = super::types::parts_selected(&ctx.look_ahead());
+        let parts = super::objects::order::parts_selected(&ctx.look_ahead());
         let searched = format!("reference:{}", super::object_text(&reference));
         let found = svc.order(who, reference, parts).await.audited(ctx).await?;
         // A lookup that finds nothing the caller may see records the reference it looked for.
@@ -96,7 +96,8 @@ impl CoreQuery {
             search.subject_date_of_birth,
         );
         let now = svc.now();
-        let parts = super::types::parts_selected(&ctx.look_ahead().field("edges").field("node"));
+        let parts =
+            super::objects::order::parts_selected(&ctx.look_ahead().field("edges").field("node"));
         let found = svc
             .orders(who, search, page, parts)
             .await

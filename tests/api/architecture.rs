@@ -154,3 +154,39 @@ fn no_module_outside_auth_decides_by_role() {
         "role decisions outside auth::policy: {found:#?}"
     );
 }
+
+/// GraphQL object types sit below the operations: nothing under `graphql/objects/` names an area's queries,
+/// mutations or subscriptions.
+#[test]
+fn graphql_object_types_never_use_an_operation() {
+    let objects = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/graphql/objects");
+    let mut files = vec![];
+    sources(&objects, &mut files);
+    assert!(files.len() >= 5);
+    let operations = [
+        "alerts",
+        "breaches",
+        "deadlines",
+        "audit",
+        "query",
+        "mutation",
+        "delivery",
+    ];
+    let mut found = vec![];
+    for file in files {
+        for (n, line) in std::fs::read_to_string(&file).unwrap().lines().enumerate() {
+            let code = line.split("//").next().unwrap();
+            let upward = code.contains("super::super::")
+                || operations
+                    .iter()
+                    .any(|op| code.contains(&format!("crate::graphql::{op}::")));
+            if upward {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "object types using operations: {found:#?}"
+    );
+}

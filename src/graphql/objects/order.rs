@@ -1,15 +1,15 @@
 //! Output types. A [`ProtectionOrder`] is built for one caller: what that caller may read is decided when it is
 //! built (by `auth::policy`) and each sensitive field checks it.
 
-use super::enums::*;
-use super::error::forbidden_field;
-use super::scalars::{Date, DateTime};
 use crate::auth::{policy, Principal};
 use crate::domain::calendar::end_of_day;
 use crate::domain::order::{
     AgencyRecord, ConditionRecord, OrderParts, OrderRecord, ProtectedPersonRecord, VersionRecord,
 };
 use crate::domain::status::effective_status;
+use crate::graphql::enums::*;
+use crate::graphql::error::forbidden_field;
+use crate::graphql::scalars::{Date, DateTime};
 use crate::service::page::{encode_cursor, Page};
 use async_graphql::Context;
 use async_graphql::{Object, SimpleObject};
@@ -118,8 +118,8 @@ macro_rules! connection {
 
 connection!(OrderConnection, OrderEdge, ProtectionOrder);
 connection!(AgencyConnection, AgencyEdge, Agency);
-connection!(AlertConnection, AlertEdge, super::alerts::Alert);
-connection!(DeadlineConnection, DeadlineEdge, super::deadlines::Deadline);
+connection!(AlertConnection, AlertEdge, super::alert::Alert);
+connection!(DeadlineConnection, DeadlineEdge, super::deadline::Deadline);
 connection!(
     AuditEventConnection,
     AuditEventEdge,
@@ -150,9 +150,11 @@ impl ProtectionOrder {
         if loaded {
             Ok(())
         } else {
-            Err(super::error::to_graphql(crate::error::AppError::internal(
-                anyhow::anyhow!("ProtectionOrder.{field} was selected but not loaded"),
-            )))
+            Err(crate::graphql::error::to_graphql(
+                crate::error::AppError::internal(anyhow::anyhow!(
+                    "ProtectionOrder.{field} was selected but not loaded"
+                )),
+            ))
         }
     }
 
@@ -182,7 +184,7 @@ pub struct Subject {
 /// The withheld field is noted for the request's audit entry (a field-level denial).
 pub(crate) fn withheld<T>(ctx: &Context<'_>, field: &str) -> Option<T> {
     let error = ctx.set_error_path(forbidden_field(field).into_server_error(ctx.item.pos));
-    if let Ok(denied) = ctx.data::<super::Withheld>() {
+    if let Ok(denied) = ctx.data::<crate::graphql::Withheld>() {
         // Field names only (list indices dropped): `order.protectedPersons.contact`.
         let path: Vec<String> = error
             .path
@@ -220,7 +222,7 @@ impl ProtectedPerson {
         self.rec.date_of_birth.map(Date)
     }
     /// Contact details: only the managing force may read them; for others this is null with `FORBIDDEN_FIELD`.
-    #[graphql(visible = "super::visibility::contact")]
+    #[graphql(visible = "crate::graphql::visibility::contact")]
     async fn contact(&self, ctx: &Context<'_>) -> Option<&str> {
         if self.may_see_contact {
             self.rec.contact.as_deref()
@@ -293,7 +295,7 @@ impl OrderVersion {
         &self.rec().recorded_by_agency
     }
     /// The reason or note given with the change (not shown to advocacy services).
-    #[graphql(visible = "super::visibility::version_notes")]
+    #[graphql(visible = "crate::graphql::visibility::version_notes")]
     async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
         let who = ctx.data::<crate::auth::Caller>().ok();
         if who.is_some_and(|w| !policy::may_see_version_notes(w.role)) {
@@ -375,7 +377,7 @@ impl ProtectionOrder {
             .collect()
     }
     /// Deadlines of the order, by due moment (notification deadlines for police only).
-    async fn deadlines(&self) -> async_graphql::Result<Vec<super::deadlines::Deadline>> {
+    async fn deadlines(&self) -> async_graphql::Result<Vec<super::deadline::Deadline>> {
         self.require_loaded(self.rec.loaded.deadlines, "deadlines")?;
         let notifications = policy::may_see_notification_deadlines(&self.who);
         Ok(self
@@ -388,17 +390,17 @@ impl ProtectionOrder {
                     || d.kind == crate::domain::schedule::DeadlineKind::HearingWindow
             })
             .map(|d| {
-                super::deadlines::Deadline::new(d.clone(), self.rec.reference.clone(), self.now)
+                super::deadline::Deadline::new(d.clone(), self.rec.reference.clone(), self.now)
             })
             .collect())
     }
     /// The subject's notifications (names and addresses notified): the managing force only, others get null with
     /// `FORBIDDEN_FIELD`.
-    #[graphql(visible = "super::visibility::police_details")]
+    #[graphql(visible = "crate::graphql::visibility::police_details")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<Vec<super::deadlines::Notification>>> {
+    ) -> async_graphql::Result<Option<Vec<super::deadline::Notification>>> {
         if !policy::may_see_notifications(&self.who, &self.rec) {
             return Ok(withheld(ctx, "notifications"));
         }
@@ -408,25 +410,25 @@ impl ProtectionOrder {
                 .notifications
                 .iter()
                 .cloned()
-                .map(super::deadlines::Notification)
+                .map(super::deadline::Notification)
                 .collect(),
         ))
     }
     /// Hearings listed for the order.
-    async fn hearings(&self) -> Vec<super::deadlines::Hearing> {
+    async fn hearings(&self) -> Vec<super::deadline::Hearing> {
         self.rec
             .hearings
             .iter()
             .cloned()
-            .map(super::deadlines::Hearing)
+            .map(super::deadline::Hearing)
             .collect()
     }
     /// Breaches reported, oldest first. Courts see no breach intelligence: null with `FORBIDDEN_FIELD`.
-    #[graphql(visible = "super::visibility::breaches")]
+    #[graphql(visible = "crate::graphql::visibility::breaches")]
     async fn breaches(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<Vec<super::breaches::Breach>>> {
+    ) -> async_graphql::Result<Option<Vec<super::breach::Breach>>> {
         if !policy::may_see_breaches(self.who.role) {
             return Ok(withheld(ctx, "breaches"));
         }
@@ -435,7 +437,7 @@ impl ProtectionOrder {
             self.rec
                 .breaches
                 .iter()
-                .map(|b| super::breaches::Breach::new(b.clone(), &self.rec.reference, &self.who))
+                .map(|b| super::breach::Breach::new(b.clone(), &self.rec.reference, &self.who))
                 .collect(),
         ))
     }
