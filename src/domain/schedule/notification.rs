@@ -1,0 +1,95 @@
+//! The subject's notifications to the police: the initial notification and each change of name or home address.
+
+use super::*;
+
+/// The initial notification: SPA 2019 s9(1) (3 days beginning with the day of service), DA Act 2021 s41 (from the day
+/// the order was made). A full SPO replacing an interim whose initial notification was made needs none.
+pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: &mut Plan) {
+    // Initial notification: SPA s9 (from service), DA Act s41 (from the day made).
+    let initial_due = match f.order_type {
+        OrderType::Spo | OrderType::InterimSpo
+            if !(f.order_type == OrderType::Spo && f.replaces_notified_interim) =>
+        {
+            f.served_at.map(|s| {
+                (
+                    end_of_period_beginning_with(london_date(s), 3),
+                    "end of the 3 days beginning with the day of service",
+                    "Stalking Protection Act 2019 s9",
+                )
+            })
+        }
+        OrderType::Dapo => Some((
+            end_of_period_beginning_with(f.made_on, 3),
+            "end of the 3 days beginning with the day the order was made",
+            "Domestic Abuse Act 2021 s41",
+        )),
+        _ => None,
+    };
+    if let Some((due_at, rule, statute)) = initial_due {
+        let notified = f
+            .notifications
+            .iter()
+            .filter(|n| n.kind == NotificationKind::Initial)
+            .map(|n| n.notified_at)
+            .min();
+        let (status, met_at) = match notified {
+            Some(at) if at < due_at => (DeadlineStatus::Met, Some(at)),
+            Some(_) => (DeadlineStatus::Missed, None),
+            None if f.status != OrderStatus::InForce => (DeadlineStatus::Waived, None),
+            None => (DeadlineStatus::Open, None),
+        };
+        if status == DeadlineStatus::Open {
+            out.triggers.push(TriggerSpec {
+                kind: AlertKind::NotificationOverdue,
+                fire_at: due_at,
+                due_at,
+                occasion: "initial".into(),
+            });
+        }
+        out.deadlines.push(DeadlineSpec {
+            kind: DeadlineKind::NotificationInitial,
+            occasion: String::new(),
+            due_at,
+            status,
+            met_at,
+            rule: rule.into(),
+            statute,
+        });
+    }
+}
+
+/// Each change of name or home address, once notified: met if notified within the 3 days beginning with the day of
+/// the change (SPA 2019 s9(3),(4); DA Act 2021 s41).
+pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut Plan) {
+    // Changes of name or home address, once notified: met if notified within 3 days beginning with the change.
+    for n in &f.notifications {
+        let kind = match n.kind {
+            NotificationKind::NewName => DeadlineKind::NotificationNewName,
+            NotificationKind::HomeAddress => DeadlineKind::NotificationHomeAddress,
+            NotificationKind::Initial => continue,
+        };
+        let Some(changed_on) = n.changed_on else {
+            continue;
+        };
+        let statute = if f.order_type == OrderType::Dapo {
+            "Domestic Abuse Act 2021 s41"
+        } else {
+            "Stalking Protection Act 2019 s9(3),(4)"
+        };
+        let due_at = end_of_period_beginning_with(changed_on, 3);
+        let met = n.notified_at < due_at;
+        out.deadlines.push(DeadlineSpec {
+            kind,
+            occasion: changed_on.to_string(),
+            due_at,
+            status: if met {
+                DeadlineStatus::Met
+            } else {
+                DeadlineStatus::Missed
+            },
+            met_at: met.then_some(n.notified_at),
+            rule: "end of the 3 days beginning with the day of the change".into(),
+            statute,
+        });
+    }
+}

@@ -1,0 +1,306 @@
+//! The schedule's rules, each at its boundaries.
+
+use super::*;
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn spo() -> OrderFacts {
+    OrderFacts {
+        order_type: OrderType::Spo,
+        status: OrderStatus::InForce,
+        made_on: d("2026-03-20"),
+        expires_on: Some(d("2028-03-19")),
+        recorded_at: t("2026-03-20T10:00:00Z"),
+        served_at: Some(t("2026-03-27T15:00:00Z")),
+        conditions: vec![],
+        replaces_notified_interim: false,
+        notifications: vec![],
+        hearings: vec![],
+    }
+}
+
+fn deadline(f: &OrderFacts, kind: DeadlineKind) -> DeadlineSpec {
+    plan(f, &ScheduleRules::default())
+        .0
+        .into_iter()
+        .find(|d| d.kind == kind)
+        .expect("deadline planned")
+}
+
+fn triggers(f: &OrderFacts, kind: AlertKind) -> Vec<TriggerSpec> {
+    plan(f, &ScheduleRules::default())
+        .1
+        .into_iter()
+        .filter(|t| t.kind == kind)
+        .collect()
+}
+
+#[test]
+fn spo_initial_notification_is_due_at_the_end_of_service_day_plus_two_across_the_clock_change() {
+    // Served Friday 27 March 2026; the period ends at the end of Sunday 29 March, the day BST starts.
+    let dl = deadline(&spo(), DeadlineKind::NotificationInitial);
+    assert_eq!(dl.due_at, t("2026-03-29T23:00:00Z"));
+    assert_eq!(dl.status, DeadlineStatus::Open);
+    assert_eq!(dl.statute, "Stalking Protection Act 2019 s9");
+    let overdue = triggers(&spo(), AlertKind::NotificationOverdue);
+    assert_eq!(overdue.len(), 1);
+    assert_eq!(overdue[0].fire_at, t("2026-03-29T23:00:00Z"));
+}
+
+#[test]
+fn october_clock_change_and_a_leap_day() {
+    let mut f = spo();
+    f.served_at = Some(t("2026-10-23T09:00:00Z"));
+    assert_eq!(
+        deadline(&f, DeadlineKind::NotificationInitial).due_at,
+        t("2026-10-26T00:00:00Z")
+    );
+    f.served_at = Some(t("2028-02-28T09:00:00Z"));
+    assert_eq!(
+        deadline(&f, DeadlineKind::NotificationInitial).due_at,
+        t("2028-03-02T00:00:00Z")
+    );
+}
+
+#[test]
+fn a_notification_meets_its_deadline_only_before_the_moment() {
+    let mut f = spo();
+    f.notifications.push(NotificationFact {
+        kind: NotificationKind::Initial,
+        notified_at: t("2026-03-29T22:59:59Z"),
+        changed_on: None,
+    });
+    let dl = deadline(&f, DeadlineKind::NotificationInitial);
+    assert_eq!(
+        (dl.status, dl.met_at),
+        (DeadlineStatus::Met, Some(t("2026-03-29T22:59:59Z")))
+    );
+    assert!(triggers(&f, AlertKind::NotificationOverdue).is_empty());
+    f.notifications[0].notified_at = t("2026-03-29T23:00:00Z");
+    assert_eq!(
+        deadline(&f, DeadlineKind::NotificationInitial).status,
+        DeadlineStatus::Missed
+    );
+}
+
+#[test]
+fn no_initial_notification_is_due_until_service_or_when_a_notified_interim_is_replaced() {
+    let mut f = spo();
+    f.served_at = None;
+    assert!(plan(&f, &ScheduleRules::default())
+        .0
+        .iter()
+        .all(|d| d.kind != DeadlineKind::NotificationInitial));
+    assert_eq!(
+        triggers(&f, AlertKind::UnservedOrder)[0].fire_at,
+        t("2026-03-21T10:00:00Z")
+    );
+    let mut g = spo();
+    g.replaces_notified_interim = true;
+    assert!(plan(&g, &ScheduleRules::default())
+        .0
+        .iter()
+        .all(|d| d.kind != DeadlineKind::NotificationInitial));
+}
+
+#[test]
+fn dapo_notification_runs_from_the_day_made() {
+    let mut f = spo();
+    f.order_type = OrderType::Dapo;
+    f.served_at = None;
+    assert_eq!(
+        deadline(&f, DeadlineKind::NotificationInitial).due_at,
+        t("2026-03-23T00:00:00Z")
+    );
+}
+
+#[test]
+fn a_change_of_address_is_met_within_three_days_beginning_with_the_change() {
+    let mut f = spo();
+    f.notifications.push(NotificationFact {
+        kind: NotificationKind::HomeAddress,
+        notified_at: t("2026-06-03T22:00:00Z"),
+        changed_on: Some(d("2026-06-01")),
+    });
+    f.notifications.push(NotificationFact {
+        kind: NotificationKind::NewName,
+        notified_at: t("2026-06-03T23:00:00Z"),
+        changed_on: Some(d("2026-06-01")),
+    });
+    assert_eq!(
+        deadline(&f, DeadlineKind::NotificationHomeAddress).status,
+        DeadlineStatus::Met
+    );
+    assert_eq!(
+        deadline(&f, DeadlineKind::NotificationNewName).status,
+        DeadlineStatus::Missed
+    );
+}
+
+#[test]
+fn expiry_warnings_fire_at_the_end_of_the_day_thirty_and_seven_days_before_the_last() {
+    let f = spo();
+    let expiring = triggers(&f, AlertKind::OrderExpiring);
+    assert_eq!(
+        expiring
+            .iter()
+            .map(|t| (t.occasion.as_str(), t.fire_at))
+            .collect::<Vec<_>>(),
+        [
+            ("30d", t("2028-02-19T00:00:00Z")),
+            ("7d", t("2028-03-13T00:00:00Z")),
+        ]
+    );
+    let expired = triggers(&f, AlertKind::OrderExpired);
+    assert_eq!(expired[0].fire_at, t("2028-03-20T00:00:00Z"));
+    assert_eq!(expired[0].effect(), TriggerEffect::Expire);
+}
+
+#[test]
+fn warnings_before_an_order_was_recorded_are_not_planned() {
+    let mut f = spo();
+    f.order_type = OrderType::Dvpo;
+    f.expires_on = Some(d("2026-04-02"));
+    let occasions: Vec<String> = triggers(&f, AlertKind::OrderExpiring)
+        .into_iter()
+        .map(|t| t.occasion)
+        .collect();
+    assert_eq!(occasions, ["7d"]);
+}
+
+#[test]
+fn an_order_recorded_inside_its_last_warning_period_is_warned_of_at_once() {
+    let mut f = spo();
+    f.order_type = OrderType::Dvpo;
+    // Recorded on 20 March, ending on 23 March: both warning moments had passed.
+    f.expires_on = Some(d("2026-03-23"));
+    let expiring = triggers(&f, AlertKind::OrderExpiring);
+    assert_eq!(
+        expiring
+            .iter()
+            .map(|t| (t.occasion.as_str(), t.fire_at))
+            .collect::<Vec<_>>(),
+        [("7d", f.recorded_at)]
+    );
+    // Recorded after its end: nothing to warn of.
+    f.expires_on = Some(d("2026-03-19"));
+    assert!(triggers(&f, AlertKind::OrderExpiring).is_empty());
+}
+
+#[test]
+fn an_interim_spo_warns_that_the_main_application_is_pending() {
+    let mut f = spo();
+    f.order_type = OrderType::InterimSpo;
+    f.expires_on = Some(d("2026-04-20"));
+    let t1 = triggers(&f, AlertKind::InterimExpiringMainPending);
+    // 7 days before the end of 20 April is the end of 13 April (BST).
+    assert_eq!(t1[0].fire_at, t("2026-04-13T23:00:00Z"));
+    f.status = OrderStatus::Replaced;
+    assert!(triggers(&f, AlertKind::InterimExpiringMainPending).is_empty());
+}
+
+#[test]
+fn a_dapn_hearing_window_skips_excluded_days_and_warns_then_lapses() {
+    let mut f = spo();
+    f.order_type = OrderType::Dapn;
+    f.expires_on = None;
+    f.served_at = Some(t("2026-11-27T18:00:00Z"));
+    let dl = deadline(&f, DeadlineKind::HearingWindow);
+    assert_eq!(dl.due_at, t("2026-11-30T18:00:00Z"));
+    let hd = triggers(&f, AlertKind::HearingDeadline);
+    assert_eq!(
+        hd.iter()
+            .map(|t| (t.occasion.as_str(), t.fire_at))
+            .collect::<Vec<_>>(),
+        [
+            ("12h", t("2026-11-30T06:00:00Z")),
+            ("2h", t("2026-11-30T16:00:00Z")),
+            ("lapsed", t("2026-11-30T18:00:00Z")),
+        ]
+    );
+    assert_eq!(hd[2].effect(), TriggerEffect::Lapse);
+    f.hearings.push(HearingFact {
+        scheduled_for: t("2026-11-30T10:00:00Z"),
+        outcome: Some(HearingOutcome::Heard),
+        held_at: Some(t("2026-11-30T10:05:00Z")),
+    });
+    assert_eq!(
+        deadline(&f, DeadlineKind::HearingWindow).status,
+        DeadlineStatus::Met
+    );
+    assert!(triggers(&f, AlertKind::HearingDeadline).is_empty());
+}
+
+#[test]
+fn a_dvpn_window_is_forty_eight_clock_hours_while_unverified() {
+    let mut f = spo();
+    f.order_type = OrderType::Dvpn;
+    f.expires_on = None;
+    f.served_at = Some(t("2026-11-27T18:00:00Z"));
+    assert_eq!(
+        deadline(&f, DeadlineKind::HearingWindow).due_at,
+        t("2026-11-29T18:00:00Z")
+    );
+}
+
+#[test]
+fn an_order_no_longer_in_force_plans_no_alerts_and_waives_what_is_open() {
+    let mut f = spo();
+    f.status = OrderStatus::Discharged;
+    let (deadlines, triggers) = plan(&f, &ScheduleRules::default());
+    assert!(triggers.is_empty());
+    assert!(deadlines.iter().all(|d| d.status == DeadlineStatus::Waived));
+}
+
+#[test]
+fn condition_ends_before_the_order_are_watched() {
+    let mut f = spo();
+    f.conditions = vec![
+        ("c1".into(), Some(d("2027-01-31"))),
+        ("c2".into(), None),
+        ("c3".into(), Some(d("2028-03-19"))),
+    ];
+    let dls: Vec<DeadlineSpec> = plan(&f, &ScheduleRules::default())
+        .0
+        .into_iter()
+        .filter(|d| d.kind == DeadlineKind::ConditionEnd)
+        .collect();
+    assert_eq!(dls.len(), 1);
+    assert_eq!(dls[0].occasion, "c1");
+    assert!(triggers(&f, AlertKind::OrderExpiring)
+        .iter()
+        .any(|t| t.occasion == "condition:c1:7d"));
+}
+
+#[test]
+fn open_deadlines_show_missed_or_met_once_passed() {
+    let due = t("2026-01-01T00:00:00Z");
+    let after = due + Duration::seconds(1);
+    assert_eq!(
+        effective_deadline_status(
+            DeadlineKind::NotificationInitial,
+            DeadlineStatus::Open,
+            due,
+            after
+        ),
+        DeadlineStatus::Missed
+    );
+    assert_eq!(
+        effective_deadline_status(DeadlineKind::OrderEnd, DeadlineStatus::Open, due, after),
+        DeadlineStatus::Met
+    );
+    assert_eq!(
+        effective_deadline_status(
+            DeadlineKind::NotificationInitial,
+            DeadlineStatus::Open,
+            due,
+            due - Duration::seconds(1)
+        ),
+        DeadlineStatus::Open
+    );
+}
