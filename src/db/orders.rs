@@ -59,16 +59,6 @@ pub struct NewOrder {
     pub recorded: Recorded,
 }
 
-/// The order a replacing order replaced (its id), for the schedule.
-pub fn replaced_order_id(conn: &mut DbConnection, order_id: &str) -> AppResult<Option<String>> {
-    Ok(orders::table
-        .find(order_id)
-        .select(orders::replaces_order_id)
-        .first::<Option<String>>(conn)
-        .optional()?
-        .flatten())
-}
-
 /// Who records what the scheduled checks change.
 pub const CHECKS_ACTOR: &str = "orderwatch-checks";
 

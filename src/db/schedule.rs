@@ -191,23 +191,13 @@ pub fn for_orders(
     Ok((ns, ds))
 }
 
-/// Whether the order has an initial notification recorded.
-pub fn has_initial_notification(conn: &mut DbConnection, order_id: &str) -> AppResult<bool> {
-    Ok(diesel::select(diesel::dsl::exists(
-        notifications::table
-            .filter(notifications::order_id.eq(order_id))
-            .filter(notifications::kind.eq(NotificationKind::Initial.as_str())),
-    ))
-    .get_result(conn)?)
-}
-
 /// What identifies a planned deadline or alert of an order across re-plans: its kind, occasion and due moment.
 fn plan_key(kind: &str, occasion: &str, due: chrono::NaiveDateTime) -> String {
     format!("{kind}|{occasion}|{}", due.and_utc().timestamp_micros())
 }
 
-/// Makes the stored deadlines of an order what the plan says: new ones inserted, changed ones updated, ones no
-/// longer planned waived (kept for the record).
+/// Makes the stored deadlines of an order what the plan says: new ones inserted, changed ones updated, an open one
+/// now due at another moment moved there, ones no longer planned at all waived (kept for the record).
 pub fn sync_deadlines(
     conn: &mut DbConnection,
     order_id: &str,
@@ -220,6 +210,10 @@ pub fn sync_deadlines(
         .select(DeadlineRow::as_select())
         .load(conn)?;
     let mut planned = HashSet::new();
+    let moved: HashSet<(&str, &str)> = specs
+        .iter()
+        .map(|s| (s.kind.as_str(), s.occasion.as_str()))
+        .collect();
     for s in specs {
         let due = truncate_micros(s.due_at).naive_utc();
         let k = plan_key(s.kind.as_str(), &s.occasion, due);
@@ -262,7 +256,14 @@ pub fn sync_deadlines(
         .iter()
         .filter(|e| e.status == DeadlineStatus::Open.as_str())
     {
-        if !planned.contains(&plan_key(&e.kind, &e.occasion, e.due_at)) {
+        if planned.contains(&plan_key(&e.kind, &e.occasion, e.due_at)) {
+            continue;
+        }
+        if moved.contains(&(e.kind.as_str(), e.occasion.as_str())) {
+            // The same deadline, now due at another moment (a notice's window once service is recorded, an end
+            // once renewed): one deadline, at its new moment, not a second one waived.
+            diesel::delete(deadlines::table.find(&e.id)).execute(conn)?;
+        } else {
             diesel::update(deadlines::table.find(&e.id))
                 .set((
                     deadlines::status.eq(DeadlineStatus::Waived.as_str()),

@@ -17,6 +17,7 @@ code_enum!(
         OrderVaried => "ORDER_VARIED",
         OrderRenewed => "ORDER_RENEWED",
         OrderReplaced => "ORDER_REPLACED",
+        OrderCeased => "ORDER_CEASED",
         HearingDeadline => "HEARING_DEADLINE",
         InterimExpiringMainPending => "INTERIM_EXPIRING_MAIN_PENDING",
     }
@@ -75,7 +76,7 @@ pub struct AlertRule {
     pub to_advocates: bool,
 }
 
-const ALERT_RULES: [AlertRule; 12] = [
+const ALERT_RULES: [AlertRule; 13] = [
     AlertRule {
         kind: AlertKind::BreachReported,
         severity: Severity::Urgent,
@@ -115,6 +116,12 @@ const ALERT_RULES: [AlertRule; 12] = [
     AlertRule {
         kind: AlertKind::OrderDischarged,
         severity: Severity::Info,
+        to_force: true,
+        to_advocates: true,
+    },
+    AlertRule {
+        kind: AlertKind::OrderCeased,
+        severity: Severity::Warning,
         to_force: true,
         to_advocates: true,
     },

@@ -84,8 +84,8 @@ pub struct TypeRules {
     pub breach_is_offence: bool,
 }
 
-/// Early discharge of an SPO (within 2 years of being made) needs the consent of the subject and the chief officer.
-/// DOMAIN.md marks this *unverified* against SPA s4; it is enforced while this is true.
+/// Early discharge of an SPO ("before the end of 2 years beginning with the day on which the order was made") needs
+/// the consent of the defendant and the chief officer (SPA 2019 s4(4)(b), read in statute text; docs/domain.md).
 pub const SPO_EARLY_DISCHARGE_NEEDS_CONSENT: bool = true;
 
 const RULES: [TypeRules; 9] = [

@@ -43,6 +43,7 @@ code_enum!(
         Replaced => "REPLACED",
         Expired => "EXPIRED",
         Lapsed => "LAPSED",
+        Ceased => "CEASED",
     }
 );
 

@@ -62,6 +62,8 @@ pub enum OrderEvent {
     Replaced,
     Expired,
     Lapsed,
+    /// The application a notice or interim SPO waited on was refused or withdrawn.
+    Ceased,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +94,8 @@ pub enum AlertKind {
     OrderExpiring,
     OrderExpired,
     OrderDischarged,
+    /// A notice or interim SPO ended because the application it waited on was refused or withdrawn.
+    OrderCeased,
     OrderVaried,
     OrderRenewed,
     OrderReplaced,
@@ -162,9 +166,17 @@ pub enum NotificationKind {
     remote = "crate::domain::schedule::HearingOutcome"
 )]
 pub enum HearingOutcome {
+    /// The application was heard and decided (for a notice: the order is then recorded with `replacesReference`).
     Heard,
+    /// The hearing began and was adjourned: a notice stays in force until the application is determined or
+    /// withdrawn (CSA 2010 s27(9), DA Act 2021 s29(7)).
     Adjourned,
+    /// The listing was cancelled before the hearing began.
     Vacated,
+    /// The application was refused: a notice, or an interim SPO awaiting it, ceases (`CEASED`).
+    Refused,
+    /// The application was withdrawn: a notice, or an interim SPO awaiting it, ceases (`CEASED`).
+    Withdrawn,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

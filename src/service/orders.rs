@@ -459,7 +459,7 @@ impl Services {
                         OrderEvent::Renewed => AlertKind::OrderRenewed,
                         OrderEvent::Discharged => AlertKind::OrderDischarged,
                         OrderEvent::Replaced => AlertKind::OrderReplaced,
-                        OrderEvent::Granted | OrderEvent::Expired | OrderEvent::Lapsed => {
+                        OrderEvent::Granted | OrderEvent::Expired | OrderEvent::Lapsed | OrderEvent::Ceased => {
                             return Err(AppError::internal(anyhow::anyhow!("not an event a court records")))
                         }
                     };

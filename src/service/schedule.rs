@@ -28,16 +28,18 @@ const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 pub const DEADLINE_CURSOR: &str = "deadline";
 
 /// What the schedule of an order depends on, read from the database.
-pub(crate) fn facts(conn: &mut DbConnection, order: &OrderRecord) -> AppResult<OrderFacts> {
-    let replaces_notified_interim =
-        if order.order_type == OrderType::Spo && order.replaces_reference.is_some() {
-            match db::orders::replaced_order_id(conn, &order.id)? {
-                Some(old) => db::schedule::has_initial_notification(conn, &old)?,
-                None => false,
-            }
-        } else {
-            false
-        };
+pub(crate) fn facts(order: &OrderRecord) -> AppResult<OrderFacts> {
+    // An SPO replaces only an interim SPO (`TypeRules::may_replace`).
+    let replaces_interim = order.order_type == OrderType::Spo && order.replaces_reference.is_some();
+    let ended_at = match order.status {
+        OrderStatus::InForce => None,
+        OrderStatus::Expired => order.expires_on.map(crate::domain::calendar::end_of_day),
+        _ => order
+            .versions
+            .iter()
+            .find(|v| v.status != OrderStatus::InForce)
+            .map(|v| v.recorded_at),
+    };
     Ok(OrderFacts {
         order_type: order.order_type,
         status: order.status,
@@ -49,7 +51,8 @@ pub(crate) fn facts(conn: &mut DbConnection, order: &OrderRecord) -> AppResult<O
             .current_conditions()
             .map(|c| (c.id.clone(), c.expires_on))
             .collect(),
-        replaces_notified_interim,
+        replaces_interim,
+        ended_at,
         notifications: order
             .notifications
             .iter()
@@ -81,7 +84,7 @@ pub(crate) fn sync_schedule(
 ) -> AppResult<()> {
     let order =
         db::orders::find_by_id(conn, order_id)?.ok_or(AppError::NotFound { what: "order" })?;
-    let (deadlines, triggers) = plan(&facts(conn, &order)?, rules);
+    let (deadlines, triggers) = plan(&facts(&order)?, rules);
     db::schedule::sync_deadlines(conn, order_id, &deadlines, now)?;
     db::schedule::sync_triggers(conn, order_id, &triggers)
 }
@@ -331,12 +334,19 @@ impl Services {
     ) -> AppResult<OrderRecord> {
         policy::require(who, Operation::ScheduleHearing)?;
         let now = self.now();
+        let determines = matches!(outcome, HearingOutcome::Refused | HearingOutcome::Withdrawn);
         match (outcome, held_at) {
-            (HearingOutcome::Heard, None) => {
+            (
+                HearingOutcome::Heard
+                | HearingOutcome::Adjourned
+                | HearingOutcome::Refused
+                | HearingOutcome::Withdrawn,
+                None,
+            ) => {
                 return Err(AppError::validation(
                     "HELD_AT_REQUIRED",
                     "heldAt",
-                    "give the time the hearing began",
+                    "give the time the hearing began (for a withdrawal, when the application was withdrawn)",
                 ))
             }
             (_, Some(t)) if t > now + FUTURE_TOLERANCE => {
@@ -350,6 +360,7 @@ impl Services {
         }
         let who = who.clone();
         let rules = self.rules.clone();
+        let feed = self.feed.clone();
         self.db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
@@ -359,7 +370,56 @@ impl Services {
                     if hearing.court_agency != who.agency {
                         return Err(AppError::NotFound { what: "hearing" });
                     }
+                    let order = db::orders::find_by_id(conn, &order_id)?
+                        .ok_or(AppError::NotFound { what: "order" })?;
+                    if determines {
+                        if !matches!(
+                            order.order_type,
+                            OrderType::Dvpn | OrderType::Dapn | OrderType::InterimSpo
+                        ) {
+                            return Err(AppError::validation(
+                                "HEARING_OUTCOME_NOT_APPLICABLE",
+                                "outcome",
+                                "REFUSED and WITHDRAWN end a notice or an interim SPO awaiting the application heard; for another order record HEARD and the court's decision",
+                            ));
+                        }
+                        if order.status != OrderStatus::InForce {
+                            return Err(AppError::conflict(
+                                "ORDER_NOT_IN_FORCE",
+                                "the order is no longer in force",
+                            ));
+                        }
+                    }
                     db::schedule::set_hearing_outcome(conn, &hearing_id, outcome, held_at, now)?;
+                    if determines {
+                        // The notice, or the interim order, ceases with the application it waited on (CSA 2010
+                        // s27(9), DA Act 2021 s29(7), SPA 2019 s5(6)(b)).
+                        let change = db::orders::TermsChange {
+                            expected_version: order.version,
+                            event: OrderEvent::Ceased,
+                            status: OrderStatus::Ceased,
+                            expires_on: order.expires_on,
+                            conditions: None,
+                            recorded: recorded(&who, now, Some(format!("application {}", outcome.as_str().to_ascii_lowercase()))),
+                        };
+                        if !db::orders::apply_change(conn, &order_id, &change)? {
+                            return Err(AppError::conflict("CONCURRENT_CHANGE", "the order changed while this request was made; read it again and retry"));
+                        }
+                        let ceased = audit::entry(&who, now, AuditOperation::Alter, "recordHearingOutcome", "order", vec![order_id.clone()], &["status"]);
+                        db::audit::append(conn, &[ceased])?;
+                        db::alerts::insert(
+                            conn,
+                            &[NewAlert {
+                                kind: AlertKind::OrderCeased,
+                                order_id: order_id.clone(),
+                                breach_id: None,
+                                due_at: now,
+                                occasion: format!("v{}", order.version + 1),
+                                fire_at: now,
+                            }],
+                            now,
+                        )?;
+                    }
                     let heard = audit::entry(
                         &who,
                         now,
@@ -371,6 +431,12 @@ impl Services {
                     );
                     db::audit::append(conn, &[heard])?;
                     sync_schedule(conn, &order_id, &rules, now)?;
+                    Ok(order_id)
+                })
+                .and_then(|order_id| {
+                    if determines {
+                        feed.wake();
+                    }
                     db::orders::find_by_id(conn, &order_id)?
                         .ok_or(AppError::NotFound { what: "order" })
                 })
@@ -488,7 +554,7 @@ fn check_batch(
             continue;
         };
         if !plans.contains_key(&order.id) {
-            let planned = plan(&facts(conn, order)?, rules).1;
+            let planned = plan(&facts(order)?, rules).1;
             plans.insert(order.id.clone(), planned);
         }
         if !plans[&order.id].iter().any(|p| same_trigger(p, &t.spec)) {

@@ -46,7 +46,7 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
             "mutation($at: DateTime!) { scheduleHearing(input: { reference: \"WMC/A/1\", scheduledFor: $at }) { reference } }".into(),
             json!({ "at": app.now().to_rfc3339() }),
         ),
-        ("recordHearingOutcome", "mutation { recordHearingOutcome(input: { hearingId: \"nope\", outcome: ADJOURNED }) { reference } }".into(), json!({})),
+        ("recordHearingOutcome", "mutation { recordHearingOutcome(input: { hearingId: \"nope\", outcome: VACATED }) { reference } }".into(), json!({})),
         (
             "revokeOrderShare",
             "mutation($p: ID!) { revokeOrderShare(reference: \"WMC/A/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }".into(),

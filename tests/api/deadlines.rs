@@ -750,3 +750,236 @@ async fn a_check_batch_costs_no_more_statements_for_more_alerts_on_postgresql() 
         "statements for {few} and {many} alerts: {few_cost} and {many_cost}"
     );
 }
+
+const LIST: &str =
+    "mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { hearings { id } } }";
+const OUTCOME: &str = "mutation($i: RecordHearingOutcomeInput!) { recordHearingOutcome(input: $i) { status deadlines { kind status } hearings { outcome } } }";
+
+/// A DAPN issued by MET now, and a hearing of its application listed at MMC; the hearing's id.
+async fn dapn_with_hearing(app: &TestApp, reference: &str) -> serde_json::Value {
+    let mut dapn = input(app, reference, "DAPN", None);
+    dapn["subject"]["dateOfBirth"] = json!("1980-01-01");
+    app.grant(&app.token(Role::Police, "MET"), dapn).await.ok();
+    let listed = app
+        .gql(
+            &app.token(Role::Court, "MMC"),
+            LIST,
+            json!({ "i": { "reference": reference, "scheduledFor": app.now().to_rfc3339() } }),
+        )
+        .await;
+    listed.ok()["scheduleHearing"]["hearings"][0]["id"].clone()
+}
+
+#[tokio::test]
+async fn a_notice_adjourned_in_time_stays_in_force_until_its_application_is_refused() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "MMC");
+    let id = dapn_with_hearing(&app, "MET/ADJ/1").await;
+    // Begun and adjourned within the window: the notice continues (DA Act 2021 s29(7)).
+    let r = app
+        .gql(&court, OUTCOME, json!({ "i": { "hearingId": id, "outcome": "ADJOURNED", "heldAt": app.now().to_rfc3339() } }))
+        .await;
+    assert_eq!(
+        r.ok()["recordHearingOutcome"]["deadlines"],
+        json!([{ "kind": "HEARING_WINDOW", "status": "MET" }])
+    );
+    let raised = check(&app, app.now() + Duration::days(10)).await;
+    assert!(
+        raised
+            .iter()
+            .all(|(k, r)| !(k == "HEARING_DEADLINE" && r == "MET/ADJ/1")),
+        "{raised:?}"
+    );
+    let met = app.token(Role::Police, "MET");
+    let status = |r: Gql| r.ok()["order"]["status"].clone();
+    let q = "{ order(reference: \"MET/ADJ/1\") { status } }";
+    assert_eq!(status(app.gql(&met, q, json!({})).await), "IN_FORCE");
+
+    // The adjourned hearing's application is refused: the notice ceases, and the force is told.
+    let relisted = app
+        .gql(
+            &court,
+            LIST,
+            json!({ "i": { "reference": "MET/ADJ/1", "scheduledFor": app.now().to_rfc3339() } }),
+        )
+        .await;
+    let second = relisted.ok()["scheduleHearing"]["hearings"][1]["id"].clone();
+    let r = app
+        .gql(&court, OUTCOME, json!({ "i": { "hearingId": second, "outcome": "REFUSED", "heldAt": app.now().to_rfc3339() } }))
+        .await;
+    assert_eq!(r.ok()["recordHearingOutcome"]["status"], "CEASED");
+    assert_eq!(status(app.gql(&met, q, json!({})).await), "CEASED");
+    let alerts = app
+        .gql(
+            &met,
+            "{ alerts { edges { node { kind orderReference } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        alerts.ok()["alerts"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["node"] == json!({ "kind": "ORDER_CEASED", "orderReference": "MET/ADJ/1" })),
+        "{alerts:?}"
+    );
+    // A ceased notice cannot be ended again, and nothing changes.
+    let before = app.snapshot().await;
+    app.gql(&court, OUTCOME, json!({ "i": { "hearingId": id, "outcome": "WITHDRAWN", "heldAt": app.now().to_rfc3339() } }))
+        .await
+        .err("ORDER_NOT_IN_FORCE");
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_notice_adjourned_after_its_window_closed_has_lapsed() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let id = dapn_with_hearing(&app, "MET/ADJ/2").await;
+    let late = app.now() + Duration::days(6);
+    app.clock.set(late);
+    app.gql(
+        &app.token(Role::Court, "MMC"),
+        OUTCOME,
+        json!({ "i": { "hearingId": id, "outcome": "ADJOURNED", "heldAt": late.to_rfc3339() } }),
+    )
+    .await
+    .ok();
+    let raised = check(&app, late).await;
+    assert!(
+        raised
+            .iter()
+            .any(|(k, r)| k == "HEARING_DEADLINE" && r == "MET/ADJ/2"),
+        "{raised:?}"
+    );
+    let o = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            "{ order(reference: \"MET/ADJ/2\") { status } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(o.ok()["order"]["status"], "LAPSED");
+}
+
+#[tokio::test]
+async fn refusal_and_withdrawal_end_only_a_notice_or_an_interim_order() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    app.grant(&court, spo_input(&app, "WMC/RF/1")).await.ok();
+    let listed = app
+        .gql(
+            &court,
+            LIST,
+            json!({ "i": { "reference": "WMC/RF/1", "scheduledFor": app.now().to_rfc3339() } }),
+        )
+        .await;
+    let id = listed.ok()["scheduleHearing"]["hearings"][0]["id"].clone();
+    let before = app.snapshot().await;
+    for outcome in ["REFUSED", "WITHDRAWN"] {
+        app.gql(&court, OUTCOME, json!({ "i": { "hearingId": id, "outcome": outcome, "heldAt": app.now().to_rfc3339() } }))
+            .await
+            .err("HEARING_OUTCOME_NOT_APPLICABLE");
+        app.gql(
+            &court,
+            OUTCOME,
+            json!({ "i": { "hearingId": id, "outcome": outcome } }),
+        )
+        .await
+        .err("HELD_AT_REQUIRED");
+    }
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_notification_missed_while_in_force_stays_missed_after_a_discharge() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    app.grant(&court, spo_input(&app, "WMC/MS/1")).await.ok();
+    app.gql(
+        &app.token(Role::Police, "MET"),
+        SERVE,
+        json!({ "r": "WMC/MS/1", "at": app.now().to_rfc3339() }),
+    )
+    .await
+    .ok();
+    // The 3 days beginning with the day of service pass with no notification; the court then discharges the order.
+    app.clock.set(app.now() + Duration::days(4));
+    app.gql(
+        &court,
+        "mutation($i: DischargeOrderInput!) { dischargeOrder(input: $i) { status } }",
+        json!({ "i": { "reference": "WMC/MS/1", "consentOfSubjectAndChiefOfficer": true } }),
+    )
+    .await
+    .ok();
+    let o = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            "{ order(reference: \"WMC/MS/1\") { status deadlines { kind status } } }",
+            json!({}),
+        )
+        .await;
+    let o = &o.ok()["order"];
+    assert_eq!(o["status"], "DISCHARGED");
+    assert!(
+        o["deadlines"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({ "kind": "NOTIFICATION_INITIAL", "status": "MISSED" })),
+        "{o}"
+    );
+}
+
+#[tokio::test]
+async fn a_notice_has_one_hearing_window_which_moves_to_service_when_service_is_recorded() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let met = app.token(Role::Police, "MET");
+    let mut dvpn = input(&app, "MET/SV/1", "DVPN", None);
+    dvpn["subject"]["dateOfBirth"] = json!("1980-01-01");
+    app.grant(&met, dvpn).await.ok();
+    let recorded = recorded_at(&app, "MET/SV/1").await;
+    let served = recorded + Duration::hours(10);
+    app.clock.set(served);
+    app.gql(
+        &met,
+        SERVE,
+        json!({ "r": "MET/SV/1", "at": served.to_rfc3339() }),
+    )
+    .await
+    .ok();
+    let excluded = ExcludedDays::england_and_wales();
+    let old = hours_excluding(recorded, 48, &excluded);
+    let new = hours_excluding(served, 48, &excluded);
+    let o = app
+        .gql(
+            &met,
+            "{ order(reference: \"MET/SV/1\") { deadlines { kind dueAt } } }",
+            json!({}),
+        )
+        .await;
+    let windows: Vec<Value> = o.ok()["order"]["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "HEARING_WINDOW")
+        .cloned()
+        .collect();
+    assert_eq!(windows.len(), 1, "{windows:?}");
+    let due: DateTime<Utc> = windows[0]["dueAt"].as_str().unwrap().parse().unwrap();
+    assert_eq!(due, new);
+    // The window counted from the record closes with nothing: the notice is still in force until the new one closes.
+    let lapsed = |raised: &[(String, String)]| {
+        raised
+            .iter()
+            .any(|(k, r)| k == "HEARING_DEADLINE" && r == "MET/SV/1")
+    };
+    // (What it raises then is the new window's 12-hour warning, not a lapse.)
+    check(&app, old + Duration::seconds(1)).await;
+    let q = "{ order(reference: \"MET/SV/1\") { status } }";
+    let r = app.gql(&met, q, json!({})).await;
+    assert_eq!(r.ok()["order"]["status"], "IN_FORCE");
+    let at_new = check(&app, new).await;
+    assert!(lapsed(&at_new), "{at_new:?}");
+    let r = app.gql(&met, q, json!({})).await;
+    assert_eq!(r.ok()["order"]["status"], "LAPSED");
+}

@@ -5,62 +5,68 @@ use super::*;
 /// The hearing window of a DVPN or DAPN, with its warnings and the moment the notice lapses.
 pub(super) fn hearing_window(f: &OrderFacts, rules: &ScheduleRules, out: &mut Plan) {
     // A notice's hearing window: the DVPO/DAPO application must be heard within 48 hours.
-    if matches!(f.order_type, OrderType::Dvpn | OrderType::Dapn) {
-        let start = f.served_at.unwrap_or(f.recorded_at);
-        let (due_at, rule, statute) = if f.order_type == OrderType::Dapn {
-            (hours_excluding(start, NOTICE_HEARING_HOURS, &rules.excluded), "48 hours from the notice, not counting Sundays, Christmas Day, Good Friday or bank holidays", "Domestic Abuse Act 2021 s29")
-        } else if DVPN_WINDOW_EXCLUDES_DAYS {
-            (
-                hours_excluding(start, NOTICE_HEARING_HOURS, &rules.excluded),
-                "48 hours from service, not counting excluded days",
-                "Crime and Security Act 2010 s27",
+    if !matches!(f.order_type, OrderType::Dvpn | OrderType::Dapn) {
+        return;
+    }
+    // One window, from service (a notice is served personally, CSA 2010 s25(2), DA Act 2021 s25(3)); until service
+    // is recorded, from when the notice was recorded.
+    let start = f.served_at.unwrap_or(f.recorded_at);
+    let due_at = hours_excluding(start, NOTICE_HEARING_HOURS, &rules.excluded);
+    let (rule, statute) = if f.order_type == OrderType::Dapn {
+        (
+            "48 hours after the notice was given, disregarding Sundays, Christmas Day, Good Friday and bank holidays",
+            "Domestic Abuse Act 2021 s29(2),(3)",
+        )
+    } else {
+        (
+            "48 hours after the notice was served, disregarding Sundays, Christmas Day, Good Friday and bank holidays",
+            "Crime and Security Act 2010 s27(3),(4)",
+        )
+    };
+    // The hearing began in time: heard, or begun and adjourned (the notice then stays in force until the
+    // application is determined or withdrawn: CSA 2010 s27(9), DA Act 2021 s29(7)).
+    let began = f
+        .hearings
+        .iter()
+        .filter(|h| {
+            matches!(
+                h.outcome,
+                Some(HearingOutcome::Heard | HearingOutcome::Adjourned | HearingOutcome::Refused)
             )
-        } else {
-            (
-                start + Duration::hours(NOTICE_HEARING_HOURS),
-                "48 hours from service of the notice",
-                "Crime and Security Act 2010 s27",
-            )
-        };
-        let held = f
-            .hearings
-            .iter()
-            .filter(|h| h.outcome == Some(HearingOutcome::Heard))
-            .filter_map(|h| h.held_at)
-            .filter(|at| *at <= due_at)
-            .min();
-        let (status, met_at) = match (held, f.status) {
-            (Some(at), _) => (DeadlineStatus::Met, Some(at)),
-            // Replaced by the order applied for: the application was determined.
-            (None, OrderStatus::Replaced) => (DeadlineStatus::Met, None),
-            (None, OrderStatus::Lapsed) => (DeadlineStatus::Missed, None),
-            (None, OrderStatus::InForce) => (DeadlineStatus::Open, None),
-            (None, _) => (DeadlineStatus::Waived, None),
-        };
-        if status == DeadlineStatus::Open {
-            for w in &rules.hearing_warnings {
-                out.triggers.push(TriggerSpec {
-                    kind: AlertKind::HearingDeadline,
-                    fire_at: due_at - *w,
-                    due_at,
-                    occasion: format!("{}h", w.num_hours()),
-                });
-            }
+        })
+        .filter_map(|h| h.held_at)
+        .filter(|at| *at <= due_at)
+        .min();
+    let (status, met_at) = match (began, f.status) {
+        (Some(at), _) => (DeadlineStatus::Met, Some(at)),
+        // Replaced by the order applied for, or ended by its refusal or withdrawal: the application was dealt with.
+        (None, OrderStatus::Replaced | OrderStatus::Ceased) => (DeadlineStatus::Met, None),
+        (None, OrderStatus::Lapsed) => (DeadlineStatus::Missed, None),
+        (None, _) => (f.unmet(due_at), None),
+    };
+    if status == DeadlineStatus::Open {
+        for w in &rules.hearing_warnings {
             out.triggers.push(TriggerSpec {
                 kind: AlertKind::HearingDeadline,
-                fire_at: due_at,
+                fire_at: due_at - *w,
                 due_at,
-                occasion: OCCASION_LAPSED.into(),
+                occasion: format!("{}h", w.num_hours()),
             });
         }
-        out.deadlines.push(DeadlineSpec {
-            kind: DeadlineKind::HearingWindow,
-            occasion: String::new(),
+        out.triggers.push(TriggerSpec {
+            kind: AlertKind::HearingDeadline,
+            fire_at: due_at,
             due_at,
-            status,
-            met_at,
-            rule: rule.into(),
-            statute,
+            occasion: OCCASION_LAPSED.into(),
         });
     }
+    out.deadlines.push(DeadlineSpec {
+        kind: DeadlineKind::HearingWindow,
+        occasion: String::new(),
+        due_at,
+        status,
+        met_at,
+        rule: rule.into(),
+        statute,
+    });
 }

@@ -54,13 +54,12 @@ code_enum!(
     HearingOutcome {
         Heard => "HEARD",
         Adjourned => "ADJOURNED",
+        Refused => "REFUSED",
+        Withdrawn => "WITHDRAWN",
         Vacated => "VACATED",
     }
 );
 
-/// Whether a DVPN's 48-hour hearing window skips Sundays and bank holidays as a DAPN's does. DOMAIN.md marks this
-/// *unverified* for CSA 2010; until it is checked the window is 48 clock hours from service.
-pub const DVPN_WINDOW_EXCLUDES_DAYS: bool = false;
 /// Hours after the notice within which the hearing must begin (DVPN and DAPN).
 pub const NOTICE_HEARING_HOURS: i64 = 48;
 
@@ -117,8 +116,12 @@ pub struct OrderFacts {
     pub served_at: Option<DateTime<Utc>>,
     /// Current conditions: (id, own last day).
     pub conditions: Vec<(String, Option<NaiveDate>)>,
-    /// A full SPO replacing an interim SPO whose initial notification was made: no new initial notification is due.
-    pub replaces_notified_interim: bool,
+    /// A full SPO replacing an interim SPO: no initial notification is due for it (SPA 2019 s9(1)(a)), whether or
+    /// not the interim's was made.
+    pub replaces_interim: bool,
+    /// When the order stopped being in force (`None` while it is): the end of its last day for an expired order,
+    /// the moment the change was recorded otherwise. A deadline that fell due before it stays missed.
+    pub ended_at: Option<DateTime<Utc>>,
     pub notifications: Vec<NotificationFact>,
     pub hearings: Vec<HearingFact>,
 }
@@ -197,6 +200,20 @@ pub fn effective_deadline_status(
 pub(super) struct Plan {
     pub deadlines: Vec<DeadlineSpec>,
     pub triggers: Vec<TriggerSpec>,
+}
+
+impl OrderFacts {
+    /// The status of a deadline due at `due_at` that nothing met: open while the order is in force; missed if it
+    /// fell due while the order was in force (the evidence of an offence, SPA 2019 s11, DA Act 2021 s42); waived
+    /// only if the order ended before it fell due.
+    pub fn unmet(&self, due_at: DateTime<Utc>) -> DeadlineStatus {
+        match self.ended_at {
+            None if self.status == OrderStatus::InForce => DeadlineStatus::Open,
+            Some(ended) if ended < due_at => DeadlineStatus::Waived,
+            None => DeadlineStatus::Waived,
+            Some(_) => DeadlineStatus::Missed,
+        }
+    }
 }
 
 /// The rules of the schedule, one function each; each adds what it finds due to the plan.

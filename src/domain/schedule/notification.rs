@@ -3,12 +3,12 @@
 use super::*;
 
 /// The initial notification: SPA 2019 s9(1) (3 days beginning with the day of service), DA Act 2021 s41 (from the day
-/// the order was made). A full SPO replacing an interim whose initial notification was made needs none.
+/// the order was made). A full SPO replacing an interim needs none (SPA 2019 s9(1)(a)).
 pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: &mut Plan) {
     // Initial notification: SPA s9 (from service), DA Act s41 (from the day made).
     let initial_due = match f.order_type {
         OrderType::Spo | OrderType::InterimSpo
-            if !(f.order_type == OrderType::Spo && f.replaces_notified_interim) =>
+            if !(f.order_type == OrderType::Spo && f.replaces_interim) =>
         {
             f.served_at.map(|s| {
                 (
@@ -35,8 +35,7 @@ pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: 
         let (status, met_at) = match notified {
             Some(at) if at < due_at => (DeadlineStatus::Met, Some(at)),
             Some(_) => (DeadlineStatus::Missed, None),
-            None if f.status != OrderStatus::InForce => (DeadlineStatus::Waived, None),
-            None => (DeadlineStatus::Open, None),
+            None => (f.unmet(due_at), None),
         };
         if status == DeadlineStatus::Open {
             out.triggers.push(TriggerSpec {

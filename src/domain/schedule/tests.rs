@@ -18,7 +18,8 @@ fn spo() -> OrderFacts {
         recorded_at: t("2026-03-20T10:00:00Z"),
         served_at: Some(t("2026-03-27T15:00:00Z")),
         conditions: vec![],
-        replaces_notified_interim: false,
+        replaces_interim: false,
+        ended_at: None,
         notifications: vec![],
         hearings: vec![],
     }
@@ -101,7 +102,7 @@ fn no_initial_notification_is_due_until_service_or_when_a_notified_interim_is_re
         t("2026-03-21T10:00:00Z")
     );
     let mut g = spo();
-    g.replaces_notified_interim = true;
+    g.replaces_interim = true;
     assert!(plan(&g, &ScheduleRules::default())
         .0
         .iter()
@@ -237,21 +238,116 @@ fn a_dapn_hearing_window_skips_excluded_days_and_warns_then_lapses() {
 }
 
 #[test]
-fn a_dvpn_window_is_forty_eight_clock_hours_while_unverified() {
+fn a_dvpn_window_disregards_good_friday_sunday_and_easter_monday() {
+    // CSA 2010 s27(3),(4): served at 18:00 on Maundy Thursday 2026 (BST), 6 hours that day, Saturday's 24, and 18
+    // on Tuesday 7 April; 48 clock hours would have ended on Saturday.
     let mut f = spo();
     f.order_type = OrderType::Dvpn;
     f.expires_on = None;
-    f.served_at = Some(t("2026-11-27T18:00:00Z"));
+    f.served_at = Some(t("2026-04-02T17:00:00Z"));
+    let window = deadline(&f, DeadlineKind::HearingWindow);
+    assert_eq!(window.due_at, t("2026-04-07T17:00:00Z"));
+    assert_eq!(window.statute, "Crime and Security Act 2010 s27(3),(4)");
+    // One window, from service: before service is recorded it runs from the record, and is then replaced.
+    f.served_at = None;
+    f.recorded_at = t("2026-04-02T16:00:00Z");
     assert_eq!(
         deadline(&f, DeadlineKind::HearingWindow).due_at,
-        t("2026-11-29T18:00:00Z")
+        t("2026-04-07T16:00:00Z")
     );
+}
+
+fn dapn_served(at: &str) -> OrderFacts {
+    let mut f = spo();
+    f.order_type = OrderType::Dapn;
+    f.expires_on = None;
+    f.served_at = Some(t(at));
+    f
+}
+
+#[test]
+fn a_hearing_begun_and_adjourned_in_time_keeps_the_notice_from_lapsing() {
+    // DA Act 2021 s29(7), CSA 2010 s27(9): adjourned, the notice continues until the application is determined.
+    let due = t("2026-11-30T18:00:00Z");
+    for (held, met) in [
+        (due - Duration::seconds(1), true),
+        (due, true),
+        (due + Duration::seconds(1), false),
+    ] {
+        let mut f = dapn_served("2026-11-27T18:00:00Z");
+        f.hearings.push(HearingFact {
+            scheduled_for: held,
+            outcome: Some(HearingOutcome::Adjourned),
+            held_at: Some(held),
+        });
+        let window = deadline(&f, DeadlineKind::HearingWindow);
+        assert_eq!(window.due_at, due);
+        if met {
+            assert_eq!(window.status, DeadlineStatus::Met, "{held}");
+            assert!(
+                triggers(&f, AlertKind::HearingDeadline).is_empty(),
+                "{held}: no lapse after an adjournment in time"
+            );
+        } else {
+            assert_eq!(window.status, DeadlineStatus::Open, "{held}");
+            assert!(triggers(&f, AlertKind::HearingDeadline)
+                .iter()
+                .any(|t| t.effect() == TriggerEffect::Lapse));
+        }
+    }
+    // A notice ended by the refusal or withdrawal of its application: the window was dealt with.
+    let mut f = dapn_served("2026-11-27T18:00:00Z");
+    f.status = OrderStatus::Ceased;
+    f.ended_at = Some(t("2026-11-28T10:00:00Z"));
+    assert_eq!(
+        deadline(&f, DeadlineKind::HearingWindow).status,
+        DeadlineStatus::Met
+    );
+}
+
+#[test]
+fn a_notification_missed_while_in_force_stays_missed_after_the_order_ends() {
+    // Served 27 March: due at the end of 29 March (BST from the 29th: 22:59:59 UTC... the end of the day in London).
+    let due = deadline(&spo(), DeadlineKind::NotificationInitial).due_at;
+    for (ended, want) in [
+        (due - Duration::seconds(1), DeadlineStatus::Waived),
+        (due, DeadlineStatus::Missed),
+        (due + Duration::seconds(1), DeadlineStatus::Missed),
+    ] {
+        for status in [
+            OrderStatus::Discharged,
+            OrderStatus::Replaced,
+            OrderStatus::Expired,
+            OrderStatus::Quashed,
+        ] {
+            let mut f = spo();
+            f.status = status;
+            f.ended_at = Some(ended);
+            assert_eq!(
+                deadline(&f, DeadlineKind::NotificationInitial).status,
+                want,
+                "{status:?} at {ended}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_full_spo_replacing_an_interim_has_no_initial_notification_duty() {
+    // SPA 2019 s9(1)(a), whether or not the interim's notification was made.
+    let mut f = spo();
+    f.replaces_interim = true;
+    assert!(plan(&f, &ScheduleRules::default())
+        .0
+        .iter()
+        .all(|d| d.kind != DeadlineKind::NotificationInitial));
 }
 
 #[test]
 fn an_order_no_longer_in_force_plans_no_alerts_and_waives_what_is_open() {
     let mut f = spo();
     f.status = OrderStatus::Discharged;
+    f.ended_at = Some(t("2026-03-28T10:00:00Z"));
     let (deadlines, triggers) = plan(&f, &ScheduleRules::default());
     assert!(triggers.is_empty());
     assert!(deadlines.iter().all(|d| d.status == DeadlineStatus::Waived));
