@@ -70,11 +70,16 @@ enum Command {
         #[arg(long, default_value = "8h")]
         ttl: String,
     },
-    /// Run the scheduled checks once and print the alerts raised.
+    /// Run the scheduled checks once and print the alerts raised. With --now, a dry run: it prints what a run at that
+    /// moment would raise and writes nothing, unless --commit is given.
     Check {
-        /// The moment to check at (RFC 3339); default now.
+        /// The moment to check at (RFC 3339); default now (a real run).
         #[arg(long)]
         now: Option<String>,
+        /// With --now: write what the run raises. Refused for a moment in the future, which would raise alerts early
+        /// and end orders early on a live database.
+        #[arg(long, requires = "now")]
+        commit: bool,
     },
     /// The audit log.
     Audit {
@@ -260,7 +265,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Check { now } => {
+        Command::Check { now, commit } => {
+            let given = now.is_some();
             let now = match now {
                 Some(s) => chrono::DateTime::parse_from_rfc3339(&s)
                     .map_err(|_| {
@@ -269,12 +275,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_timezone(&chrono::Utc),
                 None => chrono::Utc::now(),
             };
+            let dry_run = given && !commit;
+            anyhow::ensure!(
+                !commit || now <= chrono::Utc::now() + chrono::Duration::minutes(1),
+                "refusing to commit a check run at a future moment: it would raise alerts early and record orders as ended before they end. Leave out --commit for a dry run"
+            );
             let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
             let (db, _) = startup::open_database(&settings).await?;
             let clock = Arc::new(orderwatch::service::FixedClock::new(now));
             let services = Services::new(db, clock).with_rules(rules);
             let opts = orderwatch::service::schedule::CheckOptions {
                 max_alerts: settings.check_max_alerts,
+                dry_run,
                 ..orderwatch::service::schedule::CheckOptions::at(now)
             };
             let report = services
@@ -295,9 +307,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
             println!(
-                "checked at {}: {} alerts raised, {} scheduled alerts no longer due{}",
+                "{} at {}: {} alerts {}, {} scheduled alerts no longer due{}",
+                if dry_run { "dry run" } else { "checked" },
                 now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 report.raised.len(),
+                if dry_run { "would be raised" } else { "raised" },
                 report.cancelled,
                 if report.capped {
                     "; stopped at ORDERWATCH_CHECK_MAX_ALERTS, run again for the rest"
@@ -305,6 +319,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     ""
                 }
             );
+            if dry_run {
+                println!("nothing was written; add --commit to run the checks at that moment");
+            }
             Ok(())
         }
         Command::Audit { command } => {

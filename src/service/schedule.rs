@@ -107,6 +107,8 @@ pub struct CheckOptions {
     pub batch: i64,
     /// Fault injection for tests: fail the transaction after this many alerts of a batch are prepared.
     pub fail_after: Option<usize>,
+    /// Work out what the run would raise, in one transaction that is then rolled back: nothing is written.
+    pub dry_run: bool,
 }
 
 impl CheckOptions {
@@ -116,6 +118,7 @@ impl CheckOptions {
             max_alerts: 10_000,
             batch: 200,
             fail_after: None,
+            dry_run: false,
         }
     }
 }
@@ -142,6 +145,9 @@ impl Services {
     /// Runs the scheduled checks once: raises every alert due by `opts.now`, each exactly once, most overdue first.
     /// Safe to run on several servers at once and to run again after a crash.
     pub async fn run_checks(&self, opts: CheckOptions) -> AppResult<CheckReport> {
+        if opts.dry_run {
+            return self.preview_checks(opts).await;
+        }
         let mut report = CheckReport::default();
         loop {
             let room = opts
@@ -180,6 +186,33 @@ impl Services {
             );
         }
         Ok(report)
+    }
+
+    /// What a check run at `opts.now` would raise, up to `opts.max_alerts`: the run is made in one transaction that
+    /// is rolled back, so the answer is exactly what the run would do and nothing is written.
+    async fn preview_checks(&self, opts: CheckOptions) -> AppResult<CheckReport> {
+        let rules = self.rules.clone();
+        let limit = opts.max_alerts as i64;
+        let (raised, cancelled, claimed) = self
+            .db
+            .run(move |conn| {
+                let mut seen = None;
+                let rolled_back = write_transaction(conn, |conn| {
+                    seen = Some(check_batch(conn, &rules, &opts, limit)?);
+                    Err::<(), _>(AppError::internal(anyhow::anyhow!("dry run: rolled back")))
+                });
+                match (seen, rolled_back) {
+                    (Some(seen), _) => Ok(seen),
+                    (None, Err(e)) => Err(e),
+                    (None, Ok(())) => unreachable!("the dry run's transaction always rolls back"),
+                }
+            })
+            .await?;
+        Ok(CheckReport {
+            raised,
+            cancelled,
+            capped: claimed >= limit as usize,
+        })
     }
 
     /// Records a notification the subject made (POLICE, any force).

@@ -145,6 +145,9 @@ fn migrate_and_seed_demo_on_a_new_sqlite_file_can_run_twice() {
 #[tokio::test]
 async fn check_runs_the_checks_once_at_the_moment_given_and_prints_what_it_raised() {
     let app = TestApp::spawn().await.with_agencies().await;
+    // Recorded three days ago (real time), so its unserved alert is already due now.
+    app.clock
+        .set(chrono::Utc::now() - chrono::Duration::days(3));
     let mut order = spo_input(&app, "WMC/CLI/1");
     order["type"] = json!("RESTRAINING_ORDER");
     order["conditions"] = json!([]);
@@ -152,14 +155,37 @@ async fn check_runs_the_checks_once_at_the_moment_given_and_prints_what_it_raise
     app.grant(&app.token(orderwatch::auth::Role::Court, "WMC"), order)
         .await
         .ok();
-    let at = (app.now() + chrono::Duration::days(2)).to_rfc3339();
-    let out = app.cli().args(["check", "--now", &at]).output().unwrap();
+    let run = |args: &[&str]| {
+        let out = app.cli().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // With --now alone, a dry run: it says what it would raise, at any moment, and writes nothing.
+    let before = app.snapshot().await;
+    let future = (chrono::Utc::now() + chrono::Duration::days(400)).to_rfc3339();
+    let printed = run(&["check", "--now", &future]);
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        printed.contains("ORDER_EXPIRED") && printed.contains("alerts would be raised"),
+        "{printed}"
     );
-    let printed = String::from_utf8(out.stdout).unwrap();
+    assert!(printed.contains("nothing was written"), "{printed}");
+    assert_eq!(app.snapshot().await, before);
+    // Committing a run at a future moment is refused: it would end orders early on a live database.
+    let refused = app
+        .cli()
+        .args(["check", "--now", &future, "--commit"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("future moment"));
+    assert_eq!(app.snapshot().await, before);
+    // A moment already passed can be committed (catching up after an outage); so can a run at the real now.
+    let at = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let printed = run(&["check", "--now", &at, "--commit"]);
     assert!(
         printed.contains("UNSERVED_ORDER")
             && printed.contains("WMC/CLI/1")
@@ -167,8 +193,7 @@ async fn check_runs_the_checks_once_at_the_moment_given_and_prints_what_it_raise
         "{printed}"
     );
     assert!(printed.contains(": 1 alerts raised"), "{printed}");
-    let again = app.cli().args(["check", "--now", &at]).output().unwrap();
-    assert!(String::from_utf8_lossy(&again.stdout).contains(": 0 alerts raised"));
+    assert!(run(&["check"]).contains(": 0 alerts raised"));
     let bad = app
         .cli()
         .args(["check", "--now", "tomorrow"])
