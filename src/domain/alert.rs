@@ -189,7 +189,8 @@ impl AlertKind {
 
 impl BreachOutcome {
     /// Whether this outcome can follow a breach of an order of this type: a criminal outcome only where breach is
-    /// an offence, contempt only for a DVPO (civil contempt, CSA 2010 s30).
+    /// an offence; contempt for a DVPO (civil contempt, CSA 2010 s30), and for a non-molestation order or a DAPO,
+    /// whose breach can be dealt with as contempt or as an offence (FLA 1996 s42A(3)-(4), DA Act 2021 s39(3)-(4)).
     pub fn applies_to(self, order_type: OrderType) -> bool {
         match self {
             BreachOutcome::Reported
@@ -198,7 +199,31 @@ impl BreachOutcome {
             BreachOutcome::Charged | BreachOutcome::Convicted | BreachOutcome::Acquitted => {
                 order_type.rules().breach_is_offence
             }
-            BreachOutcome::ContemptFound => order_type == OrderType::Dvpo,
+            BreachOutcome::ContemptFound => matches!(
+                order_type,
+                OrderType::Dvpo | OrderType::NonMolestationOrder | OrderType::Dapo
+            ),
+        }
+    }
+
+    /// Whether this outcome treats the breach as an offence.
+    pub fn is_criminal(self) -> bool {
+        matches!(
+            self,
+            BreachOutcome::Charged | BreachOutcome::Convicted | BreachOutcome::Acquitted
+        )
+    }
+
+    /// Whether this outcome may follow `earlier` on the same breach: a breach punished as contempt cannot also be
+    /// prosecuted as an offence, nor the other way round (FLA 1996 s42A(3)-(4), DA Act 2021 s39(3)-(4)).
+    pub fn compatible_with(self, earlier: &[BreachOutcome]) -> bool {
+        let contempt = |o: &BreachOutcome| *o == BreachOutcome::ContemptFound;
+        if self == BreachOutcome::ContemptFound {
+            !earlier.iter().any(|o| o.is_criminal())
+        } else if self.is_criminal() {
+            !earlier.iter().any(contempt)
+        } else {
+            true
         }
     }
 }

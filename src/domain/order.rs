@@ -209,6 +209,20 @@ pub struct BreachRecord {
 }
 
 impl OrderRecord {
+    /// When the order stopped being in force, as its history shows (`None` while it is): the end of its last day
+    /// for an expired order, otherwise when the version that ended it was recorded. Needs the versions loaded.
+    pub fn ended_at(&self) -> Option<DateTime<Utc>> {
+        match self.status {
+            OrderStatus::InForce => None,
+            OrderStatus::Expired => self.expires_on.map(crate::domain::calendar::end_of_day),
+            _ => self
+                .versions
+                .iter()
+                .find(|v| v.status != OrderStatus::InForce)
+                .map(|v| v.recorded_at),
+        }
+    }
+
     /// Whether the order is shared with this advocacy service (for any protected person).
     pub fn is_shared_with(&self, agency: &str) -> bool {
         self.shares.iter().any(|s| s.advocacy_agency == agency)

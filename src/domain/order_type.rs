@@ -162,7 +162,7 @@ const RULES: [TypeRules; 9] = [
         max_term: None,
         end_date_required: false,
         subject_min_age: None,
-        protected_person_min_age: None,
+        protected_person_min_age: Some(16),
         notification: Some(NotificationStart::Made),
         may_replace: &[OrderType::Dapn],
         breach_is_offence: true,

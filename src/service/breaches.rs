@@ -11,6 +11,7 @@ use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::{end_of_day, london_date};
 use crate::domain::order::{BreachRecord, OrderParts};
 use crate::domain::validation::{canonical_reference, check_note, MAX_CONDITIONS, MAX_NOTE_LEN};
+use crate::domain::OrderStatus;
 use crate::domain::Violations;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
@@ -115,6 +116,21 @@ impl Services {
                                 "BREACH_AFTER_ORDER_ENDED",
                                 "occurredAt",
                                 format!("occurredAt is after the order ended ({last})"),
+                            ));
+                        }
+                    }
+                    // Ended before its last day (discharged, replaced, ceased, quashed, lapsed): the history says when.
+                    if order.status != OrderStatus::InForce {
+                        let ended =
+                            db::orders::find_by_id(conn, &order.id)?.and_then(|o| o.ended_at());
+                        if ended.is_some_and(|ended| occurred_at >= ended) {
+                            return Err(AppError::validation(
+                                "BREACH_AFTER_ORDER_ENDED",
+                                "occurredAt",
+                                format!(
+                                    "occurredAt is after the order stopped being in force ({})",
+                                    order.status.as_str()
+                                ),
                             ));
                         }
                     }
@@ -226,6 +242,13 @@ impl Services {
                     }
                     if breach.outcome == outcome {
                         return Ok(breach);
+                    }
+                    let earlier: Vec<_> = breach.outcomes.iter().map(|o| o.outcome).collect();
+                    if !outcome.compatible_with(&earlier) {
+                        return Err(AppError::conflict(
+                            "CONTEMPT_OR_OFFENCE",
+                            "a breach is dealt with as contempt or as an offence, never both; this breach already has the other",
+                        ));
                     }
                     db::breaches::set_outcome(conn, &breach.id, outcome, &recorded(&who, now, note))?;
                     // Read back before the audit append, whose lock every writer waits for until this commits.

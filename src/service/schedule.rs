@@ -31,15 +31,7 @@ pub const DEADLINE_CURSOR: &str = "deadline";
 pub(crate) fn facts(order: &OrderRecord) -> AppResult<OrderFacts> {
     // An SPO replaces only an interim SPO (`TypeRules::may_replace`).
     let replaces_interim = order.order_type == OrderType::Spo && order.replaces_reference.is_some();
-    let ended_at = match order.status {
-        OrderStatus::InForce => None,
-        OrderStatus::Expired => order.expires_on.map(crate::domain::calendar::end_of_day),
-        _ => order
-            .versions
-            .iter()
-            .find(|v| v.status != OrderStatus::InForce)
-            .map(|v| v.recorded_at),
-    };
+    let ended_at = order.ended_at();
     Ok(OrderFacts {
         order_type: order.order_type,
         status: order.status,

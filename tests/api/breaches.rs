@@ -375,3 +375,118 @@ async fn an_advocate_sees_a_shared_order_without_the_details_meant_for_police_an
     assert_eq!(court.data["order"]["breaches"], Value::Null);
     court.err("FORBIDDEN_FIELD");
 }
+
+/// An order of `kind` made today by WMC on MET's application; the id of a breach MET reports of it.
+async fn breach_of(app: &TestApp, kind: &str, reference: &str) -> Value {
+    let mut input = spo_input(app, reference);
+    input["type"] = json!(kind);
+    app.grant(&app.token(Role::Court, "WMC"), input).await.ok();
+    let r = app
+        .gql(
+            &app.token(Role::Police, "MET"),
+            REPORT,
+            json!({ "i": breach(app, reference, &format!("INC-{kind}")) }),
+        )
+        .await;
+    r.ok()["reportBreach"]["id"].clone()
+}
+
+#[tokio::test]
+async fn a_breach_of_a_non_molestation_order_or_dapo_is_contempt_or_an_offence_never_both() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let met = app.token(Role::Police, "MET");
+    // FLA 1996 s42A(3)-(4), DA Act 2021 s39(3)-(4): contempt is open to both, and excludes an offence.
+    let nmo = breach_of(&app, "NON_MOLESTATION_ORDER", "WMC/NMO/1").await;
+    app.gql(&met, OUTCOME, json!({ "id": nmo, "o": "CONTEMPT_FOUND" }))
+        .await
+        .ok();
+    let before = app.snapshot().await;
+    for o in ["CHARGED", "CONVICTED", "ACQUITTED"] {
+        app.gql(&met, OUTCOME, json!({ "id": nmo, "o": o }))
+            .await
+            .err("CONTEMPT_OR_OFFENCE");
+    }
+    assert_eq!(app.snapshot().await, before);
+    let dapo = breach_of(&app, "DAPO", "WMC/DAPO/1").await;
+    app.gql(&met, OUTCOME, json!({ "id": dapo, "o": "CHARGED" }))
+        .await
+        .ok();
+    let before = app.snapshot().await;
+    app.gql(&met, OUTCOME, json!({ "id": dapo, "o": "CONTEMPT_FOUND" }))
+        .await
+        .err("CONTEMPT_OR_OFFENCE");
+    assert_eq!(app.snapshot().await, before);
+    // A restraining order's breach is an offence only.
+    let ro = breach_of(&app, "RESTRAINING_ORDER", "WMC/RO/1").await;
+    app.gql(&met, OUTCOME, json!({ "id": ro, "o": "CONTEMPT_FOUND" }))
+        .await
+        .err("OUTCOME_NOT_APPLICABLE");
+}
+
+#[tokio::test]
+async fn a_breach_after_the_order_was_discharged_is_refused_and_one_before_is_kept() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let (_, _) = order(&app, "WMC/DIS/1").await;
+    let discharged_at = app.now();
+    app.gql(
+        &app.token(Role::Court, "WMC"),
+        "mutation($i: DischargeOrderInput!) { dischargeOrder(input: $i) { status } }",
+        json!({ "i": { "reference": "WMC/DIS/1", "consentOfSubjectAndChiefOfficer": true } }),
+    )
+    .await
+    .ok();
+    app.clock.set(discharged_at + Duration::hours(2));
+    let met = app.token(Role::Police, "MET");
+    let at = |t: chrono::DateTime<chrono::Utc>, ext: &str| {
+        json!({ "i": { "reference": "WMC/DIS/1", "occurredAt": t.to_rfc3339(),
+            "description": "Letters left at the door", "externalRef": ext } })
+    };
+    let before = app.snapshot().await;
+    for (t, ext) in [
+        (discharged_at, "DIS-AT"),
+        (discharged_at + Duration::seconds(1), "DIS-AFTER"),
+    ] {
+        app.gql(&met, REPORT, at(t, ext))
+            .await
+            .err("BREACH_AFTER_ORDER_ENDED");
+    }
+    assert_eq!(app.snapshot().await, before);
+    app.gql(
+        &met,
+        REPORT,
+        at(discharged_at - Duration::seconds(1), "DIS-BEFORE"),
+    )
+    .await
+    .ok();
+}
+
+#[tokio::test]
+async fn a_dapo_protects_a_person_of_sixteen_or_over() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let sixteen_today = chrono::NaiveDate::from_ymd_opt(
+        chrono::Datelike::year(&app.today()) - 16,
+        chrono::Datelike::month(&app.today()),
+        chrono::Datelike::day(&app.today()),
+    )
+    .unwrap_or(app.today() - Duration::days(16 * 365 + 4));
+    let dapo = |reference: &str, born: chrono::NaiveDate| {
+        let mut input = spo_input(&app, reference);
+        input["type"] = json!("DAPO");
+        input["protectedPersons"][0]["dateOfBirth"] = json!(born.to_string());
+        input
+    };
+    let before = app.snapshot().await;
+    app.grant(&court, dapo("WMC/DA/1", sixteen_today + Duration::days(1)))
+        .await
+        .err("PROTECTED_PERSON_UNDER_MINIMUM_AGE");
+    let mut unknown = dapo("WMC/DA/1", sixteen_today);
+    unknown["protectedPersons"][0]["dateOfBirth"] = Value::Null;
+    app.grant(&court, unknown)
+        .await
+        .err("PROTECTED_PERSON_DATE_OF_BIRTH_REQUIRED");
+    assert_eq!(app.snapshot().await, before);
+    app.grant(&court, dapo("WMC/DA/1", sixteen_today))
+        .await
+        .ok();
+}
