@@ -417,7 +417,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "demo data: {} agencies and {} orders created, {} already present",
                 report.agencies_created, report.orders_created, report.already_present
             );
-            println!("agencies: police MET, GMP; courts WMC, MMC; advocacy ADV-LDN, ADV-MCR");
+            println!("agencies: police MET, GMP; courts WMC, MMC; Crown Court SCC; advocacy ADV-LDN, ADV-MCR");
             Ok(())
         }
     }

@@ -218,15 +218,21 @@ pub fn deadline_scope(principal: &Principal) -> DeadlineScope {
     }
 }
 
-/// The kind of agency a role acts for (its token's agency must be registered as one), or `None` for the roles that
-/// act for the service itself.
-pub fn agency_kind_for(role: Role) -> Option<AgencyKind> {
+/// The kinds of agency a role acts for (its token's agency must be registered as one of them), or `None` for the
+/// roles that act for the service itself.
+pub fn agency_kinds_for(role: Role) -> Option<&'static [AgencyKind]> {
     match role {
-        Role::Court => Some(AgencyKind::Court),
-        Role::Police => Some(AgencyKind::PoliceForce),
-        Role::Advocate => Some(AgencyKind::AdvocacyService),
+        Role::Court => Some(&[AgencyKind::Court, AgencyKind::CrownCourt]),
+        Role::Police => Some(&[AgencyKind::PoliceForce]),
+        Role::Advocate => Some(&[AgencyKind::AdvocacyService]),
         Role::Admin | Role::Auditor => None,
     }
+}
+
+/// Whether a principal of an agency of `kind` may quash this order on appeal: the Crown Court, for an order a court
+/// made (SPA 2019 s7 and the equivalents). Anything else is answered as if the order did not exist.
+pub fn may_quash_order(principal: &Principal, kind: AgencyKind, order: &OrderRecord) -> bool {
+    principal.role == Role::Court && kind == AgencyKind::CrownCourt && order.court.is_some()
 }
 
 /// Whether a role may read the audit log: auditors only.

@@ -88,6 +88,7 @@ pub struct VersionRow {
     pub recorded_by: String,
     pub recorded_by_agency: String,
     pub note: Option<String>,
+    pub decided_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -41,6 +41,8 @@ pub struct Recorded {
     pub agency: String,
     pub at: DateTime<Utc>,
     pub note: Option<String>,
+    /// The day the court decided, for a court's decision recorded later (vary, renew, discharge, quash).
+    pub decided_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +88,7 @@ pub fn set_status_on_schedule(
             agency: managing_agency.into(),
             at,
             note: Some("recorded by the scheduled checks".into()),
+            decided_on: None,
         },
     };
     apply_change(conn, order_id, &change)
@@ -210,6 +213,7 @@ fn insert_version(
         recorded_by: recorded.by.clone(),
         recorded_by_agency: recorded.agency.clone(),
         note: recorded.note.clone(),
+        decided_on: recorded.decided_on,
     };
     diesel::insert_into(order_versions::table)
         .values(&row)
@@ -529,6 +533,7 @@ fn hydrate_parts(
             recorded_by: v.recorded_by,
             recorded_by_agency: v.recorded_by_agency,
             note: v.note,
+            decided_on: v.decided_on,
         });
     }
 

@@ -174,6 +174,7 @@ diesel::table! {
         recorded_by -> Text,
         recorded_by_agency -> Text,
         note -> Nullable<Text>,
+        decided_on -> Nullable<Date>,
     }
 }
 

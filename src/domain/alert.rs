@@ -18,6 +18,7 @@ code_enum!(
         OrderRenewed => "ORDER_RENEWED",
         OrderReplaced => "ORDER_REPLACED",
         OrderCeased => "ORDER_CEASED",
+        OrderQuashed => "ORDER_QUASHED",
         HearingDeadline => "HEARING_DEADLINE",
         InterimExpiringMainPending => "INTERIM_EXPIRING_MAIN_PENDING",
     }
@@ -76,7 +77,7 @@ pub struct AlertRule {
     pub to_advocates: bool,
 }
 
-const ALERT_RULES: [AlertRule; 13] = [
+const ALERT_RULES: [AlertRule; 14] = [
     AlertRule {
         kind: AlertKind::BreachReported,
         severity: Severity::Urgent,
@@ -116,6 +117,12 @@ const ALERT_RULES: [AlertRule; 13] = [
     AlertRule {
         kind: AlertKind::OrderDischarged,
         severity: Severity::Info,
+        to_force: true,
+        to_advocates: true,
+    },
+    AlertRule {
+        kind: AlertKind::OrderQuashed,
+        severity: Severity::Warning,
         to_force: true,
         to_advocates: true,
     },

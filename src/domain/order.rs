@@ -53,6 +53,8 @@ pub struct VersionRecord {
     pub recorded_by: String,
     pub recorded_by_agency: String,
     pub note: Option<String>,
+    /// The day the court decided (vary, renew, discharge, quash), which may be before the day it was recorded.
+    pub decided_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]
@@ -215,11 +217,15 @@ impl OrderRecord {
         match self.status {
             OrderStatus::InForce => None,
             OrderStatus::Expired => self.expires_on.map(crate::domain::calendar::end_of_day),
+            // A decision recorded after the day it was made ended the order by the end of that day.
             _ => self
                 .versions
                 .iter()
                 .find(|v| v.status != OrderStatus::InForce)
-                .map(|v| v.recorded_at),
+                .map(|v| match v.decided_on {
+                    Some(day) => v.recorded_at.min(crate::domain::calendar::end_of_day(day)),
+                    None => v.recorded_at,
+                }),
         }
     }
 

@@ -44,6 +44,7 @@ code_enum!(
         Expired => "EXPIRED",
         Lapsed => "LAPSED",
         Ceased => "CEASED",
+        Quashed => "QUASHED",
     }
 );
 
@@ -115,6 +116,7 @@ code_enum!(
     AgencyKind {
         PoliceForce => "POLICE_FORCE",
         Court => "COURT",
+        CrownCourt => "CROWN_COURT",
         AdvocacyService => "ADVOCACY_SERVICE",
     }
 );

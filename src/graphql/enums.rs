@@ -64,6 +64,8 @@ pub enum OrderEvent {
     Lapsed,
     /// The application a notice or interim SPO waited on was refused or withdrawn.
     Ceased,
+    /// Quashed on appeal by the Crown Court.
+    Quashed,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +73,8 @@ pub enum OrderEvent {
 pub enum AgencyKind {
     PoliceForce,
     Court,
+    /// A court that hears appeals (and may quash orders made by other courts); its officers use the COURT role.
+    CrownCourt,
     AdvocacyService,
 }
 
@@ -96,6 +100,8 @@ pub enum AlertKind {
     OrderDischarged,
     /// A notice or interim SPO ended because the application it waited on was refused or withdrawn.
     OrderCeased,
+    /// The order was quashed on appeal.
+    OrderQuashed,
     OrderVaried,
     OrderRenewed,
     OrderReplaced,

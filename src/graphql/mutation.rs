@@ -78,6 +78,8 @@ pub struct VaryOrderInput {
     pub expires_on: MaybeUndefined<Date>,
     /// The full new set of conditions; omit to keep them.
     pub conditions: Option<Vec<ConditionInput>>,
+    /// The day the court decided (default: today); not after today, not before the order was made.
+    pub decided_on: Option<Date>,
     pub note: Option<String>,
 }
 
@@ -86,15 +88,28 @@ pub struct RenewOrderInput {
     pub reference: String,
     /// The new last day; must be after the current one.
     pub expires_on: Date,
+    /// The day the court decided (default: today); not after today, not before the order was made.
+    pub decided_on: Option<Date>,
     pub note: Option<String>,
 }
 
 #[derive(InputObject)]
 pub struct DischargeOrderInput {
     pub reference: String,
-    /// Needed to discharge an SPO within 2 years of being made (SPA s4).
+    /// Needed to discharge an SPO before the end of 2 years beginning with the day it was made, counted to
+    /// `decidedOn` (SPA 2019 s4(4)(b)).
     #[graphql(default)]
     pub consent_of_subject_and_chief_officer: bool,
+    /// The day the court decided (default: today); not after today, not before the order was made.
+    pub decided_on: Option<Date>,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct QuashOrderInput {
+    pub reference: String,
+    /// The day the court decided (default: today); not after today, not before the order was made.
+    pub decided_on: Option<Date>,
     pub note: Option<String>,
 }
 
@@ -191,6 +206,7 @@ impl CoreMutation {
             conditions: input
                 .conditions
                 .map(|cs| cs.into_iter().map(Into::into).collect()),
+            decided_on: input.decided_on.map(|d| d.0),
             note: input.note,
         };
         let order = svc.vary_order(who, req).await.audited(ctx).await?;
@@ -207,7 +223,13 @@ impl CoreMutation {
     ) -> Result<ProtectionOrder> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let order = svc
-            .renew_order(who, input.reference, input.expires_on.0, input.note)
+            .renew_order(
+                who,
+                input.reference,
+                input.expires_on.0,
+                input.decided_on.map(|d| d.0),
+                input.note,
+            )
             .await
             .audited(ctx)
             .await?;
@@ -228,6 +250,29 @@ impl CoreMutation {
                 who,
                 input.reference,
                 input.consent_of_subject_and_chief_officer,
+                input.decided_on.map(|d| d.0),
+                input.note,
+            )
+            .await
+            .audited(ctx)
+            .await?;
+        super::returned_order(ctx, order).await
+    }
+
+    /// Quashes an order on appeal: a Crown Court (an agency of kind `CROWN_COURT`), for an order a court made
+    /// (SPA 2019 s7 and the equivalents). The order becomes `QUASHED` and `ORDER_QUASHED` is raised.
+    #[graphql(visible = "super::visibility::change_order")]
+    async fn quash_order(
+        &self,
+        ctx: &Context<'_>,
+        input: QuashOrderInput,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .quash_order(
+                who,
+                input.reference,
+                input.decided_on.map(|d| d.0),
                 input.note,
             )
             .await

@@ -125,22 +125,23 @@ pub(crate) fn recorded(who: &Caller, at: DateTime<Utc>, note: Option<String>) ->
         agency: who.agency.clone(),
         at,
         note: note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+        decided_on: None,
     }
 }
 
 /// The caller's own agency must be registered, and of the kind its role acts for.
 pub(crate) fn require_own_agency(conn: &mut DbConnection, who: &Caller) -> AppResult<()> {
-    let Some(expected) = policy::agency_kind_for(who.role) else {
+    let Some(expected) = policy::agency_kinds_for(who.role) else {
         return Ok(());
     };
     match db::agencies::find(conn, &who.agency)? {
-        Some(a) if a.kind == expected => Ok(()),
+        Some(a) if expected.contains(&a.kind) => Ok(()),
         Some(_) => Err(AppError::forbidden(
             "AGENCY_ROLE_MISMATCH",
             format!(
                 "agency {} is not a {} agency; the token's role and agency do not fit",
                 who.agency,
-                expected.as_str()
+                expected[0].as_str()
             ),
         )),
         None => Err(AppError::forbidden(

@@ -58,6 +58,8 @@ pub struct GrantRequest {
 #[derive(Debug, Clone)]
 pub struct VaryRequest {
     pub reference: String,
+    /// The day the court decided (default: today).
+    pub decided_on: Option<NaiveDate>,
     pub expires_on: Option<Option<NaiveDate>>,
     pub conditions: Option<Vec<ConditionDraft>>,
     pub note: Option<String>,
@@ -323,11 +325,14 @@ impl Services {
         let mut v = Violations::default();
         check_note(req.note.as_deref(), "note", &mut v);
         v.into_result()?;
+        let today = london_date(self.now());
         let reference = req.reference.clone();
-        self.change(who, reference, move |order| {
+        let decided_on = req.decided_on.unwrap_or(today);
+        self.change(who, reference, Change::Terms, move |order| {
             let expires_on = req.expires_on.unwrap_or(order.expires_on);
             Ok(TermsChangeDraft {
                 event: OrderEvent::Varied,
+                decided_on,
                 status: OrderStatus::InForce,
                 expires_on,
                 conditions: req.conditions.clone(),
@@ -343,13 +348,15 @@ impl Services {
         who: &Caller,
         reference: String,
         expires_on: NaiveDate,
+        decided_on: Option<NaiveDate>,
         note: Option<String>,
     ) -> AppResult<OrderRecord> {
         policy::require(who, Operation::ChangeOrder)?;
         let mut v = Violations::default();
         check_note(note.as_deref(), "note", &mut v);
         v.into_result()?;
-        self.change(who, reference, move |order| {
+        let decided_on = decided_on.unwrap_or(london_date(self.now()));
+        self.change(who, reference, Change::Terms, move |order| {
             match order.expires_on {
                 None => {
                     return Err(AppError::conflict(
@@ -368,6 +375,7 @@ impl Services {
             }
             Ok(TermsChangeDraft {
                 event: OrderEvent::Renewed,
+                decided_on,
                 status: OrderStatus::InForce,
                 expires_on: Some(expires_on),
                 conditions: None,
@@ -377,22 +385,24 @@ impl Services {
         .await
     }
 
-    /// Discharges an order (the court that made it). An SPO discharged within 2 years of being made needs the
-    /// consent of the subject and the chief officer (SPA s4, *unverified*: see `SPO_EARLY_DISCHARGE_NEEDS_CONSENT`).
+    /// Discharges an order (the court that made it). An SPO discharged before the end of 2 years beginning with the
+    /// day it was made needs the consent of the subject and the chief officer (SPA 2019 s4(4)(b)), measured to the day
+    /// the court decided.
     pub async fn discharge_order(
         &self,
         who: &Caller,
         reference: String,
         consent: bool,
+        decided_on: Option<NaiveDate>,
         note: Option<String>,
     ) -> AppResult<OrderRecord> {
         policy::require(who, Operation::ChangeOrder)?;
         let mut v = Violations::default();
         check_note(note.as_deref(), "note", &mut v);
         v.into_result()?;
-        let today = london_date(self.now());
-        self.change(who, reference, move |order| {
-            let early = today <= Term::Years(2).last_day(order.made_on);
+        let decided_on = decided_on.unwrap_or(london_date(self.now()));
+        self.change(who, reference, Change::Terms, move |order| {
+            let early = decided_on <= Term::Years(2).last_day(order.made_on);
             if SPO_EARLY_DISCHARGE_NEEDS_CONSENT && order.order_type == OrderType::Spo && early && !consent {
                 return Err(AppError::validation(
                     "DISCHARGE_NEEDS_CONSENT",
@@ -400,14 +410,47 @@ impl Services {
                     "an SPO discharged within 2 years of being made needs the consent of the subject and the chief officer (SPA s4)",
                 ));
             }
-            Ok(TermsChangeDraft { event: OrderEvent::Discharged, status: OrderStatus::Discharged, expires_on: order.expires_on, conditions: None, note: note.clone() })
+            Ok(TermsChangeDraft { event: OrderEvent::Discharged, decided_on, status: OrderStatus::Discharged, expires_on: order.expires_on, conditions: None, note: note.clone() })
+        })
+        .await
+    }
+
+    /// Quashes an order on appeal (SPA 2019 s7(4) and the equivalents): a Crown Court, for an order a court made. To
+    /// any other caller the order does not exist.
+    pub async fn quash_order(
+        &self,
+        who: &Caller,
+        reference: String,
+        decided_on: Option<NaiveDate>,
+        note: Option<String>,
+    ) -> AppResult<OrderRecord> {
+        policy::require(who, Operation::ChangeOrder)?;
+        let mut v = Violations::default();
+        check_note(note.as_deref(), "note", &mut v);
+        v.into_result()?;
+        let decided_on = decided_on.unwrap_or(london_date(self.now()));
+        self.change(who, reference, Change::Quash, move |order| {
+            Ok(TermsChangeDraft {
+                event: OrderEvent::Quashed,
+                decided_on,
+                status: OrderStatus::Quashed,
+                expires_on: order.expires_on,
+                conditions: None,
+                note: note.clone(),
+            })
         })
         .await
     }
 
     /// The shared path of vary, renew and discharge: load, check the caller made the order and it is in force,
     /// validate the new terms, and apply them as the next version, all in one transaction.
-    async fn change<F>(&self, who: &Caller, reference: String, decide: F) -> AppResult<OrderRecord>
+    async fn change<F>(
+        &self,
+        who: &Caller,
+        reference: String,
+        kind: Change,
+        decide: F,
+    ) -> AppResult<OrderRecord>
     where
         F: FnOnce(&OrderRecord) -> AppResult<TermsChangeDraft> + Send + 'static,
     {
@@ -421,11 +464,21 @@ impl Services {
                 let event = write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
                     let order = db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)?;
-                    if !policy::may_see_order(&who, &order) {
-                        return Err(not_found());
-                    }
-                    if !policy::may_change_order(&who, &order) {
-                        return Err(AppError::forbidden("NOT_ORDER_COURT", "only the court that made an order may change it"));
+                    match kind {
+                        Change::Terms => {
+                            if !policy::may_see_order(&who, &order) {
+                                return Err(not_found());
+                            }
+                            if !policy::may_change_order(&who, &order) {
+                                return Err(AppError::forbidden("NOT_ORDER_COURT", "only the court that made an order may change it"));
+                            }
+                        }
+                        Change::Quash => {
+                            let kind = db::agencies::find(conn, &who.agency)?.map(|a| a.kind);
+                            if !kind.is_some_and(|k| policy::may_quash_order(&who, k, &order)) {
+                                return Err(not_found());
+                            }
+                        }
                     }
                     let status = effective_status(order.status, order.expires_on, now);
                     if status != OrderStatus::InForce {
@@ -433,6 +486,11 @@ impl Services {
                     }
                     let draft = decide(&order)?;
                     let mut v = Violations::default();
+                    if draft.decided_on > london_date(now) {
+                        v.push("DECIDED_ON_IN_FUTURE", "decidedOn", "decidedOn is after today");
+                    } else if draft.decided_on < order.made_on {
+                        v.push("DECIDED_BEFORE_MADE", "decidedOn", format!("decidedOn is before the order was made ({})", order.made_on));
+                    }
                     let conditions: Vec<ConditionDraft> = match &draft.conditions {
                         Some(c) => c.clone(),
                         None => order
@@ -448,7 +506,7 @@ impl Services {
                         status: draft.status,
                         expires_on: draft.expires_on,
                         conditions: draft.conditions,
-                        recorded: recorded(&who, now, draft.note),
+                        recorded: Recorded { decided_on: Some(draft.decided_on), ..recorded(&who, now, draft.note) },
                     };
                     if !db::orders::apply_change(conn, &order.id, &change)? {
                         return Err(AppError::conflict("CONCURRENT_CHANGE", "the order changed while this request was made; read it again and retry"));
@@ -458,6 +516,7 @@ impl Services {
                         OrderEvent::Varied => AlertKind::OrderVaried,
                         OrderEvent::Renewed => AlertKind::OrderRenewed,
                         OrderEvent::Discharged => AlertKind::OrderDischarged,
+                        OrderEvent::Quashed => AlertKind::OrderQuashed,
                         OrderEvent::Replaced => AlertKind::OrderReplaced,
                         OrderEvent::Granted | OrderEvent::Expired | OrderEvent::Lapsed | OrderEvent::Ceased => {
                             return Err(AppError::internal(anyhow::anyhow!("not an event a court records")))
@@ -466,6 +525,7 @@ impl Services {
                     let (action, fields): (&str, &[&str]) = match draft.event {
                         OrderEvent::Varied => ("varyOrder", &["expiresOn", "conditions", "versions"]),
                         OrderEvent::Renewed => ("renewOrder", &["expiresOn", "versions"]),
+                        OrderEvent::Quashed => ("quashOrder", &["status", "versions"]),
                         _ => ("dischargeOrder", &["status", "versions"]),
                     };
                     db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, action, "order", vec![order.id.clone()], fields)])?;
@@ -482,8 +542,17 @@ impl Services {
 }
 
 /// What a vary, renew or discharge decided to change.
+/// Which court may make a change: the one that made the order, or a Crown Court quashing it on appeal.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Terms,
+    Quash,
+}
+
 struct TermsChangeDraft {
     event: OrderEvent,
+    /// The day the court decided; validated by `change` (not in the future, not before the order was made).
+    decided_on: NaiveDate,
     status: OrderStatus,
     expires_on: Option<NaiveDate>,
     conditions: Option<Vec<ConditionDraft>>,

@@ -10,7 +10,7 @@ use crate::domain::{AgencyKind, ConditionKind, OrderType, ServiceMethod};
 use crate::error::{AppError, AppResult};
 use chrono::{Duration, NaiveDate};
 
-pub const DEMO_AGENCIES: [(&str, &str, AgencyKind); 6] = [
+pub const DEMO_AGENCIES: [(&str, &str, AgencyKind); 7] = [
     (
         "MET",
         "Metropolitan Police Service",
@@ -23,6 +23,7 @@ pub const DEMO_AGENCIES: [(&str, &str, AgencyKind); 6] = [
         "Manchester and Salford Magistrates' Court",
         AgencyKind::Court,
     ),
+    ("SCC", "Southwark Crown Court", AgencyKind::CrownCourt),
     (
         "ADV-LDN",
         "London Stalking Advocacy Service (demo)",

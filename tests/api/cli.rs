@@ -97,10 +97,10 @@ fn migrate_and_seed_demo_on_a_new_sqlite_file_can_run_twice() {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(String::from_utf8_lossy(&first.stdout)
-        .contains("6 agencies and 3 orders created, 0 already present"));
+        .contains("7 agencies and 3 orders created, 0 already present"));
     let second = seed();
     assert!(String::from_utf8_lossy(&second.stdout)
-        .contains("0 agencies and 0 orders created, 9 already present"));
+        .contains("0 agencies and 0 orders created, 10 already present"));
     // Without ORDERWATCH_JWT_SECRET, `token` makes no secret of its own (a token no server accepts): it says
     // where the server keeps one and how to get it.
     let token = || {

@@ -307,6 +307,7 @@ impl TestApp {
             ("GMP", "POLICE_FORCE"),
             ("WMC", "COURT"),
             ("MMC", "COURT"),
+            ("CCL", "CROWN_COURT"),
             ("ADV-A", "ADVOCACY_SERVICE"),
             ("ADV-B", "ADVOCACY_SERVICE"),
         ] {

@@ -260,7 +260,8 @@ impl Condition {
     }
 }
 
-/// One entry of an order's history: the terms after a grant, variation, renewal, discharge or replacement.
+/// One entry of an order's history: the terms after a grant, variation, renewal, discharge, replacement, quashing,
+/// expiry, lapse or ceasing.
 pub struct OrderVersion {
     order: Arc<OrderRecord>,
     index: usize,
@@ -289,6 +290,10 @@ impl OrderVersion {
     }
     async fn recorded_at(&self) -> DateTime {
         self.rec().recorded_at.into()
+    }
+    /// The day the court decided a variation, renewal, discharge or quashing (it may be before `recordedAt`).
+    async fn decided_on(&self) -> Option<Date> {
+        self.rec().decided_on.map(Date)
     }
     /// The agency that recorded this version.
     async fn recorded_by_agency(&self) -> &str {
