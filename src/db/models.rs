@@ -183,6 +183,7 @@ pub struct NotificationRow {
     pub recorded_by_agency: String,
     pub recorded_by: String,
     pub created_at: NaiveDateTime,
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -7,11 +7,11 @@ use super::DbConnection;
 use crate::domain::alert::AlertKind;
 use crate::domain::order::{DeadlineRecord, HearingRecord, NotificationRecord};
 use crate::domain::schedule::{
-    DeadlineKind, DeadlineSpec, DeadlineStatus, HearingOutcome, NotificationKind, TriggerSpec,
+    DeadlineKind, DeadlineSpec, DeadlineStatus, HearingOutcome, NotificationDraft, TriggerSpec,
 };
 use crate::domain::scope::{DeadlineFilter, DeadlineScope};
 use crate::error::AppResult;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use std::collections::{HashMap, HashSet};
 
@@ -28,13 +28,18 @@ fn id() -> String {
 pub fn insert_notification(
     conn: &mut DbConnection,
     order_id: &str,
-    kind: NotificationKind,
-    notified_at: DateTime<Utc>,
-    changed_on: Option<NaiveDate>,
-    details: Option<String>,
+    n: NotificationDraft,
     recorded: &Recorded,
 ) -> AppResult<()> {
+    let NotificationDraft {
+        kind,
+        source,
+        notified_at,
+        changed_on,
+        details,
+    } = n;
     let row = NotificationRow {
+        source: source.as_str().into(),
         id: id(),
         order_id: order_id.into(),
         kind: kind.as_str().into(),
@@ -165,6 +170,7 @@ pub fn for_orders(
             .or_default()
             .push(NotificationRecord {
                 kind: parse_code(&r.kind, "notifications.kind")?,
+                source: parse_code(&r.source, "notifications.source")?,
                 id: r.id,
                 notified_at: r.notified_at.and_utc(),
                 changed_on: r.changed_on,

@@ -146,6 +146,7 @@ diesel::table! {
         recorded_by_agency -> Text,
         recorded_by -> Text,
         created_at -> Timestamp,
+        source -> Text,
     }
 }
 

@@ -2,7 +2,9 @@
 //! conditions, history), so that reading one never needs another query.
 
 use super::alert::BreachOutcome;
-use super::schedule::{DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind};
+use super::schedule::{
+    DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind, NotificationSource,
+};
 use super::{
     AgencyKind, ConditionKind, OrderEvent, OrderStatus, OrderType, ServiceMethod, ServiceStatus,
 };
@@ -149,6 +151,7 @@ pub struct ShareRecord {
 pub struct NotificationRecord {
     pub id: String,
     pub kind: NotificationKind,
+    pub source: NotificationSource,
     pub notified_at: DateTime<Utc>,
     pub changed_on: Option<NaiveDate>,
     /// The name or address notified: for the managing force only.

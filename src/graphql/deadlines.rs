@@ -1,6 +1,8 @@
 //! Deadlines, notifications and hearings: types, the deadline list, and their mutations.
 
-use super::enums::{DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind};
+use super::enums::{
+    DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind, NotificationSource,
+};
 use super::objects::deadline::*;
 use super::objects::order::{DeadlineConnection, ProtectionOrder};
 use super::scalars::{Date, DateTime};
@@ -65,6 +67,11 @@ impl DeadlineQuery {
 pub struct RecordNotificationInput {
     pub reference: String,
     pub kind: NotificationKind,
+    /// `SUBJECT` (the default): the subject notified, meeting the duty. `POLICE`: the police learnt of a change of
+    /// name or home address elsewhere, so its 3-day deadline runs, and becomes overdue, until the subject notifies.
+    #[graphql(default_with = "NotificationSource::Subject")]
+    pub source: NotificationSource,
+    /// When the subject notified (or, for `POLICE`, when the police learnt of the change).
     pub notified_at: DateTime,
     /// For a new name or home address: the day of the change.
     pub changed_on: Option<Date>,
@@ -105,10 +112,13 @@ impl DeadlineMutation {
             .record_notification(
                 who,
                 input.reference,
-                input.kind.into(),
-                input.notified_at.0,
-                input.changed_on.map(|d| d.0),
-                input.details,
+                crate::domain::schedule::NotificationDraft {
+                    kind: input.kind.into(),
+                    source: input.source.into(),
+                    notified_at: input.notified_at.0,
+                    changed_on: input.changed_on.map(|d| d.0),
+                    details: input.details,
+                },
             )
             .await
             .audited(ctx)

@@ -168,6 +168,18 @@ pub enum NotificationKind {
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(
+    name = "NotificationSource",
+    remote = "crate::domain::schedule::NotificationSource"
+)]
+pub enum NotificationSource {
+    /// The subject notified the police.
+    Subject,
+    /// The police learnt of the change from elsewhere; the subject has still to notify it.
+    Police,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
     name = "HearingOutcome",
     remote = "crate::domain::schedule::HearingOutcome"
 )]

@@ -12,15 +12,15 @@ use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
 use crate::domain::order::{DeadlineRecord, OrderRecord};
 use crate::domain::schedule::{
-    plan, HearingFact, HearingOutcome, NotificationFact, NotificationKind, OrderFacts,
-    ScheduleRules, TriggerEffect, TriggerSpec,
+    plan, HearingFact, HearingOutcome, NotificationDraft, NotificationFact, NotificationKind,
+    NotificationSource, OrderFacts, ScheduleRules, TriggerEffect, TriggerSpec,
 };
 use crate::domain::scope::DeadlineFilter;
 use crate::domain::status::effective_status;
 use crate::domain::validation::{canonical_reference, check_note, MAX_CONTACT_LEN};
 use crate::domain::{OrderEvent, OrderStatus, OrderType, Violations};
 use crate::error::{AppError, AppResult};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use std::collections::{HashMap, HashSet};
 
 /// How far in the future a reported moment may be, for clock skew between systems.
@@ -50,6 +50,7 @@ pub(crate) fn facts(order: &OrderRecord) -> AppResult<OrderFacts> {
             .iter()
             .map(|n| NotificationFact {
                 kind: n.kind,
+                source: n.source,
                 notified_at: n.notified_at,
                 changed_on: n.changed_on,
             })
@@ -212,11 +213,15 @@ impl Services {
         &self,
         who: &Caller,
         reference: String,
-        kind: NotificationKind,
-        notified_at: DateTime<Utc>,
-        changed_on: Option<NaiveDate>,
-        details: Option<String>,
+        draft: NotificationDraft,
     ) -> AppResult<OrderRecord> {
+        let NotificationDraft {
+            kind,
+            source,
+            notified_at,
+            changed_on,
+            details,
+        } = draft;
         policy::require(who, Operation::RecordNotification)?;
         let now = self.now();
         let mut v = Violations::default();
@@ -238,6 +243,13 @@ impl Services {
                 "TEXT_TOO_LONG",
                 "details",
                 format!("at most {MAX_CONTACT_LEN} characters"),
+            );
+        }
+        if source == NotificationSource::Police && kind == NotificationKind::Initial {
+            v.push(
+                "SOURCE_NOT_ALLOWED",
+                "source",
+                "only the subject makes the initial notification; POLICE records a change of name or home address the police learnt of elsewhere",
             );
         }
         match (kind, changed_on) {
@@ -280,7 +292,8 @@ impl Services {
                     if kind == NotificationKind::Initial && order.notifications.iter().any(|n| n.kind == NotificationKind::Initial) {
                         return Err(AppError::conflict("ALREADY_NOTIFIED", "the initial notification is already recorded"));
                     }
-                    db::schedule::insert_notification(conn, &order.id, kind, notified_at, changed_on, details.clone(), &recorded(&who, now, None))?;
+                    let new = NotificationDraft { kind, source, notified_at, changed_on, details: details.clone() };
+                    db::schedule::insert_notification(conn, &order.id, new, &recorded(&who, now, None))?;
                     let fields = ["notifications.kind", "notifications.notifiedAt", "notifications.changedOn", "notifications.details"];
                     db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Collect, "recordNotification", "order", vec![order.id.clone()], &fields)])?;
                     sync_schedule(conn, &order.id, &rules, now)?;

@@ -983,3 +983,76 @@ async fn a_notice_has_one_hearing_window_which_moves_to_service_when_service_is_
     let r = app.gql(&met, q, json!({})).await;
     assert_eq!(r.ok()["order"]["status"], "LAPSED");
 }
+
+#[tokio::test]
+async fn a_change_of_address_the_police_learnt_of_becomes_overdue_until_the_subject_notifies() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let met = app.token(Role::Police, "MET");
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/PK/1"))
+        .await
+        .ok();
+    let before = app.snapshot().await;
+    // Only the subject makes the initial notification.
+    app.gql(&met, NOTIFY, json!({ "i": { "reference": "WMC/PK/1", "kind": "INITIAL", "source": "POLICE", "notifiedAt": app.now().to_rfc3339() } }))
+        .await
+        .err("SOURCE_NOT_ALLOWED");
+    assert_eq!(app.snapshot().await, before);
+    let changed = app.today();
+    let r = app
+        .gql(
+            &met,
+            NOTIFY,
+            json!({ "i": { "reference": "WMC/PK/1", "kind": "HOME_ADDRESS", "source": "POLICE",
+            "notifiedAt": app.now().to_rfc3339(), "changedOn": changed.to_string() } }),
+        )
+        .await;
+    let due = end_of_period_beginning_with(changed, 3);
+    assert!(
+        r.ok()["recordNotification"]["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["kind"] == "NOTIFICATION_HOME_ADDRESS"
+                && d["status"] == "OPEN"
+                && d["dueAt"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<DateTime<Utc>>()
+                    .unwrap()
+                    == due),
+        "{r:?}"
+    );
+    // Nothing before its end; overdue at it.
+    let early = check(&app, due - Duration::seconds(1)).await;
+    assert!(
+        !early
+            .iter()
+            .any(|(k, r)| k == "NOTIFICATION_OVERDUE" && r == "WMC/PK/1"),
+        "{early:?}"
+    );
+    let late = check(&app, due).await;
+    assert!(
+        late.iter()
+            .any(|(k, r)| k == "NOTIFICATION_OVERDUE" && r == "WMC/PK/1"),
+        "{late:?}"
+    );
+    // The subject's late notification of the same change: one deadline, missed.
+    app.clock.set(due + Duration::hours(1));
+    let r = app
+        .gql(
+            &met,
+            NOTIFY,
+            json!({ "i": { "reference": "WMC/PK/1", "kind": "HOME_ADDRESS",
+            "notifiedAt": app.now().to_rfc3339(), "changedOn": changed.to_string() } }),
+        )
+        .await;
+    let changes: Vec<Value> = r.ok()["recordNotification"]["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "NOTIFICATION_HOME_ADDRESS")
+        .cloned()
+        .collect();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["status"], "MISSED");
+}

@@ -50,6 +50,15 @@ code_enum!(
 );
 
 code_enum!(
+    /// Who told the police: the subject, meeting the duty to notify, or someone else (the police learnt of a change
+    /// the subject has still to notify).
+    NotificationSource {
+        Subject => "SUBJECT",
+        Police => "POLICE",
+    }
+);
+
+code_enum!(
     /// What happened at a hearing.
     HearingOutcome {
         Heard => "HEARD",
@@ -89,9 +98,21 @@ impl Default for ScheduleRules {
     }
 }
 
+/// A notification to record: what the police were told, by whom, when, and of which day's change.
+#[derive(Debug, Clone)]
+pub struct NotificationDraft {
+    pub kind: NotificationKind,
+    pub source: NotificationSource,
+    pub notified_at: DateTime<Utc>,
+    pub changed_on: Option<NaiveDate>,
+    /// The name or address notified (for the managing force only).
+    pub details: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NotificationFact {
     pub kind: NotificationKind,
+    pub source: NotificationSource,
     pub notified_at: DateTime<Utc>,
     /// The day of the change notified (new name, new home address).
     pub changed_on: Option<NaiveDate>,

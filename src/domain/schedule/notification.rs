@@ -57,10 +57,19 @@ pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: 
     }
 }
 
-/// Each change of name or home address, once notified: met if notified within the 3 days beginning with the day of
-/// the change (SPA 2019 s9(3),(4); DA Act 2021 s41).
+/// Each change of name or home address the police know of, from the subject's notification or from elsewhere: due
+/// at the end of the 3 days beginning with the day of the change (SPA 2019 s9(3),(4); DA Act 2021 s41). Met by the
+/// subject's notification in time; open (and overdue once due) while the subject has not notified it.
 pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut Plan) {
-    // Changes of name or home address, once notified: met if notified within 3 days beginning with the change.
+    let statute = if f.order_type == OrderType::Dapo {
+        "Domestic Abuse Act 2021 s41"
+    } else {
+        "Stalking Protection Act 2019 s9(3),(4)"
+    };
+    // Each change once, with the subject's earliest notification of it.
+    type Change = (&'static str, NaiveDate);
+    type Notified = (DeadlineKind, Option<DateTime<Utc>>);
+    let mut changes: std::collections::BTreeMap<Change, Notified> = Default::default();
     for n in &f.notifications {
         let kind = match n.kind {
             NotificationKind::NewName => DeadlineKind::NotificationNewName,
@@ -70,23 +79,34 @@ pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut
         let Some(changed_on) = n.changed_on else {
             continue;
         };
-        let statute = if f.order_type == OrderType::Dapo {
-            "Domestic Abuse Act 2021 s41"
-        } else {
-            "Stalking Protection Act 2019 s9(3),(4)"
-        };
+        let entry = changes
+            .entry((kind.as_str(), changed_on))
+            .or_insert((kind, None));
+        if n.source == NotificationSource::Subject {
+            entry.1 = Some(entry.1.map_or(n.notified_at, |at| at.min(n.notified_at)));
+        }
+    }
+    for ((_, changed_on), (kind, notified)) in changes {
         let due_at = end_of_period_beginning_with(changed_on, 3);
-        let met = n.notified_at < due_at;
+        let (status, met_at) = match notified {
+            Some(at) if at < due_at => (DeadlineStatus::Met, Some(at)),
+            Some(_) => (DeadlineStatus::Missed, None),
+            None => (f.unmet(due_at), None),
+        };
+        if status == DeadlineStatus::Open {
+            out.triggers.push(TriggerSpec {
+                kind: AlertKind::NotificationOverdue,
+                fire_at: due_at,
+                due_at,
+                occasion: format!("{}:{changed_on}", kind.as_str()),
+            });
+        }
         out.deadlines.push(DeadlineSpec {
             kind,
             occasion: changed_on.to_string(),
             due_at,
-            status: if met {
-                DeadlineStatus::Met
-            } else {
-                DeadlineStatus::Missed
-            },
-            met_at: met.then_some(n.notified_at),
+            status,
+            met_at,
             rule: "end of the 3 days beginning with the day of the change".into(),
             statute,
         });

@@ -72,6 +72,7 @@ fn october_clock_change_and_a_leap_day() {
 fn a_notification_meets_its_deadline_only_before_the_moment() {
     let mut f = spo();
     f.notifications.push(NotificationFact {
+        source: NotificationSource::Subject,
         kind: NotificationKind::Initial,
         notified_at: t("2026-03-29T22:59:59Z"),
         changed_on: None,
@@ -124,11 +125,13 @@ fn dapo_notification_runs_from_the_day_made() {
 fn a_change_of_address_is_met_within_three_days_beginning_with_the_change() {
     let mut f = spo();
     f.notifications.push(NotificationFact {
+        source: NotificationSource::Subject,
         kind: NotificationKind::HomeAddress,
         notified_at: t("2026-06-03T22:00:00Z"),
         changed_on: Some(d("2026-06-01")),
     });
     f.notifications.push(NotificationFact {
+        source: NotificationSource::Subject,
         kind: NotificationKind::NewName,
         notified_at: t("2026-06-03T23:00:00Z"),
         changed_on: Some(d("2026-06-01")),
@@ -398,5 +401,57 @@ fn open_deadlines_show_missed_or_met_once_passed() {
             due - Duration::seconds(1)
         ),
         DeadlineStatus::Open
+    );
+}
+
+#[test]
+fn a_change_the_police_learnt_of_is_due_from_the_change_until_the_subject_notifies_it() {
+    let changed = d("2026-04-01");
+    let due = end_of_period_beginning_with(changed, 3);
+    let police = NotificationFact {
+        source: NotificationSource::Police,
+        kind: NotificationKind::HomeAddress,
+        notified_at: t("2026-04-01T12:00:00Z"),
+        changed_on: Some(changed),
+    };
+    let mut f = spo();
+    f.notifications.push(police.clone());
+    let dl = deadline(&f, DeadlineKind::NotificationHomeAddress);
+    assert_eq!((dl.due_at, dl.status), (due, DeadlineStatus::Open));
+    let overdue = triggers(&f, AlertKind::NotificationOverdue);
+    assert!(overdue
+        .iter()
+        .any(|t| t.fire_at == due && t.occasion.starts_with("NOTIFICATION_HOME_ADDRESS:")));
+    // The subject's notification: a second before the end meets it, at the end is late.
+    for (at, want) in [
+        (due - Duration::seconds(1), DeadlineStatus::Met),
+        (due, DeadlineStatus::Missed),
+    ] {
+        let mut g = f.clone();
+        g.notifications.push(NotificationFact {
+            source: NotificationSource::Subject,
+            notified_at: at,
+            ..police.clone()
+        });
+        let dls: Vec<DeadlineSpec> = plan(&g, &ScheduleRules::default())
+            .0
+            .into_iter()
+            .filter(|d| d.kind == DeadlineKind::NotificationHomeAddress)
+            .collect();
+        assert_eq!(dls.len(), 1, "one deadline per change");
+        assert_eq!(dls[0].status, want, "{at}");
+    }
+    // The order ended before it fell due: waived; after: missed.
+    let mut ended = f.clone();
+    ended.status = OrderStatus::Discharged;
+    ended.ended_at = Some(due - Duration::seconds(1));
+    assert_eq!(
+        deadline(&ended, DeadlineKind::NotificationHomeAddress).status,
+        DeadlineStatus::Waived
+    );
+    ended.ended_at = Some(due);
+    assert_eq!(
+        deadline(&ended, DeadlineKind::NotificationHomeAddress).status,
+        DeadlineStatus::Missed
     );
 }

@@ -2,7 +2,9 @@
 
 use crate::domain::order::{DeadlineRecord, HearingRecord, NotificationRecord};
 use crate::domain::schedule::effective_deadline_status;
-use crate::graphql::enums::{DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind};
+use crate::graphql::enums::{
+    DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind, NotificationSource,
+};
 use crate::graphql::scalars::{Date, DateTime};
 use async_graphql::{Object, ID};
 use chrono_tz::Europe::London;
@@ -74,6 +76,10 @@ impl Notification {
     }
     async fn kind(&self) -> NotificationKind {
         self.0.kind.into()
+    }
+    /// Who told the police: the subject, or (`POLICE`) the police learnt of the change elsewhere.
+    async fn source(&self) -> NotificationSource {
+        self.0.source.into()
     }
     async fn notified_at(&self) -> DateTime {
         self.0.notified_at.into()
