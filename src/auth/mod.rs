@@ -130,11 +130,4 @@ impl From<Principal> for Caller {
     }
 }
 
-/// An agency code: 2 to 32 characters of upper-case letters, digits and `-`, starting with a letter.
-pub fn valid_agency_code(code: &str) -> bool {
-    (2..=32).contains(&code.len())
-        && code.starts_with(|c: char| c.is_ascii_uppercase())
-        && code
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
-}
+pub use crate::domain::validation::valid_agency_code;

@@ -3,14 +3,12 @@
 use super::page::{Page, PageRequest};
 use super::Services;
 use crate::auth::policy::{self, Operation};
-use crate::auth::{valid_agency_code, Caller};
+use crate::auth::Caller;
 use crate::db::{self, orders::truncate_micros};
 use crate::domain::audit::AuditOperation;
 use crate::domain::order::AgencyRecord;
-use crate::domain::{AgencyKind, Violations};
+use crate::domain::AgencyKind;
 use crate::error::{AppError, AppResult};
-
-pub const MAX_AGENCY_NAME_LEN: usize = 200;
 
 impl Services {
     /// Registers an agency (ADMIN). A taken code is a `AGENCY_EXISTS` conflict.
@@ -22,26 +20,7 @@ impl Services {
         kind: AgencyKind,
     ) -> AppResult<AgencyRecord> {
         policy::require(who, Operation::CreateAgency)?;
-        let mut v = Violations::default();
-        if !valid_agency_code(&code) {
-            v.push(
-                "INVALID_AGENCY_CODE",
-                "code",
-                "an agency code is 2 to 32 characters of upper-case letters, digits and -, starting with a letter",
-            );
-        }
-        let name = name.trim().to_string();
-        if name.is_empty()
-            || name.chars().count() > MAX_AGENCY_NAME_LEN
-            || name.chars().any(char::is_control)
-        {
-            v.push(
-                "INVALID_NAME",
-                "name",
-                format!("an agency name is 1 to {MAX_AGENCY_NAME_LEN} characters"),
-            );
-        }
-        v.into_result()?;
+        let name = crate::domain::validation::validate_agency(&code, &name)?;
         let record = AgencyRecord {
             code,
             name,

@@ -10,15 +10,13 @@ use crate::domain::alert::{AlertKind, BreachOutcome};
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::{end_of_day, london_date};
 use crate::domain::order::{BreachRecord, OrderParts};
-use crate::domain::validation::{canonical_reference, check_note, MAX_CONDITIONS, MAX_NOTE_LEN};
+use crate::domain::validation::{self, canonical_reference, check_note};
 use crate::domain::OrderStatus;
 use crate::domain::Violations;
 use crate::error::{AppError, AppResult};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 /// How far in the future `occurredAt` may be, for clock skew between systems.
-pub const OCCURRED_AT_FUTURE_TOLERANCE: Duration = Duration::minutes(5);
-pub const MAX_EXTERNAL_REF_LEN: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct ReportBreach {
@@ -43,44 +41,18 @@ impl Services {
     pub async fn report_breach(&self, who: &Caller, req: ReportBreach) -> AppResult<Reported> {
         policy::require(who, Operation::ReportBreach)?;
         let now = self.now();
-        let mut v = Violations::default();
-        let ext = req.external_ref.trim().to_string();
-        if ext.is_empty()
-            || ext.chars().count() > MAX_EXTERNAL_REF_LEN
-            || ext.chars().any(char::is_control)
-        {
-            v.push(
-                "INVALID_EXTERNAL_REF",
-                "externalRef",
-                format!("externalRef is 1 to {MAX_EXTERNAL_REF_LEN} characters"),
-            );
-        }
-        let description = req.description.trim().to_string();
-        if description.is_empty() || description.chars().count() > MAX_NOTE_LEN {
-            v.push(
-                "INVALID_TEXT",
-                "description",
-                format!("a description is 1 to {MAX_NOTE_LEN} characters"),
-            );
-        }
-        if req.occurred_at > now + OCCURRED_AT_FUTURE_TOLERANCE {
-            v.push(
-                "OCCURRED_AT_IN_FUTURE",
-                "occurredAt",
-                "occurredAt is in the future",
-            );
-        }
-        let mut condition_ids = req.condition_ids.clone();
-        condition_ids.sort();
-        condition_ids.dedup();
-        if condition_ids.len() > MAX_CONDITIONS {
-            v.push(
-                "TOO_MANY_ITEMS",
-                "conditionIds",
-                format!("at most {MAX_CONDITIONS} conditions"),
-            );
-        }
-        v.into_result()?;
+        let checked = validation::validate_breach_report(
+            &req.external_ref,
+            &req.description,
+            req.occurred_at,
+            &req.condition_ids,
+            now,
+        )?;
+        let (ext, description, condition_ids) = (
+            checked.external_ref,
+            checked.description,
+            checked.condition_ids,
+        );
 
         let who = who.clone();
         let reference = canonical_reference(&req.reference);

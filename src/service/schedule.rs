@@ -13,11 +13,11 @@ use crate::domain::calendar::london_date;
 use crate::domain::order::{DeadlineRecord, OrderRecord};
 use crate::domain::schedule::{
     plan, HearingFact, HearingOutcome, NotificationDraft, NotificationFact, NotificationKind,
-    NotificationSource, OrderFacts, ScheduleRules, TriggerEffect, TriggerSpec,
+    OrderFacts, ScheduleRules, TriggerEffect, TriggerSpec,
 };
 use crate::domain::scope::DeadlineFilter;
 use crate::domain::status::effective_status;
-use crate::domain::validation::{canonical_reference, check_note, MAX_CONTACT_LEN};
+use crate::domain::validation::{canonical_reference, check_note};
 use crate::domain::{OrderEvent, OrderStatus, OrderType, Violations};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, Utc};
@@ -220,57 +220,11 @@ impl Services {
             source,
             notified_at,
             changed_on,
-            details,
-        } = draft;
+            ..
+        } = draft.clone();
         policy::require(who, Operation::RecordNotification)?;
         let now = self.now();
-        let mut v = Violations::default();
-        if notified_at > now + FUTURE_TOLERANCE {
-            v.push(
-                "NOTIFIED_AT_IN_FUTURE",
-                "notifiedAt",
-                "notifiedAt is in the future",
-            );
-        }
-        let details = details
-            .map(|d| d.trim().to_string())
-            .filter(|d| !d.is_empty());
-        if details
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > MAX_CONTACT_LEN)
-        {
-            v.push(
-                "TEXT_TOO_LONG",
-                "details",
-                format!("at most {MAX_CONTACT_LEN} characters"),
-            );
-        }
-        if source == NotificationSource::Police && kind == NotificationKind::Initial {
-            v.push(
-                "SOURCE_NOT_ALLOWED",
-                "source",
-                "only the subject makes the initial notification; POLICE records a change of name or home address the police learnt of elsewhere",
-            );
-        }
-        match (kind, changed_on) {
-            (NotificationKind::Initial, Some(_)) => v.push(
-                "CHANGED_ON_NOT_ALLOWED",
-                "changedOn",
-                "an initial notification has no day of change",
-            ),
-            (NotificationKind::NewName | NotificationKind::HomeAddress, None) => v.push(
-                "CHANGED_ON_REQUIRED",
-                "changedOn",
-                "give the day the name or home address changed",
-            ),
-            (_, Some(day)) if day > london_date(notified_at) => v.push(
-                "CHANGED_ON_AFTER_NOTIFIED",
-                "changedOn",
-                "the change cannot be after it was notified",
-            ),
-            _ => {}
-        }
-        v.into_result()?;
+        let details = crate::domain::validation::validate_notification(&draft, now)?;
         let who = who.clone();
         let reference = canonical_reference(&reference);
         let rules = self.rules.clone();

@@ -1,0 +1,72 @@
+//! A notification as the police record it: from the subject (SPA 2019 s9, DA Act 2021 s41), or a change the police
+//! learnt of elsewhere.
+
+use super::*;
+use crate::domain::calendar::london_date;
+use crate::domain::schedule::{NotificationDraft, NotificationKind, NotificationSource};
+use chrono::{DateTime, Duration, Utc};
+
+/// How far in the future a notification's moment may be, for clock skew between systems.
+pub const NOTIFIED_AT_FUTURE_TOLERANCE: Duration = Duration::minutes(5);
+
+/// The rules a notification must meet on its own; `now` is the server's time. Returns its details, trimmed (none
+/// when blank).
+pub fn validate_notification(
+    draft: &NotificationDraft,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, Violations> {
+    let mut v = Violations::default();
+    let NotificationDraft {
+        kind,
+        source,
+        notified_at,
+        changed_on,
+        details,
+    } = draft.clone();
+    if notified_at > now + NOTIFIED_AT_FUTURE_TOLERANCE {
+        v.push(
+            "NOTIFIED_AT_IN_FUTURE",
+            "notifiedAt",
+            "notifiedAt is in the future",
+        );
+    }
+    let details = details
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty());
+    if details
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > MAX_CONTACT_LEN)
+    {
+        v.push(
+            "TEXT_TOO_LONG",
+            "details",
+            format!("at most {MAX_CONTACT_LEN} characters"),
+        );
+    }
+    if source == NotificationSource::Police && kind == NotificationKind::Initial {
+        v.push(
+            "SOURCE_NOT_ALLOWED",
+            "source",
+            "only the subject makes the initial notification; POLICE records a change of name or home address the police learnt of elsewhere",
+        );
+    }
+    match (kind, changed_on) {
+        (NotificationKind::Initial, Some(_)) => v.push(
+            "CHANGED_ON_NOT_ALLOWED",
+            "changedOn",
+            "an initial notification has no day of change",
+        ),
+        (NotificationKind::NewName | NotificationKind::HomeAddress, None) => v.push(
+            "CHANGED_ON_REQUIRED",
+            "changedOn",
+            "give the day the name or home address changed",
+        ),
+        (_, Some(day)) if day > london_date(notified_at) => v.push(
+            "CHANGED_ON_AFTER_NOTIFIED",
+            "changedOn",
+            "the change cannot be after it was notified",
+        ),
+        _ => {}
+    }
+    v.into_result().map(|()| details)
+}
