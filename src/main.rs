@@ -284,10 +284,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let (db, _) = startup::open_database(&settings).await?;
             let clock = Arc::new(orderwatch::service::FixedClock::new(now));
             let services = Services::new(db, clock).with_rules(rules);
-            let opts = orderwatch::service::schedule::CheckOptions {
+            let opts = orderwatch::service::checks::CheckOptions {
                 max_alerts: settings.check_max_alerts,
                 dry_run,
-                ..orderwatch::service::schedule::CheckOptions::at(now)
+                ..orderwatch::service::checks::CheckOptions::at(now)
             };
             let report = services
                 .run_checks(opts)

@@ -1,7 +1,7 @@
 //! The scheduled checks loop: runs the checks now and then every interval; a failed run is logged and retried at
 //! the next tick, never stopping the loop.
 
-use crate::service::schedule::CheckOptions;
+use crate::service::checks::CheckOptions;
 use crate::service::Services;
 use std::time::{Duration, Instant};
 

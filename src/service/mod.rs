@@ -6,6 +6,8 @@ pub mod alerts;
 pub mod audit;
 pub mod audit_guard;
 pub mod breaches;
+pub mod checks;
+mod decisions;
 pub mod delivery;
 pub mod feed;
 pub mod orders;

@@ -14,15 +14,13 @@ use crate::domain::alert::AlertKind;
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
 use crate::domain::order::{OrderParts, OrderRecord};
-use crate::domain::order_type::OrderType;
 use crate::domain::scope::OrderSearch;
 use crate::domain::status::effective_status;
 use crate::domain::validation::{
-    self, canonical_reference, check_note, validate_terms, ConditionDraft, OrderDraft,
+    self, canonical_reference, check_note, ConditionDraft, OrderDraft,
 };
 use crate::domain::{
-    same_subject, AgencyKind, Issuer, OrderEvent, OrderStatus, ServiceMethod, Term, Violations,
-    SPO_EARLY_DISCHARGE_NEEDS_CONSENT,
+    same_subject, AgencyKind, Issuer, OrderEvent, OrderStatus, ServiceMethod, Violations,
 };
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -65,7 +63,7 @@ pub struct VaryRequest {
     pub note: Option<String>,
 }
 
-fn not_found() -> AppError {
+pub(super) fn not_found() -> AppError {
     AppError::NotFound { what: "order" }
 }
 
@@ -311,252 +309,6 @@ impl Services {
             })
             .await
     }
-
-    /// Varies an order's expiry or conditions (the court that made it). Keeps the old terms as history.
-    pub async fn vary_order(&self, who: &Caller, req: VaryRequest) -> AppResult<OrderRecord> {
-        policy::require(who, Operation::ChangeOrder)?;
-        if req.expires_on.is_none() && req.conditions.is_none() {
-            return Err(AppError::validation(
-                "NOTHING_TO_CHANGE",
-                "expiresOn",
-                "a variation changes expiresOn, conditions, or both",
-            ));
-        }
-        let mut v = Violations::default();
-        check_note(req.note.as_deref(), "note", &mut v);
-        v.into_result()?;
-        let today = london_date(self.now());
-        let reference = req.reference.clone();
-        let decided_on = req.decided_on.unwrap_or(today);
-        self.change(who, reference, Change::Terms, move |order| {
-            let expires_on = req.expires_on.unwrap_or(order.expires_on);
-            Ok(TermsChangeDraft {
-                event: OrderEvent::Varied,
-                decided_on,
-                status: OrderStatus::InForce,
-                expires_on,
-                conditions: req.conditions.clone(),
-                note: req.note.clone(),
-            })
-        })
-        .await
-    }
-
-    /// Renews a fixed-term order to a later end date (the court that made it).
-    pub async fn renew_order(
-        &self,
-        who: &Caller,
-        reference: String,
-        expires_on: NaiveDate,
-        decided_on: Option<NaiveDate>,
-        note: Option<String>,
-    ) -> AppResult<OrderRecord> {
-        policy::require(who, Operation::ChangeOrder)?;
-        let mut v = Violations::default();
-        check_note(note.as_deref(), "note", &mut v);
-        v.into_result()?;
-        let decided_on = decided_on.unwrap_or(london_date(self.now()));
-        self.change(who, reference, Change::Terms, move |order| {
-            match order.expires_on {
-                None => {
-                    return Err(AppError::conflict(
-                        "NOT_FIXED_TERM",
-                        "the order runs until further order; there is no end date to renew",
-                    ))
-                }
-                Some(current) if expires_on <= current => {
-                    return Err(AppError::validation(
-                        "RENEWAL_NOT_LATER",
-                        "expiresOn",
-                        format!("a renewal must end after the current end date ({current})"),
-                    ))
-                }
-                Some(_) => {}
-            }
-            Ok(TermsChangeDraft {
-                event: OrderEvent::Renewed,
-                decided_on,
-                status: OrderStatus::InForce,
-                expires_on: Some(expires_on),
-                conditions: None,
-                note: note.clone(),
-            })
-        })
-        .await
-    }
-
-    /// Discharges an order (the court that made it). An SPO discharged before the end of 2 years beginning with the
-    /// day it was made needs the consent of the subject and the chief officer (SPA 2019 s4(4)(b)), measured to the day
-    /// the court decided.
-    pub async fn discharge_order(
-        &self,
-        who: &Caller,
-        reference: String,
-        consent: bool,
-        decided_on: Option<NaiveDate>,
-        note: Option<String>,
-    ) -> AppResult<OrderRecord> {
-        policy::require(who, Operation::ChangeOrder)?;
-        let mut v = Violations::default();
-        check_note(note.as_deref(), "note", &mut v);
-        v.into_result()?;
-        let decided_on = decided_on.unwrap_or(london_date(self.now()));
-        self.change(who, reference, Change::Terms, move |order| {
-            let early = decided_on <= Term::Years(2).last_day(order.made_on);
-            if SPO_EARLY_DISCHARGE_NEEDS_CONSENT && order.order_type == OrderType::Spo && early && !consent {
-                return Err(AppError::validation(
-                    "DISCHARGE_NEEDS_CONSENT",
-                    "consentOfSubjectAndChiefOfficer",
-                    "an SPO discharged within 2 years of being made needs the consent of the subject and the chief officer (SPA s4)",
-                ));
-            }
-            Ok(TermsChangeDraft { event: OrderEvent::Discharged, decided_on, status: OrderStatus::Discharged, expires_on: order.expires_on, conditions: None, note: note.clone() })
-        })
-        .await
-    }
-
-    /// Quashes an order on appeal (SPA 2019 s7(4) and the equivalents): a Crown Court, for an order a court made. To
-    /// any other caller the order does not exist.
-    pub async fn quash_order(
-        &self,
-        who: &Caller,
-        reference: String,
-        decided_on: Option<NaiveDate>,
-        note: Option<String>,
-    ) -> AppResult<OrderRecord> {
-        policy::require(who, Operation::ChangeOrder)?;
-        let mut v = Violations::default();
-        check_note(note.as_deref(), "note", &mut v);
-        v.into_result()?;
-        let decided_on = decided_on.unwrap_or(london_date(self.now()));
-        self.change(who, reference, Change::Quash, move |order| {
-            Ok(TermsChangeDraft {
-                event: OrderEvent::Quashed,
-                decided_on,
-                status: OrderStatus::Quashed,
-                expires_on: order.expires_on,
-                conditions: None,
-                note: note.clone(),
-            })
-        })
-        .await
-    }
-
-    /// The shared path of vary, renew and discharge: load, check the caller made the order and it is in force,
-    /// validate the new terms, and apply them as the next version, all in one transaction.
-    async fn change<F>(
-        &self,
-        who: &Caller,
-        reference: String,
-        kind: Change,
-        decide: F,
-    ) -> AppResult<OrderRecord>
-    where
-        F: FnOnce(&OrderRecord) -> AppResult<TermsChangeDraft> + Send + 'static,
-    {
-        let reference = canonical_reference(&reference);
-        let now = self.now();
-        let who = who.clone();
-        let feed = self.feed.clone();
-        let rules = self.rules.clone();
-        self.db
-            .run(move |conn| {
-                let event = write_transaction(conn, |conn| {
-                    require_own_agency(conn, &who)?;
-                    let order = db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)?;
-                    match kind {
-                        Change::Terms => {
-                            if !policy::may_see_order(&who, &order) {
-                                return Err(not_found());
-                            }
-                            if !policy::may_change_order(&who, &order) {
-                                return Err(AppError::forbidden("NOT_ORDER_COURT", "only the court that made an order may change it"));
-                            }
-                        }
-                        Change::Quash => {
-                            let kind = db::agencies::find(conn, &who.agency)?.map(|a| a.kind);
-                            if !kind.is_some_and(|k| policy::may_quash_order(&who, k, &order)) {
-                                return Err(not_found());
-                            }
-                        }
-                    }
-                    let status = effective_status(order.status, order.expires_on, now);
-                    if status != OrderStatus::InForce {
-                        return Err(AppError::conflict("ORDER_NOT_IN_FORCE", format!("the order is {}, so it cannot be changed", status.as_str())));
-                    }
-                    let draft = decide(&order)?;
-                    let mut v = Violations::default();
-                    if draft.decided_on > london_date(now) {
-                        v.push("DECIDED_ON_IN_FUTURE", "decidedOn", "decidedOn is after today");
-                    } else if draft.decided_on < order.made_on {
-                        v.push("DECIDED_BEFORE_MADE", "decidedOn", format!("decidedOn is before the order was made ({})", order.made_on));
-                    }
-                    let conditions: Vec<ConditionDraft> = match &draft.conditions {
-                        Some(c) => c.clone(),
-                        None => order
-                            .current_conditions()
-                            .map(|c| ConditionDraft { kind: c.kind, text: c.text.clone(), expires_on: c.expires_on })
-                            .collect(),
-                    };
-                    validate_terms(order.order_type, order.made_on, draft.expires_on, &conditions, &mut v);
-                    v.into_result()?;
-                    let change = TermsChange {
-                        expected_version: order.version,
-                        event: draft.event,
-                        status: draft.status,
-                        expires_on: draft.expires_on,
-                        conditions: draft.conditions,
-                        recorded: Recorded { decided_on: Some(draft.decided_on), ..recorded(&who, now, draft.note) },
-                    };
-                    if !db::orders::apply_change(conn, &order.id, &change)? {
-                        return Err(AppError::conflict("CONCURRENT_CHANGE", "the order changed while this request was made; read it again and retry"));
-                    }
-                    sync_schedule(conn, &order.id, &rules, now)?;
-                    let kind = match draft.event {
-                        OrderEvent::Varied => AlertKind::OrderVaried,
-                        OrderEvent::Renewed => AlertKind::OrderRenewed,
-                        OrderEvent::Discharged => AlertKind::OrderDischarged,
-                        OrderEvent::Quashed => AlertKind::OrderQuashed,
-                        OrderEvent::Replaced => AlertKind::OrderReplaced,
-                        OrderEvent::Granted | OrderEvent::Expired | OrderEvent::Lapsed | OrderEvent::Ceased => {
-                            return Err(AppError::internal(anyhow::anyhow!("not an event a court records")))
-                        }
-                    };
-                    let (action, fields): (&str, &[&str]) = match draft.event {
-                        OrderEvent::Varied => ("varyOrder", &["expiresOn", "conditions", "versions"]),
-                        OrderEvent::Renewed => ("renewOrder", &["expiresOn", "versions"]),
-                        OrderEvent::Quashed => ("quashOrder", &["status", "versions"]),
-                        _ => ("dischargeOrder", &["status", "versions"]),
-                    };
-                    db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, action, "order", vec![order.id.clone()], fields)])?;
-                    let alert = NewAlert { kind, order_id: order.id.clone(), breach_id: None, due_at: now, occasion: format!("v{}", order.version + 1), fire_at: now };
-                    db::alerts::insert(conn, &[alert], now)?;
-                    Ok(draft.event)
-                })?;
-                tracing::info!(order.reference = %reference, order.event = event.as_str(), "order changed");
-                feed.wake();
-                db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
-            })
-            .await
-    }
-}
-
-/// What a vary, renew or discharge decided to change.
-/// Which court may make a change: the one that made the order, or a Crown Court quashing it on appeal.
-#[derive(Debug, Clone, Copy)]
-enum Change {
-    Terms,
-    Quash,
-}
-
-struct TermsChangeDraft {
-    event: OrderEvent,
-    /// The day the court decided; validated by `change` (not in the future, not before the order was made).
-    decided_on: NaiveDate,
-    status: OrderStatus,
-    expires_on: Option<NaiveDate>,
-    conditions: Option<Vec<ConditionDraft>>,
-    note: Option<String>,
 }
 
 /// Marks the order `reference` as replaced by the new order being recorded. An order the caller may not replace

@@ -7,7 +7,7 @@ use orderwatch::auth::{Principal, Role};
 use orderwatch::domain::calendar::{
     end_of_day, end_of_period_beginning_with, hours_excluding, london_date, ExcludedDays,
 };
-use orderwatch::service::schedule::CheckOptions;
+use orderwatch::service::checks::CheckOptions;
 use serde_json::{json, Value};
 
 const SERVE: &str = "mutation($r: String!, $at: DateTime!) { recordService(reference: $r, servedAt: $at, method: PERSONAL) { serviceStatus } }";

@@ -573,7 +573,7 @@ async fn every_order_status_is_reachable_through_an_operation() {
     ro["conditions"] = json!([]);
     app.grant(&wmc, ro).await.ok();
     app.services
-        .run_checks(orderwatch::service::schedule::CheckOptions::at(
+        .run_checks(orderwatch::service::checks::CheckOptions::at(
             app.now() + Duration::days(8),
         ))
         .await
