@@ -74,7 +74,7 @@ fn remember<'a>(
 
 pub(super) fn to_record(row: AgencyRow) -> AppResult<AgencyRecord> {
     Ok(AgencyRecord {
-        kind: super::orders::parse_code(&row.kind, "agencies.kind")?,
+        kind: super::codec::parse_code(&row.kind, "agencies.kind")?,
         code: row.code,
         name: row.name,
         created_at: row.created_at.and_utc(),

@@ -6,8 +6,8 @@
 //! transaction waits for the commit, so `seq` order is commit order. (SQLite has one writer at a time already.)
 //! Alert inserts must be the last writes of their transaction, so the lock is held briefly and never waits on rows.
 
+use super::codec::{parse_code, truncate_micros};
 use super::models::{AlertAckRow, AlertRow};
-use super::orders::{parse_code, truncate_micros};
 use super::schema::{alert_acks, alerts, order_shares, orders};
 use super::DbConnection;
 use crate::domain::alert::{dedup_key, is_late, AlertKind, AlertRecord};

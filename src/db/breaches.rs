@@ -1,7 +1,8 @@
 //! Breaches: insert (once per force incident reference), load with conditions and outcome history, set outcome.
 
+use super::codec::{parse_code, truncate_micros};
 use super::models::{BreachConditionRow, BreachOutcomeRow, BreachRow};
-use super::orders::{parse_code, truncate_micros, Recorded};
+use super::orders::Recorded;
 use super::schema::{breach_conditions, breach_outcomes, breaches};
 use super::DbConnection;
 use crate::domain::alert::BreachOutcome;

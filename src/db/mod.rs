@@ -9,6 +9,8 @@ pub mod agencies;
 pub mod alerts;
 pub mod audit;
 pub mod breaches;
+pub mod codec;
+pub mod loader;
 pub mod models;
 pub mod orders;
 pub mod parts;

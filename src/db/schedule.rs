@@ -1,7 +1,8 @@
 //! Notifications, hearings, the deadlines each order carries, and the alerts scheduled to fire.
 
+use super::codec::{parse_code, truncate_micros};
 use super::models::{DeadlineRow, HearingRow, NotificationRow, ScheduledRow};
-use super::orders::{parse_code, truncate_micros, Recorded};
+use super::orders::Recorded;
 use super::schema::{deadlines, hearings, notifications, orders, scheduled_alerts};
 use super::DbConnection;
 use crate::domain::alert::AlertKind;

@@ -1,7 +1,8 @@
 //! Consent records: an order shared with an advocacy service for a protected person, until revoked.
 
+use super::codec::truncate_micros;
 use super::models::ShareRow;
-use super::orders::{truncate_micros, Recorded};
+use super::orders::Recorded;
 use super::schema::order_shares;
 use super::DbConnection;
 use crate::domain::order::ShareRecord;

@@ -4,7 +4,7 @@ use super::page::{Page, PageRequest};
 use super::Services;
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
-use crate::db::{self, orders::truncate_micros};
+use crate::db::{self, codec::truncate_micros};
 use crate::domain::audit::AuditOperation;
 use crate::domain::order::AgencyRecord;
 use crate::domain::AgencyKind;

@@ -134,7 +134,7 @@ impl Services {
                 let mut ids: Vec<String> = items.iter().map(|a| a.order_id.clone()).collect();
                 ids.sort();
                 ids.dedup();
-                let orders = db::orders::find_by_ids(conn, &ids)?;
+                let orders = db::loader::find_by_ids(conn, &ids)?;
                 let seqs: Vec<i64> = items.iter().map(|a| a.seq).collect();
                 let acks = db::alerts::acks(conn, &seqs, &who.agency)?;
                 Ok((items, orders, acks))

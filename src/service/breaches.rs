@@ -65,7 +65,7 @@ impl Services {
                     // Only the order's dates and conditions are checked: its histories (every earlier breach
                     // among them) are not loaded while this transaction holds the write lock.
                     let order =
-                        db::orders::find_parts_by_reference(conn, &reference, OrderParts::NONE)?
+                        db::loader::find_parts_by_reference(conn, &reference, OrderParts::NONE)?
                             .ok_or(AppError::NotFound { what: "order" })?;
                     if let Some(existing) =
                         db::breaches::find_by_external_ref(conn, &who.agency, &ext)?
@@ -94,7 +94,7 @@ impl Services {
                     // Ended before its last day (discharged, replaced, ceased, quashed, lapsed): the history says when.
                     if order.status != OrderStatus::InForce {
                         let ended =
-                            db::orders::find_by_id(conn, &order.id)?.and_then(|o| o.ended_at());
+                            db::loader::find_by_id(conn, &order.id)?.and_then(|o| o.ended_at());
                         if ended.is_some_and(|ended| occurred_at >= ended) {
                             return Err(AppError::validation(
                                 "BREACH_AFTER_ORDER_ENDED",
@@ -197,7 +197,7 @@ impl Services {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
                     let breach = db::breaches::find(conn, &breach_id)?.ok_or(AppError::NotFound { what: "breach" })?;
-                    let order = db::orders::find_by_id(conn, &breach.order_id)?
+                    let order = db::loader::find_by_id(conn, &breach.order_id)?
                         .ok_or_else(|| AppError::internal(anyhow::anyhow!("breach without its order")))?;
                     if who.agency != breach.reported_by_agency && !policy::is_managing_force(&who, &order) {
                         return Err(AppError::forbidden(
@@ -239,7 +239,7 @@ impl Services {
     pub async fn order_reference_of(&self, order_id: String) -> AppResult<String> {
         self.db
             .run(move |conn| {
-                db::orders::find_by_id(conn, &order_id)?
+                db::loader::find_by_id(conn, &order_id)?
                     .map(|o| o.reference)
                     .ok_or(AppError::NotFound { what: "order" })
             })

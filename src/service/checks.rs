@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use super::schedule::{facts, sync_schedule};
 
 fn same_trigger(a: &TriggerSpec, b: &TriggerSpec) -> bool {
-    use crate::db::orders::truncate_micros;
+    use crate::db::codec::truncate_micros;
     a.kind == b.kind
         && a.occasion == b.occasion
         && truncate_micros(a.due_at) == truncate_micros(b.due_at)
@@ -184,7 +184,7 @@ fn check_batch(
     let mut ids: Vec<String> = due.iter().map(|d| d.order_id.clone()).collect();
     ids.sort();
     ids.dedup();
-    let orders: HashMap<String, OrderRecord> = db::orders::find_by_ids(conn, &ids)?
+    let orders: HashMap<String, OrderRecord> = db::loader::find_by_ids(conn, &ids)?
         .into_iter()
         .map(|o| (o.id.clone(), o))
         .collect();

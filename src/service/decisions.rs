@@ -174,7 +174,7 @@ impl Services {
             .run(move |conn| {
                 let event = write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
-                    let order = db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)?;
+                    let order = db::loader::find_by_reference(conn, &reference)?.ok_or_else(not_found)?;
                     match kind {
                         Change::Terms => {
                             if !policy::may_see_order(&who, &order) {
@@ -246,7 +246,7 @@ impl Services {
                 })?;
                 tracing::info!(order.reference = %reference, order.event = event.as_str(), "order changed");
                 feed.wake();
-                db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
+                db::loader::find_by_reference(conn, &reference)?.ok_or_else(not_found)
             })
             .await
     }

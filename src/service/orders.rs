@@ -82,7 +82,7 @@ impl Services {
         self.db
             .run(move |conn| {
                 require_own_agency(conn, &who)?;
-                let order = db::orders::find_parts_by_reference(conn, &reference, parts)?;
+                let order = db::loader::find_parts_by_reference(conn, &reference, parts)?;
                 Ok(order.filter(|o| policy::may_see_order(&who, o)))
             })
             .await
@@ -123,7 +123,7 @@ impl Services {
             .db
             .run(move |conn| {
                 require_own_agency(conn, &who)?;
-                db::orders::search(
+                db::loader::search(
                     conn,
                     &scope,
                     &filter,
@@ -252,7 +252,7 @@ impl Services {
                 })?;
                 tracing::info!(order.reference = %reference, order.type = order_type.as_str(), "order granted");
                 feed.wake();
-                db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
+                db::loader::find_by_reference(conn, &reference)?.ok_or_else(not_found)
             })
             .await
     }
@@ -282,7 +282,7 @@ impl Services {
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
-                    let order = db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)?;
+                    let order = db::loader::find_by_reference(conn, &reference)?.ok_or_else(not_found)?;
                     if !policy::may_see_order(&who, &order) {
                         return Err(not_found());
                     }
@@ -305,7 +305,7 @@ impl Services {
                 })?;
                 tracing::info!(order.reference = %reference, service.method = method.as_str(), "service recorded");
                 feed.wake();
-                db::orders::find_by_reference(conn, &reference)?.ok_or_else(not_found)
+                db::loader::find_by_reference(conn, &reference)?.ok_or_else(not_found)
             })
             .await
     }
@@ -324,7 +324,7 @@ fn replace(
     new_reference: &str,
     recorded: &Recorded,
 ) -> AppResult<String> {
-    let old = db::orders::find_by_reference(conn, reference)?
+    let old = db::loader::find_by_reference(conn, reference)?
         .filter(|old| {
             policy::may_replace_order(who, old)
                 && old.applicant.code == new_applicant

@@ -75,7 +75,7 @@ pub(crate) fn sync_schedule(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let order =
-        db::orders::find_by_id(conn, order_id)?.ok_or(AppError::NotFound { what: "order" })?;
+        db::loader::find_by_id(conn, order_id)?.ok_or(AppError::NotFound { what: "order" })?;
     let (deadlines, triggers) = plan(&facts(&order)?, rules);
     db::schedule::sync_deadlines(conn, order_id, &deadlines, now)?;
     db::schedule::sync_triggers(conn, order_id, &triggers)
@@ -106,7 +106,7 @@ impl Services {
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
-                    let order = db::orders::find_by_reference(conn, &reference)?.ok_or(AppError::NotFound { what: "order" })?;
+                    let order = db::loader::find_by_reference(conn, &reference)?.ok_or(AppError::NotFound { what: "order" })?;
                     if order.order_type.rules().notification.is_none() {
                         return Err(AppError::validation(
                             "NOTIFICATION_NOT_REQUIRED",
@@ -126,7 +126,7 @@ impl Services {
                     db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Collect, "recordNotification", "order", vec![order.id.clone()], &fields)])?;
                     sync_schedule(conn, &order.id, &rules, now)?;
                     tracing::info!(order.reference = %reference, notification.kind = kind.as_str(), "notification recorded");
-                    db::orders::find_by_id(conn, &order.id)?.ok_or(AppError::NotFound { what: "order" })
+                    db::loader::find_by_id(conn, &order.id)?.ok_or(AppError::NotFound { what: "order" })
                 })
             })
             .await
@@ -152,7 +152,7 @@ impl Services {
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
-                    let order = db::orders::find_by_reference(conn, &reference)?
+                    let order = db::loader::find_by_reference(conn, &reference)?
                         .ok_or(AppError::NotFound { what: "order" })?;
                     if !policy::may_list_hearing(&who, &order) {
                         return Err(AppError::NotFound { what: "order" });
@@ -183,7 +183,7 @@ impl Services {
                         now,
                     )?;
                     sync_schedule(conn, &order.id, &rules, now)?;
-                    db::orders::find_by_id(conn, &order.id)?
+                    db::loader::find_by_id(conn, &order.id)?
                         .ok_or(AppError::NotFound { what: "order" })
                 })
             })
@@ -236,7 +236,7 @@ impl Services {
                     if hearing.court_agency != who.agency {
                         return Err(AppError::NotFound { what: "hearing" });
                     }
-                    let order = db::orders::find_by_id(conn, &order_id)?
+                    let order = db::loader::find_by_id(conn, &order_id)?
                         .ok_or(AppError::NotFound { what: "order" })?;
                     if determines {
                         if !matches!(
@@ -303,7 +303,7 @@ impl Services {
                     if determines {
                         feed.wake();
                     }
-                    db::orders::find_by_id(conn, &order_id)?
+                    db::loader::find_by_id(conn, &order_id)?
                         .ok_or(AppError::NotFound { what: "order" })
                 })
             })

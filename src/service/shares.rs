@@ -27,7 +27,7 @@ fn order_to_share(
 ) -> AppResult<OrderRecord> {
     require_own_agency(conn, who)?;
     // The checks need the persons, consents and hearings, which every read loads; not the histories.
-    let order = db::orders::find_parts_by_reference(conn, reference, OrderParts::NONE)?
+    let order = db::loader::find_parts_by_reference(conn, reference, OrderParts::NONE)?
         .filter(|o| policy::may_see_order(who, o))
         .ok_or(AppError::NotFound { what: "order" })?;
     if !policy::may_share_order(who, &order) {

@@ -151,7 +151,7 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
 /// plan.
 #[actix_web::test]
 async fn a_list_pages_orders_are_read_with_a_plan_postgresql_keeps() {
-    use orderwatch::db::orders::search;
+    use orderwatch::db::loader::search;
     use orderwatch::domain::order::OrderParts;
     use orderwatch::domain::scope::{OrderSearch, RowScope};
     if !on_postgres() {

@@ -1,6 +1,6 @@
 //! The audit log: append (chained, under one lock so the chain has one order), read by filters, verify.
 
-use super::orders::{parse_code, truncate_micros};
+use super::codec::{parse_code, truncate_micros};
 use super::schema::audit_events;
 use super::DbConnection;
 use crate::domain::audit::{entry_hash, AuditEntry, GENESIS_HASH};
