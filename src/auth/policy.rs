@@ -229,10 +229,23 @@ pub fn agency_kinds_for(role: Role) -> Option<&'static [AgencyKind]> {
     }
 }
 
-/// Whether a principal of an agency of `kind` may quash this order on appeal: the Crown Court, for an order a court
-/// made (SPA 2019 s7 and the equivalents). Anything else is answered as if the order did not exist.
+/// Whether a principal of an agency of `kind` may quash this order on appeal: the Crown Court, for an order of a type
+/// appealed to it that a magistrates' court made (SPA 2019 s7 and the equivalents). Anything else is answered as if
+/// the order did not exist.
 pub fn may_quash_order(principal: &Principal, kind: AgencyKind, order: &OrderRecord) -> bool {
-    principal.role == Role::Court && kind == AgencyKind::CrownCourt && order.court.is_some()
+    principal.role == Role::Court
+        && kind == AgencyKind::CrownCourt
+        && order.order_type.rules().appeal_to_crown_court
+        && order
+            .court
+            .as_ref()
+            .is_some_and(|c| c.kind == AgencyKind::Court)
+}
+
+/// Whether a principal of an agency of `kind` may record that the application a notice or interim order waits on
+/// was refused or withdrawn (ending it): a magistrates' court where the hearing was listed, never a Crown Court.
+pub fn may_determine_application(principal: &Principal, kind: AgencyKind) -> bool {
+    principal.role == Role::Court && kind == AgencyKind::Court
 }
 
 /// Whether a role may read the audit log: auditors only.

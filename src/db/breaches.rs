@@ -116,6 +116,19 @@ pub fn find_by_external_ref(
     })
 }
 
+/// Locks the breach's row until the transaction ends (PostgreSQL; SQLite's writer already holds the database), so
+/// two outcomes recorded at once are checked one after the other.
+pub fn lock(conn: &mut DbConnection, id: &str) -> AppResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        breaches::table
+            .find(id)
+            .select(breaches::id)
+            .for_update()
+            .load::<String>(c)?;
+    }
+    Ok(())
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<BreachRecord>> {
     let row = breaches::table
         .find(id)

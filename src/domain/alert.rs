@@ -221,16 +221,14 @@ impl BreachOutcome {
         )
     }
 
-    /// Whether this outcome may follow `earlier` on the same breach: a breach punished as contempt cannot also be
-    /// prosecuted as an offence, nor the other way round (FLA 1996 s42A(3)-(4), DA Act 2021 s39(3)-(4)).
+    /// Whether this outcome may follow `earlier` on the same breach: conduct for which the person was convicted is
+    /// not punishable as contempt, and conduct punished as contempt cannot lead to a conviction (FLA 1996
+    /// s42A(3)-(4), DA Act 2021 s39(3)-(4)). A charge or an acquittal does not bar contempt.
     pub fn compatible_with(self, earlier: &[BreachOutcome]) -> bool {
-        let contempt = |o: &BreachOutcome| *o == BreachOutcome::ContemptFound;
-        if self == BreachOutcome::ContemptFound {
-            !earlier.iter().any(|o| o.is_criminal())
-        } else if self.is_criminal() {
-            !earlier.iter().any(contempt)
-        } else {
-            true
+        match self {
+            BreachOutcome::ContemptFound => !earlier.contains(&BreachOutcome::Convicted),
+            BreachOutcome::Convicted => !earlier.contains(&BreachOutcome::ContemptFound),
+            _ => true,
         }
     }
 }

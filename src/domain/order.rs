@@ -214,8 +214,9 @@ pub struct BreachRecord {
 }
 
 impl OrderRecord {
-    /// When the order stopped being in force, as its history shows (`None` while it is): the end of its last day
-    /// for an expired order, otherwise when the version that ended it was recorded. Needs the versions loaded.
+    /// The latest the order can have stopped being in force, as its history shows (`None` while it is): the end of
+    /// its last day for an expired order; otherwise when the version that ended it was recorded, or the end of the day
+    /// decided if that was earlier. A breach after this moment was after the order ended. Needs the versions loaded.
     pub fn ended_at(&self) -> Option<DateTime<Utc>> {
         match self.status {
             OrderStatus::InForce => None,
@@ -227,6 +228,26 @@ impl OrderRecord {
                 .find(|v| v.status != OrderStatus::InForce)
                 .map(|v| match v.decided_on {
                     Some(day) => v.recorded_at.min(crate::domain::calendar::end_of_day(day)),
+                    None => v.recorded_at,
+                }),
+        }
+    }
+
+    /// The earliest the order can have stopped being in force, as its history shows (`None` while it is): for a
+    /// decision recorded after the day it was made, the start of that day. A deadline due after this moment was not
+    /// yet due when the order ended, so it is waived, never counted as missed.
+    pub fn ended_from(&self) -> Option<DateTime<Utc>> {
+        match self.status {
+            OrderStatus::InForce => None,
+            OrderStatus::Expired => self.expires_on.map(crate::domain::calendar::end_of_day),
+            _ => self
+                .versions
+                .iter()
+                .find(|v| v.status != OrderStatus::InForce)
+                .map(|v| match v.decided_on {
+                    Some(day) => v.recorded_at.min(crate::domain::calendar::end_of_day(
+                        day - chrono::Duration::days(1),
+                    )),
                     None => v.recorded_at,
                 }),
         }

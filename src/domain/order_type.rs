@@ -82,6 +82,9 @@ pub struct TypeRules {
     pub may_replace: &'static [OrderType],
     /// Whether breach is a criminal offence (otherwise arrest or civil contempt).
     pub breach_is_offence: bool,
+    /// Whether the Crown Court hears an appeal against the order when a magistrates' court made it, and so may quash
+    /// it (SPA 2019 s7 for SPOs and interim SPOs, read in statute text; the others from the project's domain notes).
+    pub appeal_to_crown_court: bool,
 }
 
 /// Early discharge of an SPO ("before the end of 2 years beginning with the day on which the order was made") needs
@@ -101,6 +104,7 @@ const RULES: [TypeRules; 9] = [
         notification: Some(NotificationStart::Served),
         may_replace: &[OrderType::InterimSpo],
         breach_is_offence: true,
+        appeal_to_crown_court: true,
     },
     TypeRules {
         order_type: OrderType::InterimSpo,
@@ -114,6 +118,7 @@ const RULES: [TypeRules; 9] = [
         notification: Some(NotificationStart::Served),
         may_replace: &[],
         breach_is_offence: true,
+        appeal_to_crown_court: true,
     },
     TypeRules {
         order_type: OrderType::Dvpn,
@@ -127,6 +132,7 @@ const RULES: [TypeRules; 9] = [
         notification: None,
         may_replace: &[],
         breach_is_offence: false,
+        appeal_to_crown_court: false,
     },
     TypeRules {
         order_type: OrderType::Dvpo,
@@ -140,6 +146,7 @@ const RULES: [TypeRules; 9] = [
         notification: None,
         may_replace: &[OrderType::Dvpn],
         breach_is_offence: false,
+        appeal_to_crown_court: true,
     },
     TypeRules {
         order_type: OrderType::Dapn,
@@ -153,6 +160,7 @@ const RULES: [TypeRules; 9] = [
         notification: None,
         may_replace: &[],
         breach_is_offence: false,
+        appeal_to_crown_court: false,
     },
     TypeRules {
         order_type: OrderType::Dapo,
@@ -166,6 +174,7 @@ const RULES: [TypeRules; 9] = [
         notification: Some(NotificationStart::Made),
         may_replace: &[OrderType::Dapn],
         breach_is_offence: true,
+        appeal_to_crown_court: true,
     },
     TypeRules {
         order_type: OrderType::RestrainingOrder,
@@ -179,6 +188,7 @@ const RULES: [TypeRules; 9] = [
         notification: None,
         may_replace: &[],
         breach_is_offence: true,
+        appeal_to_crown_court: true,
     },
     TypeRules {
         order_type: OrderType::NonMolestationOrder,
@@ -192,6 +202,7 @@ const RULES: [TypeRules; 9] = [
         notification: None,
         may_replace: &[],
         breach_is_offence: true,
+        appeal_to_crown_court: false,
     },
     TypeRules {
         order_type: OrderType::Shpo,
@@ -205,6 +216,7 @@ const RULES: [TypeRules; 9] = [
         notification: Some(NotificationStart::OtherRegime),
         may_replace: &[],
         breach_is_offence: true,
+        appeal_to_crown_court: false,
     },
 ];
 

@@ -196,6 +196,7 @@ impl Services {
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
+                    db::breaches::lock(conn, &breach_id)?;
                     let breach = db::breaches::find(conn, &breach_id)?.ok_or(AppError::NotFound { what: "breach" })?;
                     let order = db::loader::find_by_id(conn, &breach.order_id)?
                         .ok_or_else(|| AppError::internal(anyhow::anyhow!("breach without its order")))?;
@@ -219,7 +220,7 @@ impl Services {
                     if !outcome.compatible_with(&earlier) {
                         return Err(AppError::conflict(
                             "CONTEMPT_OR_OFFENCE",
-                            "a breach is dealt with as contempt or as an offence, never both; this breach already has the other",
+                            "conduct punished as contempt cannot also lead to a conviction, nor the other way round; this breach already has the other",
                         ));
                     }
                     db::breaches::set_outcome(conn, &breach.id, outcome, &recorded(&who, now, note))?;

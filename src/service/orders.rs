@@ -363,6 +363,8 @@ fn replace(
         conditions: None,
         recorded: Recorded {
             note: Some(format!("replaced by {new_reference}")),
+            // The replacing order was made that day.
+            decided_on: Some(new.made_on),
             ..recorded.clone()
         },
     };

@@ -6,6 +6,7 @@ use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
 use crate::db::alerts::NewAlert;
+use crate::db::orders::Recorded;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::AlertKind;
 use crate::domain::audit::AuditOperation;
@@ -30,7 +31,7 @@ pub const DEADLINE_CURSOR: &str = "deadline";
 pub(crate) fn facts(order: &OrderRecord) -> AppResult<OrderFacts> {
     // An SPO replaces only an interim SPO (`TypeRules::may_replace`).
     let replaces_interim = order.order_type == OrderType::Spo && order.replaces_reference.is_some();
-    let ended_at = order.ended_at();
+    let ended_at = order.ended_from();
     Ok(OrderFacts {
         order_type: order.order_type,
         status: order.status,
@@ -116,6 +117,20 @@ impl Services {
                     }
                     if london_date(notified_at) < order.made_on {
                         return Err(AppError::validation("NOTIFIED_BEFORE_ORDER", "notifiedAt", "notifiedAt is before the order was made"));
+                    }
+                    // A change before the duty began is covered by the initial notification, not a deadline of its own.
+                    if let Some(day) = changed_on {
+                        let duty_from = match order.order_type.rules().notification {
+                            Some(crate::domain::order_type::NotificationStart::Served) => order.service.served_at.map(london_date),
+                            _ => Some(order.made_on),
+                        };
+                        if duty_from.is_none_or(|from| day < from) {
+                            return Err(AppError::validation(
+                                "CHANGED_ON_BEFORE_DUTY",
+                                "changedOn",
+                                "the change came before the duty to notify began (for an SPO, the day it was served; for a DAPO, the day it was made): the initial notification covers it",
+                            ));
+                        }
                     }
                     if kind == NotificationKind::Initial && order.notifications.iter().any(|n| n.kind == NotificationKind::Initial) {
                         return Err(AppError::conflict("ALREADY_NOTIFIED", "the initial notification is already recorded"));
@@ -239,6 +254,10 @@ impl Services {
                     let order = db::loader::find_by_id(conn, &order_id)?
                         .ok_or(AppError::NotFound { what: "order" })?;
                     if determines {
+                        let kind = db::agencies::find(conn, &who.agency)?.map(|a| a.kind);
+                        if !kind.is_some_and(|k| policy::may_determine_application(&who, k)) {
+                            return Err(AppError::NotFound { what: "hearing" });
+                        }
                         if !matches!(
                             order.order_type,
                             OrderType::Dvpn | OrderType::Dapn | OrderType::InterimSpo
@@ -249,7 +268,7 @@ impl Services {
                                 "REFUSED and WITHDRAWN end a notice or an interim SPO awaiting the application heard; for another order record HEARD and the court's decision",
                             ));
                         }
-                        if order.status != OrderStatus::InForce {
+                        if effective_status(order.status, order.expires_on, now) != OrderStatus::InForce {
                             return Err(AppError::conflict(
                                 "ORDER_NOT_IN_FORCE",
                                 "the order is no longer in force",
@@ -266,7 +285,10 @@ impl Services {
                             status: OrderStatus::Ceased,
                             expires_on: order.expires_on,
                             conditions: None,
-                            recorded: recorded(&who, now, Some(format!("application {}", outcome.as_str().to_ascii_lowercase()))),
+                            recorded: Recorded {
+                                decided_on: held_at.map(london_date),
+                                ..recorded(&who, now, Some(format!("application {}", outcome.as_str().to_ascii_lowercase())))
+                            },
                         };
                         if !db::orders::apply_change(conn, &order_id, &change)? {
                             return Err(AppError::conflict("CONCURRENT_CHANGE", "the order changed while this request was made; read it again and retry"));

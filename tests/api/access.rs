@@ -346,7 +346,9 @@ async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
     let b = app.gql(&met, "mutation($at: DateTime!) { reportBreach(input: { reference: \"WMC/Z/1\", occurredAt: $at, description: \"narrative\", externalRef: \"INC-9\" }) { id } }", json!({ "at": at })).await;
     let breach = b.ok()["reportBreach"]["id"].clone();
     app.gql(&met, "mutation($id: ID!) { updateBreachOutcome(id: $id, outcome: UNDER_INVESTIGATION, note: \"police note\") { id } }", json!({ "id": breach })).await.ok();
-    app.gql(&met, "mutation($at: DateTime!) { recordNotification(input: { reference: \"WMC/Z/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: \"2026-01-01\", details: \"notified address\" }) { reference } }", json!({ "at": at })).await.ok();
+    // Served, so the subject's duty to notify a change has begun.
+    app.gql(&met, "mutation($at: DateTime!) { recordService(reference: \"WMC/Z/1\", servedAt: $at, method: PERSONAL) { reference } }", json!({ "at": at })).await.ok();
+    app.gql(&met, "mutation($at: DateTime!, $d: Date!) { recordNotification(input: { reference: \"WMC/Z/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: $d, details: \"notified address\" }) { reference } }", json!({ "at": at, "d": app.today().to_string() })).await.ok();
 
     app.gql(&app.token(Role::Court, "WMC"), "mutation { varyOrder(input: { reference: \"WMC/Z/1\", conditions: [], note: \"court reason\" }) { version } }", json!({})).await.ok();
     let fields: [(&str, &str); 6] = [

@@ -385,7 +385,7 @@ async fn breach_of(app: &TestApp, kind: &str, reference: &str) -> Value {
         .gql(
             &app.token(Role::Police, "MET"),
             REPORT,
-            json!({ "i": breach(app, reference, &format!("INC-{kind}")) }),
+            json!({ "i": breach(app, reference, &format!("INC-{reference}")) }),
         )
         .await;
     r.ok()["reportBreach"]["id"].clone()
@@ -400,15 +400,29 @@ async fn a_breach_of_a_non_molestation_order_or_dapo_is_contempt_or_an_offence_n
     app.gql(&met, OUTCOME, json!({ "id": nmo, "o": "CONTEMPT_FOUND" }))
         .await
         .ok();
+    // Charged after contempt is recordable (the charge may fail); a conviction is not.
+    app.gql(&met, OUTCOME, json!({ "id": nmo, "o": "CHARGED" }))
+        .await
+        .ok();
     let before = app.snapshot().await;
-    for o in ["CHARGED", "CONVICTED", "ACQUITTED"] {
-        app.gql(&met, OUTCOME, json!({ "id": nmo, "o": o }))
-            .await
-            .err("CONTEMPT_OR_OFFENCE");
-    }
+    app.gql(&met, OUTCOME, json!({ "id": nmo, "o": "CONVICTED" }))
+        .await
+        .err("CONTEMPT_OR_OFFENCE");
     assert_eq!(app.snapshot().await, before);
+    // Contempt after an acquittal is open; after a conviction it is not.
+    let acquitted = breach_of(&app, "NON_MOLESTATION_ORDER", "WMC/NMO/2").await;
+    app.gql(&met, OUTCOME, json!({ "id": acquitted, "o": "ACQUITTED" }))
+        .await
+        .ok();
+    app.gql(
+        &met,
+        OUTCOME,
+        json!({ "id": acquitted, "o": "CONTEMPT_FOUND" }),
+    )
+    .await
+    .ok();
     let dapo = breach_of(&app, "DAPO", "WMC/DAPO/1").await;
-    app.gql(&met, OUTCOME, json!({ "id": dapo, "o": "CHARGED" }))
+    app.gql(&met, OUTCOME, json!({ "id": dapo, "o": "CONVICTED" }))
         .await
         .ok();
     let before = app.snapshot().await;

@@ -239,8 +239,11 @@ async fn a_notification_in_time_meets_its_deadline_and_nothing_is_raised() {
         .iter()
         .all(|(k, _)| k != "NOTIFICATION_OVERDUE"));
 
-    // Changes of name and address: met within 3 days beginning with the change, missed after.
-    let changed = app.today() - Duration::days(3);
+    // Changes of name and address: met within 3 days beginning with the change, missed after. (A change dated
+    // before service is covered by the initial notification, so this one is on the day of service, notified 4 days
+    // on.)
+    app.clock.set(app.now() + Duration::days(4));
+    let changed = london_date(served);
     let address = json!({ "i": { "reference": "WMC/M/1", "kind": "HOME_ADDRESS", "notifiedAt": app.now().to_rfc3339(),
         "changedOn": changed.to_string(), "details": "1 Example Street" } });
     let r = app.gql(&met, NOTIFY, address).await;
@@ -824,6 +827,24 @@ async fn a_notice_adjourned_in_time_stays_in_force_until_its_application_is_refu
             .any(|e| e["node"] == json!({ "kind": "ORDER_CEASED", "orderReference": "MET/ADJ/1" })),
         "{alerts:?}"
     );
+    // A Crown Court that lists a hearing of the notice's application cannot end the notice with it.
+    let crown = app.token(Role::Court, "CCL");
+    let mut dapn = input(&app, "MET/ADJ/3", "DAPN", None);
+    dapn["subject"]["dateOfBirth"] = json!("1980-01-01");
+    app.grant(&met, dapn).await.ok();
+    let listed = app
+        .gql(
+            &crown,
+            LIST,
+            json!({ "i": { "reference": "MET/ADJ/3", "scheduledFor": app.now().to_rfc3339() } }),
+        )
+        .await;
+    let crowns = listed.ok()["scheduleHearing"]["hearings"][0]["id"].clone();
+    let before = app.snapshot().await;
+    app.gql(&crown, OUTCOME, json!({ "i": { "hearingId": crowns, "outcome": "REFUSED", "heldAt": app.now().to_rfc3339() } }))
+        .await
+        .err("NOT_FOUND");
+    assert_eq!(app.snapshot().await, before);
     // A ceased notice cannot be ended again, and nothing changes.
     let before = app.snapshot().await;
     app.gql(&court, OUTCOME, json!({ "i": { "hearingId": id, "outcome": "WITHDRAWN", "heldAt": app.now().to_rfc3339() } }))
@@ -991,6 +1012,13 @@ async fn a_change_of_address_the_police_learnt_of_becomes_overdue_until_the_subj
     app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/PK/1"))
         .await
         .ok();
+    app.gql(
+        &met,
+        SERVE,
+        json!({ "r": "WMC/PK/1", "at": app.now().to_rfc3339() }),
+    )
+    .await
+    .ok();
     let before = app.snapshot().await;
     // Only the subject makes the initial notification.
     app.gql(&met, NOTIFY, json!({ "i": { "reference": "WMC/PK/1", "kind": "INITIAL", "source": "POLICE", "notifiedAt": app.now().to_rfc3339() } }))
@@ -1055,4 +1083,37 @@ async fn a_change_of_address_the_police_learnt_of_becomes_overdue_until_the_subj
         .collect();
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!(changes[0]["status"], "MISSED");
+}
+
+#[tokio::test]
+async fn a_change_before_the_duty_to_notify_began_has_no_deadline_of_its_own() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let met = app.token(Role::Police, "MET");
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/PB/1"))
+        .await
+        .ok();
+    let change = |day: chrono::NaiveDate| {
+        json!({ "i": { "reference": "WMC/PB/1", "kind": "HOME_ADDRESS", "source": "POLICE",
+            "notifiedAt": app.now().to_rfc3339(), "changedOn": day.to_string() } })
+    };
+    let before = app.snapshot().await;
+    // An SPO not yet served: the duty has not begun.
+    app.gql(&met, NOTIFY, change(app.today()))
+        .await
+        .err("CHANGED_ON_BEFORE_DUTY");
+    app.gql(
+        &met,
+        SERVE,
+        json!({ "r": "WMC/PB/1", "at": app.now().to_rfc3339() }),
+    )
+    .await
+    .ok();
+    let served = app.snapshot().await;
+    assert_ne!(served, before);
+    // Served today: a change yesterday is before it; one today is the subject's to notify.
+    app.gql(&met, NOTIFY, change(app.today() - Duration::days(1)))
+        .await
+        .err("CHANGED_ON_BEFORE_DUTY");
+    assert_eq!(app.snapshot().await, served);
+    app.gql(&met, NOTIFY, change(app.today())).await.ok();
 }

@@ -411,6 +411,21 @@ async fn a_crown_court_quashes_an_order_on_appeal_and_no_other_court_can() {
         .await
         .err("NOT_FOUND");
     assert_eq!(app.snapshot().await, before);
+    // A non-molestation order is not appealed to the Crown Court, nor is an order the Crown Court made itself: to it
+    // they do not exist.
+    let mut nmo = spo_input(&app, "WMC/Q/2");
+    nmo["type"] = json!("NON_MOLESTATION_ORDER");
+    app.grant(&app.token(Role::Court, "WMC"), nmo).await.ok();
+    let mut ro = spo_input(&app, "CCL/Q/3");
+    ro["type"] = json!("RESTRAINING_ORDER");
+    app.grant(&crown, ro).await.ok();
+    let before = app.snapshot().await;
+    for reference in ["WMC/Q/2", "CCL/Q/3"] {
+        app.gql(&crown, QUASH, json!({ "i": { "reference": reference } }))
+            .await
+            .err("NOT_FOUND");
+    }
+    assert_eq!(app.snapshot().await, before);
     let r = app
         .gql(
             &crown,
@@ -600,4 +615,55 @@ async fn every_order_status_is_reachable_through_an_operation() {
         missing.is_empty(),
         "statuses never reached: {missing:?} (reached {reached:?})"
     );
+}
+
+#[tokio::test]
+async fn a_discharge_recorded_late_waives_a_deadline_due_on_the_day_decided_and_no_later() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let served = app.now();
+    let initial = |r: Gql| {
+        r.ok()["order"]["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["kind"] == "NOTIFICATION_INITIAL")
+            .unwrap()["status"]
+            .clone()
+    };
+    let met = app.token(Role::Police, "MET");
+    let deadlines = |reference: &str| {
+        format!("{{ order(reference: \"{reference}\") {{ deadlines {{ kind status }} }} }}")
+    };
+    for reference in ["WMC/LD/1", "WMC/LD/2"] {
+        app.grant(&court, spo_input(&app, reference)).await.ok();
+        app.gql(
+            &app.token(Role::Police, "MET"),
+            SERVE,
+            json!({ "r": reference, "at": served.to_rfc3339(), "m": "PERSONAL" }),
+        )
+        .await
+        .ok();
+    }
+    // Due at the end of the third day beginning with the day of service; both discharges are recorded the day after.
+    let last_day = app.today() + Duration::days(2);
+    app.clock
+        .set(orderwatch::domain::calendar::end_of_day(last_day) + Duration::hours(10));
+    let discharge = |reference: &str, decided: chrono::NaiveDate| json!({ "i": { "reference": reference, "consentOfSubjectAndChiefOfficer": true, "decidedOn": decided.to_string() } });
+    // Decided on its last day: the order ended before the deadline passed.
+    app.gql(&court, DISCHARGE, discharge("WMC/LD/1", last_day))
+        .await
+        .ok();
+    let r = app.gql(&met, &deadlines("WMC/LD/1"), json!({})).await;
+    assert_eq!(initial(r), "WAIVED");
+    // Decided the day after: the deadline passed while the order was in force.
+    app.gql(
+        &court,
+        DISCHARGE,
+        discharge("WMC/LD/2", last_day + Duration::days(1)),
+    )
+    .await
+    .ok();
+    let r = app.gql(&met, &deadlines("WMC/LD/2"), json!({})).await;
+    assert_eq!(initial(r), "MISSED");
 }

@@ -39,8 +39,14 @@ pub(super) fn hearing_window(f: &OrderFacts, rules: &ScheduleRules, out: &mut Pl
         .min();
     let (status, met_at) = match (began, f.status) {
         (Some(at), _) => (DeadlineStatus::Met, Some(at)),
-        // Replaced by the order applied for, or ended by its refusal or withdrawal: the application was dealt with.
-        (None, OrderStatus::Replaced | OrderStatus::Ceased) => (DeadlineStatus::Met, None),
+        // Replaced by the order applied for, or ended by its refusal or withdrawal, within the window: the
+        // application was dealt with in time. Dealt with only after the window closed, the window was missed.
+        (None, OrderStatus::Replaced | OrderStatus::Ceased)
+            if f.ended_at.is_none_or(|ended| ended <= due_at) =>
+        {
+            (DeadlineStatus::Met, None)
+        }
+        (None, OrderStatus::Replaced | OrderStatus::Ceased) => (DeadlineStatus::Missed, None),
         (None, OrderStatus::Lapsed) => (DeadlineStatus::Missed, None),
         (None, _) => (f.unmet(due_at), None),
     };

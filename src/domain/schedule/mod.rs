@@ -140,8 +140,8 @@ pub struct OrderFacts {
     /// A full SPO replacing an interim SPO: no initial notification is due for it (SPA 2019 s9(1)(a)), whether or
     /// not the interim's was made.
     pub replaces_interim: bool,
-    /// When the order stopped being in force (`None` while it is): the end of its last day for an expired order,
-    /// the moment the change was recorded otherwise. A deadline that fell due before it stays missed.
+    /// The earliest the order can have stopped being in force (`None` while it is; `OrderRecord::ended_from`). A
+    /// deadline that fell due before it stays missed.
     pub ended_at: Option<DateTime<Utc>>,
     pub notifications: Vec<NotificationFact>,
     pub hearings: Vec<HearingFact>,

@@ -455,3 +455,24 @@ fn a_change_the_police_learnt_of_is_due_from_the_change_until_the_subject_notifi
         DeadlineStatus::Missed
     );
 }
+
+#[test]
+fn a_notice_ended_after_its_window_closed_missed_it() {
+    let mut f = dapn_served("2026-11-27T18:00:00Z");
+    let due = deadline(&f, DeadlineKind::HearingWindow).due_at;
+    for status in [OrderStatus::Ceased, OrderStatus::Replaced] {
+        f.status = status;
+        f.ended_at = Some(due);
+        assert_eq!(
+            deadline(&f, DeadlineKind::HearingWindow).status,
+            DeadlineStatus::Met,
+            "{status:?} at the window's end"
+        );
+        f.ended_at = Some(due + Duration::seconds(1));
+        assert_eq!(
+            deadline(&f, DeadlineKind::HearingWindow).status,
+            DeadlineStatus::Missed,
+            "{status:?} after the window"
+        );
+    }
+}
