@@ -1,4 +1,8 @@
-//! The `orderwatch` command: serve the API (default), migrate, print the schema, mint a token, load demo data.
+//! The `orderwatch` command: serve the API (default), migrate, print the schema, mint a token, run the checks, the
+//! audit log's tools, load demo data.
+//!
+//! Past 400 lines: the subcommands' definitions and each one's handler, kept together so `--help` and what a
+//! command does are read in one place; the work itself is in the library.
 
 use anyhow::Context as _;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -265,147 +269,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
-        Command::Check { now, commit } => {
-            let given = now.is_some();
-            let now = match now {
-                Some(s) => chrono::DateTime::parse_from_rfc3339(&s)
-                    .map_err(|_| {
-                        anyhow::anyhow!("--now must be RFC 3339, e.g. 2026-12-01T09:00:00Z")
-                    })?
-                    .with_timezone(&chrono::Utc),
-                None => chrono::Utc::now(),
-            };
-            let dry_run = given && !commit;
-            anyhow::ensure!(
-                !commit || now <= chrono::Utc::now(),
-                "refusing to commit a check run at a future moment: it would raise alerts early and record orders as ended before they end. Leave out --commit for a dry run"
-            );
-            let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
-            let (db, _) = startup::open_database(&settings).await?;
-            let clock = Arc::new(orderwatch::service::FixedClock::new(now));
-            let services = Services::new(db, clock).with_rules(rules);
-            let opts = orderwatch::service::checks::CheckOptions {
-                max_alerts: settings.check_max_alerts,
-                dry_run,
-                ..orderwatch::service::checks::CheckOptions::at(now)
-            };
-            let report = services
-                .run_checks(opts)
-                .await
-                .context("running the checks")?;
-            for r in &report.raised {
-                let late = if r.fire_at + orderwatch::domain::alert::LATE_AFTER < now {
-                    format!("  late by {}", human_duration(now - r.fire_at))
-                } else {
-                    String::new()
-                };
-                let due = r.due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                println!(
-                    "{:<30} {:<24} due {due}{late}",
-                    r.kind.as_str(),
-                    r.order_reference
-                );
-            }
-            println!(
-                "{} at {}: {} alerts {}, {} scheduled alerts no longer due{}",
-                if dry_run { "dry run" } else { "checked" },
-                now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                report.raised.len(),
-                if dry_run { "would be raised" } else { "raised" },
-                report.cancelled,
-                if report.capped {
-                    "; stopped at ORDERWATCH_CHECK_MAX_ALERTS, run again for the rest"
-                } else {
-                    ""
-                }
-            );
-            if dry_run {
-                println!("nothing was written; add --commit to run the checks at that moment");
-            }
-            Ok(())
-        }
-        Command::Audit { command } => {
-            let (db, target) = startup::open_database(&settings).await?;
-            let checkpoints = orderwatch::config::audit::checkpoint_path(&settings, &target)?;
-            let services = Services::new(db, Arc::new(SystemClock))
-                .with_audit_owner(settings.audit_table_owner.clone());
-            match command {
-                AuditCommand::Verify => {
-                    let verified = services
-                        .verify_audit_with(checkpoints.as_deref())
-                        .await
-                        .context("reading the audit log")?;
-                    let unprotected = services
-                        .audit_unprotected()
-                        .await
-                        .context("reading the audit log's triggers")?;
-                    match verified {
-                        orderwatch::db::audit::Verified::Intact { events } => {
-                            println!(
-                                "audit log intact: {events} events, every link verified{}",
-                                match &checkpoints {
-                                    Some(p) => format!(
-                                        ", checked against the checkpoints in {}",
-                                        p.display()
-                                    ),
-                                    None => ", no checkpoint file".into(),
-                                }
-                            );
-                        }
-                        orderwatch::db::audit::Verified::Broken { seq, id, problem }
-                            if id.is_empty() =>
-                        {
-                            println!("audit log BROKEN at event {seq}: {problem}");
-                            std::process::exit(2);
-                        }
-                        orderwatch::db::audit::Verified::Broken { seq, id, problem } => {
-                            println!("audit log BROKEN at event {seq} (id {id}): {problem}");
-                            std::process::exit(2);
-                        }
-                    }
-                    if !unprotected.is_empty() {
-                        println!("audit log UNPROTECTED: {} (run `orderwatch audit protect` for missing triggers)", unprotected.join("; "));
-                        std::process::exit(2);
-                    }
-                    Ok(())
-                }
-                AuditCommand::Checkpoint => {
-                    let cp = services
-                        .audit_checkpoint(checkpoints.as_deref())
-                        .await
-                        .context("writing the checkpoint")?;
-                    println!(
-                        "audit checkpoint: event {} of {}, hash {}{}",
-                        cp.seq,
-                        cp.count,
-                        cp.hash,
-                        match &checkpoints {
-                            Some(p) => format!(", appended to {}", p.display()),
-                            None =>
-                                ", written to the log only (no ORDERWATCH_AUDIT_CHECKPOINT_FILE)"
-                                    .into(),
-                        }
-                    );
-                    Ok(())
-                }
-                AuditCommand::SubjectTag {
-                    name,
-                    date_of_birth,
-                } => {
-                    let key = name.as_deref().map(orderwatch::domain::name_key);
-                    println!("{}", services.subject_tag(key.as_deref(), date_of_birth));
-                    Ok(())
-                }
-                AuditCommand::Protect => {
-                    services
-                        .protect_audit()
-                        .await
-                        .context("restoring the audit log's triggers")?;
-                    println!("audit log protected: append-only triggers in place");
-                    Ok(())
-                }
-            }
-        }
+        Command::Check { now, commit } => check(&settings, now, commit).await,
+        Command::Audit { command } => audit(&settings, command).await,
         Command::Seed { demo } => {
             anyhow::ensure!(demo, "say which data to load: `orderwatch seed --demo`");
             let (db, _) = startup::open_database(&settings).await?;
@@ -418,6 +283,144 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 report.agencies_created, report.orders_created, report.already_present
             );
             println!("agencies: police MET, GMP; courts WMC, MMC; Crown Court SCC; advocacy ADV-LDN, ADV-MCR");
+            Ok(())
+        }
+    }
+}
+
+/// `orderwatch check`: a run now, or a dry run (or, with `--commit`, a run) at a moment given.
+async fn check(settings: &Settings, now: Option<String>, commit: bool) -> anyhow::Result<()> {
+    let given = now.is_some();
+    let now = match now {
+        Some(s) => chrono::DateTime::parse_from_rfc3339(&s)
+            .map_err(|_| anyhow::anyhow!("--now must be RFC 3339, e.g. 2026-12-01T09:00:00Z"))?
+            .with_timezone(&chrono::Utc),
+        None => chrono::Utc::now(),
+    };
+    let dry_run = given && !commit;
+    anyhow::ensure!(
+        !commit || now <= chrono::Utc::now(),
+        "refusing to commit a check run at a future moment: it would raise alerts early and record orders as ended before they end. Leave out --commit for a dry run"
+    );
+    let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
+    let (db, _) = startup::open_database(settings).await?;
+    let clock = Arc::new(orderwatch::service::FixedClock::new(now));
+    let services = Services::new(db, clock).with_rules(rules);
+    let opts = orderwatch::service::checks::CheckOptions {
+        max_alerts: settings.check_max_alerts,
+        dry_run,
+        ..orderwatch::service::checks::CheckOptions::at(now)
+    };
+    let report = services
+        .run_checks(opts)
+        .await
+        .context("running the checks")?;
+    for r in &report.raised {
+        let late = if r.fire_at + orderwatch::domain::alert::LATE_AFTER < now {
+            format!("  late by {}", human_duration(now - r.fire_at))
+        } else {
+            String::new()
+        };
+        let due = r.due_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        println!(
+            "{:<30} {:<24} due {due}{late}",
+            r.kind.as_str(),
+            r.order_reference
+        );
+    }
+    println!(
+        "{} at {}: {} alerts {}, {} scheduled alerts no longer due{}",
+        if dry_run { "dry run" } else { "checked" },
+        now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        report.raised.len(),
+        if dry_run { "would be raised" } else { "raised" },
+        report.cancelled,
+        if report.capped {
+            "; stopped at ORDERWATCH_CHECK_MAX_ALERTS, run again for the rest"
+        } else {
+            ""
+        }
+    );
+    if dry_run {
+        println!("nothing was written; add --commit to run the checks at that moment");
+    }
+    Ok(())
+}
+
+/// `orderwatch audit ...`: verify, checkpoint, protect, subject-tag.
+async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()> {
+    let (db, target) = startup::open_database(settings).await?;
+    let checkpoints = orderwatch::config::audit::checkpoint_path(settings, &target)?;
+    let services = Services::new(db, Arc::new(SystemClock))
+        .with_audit_owner(settings.audit_table_owner.clone());
+    match command {
+        AuditCommand::Verify => {
+            let verified = services
+                .verify_audit_with(checkpoints.as_deref())
+                .await
+                .context("reading the audit log")?;
+            let unprotected = services
+                .audit_unprotected()
+                .await
+                .context("reading the audit log's triggers")?;
+            match verified {
+                orderwatch::db::audit::Verified::Intact { events } => {
+                    println!(
+                        "audit log intact: {events} events, every link verified{}",
+                        match &checkpoints {
+                            Some(p) =>
+                                format!(", checked against the checkpoints in {}", p.display()),
+                            None => ", no checkpoint file".into(),
+                        }
+                    );
+                }
+                orderwatch::db::audit::Verified::Broken { seq, id, problem } if id.is_empty() => {
+                    println!("audit log BROKEN at event {seq}: {problem}");
+                    std::process::exit(2);
+                }
+                orderwatch::db::audit::Verified::Broken { seq, id, problem } => {
+                    println!("audit log BROKEN at event {seq} (id {id}): {problem}");
+                    std::process::exit(2);
+                }
+            }
+            if !unprotected.is_empty() {
+                println!("audit log UNPROTECTED: {} (run `orderwatch audit protect` for missing triggers)", unprotected.join("; "));
+                std::process::exit(2);
+            }
+            Ok(())
+        }
+        AuditCommand::Checkpoint => {
+            let cp = services
+                .audit_checkpoint(checkpoints.as_deref())
+                .await
+                .context("writing the checkpoint")?;
+            println!(
+                "audit checkpoint: event {} of {}, hash {}{}",
+                cp.seq,
+                cp.count,
+                cp.hash,
+                match &checkpoints {
+                    Some(p) => format!(", appended to {}", p.display()),
+                    None =>
+                        ", written to the log only (no ORDERWATCH_AUDIT_CHECKPOINT_FILE)".into(),
+                }
+            );
+            Ok(())
+        }
+        AuditCommand::SubjectTag {
+            name,
+            date_of_birth,
+        } => {
+            let key = name.as_deref().map(orderwatch::domain::name_key);
+            println!("{}", services.subject_tag(key.as_deref(), date_of_birth));
+            Ok(())
+        }
+        AuditCommand::Protect => {
+            services
+                .protect_audit()
+                .await
+                .context("restoring the audit log's triggers")?;
+            println!("audit log protected: append-only triggers in place");
             Ok(())
         }
     }

@@ -21,6 +21,7 @@ pub mod session;
 pub mod shares;
 mod sql;
 mod target;
+pub mod triggers;
 pub mod upkeep;
 
 pub use pool::{before_libpq, PoolSettings};

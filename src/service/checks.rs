@@ -177,7 +177,7 @@ fn check_batch(
     o: &CheckOptions,
     limit: i64,
 ) -> AppResult<(Vec<Raised>, usize, usize)> {
-    let due = db::schedule::claim_due(conn, o.now, limit)?;
+    let due = db::triggers::claim_due(conn, o.now, limit)?;
     if due.is_empty() {
         return Ok((vec![], 0, 0));
     }
@@ -252,7 +252,7 @@ fn check_batch(
             )));
         }
     }
-    db::schedule::finish(conn, &fired, &cancelled, o.now)?;
+    db::triggers::finish(conn, &fired, &cancelled, o.now)?;
     for id in &changed {
         sync_schedule(conn, id, rules, o.now)?;
     }

@@ -79,7 +79,7 @@ pub(crate) fn sync_schedule(
         db::loader::find_by_id(conn, order_id)?.ok_or(AppError::NotFound { what: "order" })?;
     let (deadlines, triggers) = plan(&facts(&order)?, rules);
     db::schedule::sync_deadlines(conn, order_id, &deadlines, now)?;
-    db::schedule::sync_triggers(conn, order_id, &triggers)
+    db::triggers::sync_triggers(conn, order_id, &triggers)
 }
 
 impl Services {
