@@ -120,7 +120,7 @@ fn init_tracing() {
 
 /// The settings a subcommand reads, and so lists in its `--help` (every setting is still accepted everywhere, as
 /// the environment may hold any of them). `serve` reads them all.
-fn settings_read_by(subcommand: &str) -> Option<&'static [&'static str]> {
+fn settings_read_by(subcommand: &str) -> Option<Vec<&'static str>> {
     const DATABASE: &[&str] = &[
         "env",
         "database_url",
@@ -131,48 +131,30 @@ fn settings_read_by(subcommand: &str) -> Option<&'static [&'static str]> {
         "audit_key",
         "audit_key_file",
     ];
-    const CHECK: &[&str] = &[
-        "env",
-        "database_url",
-        "db_pool_size",
-        "pg_lock_timeout_ms",
-        "pg_statement_timeout_ms",
-        "pg_idle_in_transaction_timeout_ms",
-        "audit_key",
-        "audit_key_file",
-        "check_max_alerts",
-        "expiry_warning_days",
-        "unserved_after_hours",
-        "extra_bank_holidays",
-    ];
-    const AUDIT: &[&str] = &[
-        "env",
-        "database_url",
-        "db_pool_size",
-        "pg_lock_timeout_ms",
-        "pg_statement_timeout_ms",
-        "pg_idle_in_transaction_timeout_ms",
-        "audit_key",
-        "audit_key_file",
-        "audit_checkpoint_file",
-        "audit_table_owner",
-    ];
-    const TOKEN: &[&str] = &[
-        "env",
-        "database_url",
-        "jwt_secret",
-        "jwt_issuer",
-        "jwt_audience",
-        "jwt_public_key_file",
-        "jwt_jwks_file",
-        "jwt_trusted_issuers",
-    ];
+    let with_database = |more: &[&'static str]| [DATABASE, more].concat();
     match subcommand {
-        "migrate" | "seed" => Some(DATABASE),
-        "check" => Some(CHECK),
-        "audit" => Some(AUDIT),
-        "token" => Some(TOKEN),
-        "schema" => Some(&["env"]),
+        "migrate" | "seed" => Some(DATABASE.to_vec()),
+        "check" => Some(with_database(&[
+            "check_max_alerts",
+            "expiry_warning_days",
+            "unserved_after_hours",
+            "extra_bank_holidays",
+        ])),
+        "audit" => Some(with_database(&[
+            "audit_checkpoint_file",
+            "audit_table_owner",
+        ])),
+        "token" => Some(vec![
+            "env",
+            "database_url",
+            "jwt_secret",
+            "jwt_issuer",
+            "jwt_audience",
+            "jwt_public_key_file",
+            "jwt_jwks_file",
+            "jwt_trusted_issuers",
+        ]),
+        "schema" => Some(vec!["env"]),
         _ => None,
     }
 }

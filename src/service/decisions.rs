@@ -23,6 +23,20 @@ use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 
 impl Services {
+    /// What every decision checks first: the caller's role, the note, and the day decided (default today).
+    fn decision(
+        &self,
+        who: &Caller,
+        note: Option<&str>,
+        decided_on: Option<NaiveDate>,
+    ) -> AppResult<NaiveDate> {
+        policy::require(who, Operation::ChangeOrder)?;
+        let mut v = Violations::default();
+        check_note(note, "note", &mut v);
+        v.into_result()?;
+        Ok(decided_on.unwrap_or(london_date(self.now())))
+    }
+
     /// Varies an order's expiry or conditions (the court that made it). Keeps the old terms as history.
     pub async fn vary_order(&self, who: &Caller, req: VaryRequest) -> AppResult<OrderRecord> {
         policy::require(who, Operation::ChangeOrder)?;
@@ -62,11 +76,7 @@ impl Services {
         decided_on: Option<NaiveDate>,
         note: Option<String>,
     ) -> AppResult<OrderRecord> {
-        policy::require(who, Operation::ChangeOrder)?;
-        let mut v = Violations::default();
-        check_note(note.as_deref(), "note", &mut v);
-        v.into_result()?;
-        let decided_on = decided_on.unwrap_or(london_date(self.now()));
+        let decided_on = self.decision(who, note.as_deref(), decided_on)?;
         self.change(who, reference, Change::Terms, move |order| {
             match order.expires_on {
                 None => {
@@ -107,11 +117,7 @@ impl Services {
         decided_on: Option<NaiveDate>,
         note: Option<String>,
     ) -> AppResult<OrderRecord> {
-        policy::require(who, Operation::ChangeOrder)?;
-        let mut v = Violations::default();
-        check_note(note.as_deref(), "note", &mut v);
-        v.into_result()?;
-        let decided_on = decided_on.unwrap_or(london_date(self.now()));
+        let decided_on = self.decision(who, note.as_deref(), decided_on)?;
         self.change(who, reference, Change::Terms, move |order| {
             let early = decided_on <= Term::Years(2).last_day(order.made_on);
             if SPO_EARLY_DISCHARGE_NEEDS_CONSENT && order.order_type == OrderType::Spo && early && !consent {
@@ -135,11 +141,7 @@ impl Services {
         decided_on: Option<NaiveDate>,
         note: Option<String>,
     ) -> AppResult<OrderRecord> {
-        policy::require(who, Operation::ChangeOrder)?;
-        let mut v = Violations::default();
-        check_note(note.as_deref(), "note", &mut v);
-        v.into_result()?;
-        let decided_on = decided_on.unwrap_or(london_date(self.now()));
+        let decided_on = self.decision(who, note.as_deref(), decided_on)?;
         self.change(who, reference, Change::Quash, move |order| {
             Ok(TermsChangeDraft {
                 event: OrderEvent::Quashed,
