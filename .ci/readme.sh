@@ -18,6 +18,10 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -- -"$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
+  # The server writes a last audit checkpoint as it stops: wait for every process of each group to end first.
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 100); do kill -0 -- -"$p" 2>/dev/null || break; sleep 0.1; done
+  done
   rm -f "$root"/orderwatch.db "$root"/orderwatch.db-* "$root"/orderwatch.db.*
 }
 trap cleanup EXIT
