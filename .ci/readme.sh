@@ -9,6 +9,9 @@
 # Needs port 8080 free and no orderwatch.db in the folder (it creates one, as the README's server does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A new terminal: none of the settings a caller (such as .ci/run) may have exported.
+unset DATABASE_URL
+while read -r v; do unset "$v"; done < <(compgen -e | grep '^ORDERWATCH_' || true)
 root=$PWD
 if ls orderwatch.db* >/dev/null 2>&1; then
   echo "readme: orderwatch.db already exists here; move it away first (this script creates and removes it)" >&2
