@@ -4,7 +4,7 @@ use super::delivery::{AlertStream, Handover};
 use super::enums::AlertKind;
 use super::error::to_graphql;
 use super::objects::alert::*;
-use super::objects::order::AlertConnection;
+use super::objects::connection::AlertConnection;
 use super::{caller, consulted, services, Audited};
 use crate::domain::scope::AlertFilter as DbAlertFilter;
 use crate::domain::validation::canonical_reference;

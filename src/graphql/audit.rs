@@ -2,7 +2,7 @@
 
 use super::enums::AuditOperation;
 use super::objects::audit::*;
-use super::objects::order::AuditEventConnection;
+use super::objects::connection::AuditEventConnection;
 use super::scalars::DateTime;
 use super::{caller, services, Audited};
 use crate::domain::scope::AuditFilter as DbAuditFilter;

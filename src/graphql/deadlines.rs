@@ -3,8 +3,9 @@
 use super::enums::{
     DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind, NotificationSource,
 };
+use super::objects::connection::DeadlineConnection;
 use super::objects::deadline::*;
-use super::objects::order::{DeadlineConnection, ProtectionOrder};
+use super::objects::order::ProtectionOrder;
 use super::scalars::{Date, DateTime};
 use super::{caller, consulted, services, Audited};
 use crate::domain::scope::DeadlineFilter as DbDeadlineFilter;

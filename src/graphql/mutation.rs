@@ -1,7 +1,8 @@
 //! Mutations. Each either applies in full or changes nothing.
 
 use super::enums::{AgencyKind, ConditionKind, OrderType, ServiceMethod};
-use super::objects::order::{Agency, ProtectionOrder};
+use super::objects::connection::Agency;
+use super::objects::order::ProtectionOrder;
 use super::scalars::{Date, DateTime};
 use super::{caller, services, Audited};
 use crate::domain::validation::{ConditionDraft, OrderDraft, PersonDraft};

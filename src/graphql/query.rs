@@ -2,7 +2,8 @@
 
 use super::enums::{OrderStatus, OrderType};
 use super::error::GqlResultExt;
-use super::objects::order::{Agency, AgencyConnection, Me, OrderConnection, ProtectionOrder};
+use super::objects::connection::{Agency, AgencyConnection, Me, OrderConnection};
+use super::objects::order::ProtectionOrder;
 use super::scalars::Date;
 use super::{caller, consulted, consulted_with, services, Audited};
 use crate::domain::name_key;

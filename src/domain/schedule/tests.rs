@@ -1,4 +1,7 @@
 //! The schedule's rules, each at its boundaries.
+//!
+//! Past 400 lines: one test file for all the rules, so they share the facts they start from (`spo`, `dapn_served`)
+//! and the helpers that read a plan; each test names the rule and statute it checks.
 
 use super::*;
 

@@ -5,5 +5,6 @@
 pub mod alert;
 pub mod audit;
 pub mod breach;
+pub mod connection;
 pub mod deadline;
 pub mod order;

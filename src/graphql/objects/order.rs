@@ -4,127 +4,16 @@
 use crate::auth::{policy, Principal};
 use crate::domain::calendar::end_of_day;
 use crate::domain::order::{
-    AgencyRecord, ConditionRecord, OrderParts, OrderRecord, ProtectedPersonRecord, VersionRecord,
+    ConditionRecord, OrderParts, OrderRecord, ProtectedPersonRecord, VersionRecord,
 };
 use crate::domain::status::effective_status;
 use crate::graphql::enums::*;
 use crate::graphql::error::forbidden_field;
+use crate::graphql::objects::connection::Agency;
 use crate::graphql::scalars::{Date, DateTime};
-use crate::service::page::{encode_cursor, Page};
 use async_graphql::Context;
 use async_graphql::{Object, SimpleObject};
 use std::sync::Arc;
-
-/// The caller, as the token says.
-#[derive(SimpleObject)]
-pub struct Me {
-    pub sub: String,
-    pub role: Role,
-    pub agency: String,
-}
-
-/// A police force, court or advocacy service.
-#[derive(SimpleObject, Clone)]
-pub struct Agency {
-    pub code: String,
-    pub name: String,
-    pub kind: AgencyKind,
-}
-
-impl From<AgencyRecord> for Agency {
-    fn from(a: AgencyRecord) -> Self {
-        Agency {
-            code: a.code,
-            name: a.name,
-            kind: a.kind.into(),
-        }
-    }
-}
-
-#[derive(SimpleObject, Clone)]
-pub struct PageInfo {
-    pub has_next_page: bool,
-    pub has_previous_page: bool,
-    pub start_cursor: Option<String>,
-    pub end_cursor: Option<String>,
-}
-
-/// Declares a Relay connection type and its edge type for one node type.
-macro_rules! connection {
-    ($conn:ident, $edge:ident, $node:ty) => {
-        #[derive(SimpleObject)]
-        pub struct $edge {
-            pub cursor: String,
-            pub node: $node,
-        }
-
-        /// A Relay connection: a page of edges and where it stands.
-        #[derive(SimpleObject)]
-        pub struct $conn {
-            pub edges: Vec<$edge>,
-            pub page_info: PageInfo,
-        }
-
-        impl $conn {
-            /// Builds the connection from a page whose items know their own full cursor.
-            pub fn build_with<R>(
-                page: Page<R>,
-                cursor: impl Fn(&R) -> String,
-                node: impl Fn(R) -> $node,
-            ) -> Self {
-                let edges: Vec<$edge> = page
-                    .items
-                    .into_iter()
-                    .map(|r| $edge {
-                        cursor: cursor(&r),
-                        node: node(r),
-                    })
-                    .collect();
-                let page_info = PageInfo {
-                    has_next_page: page.has_next_page,
-                    has_previous_page: false,
-                    start_cursor: edges.first().map(|e| e.cursor.clone()),
-                    end_cursor: edges.last().map(|e| e.cursor.clone()),
-                };
-                $conn { edges, page_info }
-            }
-
-            /// Builds the connection from a page; `key` gives each item's cursor key, `node` its GraphQL object.
-            pub fn build<R>(
-                kind: &str,
-                page: Page<R>,
-                key: impl Fn(&R) -> String,
-                node: impl Fn(R) -> $node,
-            ) -> Self {
-                let edges: Vec<$edge> = page
-                    .items
-                    .into_iter()
-                    .map(|r| $edge {
-                        cursor: encode_cursor(kind, &key(&r)),
-                        node: node(r),
-                    })
-                    .collect();
-                let page_info = PageInfo {
-                    has_next_page: page.has_next_page,
-                    has_previous_page: false,
-                    start_cursor: edges.first().map(|e| e.cursor.clone()),
-                    end_cursor: edges.last().map(|e| e.cursor.clone()),
-                };
-                $conn { edges, page_info }
-            }
-        }
-    };
-}
-
-connection!(OrderConnection, OrderEdge, ProtectionOrder);
-connection!(AgencyConnection, AgencyEdge, Agency);
-connection!(AlertConnection, AlertEdge, super::alert::Alert);
-connection!(DeadlineConnection, DeadlineEdge, super::deadline::Deadline);
-connection!(
-    AuditEventConnection,
-    AuditEventEdge,
-    super::audit::AuditEvent
-);
 
 /// A protection order or notice, as one caller may see it.
 pub struct ProtectionOrder {
