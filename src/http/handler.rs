@@ -1,7 +1,7 @@
 //! `/graphql` over HTTP: the bearer token, the body, the admission checks, execution, and the response as the
 //! client asked for it (GraphQL over HTTP).
 
-use super::{admission, error_body, record_auth_failure, AppState, RequestId, REASON_HEADER};
+use super::{admission, error_body, gate, AppState, RequestId, REASON_HEADER};
 use actix_web::http::header;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
@@ -146,6 +146,7 @@ fn graphql_response(media: MediaType, response: async_graphql::Response) -> Http
         .body(body.to_string())
 }
 
+/// `/graphql` over HTTP: through the gate (token, then document), then executed and answered.
 pub(super) async fn graphql(
     state: web::Data<AppState>,
     http: HttpRequest,
@@ -165,73 +166,26 @@ pub(super) async fn graphql(
             v.strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
         });
-    let source = http.peer_addr().map(|a| a.ip());
-    let principal = match bearer {
-        None => {
-            tracing::info!(request.id = %id, auth.outcome = "missing", "request refused: no bearer token");
-            record_auth_failure(&state, source, &id, "no bearer token").await;
-            return error_body(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
-                "a bearer token is required (Authorization: Bearer <jwt>)",
-            );
-        }
-        Some(token) => match state.keys.validate(token.trim()) {
-            Ok(p) => p,
-            Err(reason) => {
-                tracing::info!(request.id = %id, auth.outcome = "invalid", auth.reason = %reason, "request refused: invalid token");
-                record_auth_failure(&state, source, &id, &reason).await;
-                return error_body(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &reason);
-            }
-        },
+    let who = gate::Credentials {
+        token: bearer,
+        source: http.peer_addr().map(|a| a.ip()),
+        request_id: &id,
+        transport: gate::Transport::Http,
     };
-    let mut request =
-        match read_request(&http, payload, state.max_body_bytes, state.max_nesting).await {
-            Ok(r) => r,
-            Err(response) => return response,
-        };
-    if request.query.trim().is_empty() {
-        return error_body(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "the request has no query",
-        );
-    }
-    // Before the parser, which recurses into value literals.
-    if let Some(refused) = admission::document_too_deep(&request.query, state.max_nesting) {
-        return error_body(
-            StatusCode::BAD_REQUEST,
-            admission::DOCUMENT_TOO_DEEP,
-            &refused,
-        );
-    }
-    // What the request would run: the operation it names, or every operation of the document when it names none.
-    let selected_op = request.operation_name.clone();
-    let mut kinds: Vec<OperationType> = vec![];
-    let mut operation = String::from("other");
-    state.documents.prepare(&mut request);
-    if let Ok(doc) = request.parsed_query() {
-        operation = admission::label(
-            doc,
-            selected_op.as_deref(),
-            &state.document_limits.root_fields,
-        );
-        if let Some((code, refused)) = admission::refuse_document(doc, &state.document_limits) {
-            return error_body(StatusCode::BAD_REQUEST, code, &refused);
-        }
-        kinds = doc
-            .operations
-            .iter()
-            .filter(|(name, _)| match (&selected_op, name) {
-                (Some(want), Some(n)) => want.as_str() == n.as_str(),
-                (Some(_), None) => false,
-                (None, _) => true,
-            })
-            .map(|(_, op)| op.node.ty)
-            .collect();
-    }
-    let is_mutation = kinds.contains(&OperationType::Mutation);
-    if http.method() == Method::GET && kinds.iter().any(|k| *k != OperationType::Query) {
+    let principal = match gate::authenticate(&state, who).await {
+        Ok((principal, _)) => principal,
+        Err(refused) => return refusal(refused),
+    };
+    let request = match read_request(&http, payload, state.max_body_bytes, state.max_nesting).await
+    {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let admitted = match gate::admit(&state, request) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refusal(refused),
+    };
+    if http.method() == Method::GET && admitted.kinds.iter().any(|k| *k != OperationType::Query) {
         return error_body(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
@@ -246,38 +200,74 @@ pub(super) async fn graphql(
         .map(str::to_string);
     let caller =
         crate::auth::Caller::new(principal, id.clone(), reason).with_correlation(correlation);
+    let label = admitted.label.clone();
+    let response = match execute(&state, admitted, caller)
+        .instrument(span.clone())
+        .await
+    {
+        Ok(response) => response,
+        Err(refused) => return refusal(refused),
+    };
+    let m = crate::metrics::global();
+    m.request(&label, started.elapsed().as_secs_f64());
+    for e in &response.errors {
+        if let Some(async_graphql::Value::String(code)) =
+            e.extensions.as_ref().and_then(|x| x.get("code"))
+        {
+            m.error(code);
+        }
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            graphql.operation = %label,
+            graphql.errors = response.errors.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "graphql request"
+        )
+    });
+    graphql_response(negotiate(&http), response)
+}
+
+fn refusal(refused: gate::Refusal) -> HttpResponse {
+    error_body(refused.status, refused.code, &refused.message)
+}
+
+/// Runs an admitted request as `caller` (a query within `ORDERWATCH_QUERY_TIMEOUT_MS`; a mutation always to its
+/// end), records what it withheld, and gives every error async-graphql raised a code of ours.
+async fn execute(
+    state: &AppState,
+    admitted: gate::Admitted,
+    caller: crate::auth::Caller,
+) -> Result<async_graphql::Response, gate::Refusal> {
     let withheld = crate::graphql::Withheld::default();
-    request = request.data(caller.clone()).data(withheld.clone());
+    let request = admitted.request.data(caller.clone()).data(withheld.clone());
     // Kept to name a field in an error; small (the body is at most ORDERWATCH_MAX_BODY_BYTES).
     let variables = request.variables.clone();
-    let execution = state.schema.execute(request).instrument(span.clone());
-    let mut response = if is_mutation {
+    let execution = state.schema.execute(request);
+    let mut response = if admitted.kinds.contains(&OperationType::Mutation) {
         execution.await
     } else {
-        match tokio::time::timeout(state.query_timeout, execution).await {
-            Ok(r) => r,
-            Err(_) => {
-                return error_body(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "QUERY_TIMEOUT",
-                    &format!(
-                        "the query ran longer than {} ms; ask for less",
-                        state.query_timeout.as_millis()
-                    ),
-                )
-            }
-        }
+        tokio::time::timeout(state.query_timeout, execution)
+            .await
+            .map_err(|_| gate::Refusal {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "QUERY_TIMEOUT",
+                message: format!(
+                    "the query ran longer than {} ms; ask for less",
+                    state.query_timeout.as_millis()
+                ),
+            })?
     };
     if withheld
-        .record(&state.services, &caller, &operation)
+        .record(&state.services, &caller, &admitted.label)
         .await
         .is_err()
     {
-        return error_body(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "UNAVAILABLE",
-            "the audit record could not be written; retry",
-        );
+        return Err(gate::Refusal {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: "UNAVAILABLE",
+            message: "the audit record could not be written; retry".into(),
+        });
     }
     for e in &mut response.errors {
         let ext = e.extensions.get_or_insert_with(Default::default);
@@ -293,22 +283,5 @@ pub(super) async fn graphql(
             }
         }
     }
-    let m = crate::metrics::global();
-    m.request(&operation, started.elapsed().as_secs_f64());
-    for e in &response.errors {
-        if let Some(async_graphql::Value::String(code)) =
-            e.extensions.as_ref().and_then(|x| x.get("code"))
-        {
-            m.error(code);
-        }
-    }
-    span.in_scope(|| {
-        tracing::info!(
-            graphql.operation = %operation,
-            graphql.errors = response.errors.len(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "graphql request"
-        )
-    });
-    graphql_response(negotiate(&http), response)
+    Ok(response)
 }

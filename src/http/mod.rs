@@ -3,6 +3,7 @@
 
 pub mod admission;
 pub mod auth_failures;
+pub mod gate;
 mod handler;
 mod probes;
 pub mod ws;
@@ -140,41 +141,6 @@ pub fn server(
     .listen(listener)?
     .run();
     Ok(server)
-}
-
-/// Records a refused token in the audit log, coalesced per source (`auth_failures`). The request is refused either
-/// way; a failure to record is logged.
-pub(crate) async fn record_auth_failure(
-    state: &AppState,
-    source: Option<std::net::IpAddr>,
-    request_id: &str,
-    problem: &str,
-) {
-    let decision = match source {
-        Some(ip) => state.auth_failures.refused(ip, std::time::Instant::now()),
-        None => auth_failures::Decision {
-            record: true,
-            ..Default::default()
-        },
-    };
-    let now = state.services.now();
-    let mut entries = vec![];
-    if decision.record {
-        entries.push(crate::service::audit::auth_failure(
-            request_id, now, "graphql", problem,
-        ));
-    }
-    for count in &decision.repeated {
-        entries.push(auth_failures::repeated_entry(request_id, now, *count));
-    }
-    if !entries.is_empty() {
-        if let Err(err) = state.services.audit(entries).await {
-            tracing::error!(
-                error.code = err.code(),
-                "an authentication failure could not be recorded in the audit log"
-            );
-        }
-    }
 }
 
 pub(crate) fn error_body(status: StatusCode, code: &str, message: &str) -> HttpResponse {

@@ -16,19 +16,21 @@
 //! A `subscribe` beyond `ORDERWATCH_WS_MAX_OPERATIONS` running operations is answered with an `error` message for
 //! its id (`TOO_MANY_OPERATIONS`); the connection and its other operations go on.
 //!
-//! Past 400 lines: the protocol's one message loop and one operation's stream; splitting the loop into a type with a
-//! method per message is the next step in `http/`.
+//! Past 400 lines: the protocol (`Connection`, one method per message) and one operation's stream (`Operation`),
+//! which share the message types and are read together.
 
 use crate::auth::Principal;
 use crate::error::{AppError, DELIVERY_INTERRUPTED};
 use crate::graphql::delivery;
-use crate::http::{admission, AppState};
+use crate::http::{admission, gate, AppState};
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Session};
 use chrono::Utc;
+use futures_util::stream::{AbortHandle, BoxStream, SelectAll};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub const SUBPROTOCOL: &str = "graphql-transport-ws";
@@ -100,197 +102,284 @@ fn token_of(payload: &Value) -> Option<&str> {
     }
 }
 
+/// A close the loop ends with; `None` when the socket is already gone.
+type Close = Option<CloseReason>;
+
+/// One websocket: who opened it, and the operations it runs. Each protocol message has its method; a method that
+/// returns `Err` ends the connection with that close.
+struct Connection {
+    state: Arc<AppState>,
+    session: Session,
+    source: Option<std::net::IpAddr>,
+    /// Every running operation is a stream polled by this connection's task (no task of its own), so an idle
+    /// subscription costs its own state and nothing more; `running` holds the handle that stops each one.
+    operations: SelectAll<BoxStream<'static, Out>>,
+    running: HashMap<String, AbortHandle>,
+    principal: Option<Principal>,
+    /// The reason given in connection_init (`{"reason": "..."}`), for the audit log.
+    reason: Option<String>,
+    init_seen: bool,
+    /// When the token the connection was opened with expires.
+    expiry: tokio::time::Instant,
+}
+
 async fn connection(
-    state: std::sync::Arc<AppState>,
-    mut session: Session,
-    mut messages: actix_ws::AggregatedMessageStream,
+    state: Arc<AppState>,
+    session: Session,
+    messages: actix_ws::AggregatedMessageStream,
     source: Option<std::net::IpAddr>,
 ) {
-    // Every running operation is a stream polled by this connection's task (no task of its own), so an idle
-    // subscription costs its own state and nothing more; `running` holds the handle that stops each one.
-    let mut operations =
-        futures_util::stream::SelectAll::<futures_util::stream::BoxStream<'static, Out>>::new();
-    let mut principal: Option<Principal> = None;
-    // The reason given in connection_init (`{"reason": "..."}`), for the audit log.
-    let mut reason: Option<String> = None;
-    let mut init_seen = false;
-    let init_deadline = tokio::time::Instant::now() + state.ws_init_timeout;
-    let mut expiry = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
-    let mut running: HashMap<String, futures_util::stream::AbortHandle> = HashMap::new();
-    let mut shutdown = state.shutdown.clone();
-
-    let reason = loop {
-        tokio::select! {
-            message = messages.next() => {
-                let text = match message {
-                    Some(Err(actix_ws::ProtocolError::Overflow)) => break Some(CloseReason {
-                        code: CloseCode::Size,
-                        description: Some(format!("a message may be at most {MAX_FRAME} bytes")),
-                    }),
-                    None | Some(Err(_)) => break None,
-                    Some(Ok(actix_ws::AggregatedMessage::Text(t))) => t,
-                    Some(Ok(actix_ws::AggregatedMessage::Ping(p))) => {
-                        if session.pong(&p).await.is_err() { break None; }
-                        continue;
-                    }
-                    Some(Ok(actix_ws::AggregatedMessage::Pong(_))) => continue,
-                    Some(Ok(actix_ws::AggregatedMessage::Close(_))) => break None,
-                    Some(Ok(actix_ws::AggregatedMessage::Binary(_))) => break close(4400, "binary messages are not part of the protocol"),
-                };
-                // serde_json refuses JSON nested past 128 levels; nothing recursive reads the message before this.
-                let Ok(msg) = serde_json::from_str::<Value>(&text) else {
-                    if admission::json_too_deep(text.as_bytes(), state.max_nesting, 3).is_some() {
-                        break close(4400, "invalid message: nested too deep (DOCUMENT_TOO_DEEP)");
-                    }
-                    break close(4400, "invalid message: not JSON");
-                };
-                match msg.get("type").and_then(Value::as_str) {
-                    Some("connection_init") => {
-                        if init_seen {
-                            break close(4429, "Too many initialisation requests");
-                        }
-                        init_seen = true;
-                        let payload = msg.get("payload").cloned().unwrap_or(Value::Null);
-                        reason = payload.get("reason").and_then(Value::as_str).map(str::to_string);
-                        match token_of(&payload).map(|t| state.keys.validate_until(t)) {
-                            Some(Ok((p, exp))) => {
-                                let left = (exp - Utc::now()).to_std().unwrap_or(Duration::ZERO);
-                                expiry = tokio::time::Instant::now() + left;
-                                tracing::info!(principal.role = p.role.as_str(), principal.agency = %p.agency, "websocket connected");
-                                principal = Some(p);
-                                if session.text(json!({ "type": "connection_ack" }).to_string()).await.is_err() {
-                                    break None;
-                                }
-                            }
-                            Some(Err(reason)) => {
-                                tracing::info!(auth.outcome = "invalid", auth.reason = %reason, "websocket refused");
-                                crate::http::record_auth_failure(&state, source, &uuid::Uuid::new_v4().to_string(), &reason).await;
-                                break close(4403, "Forbidden");
-                            }
-                            None => {
-                                crate::http::record_auth_failure(&state, source, &uuid::Uuid::new_v4().to_string(), "no token in connection_init").await;
-                                break close(4403, "Forbidden");
-                            }
-                        }
-                    }
-                    Some("ping") => {
-                        if session.text(json!({ "type": "pong" }).to_string()).await.is_err() {
-                            break None;
-                        }
-                    }
-                    Some("pong") => {}
-                    Some("subscribe") => {
-                        let Some(who) = principal.clone() else {
-                            break close(4401, "Unauthorized");
-                        };
-                        let (Some(id), Some(payload)) = (msg.get("id").and_then(Value::as_str), msg.get("payload")) else {
-                            break close(4400, "invalid message: subscribe needs id and payload");
-                        };
-                        let Ok(mut request) = serde_json::from_value::<async_graphql::Request>(payload.clone()) else {
-                            break close(4400, "invalid message: payload is not a GraphQL request");
-                        };
-                        if running.contains_key(id) {
-                            break close(4409, &format!("Subscriber for {id} already exists"));
-                        }
-                        if running.len() >= state.ws_max_operations {
-                            let refused = crate::error::AppError::validation(
-                                "TOO_MANY_OPERATIONS",
-                                "id",
-                                format!("this connection already runs {} operations, the most allowed (ORDERWATCH_WS_MAX_OPERATIONS); complete one or open another connection", running.len()),
-                            );
-                            if session.text(refusal(id, refused)).await.is_err() {
-                                break None;
-                            }
-                            continue;
-                        }
-                        // Before the parser, which recurses into value literals.
-                        let too_deep = admission::json_too_deep(text.as_bytes(), state.max_nesting, 3)
-                            .or_else(|| admission::document_too_deep(&request.query, state.max_nesting));
-                        if let Some(refused) = too_deep {
-                            let refused = crate::error::AppError::validation(admission::DOCUMENT_TOO_DEEP, "query", refused);
-                            if session.text(refusal(id, refused)).await.is_err() {
-                                break None;
-                            }
-                            continue;
-                        }
-                        let kept = state.documents.prepare(&mut request);
-                        // An `alerts` subscription is handed over to this transport once started (`graphql::delivery`).
-                        let mut handed_over = None;
-                        let mut subscription = false;
-                        let operation_name = request.operation_name.clone();
-                        if let Ok(doc) = request.parsed_query() {
-                            subscription = delivery::is_subscription(doc, operation_name.as_deref());
-                            if let Some((code, refused)) = admission::refuse_document(doc, &state.document_limits) {
-                                let refused = crate::error::AppError::validation(code, "query", refused);
-                                if session.text(refusal(id, refused)).await.is_err() {
-                                    break None;
-                                }
-                                continue;
-                            }
-                            if delivery::hands_over(doc, operation_name.as_deref()) {
-                                handed_over = Some(kept.unwrap_or_else(|| std::sync::Arc::new(doc.clone())));
-                            }
-                        }
-                        let caller = crate::auth::Caller::new(who, uuid::Uuid::new_v4().to_string(), reason.clone());
-                        let withheld = crate::graphql::Withheld::default();
-                        let handover = handed_over.map(|document| {
-                            let deliverer = delivery::Deliverer {
-                                schema: state.delivery.clone(),
-                                document,
-                                variables: request.variables.clone(),
-                                operation_name: request.operation_name.clone(),
-                                caller: caller.clone(),
-                                withheld: withheld.clone(),
-                            };
-                            (delivery::Handover::default(), deliverer)
-                        });
-                        let mut request = request.data(caller.clone()).data(withheld.clone());
-                        if let Some((slot, _)) = &handover {
-                            request = request.data(slot.clone());
-                        }
-                        let (operation, stop) = futures_util::stream::abortable(operation(state.clone(), id.to_string(), request, (caller, withheld), handover, subscription));
-                        operations.push(operation.boxed());
-                        running.insert(id.to_string(), stop);
-                    }
-                    Some("complete") => {
-                        if let Some(id) = msg.get("id").and_then(Value::as_str) {
-                            if let Some(stop) = running.remove(id) {
-                                stop.abort();
-                            }
-                        }
-                    }
-                    _ => break close(4400, "invalid message: unknown type"),
-                }
-            }
-            Some(out) = operations.next(), if !operations.is_empty() => {
-                if out.last {
-                    running.remove(&out.id);
-                }
-                if session.text(out.text).await.is_err() {
-                    break None;
-                }
-                // The operation's error names the code; closing the socket as well reaches a client that only
-                // resumes when its socket drops.
-                if out.interrupted {
-                    break Some(CloseReason {
-                        code: CloseCode::Again,
-                        description: Some(format!("{DELIVERY_INTERRUPTED}: reconnect and resume from your last cursor")),
-                    });
-                }
-            }
-            _ = tokio::time::sleep_until(init_deadline), if principal.is_none() => {
-                break close(4408, "Connection initialisation timeout");
-            }
-            _ = tokio::time::sleep_until(expiry), if principal.is_some() => {
-                break close(4403, "token expired");
-            }
-            _ = shutdown.changed() => {
-                break Some(CloseReason { code: CloseCode::Away, description: Some("server shutting down".into()) });
-            }
-        }
+    let connection = Connection {
+        state,
+        session,
+        source,
+        operations: SelectAll::new(),
+        running: HashMap::new(),
+        principal: None,
+        reason: None,
+        init_seen: false,
+        expiry: tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600),
     };
-    drop(operations);
-    let _ = session.close(reason).await;
+    connection.run(messages).await
+}
+
+impl Connection {
+    async fn run(mut self, mut messages: actix_ws::AggregatedMessageStream) {
+        let init_deadline = tokio::time::Instant::now() + self.state.ws_init_timeout;
+        let mut shutdown = self.state.shutdown.clone();
+        let close = loop {
+            let step = tokio::select! {
+                frame = messages.next() => self.on_frame(frame).await,
+                Some(out) = self.operations.next(), if !self.operations.is_empty() => self.on_output(out).await,
+                _ = tokio::time::sleep_until(init_deadline), if self.principal.is_none() => {
+                    Err(close(4408, "Connection initialisation timeout"))
+                }
+                _ = tokio::time::sleep_until(self.expiry), if self.principal.is_some() => {
+                    Err(close(4403, "token expired"))
+                }
+                _ = shutdown.changed() => Err(Some(CloseReason {
+                    code: CloseCode::Away,
+                    description: Some("server shutting down".into()),
+                })),
+            };
+            if let Err(close) = step {
+                break close;
+            }
+        };
+        drop(self.operations);
+        let _ = self.session.close(close).await;
+    }
+
+    /// Sends `text`; a socket that cannot take it is gone.
+    async fn send(&mut self, text: String) -> Result<(), Close> {
+        self.session.text(text).await.map_err(|_| None)
+    }
+
+    /// A frame from the client: a text message is dispatched by its `type`.
+    async fn on_frame(
+        &mut self,
+        frame: Option<Result<actix_ws::AggregatedMessage, actix_ws::ProtocolError>>,
+    ) -> Result<(), Close> {
+        let text = match frame {
+            Some(Err(actix_ws::ProtocolError::Overflow)) => {
+                return Err(Some(CloseReason {
+                    code: CloseCode::Size,
+                    description: Some(format!("a message may be at most {MAX_FRAME} bytes")),
+                }))
+            }
+            None | Some(Err(_)) => return Err(None),
+            Some(Ok(actix_ws::AggregatedMessage::Text(t))) => t,
+            Some(Ok(actix_ws::AggregatedMessage::Ping(p))) => {
+                return self.session.pong(&p).await.map_err(|_| None)
+            }
+            Some(Ok(actix_ws::AggregatedMessage::Pong(_))) => return Ok(()),
+            Some(Ok(actix_ws::AggregatedMessage::Close(_))) => return Err(None),
+            Some(Ok(actix_ws::AggregatedMessage::Binary(_))) => {
+                return Err(close(4400, "binary messages are not part of the protocol"))
+            }
+        };
+        // serde_json refuses JSON nested past 128 levels; nothing recursive reads the message before this.
+        let Ok(msg) = serde_json::from_str::<Value>(&text) else {
+            if admission::json_too_deep(text.as_bytes(), self.state.max_nesting, 3).is_some() {
+                return Err(close(
+                    4400,
+                    "invalid message: nested too deep (DOCUMENT_TOO_DEEP)",
+                ));
+            }
+            return Err(close(4400, "invalid message: not JSON"));
+        };
+        match msg.get("type").and_then(Value::as_str) {
+            Some("connection_init") => self.on_init(&msg).await,
+            Some("ping") => self.send(json!({ "type": "pong" }).to_string()).await,
+            Some("pong") => Ok(()),
+            Some("subscribe") => self.on_subscribe(&msg, &text).await,
+            Some("complete") => {
+                self.on_complete(&msg);
+                Ok(())
+            }
+            _ => Err(close(4400, "invalid message: unknown type")),
+        }
+    }
+
+    /// `connection_init`: the token, through the gate; `connection_ack` when it is valid.
+    #[tracing::instrument(name = "ws.connection_init", skip_all)]
+    async fn on_init(&mut self, msg: &Value) -> Result<(), Close> {
+        if std::mem::replace(&mut self.init_seen, true) {
+            return Err(close(4429, "Too many initialisation requests"));
+        }
+        let payload = msg.get("payload").cloned().unwrap_or(Value::Null);
+        self.reason = payload
+            .get("reason")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let who = gate::Credentials {
+            token: token_of(&payload),
+            source: self.source,
+            request_id: &request_id,
+            transport: gate::Transport::Websocket,
+        };
+        let Ok((principal, expires)) = gate::authenticate(&self.state, who).await else {
+            return Err(close(4403, "Forbidden"));
+        };
+        let left = (expires - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+        self.expiry = tokio::time::Instant::now() + left;
+        tracing::info!(principal.role = principal.role.as_str(), principal.agency = %principal.agency, "websocket connected");
+        self.principal = Some(principal);
+        self.send(json!({ "type": "connection_ack" }).to_string())
+            .await
+    }
+
+    /// `subscribe`: the request, through the gate; then run as an operation of this connection. A request the
+    /// gate refuses is one `error` message for its id; the connection goes on.
+    #[tracing::instrument(name = "ws.subscribe", skip_all, fields(id))]
+    async fn on_subscribe(&mut self, msg: &Value, text: &str) -> Result<(), Close> {
+        let Some(who) = self.principal.clone() else {
+            return Err(close(4401, "Unauthorized"));
+        };
+        let (Some(id), Some(payload)) = (msg.get("id").and_then(Value::as_str), msg.get("payload"))
+        else {
+            return Err(close(
+                4400,
+                "invalid message: subscribe needs id and payload",
+            ));
+        };
+        tracing::Span::current().record("id", id);
+        let Ok(request) = serde_json::from_value::<async_graphql::Request>(payload.clone()) else {
+            return Err(close(
+                4400,
+                "invalid message: payload is not a GraphQL request",
+            ));
+        };
+        if self.running.contains_key(id) {
+            return Err(close(4409, &format!("Subscriber for {id} already exists")));
+        }
+        if self.running.len() >= self.state.ws_max_operations {
+            let refused = AppError::validation(
+                "TOO_MANY_OPERATIONS",
+                "id",
+                format!("this connection already runs {} operations, the most allowed (ORDERWATCH_WS_MAX_OPERATIONS); complete one or open another connection", self.running.len()),
+            );
+            return self.send(refusal(id, refused)).await;
+        }
+        // The variables, before anything parses them (the envelope is the message and its payload).
+        if let Some(refused) = admission::json_too_deep(text.as_bytes(), self.state.max_nesting, 3)
+        {
+            let refused = AppError::validation(admission::DOCUMENT_TOO_DEEP, "query", refused);
+            return self.send(refusal(id, refused)).await;
+        }
+        let admitted = match gate::admit(&self.state, request) {
+            Ok(admitted) => admitted,
+            Err(refused) => {
+                let refused = AppError::validation(refused.code, "query", refused.message);
+                return self.send(refusal(id, refused)).await;
+            }
+        };
+        let caller =
+            crate::auth::Caller::new(who, uuid::Uuid::new_v4().to_string(), self.reason.clone());
+        let operation = start(&self.state, id, admitted, caller);
+        let (operation, stop) = futures_util::stream::abortable(operation);
+        self.operations.push(operation.boxed());
+        self.running.insert(id.to_string(), stop);
+        Ok(())
+    }
+
+    /// `complete`: the client stops an operation.
+    #[tracing::instrument(name = "ws.complete", skip_all)]
+    fn on_complete(&mut self, msg: &Value) {
+        if let Some(stop) = msg
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| self.running.remove(id))
+        {
+            stop.abort();
+        }
+    }
+
+    /// A message one of the operations has for the client.
+    async fn on_output(&mut self, out: Out) -> Result<(), Close> {
+        if out.last {
+            self.running.remove(&out.id);
+        }
+        self.send(out.text).await?;
+        // The operation's error names the code; closing the socket as well reaches a client that only resumes when
+        // its socket drops.
+        if out.interrupted {
+            return Err(Some(CloseReason {
+                code: CloseCode::Again,
+                description: Some(format!(
+                    "{DELIVERY_INTERRUPTED}: reconnect and resume from your last cursor"
+                )),
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// An admitted request as the operation that runs it. An `alerts` subscription is handed over to this transport
+/// once started (`graphql::delivery`).
+fn start(
+    state: &Arc<AppState>,
+    id: &str,
+    admitted: gate::Admitted,
+    caller: crate::auth::Caller,
+) -> impl futures_util::Stream<Item = Out> {
+    let gate::Admitted {
+        mut request, kept, ..
+    } = admitted;
+    let mut handed_over = None;
+    let mut subscription = false;
+    let operation_name = request.operation_name.clone();
+    if let Ok(doc) = request.parsed_query() {
+        subscription = delivery::is_subscription(doc, operation_name.as_deref());
+        if delivery::hands_over(doc, operation_name.as_deref()) {
+            handed_over = Some(kept.unwrap_or_else(|| Arc::new(doc.clone())));
+        }
+    }
+    let withheld = crate::graphql::Withheld::default();
+    let handover = handed_over.map(|document| {
+        let deliverer = delivery::Deliverer {
+            schema: state.delivery.clone(),
+            document,
+            variables: request.variables.clone(),
+            operation_name,
+            caller: caller.clone(),
+            withheld: withheld.clone(),
+        };
+        (delivery::Handover::default(), deliverer)
+    });
+    let mut request = request.data(caller.clone()).data(withheld.clone());
+    if let Some((slot, _)) = &handover {
+        request = request.data(slot.clone());
+    }
+    operation(
+        state.clone(),
+        id.to_string(),
+        request,
+        (caller, withheld),
+        handover,
+        subscription,
+    )
 }
 
 /// An `error` message for operation `id`, its payload mapped from `e` as every GraphQL error is

@@ -955,6 +955,8 @@ async fn a_notification_missed_while_in_force_stays_missed_after_a_discharge() {
 async fn a_notice_has_one_hearing_window_which_moves_to_service_when_service_is_recorded() {
     let app = TestApp::spawn().await.with_agencies().await;
     let met = app.token(Role::Police, "MET");
+    // A Tuesday morning: recorded on a Sunday, the two windows would close at the same moment (Sundays do not count).
+    app.clock.set("2026-03-03T09:00:00Z".parse().unwrap());
     let mut dvpn = input(&app, "MET/SV/1", "DVPN", None);
     dvpn["subject"]["dateOfBirth"] = json!("1980-01-01");
     app.grant(&met, dvpn).await.ok();

@@ -304,3 +304,48 @@ async fn a_document_sent_again_is_parsed_once_and_still_checked_for_each_caller(
             .err("GRAPHQL_VALIDATION_FAILED");
     }
 }
+
+/// Both transports pass one gate (`http::gate`): a document it refuses gets the same code over HTTP as over a
+/// websocket, where the refusal is an `error` message for its id and the connection goes on.
+#[tokio::test]
+async fn both_transports_refuse_a_document_with_the_same_code() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Police, "MET");
+    let aliases = format!(
+        "{{ {} }}",
+        (0..31)
+            .map(|i| format!("a{i}: me {{ role }}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let cases = [
+        (aliases, "TOO_MANY_ALIASES"),
+        ("  ".to_string(), "BAD_REQUEST"),
+    ];
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    for (i, (query, code)) in cases.iter().enumerate() {
+        let res = app.post_raw(Some(&token), json!({ "query": query })).await;
+        assert_eq!(res.status().as_u16(), 400, "{code}");
+        let body = res.json::<Value>().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], *code, "{body}");
+
+        let id = format!("q{i}");
+        ws.subscribe(&id, query, json!({})).await;
+        let answer = ws.recv().await.unwrap();
+        assert_eq!(answer["id"], id.as_str(), "{answer}");
+        assert_eq!(answer["type"], "error", "{answer}");
+        assert_eq!(
+            answer["payload"][0]["extensions"]["code"], *code,
+            "{answer}"
+        );
+    }
+    // The connection is still open and answers.
+    ws.subscribe("ok", "{ me { role } }", json!({})).await;
+    let answer = ws.recv().await.unwrap();
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert_eq!(
+        answer["payload"]["data"]["me"]["role"], "POLICE",
+        "{answer}"
+    );
+}
