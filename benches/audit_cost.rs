@@ -146,12 +146,12 @@ fn main() {
             .unwrap()
             .with_audit_keys(orderwatch::domain::audit::AuditKeys::new(vec![key]));
         db.migrate().unwrap();
-        let services = Services::new(db, Arc::new(SystemClock));
+        let services = Services::new(db.clone(), Arc::new(SystemClock));
         let admin: Caller = Principal { sub: "bench".into(), role: Role::Admin, agency: "OPS".into() }.into();
         if let Some(size) = arg("--append") {
             let size: usize = size.parse().expect("--append takes a number of entries");
             let rounds: usize = arg("--rounds").map(|s| s.parse().unwrap()).unwrap_or(50);
-            let (p50, p99, per_entry) = appends(&services.db, size, rounds);
+            let (p50, p99, per_entry) = appends(&db, size, rounds);
             println!(
                 "{:10} append {size} entries x {rounds} | per batch p50 {p50:7.2} ms p99 {p99:7.2} ms | {per_entry:6.1} us per entry",
                 target.backend.name()

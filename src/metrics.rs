@@ -123,28 +123,46 @@ impl Metrics {
         statements: u64,
         pings: u64,
         subscribers: usize,
-        (pool_size, pool_idle): (u32, u32),
-        (documents_found, documents_parsed): (u64, u64),
-        (handed_over, delivery_failures): (u64, u64),
+        pool: (u32, u32),
+        documents: (u64, u64),
+        delivery: (u64, u64),
     ) -> String {
         let mut out = String::new();
-        let mut metric = |name: &str, kind: &str, help: &str| {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"))
-        };
-        metric(
-            "orderwatch_graphql_requests_total",
-            "counter",
-            "GraphQL requests answered, by operation name.",
+        self.render_requests(&mut out);
+        out.push_str("# HELP orderwatch_errors_total Errors returned to clients, by extensions.code.\n# TYPE orderwatch_errors_total counter\n");
+        for (code, n) in self.errors.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            out.push_str(&format!("orderwatch_errors_total{{code=\"{code}\"}} {n}\n"));
+        }
+        for (name, kind, help, value) in
+            self.single_values(statements, pings, subscribers, pool, documents, delivery)
+        {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+            ));
+        }
+        self.db_wait.render(
+            &mut out,
+            "orderwatch_db_wait_seconds",
+            "Time from asking for a pooled database connection to holding one, blocking thread included.",
         );
+        self.audit_wait.render(
+            &mut out,
+            "orderwatch_audit_wait_seconds",
+            "Time a read waits for its audit entries to commit (queue and group commit).",
+        );
+        out
+    }
+
+    /// Requests answered and their durations, by operation name.
+    fn render_requests(&self, out: &mut String) {
+        out.push_str("# HELP orderwatch_graphql_requests_total GraphQL requests answered, by operation name.\n# TYPE orderwatch_graphql_requests_total counter\n");
         let requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-        let mut lines = String::new();
         for (op, h) in requests.iter() {
-            lines.push_str(&format!(
+            out.push_str(&format!(
                 "orderwatch_graphql_requests_total{{operation=\"{op}\"}} {}\n",
                 h.count
             ));
         }
-        out.push_str(&lines);
         out.push_str("# HELP orderwatch_graphql_request_seconds Time to answer a GraphQL request, by operation name.\n# TYPE orderwatch_graphql_request_seconds histogram\n");
         for (op, h) in requests.iter() {
             for (i, b) in BUCKETS.iter().enumerate() {
@@ -163,12 +181,20 @@ impl Metrics {
                 h.count
             ));
         }
-        drop(requests);
-        out.push_str("# HELP orderwatch_errors_total Errors returned to clients, by extensions.code.\n# TYPE orderwatch_errors_total counter\n");
-        for (code, n) in self.errors.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            out.push_str(&format!("orderwatch_errors_total{{code=\"{code}\"}} {n}\n"));
-        }
-        let simple = [
+    }
+
+    /// The metrics with one value each: name, kind, help and value. Longer than 80 lines as a table, one entry
+    /// per metric.
+    fn single_values(
+        &self,
+        statements: u64,
+        pings: u64,
+        subscribers: usize,
+        (pool_size, pool_idle): (u32, u32),
+        (documents_found, documents_parsed): (u64, u64),
+        (handed_over, delivery_failures): (u64, u64),
+    ) -> [(&'static str, &'static str, &'static str, f64); 14] {
+        [
             (
                 "orderwatch_alerts_raised_total",
                 "counter",
@@ -253,22 +279,6 @@ impl Metrics {
                 "Open database connections not in use.",
                 pool_idle as f64,
             ),
-        ];
-        for (name, kind, help, value) in simple {
-            out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
-            ));
-        }
-        self.db_wait.render(
-            &mut out,
-            "orderwatch_db_wait_seconds",
-            "Time from asking for a pooled database connection to holding one, blocking thread included.",
-        );
-        self.audit_wait.render(
-            &mut out,
-            "orderwatch_audit_wait_seconds",
-            "Time a read waits for its audit entries to commit (queue and group commit).",
-        );
-        out
+        ]
     }
 }

@@ -125,34 +125,7 @@ impl Application {
                 introspection: !settings.production(),
             },
         );
-        let state = AppState {
-            shutdown: shutdown_rx,
-            document_limits: http::admission::DocumentLimits {
-                max_aliases: settings.max_aliases,
-                max_complexity: settings.max_complexity,
-                input_types: std::sync::Arc::new(crate::graphql::input_type_names(&schema)),
-                root_fields: std::sync::Arc::new(crate::graphql::root_field_names(&schema)),
-            },
-            schema,
-            keys: std::sync::Arc::new(keys),
-            services: services.clone(),
-            max_body_bytes: settings.max_body_bytes,
-            ws_init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
-            ws_max_operations: settings.ws_max_operations as usize,
-            max_nesting: settings.max_nesting,
-            query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
-            graphiql: !settings.production(),
-            production: settings.production(),
-            auth_failures: Default::default(),
-            metrics_token: settings
-                .metrics_token
-                .clone()
-                .filter(|t| !t.is_empty())
-                .map(crate::secret::Secret::new),
-            documents: Default::default(),
-            delivery: crate::graphql::delivery::delivery_schema(services.clone()),
-            handed_over: Default::default(),
-        };
+        let state = app_state(settings, schema, keys, &services, shutdown_rx);
         crate::http::auth_failures::spawn_sweep(
             state.auth_failures.clone(),
             services.clone(),
@@ -166,36 +139,9 @@ impl Application {
                 .start_pg_listener(target.connect.clone(), poll)
                 .await;
         }
-        services.feed.start_pump(services.db.clone(), poll).await;
-        services.db.keep_checkpointing(shutdown.subscribe());
-        // A log whose append-only triggers were dropped or disabled may have been rewritten: serve nothing until
-        // an operator has verified it and put them back.
-        let unprotected = services.audit_unprotected().await?;
-        anyhow::ensure!(
-            unprotected.is_empty(),
-            "the audit log's append-only triggers are missing or disabled, or its owner is wrong ({}): run `orderwatch audit verify`, then `orderwatch audit protect`",
-            unprotected.join("; ")
-        );
-        // The log must still hold what the last checkpoint recorded, before a new one could endorse a cut log.
-        let mut since = None;
-        if let Some(file) = &checkpoints {
-            match services.audit_matches_last_checkpoint(file).await? {
-                Ok(last) => since = last.map(|cp| (cp.seq, cp.count)),
-                Err(problem) => anyhow::bail!(
-                    "the audit log does not match its last checkpoint: {problem}; run `orderwatch audit verify`"
-                ),
-            }
-        }
-        // Where the chain stands as the server starts, while it grows, and as it stops.
-        let first = services
-            .audit_checkpoint_since(checkpoints.as_deref(), since)
-            .await
-            .context("writing the start-up audit checkpoint")?;
-        let checkpointer = crate::service::audit_guard::CheckpointWriter::new(
-            services.clone(),
-            checkpoints.clone(),
-            &first,
-        );
+        services.start_feed(poll).await;
+        services.keep_checkpointing(shutdown.subscribe());
+        let checkpointer = guard_audit_log(&services, checkpoints).await?;
         if settings.audit_checkpoint_secs > 0 {
             checkpointer.clone().spawn(
                 Duration::from_secs(settings.audit_checkpoint_secs),
@@ -263,16 +209,12 @@ impl Application {
             tracing::info!("shutdown requested: finishing requests in flight");
             handle.shutdown().await;
         });
-        let db = self.services.db.clone();
         let served = self.server.await;
         // Where the chain stands as the server stops: entries of its last minutes are anchored too.
         self.checkpointer.write_if_grown().await;
         // Before the process exits and its libraries' destructors run, no thread may be left opening a database
         // connection (`db::ConnectGate`).
-        let stopped =
-            tokio::task::spawn_blocking(move || db.stop_connecting(Duration::from_secs(10)))
-                .await
-                .unwrap_or(false);
+        let stopped = self.services.stop_connecting(Duration::from_secs(10)).await;
         if !stopped {
             tracing::warn!(
                 "a database connection was still being opened after 10 s; exiting anyway"
@@ -313,4 +255,79 @@ async fn wait_for_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// What every handler shares, from the settings.
+fn app_state(
+    settings: &Settings,
+    schema: crate::graphql::OrderwatchSchema,
+    keys: crate::auth::jwt::JwtKeys,
+    services: &Services,
+    shutdown_rx: tokio::sync::watch::Receiver<bool>,
+) -> AppState {
+    AppState {
+        shutdown: shutdown_rx,
+        document_limits: http::admission::DocumentLimits {
+            max_aliases: settings.max_aliases,
+            max_complexity: settings.max_complexity,
+            input_types: std::sync::Arc::new(crate::graphql::input_type_names(&schema)),
+            root_fields: std::sync::Arc::new(crate::graphql::root_field_names(&schema)),
+        },
+        schema,
+        keys: std::sync::Arc::new(keys),
+        services: services.clone(),
+        max_body_bytes: settings.max_body_bytes,
+        ws_init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
+        ws_max_operations: settings.ws_max_operations as usize,
+        max_nesting: settings.max_nesting,
+        query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
+        graphiql: !settings.production(),
+        production: settings.production(),
+        auth_failures: Default::default(),
+        metrics_token: settings
+            .metrics_token
+            .clone()
+            .filter(|t| !t.is_empty())
+            .map(crate::secret::Secret::new),
+        documents: Default::default(),
+        delivery: crate::graphql::delivery::delivery_schema(services.clone()),
+        handed_over: Default::default(),
+    }
+}
+
+/// The audit log must be protected and must still hold what its last checkpoint recorded before the server serves
+/// anything; a start-up checkpoint then records where the chain stands. The writer of the checkpoints that follow.
+async fn guard_audit_log(
+    services: &Services,
+    checkpoints: Option<std::path::PathBuf>,
+) -> anyhow::Result<Arc<crate::service::audit_guard::CheckpointWriter>> {
+    // A log whose append-only triggers were dropped or disabled may have been rewritten: serve nothing until
+    // an operator has verified it and put them back.
+    let unprotected = services.audit_unprotected().await?;
+    anyhow::ensure!(
+        unprotected.is_empty(),
+        "the audit log's append-only triggers are missing or disabled, or its owner is wrong ({}): run `orderwatch audit verify`, then `orderwatch audit protect`",
+        unprotected.join("; ")
+    );
+    // The log must still hold what the last checkpoint recorded, before a new one could endorse a cut log.
+    let mut since = None;
+    if let Some(file) = &checkpoints {
+        match services.audit_matches_last_checkpoint(file).await? {
+            Ok(last) => since = last.map(|cp| (cp.seq, cp.count)),
+            Err(problem) => anyhow::bail!(
+                "the audit log does not match its last checkpoint: {problem}; run `orderwatch audit verify`"
+            ),
+        }
+    }
+    // Where the chain stands as the server starts, while it grows, and as it stops.
+    let first = services
+        .audit_checkpoint_since(checkpoints.as_deref(), since)
+        .await
+        .context("writing the start-up audit checkpoint")?;
+    let checkpointer = crate::service::audit_guard::CheckpointWriter::new(
+        services.clone(),
+        checkpoints.clone(),
+        &first,
+    );
+    Ok(checkpointer)
 }

@@ -1,6 +1,7 @@
 //! JWT validation and minting (HS256 with the configured secret). The algorithm is pinned, and `exp`, `iss` and `aud`
 //! are required; `nbf` is checked when present.
 
+use super::keyfile::{pem_key, Jwks, VerifyKey};
 use super::{valid_agency_code, Principal, Role};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -24,87 +25,6 @@ pub struct Claims {
     pub iat: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
-}
-
-/// A key a token may be verified with, and the one algorithm it verifies.
-#[derive(Clone)]
-struct VerifyKey {
-    alg: Algorithm,
-    kid: Option<String>,
-    key: DecodingKey,
-}
-
-/// A JWKS file, re-read when it changes (checked at most once a second).
-struct Jwks {
-    path: std::path::PathBuf,
-    state: std::sync::Mutex<(
-        std::time::Instant,
-        Option<std::time::SystemTime>,
-        Vec<VerifyKey>,
-    )>,
-}
-
-impl Jwks {
-    fn load(path: &std::path::Path) -> Result<Vec<VerifyKey>, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a JWKS: {e}", path.display()))?;
-        set.keys
-            .iter()
-            .map(|jwk| {
-                use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, KeyAlgorithm};
-                let alg = match (&jwk.common.key_algorithm, &jwk.algorithm) {
-                    (Some(KeyAlgorithm::RS256), _) | (None, AlgorithmParameters::RSA(_)) => {
-                        Algorithm::RS256
-                    }
-                    (Some(KeyAlgorithm::ES256), _)
-                    | (None, AlgorithmParameters::EllipticCurve(_)) => Algorithm::ES256,
-                    (Some(KeyAlgorithm::EdDSA), _) => Algorithm::EdDSA,
-                    (None, AlgorithmParameters::OctetKeyPair(p))
-                        if p.curve == EllipticCurve::Ed25519 =>
-                    {
-                        Algorithm::EdDSA
-                    }
-                    _ => {
-                        return Err(format!(
-                            "{}: only RS256, ES256 and EdDSA keys are accepted",
-                            path.display()
-                        ))
-                    }
-                };
-                let key =
-                    DecodingKey::from_jwk(jwk).map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok(VerifyKey {
-                    alg,
-                    kid: jwk.common.key_id.clone(),
-                    key,
-                })
-            })
-            .collect()
-    }
-
-    fn keys(&self) -> Vec<VerifyKey> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if state.0.elapsed() >= std::time::Duration::from_secs(1) {
-            state.0 = std::time::Instant::now();
-            let mtime = std::fs::metadata(&self.path)
-                .and_then(|m| m.modified())
-                .ok();
-            if mtime != state.1 {
-                match Jwks::load(&self.path) {
-                    Ok(keys) => {
-                        tracing::info!(jwks.keys = keys.len(), "JWKS reloaded");
-                        *state = (state.0, mtime, keys);
-                    }
-                    // Keep the keys we had: a half-written file must not lock everyone out.
-                    Err(e) => {
-                        tracing::warn!(error = %e, "JWKS could not be reloaded; keeping the previous keys")
-                    }
-                }
-            }
-        }
-        state.2.clone()
-    }
 }
 
 /// The keys one trusted issuer signs with.
@@ -131,48 +51,6 @@ impl std::fmt::Debug for JwtKeys {
             .field("audience", &self.audience)
             .finish_non_exhaustive()
     }
-}
-
-type PemLoader = fn(&[u8]) -> jsonwebtoken::errors::Result<DecodingKey>;
-
-/// The algorithm a PEM public key verifies, from its type.
-fn pem_key(pem: &[u8]) -> Result<VerifyKey, String> {
-    let text = String::from_utf8_lossy(pem);
-    let attempts: [(Algorithm, PemLoader); 3] = [
-        (Algorithm::RS256, DecodingKey::from_rsa_pem),
-        (Algorithm::ES256, DecodingKey::from_ec_pem),
-        (Algorithm::EdDSA, DecodingKey::from_ed_pem),
-    ];
-    if !text.contains("PUBLIC KEY") {
-        return Err("expected a PEM public key (-----BEGIN PUBLIC KEY-----)".into());
-    }
-    for (alg, load) in attempts {
-        if let Ok(key) = load(pem) {
-            // from_*_pem accept any PUBLIC KEY block; check the key really is of that type by its OID.
-            let der = text
-                .lines()
-                .filter(|l| !l.starts_with("-----"))
-                .collect::<String>();
-            let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, der)
-                .unwrap_or_default();
-            let oid_rsa: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-            let oid_ec: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-            let oid_ed: &[u8] = &[0x2b, 0x65, 0x70];
-            let wanted = match alg {
-                Algorithm::RS256 => oid_rsa,
-                Algorithm::ES256 => oid_ec,
-                _ => oid_ed,
-            };
-            if der.windows(wanted.len()).any(|w| w == wanted) {
-                return Ok(VerifyKey {
-                    alg,
-                    kid: None,
-                    key,
-                });
-            }
-        }
-    }
-    Err("the PEM key is not an RSA, P-256 or Ed25519 public key".into())
 }
 
 impl JwtKeys {
@@ -215,12 +93,7 @@ impl JwtKeys {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"))
         {
-            let keys = Jwks::load(path)?;
-            let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-            entry.jwks = Some(Jwks {
-                path: path.to_path_buf(),
-                state: std::sync::Mutex::new((std::time::Instant::now(), mtime, keys)),
-            });
+            entry.jwks = Some(Jwks::open(path)?);
         } else {
             let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
             entry
@@ -499,20 +372,5 @@ mod key_tests {
             "token has the wrong issuer"
         );
         assert!(pem_key(b"not a key").is_err());
-    }
-
-    #[test]
-    fn pem_keys_are_told_apart_by_type() {
-        for (file, alg) in [
-            ("rsa-public.pem", Algorithm::RS256),
-            ("ec-public.pem", Algorithm::ES256),
-            ("ed-public.pem", Algorithm::EdDSA),
-        ] {
-            assert_eq!(
-                pem_key(&std::fs::read(path(file)).unwrap()).unwrap().alg,
-                alg,
-                "{file}"
-            );
-        }
     }
 }

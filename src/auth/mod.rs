@@ -2,6 +2,7 @@
 //! see. Policy functions are pure and live in [`policy`]; resolvers and services ask them, never re-derive rules.
 
 pub mod jwt;
+mod keyfile;
 pub mod policy;
 
 use std::fmt;

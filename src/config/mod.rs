@@ -1,7 +1,7 @@
 //! Settings: built-in defaults, overridden by environment variables, overridden by command-line flags (clap does
 //! the layering). Passed into `startup`, never read from a global. Secrets are never printed (see the Debug impl).
 //!
-//! Longer than most files here on purpose: `Settings` is the one list of every setting, each documented where it is
+//! Past 400 lines on purpose: `Settings` is the one list of every setting, each documented where it is
 //! declared, with its defaults and the checks made before anything touches the database.
 
 use crate::db::DbTarget;

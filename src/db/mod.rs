@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod audit;
 pub mod breaches;
 pub mod codec;
+pub mod listen;
 pub mod loader;
 pub mod models;
 pub mod orders;

@@ -277,7 +277,8 @@ pub fn sync_deadlines(
     Ok(())
 }
 
-/// A page of deadlines, soonest first, after the key `(due_at, id)`, with their order references.
+/// A page of deadlines, soonest first, after the key `(due_at, id)`, with their order references. Longer than 80
+/// lines: one query built from the scope and each optional filter, a clause each.
 pub fn page(
     conn: &mut DbConnection,
     scope: &DeadlineScope,

@@ -70,92 +70,11 @@ pub async fn sdl_for_role(role: Role) -> Result<String, String> {
         })
         .collect();
 
-    // Types reachable from the visible roots.
-    let mut reachable: BTreeSet<String> = BTreeSet::new();
-    let mut todo: Vec<String> = roots.clone();
-    while let Some(name) = todo.pop() {
-        if name.starts_with("__") || !reachable.insert(name.clone()) {
-            continue;
-        }
-        let Some(t) = types.get(&name) else { continue };
-        for f in t["fields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .chain(t["inputFields"].as_array().into_iter().flatten())
-        {
-            todo.push(named(&f["type"]));
-            for a in f["args"].as_array().into_iter().flatten() {
-                todo.push(named(&a["type"]));
-            }
-        }
-    }
-
+    let reachable = reachable_from(&roots, &types);
     let mut out = String::new();
     for (name, t) in &types {
-        if !reachable.contains(name) || BUILT_IN.contains(&name.as_str()) {
-            continue;
-        }
-        description(&mut out, &t["description"], "");
-        match t["kind"].as_str() {
-            Some("SCALAR") => out.push_str(&format!("scalar {name}\n\n")),
-            Some("ENUM") => {
-                out.push_str(&format!("enum {name} {{\n"));
-                for v in t["enumValues"].as_array().into_iter().flatten() {
-                    description(&mut out, &v["description"], "\t");
-                    out.push_str(&format!("\t{}\n", v["name"].as_str().unwrap_or("")));
-                }
-                out.push_str("}\n\n");
-            }
-            Some("INPUT_OBJECT") => {
-                out.push_str(&format!("input {name} {{\n"));
-                for f in t["inputFields"].as_array().into_iter().flatten() {
-                    description(&mut out, &f["description"], "\t");
-                    let default = f["defaultValue"]
-                        .as_str()
-                        .map(|d| format!(" = {d}"))
-                        .unwrap_or_default();
-                    out.push_str(&format!(
-                        "\t{}: {}{default}\n",
-                        f["name"].as_str().unwrap_or(""),
-                        type_ref(&f["type"])
-                    ));
-                }
-                out.push_str("}\n\n");
-            }
-            _ => {
-                out.push_str(&format!("type {name} {{\n"));
-                for f in t["fields"].as_array().into_iter().flatten() {
-                    description(&mut out, &f["description"], "\t");
-                    let args: Vec<String> = f["args"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|a| {
-                            let default = a["defaultValue"]
-                                .as_str()
-                                .map(|d| format!(" = {d}"))
-                                .unwrap_or_default();
-                            format!(
-                                "{}: {}{default}",
-                                a["name"].as_str().unwrap_or(""),
-                                type_ref(&a["type"])
-                            )
-                        })
-                        .collect();
-                    let args = if args.is_empty() {
-                        String::new()
-                    } else {
-                        format!("({})", args.join(", "))
-                    };
-                    out.push_str(&format!(
-                        "\t{}{args}: {}\n",
-                        f["name"].as_str().unwrap_or(""),
-                        type_ref(&f["type"])
-                    ));
-                }
-                out.push_str("}\n\n");
-            }
+        if reachable.contains(name) && !BUILT_IN.contains(&name.as_str()) {
+            write_type(&mut out, name, t);
         }
     }
     out.push_str("schema {\n");
@@ -173,4 +92,93 @@ pub async fn sdl_for_role(role: Role) -> Result<String, String> {
     }
     out.push_str("}\n");
     Ok(out)
+}
+
+/// The types reachable from the visible roots, through fields, input fields and arguments.
+fn reachable_from(roots: &[String], types: &BTreeMap<String, Value>) -> BTreeSet<String> {
+    let mut reachable: BTreeSet<String> = BTreeSet::new();
+    let mut todo: Vec<String> = roots.to_vec();
+    while let Some(name) = todo.pop() {
+        if name.starts_with("__") || !reachable.insert(name.clone()) {
+            continue;
+        }
+        let Some(t) = types.get(&name) else { continue };
+        for f in t["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(t["inputFields"].as_array().into_iter().flatten())
+        {
+            todo.push(named(&f["type"]));
+            for a in f["args"].as_array().into_iter().flatten() {
+                todo.push(named(&a["type"]));
+            }
+        }
+    }
+    reachable
+}
+
+/// One type's definition in SDL, with its descriptions.
+fn write_type(out: &mut String, name: &str, t: &Value) {
+    description(out, &t["description"], "");
+    match t["kind"].as_str() {
+        Some("SCALAR") => out.push_str(&format!("scalar {name}\n\n")),
+        Some("ENUM") => {
+            out.push_str(&format!("enum {name} {{\n"));
+            for v in t["enumValues"].as_array().into_iter().flatten() {
+                description(out, &v["description"], "\t");
+                out.push_str(&format!("\t{}\n", v["name"].as_str().unwrap_or("")));
+            }
+            out.push_str("}\n\n");
+        }
+        Some("INPUT_OBJECT") => {
+            out.push_str(&format!("input {name} {{\n"));
+            for f in t["inputFields"].as_array().into_iter().flatten() {
+                description(out, &f["description"], "\t");
+                let default = f["defaultValue"]
+                    .as_str()
+                    .map(|d| format!(" = {d}"))
+                    .unwrap_or_default();
+                out.push_str(&format!(
+                    "\t{}: {}{default}\n",
+                    f["name"].as_str().unwrap_or(""),
+                    type_ref(&f["type"])
+                ));
+            }
+            out.push_str("}\n\n");
+        }
+        _ => {
+            out.push_str(&format!("type {name} {{\n"));
+            for f in t["fields"].as_array().into_iter().flatten() {
+                description(out, &f["description"], "\t");
+                let args: Vec<String> = f["args"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|a| {
+                        let default = a["defaultValue"]
+                            .as_str()
+                            .map(|d| format!(" = {d}"))
+                            .unwrap_or_default();
+                        format!(
+                            "{}: {}{default}",
+                            a["name"].as_str().unwrap_or(""),
+                            type_ref(&a["type"])
+                        )
+                    })
+                    .collect();
+                let args = if args.is_empty() {
+                    String::new()
+                } else {
+                    format!("({})", args.join(", "))
+                };
+                out.push_str(&format!(
+                    "\t{}{args}: {}\n",
+                    f["name"].as_str().unwrap_or(""),
+                    type_ref(&f["type"])
+                ));
+            }
+            out.push_str("}\n\n");
+        }
+    }
 }

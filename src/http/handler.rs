@@ -26,25 +26,7 @@ async fn read_request(
         )
     };
     if http.method() == Method::GET {
-        if let Ok(params) =
-            web::Query::<std::collections::HashMap<String, String>>::from_query(http.query_string())
-        {
-            for json in ["variables", "extensions"]
-                .iter()
-                .filter_map(|k| params.get(*k))
-            {
-                if let Some(refused) = admission::json_too_deep(json.as_bytes(), max_nesting, 1) {
-                    return Err(too_deep(refused));
-                }
-            }
-        }
-        return async_graphql::http::parse_query_string(http.query_string()).map_err(|_| {
-            error_body(
-                StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
-                "GET needs ?query=... (and optional variables as JSON)",
-            )
-        });
+        return read_query_string(http, max_nesting).map_err(refusal);
     }
     let json = http
         .headers()
@@ -94,6 +76,34 @@ async fn read_request(
         )
     })?;
     Ok(request)
+}
+
+/// A GET request's query string: `query`, and `variables` and `extensions` as JSON (checked for nesting first).
+fn read_query_string(
+    http: &HttpRequest,
+    max_nesting: usize,
+) -> Result<async_graphql::Request, gate::Refusal> {
+    if let Ok(params) =
+        web::Query::<std::collections::HashMap<String, String>>::from_query(http.query_string())
+    {
+        for json in ["variables", "extensions"]
+            .iter()
+            .filter_map(|k| params.get(*k))
+        {
+            if let Some(refused) = admission::json_too_deep(json.as_bytes(), max_nesting, 1) {
+                return Err(gate::Refusal {
+                    status: StatusCode::BAD_REQUEST,
+                    code: admission::DOCUMENT_TOO_DEEP,
+                    message: refused,
+                });
+            }
+        }
+    }
+    async_graphql::http::parse_query_string(http.query_string()).map_err(|_| gate::Refusal {
+        status: StatusCode::BAD_REQUEST,
+        code: "BAD_REQUEST",
+        message: "GET needs ?query=... (and optional variables as JSON)".into(),
+    })
 }
 
 /// The media type a GraphQL response is sent as (GraphQL over HTTP, "Accept"): the newer

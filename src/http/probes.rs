@@ -25,11 +25,15 @@ pub(super) async fn healthz() -> HttpResponse {
 /// Ready when the database answers and can take a write (an SQLite file on a full disk still answers reads), and
 /// the audit log's append-only triggers are in place.
 pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let db = &state.services.db;
-    if !db.ping(std::time::Duration::from_secs(1)).await {
+    use crate::service::DatabaseHealth;
+    let health = state
+        .services
+        .database_health(std::time::Duration::from_secs(1))
+        .await;
+    if health == DatabaseHealth::Down {
         HttpResponse::ServiceUnavailable()
             .json(json!({ "status": "unavailable", "database": "down" }))
-    } else if !db.writable(std::time::Duration::from_secs(1)).await {
+    } else if health == DatabaseHealth::WritesFailing {
         HttpResponse::ServiceUnavailable()
             .json(json!({ "status": "unavailable", "database": "writes failing" }))
     } else if !state
@@ -84,12 +88,12 @@ pub(super) async fn metrics(state: web::Data<AppState>, http: HttpRequest) -> Ht
     if let Some(refused) = metrics_allowed(&state, &http) {
         return refused;
     }
-    let (connections, idle) = state.services.db.pool_state();
+    let db = state.services.database_counters();
     let body = crate::metrics::global().render(
-        state.services.db.statements_sent(),
-        state.services.db.pings_sent(),
+        db.statements,
+        db.pings,
         state.services.feed.subscribers(),
-        (connections, idle),
+        (db.connections, db.idle),
         state.documents.counts(),
         (
             state.handed_over.load(std::sync::atomic::Ordering::Relaxed),

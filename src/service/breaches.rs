@@ -9,7 +9,7 @@ use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::{AlertKind, BreachOutcome};
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::{end_of_day, london_date};
-use crate::domain::order::{BreachRecord, OrderParts};
+use crate::domain::order::{BreachRecord, OrderParts, OrderRecord};
 use crate::domain::validation::{self, canonical_reference, check_note};
 use crate::domain::OrderStatus;
 use crate::domain::Violations;
@@ -72,50 +72,7 @@ impl Services {
                     {
                         return replayed(conn, &who, now, existing, &order.id);
                     }
-                    if london_date(occurred_at) < order.made_on {
-                        return Err(AppError::validation(
-                            "BREACH_BEFORE_ORDER",
-                            "occurredAt",
-                            format!(
-                                "occurredAt is before the order was made ({})",
-                                order.made_on
-                            ),
-                        ));
-                    }
-                    if let Some(last) = order.expires_on {
-                        if occurred_at >= end_of_day(last) {
-                            return Err(AppError::validation(
-                                "BREACH_AFTER_ORDER_ENDED",
-                                "occurredAt",
-                                format!("occurredAt is after the order ended ({last})"),
-                            ));
-                        }
-                    }
-                    // Ended before its last day (discharged, replaced, ceased, quashed, lapsed): the history says when.
-                    if order.status != OrderStatus::InForce {
-                        let ended =
-                            db::loader::find_by_id(conn, &order.id)?.and_then(|o| o.ended_at());
-                        if ended.is_some_and(|ended| occurred_at >= ended) {
-                            return Err(AppError::validation(
-                                "BREACH_AFTER_ORDER_ENDED",
-                                "occurredAt",
-                                format!(
-                                    "occurredAt is after the order stopped being in force ({})",
-                                    order.status.as_str()
-                                ),
-                            ));
-                        }
-                    }
-                    if condition_ids
-                        .iter()
-                        .any(|id| !order.conditions.iter().any(|c| &c.id == id))
-                    {
-                        return Err(AppError::validation(
-                            "UNKNOWN_CONDITION",
-                            "conditionIds",
-                            "a condition id is not a condition of this order",
-                        ));
-                    }
+                    within_order(conn, &order, occurred_at, &condition_ids)?;
                     let new = NewBreach {
                         order_id: order.id.clone(),
                         external_ref: ext.clone(),
@@ -134,35 +91,7 @@ impl Services {
                             })?;
                         return replayed(conn, &who, now, existing, &order.id);
                     };
-                    // Read back before the audit and alert appends: each takes a lock that every writer
-                    // waits for until this transaction commits, so nothing that can go before them waits after.
-                    let breach = db::breaches::find(conn, &id)?
-                        .ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))?;
-                    let fields = ["occurredAt", "description", "conditionIds", "externalRef"];
-                    db::audit::append(
-                        conn,
-                        &[audit::entry(
-                            &who,
-                            now,
-                            AuditOperation::Collect,
-                            "reportBreach",
-                            "breach",
-                            vec![id.clone(), order.id.clone()],
-                            &fields,
-                        )],
-                    )?;
-                    db::alerts::insert(
-                        conn,
-                        &[NewAlert {
-                            kind: AlertKind::BreachReported,
-                            order_id: order.id.clone(),
-                            breach_id: Some(id.clone()),
-                            due_at: now,
-                            occasion: id.clone(),
-                            fire_at: now,
-                        }],
-                        now,
-                    )?;
+                    let breach = record_new(conn, &who, now, &id, &order.id)?;
                     Ok(Reported {
                         breach,
                         created: true,
@@ -277,4 +206,98 @@ fn replayed(
         breach: existing,
         created: false,
     })
+}
+
+/// A breach must fall within the order's life (on or after the day it was made, before it ended) and name only its
+/// conditions.
+fn within_order(
+    conn: &mut DbConnection,
+    order: &OrderRecord,
+    occurred_at: DateTime<Utc>,
+    condition_ids: &[String],
+) -> AppResult<()> {
+    if london_date(occurred_at) < order.made_on {
+        return Err(AppError::validation(
+            "BREACH_BEFORE_ORDER",
+            "occurredAt",
+            format!(
+                "occurredAt is before the order was made ({})",
+                order.made_on
+            ),
+        ));
+    }
+    if let Some(last) = order.expires_on {
+        if occurred_at >= end_of_day(last) {
+            return Err(AppError::validation(
+                "BREACH_AFTER_ORDER_ENDED",
+                "occurredAt",
+                format!("occurredAt is after the order ended ({last})"),
+            ));
+        }
+    }
+    // Ended before its last day (discharged, replaced, ceased, quashed, lapsed): the history says when.
+    if order.status != OrderStatus::InForce {
+        let ended = db::loader::find_by_id(conn, &order.id)?.and_then(|o| o.ended_at());
+        if ended.is_some_and(|ended| occurred_at >= ended) {
+            return Err(AppError::validation(
+                "BREACH_AFTER_ORDER_ENDED",
+                "occurredAt",
+                format!(
+                    "occurredAt is after the order stopped being in force ({})",
+                    order.status.as_str()
+                ),
+            ));
+        }
+    }
+    if condition_ids
+        .iter()
+        .any(|id| !order.conditions.iter().any(|c| &c.id == id))
+    {
+        return Err(AppError::validation(
+            "UNKNOWN_CONDITION",
+            "conditionIds",
+            "a condition id is not a condition of this order",
+        ));
+    }
+    Ok(())
+}
+
+/// After a new breach is inserted: read back, audited and its alert written, in the same transaction.
+fn record_new(
+    conn: &mut DbConnection,
+    who: &Caller,
+    now: DateTime<Utc>,
+    id: &str,
+    order_id: &str,
+) -> AppResult<BreachRecord> {
+    // Read back before the audit and alert appends: each takes a lock that every writer
+    // waits for until this transaction commits, so nothing that can go before them waits after.
+    let breach = db::breaches::find(conn, id)?
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))?;
+    let fields = ["occurredAt", "description", "conditionIds", "externalRef"];
+    db::audit::append(
+        conn,
+        &[audit::entry(
+            who,
+            now,
+            AuditOperation::Collect,
+            "reportBreach",
+            "breach",
+            vec![id.to_string(), order_id.to_string()],
+            &fields,
+        )],
+    )?;
+    db::alerts::insert(
+        conn,
+        &[NewAlert {
+            kind: AlertKind::BreachReported,
+            order_id: order_id.to_string(),
+            breach_id: Some(id.to_string()),
+            due_at: now,
+            occasion: id.to_string(),
+            fire_at: now,
+        }],
+        now,
+    )?;
+    Ok(breach)
 }

@@ -156,7 +156,8 @@ impl Services {
     }
 
     /// The shared path of vary, renew and discharge: load, check the caller made the order and it is in force,
-    /// validate the new terms, and apply them as the next version, all in one transaction.
+    /// validate the new terms, and apply them as the next version, all in one transaction. Longer than 80 lines:
+    /// its checks run in this order under the order's row lock, and read best as one sequence.
     async fn change<F>(
         &self,
         who: &Caller,

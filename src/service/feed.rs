@@ -5,11 +5,9 @@
 //! `LISTEN` connection), and by a slow poll as a safety net for a lost notification. Subscribers never depend on
 //! the broadcast alone: they replay from the table by cursor, and go back to the table when they fall behind.
 
-use crate::db::alerts::{
-    feed_after, max_seq, FeedAlert, ACK_CHANNEL, ALERT_CHANNEL, SHARE_CHANNEL,
-};
+use crate::db::alerts::{feed_after, max_seq, FeedAlert};
+use crate::db::listen::{listen, Notice};
 use crate::db::Database;
-use futures_util::StreamExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -207,64 +205,3 @@ impl AlertFeed {
 
 /// Longest the first `LISTEN` may hold up start-up; after that the listener keeps trying in the background.
 const FIRST_LISTEN_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// What a notification says happened on another replica.
-enum Notice {
-    /// New alerts were committed.
-    Alerts,
-    /// A share was revoked.
-    Revoked,
-    /// An alert was acknowledged.
-    Acknowledged,
-}
-
-/// A connection that has run `LISTEN` on the three channels.
-async fn listen(url: &str) -> Result<Listening, tokio_postgres::Error> {
-    let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Notice>();
-    let driver = tokio::spawn(async move {
-        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-        while let Some(message) = messages.next().await {
-            match message {
-                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
-                    let notice = match n.channel() {
-                        SHARE_CHANNEL => Notice::Revoked,
-                        ACK_CHANNEL => Notice::Acknowledged,
-                        _ => Notice::Alerts,
-                    };
-                    if tx.send(notice).is_err() {
-                        return;
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "alert listener connection failed");
-                    return;
-                }
-            }
-        }
-    });
-    if let Err(e) = client
-        .batch_execute(&format!(
-            "LISTEN {ALERT_CHANNEL}; LISTEN {SHARE_CHANNEL}; LISTEN {ACK_CHANNEL}"
-        ))
-        .await
-    {
-        driver.abort();
-        return Err(e);
-    }
-    Ok(Listening {
-        _client: client,
-        notifications: rx,
-        driver,
-    })
-}
-
-/// A listening connection. The client is kept because dropping it would close the connection.
-struct Listening {
-    _client: tokio_postgres::Client,
-    /// What each notification said; closes when the connection fails.
-    notifications: tokio::sync::mpsc::UnboundedReceiver<Notice>,
-    /// The task driving the connection.
-    driver: tokio::task::JoinHandle<()>,
-}

@@ -10,6 +10,7 @@ pub mod checks;
 mod decisions;
 pub mod delivery;
 pub mod feed;
+mod hearings;
 pub mod orders;
 pub mod page;
 pub mod schedule;
@@ -64,7 +65,8 @@ pub const FEED_CAPACITY: usize = 64;
 /// What every use case needs. Cheap to clone.
 #[derive(Clone)]
 pub struct Services {
-    pub db: Database,
+    /// Reached only through the service functions: callers above never touch the database themselves.
+    db: Database,
     pub clock: Arc<dyn Clock>,
     pub feed: Arc<feed::AlertFeed>,
     /// The schedule's tunable rules and calendar.
@@ -118,6 +120,64 @@ impl Services {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
+
+    /// Starts the alert feed's pump (after the PostgreSQL listener, when there is one), polling every `poll`.
+    pub async fn start_feed(&self, poll: std::time::Duration) {
+        self.feed.start_pump(self.db.clone(), poll).await;
+    }
+
+    /// Checkpoints an SQLite write-ahead log in the background until `stop` turns true.
+    pub fn keep_checkpointing(&self, stop: tokio::sync::watch::Receiver<bool>) {
+        self.db.keep_checkpointing(stop);
+    }
+
+    /// For a process about to exit: waits up to `wait` for connections being opened, and opens no more.
+    pub async fn stop_connecting(&self, wait: std::time::Duration) -> bool {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.stop_connecting(wait))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Whether the database answers within `timeout`, and whether it can take a write.
+    pub async fn database_health(&self, timeout: std::time::Duration) -> DatabaseHealth {
+        if !self.db.ping(timeout).await {
+            DatabaseHealth::Down
+        } else if !self.db.writable(timeout).await {
+            DatabaseHealth::WritesFailing
+        } else {
+            DatabaseHealth::Up
+        }
+    }
+
+    /// The database's counters for `/metrics`.
+    pub fn database_counters(&self) -> DatabaseCounters {
+        let (connections, idle) = self.db.pool_state();
+        DatabaseCounters {
+            connections,
+            idle,
+            statements: self.db.statements_sent(),
+            pings: self.db.pings_sent(),
+        }
+    }
+}
+
+/// What a readiness probe learns of the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseHealth {
+    Up,
+    Down,
+    /// It answers, but a write fails (an SQLite file on a full disk).
+    WritesFailing,
+}
+
+/// The database's counters since start-up, and its pool now.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseCounters {
+    pub connections: u32,
+    pub idle: u32,
+    pub statements: u64,
+    pub pings: u64,
 }
 
 /// Who recorded a change, when, and the optional note given with it (trimmed; blank means none).

@@ -142,62 +142,9 @@ impl Services {
         policy::require(who, Operation::GrantOrder)?;
         req.draft.reference = canonical_reference(&req.draft.reference);
         req.replaces_reference = req.replaces_reference.as_deref().map(canonical_reference);
-        let order_type = req.draft.order_type;
-        let rules = order_type.rules();
-        if policy::issuer_for(who.role) != Some(rules.issuer) {
-            let by = match rules.issuer {
-                Issuer::Court => "a court",
-                Issuer::Police => "a police force",
-            };
-            return Err(AppError::forbidden(
-                "WRONG_ISSUER",
-                format!(
-                    "a {order_type} is made by {by}; the {} role cannot record it",
-                    who.role
-                ),
-            ));
-        }
         let now = self.now();
-        let mut v = match validation::validate_order(&req.draft, london_date(now)) {
-            Ok(()) => Violations::default(),
-            Err(v) => v,
-        };
-        check_note(req.note.as_deref(), "note", &mut v);
-        if !v.names_field("reference") {
-            validation::validate_reference_namespace(&req.draft.reference, &who.agency, &mut v);
-        }
-        if let Some(r) = &req.replaces_reference {
-            validation::validate_reference(r, "replacesReference", &mut v);
-        }
-        let court = match rules.issuer {
-            Issuer::Court => {
-                let court = req.court.clone().unwrap_or_else(|| who.agency.clone());
-                if court != who.agency {
-                    return Err(AppError::forbidden(
-                        "COURT_MISMATCH",
-                        "a court may only record orders it made itself",
-                    ));
-                }
-                Some(court)
-            }
-            Issuer::Police => {
-                if req.court.is_some() {
-                    v.push(
-                        "COURT_NOT_ALLOWED",
-                        "court",
-                        format!("a {order_type} is issued by the police, not a court"),
-                    );
-                }
-                if req.applicant_agency != who.agency {
-                    return Err(AppError::forbidden(
-                        "AGENCY_MISMATCH",
-                        "a police force may only record notices it issued itself",
-                    ));
-                }
-                None
-            }
-        };
-        v.into_result()?;
+        let order_type = req.draft.order_type;
+        let court = check_grant(who, &req, now)?;
 
         let who = who.clone();
         let reference = req.draft.reference.clone();
@@ -207,13 +154,7 @@ impl Services {
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
-                    match db::agencies::find(conn, &req.applicant_agency)? {
-                        None => return Err(AppError::validation("UNKNOWN_AGENCY", "applicantAgency", format!("no agency has code {}", req.applicant_agency))),
-                        Some(a) if a.kind != AgencyKind::PoliceForce => {
-                            return Err(AppError::validation("AGENCY_KIND_MISMATCH", "applicantAgency", "the applicant agency must be a police force (the force that applied for, or manages, the order)"))
-                        }
-                        Some(_) => {}
-                    }
+                    require_applicant_force(conn, &req.applicant_agency)?;
                     let recorded = recorded(&who, now, req.note.clone());
                     let replaces_order_id = match &req.replaces_reference {
                         None => None,
@@ -375,4 +316,78 @@ fn replace(
         ));
     }
     Ok(old.id)
+}
+
+/// Who may record a grant and what it must say, before anything is read: the issuer the order type needs, the
+/// draft's own checks, the reference within the caller's namespace, and the court (a court records only its own
+/// orders; a notice has none). The court the order is made by, if any.
+fn check_grant(who: &Caller, req: &GrantRequest, now: DateTime<Utc>) -> AppResult<Option<String>> {
+    let order_type = req.draft.order_type;
+    let rules = order_type.rules();
+    if policy::issuer_for(who.role) != Some(rules.issuer) {
+        let by = match rules.issuer {
+            Issuer::Court => "a court",
+            Issuer::Police => "a police force",
+        };
+        return Err(AppError::forbidden(
+            "WRONG_ISSUER",
+            format!(
+                "a {order_type} is made by {by}; the {} role cannot record it",
+                who.role
+            ),
+        ));
+    }
+    let mut v = match validation::validate_order(&req.draft, london_date(now)) {
+        Ok(()) => Violations::default(),
+        Err(v) => v,
+    };
+    check_note(req.note.as_deref(), "note", &mut v);
+    if !v.names_field("reference") {
+        validation::validate_reference_namespace(&req.draft.reference, &who.agency, &mut v);
+    }
+    if let Some(r) = &req.replaces_reference {
+        validation::validate_reference(r, "replacesReference", &mut v);
+    }
+    let court = match rules.issuer {
+        Issuer::Court => {
+            let court = req.court.clone().unwrap_or_else(|| who.agency.clone());
+            if court != who.agency {
+                return Err(AppError::forbidden(
+                    "COURT_MISMATCH",
+                    "a court may only record orders it made itself",
+                ));
+            }
+            Some(court)
+        }
+        Issuer::Police => {
+            if req.court.is_some() {
+                v.push(
+                    "COURT_NOT_ALLOWED",
+                    "court",
+                    format!("a {order_type} is issued by the police, not a court"),
+                );
+            }
+            if req.applicant_agency != who.agency {
+                return Err(AppError::forbidden(
+                    "AGENCY_MISMATCH",
+                    "a police force may only record notices it issued itself",
+                ));
+            }
+            None
+        }
+    };
+    v.into_result()?;
+    Ok(court)
+}
+
+/// The applicant of an order is a registered police force.
+fn require_applicant_force(conn: &mut DbConnection, code: &str) -> AppResult<()> {
+    match db::agencies::find(conn, code)? {
+        None => return Err(AppError::validation("UNKNOWN_AGENCY", "applicantAgency", format!("no agency has code {}", code))),
+        Some(a) if a.kind != AgencyKind::PoliceForce => {
+            return Err(AppError::validation("AGENCY_KIND_MISMATCH", "applicantAgency", "the applicant agency must be a police force (the force that applied for, or manages, the order)"))
+        }
+        Some(_) => {}
+    }
+    Ok(())
 }

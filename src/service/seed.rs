@@ -69,7 +69,7 @@ fn prohibition(text: &str) -> ConditionDraft {
 }
 
 impl Services {
-    /// Loads the demo data; safe to run again.
+    /// Loads the demo data; safe to run again. Longer than 80 lines: the demo data, read top to bottom as a script.
     pub async fn seed_demo(&self) -> AppResult<SeedReport> {
         let mut report = SeedReport::default();
         let admin = principal(Role::Admin, "ORDERWATCH");

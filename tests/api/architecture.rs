@@ -190,3 +190,67 @@ fn graphql_object_types_never_use_an_operation() {
         "object types using operations: {found:#?}"
     );
 }
+
+/// A file past 400 lines says why in its module comment ("Past 400 lines"), and a function longer than 80 lines
+/// says why in the comment above it ("Longer than 80 lines"), so that size is a choice someone made.
+#[test]
+fn long_files_and_functions_say_why() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![];
+    sources(&root, &mut files);
+    let mut unexplained = vec![];
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let name = path.strip_prefix(&root).unwrap().display().to_string();
+        let head = lines
+            .iter()
+            .take(20)
+            .copied()
+            .collect::<Vec<_>>()
+            .join("\n");
+        if lines.len() > 400 && !head.contains("Past 400 lines") {
+            unexplained.push(format!("{name}: {} lines", lines.len()));
+        }
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i];
+            let body = line.trim_start();
+            let indent = &line[..line.len() - body.len()];
+            let is_fn = [
+                "fn ",
+                "pub fn ",
+                "async fn ",
+                "pub async fn ",
+                "pub(crate) fn ",
+                "pub(super) fn ",
+                "pub(crate) async fn ",
+                "pub(super) async fn ",
+            ]
+            .iter()
+            .any(|p| body.starts_with(p));
+            if !is_fn || body.ends_with(';') {
+                i += 1;
+                continue;
+            }
+            let close = format!("{indent}}}");
+            let end = (i + 1..lines.len())
+                .find(|&j| lines[j] == close)
+                .unwrap_or(i);
+            let before = lines[i.saturating_sub(8)..i].join("\n");
+            if end - i + 1 > 80 && !before.contains("Longer than 80") {
+                unexplained.push(format!(
+                    "{name}:{}: a function of {} lines",
+                    i + 1,
+                    end - i + 1
+                ));
+            }
+            i = end.max(i) + 1;
+        }
+    }
+    assert!(
+        unexplained.is_empty(),
+        "split these or say why at their top:\n{}",
+        unexplained.join("\n")
+    );
+}

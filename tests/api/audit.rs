@@ -348,8 +348,8 @@ async fn a_large_batch_is_stored_in_chain_order_with_every_value_as_written() {
         .collect();
     let expected = written.clone();
     let read = app
-        .services
-        .db
+        .db()
+        .await
         .run(move |c: &mut orderwatch::db::DbConnection| {
             orderwatch::db::write_transaction(c, |c| orderwatch::db::audit::append(c, &written))?;
             let verified = orderwatch::db::audit::verify(c, &[])?;

@@ -406,8 +406,8 @@ async fn alert_count(app: &TestApp) -> i64 {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    app.services
-        .db
+    app.db()
+        .await
         .run(|c: &mut orderwatch::db::DbConnection| {
             use diesel::RunQueryDsl;
             Ok(diesel::sql_query("SELECT COUNT(*) AS n FROM alerts")
@@ -732,11 +732,9 @@ async fn a_check_batch_costs_no_more_statements_for_more_alerts_on_postgresql() 
             connect_timeout: std::time::Duration::from_secs(5),
             ..Default::default()
         };
-        let checks = orderwatch::service::Services::new(
-            orderwatch::db::Database::connect(&target, &pool).unwrap(),
-            app.clock.clone(),
-        );
-        let db = &checks.db;
+        let database = orderwatch::db::Database::connect(&target, &pool).unwrap();
+        let checks = orderwatch::service::Services::new(database.clone(), app.clock.clone());
+        let db = &database;
         let before = db.statements_sent() - db.pings_sent();
         let report = checks.run_checks(CheckOptions::at(at)).await.unwrap();
         assert_eq!(report.raised.len(), 2 * n, "{:?}", report.raised);

@@ -73,6 +73,8 @@ async fn on_a_full_disk_writes_are_unavailable_change_nothing_and_readyz_says_so
     app.grant(&court, spo_input(&app, "WMC/FD/1")).await.ok();
     assert_eq!(ready(&app).await.0, 200);
 
+    // The test's own pool on the database is opened while there is room (opening one migrates and checkpoints).
+    app.db().await;
     let filler = volume.fill();
     let before = app.snapshot().await;
     let r = app.grant(&court, spo_input(&app, "WMC/FD/2")).await;
@@ -96,8 +98,8 @@ async fn on_a_full_disk_writes_are_unavailable_change_nothing_and_readyz_says_so
             .await
             .ok();
     }
-    app.services
-        .db
+    app.db()
+        .await
         .checkpoint_now(orderwatch::db::upkeep::Checkpoint::Truncate)
         .await;
     let wal_size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);

@@ -89,6 +89,8 @@ pub struct TestApp {
     /// Shuts this server down gracefully, as SIGTERM would.
     pub shutdown: orderwatch::startup::ShutdownHandle,
     _db: Option<Arc<TestDb>>,
+    /// A pool of the test's own on the server's database (`db()`), opened when first asked for.
+    db: tokio::sync::OnceCell<orderwatch::db::Database>,
     /// Files beside the database that the server writes (audit checkpoints), removed with the test.
     _files: Option<Arc<tempfile::TempDir>>,
 }
@@ -195,6 +197,7 @@ impl TestApp {
             keys: JwtKeys::hs256(SECRET.as_bytes(), "orderwatch", "orderwatch").unwrap(),
             settings,
             _db: db,
+            db: Default::default(),
             _files: None,
         }
     }
@@ -242,6 +245,20 @@ impl TestApp {
                 exp - (Utc::now() - Duration::seconds(5)),
             )
             .unwrap()
+    }
+
+    /// A pool of its own on the server's database, opened as the server opens it (same settings and audit keys), for
+    /// what a test must do below the API.
+    pub async fn db(&self) -> orderwatch::db::Database {
+        self.db
+            .get_or_init(|| async {
+                orderwatch::startup::open_database(&self.settings)
+                    .await
+                    .expect("open the database")
+                    .0
+            })
+            .await
+            .clone()
     }
 
     /// Opens a websocket to `/graphql` speaking graphql-transport-ws.
@@ -347,8 +364,8 @@ impl TestApp {
             #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
             expires_on: Option<chrono::NaiveDate>,
         }
-        self.services
-            .db
+        self.db()
+            .await
             .run(|conn: &mut DbConnection| {
                 let mut out = String::new();
                 for t in [

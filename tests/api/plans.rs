@@ -75,7 +75,8 @@ async fn the_audit_chains_newest_hash_is_read_through_the_key_after_the_log_has_
     let app = TestApp::spawn().await;
     let mut c = DbConnection::Pg(connect(&app));
     // Appends on a connection of its own, as the audit writer's, with the server's keys.
-    let _keys = app.services.db.audit_key_scope();
+    let db = app.db().await;
+    let _keys = db.audit_key_scope();
     // A small log, with statistics that say so, as on the first day of a deployment; one append on this
     // connection after them, as the audit writer makes.
     for n in 0..3 {

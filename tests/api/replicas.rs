@@ -37,7 +37,7 @@ async fn a_replica_frozen_holding_a_shared_lock_costs_the_others_at_most_the_ses
         (orderwatch::db::audit::AUDIT_LOCK_KEY, "FR-AUDIT-LOCK"),
     ] {
         // The frozen replica: a session of the server's kind that takes the lock and then sends nothing.
-        let db = app.services.db.clone();
+        let db = app.db().await;
         let mut frozen = tokio::task::spawn_blocking(move || {
             let mut c = db.dedicated_connection().unwrap();
             c.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({key});"))

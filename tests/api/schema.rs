@@ -108,8 +108,8 @@ const POSTGRES_COLUMNS: &str = "SELECT c.table_name::text AS table_name, c.colum
 async fn the_migrated_database_has_exactly_the_tables_of_schema_rs() {
     let app = TestApp::spawn().await;
     let columns = app
-        .services
-        .db
+        .db()
+        .await
         .run(|conn: &mut DbConnection| {
             let sql = match conn {
                 DbConnection::Sqlite(_) => SQLITE_COLUMNS,
@@ -160,8 +160,8 @@ async fn sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout() {
     }
     let app = TestApp::spawn().await;
     let (mode, fk, timeout) = app
-        .services
-        .db
+        .db()
+        .await
         .run(|conn: &mut DbConnection| {
             let m: Mode = diesel::sql_query("PRAGMA journal_mode").get_result(conn)?;
             let f: Flag = diesel::sql_query("PRAGMA foreign_keys").get_result(conn)?;

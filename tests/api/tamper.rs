@@ -357,8 +357,8 @@ async fn a_checkpoint_counted_from_an_earlier_one_counts_every_entry() {
     app.grant(&court, spo_input(&app, "WMC/HC/2")).await.ok();
     let since = (earlier.seq, earlier.count);
     let (full, counted) = app
-        .services
-        .db
+        .db()
+        .await
         .run(move |c| {
             Ok((
                 orderwatch::db::audit::head(c, None)?,

@@ -96,10 +96,20 @@ pub fn append<'a>(
     };
     let keys = keys::current()?;
     let key = keys.current();
-    let mut prev = newest.unwrap_or_else(|| GENESIS_HASH.to_string());
+    let prev = newest.unwrap_or_else(|| GENESIS_HASH.to_string());
     // The chain is computed in memory, then written in chain order (`seq` follows the order of the rows, and the
     // lock keeps other writers out meanwhile): on PostgreSQL in one statement of one array per column
     // (`AppendColumns`), on SQLite in statements of a fixed number of rows (below).
+    let rows = chain(entries, prev, key);
+    write_rows(conn, rows)
+}
+
+/// The rows of `entries` in chain order, each linked to the one before (the first to `prev`) and hashed with `key`.
+fn chain<'a>(
+    entries: impl Iterator<Item = &'a AuditEntry>,
+    mut prev: String,
+    key: Option<&crate::domain::audit::AuditKey>,
+) -> Vec<AuditRow> {
     let mut rows = Vec::with_capacity(entries.size_hint().0);
     for e in entries {
         let e = AuditEntry {
@@ -107,7 +117,7 @@ pub fn append<'a>(
             ..e.clone()
         };
         let hash = entry_hash(&prev, &e, key);
-        let row = AuditRow {
+        rows.push(AuditRow {
             seq: 0,
             id: e.id.clone(),
             at: e.at.naive_utc(),
@@ -127,10 +137,14 @@ pub fn append<'a>(
             hash: hash.clone(),
             key_id: key.map(|k| k.id.clone()).unwrap_or_default(),
             correlation_id: e.correlation_id.clone(),
-        };
-        rows.push(row);
+        });
         prev = hash;
     }
+    rows
+}
+
+/// Writes chained rows in their order (`seq` follows it).
+fn write_rows(conn: &mut DbConnection, rows: Vec<AuditRow>) -> AppResult<()> {
     match conn {
         DbConnection::Pg(c) => {
             let mut columns = AppendColumns::default();

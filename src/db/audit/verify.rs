@@ -24,7 +24,8 @@ pub enum Verified {
 /// Walks the whole chain in `seq` order, a page at a time, checking each entry's link and hash with the keys in
 /// scope, and, in the same walk, each checkpoint made outside the database: signed by a key held, its entry still
 /// there with its hash, and as many entries up to it. Once an entry was written with a key, an unkeyed one after it
-/// is forged (only someone without the key would write one).
+/// is forged (only someone without the key would write one). Longer than 80 lines: entries and checkpoints are
+/// checked in one walk so that each page is read once.
 pub fn verify(
     conn: &mut DbConnection,
     checkpoints: &[crate::domain::audit::Checkpoint],

@@ -34,99 +34,10 @@ pub struct OrderDraft {
 /// Validates a whole new order. `today` is the current date in England and Wales.
 pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violations> {
     let mut out = Violations::default();
-    let rules = draft.order_type.rules();
     validate_reference(&draft.reference, "reference", &mut out);
 
-    if draft.subject_names.is_empty() {
-        out.push(
-            "SUBJECT_NAME_REQUIRED",
-            "subject.names",
-            "the subject needs at least one name",
-        );
-    }
-    if draft.subject_names.len() > MAX_NAMES {
-        out.push(
-            "TOO_MANY_ITEMS",
-            "subject.names",
-            format!("at most {MAX_NAMES} names"),
-        );
-    }
-    for (i, name) in draft.subject_names.iter().enumerate() {
-        check_name(name, &format!("subject.names[{i}]"), &mut out);
-    }
-    check_date_of_birth(
-        draft.subject_date_of_birth,
-        "subject.dateOfBirth",
-        today,
-        &mut out,
-    );
-    if let Some(min_age) = rules.subject_min_age {
-        match draft.subject_date_of_birth {
-            None => out.push(
-                "SUBJECT_DATE_OF_BIRTH_REQUIRED",
-                "subject.dateOfBirth",
-                format!("a {} needs the subject's date of birth to check they are {min_age} or over", draft.order_type),
-            ),
-            Some(dob) if age_on(dob, draft.made_on) < min_age as i32 => out.push(
-                "SUBJECT_UNDER_MINIMUM_AGE",
-                "subject.dateOfBirth",
-                format!("a {} can only be given to a subject aged {min_age} or over on the day it is made", draft.order_type),
-            ),
-            Some(_) => {}
-        }
-    }
-
-    if draft.protected_persons.is_empty() {
-        out.push(
-            "PROTECTED_PERSON_REQUIRED",
-            "protectedPersons",
-            "an order protects at least one person",
-        );
-    }
-    if draft.protected_persons.len() > MAX_PROTECTED_PERSONS {
-        out.push(
-            "TOO_MANY_ITEMS",
-            "protectedPersons",
-            format!("at most {MAX_PROTECTED_PERSONS} protected persons"),
-        );
-    }
-    for (i, person) in draft.protected_persons.iter().enumerate() {
-        let field = format!("protectedPersons[{i}]");
-        check_name(&person.name, &format!("{field}.name"), &mut out);
-        check_date_of_birth(
-            person.date_of_birth,
-            &format!("{field}.dateOfBirth"),
-            today,
-            &mut out,
-        );
-        if person
-            .contact
-            .as_ref()
-            .is_some_and(|c| c.chars().count() > MAX_CONTACT_LEN)
-        {
-            out.push(
-                "TEXT_TOO_LONG",
-                format!("{field}.contact"),
-                format!("at most {MAX_CONTACT_LEN} characters"),
-            );
-        }
-        if let Some(min_age) = rules.protected_person_min_age {
-            match person.date_of_birth {
-                None => out.push(
-                    "PROTECTED_PERSON_DATE_OF_BIRTH_REQUIRED",
-                    format!("{field}.dateOfBirth"),
-                    format!("a {} needs each protected person's date of birth to check they are {min_age} or over", draft.order_type),
-                ),
-                Some(dob) if age_on(dob, draft.made_on) < min_age as i32 => out.push(
-                    "PROTECTED_PERSON_UNDER_MINIMUM_AGE",
-                    format!("{field}.dateOfBirth"),
-                    format!("a {} can only protect a person aged {min_age} or over", draft.order_type),
-                ),
-                Some(_) => {}
-            }
-        }
-    }
-
+    check_subject(draft, today, &mut out);
+    check_protected_persons(draft, today, &mut out);
     if draft.made_on > today {
         out.push(
             "MADE_ON_IN_FUTURE",
@@ -200,6 +111,122 @@ pub fn validate_terms(
         }
     }
 
+    check_conditions(made_on, expires_on, conditions, out);
+}
+
+fn describe(term: Term) -> String {
+    match term {
+        Term::Days(n) => format!("{n} days"),
+        Term::Years(n) => format!("{n} years"),
+    }
+}
+
+/// The subject: one to `MAX_NAMES` names, a plausible date of birth, and the minimum age the order type has.
+fn check_subject(draft: &OrderDraft, today: NaiveDate, out: &mut Violations) {
+    let rules = draft.order_type.rules();
+    if draft.subject_names.is_empty() {
+        out.push(
+            "SUBJECT_NAME_REQUIRED",
+            "subject.names",
+            "the subject needs at least one name",
+        );
+    }
+    if draft.subject_names.len() > MAX_NAMES {
+        out.push(
+            "TOO_MANY_ITEMS",
+            "subject.names",
+            format!("at most {MAX_NAMES} names"),
+        );
+    }
+    for (i, name) in draft.subject_names.iter().enumerate() {
+        check_name(name, &format!("subject.names[{i}]"), out);
+    }
+    check_date_of_birth(
+        draft.subject_date_of_birth,
+        "subject.dateOfBirth",
+        today,
+        out,
+    );
+    if let Some(min_age) = rules.subject_min_age {
+        match draft.subject_date_of_birth {
+            None => out.push(
+                "SUBJECT_DATE_OF_BIRTH_REQUIRED",
+                "subject.dateOfBirth",
+                format!("a {} needs the subject's date of birth to check they are {min_age} or over", draft.order_type),
+            ),
+            Some(dob) if age_on(dob, draft.made_on) < min_age as i32 => out.push(
+                "SUBJECT_UNDER_MINIMUM_AGE",
+                "subject.dateOfBirth",
+                format!("a {} can only be given to a subject aged {min_age} or over on the day it is made", draft.order_type),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// The protected persons: one to `MAX_PROTECTED_PERSONS`, each with a name, a plausible date of birth, a short
+/// contact note, and the minimum age the order type has.
+fn check_protected_persons(draft: &OrderDraft, today: NaiveDate, out: &mut Violations) {
+    let rules = draft.order_type.rules();
+    if draft.protected_persons.is_empty() {
+        out.push(
+            "PROTECTED_PERSON_REQUIRED",
+            "protectedPersons",
+            "an order protects at least one person",
+        );
+    }
+    if draft.protected_persons.len() > MAX_PROTECTED_PERSONS {
+        out.push(
+            "TOO_MANY_ITEMS",
+            "protectedPersons",
+            format!("at most {MAX_PROTECTED_PERSONS} protected persons"),
+        );
+    }
+    for (i, person) in draft.protected_persons.iter().enumerate() {
+        let field = format!("protectedPersons[{i}]");
+        check_name(&person.name, &format!("{field}.name"), out);
+        check_date_of_birth(
+            person.date_of_birth,
+            &format!("{field}.dateOfBirth"),
+            today,
+            out,
+        );
+        if person
+            .contact
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > MAX_CONTACT_LEN)
+        {
+            out.push(
+                "TEXT_TOO_LONG",
+                format!("{field}.contact"),
+                format!("at most {MAX_CONTACT_LEN} characters"),
+            );
+        }
+        if let Some(min_age) = rules.protected_person_min_age {
+            match person.date_of_birth {
+                None => out.push(
+                    "PROTECTED_PERSON_DATE_OF_BIRTH_REQUIRED",
+                    format!("{field}.dateOfBirth"),
+                    format!("a {} needs each protected person's date of birth to check they are {min_age} or over", draft.order_type),
+                ),
+                Some(dob) if age_on(dob, draft.made_on) < min_age as i32 => out.push(
+                    "PROTECTED_PERSON_UNDER_MINIMUM_AGE",
+                    format!("{field}.dateOfBirth"),
+                    format!("a {} can only protect a person aged {min_age} or over", draft.order_type),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// Conditions: at most `MAX_CONDITIONS`, each with text, ending neither before the order was made nor after it ends.
+fn check_conditions(
+    made_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    conditions: &[ConditionDraft],
+    out: &mut Violations,
+) {
     if conditions.len() > MAX_CONDITIONS {
         out.push(
             "TOO_MANY_ITEMS",
@@ -238,152 +265,6 @@ pub fn validate_terms(
     }
 }
 
-fn describe(term: Term) -> String {
-    match term {
-        Term::Days(n) => format!("{n} days"),
-        Term::Years(n) => format!("{n} years"),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    fn draft(order_type: OrderType, made_on: &str, expires_on: Option<&str>) -> OrderDraft {
-        OrderDraft {
-            reference: "MC/2026/0001".into(),
-            order_type,
-            subject_names: vec!["Sam Subject".into()],
-            subject_date_of_birth: Some(d("1990-01-01")),
-            protected_persons: vec![PersonDraft {
-                name: "Pat Person".into(),
-                date_of_birth: Some(d("1992-02-02")),
-                contact: None,
-            }],
-            made_on: d(made_on),
-            expires_on: expires_on.map(d),
-            conditions: vec![],
-        }
-    }
-
-    fn codes(draft: &OrderDraft) -> Vec<&'static str> {
-        match validate_order(draft, d("2026-11-29")) {
-            Ok(()) => vec![],
-            Err(v) => v.codes(),
-        }
-    }
-
-    #[test]
-    fn spo_of_exactly_two_years_beginning_with_the_day_made_is_accepted() {
-        assert!(codes(&draft(OrderType::Spo, "2026-01-10", Some("2028-01-09"))).is_empty());
-        assert!(codes(&draft(OrderType::Spo, "2026-01-10", None)).is_empty());
-    }
-
-    #[test]
-    fn spo_one_day_short_of_two_years_is_rejected() {
-        assert_eq!(
-            codes(&draft(OrderType::Spo, "2026-01-10", Some("2028-01-08"))),
-            ["TERM_TOO_SHORT"]
-        );
-    }
-
-    #[test]
-    fn interim_spo_needs_an_end_date() {
-        assert_eq!(
-            codes(&draft(OrderType::InterimSpo, "2026-01-10", None)),
-            ["END_DATE_REQUIRED"]
-        );
-        assert!(codes(&draft(
-            OrderType::InterimSpo,
-            "2026-01-10",
-            Some("2026-02-10")
-        ))
-        .is_empty());
-    }
-
-    #[test]
-    fn dvpo_term_is_fourteen_to_twenty_eight_days_beginning_with_the_day_made() {
-        assert_eq!(
-            codes(&draft(OrderType::Dvpo, "2026-03-01", Some("2026-03-13"))),
-            ["TERM_TOO_SHORT"]
-        );
-        assert!(codes(&draft(OrderType::Dvpo, "2026-03-01", Some("2026-03-14"))).is_empty());
-        assert!(codes(&draft(OrderType::Dvpo, "2026-03-01", Some("2026-03-28"))).is_empty());
-        assert_eq!(
-            codes(&draft(OrderType::Dvpo, "2026-03-01", Some("2026-03-29"))),
-            ["TERM_TOO_LONG"]
-        );
-        assert_eq!(
-            codes(&draft(OrderType::Dvpo, "2026-03-01", None)),
-            ["END_DATE_REQUIRED"]
-        );
-    }
-
-    #[test]
-    fn notices_need_an_adult_subject_and_dapn_a_protected_person_of_sixteen() {
-        let mut n = draft(OrderType::Dvpn, "2026-03-01", Some("2026-03-03"));
-        n.subject_date_of_birth = Some(d("2008-03-02")); // 17 on the day made
-        assert_eq!(codes(&n), ["SUBJECT_UNDER_MINIMUM_AGE"]);
-        n.subject_date_of_birth = Some(d("2008-03-01")); // 18 that day
-        assert!(codes(&n).is_empty());
-        n.subject_date_of_birth = None;
-        assert_eq!(codes(&n), ["SUBJECT_DATE_OF_BIRTH_REQUIRED"]);
-
-        let mut a = draft(OrderType::Dapn, "2026-03-01", None);
-        a.protected_persons[0].date_of_birth = Some(d("2010-03-02")); // 15
-        assert_eq!(codes(&a), ["PROTECTED_PERSON_UNDER_MINIMUM_AGE"]);
-        a.protected_persons[0].date_of_birth = Some(d("2010-03-01")); // 16
-        assert!(codes(&a).is_empty());
-    }
-
-    #[test]
-    fn end_before_made_and_conditions_outlasting_their_order_are_rejected() {
-        assert_eq!(
-            codes(&draft(
-                OrderType::RestrainingOrder,
-                "2026-03-01",
-                Some("2026-02-28")
-            )),
-            ["END_BEFORE_MADE"]
-        );
-        let mut o = draft(
-            OrderType::RestrainingOrder,
-            "2026-03-01",
-            Some("2027-03-01"),
-        );
-        o.conditions.push(ConditionDraft {
-            kind: ConditionKind::Prohibition,
-            text: "No contact".into(),
-            expires_on: Some(d("2027-03-02")),
-        });
-        assert_eq!(codes(&o), ["CONDITION_ENDS_AFTER_ORDER"]);
-        o.conditions[0].expires_on = Some(d("2027-03-01"));
-        assert!(codes(&o).is_empty());
-    }
-
-    #[test]
-    fn every_broken_rule_is_reported_in_a_stable_order() {
-        let mut o = draft(OrderType::Spo, "2026-12-01", Some("2027-01-01"));
-        o.subject_names = vec![];
-        o.reference = "".into();
-        assert_eq!(
-            codes(&o),
-            [
-                "INVALID_REFERENCE",
-                "SUBJECT_NAME_REQUIRED",
-                "MADE_ON_IN_FUTURE",
-                "TERM_TOO_SHORT"
-            ]
-        );
-    }
-
-    #[test]
-    fn ages_count_whole_years_including_leap_day_birthdays() {
-        assert_eq!(age_on(d("2008-02-29"), d("2026-02-28")), 17);
-        assert_eq!(age_on(d("2008-02-29"), d("2026-03-01")), 18);
-    }
-}
+#[path = "order_tests.rs"]
+mod tests;

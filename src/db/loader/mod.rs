@@ -1,0 +1,177 @@
+//! Reading orders whole: by reference, id or search, with their parts and the histories asked for, in a fixed number
+//! of statements whatever the number of orders. The top of `db`: it uses the table modules.
+
+mod assemble;
+
+use crate::db::models::*;
+use crate::db::schema::{order_shares, orders, subject_names};
+use crate::db::DbConnection;
+use crate::domain::order::*;
+use crate::domain::scope::{OrderSearch, RowScope};
+use crate::domain::OrderStatus;
+use crate::error::AppResult;
+use assemble::hydrate_parts;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+type Db = <DbConnection as Connection>::Backend;
+/// The bare row of the order with this reference (no hydration): for checks before a change, and the first read
+/// of a lookup (`find_parts_by_reference`).
+///
+/// Without a `LIMIT` (the reference is unique): diesel binds a limit as a parameter, and SQLite 3.50 expires a
+/// statement whose bound limit may shape its plan each time the limit is bound, so `.first()` here was compiled
+/// again on every lookup, a large share of the server's instructions per lookup
+/// (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
+pub fn find_row(conn: &mut DbConnection, reference: &str) -> AppResult<Option<OrderRow>> {
+    Ok(orders::table
+        .filter(orders::reference.eq(reference))
+        .select(OrderRow::as_select())
+        .get_result(conn)
+        .optional()?)
+}
+
+/// One page of orders, newest first (ids are time-ordered UUIDv7), strictly after `after_id`. Longer than 80 lines:
+/// one query built from each optional filter, a clause each.
+pub fn search(
+    conn: &mut DbConnection,
+    scope: &RowScope,
+    filter: &OrderSearch,
+    today: NaiveDate,
+    after_id: Option<&str>,
+    limit: i64,
+    parts: OrderParts,
+) -> AppResult<Vec<OrderRecord>> {
+    let mut q = orders::table
+        .select(OrderRow::as_select())
+        .into_boxed::<Db>();
+    match scope {
+        RowScope::All => {}
+        RowScope::Court(code) => {
+            q = q.filter(
+                orders::court_agency.eq(code.clone()).or(orders::id.eq_any(
+                    super::schema::hearings::table
+                        .filter(super::schema::hearings::court_agency.eq(code.clone()))
+                        .select(super::schema::hearings::order_id),
+                )),
+            )
+        }
+        RowScope::SharedWith(code) => {
+            q = q.filter(
+                orders::id.eq_any(
+                    order_shares::table
+                        .filter(order_shares::advocacy_agency.eq(code.clone()))
+                        .filter(order_shares::revoked_at.is_null())
+                        .select(order_shares::order_id),
+                ),
+            )
+        }
+        RowScope::Nothing => return Ok(vec![]),
+    }
+    if let Some(key) = &filter.subject_name_key {
+        q = q.filter(
+            orders::id.eq_any(
+                subject_names::table
+                    .filter(subject_names::name_key.eq(key.clone()))
+                    .select(subject_names::order_id),
+            ),
+        );
+    }
+    if let Some(dob) = filter.subject_date_of_birth {
+        q = q.filter(orders::subject_date_of_birth.eq(dob));
+    }
+    if let Some(t) = filter.order_type {
+        q = q.filter(orders::order_type.eq(t.as_str()));
+    }
+    if let Some(status) = filter.status {
+        let in_force = OrderStatus::InForce.as_str();
+        q = match status {
+            OrderStatus::InForce => q.filter(
+                orders::status.eq(in_force).and(
+                    orders::expires_on
+                        .is_null()
+                        .or(orders::expires_on.ge(today)),
+                ),
+            ),
+            OrderStatus::Expired => q.filter(
+                orders::status
+                    .eq(OrderStatus::Expired.as_str())
+                    .or(orders::status
+                        .eq(in_force)
+                        .and(orders::expires_on.lt(today))),
+            ),
+            other => q.filter(orders::status.eq(other.as_str())),
+        };
+    }
+    if let Some(a) = &filter.applicant_agency {
+        q = q.filter(orders::applicant_agency.eq(a.clone()));
+    }
+    if let Some(c) = &filter.court_agency {
+        q = q.filter(orders::court_agency.eq(c.clone()));
+    }
+    if let Some(d) = filter.expires_before {
+        q = q.filter(orders::expires_on.lt(d));
+    }
+    if let Some(d) = filter.expires_after {
+        q = q.filter(orders::expires_on.gt(d));
+    }
+    if let Some(after) = after_id {
+        q = q.filter(orders::id.lt(after.to_string()));
+    }
+    let rows = super::limit_written(q.order(orders::id.desc()), limit).load(conn)?;
+    hydrate_parts(conn, rows, parts)
+}
+
+/// The whole order with this id.
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> AppResult<Option<OrderRecord>> {
+    let row = orders::table
+        .find(id)
+        .select(OrderRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some(r) => hydrate(conn, vec![r])?.pop(),
+        None => None,
+    })
+}
+
+/// The whole orders with these ids, in the order given (missing ones left out).
+pub fn find_by_ids(conn: &mut DbConnection, ids: &[String]) -> AppResult<Vec<OrderRecord>> {
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows = orders::table
+        .filter(orders::id.eq_any(ids))
+        .select(OrderRow::as_select())
+        .load(conn)?;
+    let mut by_id: HashMap<String, OrderRecord> = hydrate(conn, rows)?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The whole order with this reference.
+pub fn find_by_reference(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> AppResult<Option<OrderRecord>> {
+    find_parts_by_reference(conn, reference, OrderParts::ALL)
+}
+
+/// The order with this reference, with the histories `parts` asks for.
+pub fn find_parts_by_reference(
+    conn: &mut DbConnection,
+    reference: &str,
+    parts: OrderParts,
+) -> AppResult<Option<OrderRecord>> {
+    let Some(row) = find_row(conn, reference)? else {
+        return Ok(None);
+    };
+    Ok(hydrate_parts(conn, vec![row], parts)?.pop())
+}
+
+/// Loads everything the rows' orders carry, in a fixed number of statements whatever the number of rows.
+fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderRecord>> {
+    hydrate_parts(conn, rows, OrderParts::ALL)
+}
