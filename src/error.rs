@@ -7,6 +7,7 @@
 //! SQL) into the message, so the GraphQL layer only ever sees `AppError`.
 //! Messages never contain personal data (names, addresses, contact details, narratives) or secrets.
 
+use crate::codes;
 use crate::domain::Violations;
 
 #[derive(Debug, thiserror::Error)]
@@ -43,13 +44,13 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Validation(v) => v.0.first().map(|v| v.code).unwrap_or("VALIDATION"),
-            AppError::NotFound { .. } => "NOT_FOUND",
+            AppError::NotFound { .. } => codes::NOT_FOUND,
             AppError::Forbidden { code, .. } => code,
-            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::Unauthenticated(_) => codes::UNAUTHENTICATED,
             AppError::Conflict { code, .. } => code,
-            AppError::Unavailable(_) => "UNAVAILABLE",
+            AppError::Unavailable(_) => codes::UNAVAILABLE,
             AppError::DeliveryInterrupted(_) => DELIVERY_INTERRUPTED,
-            AppError::Internal(_) => "INTERNAL",
+            AppError::Internal(_) => codes::INTERNAL,
         }
     }
 
@@ -57,12 +58,12 @@ impl AppError {
     pub fn category(&self) -> &'static str {
         match self {
             AppError::Validation(_) => "VALIDATION",
-            AppError::NotFound { .. } => "NOT_FOUND",
-            AppError::Forbidden { .. } => "FORBIDDEN",
-            AppError::Unauthenticated(_) => "UNAUTHENTICATED",
+            AppError::NotFound { .. } => codes::NOT_FOUND,
+            AppError::Forbidden { .. } => codes::FORBIDDEN,
+            AppError::Unauthenticated(_) => codes::UNAUTHENTICATED,
             AppError::Conflict { .. } => "CONFLICT",
-            AppError::Unavailable(_) | AppError::DeliveryInterrupted(_) => "UNAVAILABLE",
-            AppError::Internal(_) => "INTERNAL",
+            AppError::Unavailable(_) | AppError::DeliveryInterrupted(_) => codes::UNAVAILABLE,
+            AppError::Internal(_) => codes::INTERNAL,
         }
     }
 
@@ -147,7 +148,7 @@ pub type AppResult<T> = Result<T, AppError>;
 
 /// The code of [`AppError::DeliveryInterrupted`]: the websocket transport closes the connection on it (1013), so a
 /// client that only resumes when its socket drops resumes too.
-pub const DELIVERY_INTERRUPTED: &str = "DELIVERY_INTERRUPTED";
+pub use crate::codes::DELIVERY_INTERRUPTED;
 
 #[cfg(test)]
 mod tests {

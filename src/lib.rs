@@ -4,6 +4,7 @@
 //! transactions) <- `graphql` and `http` (the API) <- `startup` (wiring). `main.rs` is the CLI.
 
 pub mod auth;
+pub mod codes;
 pub mod config;
 pub mod db;
 pub mod domain;

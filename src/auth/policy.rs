@@ -24,6 +24,7 @@
 //! `FORBIDDEN_FIELD` error.
 
 use super::{Principal, Role};
+use crate::codes;
 use crate::domain::alert::AlertKind;
 use crate::domain::order::OrderRecord;
 use crate::domain::scope::{AlertAudience, DeadlineScope, RowScope};
@@ -69,7 +70,7 @@ pub fn require(principal: &Principal, op: Operation) -> Result<(), AppError> {
         Ok(())
     } else {
         Err(AppError::forbidden(
-            "FORBIDDEN",
+            codes::FORBIDDEN,
             format!("the {} role may not do this", principal.role),
         ))
     }

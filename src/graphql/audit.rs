@@ -5,6 +5,7 @@ use super::objects::audit::*;
 use super::objects::connection::AuditEventConnection;
 use super::scalars::DateTime;
 use super::{caller, services, Audited};
+use crate::codes;
 use crate::domain::scope::AuditFilter as DbAuditFilter;
 use crate::service::page::{decode_cursor, PageRequest};
 use async_graphql::{Context, InputObject, Object, Result};
@@ -40,7 +41,7 @@ impl AuditQuery {
             Some(c) => decode_cursor("audit", &c).and_then(|k| {
                 k.parse::<i64>().map_err(|_| {
                     crate::error::AppError::validation(
-                        "INVALID_CURSOR",
+                        codes::INVALID_CURSOR,
                         "after",
                         "after is not a cursor returned by this list",
                     )

@@ -4,10 +4,10 @@
 use crate::error::AppError;
 use async_graphql::{Error, ErrorExtensions, Value};
 
-/// Code given to errors async-graphql raises itself (syntax, unknown fields, wrong argument types).
-pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 /// Code of a sensitive field the caller may not read; the field is null.
-pub const FORBIDDEN_FIELD: &str = "FORBIDDEN_FIELD";
+pub use crate::codes::FORBIDDEN_FIELD;
+/// Code given to errors async-graphql raises itself (syntax, unknown fields, wrong argument types).
+pub use crate::codes::GRAPHQL_VALIDATION_FAILED;
 
 pub fn to_graphql(e: AppError) -> Error {
     match &e {

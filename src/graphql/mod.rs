@@ -1,6 +1,7 @@
 //! The GraphQL API: schema types and resolvers. Resolvers call `service` and `auth`, never `db`.
 //! Each area of the API is an object merged into the roots, so later areas add an object, not edits here.
 
+use crate::codes;
 pub mod alerts;
 pub mod audit;
 pub mod breaches;
@@ -197,7 +198,7 @@ impl<T> Audited<T> for Result<T, AppError> {
         let denied = match &self {
             Err(AppError::Forbidden { code, .. }) => Some((*code, vec![])),
             Err(e @ AppError::NotFound { .. }) => Some((e.code(), named_objects(ctx))),
-            Err(e @ AppError::Validation(_)) if e.code() == "REPLACED_ORDER_NOT_FOUND" => {
+            Err(e @ AppError::Validation(_)) if e.code() == codes::REPLACED_ORDER_NOT_FOUND => {
                 Some((e.code(), named_objects(ctx)))
             }
             _ => None,
@@ -290,7 +291,7 @@ pub(crate) async fn returned_order(
         .is_err()
     {
         return Err(error::to_graphql(AppError::conflict(
-            "RECORDED_NOT_RETURNED",
+            codes::RECORDED_NOT_RETURNED,
             "the change was recorded, but its result could not be returned (its audit record could not be written): read the order with a query, do not repeat the change",
         )));
     }

@@ -6,6 +6,7 @@ use super::objects::connection::{Agency, AgencyConnection, Me, OrderConnection};
 use super::objects::order::ProtectionOrder;
 use super::scalars::Date;
 use super::{caller, consulted, consulted_with, services, Audited};
+use crate::codes;
 use crate::domain::name_key;
 use crate::domain::scope::OrderSearch;
 use crate::service::page::PageRequest;
@@ -63,7 +64,9 @@ impl CoreQuery {
         // A lookup that finds nothing the caller may see records the reference it looked for.
         match &found {
             Some(o) => consulted(ctx, "order", vec![o.id.clone()], reason).await?,
-            None => consulted_with(ctx, "reference", vec![searched], reason, "NOT_FOUND").await?,
+            None => {
+                consulted_with(ctx, "reference", vec![searched], reason, codes::NOT_FOUND).await?
+            }
         }
         Ok(found.map(|o| ProtectionOrder::new(o, now, who)))
     }

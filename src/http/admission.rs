@@ -10,15 +10,16 @@
 //! Past 400 lines with its unit tests (about a third of it): each check is short, and they are kept together so
 //! that both transports call one `refuse_document`.
 
+use crate::codes;
 use async_graphql::parser::types::{BaseType, ExecutableDocument, Selection, SelectionSet};
 use std::collections::HashSet;
 
-/// Code of a document or variables refused for nesting too deeply.
-pub const DOCUMENT_TOO_DEEP: &str = "DOCUMENT_TOO_DEEP";
 /// Code of a `Date` or `DateTime` outside the accepted range (`graphql::scalars::FIRST_DAY` to `LAST_DAY`).
-pub const DATE_OUT_OF_RANGE: &str = "DATE_OUT_OF_RANGE";
+pub use crate::codes::DATE_OUT_OF_RANGE;
+/// Code of a document or variables refused for nesting too deeply.
+pub use crate::codes::DOCUMENT_TOO_DEEP;
 /// Code of a document refused for aliasing too many fields.
-pub const TOO_MANY_ALIASES: &str = "TOO_MANY_ALIASES";
+pub use crate::codes::TOO_MANY_ALIASES;
 
 /// Deepest nesting of `{`, `[` and `(` in GraphQL text, ignoring strings, block strings and comments. Stops
 /// counting once past `stop`, so a hostile document costs one pass at most.
@@ -124,9 +125,9 @@ pub fn code_of_unmapped(message: &str) -> &'static str {
     if message == "Query is nested too deep."
         || message.starts_with("The recursion depth of the query cannot be greater than")
     {
-        "QUERY_TOO_DEEP"
+        codes::QUERY_TOO_DEEP
     } else if message == "Query is too complex." {
-        "QUERY_TOO_COMPLEX"
+        codes::QUERY_TOO_COMPLEX
     } else if message.contains(crate::graphql::scalars::OUT_OF_RANGE) {
         DATE_OUT_OF_RANGE
     } else {
@@ -247,7 +248,7 @@ pub fn too_complex(doc: &ExecutableDocument, max: usize) -> Option<(&'static str
             "fragments spread each other in a cycle".into(),
         )),
         Some(n) if n > max as u64 => Some((
-            "QUERY_TOO_COMPLEX",
+            codes::QUERY_TOO_COMPLEX,
             format!("the document selects {n} fields once its fragments are expanded, more than {max} (ORDERWATCH_MAX_COMPLEXITY)"),
         )),
         Some(_) => None,

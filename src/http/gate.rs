@@ -7,6 +7,7 @@
 
 use super::{admission, auth_failures, AppState};
 use crate::auth::Principal;
+use crate::codes;
 use actix_web::http::StatusCode;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use chrono::{DateTime, Utc};
@@ -53,7 +54,7 @@ pub async fn authenticate(
 ) -> Result<(Principal, DateTime<Utc>), Refusal> {
     let refused = |message: String| Refusal {
         status: StatusCode::UNAUTHORIZED,
-        code: "UNAUTHENTICATED",
+        code: codes::UNAUTHENTICATED,
         message,
     };
     let transport = match who.transport {
@@ -135,7 +136,7 @@ pub struct Admitted {
 pub fn admit(state: &AppState, mut request: async_graphql::Request) -> Result<Admitted, Refusal> {
     if request.query.trim().is_empty() {
         return Err(Refusal::bad_request(
-            "BAD_REQUEST",
+            codes::BAD_REQUEST,
             "the request has no query",
         ));
     }

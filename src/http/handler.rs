@@ -2,6 +2,7 @@
 //! client asked for it (GraphQL over HTTP).
 
 use super::{admission, error_body, gate, AppState, RequestId, REASON_HEADER};
+use crate::codes;
 use actix_web::http::header;
 use actix_web::http::{Method, StatusCode};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
@@ -37,7 +38,7 @@ async fn read_request(
     if !json {
         return Err(error_body(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
+            codes::UNSUPPORTED_MEDIA_TYPE,
             "send the request as Content-Type: application/json",
         ));
     }
@@ -46,14 +47,14 @@ async fn read_request(
         Ok(Err(_)) => {
             return Err(error_body(
                 StatusCode::BAD_REQUEST,
-                "BAD_REQUEST",
+                codes::BAD_REQUEST,
                 "the request body could not be read",
             ))
         }
         Err(_) => {
             return Err(error_body(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "PAYLOAD_TOO_LARGE",
+                codes::PAYLOAD_TOO_LARGE,
                 &format!("the request body is larger than {limit} bytes"),
             ))
         }
@@ -64,14 +65,14 @@ async fn read_request(
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return Err(error_body(
             StatusCode::BAD_REQUEST,
-            "BATCH_NOT_SUPPORTED",
+            codes::BATCH_NOT_SUPPORTED,
             "send one operation per request; batches are not accepted",
         ));
     }
     let request = serde_json::from_slice::<async_graphql::Request>(&bytes).map_err(|_| {
         error_body(
             StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
+            codes::BAD_REQUEST,
             "the body is not a GraphQL request: send one JSON object {\"query\": ..., \"variables\": ...}",
         )
     })?;
@@ -101,7 +102,7 @@ fn read_query_string(
     }
     async_graphql::http::parse_query_string(http.query_string()).map_err(|_| gate::Refusal {
         status: StatusCode::BAD_REQUEST,
-        code: "BAD_REQUEST",
+        code: codes::BAD_REQUEST,
         message: "GET needs ?query=... (and optional variables as JSON)".into(),
     })
 }
@@ -145,7 +146,7 @@ fn graphql_response(media: MediaType, response: async_graphql::Response) -> Http
         && response.errors.iter().all(|e| e.path.is_empty());
     let (status, body) = match (media, request_error) {
         (MediaType::GraphqlResponseJson, true) => (StatusCode::BAD_REQUEST, json!({ "errors": response.errors })),
-        _ => (StatusCode::OK, serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }))),
+        _ => (StatusCode::OK, serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": codes::INTERNAL } }] }))),
     };
     let content_type = match media {
         MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
@@ -198,7 +199,7 @@ pub(super) async fn graphql(
     if http.method() == Method::GET && admitted.kinds.iter().any(|k| *k != OperationType::Query) {
         return error_body(
             StatusCode::METHOD_NOT_ALLOWED,
-            "METHOD_NOT_ALLOWED",
+            codes::METHOD_NOT_ALLOWED,
             "mutations must be sent with POST",
         );
     }
@@ -261,7 +262,7 @@ async fn execute(
             .await
             .map_err(|_| gate::Refusal {
                 status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "QUERY_TIMEOUT",
+                code: codes::QUERY_TIMEOUT,
                 message: format!(
                     "the query ran longer than {} ms; ask for less",
                     state.query_timeout.as_millis()
@@ -275,7 +276,7 @@ async fn execute(
     {
         return Err(gate::Refusal {
             status: StatusCode::SERVICE_UNAVAILABLE,
-            code: "UNAVAILABLE",
+            code: codes::UNAVAILABLE,
             message: "the audit record could not be written; retry".into(),
         });
     }

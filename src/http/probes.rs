@@ -1,6 +1,7 @@
 //! The pages beside `/graphql`: GraphiQL (development), health, readiness and metrics.
 
 use super::{error_body, AppState};
+use crate::codes;
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -57,7 +58,7 @@ fn metrics_allowed(state: &AppState, http: &HttpRequest) -> Option<HttpResponse>
         return if state.production {
             Some(error_body(
                 StatusCode::FORBIDDEN,
-                "FORBIDDEN",
+                codes::FORBIDDEN,
                 "/metrics is closed in production unless ORDERWATCH_METRICS_TOKEN is set",
             ))
         } else {
@@ -78,7 +79,7 @@ fn metrics_allowed(state: &AppState, http: &HttpRequest) -> Option<HttpResponse>
     } else {
         Some(error_body(
             StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
+            codes::UNAUTHENTICATED,
             "/metrics needs the bearer token set in ORDERWATCH_METRICS_TOKEN",
         ))
     }

@@ -20,6 +20,7 @@
 //! which share the message types and are read together.
 
 use crate::auth::Principal;
+use crate::codes;
 use crate::error::{AppError, DELIVERY_INTERRUPTED};
 use crate::graphql::delivery;
 use crate::http::{admission, gate, AppState};
@@ -61,7 +62,7 @@ pub async fn websocket(
     if !offered.is_empty() && !offered.iter().any(|p| p == SUBPROTOCOL) {
         return HttpResponse::BadRequest().json(json!({ "errors": [{
             "message": format!("the only websocket subprotocol spoken is {SUBPROTOCOL}"),
-            "extensions": { "code": "UNSUPPORTED_SUBPROTOCOL" } }] }));
+            "extensions": { "code": codes::UNSUPPORTED_SUBPROTOCOL } }] }));
     }
     let (mut response, session, messages) = match actix_ws::handle(&req, body) {
         Ok(parts) => parts,
@@ -276,7 +277,7 @@ impl Connection {
         }
         if self.running.len() >= self.state.ws_max_operations {
             let refused = AppError::validation(
-                "TOO_MANY_OPERATIONS",
+                codes::TOO_MANY_OPERATIONS,
                 "id",
                 format!("this connection already runs {} operations, the most allowed (ORDERWATCH_WS_MAX_OPERATIONS); complete one or open another connection", self.running.len()),
             );

@@ -4,6 +4,7 @@ use super::page::{Page, PageRequest};
 use super::Services;
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
+use crate::codes;
 use crate::db::{self, codec::truncate_micros};
 use crate::domain::audit::AuditOperation;
 use crate::domain::order::AgencyRecord;
@@ -51,7 +52,7 @@ impl Services {
             .await?;
         if !inserted {
             return Err(AppError::conflict(
-                "AGENCY_EXISTS",
+                codes::AGENCY_EXISTS,
                 format!("an agency with code {} already exists", record.code),
             ));
         }

@@ -8,6 +8,7 @@ use super::page::{decode_cursor, Page, PageRequest};
 use super::{require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
+use crate::codes;
 use crate::db::{self, Database};
 use crate::domain::alert::AlertRecord;
 use crate::domain::audit::AuditOperation;
@@ -103,7 +104,7 @@ pub struct AlertView {
 pub fn alert_seq(cursor: &str) -> AppResult<i64> {
     decode_cursor(ALERT_CURSOR, cursor)?.parse().map_err(|_| {
         AppError::validation(
-            "INVALID_CURSOR",
+            codes::INVALID_CURSOR,
             "after",
             "after is not a cursor returned by this list",
         )

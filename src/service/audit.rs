@@ -3,6 +3,7 @@
 //! commit); the read waits until its batch has committed, so it still fails closed.
 
 use crate::auth::{policy, Caller};
+use crate::codes;
 use crate::db::{self, write_transaction, Database, DbConnection};
 use crate::domain::audit::{AuditEntry, AuditOperation};
 use crate::domain::scope::AuditFilter;
@@ -180,7 +181,7 @@ impl super::Services {
     ) -> AppResult<Vec<(i64, AuditEntry)>> {
         if !policy::may_read_audit(who.role) {
             return Err(AppError::forbidden(
-                "FORBIDDEN",
+                codes::FORBIDDEN,
                 format!("the {} role may not read the audit log", who.role),
             ));
         }

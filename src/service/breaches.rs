@@ -3,6 +3,7 @@
 use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
+use crate::codes;
 use crate::db::alerts::NewAlert;
 use crate::db::breaches::NewBreach;
 use crate::db::{self, write_transaction, DbConnection};
@@ -131,13 +132,13 @@ impl Services {
                         .ok_or_else(|| AppError::internal(anyhow::anyhow!("breach without its order")))?;
                     if who.agency != breach.reported_by_agency && !policy::is_managing_force(&who, &order) {
                         return Err(AppError::forbidden(
-                            "NOT_BREACH_FORCE",
+                            codes::NOT_BREACH_FORCE,
                             "only the force that reported the breach or the order's managing force may record its outcome",
                         ));
                     }
                     if !outcome.applies_to(order.order_type) {
                         return Err(AppError::validation(
-                            "OUTCOME_NOT_APPLICABLE",
+                            codes::OUTCOME_NOT_APPLICABLE,
                             "outcome",
                             format!("{} cannot follow a breach of a {}", outcome.as_str(), order.order_type),
                         ));
@@ -148,7 +149,7 @@ impl Services {
                     let earlier: Vec<_> = breach.outcomes.iter().map(|o| o.outcome).collect();
                     if !outcome.compatible_with(&earlier) {
                         return Err(AppError::conflict(
-                            "CONTEMPT_OR_OFFENCE",
+                            codes::CONTEMPT_OR_OFFENCE,
                             "conduct punished as contempt cannot also lead to a conviction, nor the other way round; this breach already has the other",
                         ));
                     }
@@ -187,7 +188,7 @@ fn replayed(
 ) -> AppResult<Reported> {
     if existing.order_id != order_id {
         return Err(AppError::conflict(
-            "EXTERNAL_REF_REUSED",
+            codes::EXTERNAL_REF_REUSED,
             "this force already used that externalRef for a breach of another order",
         ));
     }
@@ -218,7 +219,7 @@ fn within_order(
 ) -> AppResult<()> {
     if london_date(occurred_at) < order.made_on {
         return Err(AppError::validation(
-            "BREACH_BEFORE_ORDER",
+            codes::BREACH_BEFORE_ORDER,
             "occurredAt",
             format!(
                 "occurredAt is before the order was made ({})",
@@ -229,7 +230,7 @@ fn within_order(
     if let Some(last) = order.expires_on {
         if occurred_at >= end_of_day(last) {
             return Err(AppError::validation(
-                "BREACH_AFTER_ORDER_ENDED",
+                codes::BREACH_AFTER_ORDER_ENDED,
                 "occurredAt",
                 format!("occurredAt is after the order ended ({last})"),
             ));
@@ -240,7 +241,7 @@ fn within_order(
         let ended = db::loader::find_by_id(conn, &order.id)?.and_then(|o| o.ended_at());
         if ended.is_some_and(|ended| occurred_at >= ended) {
             return Err(AppError::validation(
-                "BREACH_AFTER_ORDER_ENDED",
+                codes::BREACH_AFTER_ORDER_ENDED,
                 "occurredAt",
                 format!(
                     "occurredAt is after the order stopped being in force ({})",
@@ -254,7 +255,7 @@ fn within_order(
         .any(|id| !order.conditions.iter().any(|c| &c.id == id))
     {
         return Err(AppError::validation(
-            "UNKNOWN_CONDITION",
+            codes::UNKNOWN_CONDITION,
             "conditionIds",
             "a condition id is not a condition of this order",
         ));

@@ -8,6 +8,7 @@ use super::Services;
 use super::{recorded, require_own_agency};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
+use crate::codes;
 use crate::db::alerts::NewAlert;
 use crate::db::orders::{Recorded, TermsChange};
 use crate::db::{self, write_transaction};
@@ -42,7 +43,7 @@ impl Services {
         policy::require(who, Operation::ChangeOrder)?;
         if req.expires_on.is_none() && req.conditions.is_none() {
             return Err(AppError::validation(
-                "NOTHING_TO_CHANGE",
+                codes::NOTHING_TO_CHANGE,
                 "expiresOn",
                 "a variation changes expiresOn, conditions, or both",
             ));
@@ -81,13 +82,13 @@ impl Services {
             match order.expires_on {
                 None => {
                     return Err(AppError::conflict(
-                        "NOT_FIXED_TERM",
+                        codes::NOT_FIXED_TERM,
                         "the order runs until further order; there is no end date to renew",
                     ))
                 }
                 Some(current) if expires_on <= current => {
                     return Err(AppError::validation(
-                        "RENEWAL_NOT_LATER",
+                        codes::RENEWAL_NOT_LATER,
                         "expiresOn",
                         format!("a renewal must end after the current end date ({current})"),
                     ))
@@ -122,7 +123,7 @@ impl Services {
             let early = decided_on <= Term::Years(2).last_day(order.made_on);
             if SPO_EARLY_DISCHARGE_NEEDS_CONSENT && order.order_type == OrderType::Spo && early && !consent {
                 return Err(AppError::validation(
-                    "DISCHARGE_NEEDS_CONSENT",
+                    codes::DISCHARGE_NEEDS_CONSENT,
                     "consentOfSubjectAndChiefOfficer",
                     "an SPO discharged within 2 years of being made needs the consent of the subject and the chief officer (SPA s4)",
                 ));
@@ -184,7 +185,7 @@ impl Services {
                                 return Err(not_found());
                             }
                             if !policy::may_change_order(&who, &order) {
-                                return Err(AppError::forbidden("NOT_ORDER_COURT", "only the court that made an order may change it"));
+                                return Err(AppError::forbidden(codes::NOT_ORDER_COURT, "only the court that made an order may change it"));
                             }
                         }
                         Change::Quash => {
@@ -196,14 +197,14 @@ impl Services {
                     }
                     let status = effective_status(order.status, order.expires_on, now);
                     if status != OrderStatus::InForce {
-                        return Err(AppError::conflict("ORDER_NOT_IN_FORCE", format!("the order is {}, so it cannot be changed", status.as_str())));
+                        return Err(AppError::conflict(codes::ORDER_NOT_IN_FORCE, format!("the order is {}, so it cannot be changed", status.as_str())));
                     }
                     let draft = decide(&order)?;
                     let mut v = Violations::default();
                     if draft.decided_on > london_date(now) {
-                        v.push("DECIDED_ON_IN_FUTURE", "decidedOn", "decidedOn is after today");
+                        v.push(codes::DECIDED_ON_IN_FUTURE, "decidedOn", "decidedOn is after today");
                     } else if draft.decided_on < order.made_on {
-                        v.push("DECIDED_BEFORE_MADE", "decidedOn", format!("decidedOn is before the order was made ({})", order.made_on));
+                        v.push(codes::DECIDED_BEFORE_MADE, "decidedOn", format!("decidedOn is before the order was made ({})", order.made_on));
                     }
                     let conditions: Vec<ConditionDraft> = match &draft.conditions {
                         Some(c) => c.clone(),
@@ -223,7 +224,7 @@ impl Services {
                         recorded: Recorded { decided_on: Some(draft.decided_on), ..recorded(&who, now, draft.note) },
                     };
                     if !db::orders::apply_change(conn, &order.id, &change)? {
-                        return Err(AppError::conflict("CONCURRENT_CHANGE", "the order changed while this request was made; read it again and retry"));
+                        return Err(AppError::conflict(codes::CONCURRENT_CHANGE, "the order changed while this request was made; read it again and retry"));
                     }
                     sync_schedule(conn, &order.id, &rules, now)?;
                     let kind = match draft.event {

@@ -5,6 +5,7 @@ use super::schedule::{sync_schedule, FUTURE_TOLERANCE};
 use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
+use crate::codes;
 use crate::db::alerts::NewAlert;
 use crate::db::orders::Recorded;
 use crate::db::{self, write_transaction, DbConnection};
@@ -48,7 +49,7 @@ impl Services {
                     let status = effective_status(order.status, order.expires_on, now);
                     if status != OrderStatus::InForce {
                         return Err(AppError::conflict(
-                            "ORDER_NOT_IN_FORCE",
+                            codes::ORDER_NOT_IN_FORCE,
                             format!("the order is {}", status.as_str()),
                         ));
                     }
@@ -152,14 +153,14 @@ fn check_held_at(
             None,
         ) => {
             return Err(AppError::validation(
-                "HELD_AT_REQUIRED",
+                codes::HELD_AT_REQUIRED,
                 "heldAt",
                 "give the time the hearing began (for a withdrawal, when the application was withdrawn)",
             ))
         }
         (_, Some(t)) if t > now + FUTURE_TOLERANCE => {
             return Err(AppError::validation(
-                "HELD_AT_IN_FUTURE",
+                codes::HELD_AT_IN_FUTURE,
                 "heldAt",
                 "heldAt is in the future",
             ))
@@ -186,14 +187,14 @@ fn may_determine(
         OrderType::Dvpn | OrderType::Dapn | OrderType::InterimSpo
     ) {
         return Err(AppError::validation(
-            "HEARING_OUTCOME_NOT_APPLICABLE",
+            codes::HEARING_OUTCOME_NOT_APPLICABLE,
             "outcome",
             "REFUSED and WITHDRAWN end a notice or an interim SPO awaiting the application heard; for another order record HEARD and the court's decision",
         ));
     }
     if effective_status(order.status, order.expires_on, now) != OrderStatus::InForce {
         return Err(AppError::conflict(
-            "ORDER_NOT_IN_FORCE",
+            codes::ORDER_NOT_IN_FORCE,
             "the order is no longer in force",
         ));
     }
@@ -232,7 +233,7 @@ fn cease_with_application(
     };
     if !db::orders::apply_change(conn, &order.id, &change)? {
         return Err(AppError::conflict(
-            "CONCURRENT_CHANGE",
+            codes::CONCURRENT_CHANGE,
             "the order changed while this request was made; read it again and retry",
         ));
     }

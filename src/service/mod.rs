@@ -1,6 +1,7 @@
 //! Use cases. Each public function checks the caller's right to call it, validates its input, runs its unit of
 //! work in one transaction, and returns whole records. Nothing is written when any check fails.
 
+use crate::codes;
 pub mod agencies;
 pub mod alerts;
 pub mod audit;
@@ -199,7 +200,7 @@ pub(crate) fn require_own_agency(conn: &mut DbConnection, who: &Caller) -> AppRe
     match db::agencies::find(conn, &who.agency)? {
         Some(a) if expected.contains(&a.kind) => Ok(()),
         Some(_) => Err(AppError::forbidden(
-            "AGENCY_ROLE_MISMATCH",
+            codes::AGENCY_ROLE_MISMATCH,
             format!(
                 "agency {} is not a {} agency; the token's role and agency do not fit",
                 who.agency,
@@ -207,7 +208,7 @@ pub(crate) fn require_own_agency(conn: &mut DbConnection, who: &Caller) -> AppRe
             ),
         )),
         None => Err(AppError::forbidden(
-            "AGENCY_NOT_REGISTERED",
+            codes::AGENCY_NOT_REGISTERED,
             format!(
                 "agency {} is not registered; an administrator must create it first",
                 who.agency

@@ -7,6 +7,7 @@ use super::Services;
 use super::{recorded, require_own_agency};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
+use crate::codes;
 use crate::db::alerts::NewAlert;
 use crate::db::orders::{NewOrder, Recorded, TermsChange};
 use crate::db::{self, write_transaction, DbConnection};
@@ -100,7 +101,7 @@ impl Services {
         if let Some(key) = &filter.subject_name_key {
             if key.is_empty() {
                 return Err(AppError::validation(
-                    "INVALID_NAME",
+                    codes::INVALID_NAME,
                     "filter.subjectName",
                     "a name to search for needs a letter or digit",
                 ));
@@ -109,7 +110,7 @@ impl Services {
         if let (Some(before), Some(after)) = (filter.expires_before, filter.expires_after) {
             if before <= after {
                 return Err(AppError::validation(
-                    "INVALID_RANGE",
+                    codes::INVALID_RANGE,
                     "filter.expiresBefore",
                     "expiresBefore must be after expiresAfter",
                 ));
@@ -175,7 +176,7 @@ impl Services {
                         recorded,
                     };
                     let Some(new_id) = db::orders::insert(conn, &new)? else {
-                        return Err(AppError::conflict("REFERENCE_TAKEN", format!("an order with reference {} already exists", new.reference)));
+                        return Err(AppError::conflict(codes::REFERENCE_TAKEN, format!("an order with reference {} already exists", new.reference)));
                     };
                     sync_schedule(conn, &new_id, &rules, now)?;
                     let mut trail = vec![audit::entry(&who, now, AuditOperation::Collect, "grantOrder", "order", vec![new_id.clone()], GRANT_FIELDS)];
@@ -211,7 +212,7 @@ impl Services {
         let now = self.now();
         if served_at > now + SERVED_AT_FUTURE_TOLERANCE {
             return Err(AppError::validation(
-                "SERVED_AT_IN_FUTURE",
+                codes::SERVED_AT_IN_FUTURE,
                 "servedAt",
                 "servedAt is in the future",
             ));
@@ -229,13 +230,13 @@ impl Services {
                     }
                     let status = effective_status(order.status, order.expires_on, now);
                     if status != OrderStatus::InForce {
-                        return Err(AppError::conflict("ORDER_NOT_IN_FORCE", format!("the order is {}, so it cannot be served", status.as_str())));
+                        return Err(AppError::conflict(codes::ORDER_NOT_IN_FORCE, format!("the order is {}, so it cannot be served", status.as_str())));
                     }
                     if london_date(served_at) < order.made_on {
-                        return Err(AppError::validation("SERVED_BEFORE_MADE", "servedAt", format!("servedAt is before the day the order was made ({})", order.made_on)));
+                        return Err(AppError::validation(codes::SERVED_BEFORE_MADE, "servedAt", format!("servedAt is before the day the order was made ({})", order.made_on)));
                     }
                     if !db::orders::record_service(conn, &order.id, served_at, method, &recorded(&who, now, None))? {
-                        return Err(AppError::conflict("ALREADY_SERVED", "service of this order is already recorded"));
+                        return Err(AppError::conflict(codes::ALREADY_SERVED, "service of this order is already recorded"));
                     }
                     sync_schedule(conn, &order.id, &rules, now)?;
                     let fields = ["serviceStatus", "servedAt", "serviceMethod", "servedByAgency"];
@@ -276,7 +277,7 @@ fn replace(
         })
         .ok_or_else(|| {
             AppError::validation(
-                "REPLACED_ORDER_NOT_FOUND",
+                codes::REPLACED_ORDER_NOT_FOUND,
                 "replacesReference",
                 "no order has that reference",
             )
@@ -284,7 +285,7 @@ fn replace(
     let new_type = new.order_type;
     if !new_type.rules().may_replace.contains(&old.order_type) {
         return Err(AppError::validation(
-            "REPLACEMENT_NOT_ALLOWED",
+            codes::REPLACEMENT_NOT_ALLOWED,
             "replacesReference",
             format!("a {new_type} cannot replace a {}", old.order_type),
         ));
@@ -292,7 +293,7 @@ fn replace(
     let status = effective_status(old.status, old.expires_on, recorded.at);
     if status != OrderStatus::InForce {
         return Err(AppError::conflict(
-            "REPLACED_ORDER_NOT_IN_FORCE",
+            codes::REPLACED_ORDER_NOT_IN_FORCE,
             format!("the order to replace is {}", status.as_str()),
         ));
     }
@@ -311,7 +312,7 @@ fn replace(
     };
     if !db::orders::apply_change(conn, &old.id, &change)? {
         return Err(AppError::conflict(
-            "CONCURRENT_CHANGE",
+            codes::CONCURRENT_CHANGE,
             "the order to replace changed while this request was made; retry",
         ));
     }
@@ -330,7 +331,7 @@ fn check_grant(who: &Caller, req: &GrantRequest, now: DateTime<Utc>) -> AppResul
             Issuer::Police => "a police force",
         };
         return Err(AppError::forbidden(
-            "WRONG_ISSUER",
+            codes::WRONG_ISSUER,
             format!(
                 "a {order_type} is made by {by}; the {} role cannot record it",
                 who.role
@@ -353,7 +354,7 @@ fn check_grant(who: &Caller, req: &GrantRequest, now: DateTime<Utc>) -> AppResul
             let court = req.court.clone().unwrap_or_else(|| who.agency.clone());
             if court != who.agency {
                 return Err(AppError::forbidden(
-                    "COURT_MISMATCH",
+                    codes::COURT_MISMATCH,
                     "a court may only record orders it made itself",
                 ));
             }
@@ -362,14 +363,14 @@ fn check_grant(who: &Caller, req: &GrantRequest, now: DateTime<Utc>) -> AppResul
         Issuer::Police => {
             if req.court.is_some() {
                 v.push(
-                    "COURT_NOT_ALLOWED",
+                    codes::COURT_NOT_ALLOWED,
                     "court",
                     format!("a {order_type} is issued by the police, not a court"),
                 );
             }
             if req.applicant_agency != who.agency {
                 return Err(AppError::forbidden(
-                    "AGENCY_MISMATCH",
+                    codes::AGENCY_MISMATCH,
                     "a police force may only record notices it issued itself",
                 ));
             }
@@ -383,9 +384,9 @@ fn check_grant(who: &Caller, req: &GrantRequest, now: DateTime<Utc>) -> AppResul
 /// The applicant of an order is a registered police force.
 fn require_applicant_force(conn: &mut DbConnection, code: &str) -> AppResult<()> {
     match db::agencies::find(conn, code)? {
-        None => return Err(AppError::validation("UNKNOWN_AGENCY", "applicantAgency", format!("no agency has code {}", code))),
+        None => return Err(AppError::validation(codes::UNKNOWN_AGENCY, "applicantAgency", format!("no agency has code {}", code))),
         Some(a) if a.kind != AgencyKind::PoliceForce => {
-            return Err(AppError::validation("AGENCY_KIND_MISMATCH", "applicantAgency", "the applicant agency must be a police force (the force that applied for, or manages, the order)"))
+            return Err(AppError::validation(codes::AGENCY_KIND_MISMATCH, "applicantAgency", "the applicant agency must be a police force (the force that applied for, or manages, the order)"))
         }
         Some(_) => {}
     }

@@ -1,5 +1,6 @@
 //! Relay-style pagination: validated page sizes and opaque cursors.
 
+use crate::codes;
 use crate::error::{AppError, AppResult};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -22,7 +23,7 @@ impl PageRequest {
             Some(n) if (1..=MAX_PAGE_SIZE).contains(&i64::from(n)) => i64::from(n),
             Some(_) => {
                 return Err(AppError::validation(
-                    "INVALID_PAGE_SIZE",
+                    codes::INVALID_PAGE_SIZE,
                     "first",
                     format!("first must be between 1 and {MAX_PAGE_SIZE}"),
                 ))
@@ -59,7 +60,7 @@ pub fn encode_cursor(kind: &str, key: &str) -> String {
 pub fn decode_cursor(kind: &str, cursor: &str) -> AppResult<String> {
     let invalid = || {
         AppError::validation(
-            "INVALID_CURSOR",
+            codes::INVALID_CURSOR,
             "after",
             "after is not a cursor returned by this list",
         )
@@ -82,11 +83,11 @@ mod tests {
         assert_eq!(decode_cursor("order", &c).unwrap(), "0190-abc");
         assert_eq!(
             decode_cursor("agency", &c).unwrap_err().code(),
-            "INVALID_CURSOR"
+            codes::INVALID_CURSOR
         );
         assert_eq!(
             decode_cursor("order", "not base64!").unwrap_err().code(),
-            "INVALID_CURSOR"
+            codes::INVALID_CURSOR
         );
     }
 
@@ -99,13 +100,13 @@ mod tests {
         );
         assert_eq!(
             PageRequest::new(Some(0), None, "order").unwrap_err().code(),
-            "INVALID_PAGE_SIZE"
+            codes::INVALID_PAGE_SIZE
         );
         assert_eq!(
             PageRequest::new(Some(101), None, "order")
                 .unwrap_err()
                 .code(),
-            "INVALID_PAGE_SIZE"
+            codes::INVALID_PAGE_SIZE
         );
     }
 

@@ -5,6 +5,7 @@ use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
 use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
+use crate::codes;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
@@ -106,13 +107,13 @@ impl Services {
                     let order = db::loader::find_by_reference(conn, &reference)?.ok_or(AppError::NotFound { what: "order" })?;
                     if order.order_type.rules().notification.is_none() {
                         return Err(AppError::validation(
-                            "NOTIFICATION_NOT_REQUIRED",
+                            codes::NOTIFICATION_NOT_REQUIRED,
                             "reference",
                             format!("the subject of a {} has no duty to notify the police", order.order_type),
                         ));
                     }
                     if london_date(notified_at) < order.made_on {
-                        return Err(AppError::validation("NOTIFIED_BEFORE_ORDER", "notifiedAt", "notifiedAt is before the order was made"));
+                        return Err(AppError::validation(codes::NOTIFIED_BEFORE_ORDER, "notifiedAt", "notifiedAt is before the order was made"));
                     }
                     // A change before the duty began is covered by the initial notification, not a deadline of its own.
                     if let Some(day) = changed_on {
@@ -122,14 +123,14 @@ impl Services {
                         };
                         if duty_from.is_none_or(|from| day < from) {
                             return Err(AppError::validation(
-                                "CHANGED_ON_BEFORE_DUTY",
+                                codes::CHANGED_ON_BEFORE_DUTY,
                                 "changedOn",
                                 "the change came before the duty to notify began (for an SPO, the day it was served; for a DAPO, the day it was made): the initial notification covers it",
                             ));
                         }
                     }
                     if kind == NotificationKind::Initial && order.notifications.iter().any(|n| n.kind == NotificationKind::Initial) {
-                        return Err(AppError::conflict("ALREADY_NOTIFIED", "the initial notification is already recorded"));
+                        return Err(AppError::conflict(codes::ALREADY_NOTIFIED, "the initial notification is already recorded"));
                     }
                     let new = NotificationDraft { kind, source, notified_at, changed_on, details: details.clone() };
                     db::schedule::insert_notification(conn, &order.id, new, &recorded(&who, now, None))?;
@@ -180,7 +181,7 @@ pub fn deadline_cursor(d: &DeadlineRecord) -> String {
 fn decode_deadline_cursor(cursor: &str) -> AppResult<(DateTime<Utc>, String)> {
     let invalid = || {
         AppError::validation(
-            "INVALID_CURSOR",
+            codes::INVALID_CURSOR,
             "after",
             "after is not a cursor returned by this list",
         )

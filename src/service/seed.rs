@@ -4,6 +4,7 @@
 use super::orders::GrantRequest;
 use super::Services;
 use crate::auth::{Caller, Principal, Role};
+use crate::codes;
 use crate::domain::calendar::london_date;
 use crate::domain::validation::{ConditionDraft, OrderDraft, PersonDraft};
 use crate::domain::{AgencyKind, ConditionKind, OrderType, ServiceMethod};
@@ -80,7 +81,7 @@ impl Services {
             {
                 Ok(_) => report.agencies_created += 1,
                 Err(AppError::Conflict {
-                    code: "AGENCY_EXISTS",
+                    code: codes::AGENCY_EXISTS,
                     ..
                 }) => report.already_present += 1,
                 Err(e) => return Err(e),
@@ -173,7 +174,7 @@ impl Services {
             match self.grant_order(&who, req).await {
                 Ok(_) => report.orders_created += 1,
                 Err(AppError::Conflict {
-                    code: "REFERENCE_TAKEN",
+                    code: codes::REFERENCE_TAKEN,
                     ..
                 }) => {
                     report.already_present += 1;

@@ -3,6 +3,7 @@
 use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
+use crate::codes;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::audit::AuditOperation;
 use crate::domain::order::{OrderParts, OrderRecord, ShareRecord};
@@ -32,7 +33,7 @@ fn order_to_share(
         .ok_or(AppError::NotFound { what: "order" })?;
     if !policy::may_share_order(who, &order) {
         return Err(AppError::forbidden(
-            "NOT_ORDER_AGENCY",
+            codes::NOT_ORDER_AGENCY,
             "only the court that made the order or its managing force may record or revoke consent to share it",
         ));
     }
@@ -53,7 +54,7 @@ impl Services {
                     let order = order_to_share(conn, &who, &reference)?;
                     if !order.protected_persons.iter().any(|p| p.id == req.protected_person_id) {
                         return Err(AppError::validation(
-                            "UNKNOWN_PROTECTED_PERSON",
+                            codes::UNKNOWN_PROTECTED_PERSON,
                             "protectedPersonId",
                             "no person protected by this order has that id",
                         ));
@@ -61,14 +62,14 @@ impl Services {
                     match db::agencies::find(conn, &req.advocacy_agency)? {
                         None => {
                             return Err(AppError::validation(
-                                "UNKNOWN_AGENCY",
+                                codes::UNKNOWN_AGENCY,
                                 "advocacyAgency",
                                 format!("no agency has code {}", req.advocacy_agency),
                             ))
                         }
                         Some(a) if a.kind != AgencyKind::AdvocacyService => {
                             return Err(AppError::validation(
-                                "AGENCY_KIND_MISMATCH",
+                                codes::AGENCY_KIND_MISMATCH,
                                 "advocacyAgency",
                                 "orders are shared with advocacy services only",
                             ))

@@ -4,6 +4,7 @@
 /// Layers, lowest first; a module may reach its own layer and lower ones.
 const LAYERS: &[(&str, u8)] = &[
     ("domain", 0),
+    ("codes", 0),
     ("error", 0),
     ("secret", 0),
     ("metrics", 0),

@@ -1,6 +1,7 @@
 //! An agency as an administrator registers it.
 
 use super::*;
+use crate::codes;
 
 /// Longest agency name.
 pub const MAX_AGENCY_NAME_LEN: usize = 200;
@@ -19,7 +20,7 @@ pub fn validate_agency(code: &str, name: &str) -> Result<String, Violations> {
     let mut v = Violations::default();
     if !valid_agency_code(code) {
         v.push(
-            "INVALID_AGENCY_CODE",
+            codes::INVALID_AGENCY_CODE,
             "code",
             "an agency code is 2 to 32 characters of upper-case letters, digits and -, starting with a letter",
         );
@@ -30,7 +31,7 @@ pub fn validate_agency(code: &str, name: &str) -> Result<String, Violations> {
         || name.chars().any(char::is_control)
     {
         v.push(
-            "INVALID_NAME",
+            codes::INVALID_NAME,
             "name",
             format!("an agency name is 1 to {MAX_AGENCY_NAME_LEN} characters"),
         );

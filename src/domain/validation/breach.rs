@@ -1,6 +1,7 @@
 //! A breach as a police force reports it.
 
 use super::*;
+use crate::codes;
 use chrono::{DateTime, Duration, Utc};
 
 /// How far in the future a reported moment may be, for clock skew between systems.
@@ -31,7 +32,7 @@ pub fn validate_breach_report(
         || external_ref.chars().any(char::is_control)
     {
         v.push(
-            "INVALID_EXTERNAL_REF",
+            codes::INVALID_EXTERNAL_REF,
             "externalRef",
             format!("externalRef is 1 to {MAX_EXTERNAL_REF_LEN} characters"),
         );
@@ -39,14 +40,14 @@ pub fn validate_breach_report(
     let description = description.trim().to_string();
     if description.is_empty() || description.chars().count() > MAX_NOTE_LEN {
         v.push(
-            "INVALID_TEXT",
+            codes::INVALID_TEXT,
             "description",
             format!("a description is 1 to {MAX_NOTE_LEN} characters"),
         );
     }
     if occurred_at > now + OCCURRED_AT_FUTURE_TOLERANCE {
         v.push(
-            "OCCURRED_AT_IN_FUTURE",
+            codes::OCCURRED_AT_IN_FUTURE,
             "occurredAt",
             "occurredAt is in the future",
         );
@@ -56,7 +57,7 @@ pub fn validate_breach_report(
     condition_ids.dedup();
     if condition_ids.len() > MAX_CONDITIONS {
         v.push(
-            "TOO_MANY_ITEMS",
+            codes::TOO_MANY_ITEMS,
             "conditionIds",
             format!("at most {MAX_CONDITIONS} conditions"),
         );

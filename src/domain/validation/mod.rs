@@ -4,6 +4,7 @@
 //!
 //! Messages never contain personal data: they name fields, types and dates of the order, never a person's name.
 
+use crate::codes;
 use chrono::{Datelike, NaiveDate};
 
 mod agency;
@@ -99,7 +100,7 @@ pub fn validate_reference(reference: &str, field: &str, out: &mut Violations) {
             .all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c));
     if !ok {
         out.push(
-            "INVALID_REFERENCE",
+            codes::INVALID_REFERENCE,
             field,
             format!(
                 "a reference is 1 to {MAX_REFERENCE_LEN} characters of letters, digits and / - _ . starting with a letter or digit"
@@ -118,7 +119,7 @@ pub fn validate_reference_namespace(reference: &str, issuer: &str, out: &mut Vio
         .is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'));
     if !in_namespace {
         out.push(
-            "REFERENCE_OUTSIDE_NAMESPACE",
+            codes::REFERENCE_OUTSIDE_NAMESPACE,
             "reference",
             format!("a reference recorded by {issuer} begins with {issuer}/ (for example {issuer}/SPO/1)"),
         );
@@ -129,7 +130,7 @@ pub fn validate_reference_namespace(reference: &str, issuer: &str, out: &mut Vio
 pub fn check_note(note: Option<&str>, field: &str, out: &mut Violations) {
     if note.is_some_and(|n| n.chars().count() > MAX_NOTE_LEN) {
         out.push(
-            "TEXT_TOO_LONG",
+            codes::TEXT_TOO_LONG,
             field,
             format!("at most {MAX_NOTE_LEN} characters"),
         );
@@ -144,7 +145,7 @@ pub(crate) fn check_name(name: &str, field: &str, out: &mut Violations) {
         || super::name_key(name).is_empty()
     {
         out.push(
-            "INVALID_NAME",
+            codes::INVALID_NAME,
             field,
             format!("a name is 1 to {MAX_NAME_LEN} characters with at least one letter or digit"),
         );
@@ -160,13 +161,13 @@ pub(crate) fn check_date_of_birth(
     if let Some(dob) = dob {
         if dob > today {
             out.push(
-                "DATE_OF_BIRTH_IN_FUTURE",
+                codes::DATE_OF_BIRTH_IN_FUTURE,
                 field,
                 "a date of birth cannot be in the future",
             );
         } else if age_on(dob, today) > 130 {
             out.push(
-                "DATE_OF_BIRTH_IMPLAUSIBLE",
+                codes::DATE_OF_BIRTH_IMPLAUSIBLE,
                 field,
                 "a date of birth more than 130 years ago is not plausible",
             );

@@ -2,6 +2,7 @@
 //! learnt of elsewhere.
 
 use super::*;
+use crate::codes;
 use crate::domain::calendar::london_date;
 use crate::domain::schedule::{NotificationDraft, NotificationKind, NotificationSource};
 use chrono::{DateTime, Duration, Utc};
@@ -25,7 +26,7 @@ pub fn validate_notification(
     } = draft.clone();
     if notified_at > now + NOTIFIED_AT_FUTURE_TOLERANCE {
         v.push(
-            "NOTIFIED_AT_IN_FUTURE",
+            codes::NOTIFIED_AT_IN_FUTURE,
             "notifiedAt",
             "notifiedAt is in the future",
         );
@@ -38,31 +39,31 @@ pub fn validate_notification(
         .is_some_and(|d| d.chars().count() > MAX_CONTACT_LEN)
     {
         v.push(
-            "TEXT_TOO_LONG",
+            codes::TEXT_TOO_LONG,
             "details",
             format!("at most {MAX_CONTACT_LEN} characters"),
         );
     }
     if source == NotificationSource::Police && kind == NotificationKind::Initial {
         v.push(
-            "SOURCE_NOT_ALLOWED",
+            codes::SOURCE_NOT_ALLOWED,
             "source",
             "only the subject makes the initial notification; POLICE records a change of name or home address the police learnt of elsewhere",
         );
     }
     match (kind, changed_on) {
         (NotificationKind::Initial, Some(_)) => v.push(
-            "CHANGED_ON_NOT_ALLOWED",
+            codes::CHANGED_ON_NOT_ALLOWED,
             "changedOn",
             "an initial notification has no day of change",
         ),
         (NotificationKind::NewName | NotificationKind::HomeAddress, None) => v.push(
-            "CHANGED_ON_REQUIRED",
+            codes::CHANGED_ON_REQUIRED,
             "changedOn",
             "give the day the name or home address changed",
         ),
         (_, Some(day)) if day > london_date(notified_at) => v.push(
-            "CHANGED_ON_AFTER_NOTIFIED",
+            codes::CHANGED_ON_AFTER_NOTIFIED,
             "changedOn",
             "the change cannot be after it was notified",
         ),

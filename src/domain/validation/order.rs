@@ -2,6 +2,7 @@
 //! when an order is recorded") that can be decided from it alone.
 
 use super::*;
+use crate::codes;
 use crate::domain::{ConditionKind, OrderType, Term};
 
 #[derive(Debug, Clone)]
@@ -40,7 +41,7 @@ pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violat
     check_protected_persons(draft, today, &mut out);
     if draft.made_on > today {
         out.push(
-            "MADE_ON_IN_FUTURE",
+            codes::MADE_ON_IN_FUTURE,
             "madeOn",
             format!("madeOn {} is after today ({today})", draft.made_on),
         );
@@ -66,7 +67,7 @@ pub fn validate_terms(
     let rules = order_type.rules();
     match expires_on {
         None if rules.end_date_required => out.push(
-            "END_DATE_REQUIRED",
+            codes::END_DATE_REQUIRED,
             "expiresOn",
             format!(
                 "a {order_type} must have a fixed end date ({})",
@@ -75,7 +76,7 @@ pub fn validate_terms(
         ),
         None => {}
         Some(end) if end < made_on => out.push(
-            "END_BEFORE_MADE",
+            codes::END_BEFORE_MADE,
             "expiresOn",
             format!("expiresOn {end} is before the day the order was made ({made_on})"),
         ),
@@ -84,7 +85,7 @@ pub fn validate_terms(
                 let shortest = min.last_day(made_on);
                 if end < shortest {
                     out.push(
-                        "TERM_TOO_SHORT",
+                        codes::TERM_TOO_SHORT,
                         "expiresOn",
                         format!(
                             "a {order_type} lasts at least {} beginning with the day made, so it cannot end before {shortest} ({})",
@@ -98,7 +99,7 @@ pub fn validate_terms(
                 let longest = max.last_day(made_on);
                 if end > longest {
                     out.push(
-                        "TERM_TOO_LONG",
+                        codes::TERM_TOO_LONG,
                         "expiresOn",
                         format!(
                             "a {order_type} lasts at most {} beginning with the day made, so it must end by {longest} ({})",
@@ -126,14 +127,14 @@ fn check_subject(draft: &OrderDraft, today: NaiveDate, out: &mut Violations) {
     let rules = draft.order_type.rules();
     if draft.subject_names.is_empty() {
         out.push(
-            "SUBJECT_NAME_REQUIRED",
+            codes::SUBJECT_NAME_REQUIRED,
             "subject.names",
             "the subject needs at least one name",
         );
     }
     if draft.subject_names.len() > MAX_NAMES {
         out.push(
-            "TOO_MANY_ITEMS",
+            codes::TOO_MANY_ITEMS,
             "subject.names",
             format!("at most {MAX_NAMES} names"),
         );
@@ -150,12 +151,12 @@ fn check_subject(draft: &OrderDraft, today: NaiveDate, out: &mut Violations) {
     if let Some(min_age) = rules.subject_min_age {
         match draft.subject_date_of_birth {
             None => out.push(
-                "SUBJECT_DATE_OF_BIRTH_REQUIRED",
+                codes::SUBJECT_DATE_OF_BIRTH_REQUIRED,
                 "subject.dateOfBirth",
                 format!("a {} needs the subject's date of birth to check they are {min_age} or over", draft.order_type),
             ),
             Some(dob) if age_on(dob, draft.made_on) < min_age as i32 => out.push(
-                "SUBJECT_UNDER_MINIMUM_AGE",
+                codes::SUBJECT_UNDER_MINIMUM_AGE,
                 "subject.dateOfBirth",
                 format!("a {} can only be given to a subject aged {min_age} or over on the day it is made", draft.order_type),
             ),
@@ -170,14 +171,14 @@ fn check_protected_persons(draft: &OrderDraft, today: NaiveDate, out: &mut Viola
     let rules = draft.order_type.rules();
     if draft.protected_persons.is_empty() {
         out.push(
-            "PROTECTED_PERSON_REQUIRED",
+            codes::PROTECTED_PERSON_REQUIRED,
             "protectedPersons",
             "an order protects at least one person",
         );
     }
     if draft.protected_persons.len() > MAX_PROTECTED_PERSONS {
         out.push(
-            "TOO_MANY_ITEMS",
+            codes::TOO_MANY_ITEMS,
             "protectedPersons",
             format!("at most {MAX_PROTECTED_PERSONS} protected persons"),
         );
@@ -197,7 +198,7 @@ fn check_protected_persons(draft: &OrderDraft, today: NaiveDate, out: &mut Viola
             .is_some_and(|c| c.chars().count() > MAX_CONTACT_LEN)
         {
             out.push(
-                "TEXT_TOO_LONG",
+                codes::TEXT_TOO_LONG,
                 format!("{field}.contact"),
                 format!("at most {MAX_CONTACT_LEN} characters"),
             );
@@ -205,12 +206,12 @@ fn check_protected_persons(draft: &OrderDraft, today: NaiveDate, out: &mut Viola
         if let Some(min_age) = rules.protected_person_min_age {
             match person.date_of_birth {
                 None => out.push(
-                    "PROTECTED_PERSON_DATE_OF_BIRTH_REQUIRED",
+                    codes::PROTECTED_PERSON_DATE_OF_BIRTH_REQUIRED,
                     format!("{field}.dateOfBirth"),
                     format!("a {} needs each protected person's date of birth to check they are {min_age} or over", draft.order_type),
                 ),
                 Some(dob) if age_on(dob, draft.made_on) < min_age as i32 => out.push(
-                    "PROTECTED_PERSON_UNDER_MINIMUM_AGE",
+                    codes::PROTECTED_PERSON_UNDER_MINIMUM_AGE,
                     format!("{field}.dateOfBirth"),
                     format!("a {} can only protect a person aged {min_age} or over", draft.order_type),
                 ),
@@ -229,7 +230,7 @@ fn check_conditions(
 ) {
     if conditions.len() > MAX_CONDITIONS {
         out.push(
-            "TOO_MANY_ITEMS",
+            codes::TOO_MANY_ITEMS,
             "conditions",
             format!("at most {MAX_CONDITIONS} conditions"),
         );
@@ -239,7 +240,7 @@ fn check_conditions(
         let len = c.text.trim().chars().count();
         if len == 0 || len > MAX_CONDITION_TEXT_LEN {
             out.push(
-                "INVALID_TEXT",
+                codes::INVALID_TEXT,
                 format!("{field}.text"),
                 format!("a condition's text is 1 to {MAX_CONDITION_TEXT_LEN} characters"),
             );
@@ -247,7 +248,7 @@ fn check_conditions(
         if let Some(c_end) = c.expires_on {
             if c_end < made_on {
                 out.push(
-                    "END_BEFORE_MADE",
+                    codes::END_BEFORE_MADE,
                     format!("{field}.expiresOn"),
                     format!("condition ends {c_end}, before the order was made ({made_on})"),
                 );
@@ -255,7 +256,7 @@ fn check_conditions(
             if let Some(end) = expires_on {
                 if c_end > end {
                     out.push(
-                        "CONDITION_ENDS_AFTER_ORDER",
+                        codes::CONDITION_ENDS_AFTER_ORDER,
                         format!("{field}.expiresOn"),
                         format!("condition ends {c_end}, after its order ends ({end})"),
                     );
