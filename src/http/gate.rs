@@ -1,7 +1,7 @@
 //! The one gate both transports pass before anything runs. `authenticate` turns a bearer token into a principal
 //! (a refusal is logged and recorded in the audit log, coalesced per source by `auth_failures`); `admit` checks a
 //! GraphQL request against the limits (empty or too deeply nested text, the document cache, aliases, expanded
-//! fields, variable types) and names it for logs, metrics and the audit log. HTTP calls both for each request; a
+//! fields, variable types, fragments at a subscription's root) and names it for logs, metrics and the audit log. HTTP calls both for each request; a
 //! websocket calls `authenticate` once, at `connection_init`, and `admit` for each `subscribe`. What each refusal
 //! becomes is the transport's: a status and error body over HTTP, an `error` message or a close on a websocket.
 

@@ -251,8 +251,9 @@ impl Connection {
             .await
     }
 
-    /// `subscribe`: the request, through the gate; then run as an operation of this connection. A request the
-    /// gate refuses is one `error` message for its id; the connection goes on.
+    /// `subscribe`: the connection's own limits (a unique id, `ORDERWATCH_WS_MAX_OPERATIONS`, the nesting of the
+    /// message), then the request through the gate; then run as an operation of this connection. A request refused
+    /// is one `error` message for its id; the connection goes on.
     #[tracing::instrument(name = "ws.subscribe", skip_all, fields(id))]
     async fn on_subscribe(&mut self, msg: &Value, text: &str) -> Result<(), Close> {
         let Some(who) = self.principal.clone() else {
@@ -265,7 +266,9 @@ impl Connection {
                 "invalid message: subscribe needs id and payload",
             ));
         };
-        tracing::Span::current().record("id", id);
+        // The client chose the id: at most 64 characters of it go into the logs.
+        let logged: String = id.chars().take(64).collect();
+        tracing::Span::current().record("id", logged.as_str());
         let Ok(request) = serde_json::from_value::<async_graphql::Request>(payload.clone()) else {
             return Err(close(
                 4400,
@@ -283,7 +286,7 @@ impl Connection {
             );
             return self.send(refusal(id, refused)).await;
         }
-        // The variables, before anything parses them (the envelope is the message and its payload).
+        // Before the GraphQL parser, which recurses into value literals (the envelope is the message and its payload).
         if let Some(refused) = admission::json_too_deep(text.as_bytes(), self.state.max_nesting, 3)
         {
             let refused = AppError::validation(admission::DOCUMENT_TOO_DEEP, "query", refused);

@@ -211,8 +211,6 @@ fn cease_with_application(
     outcome: HearingOutcome,
     held_at: Option<DateTime<Utc>>,
 ) -> AppResult<()> {
-    // The notice, or the interim order, ceases with the application it waited on (CSA 2010
-    // s27(9), DA Act 2021 s29(7), SPA 2019 s5(6)(b)).
     let change = db::orders::TermsChange {
         expected_version: order.version,
         event: OrderEvent::Ceased,

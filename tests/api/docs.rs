@@ -40,6 +40,23 @@ fn the_admission_codes_are_in_the_api_reference() {
     }
 }
 
+/// Every source file of `src/` but the declarations, as one text.
+fn all_source() -> String {
+    let mut stack = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    let mut text = String::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if !path.ends_with("codes.rs") {
+                text.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    text
+}
+
 /// The codes declared in `src/codes.rs`.
 fn codes_declared() -> std::collections::BTreeSet<String> {
     let declared = include_str!("../../src/codes.rs");
@@ -151,6 +168,19 @@ fn the_error_table_lists_exactly_the_declared_codes_and_the_source_names_them() 
     assert!(
         undeclared.is_empty(),
         "codes in docs/api.md's error table that src/codes.rs does not declare: {undeclared:?}"
+    );
+    // Each declared code is given somewhere: named as `codes::NAME`, or re-exported under its own name.
+    let source = all_source();
+    let unused: Vec<_> = declared
+        .iter()
+        .filter(|code| {
+            !source.contains(&format!("codes::{code}"))
+                && !source.contains(&format!("codes::{{{code}"))
+        })
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "codes declared but never given: {unused:?}"
     );
     let literals = literal_codes_in_source(&declared);
     assert!(
