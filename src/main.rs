@@ -55,13 +55,13 @@ enum Command {
     Migrate,
     /// Print the GraphQL schema (SDL): all of it, or what one role's introspection shows.
     Schema {
-        /// COURT, POLICE, ADVOCATE, ADMIN or AUDITOR: only the operations and fields that role may use.
+        /// COURT, POLICE, ADVOCATE, ADMIN, AUDITOR or ANALYST: only the operations and fields that role may use.
         #[arg(long)]
         role: Option<String>,
     },
     /// Mint a token signed with the configured secret, printed alone on stdout.
     Token {
-        /// COURT, POLICE, ADVOCATE, ADMIN or AUDITOR.
+        /// COURT, POLICE, ADVOCATE, ADMIN, AUDITOR or ANALYST.
         #[arg(long)]
         role: String,
         /// The agency code the token acts for (e.g. MET, WMC).

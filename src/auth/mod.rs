@@ -17,15 +17,18 @@ pub enum Role {
     Advocate,
     Admin,
     Auditor,
+    /// Aggregate statistics across forces; no order, person or reference.
+    Analyst,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Court,
         Role::Police,
         Role::Advocate,
         Role::Admin,
         Role::Auditor,
+        Role::Analyst,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +38,7 @@ impl Role {
             Role::Advocate => "ADVOCATE",
             Role::Admin => "ADMIN",
             Role::Auditor => "AUDITOR",
+            Role::Analyst => "ANALYST",
         }
     }
 }
@@ -52,9 +56,8 @@ impl FromStr for Role {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                format!(
-                    "unknown role {s:?}; expected one of COURT, POLICE, ADVOCATE, ADMIN, AUDITOR"
-                )
+                let known: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role {s:?}; expected one of {}", known.join(", "))
             })
     }
 }

@@ -27,7 +27,7 @@ use super::{Principal, Role};
 use crate::codes;
 use crate::domain::alert::AlertKind;
 use crate::domain::order::OrderRecord;
-use crate::domain::scope::{AlertAudience, DeadlineScope, RowScope};
+use crate::domain::scope::{AlertAudience, DeadlineScope, RowScope, StatisticsScope};
 use crate::domain::{AgencyKind, Issuer};
 use crate::error::AppError;
 
@@ -45,6 +45,7 @@ pub enum Operation {
     ReadAlerts,
     RecordNotification,
     ScheduleHearing,
+    ReadStatistics,
 }
 
 /// Whether a role may call an operation at all. Row and field checks come after this.
@@ -61,6 +62,7 @@ pub fn may_call(role: Role, op: Operation) -> bool {
         ReadAlerts => matches!(role, Role::Police | Role::Advocate),
         RecordNotification => role == Role::Police,
         ScheduleHearing => role == Role::Court,
+        ReadStatistics => matches!(role, Role::Analyst | Role::Police),
     }
 }
 
@@ -91,7 +93,7 @@ pub fn order_scope(principal: &Principal) -> RowScope {
         Role::Police => RowScope::All,
         Role::Court => RowScope::Court(principal.agency.clone()),
         Role::Advocate => RowScope::SharedWith(principal.agency.clone()),
-        Role::Admin | Role::Auditor => RowScope::Nothing,
+        Role::Admin | Role::Auditor | Role::Analyst => RowScope::Nothing,
     }
 }
 
@@ -124,7 +126,7 @@ pub fn may_replace_order(principal: &Principal, old: &OrderRecord) -> bool {
                 .any(|h| h.court_agency == principal.agency),
         },
         Role::Police => old.court.is_none() && old.applicant.code == principal.agency,
-        Role::Advocate | Role::Admin | Role::Auditor => false,
+        Role::Advocate | Role::Admin | Role::Auditor | Role::Analyst => false,
     }
 }
 
@@ -188,7 +190,7 @@ pub fn alert_audience(principal: &Principal) -> AlertAudience {
     match principal.role {
         Role::Police => AlertAudience::Force(principal.agency.clone()),
         Role::Advocate => AlertAudience::Advocate(principal.agency.clone()),
-        Role::Court | Role::Admin | Role::Auditor => AlertAudience::Nothing,
+        Role::Court | Role::Admin | Role::Auditor | Role::Analyst => AlertAudience::Nothing,
     }
 }
 
@@ -215,7 +217,7 @@ pub fn deadline_scope(principal: &Principal) -> DeadlineScope {
         Role::Police => DeadlineScope::Force(principal.agency.clone()),
         Role::Court => DeadlineScope::Court(principal.agency.clone()),
         Role::Advocate => DeadlineScope::SharedWith(principal.agency.clone()),
-        Role::Admin | Role::Auditor => DeadlineScope::Nothing,
+        Role::Admin | Role::Auditor | Role::Analyst => DeadlineScope::Nothing,
     }
 }
 
@@ -226,7 +228,7 @@ pub fn agency_kinds_for(role: Role) -> Option<&'static [AgencyKind]> {
         Role::Court => Some(&[AgencyKind::Court, AgencyKind::CrownCourt]),
         Role::Police => Some(&[AgencyKind::PoliceForce]),
         Role::Advocate => Some(&[AgencyKind::AdvocacyService]),
-        Role::Admin | Role::Auditor => None,
+        Role::Admin | Role::Auditor | Role::Analyst => None,
     }
 }
 
@@ -247,6 +249,16 @@ pub fn may_quash_order(principal: &Principal, kind: AgencyKind, order: &OrderRec
 /// was refused or withdrawn (ending it): a magistrates' court where the hearing was listed, never a Crown Court.
 pub fn may_determine_application(principal: &Principal, kind: AgencyKind) -> bool {
     principal.role == Role::Court && kind == AgencyKind::Court
+}
+
+/// Whose figures a principal may read in `statistics`: an analyst every force's, a police officer their own force's,
+/// no one else any.
+pub fn statistics_scope(principal: &Principal) -> StatisticsScope {
+    match principal.role {
+        Role::Analyst => StatisticsScope::All,
+        Role::Police => StatisticsScope::Force(principal.agency.clone()),
+        Role::Court | Role::Advocate | Role::Admin | Role::Auditor => StatisticsScope::Nothing,
+    }
 }
 
 /// Whether a role may read the audit log: auditors only.

@@ -21,6 +21,7 @@ pub mod schema;
 pub mod session;
 pub mod shares;
 mod sql;
+pub mod statistics;
 mod target;
 pub mod triggers;
 pub mod upkeep;

@@ -35,6 +35,7 @@ pub mod order;
 pub mod order_type;
 pub mod schedule;
 pub mod scope;
+pub mod statistics;
 pub mod status;
 pub mod validation;
 

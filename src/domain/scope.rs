@@ -83,3 +83,13 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
+
+/// Whose figures a caller may read in `statistics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatisticsScope {
+    /// Every force's.
+    All,
+    /// One force's (the orders it applied for or issued).
+    Force(String),
+    Nothing,
+}

@@ -86,6 +86,8 @@ pub enum Role {
     Advocate,
     Admin,
     Auditor,
+    /// Aggregate statistics across forces, and nothing else.
+    Analyst,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

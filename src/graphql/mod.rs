@@ -15,6 +15,7 @@ pub mod objects;
 pub mod query;
 pub mod role_sdl;
 pub mod scalars;
+pub mod statistics;
 pub mod visibility;
 
 use crate::auth::Caller;
@@ -28,6 +29,7 @@ pub struct QueryRoot(
     alerts::AlertQuery,
     deadlines::DeadlineQuery,
     audit::AuditQuery,
+    statistics::StatisticsQuery,
 );
 
 #[derive(MergedObject, Default)]

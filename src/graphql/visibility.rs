@@ -44,6 +44,9 @@ pub fn record_notification(ctx: &Context<'_>) -> bool {
 pub fn schedule_hearing(ctx: &Context<'_>) -> bool {
     allows(ctx, Operation::ScheduleHearing)
 }
+pub fn read_statistics(ctx: &Context<'_>) -> bool {
+    allows(ctx, Operation::ReadStatistics)
+}
 pub fn read_audit(ctx: &Context<'_>) -> bool {
     role(ctx).is_none_or(policy::may_read_audit)
 }

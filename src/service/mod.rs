@@ -17,6 +17,7 @@ pub mod page;
 pub mod schedule;
 pub mod seed;
 pub mod shares;
+mod statistics;
 
 use crate::auth::{policy, Caller};
 use crate::db::orders::Recorded;

@@ -64,6 +64,7 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
             json!({}),
         ),
         ("quashOrder", "mutation { quashOrder(input: { reference: \"WMC/A/1\" }) { reference } }".into(), json!({})),
+        ("statistics", "{ statistics(from: \"2026-01-01\", to: \"2026-03-31\") { quarter } }".into(), json!({})),
     ]
 }
 
@@ -77,6 +78,8 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("alerts", Police | Advocate, _) => "OK",
         ("deadlines", Court | Police | Advocate, _) => "OK",
         ("auditEvents", Auditor, _) => "OK",
+        // Aggregates: an analyst every force's, a police officer their own force's.
+        ("statistics", Analyst | Police, _) => "OK",
         ("recordNotification", Police, _) => "OK",
         ("scheduleHearing", Court, "WMC") => "OK",
         ("scheduleHearing" | "recordHearingOutcome", Court, _) => "NOT_FOUND",
@@ -124,6 +127,7 @@ async fn every_operation_as_every_role_matches_the_policy_table() {
         (Role::Advocate, "ADV-B"),
         (Role::Admin, "OPS"),
         (Role::Auditor, "OPS"),
+        (Role::Analyst, "STATS"),
     ];
     let mut mismatches = vec![];
     // Without a token nothing runs at all.

@@ -24,5 +24,6 @@ mod nesting;
 mod plans;
 mod replicas;
 mod schema;
+mod statistics;
 mod tamper;
 mod tokens;

@@ -10,7 +10,7 @@ use async_graphql::{Object, SimpleObject, ID};
 pub struct Actor {
     pub sub: String,
     pub agency: String,
-    /// COURT, POLICE, ADVOCATE, ADMIN, AUDITOR, or SYSTEM for the scheduled checks, or `unknown`.
+    /// COURT, POLICE, ADVOCATE, ADMIN, AUDITOR, ANALYST, or SYSTEM for the scheduled checks, or `unknown`.
     pub role: String,
 }
 

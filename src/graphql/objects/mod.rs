@@ -8,3 +8,4 @@ pub mod breach;
 pub mod connection;
 pub mod deadline;
 pub mod order;
+pub mod statistics;

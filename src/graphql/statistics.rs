@@ -1,0 +1,38 @@
+//! Per-force statistics, for analysts (every force) and police (their own force).
+
+use super::objects::statistics::StatisticsRow;
+use super::scalars::Date;
+use super::{caller, services, Audited};
+use crate::domain::statistics::Period;
+use async_graphql::{Context, Object, Result};
+
+#[derive(Default)]
+pub struct StatisticsQuery;
+
+#[Object]
+impl StatisticsQuery {
+    /// Figures from the record by force, order type and calendar quarter, for the days `from` to `to` (both
+    /// included): orders made, in force, changed and breached, breach outcomes, missed notifications, and how long
+    /// service and breach outcomes took. ANALYST reads every force's (or `force`'s); POLICE reads its own force's.
+    /// Each read is recorded in the audit log. Definitions and caveats: docs/statistics.md.
+    #[graphql(visible = "super::visibility::read_statistics")]
+    async fn statistics(
+        &self,
+        ctx: &Context<'_>,
+        from: Date,
+        to: Date,
+        force: Option<String>,
+    ) -> Result<Vec<StatisticsRow>> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let period = Period {
+            from: from.0,
+            to: to.0,
+        };
+        let rows = svc
+            .statistics(who, period, force)
+            .await
+            .audited(ctx)
+            .await?;
+        Ok(rows.into_iter().map(StatisticsRow).collect())
+    }
+}

@@ -1,0 +1,83 @@
+//! Per-force statistics: whose figures the caller may read, the period checked, the facts read in one unit of work,
+//! and the read recorded in the audit log like any other.
+
+use super::{audit, Services};
+use crate::auth::policy::{self, Operation};
+use crate::auth::Caller;
+use crate::codes;
+use crate::db;
+use crate::domain::audit::AuditOperation;
+use crate::domain::scope::StatisticsScope;
+use crate::domain::statistics::{aggregate, Period, Row, MAX_PERIOD_DAYS};
+use crate::error::{AppError, AppResult};
+
+impl Services {
+    /// The figures of `period` by force, order type and quarter: every force's (or the one asked for) for an analyst,
+    /// the caller's own force's for a police officer.
+    pub async fn statistics(
+        &self,
+        who: &Caller,
+        period: Period,
+        force: Option<String>,
+    ) -> AppResult<Vec<Row>> {
+        policy::require(who, Operation::ReadStatistics)?;
+        let force = match (policy::statistics_scope(who), force) {
+            (StatisticsScope::All, force) => force,
+            (StatisticsScope::Force(own), None) => Some(own),
+            (StatisticsScope::Force(own), Some(asked)) if asked == own => Some(own),
+            (StatisticsScope::Force(_), Some(_)) | (StatisticsScope::Nothing, _) => {
+                return Err(AppError::forbidden(
+                    codes::FORBIDDEN,
+                    "a force reads its own figures only; leave out force, or give your own",
+                ))
+            }
+        };
+        if period.to < period.from {
+            return Err(AppError::validation(
+                codes::INVALID_PERIOD,
+                "to",
+                format!("to ({}) is before from ({})", period.to, period.from),
+            ));
+        }
+        if (period.to - period.from).num_days() >= MAX_PERIOD_DAYS {
+            return Err(AppError::validation(
+                codes::INVALID_PERIOD,
+                "to",
+                format!("a period may cover at most {MAX_PERIOD_DAYS} days; ask for several"),
+            ));
+        }
+        let now = self.now();
+        // Figures as they stand today: nothing is counted in force on a day still to come.
+        let today = crate::domain::calendar::london_date(now);
+        let period = Period {
+            from: period.from,
+            to: period.to.min(today),
+        };
+        if period.to < period.from {
+            return Ok(vec![]);
+        }
+        let asked = force.clone();
+        let facts = self
+            .db
+            .run(move |conn| db::statistics::facts(conn, period, asked.as_deref(), now))
+            .await?;
+        let rows = aggregate(period, &facts);
+        let scope = format!(
+            "{}:{}..{}",
+            force.as_deref().unwrap_or("*"),
+            period.from,
+            period.to
+        );
+        self.audit(vec![audit::entry(
+            who,
+            now,
+            AuditOperation::Consult,
+            "statistics",
+            "statistics",
+            vec![scope],
+            &[],
+        )])
+        .await?;
+        Ok(rows)
+    }
+}

@@ -1,0 +1,261 @@
+//! Per-force statistics from the record, checked against figures worked out by hand from a small history, as each
+//! role may read them.
+
+use crate::helpers::*;
+use orderwatch::auth::Role;
+use serde_json::{json, Value};
+
+const STATS: &str = "query($from: Date!, $to: Date!, $force: String) { statistics(from: $from, to: $to, force: $force) { \
+    force orderType quarter ordersMade inForceAtEnd varied renewed discharged quashed ceased breachesReported \
+    breachesPer100InForce notificationsMissed breachOutcomes { noFurtherAction charged convicted acquitted contemptFound } \
+    daysToService { count median p90 } daysBreachToOutcome { count median p90 } } }";
+
+fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().unwrap()
+}
+
+/// MET's SPO made on 10 February 2026, served three days later, its initial notification never made, varied on
+/// 1 March, breached on 20 April and charged on 20 May; GMP's SPO made on 15 April. Asked on 20 May 2026.
+async fn history() -> TestApp {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let met = app.token(Role::Police, "MET");
+    app.clock.set(at("2026-02-10T10:00:00Z"));
+    app.grant(&court, spo_input(&app, "WMC/ST/1")).await.ok();
+    app.clock.set(at("2026-02-13T10:00:00Z"));
+    app.gql(
+        &met,
+        "mutation { recordService(reference: \"WMC/ST/1\", servedAt: \"2026-02-13T10:00:00Z\", method: PERSONAL) { serviceStatus } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    app.clock.set(at("2026-03-01T10:00:00Z"));
+    app.gql(
+        &court,
+        "mutation { varyOrder(input: { reference: \"WMC/ST/1\", conditions: [{ kind: PROHIBITION, text: \"Must not contact the protected person\" }] }) { version } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    app.clock.set(at("2026-04-15T10:00:00Z"));
+    let mut gmp = spo_input(&app, "WMC/ST/2");
+    gmp["applicantAgency"] = json!("GMP");
+    app.grant(&court, gmp).await.ok();
+    app.clock.set(at("2026-04-20T13:00:00Z"));
+    let breach = app
+        .gql(
+            &met,
+            "mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }",
+            json!({ "i": { "reference": "WMC/ST/1", "occurredAt": "2026-04-20T12:00:00Z", "description": "d", "externalRef": "ST-B-1" } }),
+        )
+        .await;
+    let id = breach.ok()["reportBreach"]["id"].clone();
+    app.clock.set(at("2026-05-20T10:00:00Z"));
+    app.gql(
+        &met,
+        "mutation($id: ID!) { updateBreachOutcome(id: $id, outcome: CHARGED) { id } }",
+        json!({ "id": id }),
+    )
+    .await
+    .ok();
+    app
+}
+
+fn rows(r: &Gql) -> Vec<Value> {
+    r.ok()["statistics"].as_array().unwrap().clone()
+}
+
+fn half_year() -> Value {
+    json!({ "from": "2026-01-01", "to": "2026-06-30" })
+}
+
+#[tokio::test]
+async fn an_analyst_reads_every_forces_figures_as_worked_out_by_hand() {
+    let app = history().await;
+    let analyst = app.token(Role::Analyst, "STATS");
+    let all = rows(&app.gql(&analyst, STATS, half_year()).await);
+    let keys: Vec<(String, String)> = all
+        .iter()
+        .map(|r| {
+            (
+                r["force"].as_str().unwrap().to_string(),
+                r["quarter"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let key = |f: &str, q: &str| (f.to_string(), q.to_string());
+    assert_eq!(
+        keys,
+        [
+            key("GMP", "2026-Q2"),
+            key("MET", "2026-Q1"),
+            key("MET", "2026-Q2")
+        ]
+    );
+
+    let gmp = &all[0];
+    assert_eq!(
+        (
+            gmp["orderType"].as_str(),
+            gmp["ordersMade"].as_u64(),
+            gmp["inForceAtEnd"].as_u64()
+        ),
+        (Some("SPO"), Some(1), Some(1))
+    );
+    assert_eq!(
+        gmp["daysToService"],
+        json!({ "count": 0, "median": null, "p90": null })
+    );
+
+    let q1 = &all[1];
+    assert_eq!(q1["ordersMade"], 1);
+    assert_eq!(q1["inForceAtEnd"], 1);
+    assert_eq!(q1["varied"], 1);
+    assert_eq!(q1["breachesReported"], 0);
+    // Served on 13 February, three days after it was made.
+    assert_eq!(
+        q1["daysToService"],
+        json!({ "count": 1, "median": 3.0, "p90": 3.0 })
+    );
+    // The initial notification (SPA 2019 s9(1): three days beginning with the day of service) was never made.
+    assert_eq!(q1["notificationsMissed"], 1);
+
+    let q2 = &all[2];
+    assert_eq!(q2["ordersMade"], 0);
+    // In force on 20 May: the figures stand as of today, not on 30 June.
+    assert_eq!(q2["inForceAtEnd"], 1);
+    assert_eq!(q2["breachesReported"], 1);
+    assert_eq!(q2["breachesPer100InForce"], 100.0);
+    assert_eq!(
+        q2["breachOutcomes"],
+        json!({ "noFurtherAction": 0, "charged": 1, "convicted": 0, "acquitted": 0, "contemptFound": 0 })
+    );
+    // From 12:00 on 20 April to 10:00 on 20 May: 29 days and 22 hours.
+    let days = q2["daysBreachToOutcome"]["median"].as_f64().unwrap();
+    assert!((days - (29.0 + 22.0 / 24.0)).abs() < 1e-9, "{days}");
+
+    // One force, as asked.
+    let only = rows(
+        &app.gql(
+            &analyst,
+            STATS,
+            json!({ "from": "2026-01-01", "to": "2026-06-30", "force": "GMP" }),
+        )
+        .await,
+    );
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0]["force"], "GMP");
+
+    // A quarter alone: the breach of 20 April is outside the first quarter.
+    let first = rows(
+        &app.gql(
+            &analyst,
+            STATS,
+            json!({ "from": "2026-01-01", "to": "2026-03-31" }),
+        )
+        .await,
+    );
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["breachesReported"], 0);
+}
+
+#[tokio::test]
+async fn a_force_reads_its_own_figures_only_and_no_one_else_reads_any() {
+    let app = history().await;
+    let met = app.token(Role::Police, "MET");
+    let own = rows(&app.gql(&met, STATS, half_year()).await);
+    assert_eq!(own.len(), 2);
+    assert!(own.iter().all(|r| r["force"] == "MET"), "{own:?}");
+    let own_asked = app
+        .gql(
+            &met,
+            STATS,
+            json!({ "from": "2026-01-01", "to": "2026-06-30", "force": "MET" }),
+        )
+        .await;
+    assert_eq!(rows(&own_asked), own);
+
+    let before = app.snapshot().await;
+    let other = app
+        .gql(
+            &met,
+            STATS,
+            json!({ "from": "2026-01-01", "to": "2026-06-30", "force": "GMP" }),
+        )
+        .await;
+    assert_eq!(other.codes(), ["FORBIDDEN"]);
+    for (role, agency) in [
+        (Role::Court, "WMC"),
+        (Role::Advocate, "ADV-A"),
+        (Role::Admin, "OPS"),
+        (Role::Auditor, "DPO"),
+    ] {
+        let r = app.gql(&app.token(role, agency), STATS, half_year()).await;
+        assert_eq!(r.codes(), ["FORBIDDEN"], "{role:?}");
+    }
+    assert_eq!(app.snapshot().await, before);
+}
+
+#[tokio::test]
+async fn a_period_must_run_forwards_and_be_at_most_ten_years() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let analyst = app.token(Role::Analyst, "STATS");
+    let backwards = app
+        .gql(
+            &analyst,
+            STATS,
+            json!({ "from": "2026-06-30", "to": "2026-01-01" }),
+        )
+        .await;
+    assert_eq!(backwards.codes(), ["INVALID_PERIOD"]);
+    let long = app
+        .gql(
+            &analyst,
+            STATS,
+            json!({ "from": "2010-01-01", "to": "2026-01-01" }),
+        )
+        .await;
+    assert_eq!(long.codes(), ["INVALID_PERIOD"]);
+    let fine = app
+        .gql(
+            &analyst,
+            STATS,
+            json!({ "from": "2016-01-02", "to": "2026-01-01" }),
+        )
+        .await;
+    assert_eq!(rows(&fine), Vec::<Value>::new());
+}
+
+#[tokio::test]
+async fn each_statistics_read_is_in_the_audit_log() {
+    let app = history().await;
+    let analyst = app.token(Role::Analyst, "STATS");
+    app.gql(
+        &analyst,
+        STATS,
+        json!({ "from": "2026-01-01", "to": "2026-06-30", "force": "GMP" }),
+    )
+    .await
+    .ok();
+    let events = app
+        .gql(
+            &app.token(Role::Auditor, "DPO"),
+            AUDIT_EVENTS,
+            json!({ "f": { "actorAgency": "STATS" } }),
+        )
+        .await;
+    let events = events.ok()["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let read: Vec<&Value> = events
+        .iter()
+        .map(|e| &e["node"])
+        .filter(|n| n["action"] == "statistics")
+        .collect();
+    assert_eq!(read.len(), 1, "{events:?}");
+    assert_eq!(read[0]["operation"], "CONSULT");
+    assert_eq!(read[0]["objectIds"], json!(["GMP:2026-01-01..2026-05-20"]));
+    assert_eq!(read[0]["actor"]["role"], "ANALYST");
+}
