@@ -26,6 +26,7 @@
 use super::{Principal, Role};
 use crate::codes;
 use crate::domain::alert::AlertKind;
+use crate::domain::application::ApplicationRecord;
 use crate::domain::order::OrderRecord;
 use crate::domain::scope::{AlertAudience, DeadlineScope, RowScope, StatisticsScope};
 use crate::domain::{AgencyKind, Issuer};
@@ -46,6 +47,12 @@ pub enum Operation {
     RecordNotification,
     ScheduleHearing,
     ReadStatistics,
+    /// Read an application (the force that made it, the court it was made to).
+    ReadApplications,
+    /// Record an application and the force's stages of it.
+    RecordApplication,
+    /// Record the court's decision on an application.
+    DecideApplication,
 }
 
 /// Whether a role may call an operation at all. Row and field checks come after this.
@@ -63,6 +70,9 @@ pub fn may_call(role: Role, op: Operation) -> bool {
         RecordNotification => role == Role::Police,
         ScheduleHearing => role == Role::Court,
         ReadStatistics => matches!(role, Role::Analyst | Role::Police),
+        ReadApplications => matches!(role, Role::Court | Role::Police),
+        RecordApplication => role == Role::Police,
+        DecideApplication => role == Role::Court,
     }
 }
 
@@ -258,6 +268,16 @@ pub fn statistics_scope(principal: &Principal) -> StatisticsScope {
         Role::Analyst => StatisticsScope::All,
         Role::Police => StatisticsScope::Force(principal.agency.clone()),
         Role::Court | Role::Advocate | Role::Admin | Role::Auditor => StatisticsScope::Nothing,
+    }
+}
+
+/// Whether a principal may see an application: the force that made it, and the court it was made to. Anything
+/// else is answered as if it did not exist.
+pub fn may_see_application(principal: &Principal, app: &ApplicationRecord) -> bool {
+    match principal.role {
+        Role::Police => app.force == principal.agency,
+        Role::Court => app.stages.court.as_deref() == Some(principal.agency.as_str()),
+        Role::Advocate | Role::Admin | Role::Auditor | Role::Analyst => false,
     }
 }
 

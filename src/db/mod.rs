@@ -7,6 +7,7 @@
 
 pub mod agencies;
 pub mod alerts;
+pub mod applications;
 pub mod audit;
 pub mod breaches;
 pub mod codec;

@@ -36,6 +36,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    applications (id) {
+        id -> Text,
+        reference -> Text,
+        force_agency -> Text,
+        order_type -> Text,
+        reported_on -> Nullable<Date>,
+        internal_decision -> Nullable<Text>,
+        internal_decision_on -> Nullable<Date>,
+        internal_refusal_reason -> Nullable<Text>,
+        made_to_court_on -> Nullable<Date>,
+        court_agency -> Nullable<Text>,
+        court_outcome -> Nullable<Text>,
+        court_outcome_on -> Nullable<Date>,
+        court_refusal_reason -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        recorded_by -> Text,
+        recorded_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_events (seq) {
         seq -> BigInt,
         id -> Text,
@@ -238,6 +261,7 @@ diesel::table! {
 
 diesel::joinable!(alert_acks -> alerts (alert_seq));
 diesel::joinable!(alerts -> orders (order_id));
+diesel::joinable!(applications -> orders (order_id));
 diesel::joinable!(breach_conditions -> breaches (breach_id));
 diesel::joinable!(breach_outcomes -> breaches (breach_id));
 diesel::joinable!(breaches -> orders (order_id));
@@ -255,6 +279,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     alert_acks,
     alerts,
+    applications,
     audit_events,
     breach_conditions,
     breach_outcomes,

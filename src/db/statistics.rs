@@ -8,9 +8,12 @@ use super::DbConnection;
 use diesel::connection::Connection;
 
 type Db = <DbConnection as Connection>::Backend;
+use crate::domain::application::InternalRefusalReason;
 use crate::domain::calendar::{end_of_day, london_date};
 use crate::domain::schedule::{DeadlineKind, DeadlineStatus};
-use crate::domain::statistics::{BreachFact, ChangeFact, Facts, MissedFact, OrderFact, Period};
+use crate::domain::statistics::{
+    ApplicationFact, BreachFact, ChangeFact, Facts, MissedFact, OrderFact, Period,
+};
 use crate::domain::{OrderEvent, OrderStatus, OrderType};
 use crate::error::AppResult;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -80,6 +83,7 @@ pub fn facts(
         changes,
         breaches: breach_facts(conn, &known, until)?,
         missed: missed(conn, &known, period, now)?,
+        applications: application_facts(conn, force)?,
     })
 }
 
@@ -206,6 +210,36 @@ fn missed(
                 due_on: london_date(due_at.and_utc()),
             });
         }
+    }
+    Ok(out)
+}
+
+/// The applications of one force (or of all), with the day the order granted on each was made.
+fn application_facts(
+    conn: &mut DbConnection,
+    force: Option<&str>,
+) -> AppResult<Vec<ApplicationFact>> {
+    let mut out = vec![];
+    for (row, order_made_on) in super::applications::for_statistics(conn, force)? {
+        let record = super::applications::record(row, None)?;
+        let s = &record.stages;
+        let internal = match (s.internal_decision, s.internal_decision_on) {
+            (Some(decision), Some(on)) => Some((
+                decision,
+                on,
+                s.internal_refusal_reason.map(InternalRefusalReason::as_str),
+            )),
+            _ => None,
+        };
+        out.push(ApplicationFact {
+            force: record.force,
+            order_type: record.order_type,
+            reported_on: s.reported_on,
+            internal,
+            made_to_court_on: s.made_to_court_on,
+            court_outcome: record.court_outcome,
+            order_made_on,
+        });
     }
     Ok(out)
 }

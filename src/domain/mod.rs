@@ -29,6 +29,7 @@ macro_rules! code_enum {
 }
 
 pub mod alert;
+pub mod application;
 pub mod audit;
 pub mod calendar;
 pub mod order;

@@ -214,3 +214,54 @@ pub enum AuditOperation {
     AuthFailure,
     Denied,
 }
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "InternalDecision",
+    remote = "crate::domain::application::InternalDecision"
+)]
+pub enum InternalDecision {
+    Authorised,
+    Refused,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "InternalRefusalReason",
+    remote = "crate::domain::application::InternalRefusalReason"
+)]
+pub enum InternalRefusalReason {
+    InsufficientEvidence,
+    /// The statutory test for the order is not met.
+    TestNotMet,
+    OtherMeasuresInPlace,
+    VictimDoesNotSupport,
+    SubjectInCustody,
+    Other,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "CourtOutcome",
+    remote = "crate::domain::application::CourtOutcome"
+)]
+pub enum CourtOutcome {
+    Granted,
+    Refused,
+    Withdrawn,
+    /// Not a decision: a later outcome follows.
+    Adjourned,
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "CourtRefusalReason",
+    remote = "crate::domain::application::CourtRefusalReason"
+)]
+pub enum CourtRefusalReason {
+    TestNotMet,
+    InsufficientEvidence,
+    NotNecessary,
+    ProceduralDefect,
+    Other,
+}

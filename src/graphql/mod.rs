@@ -3,6 +3,7 @@
 
 use crate::codes;
 pub mod alerts;
+mod applications;
 pub mod audit;
 pub mod breaches;
 pub mod deadlines;
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     deadlines::DeadlineQuery,
     audit::AuditQuery,
     statistics::StatisticsQuery,
+    applications::ApplicationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -38,6 +40,7 @@ pub struct MutationRoot(
     breaches::BreachMutation,
     alerts::AlertMutation,
     deadlines::DeadlineMutation,
+    applications::ApplicationMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -47,6 +47,15 @@ pub fn schedule_hearing(ctx: &Context<'_>) -> bool {
 pub fn read_statistics(ctx: &Context<'_>) -> bool {
     allows(ctx, Operation::ReadStatistics)
 }
+pub fn read_applications(ctx: &Context<'_>) -> bool {
+    allows(ctx, Operation::ReadApplications)
+}
+pub fn record_application(ctx: &Context<'_>) -> bool {
+    allows(ctx, Operation::RecordApplication)
+}
+pub fn decide_application(ctx: &Context<'_>) -> bool {
+    allows(ctx, Operation::DecideApplication)
+}
 pub fn read_audit(ctx: &Context<'_>) -> bool {
     role(ctx).is_none_or(policy::may_read_audit)
 }

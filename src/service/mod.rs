@@ -4,6 +4,8 @@
 use crate::codes;
 pub mod agencies;
 pub mod alerts;
+mod applications;
+pub use applications::NewApplication;
 pub mod audit;
 pub mod audit_guard;
 pub mod breaches;

@@ -65,6 +65,14 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
         ),
         ("quashOrder", "mutation { quashOrder(input: { reference: \"WMC/A/1\" }) { reference } }".into(), json!({})),
         ("statistics", "{ statistics(from: \"2026-01-01\", to: \"2026-03-31\") { quarter } }".into(), json!({})),
+        ("application", "{ application(reference: \"MET/APP/404\") { reference } }".into(), json!({})),
+        ("recordApplication", "mutation { recordApplication(input: { reference: \"MET/APP/X1\", orderType: SPO }) { reference } }".into(), json!({})),
+        ("updateApplication", "mutation { updateApplication(reference: \"MET/APP/404\", stages: {}) { reference } }".into(), json!({})),
+        (
+            "recordApplicationOutcome",
+            "mutation { recordApplicationOutcome(input: { reference: \"MET/APP/404\", outcome: WITHDRAWN, decidedOn: \"2026-01-01\" }) { reference } }".into(),
+            json!({}),
+        ),
     ]
 }
 
@@ -80,6 +88,12 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("auditEvents", Auditor, _) => "OK",
         // Aggregates: an analyst every force's, a police officer their own force's.
         ("statistics", Analyst | Police, _) => "OK",
+        // Applications: the force that applied and the court it went to; to anyone else one does not exist.
+        ("application", Court | Police, _) => "OK",
+        ("recordApplication", Police, "MET") => "OK",
+        ("recordApplication", Police, _) => "REFERENCE_OUTSIDE_NAMESPACE",
+        ("updateApplication", Police, _) => "NOT_FOUND",
+        ("recordApplicationOutcome", Court, _) => "NOT_FOUND",
         ("recordNotification", Police, _) => "OK",
         ("scheduleHearing", Court, "WMC") => "OK",
         ("scheduleHearing" | "recordHearingOutcome", Court, _) => "NOT_FOUND",

@@ -371,7 +371,7 @@ impl TestApp {
                 for t in [
                     "agencies", "orders", "subject_names", "protected_persons", "conditions", "order_versions", "breaches",
                     "breach_conditions", "breach_outcomes", "order_shares", "alerts", "alert_acks", "notifications",
-                    "hearings", "deadlines", "scheduled_alerts",
+                    "hearings", "deadlines", "scheduled_alerts", "applications",
                 ] {
                     let c: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}")).get_result(conn)?;
                     out.push_str(&format!("{t}={} ", c.n));

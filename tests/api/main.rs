@@ -3,6 +3,7 @@
 
 mod access;
 mod alerts;
+mod applications;
 mod architecture;
 mod audit;
 mod audit_trail;

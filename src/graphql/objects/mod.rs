@@ -3,6 +3,7 @@
 //! up, one file per area, and use these; nothing here uses an operation.
 
 pub mod alert;
+pub mod application;
 pub mod audit;
 pub mod breach;
 pub mod connection;

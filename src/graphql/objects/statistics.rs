@@ -34,6 +34,45 @@ pub struct BreachOutcomeCounts {
     pub contempt_found: u64,
 }
 
+/// How many of something there were for one reason (a reason code of `InternalRefusalReason` or
+/// `CourtRefusalReason`).
+#[derive(SimpleObject)]
+pub struct ReasonCount {
+    pub reason: String,
+    pub count: u64,
+}
+
+fn by_reason(counts: &std::collections::BTreeMap<&'static str, u64>) -> Vec<ReasonCount> {
+    counts
+        .iter()
+        .map(|(reason, count)| ReasonCount {
+            reason: reason.to_string(),
+            count: *count,
+        })
+        .collect()
+}
+
+/// Applications for orders of the row's type: the force's decisions, the court's, and how long each step took.
+#[derive(SimpleObject)]
+pub struct ApplicationFigures {
+    /// Authorised inside the force in the quarter.
+    pub authorised: u64,
+    /// Refused inside the force in the quarter, by reason.
+    pub refused_by_force: Vec<ReasonCount>,
+    /// Made to court in the quarter.
+    pub made_to_court: u64,
+    /// Granted by the court in the quarter.
+    pub granted: u64,
+    /// Refused by the court in the quarter, by reason.
+    pub refused_by_court: Vec<ReasonCount>,
+    /// Withdrawn in the quarter.
+    pub withdrawn: u64,
+    /// Days from the first report to the application to court, for applications made to court in the quarter.
+    pub days_report_to_court: Spread,
+    /// Days from the application to court to the order, for the grants of the quarter.
+    pub days_court_to_order: Spread,
+}
+
 /// One force's figures for one order type in one quarter (definitions: docs/statistics.md).
 pub struct StatisticsRow(pub figures::Row);
 
@@ -103,5 +142,19 @@ impl StatisticsRow {
     /// Days from a breach to its outcome, for the outcomes recorded in the quarter.
     async fn days_breach_to_outcome(&self) -> Spread {
         self.0.days_breach_to_outcome.clone().into()
+    }
+    /// Applications for orders of this type, by the day of each decision.
+    async fn applications(&self) -> ApplicationFigures {
+        let a = &self.0.applications;
+        ApplicationFigures {
+            authorised: a.authorised,
+            refused_by_force: by_reason(&a.refused_by_force),
+            made_to_court: a.made_to_court,
+            granted: a.granted,
+            refused_by_court: by_reason(&a.refused_by_court),
+            withdrawn: a.withdrawn,
+            days_report_to_court: a.days_report_to_court.clone().into(),
+            days_court_to_order: a.days_court_to_order.clone().into(),
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The figures of a small period, computed by hand.
 
 use super::*;
+use crate::domain::application::{CourtOutcome, CourtRefusalReason};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -56,6 +57,7 @@ fn an_order_is_in_force_at_a_quarters_end_until_its_last_day_and_not_on_the_day_
     assert!(!o.in_force_on(d("2026-01-09")));
 }
 
+/// Longer than 80 lines: one small history, and each figure read from it.
 #[test]
 fn each_event_counts_in_the_quarter_of_its_date_within_the_period() {
     let period = Period {
@@ -100,6 +102,47 @@ fn each_event_counts_in_the_quarter_of_its_date_within_the_period() {
             order_type: OrderType::Spo,
             due_on: d("2026-05-08"),
         }],
+        applications: vec![
+            ApplicationFact {
+                force: "MET".into(),
+                order_type: OrderType::Spo,
+                reported_on: Some(d("2026-01-05")),
+                internal: Some((InternalDecision::Authorised, d("2026-01-20"), None)),
+                made_to_court_on: Some(d("2026-01-25")),
+                court_outcome: Some(CourtDecision {
+                    outcome: CourtOutcome::Granted,
+                    decided_on: d("2026-02-01"),
+                    refusal_reason: None,
+                }),
+                order_made_on: Some(d("2026-02-01")),
+            },
+            ApplicationFact {
+                force: "MET".into(),
+                order_type: OrderType::Spo,
+                reported_on: Some(d("2026-01-10")),
+                internal: Some((
+                    InternalDecision::Refused,
+                    d("2026-02-01"),
+                    Some("INSUFFICIENT_EVIDENCE"),
+                )),
+                made_to_court_on: None,
+                court_outcome: None,
+                order_made_on: None,
+            },
+            ApplicationFact {
+                force: "GMP".into(),
+                order_type: OrderType::Spo,
+                reported_on: None,
+                internal: None,
+                made_to_court_on: Some(d("2026-04-01")),
+                court_outcome: Some(CourtDecision {
+                    outcome: CourtOutcome::Refused,
+                    decided_on: d("2026-04-10"),
+                    refusal_reason: Some(CourtRefusalReason::TestNotMet),
+                }),
+                order_made_on: None,
+            },
+        ],
     };
     let rows = aggregate(period, &facts);
     let find = |force: &str, q: &str| {
@@ -124,7 +167,22 @@ fn each_event_counts_in_the_quarter_of_its_date_within_the_period() {
     assert_eq!(q2.outcomes.charged, 1);
     assert_eq!(q2.days_breach_to_outcome.median, Some(3.0));
     assert_eq!(q2.breaches_per_100_in_force(), Some(100.0 / 3.0));
+    let a = &q1.applications;
+    assert_eq!(
+        (a.authorised, a.made_to_court, a.granted, a.withdrawn),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(a.refused_by_force.get("INSUFFICIENT_EVIDENCE"), Some(&1));
+    // Reported on 5 January, made to court on the 25th, granted (and made) on 1 February.
+    assert_eq!(a.days_report_to_court.median, Some(20.0));
+    assert_eq!(a.days_court_to_order.median, Some(7.0));
     let gmp = find("GMP", "2026-Q2");
+    assert_eq!(gmp.applications.made_to_court, 1);
+    assert_eq!(
+        gmp.applications.refused_by_court.get("TEST_NOT_MET"),
+        Some(&1)
+    );
+    assert_eq!(gmp.applications.days_report_to_court.count, 0);
     assert_eq!((gmp.orders_made, gmp.notifications_missed), (1, 1));
     assert!(rows.iter().all(|r| r.quarter != "2026-Q3"));
     assert!(

@@ -6,7 +6,10 @@
 //! when its date falls within the period; "in force at the end" is counted on the last day of the quarter, or of the
 //! period when it ends sooner.
 
+mod applications;
+
 use super::alert::BreachOutcome;
+use super::application::{CourtDecision, InternalDecision};
 use super::{OrderEvent, OrderType};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::BTreeMap;
@@ -79,6 +82,20 @@ pub struct MissedFact {
     pub due_on: NaiveDate,
 }
 
+/// An application for an order, as statistics need it.
+#[derive(Debug, Clone)]
+pub struct ApplicationFact {
+    pub force: String,
+    pub order_type: OrderType,
+    pub reported_on: Option<NaiveDate>,
+    /// The force's decision, its day, and the code of its reason when it refused.
+    pub internal: Option<(InternalDecision, NaiveDate, Option<&'static str>)>,
+    pub made_to_court_on: Option<NaiveDate>,
+    pub court_outcome: Option<CourtDecision>,
+    /// The day the order granted on it was made.
+    pub order_made_on: Option<NaiveDate>,
+}
+
 /// The facts of a period.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
@@ -87,6 +104,7 @@ pub struct Facts {
     pub changes: Vec<ChangeFact>,
     pub breaches: Vec<BreachFact>,
     pub missed: Vec<MissedFact>,
+    pub applications: Vec<ApplicationFact>,
 }
 
 /// A calendar quarter.
@@ -180,6 +198,32 @@ pub struct Outcomes {
     pub contempt_found: u64,
 }
 
+/// A force's and a court's decisions on applications in the quarter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Applications {
+    /// Authorised by the force.
+    pub authorised: u64,
+    /// Refused inside the force, by reason code.
+    pub refused_by_force: BTreeMap<&'static str, u64>,
+    pub made_to_court: u64,
+    pub granted: u64,
+    /// Refused by the court, by reason code.
+    pub refused_by_court: BTreeMap<&'static str, u64>,
+    pub withdrawn: u64,
+    /// Days from the first report to the application to court, for applications made to court in the quarter.
+    pub days_report_to_court: Spread,
+    /// Days from the application to court to the order, for the grants of the quarter.
+    pub days_court_to_order: Spread,
+}
+
+impl Applications {
+    fn is_empty(&self) -> bool {
+        self.authorised + self.made_to_court + self.granted + self.withdrawn == 0
+            && self.refused_by_force.is_empty()
+            && self.refused_by_court.is_empty()
+    }
+}
+
 /// One force's figures for one order type in one quarter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
@@ -200,6 +244,7 @@ pub struct Row {
     pub days_to_service: Spread,
     /// Days from a breach to its outcome, for outcomes recorded in the quarter.
     pub days_breach_to_outcome: Spread,
+    pub applications: Applications,
 }
 
 impl Row {
@@ -216,15 +261,16 @@ impl Row {
             && self.breaches_reported == 0
             && self.outcomes == Outcomes::default()
             && self.notifications_missed == 0
+            && self.applications.is_empty()
     }
 }
 
 const DAY_SECONDS: f64 = 86_400.0;
 
-type Key = (String, &'static str, Quarter);
+pub(super) type Key = (String, &'static str, Quarter);
 
 /// The row of a force, order type and quarter, made empty when first asked for.
-fn row<'a>(
+pub(super) fn row<'a>(
     rows: &'a mut BTreeMap<Key, Row>,
     force: &str,
     order_type: OrderType,
@@ -305,6 +351,7 @@ pub fn aggregate(period: Period, facts: &Facts) -> Vec<Row> {
     for m in facts.missed.iter().filter(|m| period.contains(m.due_on)) {
         row(&mut rows, &m.force, m.order_type, Quarter::of(m.due_on)).notifications_missed += 1;
     }
+    applications::count(&mut rows, period, &facts.applications);
     for (key, days) in service_days {
         if let Some(r) = rows.get_mut(&key) {
             r.days_to_service = Spread::of(days);
@@ -319,5 +366,4 @@ pub fn aggregate(period: Period, facts: &Facts) -> Vec<Row> {
 }
 
 #[cfg(test)]
-#[path = "statistics_tests.rs"]
 mod tests;
