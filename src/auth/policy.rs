@@ -53,6 +53,8 @@ pub enum Operation {
     RecordApplication,
     /// Record the court's decision on an application.
     DecideApplication,
+    /// Read a subject's history across orders (combining records about a person).
+    ReadSubjectHistory,
 }
 
 /// Whether a role may call an operation at all. Row and field checks come after this.
@@ -73,6 +75,7 @@ pub fn may_call(role: Role, op: Operation) -> bool {
         ReadApplications => matches!(role, Role::Court | Role::Police),
         RecordApplication => role == Role::Police,
         DecideApplication => role == Role::Court,
+        ReadSubjectHistory => role == Role::Police,
     }
 }
 

@@ -19,6 +19,8 @@ pub struct NewBreach {
     pub occurred_at: DateTime<Utc>,
     pub description: String,
     pub condition_ids: Vec<String>,
+    /// Whether the force also recorded it as a crime.
+    pub recorded_as_crime: bool,
     pub recorded: Recorded,
 }
 
@@ -38,6 +40,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewBreach) -> AppResult<Option<Stri
         outcome: BreachOutcome::Reported.as_str().into(),
         created_at: at,
         updated_at: at,
+        recorded_as_crime: new.recorded_as_crime,
     };
     let inserted = super::with_backend!(conn, |c| diesel::insert_into(breaches::table)
         .values(&row)
@@ -110,10 +113,7 @@ pub fn find_by_external_ref(
         .select(BreachRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(match row {
-        Some(r) => hydrate(conn, vec![r])?.pop(),
-        None => None,
-    })
+    one(conn, row)
 }
 
 /// Locks the breach's row until the transaction ends (PostgreSQL; SQLite's writer already holds the database), so
@@ -135,10 +135,36 @@ pub fn find(conn: &mut DbConnection, id: &str) -> AppResult<Option<BreachRecord>
         .select(BreachRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(match row {
-        Some(r) => hydrate(conn, vec![r])?.pop(),
-        None => None,
-    })
+    one(conn, row)
+}
+
+/// A breach read alone, with its place among its order's breaches.
+fn one(conn: &mut DbConnection, row: Option<BreachRow>) -> AppResult<Option<BreachRecord>> {
+    let Some(row) = row else { return Ok(None) };
+    let earlier: i64 = breaches::table
+        .filter(breaches::order_id.eq(&row.order_id))
+        .filter(
+            breaches::occurred_at
+                .lt(row.occurred_at)
+                .or(breaches::occurred_at
+                    .eq(row.occurred_at)
+                    .and(breaches::id.lt(&row.id))),
+        )
+        .count()
+        .get_result(conn)?;
+    let mut found = hydrate(conn, vec![row])?;
+    for b in &mut found {
+        b.ordinal = earlier + 1;
+    }
+    Ok(found.pop())
+}
+
+/// Sets whether the force also recorded the breach as a crime.
+pub fn set_recorded_as_crime(conn: &mut DbConnection, id: &str, recorded: bool) -> AppResult<()> {
+    diesel::update(breaches::table.find(id))
+        .set(breaches::recorded_as_crime.eq(recorded))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The breaches of these orders, oldest first, in three statements.
@@ -152,8 +178,11 @@ pub fn for_orders(
         .select(BreachRow::as_select())
         .load(conn)?;
     let mut out: HashMap<String, Vec<BreachRecord>> = HashMap::new();
-    for b in hydrate(conn, rows)? {
-        out.entry(b.order_id.clone()).or_default().push(b);
+    for mut b in hydrate(conn, rows)? {
+        let breaches = out.entry(b.order_id.clone()).or_default();
+        // In order of occurrence, so its place is one more than those before it.
+        b.ordinal = breaches.len() as i64 + 1;
+        breaches.push(b);
     }
     Ok(out)
 }
@@ -212,6 +241,8 @@ fn hydrate(conn: &mut DbConnection, rows: Vec<BreachRow>) -> AppResult<Vec<Breac
                 reported_by_agency: r.reported_by_agency,
                 external_ref: r.external_ref,
                 description: r.description,
+                recorded_as_crime: r.recorded_as_crime,
+                ordinal: 0,
                 id: r.id,
             })
         })

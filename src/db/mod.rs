@@ -23,6 +23,7 @@ pub mod session;
 pub mod shares;
 mod sql;
 pub mod statistics;
+pub mod subjects;
 mod target;
 pub mod triggers;
 pub mod upkeep;

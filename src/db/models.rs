@@ -105,6 +105,7 @@ pub struct BreachRow {
     pub outcome: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub recorded_as_crime: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

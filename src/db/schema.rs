@@ -113,6 +113,7 @@ diesel::table! {
         outcome -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        recorded_as_crime -> Bool,
     }
 }
 

@@ -136,13 +136,14 @@ fn breach_facts(
     known: &HashMap<String, (String, OrderType)>,
     until: NaiveDateTime,
 ) -> AppResult<Vec<BreachFact>> {
-    let rows: Vec<(String, String, NaiveDateTime, String)> = breaches::table
+    let rows: Vec<(String, String, NaiveDateTime, String, bool)> = breaches::table
         .filter(breaches::occurred_at.lt(until))
         .select((
             breaches::id,
             breaches::order_id,
             breaches::occurred_at,
             breaches::outcome,
+            breaches::recorded_as_crime,
         ))
         .load(conn)?;
     let decided: Vec<(String, NaiveDateTime)> = breach_outcomes::table
@@ -156,7 +157,7 @@ fn breach_facts(
         *entry = (*entry).max(at);
     }
     let mut out = vec![];
-    for (id, order_id, occurred_at, outcome) in rows {
+    for (id, order_id, occurred_at, outcome, recorded_as_crime) in rows {
         let Some((force, order_type)) = known.get(&order_id) else {
             continue;
         };
@@ -166,6 +167,7 @@ fn breach_facts(
             occurred_at: occurred_at.and_utc(),
             outcome: parse_code(&outcome, "breaches.outcome")?,
             outcome_at: latest.get(&id).map(|t| t.and_utc()),
+            recorded_as_crime,
         });
     }
     Ok(out)

@@ -38,6 +38,7 @@ pub mod schedule;
 pub mod scope;
 pub mod statistics;
 pub mod status;
+pub mod subject;
 pub mod validation;
 
 pub use order_type::{Issuer, OrderType, Term, TypeRules, SPO_EARLY_DISCHARGE_NEEDS_CONSENT};

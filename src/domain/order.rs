@@ -211,6 +211,10 @@ pub struct BreachRecord {
     pub outcomes: Vec<OutcomeRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Whether the force also recorded it as a crime.
+    pub recorded_as_crime: bool,
+    /// Which breach of its order it is, by when it occurred: 1 for the first.
+    pub ordinal: i64,
 }
 
 impl OrderRecord {

@@ -21,6 +21,9 @@ pub struct ReportBreachInput {
     /// The force's own incident reference. Reporting it again returns the breach already recorded: a retry after a
     /// timeout never makes a second breach or alert.
     pub external_ref: String,
+    /// Whether the force also recorded the breach as a crime.
+    #[graphql(default)]
+    pub recorded_as_crime: bool,
 }
 
 #[derive(Default)]
@@ -39,6 +42,7 @@ impl BreachMutation {
             description: input.description,
             condition_ids: input.condition_ids.into_iter().map(|id| id.0).collect(),
             external_ref: input.external_ref,
+            recorded_as_crime: input.recorded_as_crime,
         };
         let reported = svc.report_breach(who, req).await.audited(ctx).await?;
         Ok(Breach::new(
@@ -57,10 +61,14 @@ impl BreachMutation {
         id: ID,
         outcome: BreachOutcome,
         note: Option<String>,
+        #[graphql(
+            desc = "Whether the force also recorded the breach as a crime; left out, it stays as it was."
+        )]
+        recorded_as_crime: Option<bool>,
     ) -> Result<Breach> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let breach = svc
-            .update_breach_outcome(who, id.0, outcome.into(), note)
+            .update_breach_outcome(who, id.0, outcome.into(), note, recorded_as_crime)
             .await
             .audited(ctx)
             .await?;

@@ -17,6 +17,7 @@ pub mod query;
 pub mod role_sdl;
 pub mod scalars;
 pub mod statistics;
+mod subjects;
 pub mod visibility;
 
 use crate::auth::Caller;
@@ -32,6 +33,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     statistics::StatisticsQuery,
     applications::ApplicationQuery,
+    subjects::SubjectQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -56,6 +56,9 @@ pub fn record_application(ctx: &Context<'_>) -> bool {
 pub fn decide_application(ctx: &Context<'_>) -> bool {
     allows(ctx, Operation::DecideApplication)
 }
+pub fn read_subject_history(ctx: &Context<'_>) -> bool {
+    allows(ctx, Operation::ReadSubjectHistory)
+}
 pub fn read_audit(ctx: &Context<'_>) -> bool {
     role(ctx).is_none_or(policy::may_read_audit)
 }

@@ -27,6 +27,8 @@ pub struct ReportBreach {
     pub condition_ids: Vec<String>,
     /// The force's own incident reference: reporting it again returns the breach already made.
     pub external_ref: String,
+    /// Whether the force also recorded the breach as a crime.
+    pub recorded_as_crime: bool,
 }
 
 /// What a report did: made the breach, or found the one made by an earlier attempt.
@@ -80,6 +82,7 @@ impl Services {
                         occurred_at,
                         description: description.clone(),
                         condition_ids: condition_ids.clone(),
+                        recorded_as_crime: req.recorded_as_crime,
                         recorded: recorded(&who, now, None),
                     };
                     let Some(id) = db::breaches::insert(conn, &new)? else {
@@ -115,6 +118,7 @@ impl Services {
         breach_id: String,
         outcome: BreachOutcome,
         note: Option<String>,
+        recorded_as_crime: Option<bool>,
     ) -> AppResult<BreachRecord> {
         policy::require(who, Operation::UpdateBreachOutcome)?;
         let mut v = Violations::default();
@@ -143,8 +147,15 @@ impl Services {
                             format!("{} cannot follow a breach of a {}", outcome.as_str(), order.order_type),
                         ));
                     }
+                    let crime_changes = recorded_as_crime.filter(|r| *r != breach.recorded_as_crime);
+                    if let Some(recorded) = crime_changes {
+                        db::breaches::set_recorded_as_crime(conn, &breach.id, recorded)?;
+                    }
                     if breach.outcome == outcome {
-                        return Ok(breach);
+                        let Some(_) = crime_changes else { return Ok(breach) };
+                        let updated = db::breaches::find(conn, &breach.id)?.ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))?;
+                        db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, "updateBreachOutcome", "breach", vec![breach.id.clone()], &["recordedAsCrime"])])?;
+                        return Ok(updated);
                     }
                     let earlier: Vec<_> = breach.outcomes.iter().map(|o| o.outcome).collect();
                     if !outcome.compatible_with(&earlier) {
@@ -156,7 +167,8 @@ impl Services {
                     db::breaches::set_outcome(conn, &breach.id, outcome, &recorded(&who, now, note))?;
                     // Read back before the audit append, whose lock every writer waits for until this commits.
                     let updated = db::breaches::find(conn, &breach.id)?.ok_or_else(|| AppError::internal(anyhow::anyhow!("breach vanished")))?;
-                    db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, "updateBreachOutcome", "breach", vec![breach.id.clone()], &["outcome", "outcomes"])])?;
+                    let fields: &[&str] = if crime_changes.is_some() { &["outcome", "outcomes", "recordedAsCrime"] } else { &["outcome", "outcomes"] };
+                    db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, "updateBreachOutcome", "breach", vec![breach.id.clone()], fields)])?;
                     tracing::info!(breach.id = %breach.id, breach.outcome = outcome.as_str(), "breach outcome recorded");
                     Ok(updated)
                 })

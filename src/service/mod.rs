@@ -20,6 +20,7 @@ pub mod schedule;
 pub mod seed;
 pub mod shares;
 mod statistics;
+mod subjects;
 
 use crate::auth::{policy, Caller};
 use crate::db::orders::Recorded;

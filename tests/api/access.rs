@@ -66,6 +66,7 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
         ("quashOrder", "mutation { quashOrder(input: { reference: \"WMC/A/1\" }) { reference } }".into(), json!({})),
         ("statistics", "{ statistics(from: \"2026-01-01\", to: \"2026-03-31\") { quarter } }".into(), json!({})),
         ("application", "{ application(reference: \"MET/APP/404\") { reference } }".into(), json!({})),
+        ("subjectHistory", "{ subjectHistory(reference: \"WMC/A/404\") { orders } }".into(), json!({})),
         ("recordApplication", "mutation { recordApplication(input: { reference: \"MET/APP/X1\", orderType: SPO }) { reference } }".into(), json!({})),
         ("updateApplication", "mutation { updateApplication(reference: \"MET/APP/404\", stages: {}) { reference } }".into(), json!({})),
         (
@@ -90,6 +91,7 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("statistics", Analyst | Police, _) => "OK",
         // Applications: the force that applied and the court it went to; to anyone else one does not exist.
         ("application", Court | Police, _) => "OK",
+        ("subjectHistory", Police, _) => "OK",
         ("recordApplication", Police, "MET") => "OK",
         ("recordApplication", Police, _) => "REFERENCE_OUTSIDE_NAMESPACE",
         ("updateApplication", Police, _) => "NOT_FOUND",

@@ -22,6 +22,7 @@ mod lifecycle;
 mod limits;
 mod listing;
 mod nesting;
+mod patterns;
 mod plans;
 mod replicas;
 mod schema;

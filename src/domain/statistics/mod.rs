@@ -72,6 +72,7 @@ pub struct BreachFact {
     pub outcome: BreachOutcome,
     /// When its current outcome was recorded, if one was.
     pub outcome_at: Option<DateTime<Utc>>,
+    pub recorded_as_crime: bool,
 }
 
 /// A notification deadline the subject missed.
@@ -238,6 +239,8 @@ pub struct Row {
     pub quashed: u64,
     pub ceased: u64,
     pub breaches_reported: u64,
+    /// Of `breaches_reported`, those the force also recorded as a crime.
+    pub breaches_recorded_as_crime: u64,
     pub outcomes: Outcomes,
     pub notifications_missed: u64,
     /// Days from an order being made to its service, for orders made in the quarter and served.
@@ -324,7 +327,9 @@ pub fn aggregate(period: Period, facts: &Facts) -> Vec<Row> {
     for b in &facts.breaches {
         let occurred = super::calendar::london_date(b.occurred_at);
         if period.contains(occurred) {
-            row(&mut rows, &b.force, b.order_type, Quarter::of(occurred)).breaches_reported += 1;
+            let r = row(&mut rows, &b.force, b.order_type, Quarter::of(occurred));
+            r.breaches_reported += 1;
+            r.breaches_recorded_as_crime += u64::from(b.recorded_as_crime);
         }
         let Some(at) = b.outcome_at else { continue };
         let decided = super::calendar::london_date(at);

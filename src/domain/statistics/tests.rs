@@ -88,6 +88,7 @@ fn each_event_counts_in_the_quarter_of_its_date_within_the_period() {
                 occurred_at: t("2026-03-31T23:30:00Z"),
                 outcome: BreachOutcome::Charged,
                 outcome_at: Some(t("2026-04-03T23:30:00Z")),
+                recorded_as_crime: true,
             },
             BreachFact {
                 force: "MET".into(),
@@ -95,6 +96,7 @@ fn each_event_counts_in_the_quarter_of_its_date_within_the_period() {
                 occurred_at: t("2026-02-01T12:00:00Z"),
                 outcome: BreachOutcome::UnderInvestigation,
                 outcome_at: Some(t("2026-02-02T12:00:00Z")),
+                recorded_as_crime: false,
             },
         ],
         missed: vec![MissedFact {
@@ -165,6 +167,10 @@ fn each_event_counts_in_the_quarter_of_its_date_within_the_period() {
         (1, 3, 1)
     );
     assert_eq!(q2.outcomes.charged, 1);
+    assert_eq!(
+        (q1.breaches_recorded_as_crime, q2.breaches_recorded_as_crime),
+        (0, 1)
+    );
     assert_eq!(q2.days_breach_to_outcome.median, Some(3.0));
     assert_eq!(q2.breaches_per_100_in_force(), Some(100.0 / 3.0));
     let a = &q1.applications;

@@ -35,6 +35,14 @@ impl Breach {
     async fn occurred_at(&self) -> DateTime {
         self.rec.occurred_at.into()
     }
+    /// Which breach of its order this is, by when it occurred: 1 for the first.
+    async fn ordinal(&self) -> i64 {
+        self.rec.ordinal
+    }
+    /// Whether the force also recorded the breach as a crime.
+    async fn recorded_as_crime(&self) -> bool {
+        self.rec.recorded_as_crime
+    }
     /// What happened, as the police recorded it: police only; others get null with `FORBIDDEN_FIELD`.
     #[graphql(visible = "crate::graphql::visibility::police_details")]
     async fn description(&self, ctx: &Context<'_>) -> Option<&str> {

@@ -117,6 +117,10 @@ impl StatisticsRow {
     async fn breaches_reported(&self) -> u64 {
         self.0.breaches_reported
     }
+    /// Of the breaches that occurred in the quarter, those the force also recorded as a crime.
+    async fn breaches_recorded_as_crime(&self) -> u64 {
+        self.0.breaches_recorded_as_crime
+    }
     /// Breaches reported per 100 orders in force at the quarter's end; null when none were in force.
     async fn breaches_per_100_in_force(&self) -> Option<f64> {
         self.0.breaches_per_100_in_force()

@@ -1,0 +1,1 @@
+ALTER TABLE breaches DROP COLUMN recorded_as_crime;
