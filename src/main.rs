@@ -48,6 +48,23 @@ enum AuditCommand {
 }
 
 #[derive(Subcommand)]
+enum StatsCommand {
+    /// Prints the open data (counts per force and quarter, under disclosure control) as served at
+    /// `/open-data/statistics.csv`; the read is recorded in the audit log.
+    Export {
+        /// The first day, YYYY-MM-DD.
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        /// The last day, YYYY-MM-DD (today at the latest).
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        /// csv or json.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Serve the API (the default).
     Serve,
@@ -89,6 +106,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Per-force statistics.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
     },
     /// Load data for trying the API.
     Seed {
@@ -133,7 +155,7 @@ fn settings_read_by(subcommand: &str) -> Option<Vec<&'static str>> {
     ];
     let with_database = |more: &[&'static str]| [DATABASE, more].concat();
     match subcommand {
-        "migrate" | "seed" => Some(DATABASE.to_vec()),
+        "migrate" | "seed" | "stats" => Some(DATABASE.to_vec()),
         "check" => Some(with_database(&[
             "check_max_alerts",
             "expiry_warning_days",
@@ -253,6 +275,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Check { now, commit } => check(&settings, now, commit).await,
         Command::Audit { command } => audit(&settings, command).await,
+        Command::Stats { command } => stats(&settings, command).await,
         Command::Seed { demo } => {
             anyhow::ensure!(demo, "say which data to load: `orderwatch seed --demo`");
             let (db, _) = startup::open_database(&settings).await?;
@@ -409,6 +432,25 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
 }
 
 /// "3d 4h", "2h 5m", "45s": how late an alert was, for people.
+/// `orderwatch stats ...`.
+async fn stats(settings: &Settings, command: StatsCommand) -> anyhow::Result<()> {
+    let StatsCommand::Export { from, to, format } = command;
+    let (db, _) = startup::open_database(settings).await?;
+    let services = Services::new(db, Arc::new(SystemClock));
+    let period = orderwatch::domain::statistics::Period { from, to };
+    let published = services
+        .open_statistics(period, "cli-stats-export")
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+    use orderwatch::domain::statistics::open_data;
+    if format == "json" {
+        println!("{}", open_data::to_json(&published));
+    } else {
+        print!("{}", open_data::to_csv(&published));
+    }
+    Ok(())
+}
+
 fn human_duration(d: chrono::Duration) -> String {
     let (days, hours, minutes) = (d.num_days(), d.num_hours() % 24, d.num_minutes() % 60);
     match (days, hours, minutes) {

@@ -1,10 +1,12 @@
-//! HTTP routes: `/graphql` (POST and GET), `/graphiql`, `/healthz`, `/readyz`, `/metrics`. Every `/graphql` request
+//! HTTP routes: `/graphql` (POST and GET), `/graphiql`, `/open-data/statistics.{csv,json}` (public), `/healthz`,
+//! `/readyz`, `/metrics`. Every `/graphql` request
 //! needs a valid bearer token; without one it gets 401 and no data. Each response carries `X-Request-Id`.
 
 pub mod admission;
 pub mod auth_failures;
 pub mod gate;
 mod handler;
+mod open_data;
 mod probes;
 pub mod ws;
 
@@ -126,6 +128,8 @@ pub fn server(
                     cfg.route("/graphiql", web::get().to(graphiql));
                 }
             })
+            .route("/open-data/statistics.csv", web::get().to(open_data::csv))
+            .route("/open-data/statistics.json", web::get().to(open_data::json))
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz))
             .route("/metrics", web::get().to(metrics))

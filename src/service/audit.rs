@@ -71,6 +71,33 @@ pub fn auth_failure(
     }
 }
 
+/// An entry for a read by the public (the open data), who has no token: recorded all the same.
+pub fn public_read(
+    request_id: &str,
+    at: DateTime<Utc>,
+    action: &str,
+    object_type: &str,
+    object_ids: Vec<String>,
+) -> AuditEntry {
+    AuditEntry {
+        id: uuid::Uuid::now_v7().to_string(),
+        at,
+        request_id: request_id.into(),
+        actor_sub: "public".into(),
+        actor_agency: "public".into(),
+        actor_role: "PUBLIC".into(),
+        operation: AuditOperation::Consult,
+        action: action.into(),
+        object_type: object_type.into(),
+        object_ids,
+        fields: vec![],
+        recipient: None,
+        outcome: "OK".into(),
+        reason: None,
+        correlation_id: None,
+    }
+}
+
 struct Job {
     entries: Vec<AuditEntry>,
     done: oneshot::Sender<bool>,

@@ -8,7 +8,7 @@ use crate::codes;
 use crate::db;
 use crate::domain::audit::AuditOperation;
 use crate::domain::scope::StatisticsScope;
-use crate::domain::statistics::{aggregate, Period, Row, MAX_PERIOD_DAYS};
+use crate::domain::statistics::{aggregate, open_data, Period, Row, MAX_PERIOD_DAYS};
 use crate::error::{AppError, AppResult};
 
 impl Services {
@@ -32,20 +32,7 @@ impl Services {
                 ))
             }
         };
-        if period.to < period.from {
-            return Err(AppError::validation(
-                codes::INVALID_PERIOD,
-                "to",
-                format!("to ({}) is before from ({})", period.to, period.from),
-            ));
-        }
-        if (period.to - period.from).num_days() >= MAX_PERIOD_DAYS {
-            return Err(AppError::validation(
-                codes::INVALID_PERIOD,
-                "to",
-                format!("a period may cover at most {MAX_PERIOD_DAYS} days; ask for several"),
-            ));
-        }
+        check_period(period)?;
         let now = self.now();
         // Figures as they stand today: nothing is counted in force on a day still to come.
         let today = crate::domain::calendar::london_date(now);
@@ -80,4 +67,55 @@ impl Services {
         .await?;
         Ok(rows)
     }
+
+    /// The public release of `period` (every force, order types together, under disclosure control: see
+    /// `domain::statistics::open_data`). Anyone may read it; each read is recorded, as from the public.
+    pub async fn open_statistics(
+        &self,
+        period: Period,
+        request_id: &str,
+    ) -> AppResult<Vec<open_data::Published>> {
+        check_period(period)?;
+        let now = self.now();
+        let period = Period {
+            from: period.from,
+            to: period.to.min(crate::domain::calendar::london_date(now)),
+        };
+        if period.to < period.from {
+            return Ok(vec![]);
+        }
+        let facts = self
+            .db
+            .run(move |conn| db::statistics::facts(conn, period, None, now))
+            .await?;
+        let published = open_data::publish(&aggregate(period, &facts));
+        let entry = audit::public_read(
+            request_id,
+            now,
+            "openStatistics",
+            "statistics",
+            vec![format!("*:{}..{}", period.from, period.to)],
+        );
+        self.audit(vec![entry]).await?;
+        Ok(published)
+    }
+}
+
+/// A period runs forwards and covers at most `MAX_PERIOD_DAYS`.
+fn check_period(period: Period) -> AppResult<()> {
+    if period.to < period.from {
+        return Err(AppError::validation(
+            codes::INVALID_PERIOD,
+            "to",
+            format!("to ({}) is before from ({})", period.to, period.from),
+        ));
+    }
+    if (period.to - period.from).num_days() >= MAX_PERIOD_DAYS {
+        return Err(AppError::validation(
+            codes::INVALID_PERIOD,
+            "to",
+            format!("a period may cover at most {MAX_PERIOD_DAYS} days; ask for several"),
+        ));
+    }
+    Ok(())
 }

@@ -259,3 +259,110 @@ async fn each_statistics_read_is_in_the_audit_log() {
     assert_eq!(read[0]["objectIds"], json!(["GMP:2026-01-01..2026-05-20"]));
     assert_eq!(read[0]["actor"]["role"], "ANALYST");
 }
+
+#[tokio::test]
+async fn the_open_data_needs_no_token_withholds_small_counts_and_is_audited() {
+    let app = history().await;
+    let res = app
+        .get("/open-data/statistics.csv?from=2026-01-01&to=2026-06-30")
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = res.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("force,quarter,orders_made,in_force_at_end,breaches_reported,"),
+        "{csv}"
+    );
+    // Every count in the small history is 1 to 4 or 0: the 1s are withheld, the 0s shown; no reference, no name.
+    assert!(
+        lines.contains(&"MET,2026-Q1,[c],[c],0,0,0,0,0,0,[c],0,0,0,0"),
+        "{csv}"
+    );
+    assert!(!csv.contains("WMC/ST") && !csv.contains("Sam"), "{csv}");
+
+    let json: Value = app
+        .get("/open-data/statistics.json?from=2026-04-01&to=2026-06-30")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = json.as_array().unwrap();
+    let national = rows.iter().find(|r| r["force"] == "ALL").unwrap();
+    assert_eq!(national["quarter"], "2026-Q2");
+    assert_eq!(
+        national["orders_made"],
+        Value::Null,
+        "one order is withheld"
+    );
+    assert_eq!(national["breaches_recorded_as_crime"], 0);
+
+    let bad = app.get("/open-data/statistics.csv?from=2026-13-01").await;
+    assert_eq!(bad.status().as_u16(), 400);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_PERIOD");
+
+    let events = app
+        .gql(
+            &app.token(Role::Auditor, "DPO"),
+            AUDIT_EVENTS,
+            json!({ "f": { "actorAgency": "public" } }),
+        )
+        .await;
+    let events = events.ok()["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0]["node"]["actor"]["role"], "PUBLIC");
+    assert_eq!(
+        events[0]["node"]["objectIds"],
+        json!(["*:2026-01-01..2026-05-20"])
+    );
+}
+
+#[tokio::test]
+async fn stats_export_prints_the_open_data() {
+    let app = history().await;
+    let out = app
+        .cli()
+        .args([
+            "stats",
+            "export",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-03-31",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        csv.lines().skip(1).collect::<Vec<_>>(),
+        [
+            "MET,2026-Q1,[c],[c],0,0,0,0,0,0,[c],0,0,0,0",
+            "ALL,2026-Q1,[c],[c],0,0,0,0,0,0,[c],0,0,0,0"
+        ]
+    );
+    let backwards = app
+        .cli()
+        .args([
+            "stats",
+            "export",
+            "--from",
+            "2026-03-31",
+            "--to",
+            "2026-01-01",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(!backwards.status.success());
+    assert!(String::from_utf8_lossy(&backwards.stderr).contains("INVALID_PERIOD"));
+}

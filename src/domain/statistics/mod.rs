@@ -7,6 +7,7 @@
 //! period when it ends sooner.
 
 mod applications;
+pub mod open_data;
 
 use super::alert::BreachOutcome;
 use super::application::{CourtDecision, InternalDecision};
