@@ -117,6 +117,12 @@ enum Command {
         /// Demo agencies and orders with fictional people.
         #[arg(long)]
         demo: bool,
+        /// A synthetic set of this many orders over four years, for statistics (docs/statistics.md).
+        #[arg(long, conflicts_with = "demo")]
+        synthetic: Option<usize>,
+        /// The seed the synthetic set is made from: the same seed makes the same set.
+        #[arg(long, default_value_t = 1, requires = "synthetic")]
+        seed: u64,
     },
 }
 
@@ -276,20 +282,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check { now, commit } => check(&settings, now, commit).await,
         Command::Audit { command } => audit(&settings, command).await,
         Command::Stats { command } => stats(&settings, command).await,
-        Command::Seed { demo } => {
-            anyhow::ensure!(demo, "say which data to load: `orderwatch seed --demo`");
-            let (db, _) = startup::open_database(&settings).await?;
-            let report = Services::new(db, Arc::new(SystemClock))
-                .seed_demo()
-                .await
-                .context("seeding demo data")?;
-            println!(
-                "demo data: {} agencies and {} orders created, {} already present",
-                report.agencies_created, report.orders_created, report.already_present
-            );
-            println!("agencies: police MET, GMP; courts WMC, MMC; Crown Court SCC; advocacy ADV-LDN, ADV-MCR");
-            Ok(())
-        }
+        Command::Seed {
+            demo,
+            synthetic,
+            seed,
+        } => seed_data(&settings, demo, synthetic, seed).await,
     }
 }
 
@@ -432,6 +429,54 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
 }
 
 /// "3d 4h", "2h 5m", "45s": how late an alert was, for people.
+/// `orderwatch seed`: the demo data, or a synthetic set.
+async fn seed_data(
+    settings: &Settings,
+    demo: bool,
+    synthetic: Option<usize>,
+    seed: u64,
+) -> anyhow::Result<()> {
+    if let Some(orders) = synthetic {
+        let (db, _) = startup::open_database(settings).await?;
+        let started = std::time::Instant::now();
+        let report = Services::new(db, Arc::new(SystemClock))
+            .seed_synthetic(orders, seed, |written| {
+                tracing::info!(
+                    orders.written = written,
+                    orders.total = orders,
+                    "synthetic orders written"
+                );
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+        println!(
+            "synthetic set from seed {seed}: {} orders, {} applications, {} breaches in {:.1} s",
+            report.orders,
+            report.applications,
+            report.breaches,
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    anyhow::ensure!(
+        demo,
+        "say which data to load: `orderwatch seed --demo` or `orderwatch seed --synthetic N`"
+    );
+    let (db, _) = startup::open_database(settings).await?;
+    let report = Services::new(db, Arc::new(SystemClock))
+        .seed_demo()
+        .await
+        .context("seeding demo data")?;
+    println!(
+        "demo data: {} agencies and {} orders created, {} already present",
+        report.agencies_created, report.orders_created, report.already_present
+    );
+    println!(
+        "agencies: police MET, GMP; courts WMC, MMC; Crown Court SCC; advocacy ADV-LDN, ADV-MCR"
+    );
+    Ok(())
+}
+
 /// `orderwatch stats ...`.
 async fn stats(settings: &Settings, command: StatsCommand) -> anyhow::Result<()> {
     let StatsCommand::Export { from, to, format } = command;

@@ -24,6 +24,7 @@ pub mod shares;
 mod sql;
 pub mod statistics;
 pub mod subjects;
+pub mod synthetic;
 mod target;
 pub mod triggers;
 pub mod upkeep;

@@ -21,6 +21,7 @@ pub mod seed;
 pub mod shares;
 mod statistics;
 mod subjects;
+pub mod synthetic;
 
 use crate::auth::{policy, Caller};
 use crate::db::orders::Recorded;

@@ -366,3 +366,39 @@ async fn stats_export_prints_the_open_data() {
     assert!(!backwards.status.success());
     assert!(String::from_utf8_lossy(&backwards.stderr).contains("INVALID_PERIOD"));
 }
+
+#[tokio::test]
+async fn a_synthetic_set_loads_on_either_backend_and_every_order_is_counted_once() {
+    let app = TestApp::spawn().await;
+    let out = app
+        .cli()
+        .args(["seed", "--synthetic", "3000", "--seed", "5"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("3000 orders"));
+    let from = app.today() - chrono::Duration::days(4 * 365);
+    let r = app
+        .gql(
+            &app.token(Role::Analyst, "STATS"),
+            STATS,
+            json!({ "from": from.to_string(), "to": app.today().to_string() }),
+        )
+        .await;
+    let all = rows(&r);
+    let sum = |f: &dyn Fn(&Value) -> u64| all.iter().map(f).sum::<u64>();
+    assert_eq!(sum(&|r| r["ordersMade"].as_u64().unwrap()), 3000);
+    assert!(all.iter().any(|r| r["force"] == "F01") && all.iter().any(|r| r["force"] == "BTP"));
+    assert!(sum(&|r| r["breachesReported"].as_u64().unwrap()) > 0);
+    let again = app
+        .cli()
+        .args(["seed", "--synthetic", "10"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already loaded"));
+}
