@@ -34,6 +34,14 @@ async fn release(
     http: &HttpRequest,
     asked: &Asked,
 ) -> Result<Vec<open_data::Published>, HttpResponse> {
+    // Anyone may ask, so no more than one release is computed at once; the others are told to come back.
+    let Ok(_computing) = state.open_data.clone().try_acquire_owned() else {
+        return Err(HttpResponse::ServiceUnavailable()
+            .insert_header((actix_web::http::header::RETRY_AFTER, "10"))
+            .json(serde_json::json!({ "errors": [{
+                "message": "another open-data release is being computed; retry in a few seconds",
+                "extensions": { "code": codes::UNAVAILABLE, "category": "UNAVAILABLE" } }] })));
+    };
     let period = period(state, asked).map_err(|field| {
         error_body(
             StatusCode::BAD_REQUEST,
