@@ -71,6 +71,25 @@ pub fn auth_failure(
     }
 }
 
+/// An entry for something orderwatch itself did (a data load), with why in `reason`.
+pub fn system_entry(
+    request_id: &str,
+    at: DateTime<Utc>,
+    operation: AuditOperation,
+    action: &str,
+    reason: String,
+) -> AuditEntry {
+    AuditEntry {
+        actor_sub: "orderwatch".into(),
+        actor_agency: "ORDERWATCH".into(),
+        actor_role: "SYSTEM".into(),
+        operation,
+        object_type: "order".into(),
+        reason: Some(reason),
+        ..public_read(request_id, at, action, "order", vec![])
+    }
+}
+
 /// An entry for a read by the public (the open data), who has no token: recorded all the same.
 pub fn public_read(
     request_id: &str,

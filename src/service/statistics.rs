@@ -32,23 +32,8 @@ impl Services {
                 ))
             }
         };
-        check_period(period)?;
         let now = self.now();
-        // Figures as they stand today: nothing is counted in force on a day still to come.
-        let today = crate::domain::calendar::london_date(now);
-        let period = Period {
-            from: period.from,
-            to: period.to.min(today),
-        };
-        if period.to < period.from {
-            return Ok(vec![]);
-        }
-        let asked = force.clone();
-        let facts = self
-            .db
-            .run(move |conn| db::statistics::facts(conn, period, asked.as_deref(), now))
-            .await?;
-        let rows = aggregate(period, &facts);
+        let (period, rows) = self.figures(period, force.clone(), now).await?;
         let scope = format!(
             "{}:{}..{}",
             force.as_deref().unwrap_or("*"),
@@ -75,20 +60,9 @@ impl Services {
         period: Period,
         request_id: &str,
     ) -> AppResult<Vec<open_data::Published>> {
-        check_period(period)?;
         let now = self.now();
-        let period = Period {
-            from: period.from,
-            to: period.to.min(crate::domain::calendar::london_date(now)),
-        };
-        if period.to < period.from {
-            return Ok(vec![]);
-        }
-        let facts = self
-            .db
-            .run(move |conn| db::statistics::facts(conn, period, None, now))
-            .await?;
-        let published = open_data::publish(&aggregate(period, &facts));
+        let (period, rows) = self.figures(period, None, now).await?;
+        let published = open_data::publish(&rows);
         let entry = audit::public_read(
             request_id,
             now,
@@ -98,6 +72,29 @@ impl Services {
         );
         self.audit(vec![entry]).await?;
         Ok(published)
+    }
+
+    /// The rows of `period` for one force or all, as they stand `now`: the period ends today at the latest, so that
+    /// nothing is counted in force on a day still to come. The period actually counted is returned with them.
+    async fn figures(
+        &self,
+        period: Period,
+        force: Option<String>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> AppResult<(Period, Vec<Row>)> {
+        check_period(period)?;
+        let period = Period {
+            from: period.from,
+            to: period.to.min(crate::domain::calendar::london_date(now)),
+        };
+        if period.to < period.from {
+            return Ok((period, vec![]));
+        }
+        let facts = self
+            .db
+            .run(move |conn| db::statistics::facts(conn, period, force.as_deref(), now))
+            .await?;
+        Ok((period, aggregate(period, &facts)))
     }
 }
 

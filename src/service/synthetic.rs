@@ -180,16 +180,13 @@ impl Services {
                 created_at: at,
             });
         }
+        // The set's agencies are made by this load only: the first court of the set tells whether one is loaded
+        // (the first order's reference depends on the force drawn for it).
         let loaded = self
             .db
-            .run(|conn| crate::db::applications::find_by_reference(conn, "F01/SYN/0000001"))
+            .run(|conn| crate::db::agencies::find(conn, "F01-MC"))
             .await?
-            .is_some()
-            || self
-                .db
-                .run(|conn| crate::db::loader::find_row(conn, "F01-MC/SYN/0000001"))
-                .await?
-                .is_some();
+            .is_some();
         if loaded {
             return Err(crate::error::AppError::conflict(
                 crate::codes::REFERENCE_TAKEN,
@@ -215,15 +212,16 @@ impl Services {
             progress(written);
         }
         let report = generator.report.clone();
-        let mut entry = audit::public_read("seed-synthetic", now, "seedSynthetic", "order", vec![]);
-        entry.actor_sub = "orderwatch-seed".into();
-        entry.actor_agency = "orderwatch".into();
-        entry.actor_role = "SYSTEM".into();
-        entry.operation = AuditOperation::Collect;
-        entry.reason = Some(format!(
-            "synthetic set: {} orders from seed {seed}, to {today}",
-            report.orders
-        ));
+        let entry = audit::system_entry(
+            "seed-synthetic",
+            now,
+            AuditOperation::Collect,
+            "seedSynthetic",
+            format!(
+                "synthetic set: {} orders from seed {seed}, to {today}",
+                report.orders
+            ),
+        );
         self.audit(vec![entry]).await?;
         Ok(report)
     }
