@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Time of the statistics query and the open data over a synthetic set (`orderwatch seed --synthetic N`), on SQLite:
-# seeds a new database in a temporary folder, starts the release server on it, asks each question three times and
-# prints each answer's time. Usage: benches/stats.sh [ORDERS] (default 1000000). Needs a release build.
+# Time of the statistics query and the open data over a synthetic set (`orderwatch seed --synthetic N`): seeds a new
+# database, starts the release server on it, asks each question three times and prints each answer's time.
+# Usage: benches/stats.sh [ORDERS] [postgres://.../EMPTY_DATABASE] (default 1000000 orders, on a new SQLite file in
+# a temporary folder). A PostgreSQL database given must be empty. Needs a release build.
 set -euo pipefail
 orders="${1:-1000000}"
 bin="$(cd "$(dirname "$0")/.." && pwd)/target/release/orderwatch"
 dir="$(mktemp -d)"
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$dir"' EXIT
-export DATABASE_URL="sqlite://$dir/stats.db" ORDERWATCH_LOG=warn ORDERWATCH_CHECK_INTERVAL=0
+export DATABASE_URL="${2:-sqlite://$dir/stats.db}" ORDERWATCH_LOG=warn ORDERWATCH_CHECK_INTERVAL=0
 export ORDERWATCH_AUDIT_KEY="bench-1=bench-audit-key-of-at-least-thirty-two-bytes"
+export ORDERWATCH_JWT_SECRET="bench-jwt-secret-of-at-least-thirty-two-bytes"
 export ORDERWATCH_LISTEN=127.0.0.1:8091 ORDERWATCH_QUERY_TIMEOUT_MS=120000
 "$bin" seed --synthetic "$orders" --seed 1
 "$bin" serve & server=$!

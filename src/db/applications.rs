@@ -4,6 +4,7 @@ use super::codec::{parse_code, truncate_micros};
 use super::schema::{applications, orders};
 use super::DbConnection;
 use crate::domain::application::{ApplicationRecord, CourtDecision, ForceStages};
+use crate::domain::statistics::Period;
 use crate::error::AppResult;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -29,6 +30,8 @@ pub struct ApplicationRow {
     pub recorded_by: String,
     pub recorded_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The day the order granted on it was made, kept with it for statistics.
+    pub order_made_on: Option<NaiveDate>,
 }
 
 /// A new application; `None` when its reference is taken.
@@ -59,6 +62,7 @@ pub fn insert(
         recorded_by: recorded_by.into(),
         recorded_at: at,
         updated_at: at,
+        order_made_on: None,
     };
     match diesel::insert_into(applications::table)
         .values(&row)
@@ -114,12 +118,21 @@ pub fn set_decision(
     order_id: Option<&str>,
     at: DateTime<Utc>,
 ) -> AppResult<bool> {
+    let order_made_on = match order_id {
+        Some(order) => orders::table
+            .find(order)
+            .select(orders::made_on)
+            .first::<NaiveDate>(conn)
+            .optional()?,
+        None => None,
+    };
     let done = diesel::update(applications::table.find(id))
         .set((
             applications::court_outcome.eq(Some(d.outcome.as_str())),
             applications::court_outcome_on.eq(Some(d.decided_on)),
             applications::court_refusal_reason.eq(d.refusal_reason.map(|r| r.as_str())),
             applications::order_id.eq(order_id),
+            applications::order_made_on.eq(order_made_on),
             applications::updated_at.eq(truncate_micros(at).naive_utc()),
         ))
         .execute(conn);
@@ -130,14 +143,21 @@ pub fn set_decision(
     }
 }
 
-/// Every application of one force (or of all), with the day its order was made when one was granted, for
-/// statistics: nothing but codes and dates.
+/// The applications of one force (or of all) decided by the force, made to court or decided by the court within
+/// `period`, with the day its order was made when one was granted, for statistics: nothing but codes and dates.
 pub fn for_statistics(
     conn: &mut DbConnection,
+    period: Period,
     force: Option<&str>,
 ) -> AppResult<Vec<(ApplicationRow, Option<NaiveDate>)>> {
     let mut q = applications::table
         .left_join(orders::table)
+        .filter(
+            applications::internal_decision_on
+                .between(period.from, period.to)
+                .or(applications::made_to_court_on.between(period.from, period.to))
+                .or(applications::court_outcome_on.between(period.from, period.to)),
+        )
         .select((ApplicationRow::as_select(), orders::made_on.nullable()))
         .into_boxed::<<DbConnection as diesel::Connection>::Backend>();
     if let Some(force) = force {

@@ -3,7 +3,7 @@
 use super::codec::{parse_code, truncate_micros};
 use super::models::{BreachConditionRow, BreachOutcomeRow, BreachRow};
 use super::orders::Recorded;
-use super::schema::{breach_conditions, breach_outcomes, breaches};
+use super::schema::{breach_conditions, breach_outcomes, breaches, orders};
 use super::DbConnection;
 use crate::domain::alert::BreachOutcome;
 use crate::domain::order::{BreachRecord, OutcomeRecord};
@@ -29,6 +29,10 @@ pub struct NewBreach {
 pub fn insert(conn: &mut DbConnection, new: &NewBreach) -> AppResult<Option<String>> {
     let id = uuid::Uuid::now_v7().to_string();
     let at = truncate_micros(new.recorded.at).naive_utc();
+    let (force_agency, order_type): (String, String) = orders::table
+        .find(&new.order_id)
+        .select((orders::applicant_agency, orders::order_type))
+        .first(conn)?;
     let row = BreachRow {
         id: id.clone(),
         order_id: new.order_id.clone(),
@@ -41,6 +45,9 @@ pub fn insert(conn: &mut DbConnection, new: &NewBreach) -> AppResult<Option<Stri
         created_at: at,
         updated_at: at,
         recorded_as_crime: new.recorded_as_crime,
+        force_agency,
+        order_type,
+        outcome_at: at,
     };
     let inserted = super::with_backend!(conn, |c| diesel::insert_into(breaches::table)
         .values(&row)
@@ -96,6 +103,7 @@ pub fn set_outcome(
         .set((
             breaches::outcome.eq(outcome.as_str()),
             breaches::updated_at.eq(truncate_micros(recorded.at).naive_utc()),
+            breaches::outcome_at.eq(truncate_micros(recorded.at).naive_utc()),
         ))
         .execute(conn)?;
     insert_outcome(conn, breach_id, outcome, recorded)

@@ -36,6 +36,8 @@ pub struct OrderRow {
     pub served_by: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The day it stopped being in force before its term ran out, if it did.
+    pub ended_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -106,6 +108,11 @@ pub struct BreachRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub recorded_as_crime: bool,
+    /// The force and type of its order, kept with it for statistics.
+    pub force_agency: String,
+    pub order_type: String,
+    /// When its current outcome was recorded.
+    pub outcome_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

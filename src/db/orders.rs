@@ -5,6 +5,7 @@ use super::codec::{new_id, truncate_micros};
 use super::models::*;
 use super::schema::{conditions, order_versions, orders, protected_persons, subject_names};
 use super::DbConnection;
+use crate::domain::calendar::london_date;
 use crate::domain::validation::{ConditionDraft, PersonDraft};
 use crate::domain::{name_key, OrderEvent, OrderStatus, OrderType, ServiceMethod, ServiceStatus};
 use crate::error::AppResult;
@@ -95,6 +96,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> AppResult<Option<Strin
         served_by: None,
         created_at: at,
         updated_at: at,
+        ended_on: None,
     };
     match diesel::insert_into(orders::table)
         .values(&row)
@@ -231,6 +233,18 @@ pub fn apply_change(
         .execute(conn)?;
     if updated == 0 {
         return Ok(false);
+    }
+    if !matches!(change.status, OrderStatus::InForce | OrderStatus::Expired) {
+        // The first day it stopped being in force early, kept for statistics (`db::statistics`).
+        let day = change
+            .recorded
+            .decided_on
+            .unwrap_or_else(|| london_date(change.recorded.at));
+        diesel::update(orders::table)
+            .filter(orders::id.eq(order_id))
+            .filter(orders::ended_on.is_null())
+            .set(orders::ended_on.eq(day))
+            .execute(conn)?;
     }
     if let Some(new_conditions) = &change.conditions {
         diesel::update(conditions::table)

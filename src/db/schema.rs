@@ -55,6 +55,7 @@ diesel::table! {
         recorded_by -> Text,
         recorded_at -> Timestamp,
         updated_at -> Timestamp,
+        order_made_on -> Nullable<Date>,
     }
 }
 
@@ -114,6 +115,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         recorded_as_crime -> Bool,
+        force_agency -> Text,
+        order_type -> Text,
+        outcome_at -> Timestamp,
     }
 }
 
@@ -223,6 +227,7 @@ diesel::table! {
         served_by -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        ended_on -> Nullable<Date>,
     }
 }
 

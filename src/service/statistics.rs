@@ -94,7 +94,14 @@ impl Services {
             .db
             .run(move |conn| db::statistics::facts(conn, period, force.as_deref(), now))
             .await?;
-        Ok((period, aggregate(period, &facts)))
+        let started = std::time::Instant::now();
+        let rows = aggregate(period, &facts);
+        tracing::debug!(
+            rows = rows.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "statistics aggregated"
+        );
+        Ok((period, rows))
     }
 }
 

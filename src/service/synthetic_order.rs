@@ -53,6 +53,7 @@ impl Generator {
             served_by: served_on.map(|_| "synthetic".into()),
             created_at: at,
             updated_at: at,
+            ended_on: None,
         });
         b.versions.push(VersionRow {
             order_id: id.clone(),
@@ -155,6 +156,7 @@ impl Generator {
             recorded_by: "synthetic".into(),
             recorded_at: at,
             updated_at: at,
+            order_made_on: order_id.map(|_| made_on),
         };
         b.applications.push(row.clone());
         self.report.applications += 1;
@@ -166,6 +168,7 @@ impl Generator {
         row.id = uuid::Uuid::now_v7().to_string();
         row.reference = format!("{force}/SYN/{:07}X", i + 1);
         row.order_id = None;
+        row.order_made_on = None;
         match failed {
             1 => {
                 let reasons: Vec<(InternalRefusalReason, u32)> =
@@ -268,6 +271,13 @@ impl Generator {
             created_at: occurred,
             updated_at: occurred,
             recorded_as_crime: criminal && self.rng.random_bool(0.7),
+            force_agency: force.into(),
+            order_type: order_type.as_str().into(),
+            outcome_at: if outcome == BreachOutcome::Reported {
+                occurred
+            } else {
+                decided
+            },
         });
         let record = |outcome: BreachOutcome, at| BreachOutcomeRow {
             id: uuid::Uuid::now_v7().to_string(),

@@ -227,6 +227,112 @@ async fn a_period_must_run_forwards_and_be_at_most_ten_years() {
     assert_eq!(rows(&fine), Vec::<Value>::new());
 }
 
+/// Orders in force at a quarter's end, at each boundary (counted by the database, not order by order): an interim
+/// order whose last day is the quarter's last day counts; an order discharged on the quarter's last day does not, one discharged
+/// the day after does; an interim order counts until the quarter its full order replaced it in; an order made before
+/// the period counts in each quarter.
+#[tokio::test]
+async fn orders_in_force_at_a_quarters_end_are_counted_at_each_boundary() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let order = |reference: &str, kind: &str, made: &str, last: Option<&str>| {
+        let mut i = spo_input(&app, reference);
+        i["type"] = json!(kind);
+        i["madeOn"] = json!(made);
+        i["expiresOn"] = json!(last);
+        i
+    };
+    app.clock.set(at("2025-06-01T10:00:00Z"));
+    app.grant(&court, order("WMC/IF/E", "SPO", "2025-06-01", None))
+        .await
+        .ok();
+    app.clock.set(at("2026-01-05T10:00:00Z"));
+    app.grant(
+        &court,
+        order("WMC/IF/A", "INTERIM_SPO", "2026-01-05", Some("2026-03-31")),
+    )
+    .await
+    .ok();
+    for r in ["WMC/IF/B", "WMC/IF/C"] {
+        app.grant(&court, order(r, "SPO", "2026-01-05", None))
+            .await
+            .ok();
+    }
+    app.grant(
+        &court,
+        order("WMC/IF/D", "INTERIM_SPO", "2026-01-05", Some("2026-12-31")),
+    )
+    .await
+    .ok();
+    // Both discharges recorded on 2 April: one decided on 31 March, the other on 1 April.
+    app.clock.set(at("2026-04-02T10:00:00Z"));
+    for (r, decided) in [("WMC/IF/B", "2026-03-31"), ("WMC/IF/C", "2026-04-01")] {
+        app.gql(
+            &court,
+            "mutation($i: DischargeOrderInput!) { dischargeOrder(input: $i) { status } }",
+            json!({ "i": { "reference": r, "consentOfSubjectAndChiefOfficer": true, "decidedOn": decided } }),
+        )
+        .await
+        .ok();
+    }
+    app.clock.set(at("2026-05-01T10:00:00Z"));
+    let mut full = order("WMC/IF/F", "SPO", "2026-05-01", None);
+    full["replacesReference"] = json!("WMC/IF/D");
+    app.grant(&court, full).await.ok();
+    app.clock.set(at("2026-07-10T10:00:00Z"));
+    // Breaches in the last hour of a UTC day: 31 January in London (winter), 1 April in London (summer time).
+    let met = app.token(Role::Police, "MET");
+    for (n, occurred) in ["2026-01-31T23:30:00Z", "2026-03-31T23:30:00Z"]
+        .iter()
+        .enumerate()
+    {
+        app.gql(
+            &met,
+            "mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }",
+            json!({ "i": { "reference": "WMC/IF/E", "occurredAt": occurred, "description": "d", "externalRef": format!("IF-B-{n}") } }),
+        )
+        .await
+        .ok();
+    }
+
+    let analyst = app.token(Role::Analyst, "STATS");
+    let figures: Vec<(String, String, u64, u64, u64, u64)> =
+        rows(&app.gql(&analyst, STATS, half_year()).await)
+            .iter()
+            .map(|r| {
+                (
+                    r["orderType"].as_str().unwrap().to_string(),
+                    r["quarter"].as_str().unwrap().to_string(),
+                    r["ordersMade"].as_u64().unwrap(),
+                    r["inForceAtEnd"].as_u64().unwrap(),
+                    r["discharged"].as_u64().unwrap(),
+                    r["breachesReported"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+    let row = |t: &str, q: &str, made, in_force, discharged, breaches| {
+        (
+            t.to_string(),
+            q.to_string(),
+            made,
+            in_force,
+            discharged,
+            breaches,
+        )
+    };
+    assert_eq!(
+        figures,
+        [
+            // A on its last day, and D until it was replaced by F on 1 May.
+            row("INTERIM_SPO", "2026-Q1", 2, 2, 0, 0),
+            // E and C at the end of March; B was discharged that day.
+            row("SPO", "2026-Q1", 2, 2, 1, 1),
+            // E and F at the end of June.
+            row("SPO", "2026-Q2", 1, 2, 1, 1),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn each_statistics_read_is_in_the_audit_log() {
     let app = history().await;

@@ -1,79 +1,68 @@
 //! The applications' figures of a quarter: the force's decisions, the applications made to court, the court's
 //! decisions, and the days from report to court and from court to order.
 
-use super::{row, ApplicationFact, Key, Period, Quarter, Spread};
+use super::{row, ApplicationFact, ApplicationStage, Key, Spread};
 use crate::domain::application::{CourtOutcome, InternalDecision};
-use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 /// The applications' stages, each in the quarter of its day, and the spreads of the days between them.
-pub(super) fn count(
-    rows: &mut BTreeMap<Key, super::Row>,
-    period: Period,
-    apps: &[ApplicationFact],
-) {
-    let mut to_court: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
-    let mut to_order: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
-    let key = |a: &ApplicationFact, day: NaiveDate| {
-        (a.force.clone(), a.order_type.as_str(), Quarter::of(day))
-    };
+pub(super) fn count(rows: &mut BTreeMap<Key, super::Row>, apps: &[ApplicationFact]) {
+    let mut to_court: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
+    let mut to_order: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
     for a in apps {
-        if let Some((decision, on, reason)) = a.internal.filter(|(_, on, _)| period.contains(*on)) {
-            let r = &mut row(rows, &a.force, a.order_type, Quarter::of(on)).applications;
-            match decision {
-                InternalDecision::Authorised => r.authorised += 1,
+        let quarter = a.quarter;
+        let key = || (a.force.clone(), a.order_type.as_str(), quarter);
+        let r = &mut row(rows, &a.force, a.order_type, quarter).applications;
+        match &a.stage {
+            ApplicationStage::Force { decision, reason } => match decision {
+                InternalDecision::Authorised => r.authorised += a.count,
                 InternalDecision::Refused => {
                     *r.refused_by_force
                         .entry(reason.unwrap_or("OTHER"))
-                        .or_default() += 1
+                        .or_default() += a.count
                 }
-            }
-        }
-        if let Some(on) = a.made_to_court_on.filter(|on| period.contains(*on)) {
-            row(rows, &a.force, a.order_type, Quarter::of(on))
-                .applications
-                .made_to_court += 1;
-            if let Some(reported) = a.reported_on {
-                to_court
-                    .entry(key(a, on))
-                    .or_default()
-                    .push((on - reported).num_days().max(0) as f64);
-            }
-        }
-        let Some(d) = a
-            .court_outcome
-            .as_ref()
-            .filter(|d| period.contains(d.decided_on))
-        else {
-            continue;
-        };
-        let r = &mut row(rows, &a.force, a.order_type, Quarter::of(d.decided_on)).applications;
-        match d.outcome {
-            CourtOutcome::Granted => {
-                r.granted += 1;
-                if let (Some(applied), Some(made)) = (a.made_to_court_on, a.order_made_on) {
-                    to_order
-                        .entry(key(a, d.decided_on))
+            },
+            ApplicationStage::ToCourt { days_from_report } => {
+                r.made_to_court += a.count;
+                if let Some(days) = days_from_report {
+                    to_court
+                        .entry(key())
                         .or_default()
-                        .push((made - applied).num_days().max(0) as f64);
+                        .push(((*days).max(0) as f64, a.count));
                 }
             }
-            CourtOutcome::Refused => {
-                let reason = d.refusal_reason.map_or("OTHER", |r| r.as_str());
-                *r.refused_by_court.entry(reason).or_default() += 1;
-            }
-            CourtOutcome::Withdrawn => r.withdrawn += 1,
-            CourtOutcome::Adjourned => {}
+            ApplicationStage::Court {
+                outcome,
+                reason,
+                days_to_order,
+            } => match outcome {
+                CourtOutcome::Granted => {
+                    r.granted += a.count;
+                    if let Some(days) = days_to_order {
+                        to_order
+                            .entry(key())
+                            .or_default()
+                            .push(((*days).max(0) as f64, a.count));
+                    }
+                }
+                CourtOutcome::Refused => {
+                    *r.refused_by_court
+                        .entry(reason.unwrap_or("OTHER"))
+                        .or_default() += a.count
+                }
+                CourtOutcome::Withdrawn => r.withdrawn += a.count,
+                CourtOutcome::Adjourned => {}
+            },
         }
     }
     for (k, days) in to_court {
         if let Some(r) = rows.get_mut(&k) {
-            r.applications.days_report_to_court = Spread::of(days);
+            r.applications.days_report_to_court = Spread::of_counted(days);
         }
     }
     for (k, days) in to_order {
         if let Some(r) = rows.get_mut(&k) {
-            r.applications.days_court_to_order = Spread::of(days);
+            r.applications.days_court_to_order = Spread::of_counted(days);
         }
     }
 }

@@ -8,11 +8,14 @@
 
 mod applications;
 pub mod open_data;
+mod quarter;
+
+pub use quarter::Quarter;
 
 use super::alert::BreachOutcome;
-use super::application::{CourtDecision, InternalDecision};
+use super::application::{CourtOutcome, InternalDecision};
 use super::{OrderEvent, OrderType};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
 /// The longest period one request may cover.
@@ -31,27 +34,30 @@ impl Period {
     }
 }
 
-/// An order, as statistics need it.
+/// Orders of a force and type made in a quarter of the period and served the same number of days later (or not
+/// served), as statistics need them. Facts hold quarters, not days: the database places each event in the quarter
+/// of its London date and counts alike events together (`db::statistics`).
 #[derive(Debug, Clone)]
 pub struct OrderFact {
     pub force: String,
     pub order_type: OrderType,
-    pub made_on: NaiveDate,
-    /// The last day of its fixed term, if it has one.
-    pub last_day: Option<NaiveDate>,
-    /// The day it stopped being in force before its term ended (discharged, replaced, ceased, quashed, lapsed).
-    pub ended_on: Option<NaiveDate>,
-    /// The day the subject was served (London date).
-    pub served_on: Option<NaiveDate>,
+    pub quarter: Quarter,
+    /// Whole days from the day made to the day served (London date), when served.
+    pub days_to_service: Option<i64>,
+    /// How many.
+    pub count: u64,
 }
 
-impl OrderFact {
-    /// In force on `day`: made by then, its term not over, not ended early.
-    pub fn in_force_on(&self, day: NaiveDate) -> bool {
-        self.made_on <= day
-            && self.last_day.is_none_or(|last| day <= last)
-            && self.ended_on.is_none_or(|ended| day < ended)
-    }
+/// How many of a force's orders of one type were in force at the end of a quarter (see [`Quarter::ends`]). An order
+/// is in force on a day when it was made on or before it, the last day of its fixed term (if it has one) is not
+/// before it, and it did not stop being in force early (discharged, replaced, ceased, quashed, lapsed) on or before
+/// it. Counted by the database (`db::statistics`), which reads no order one by one for it.
+#[derive(Debug, Clone)]
+pub struct InForceFact {
+    pub force: String,
+    pub order_type: OrderType,
+    pub quarter: Quarter,
+    pub count: u64,
 }
 
 /// A court's decision on an order after it was made: varied, renewed, discharged, quashed, or ceased.
@@ -64,105 +70,80 @@ pub struct ChangeFact {
     pub on: NaiveDate,
 }
 
-/// A breach and what became of it.
+/// The breaches of a force's orders of one type that occurred in a quarter of the period.
 #[derive(Debug, Clone)]
 pub struct BreachFact {
     pub force: String,
     pub order_type: OrderType,
-    pub occurred_at: DateTime<Utc>,
-    pub outcome: BreachOutcome,
-    /// When its current outcome was recorded, if one was.
-    pub outcome_at: Option<DateTime<Utc>>,
-    pub recorded_as_crime: bool,
+    pub quarter: Quarter,
+    pub count: u64,
+    /// Of `count`, those the force also recorded as a crime.
+    pub recorded_as_crime: u64,
 }
 
-/// A notification deadline the subject missed.
+/// Breaches whose current outcome, the same, was recorded in a quarter of the period the same number of whole hours
+/// after they occurred.
+#[derive(Debug, Clone)]
+pub struct OutcomeFact {
+    pub force: String,
+    pub order_type: OrderType,
+    pub quarter: Quarter,
+    pub outcome: BreachOutcome,
+    /// Whole hours from the breach to the recording of its outcome.
+    pub hours: i64,
+    pub count: u64,
+}
+
+/// Notification deadlines due in a quarter of the period that the subject missed.
 #[derive(Debug, Clone)]
 pub struct MissedFact {
     pub force: String,
     pub order_type: OrderType,
-    pub due_on: NaiveDate,
+    pub quarter: Quarter,
+    pub count: u64,
 }
 
-/// An application for an order, as statistics need it.
+/// A stage applications reached: the force's decision, the application to court, or the court's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplicationStage {
+    /// Authorised or refused inside the force, with the code of the reason it refused.
+    Force {
+        decision: InternalDecision,
+        reason: Option<&'static str>,
+    },
+    /// Made to court, with the days since the stalking was first reported to police when that is known.
+    ToCourt { days_from_report: Option<i64> },
+    /// Decided by the court, with the code of the reason it refused and, for a grant, the days from the application
+    /// to court to the day the order was made.
+    Court {
+        outcome: CourtOutcome,
+        reason: Option<&'static str>,
+        days_to_order: Option<i64>,
+    },
+}
+
+/// Applications of a force for one order type that reached the same stage in a quarter of the period, alike.
 #[derive(Debug, Clone)]
 pub struct ApplicationFact {
     pub force: String,
     pub order_type: OrderType,
-    pub reported_on: Option<NaiveDate>,
-    /// The force's decision, its day, and the code of its reason when it refused.
-    pub internal: Option<(InternalDecision, NaiveDate, Option<&'static str>)>,
-    pub made_to_court_on: Option<NaiveDate>,
-    pub court_outcome: Option<CourtDecision>,
-    /// The day the order granted on it was made.
-    pub order_made_on: Option<NaiveDate>,
+    pub quarter: Quarter,
+    pub stage: ApplicationStage,
+    pub count: u64,
 }
 
-/// The facts of a period.
+/// The facts of a period: each list holds what happened within it, read with the period's bounds.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
-    /// Every order made on or before the period's last day (for those in force at a quarter's end).
     pub orders: Vec<OrderFact>,
+    pub in_force: Vec<InForceFact>,
     pub changes: Vec<ChangeFact>,
     pub breaches: Vec<BreachFact>,
+    pub outcomes: Vec<OutcomeFact>,
     pub missed: Vec<MissedFact>,
+    /// The applications with a stage (the force's decision, the application to court, the court's decision) within
+    /// the period.
     pub applications: Vec<ApplicationFact>,
-}
-
-/// A calendar quarter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Quarter {
-    pub year: i32,
-    /// 1 to 4.
-    pub number: u32,
-}
-
-impl Quarter {
-    pub fn of(day: NaiveDate) -> Quarter {
-        Quarter {
-            year: day.year(),
-            number: (day.month() - 1) / 3 + 1,
-        }
-    }
-
-    pub fn first_day(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, (self.number - 1) * 3 + 1, 1).unwrap_or(NaiveDate::MIN)
-    }
-
-    pub fn last_day(self) -> NaiveDate {
-        self.next().first_day().pred_opt().unwrap_or(NaiveDate::MAX)
-    }
-
-    fn next(self) -> Quarter {
-        if self.number == 4 {
-            Quarter {
-                year: self.year + 1,
-                number: 1,
-            }
-        } else {
-            Quarter {
-                year: self.year,
-                number: self.number + 1,
-            }
-        }
-    }
-
-    /// The quarters a period touches, in order.
-    pub fn within(period: Period) -> Vec<Quarter> {
-        let mut out = vec![];
-        let mut q = Quarter::of(period.from);
-        while q.first_day() <= period.to {
-            out.push(q);
-            q = q.next();
-        }
-        out
-    }
-}
-
-impl std::fmt::Display for Quarter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-Q{}", self.year, self.number)
-    }
 }
 
 /// How a set of durations spreads: how many, their median and 90th percentile (nearest rank).
@@ -174,18 +155,27 @@ pub struct Spread {
 }
 
 impl Spread {
-    pub fn of(mut values: Vec<f64>) -> Spread {
-        values.sort_by(f64::total_cmp);
+    pub fn of(values: Vec<f64>) -> Spread {
+        Spread::of_counted(values.into_iter().map(|v| (v, 1)).collect())
+    }
+
+    /// The spread of values each seen a number of times.
+    pub fn of_counted(mut values: Vec<(f64, u64)>) -> Spread {
+        values.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let n: u64 = values.iter().map(|v| v.1).sum();
         let rank = |p: f64| {
             // Nearest rank: the smallest value with at least p of the values at or below it.
-            let n = values.len();
-            let k = ((p * n as f64).ceil() as usize).clamp(1, n);
-            values[k - 1]
+            let k = ((p * n as f64).ceil() as u64).clamp(1, n);
+            let mut seen = 0;
+            values.iter().find_map(|(v, times)| {
+                seen += times;
+                (seen >= k).then_some(*v)
+            })
         };
         Spread {
-            count: values.len(),
-            median: (!values.is_empty()).then(|| rank(0.5)),
-            p90: (!values.is_empty()).then(|| rank(0.9)),
+            count: n as usize,
+            median: (n > 0).then(|| rank(0.5)).flatten(),
+            p90: (n > 0).then(|| rank(0.9)).flatten(),
         }
     }
 }
@@ -269,8 +259,6 @@ impl Row {
     }
 }
 
-const DAY_SECONDS: f64 = 86_400.0;
-
 pub(super) type Key = (String, &'static str, Quarter);
 
 /// The row of a force, order type and quarter, made empty when first asked for.
@@ -292,27 +280,19 @@ pub(super) fn row<'a>(
 /// The figures of a period, one row per force, order type and quarter with anything to count, in that order.
 pub fn aggregate(period: Period, facts: &Facts) -> Vec<Row> {
     let mut rows: BTreeMap<Key, Row> = BTreeMap::new();
-    let mut service_days: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
-    let mut outcome_days: BTreeMap<Key, Vec<f64>> = BTreeMap::new();
-    let quarters = Quarter::within(period);
+    let mut service_days: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
+    let mut outcome_days: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
     for o in &facts.orders {
-        if period.contains(o.made_on) {
-            let q = Quarter::of(o.made_on);
-            row(&mut rows, &o.force, o.order_type, q).orders_made += 1;
-            if let Some(served) = o.served_on {
-                let days = (served - o.made_on).num_days().max(0) as f64;
-                service_days
-                    .entry((o.force.clone(), o.order_type.as_str(), q))
-                    .or_default()
-                    .push(days);
-            }
+        row(&mut rows, &o.force, o.order_type, o.quarter).orders_made += o.count;
+        if let Some(days) = o.days_to_service {
+            service_days
+                .entry((o.force.clone(), o.order_type.as_str(), o.quarter))
+                .or_default()
+                .push((days.max(0) as f64, o.count));
         }
-        for q in &quarters {
-            let end = q.last_day().min(period.to);
-            if o.in_force_on(end) {
-                row(&mut rows, &o.force, o.order_type, *q).in_force_at_end += 1;
-            }
-        }
+    }
+    for f in &facts.in_force {
+        row(&mut rows, &f.force, f.order_type, f.quarter).in_force_at_end += f.count;
     }
     for c in facts.changes.iter().filter(|c| period.contains(c.on)) {
         let r = row(&mut rows, &c.force, c.order_type, Quarter::of(c.on));
@@ -326,20 +306,13 @@ pub fn aggregate(period: Period, facts: &Facts) -> Vec<Row> {
         }
     }
     for b in &facts.breaches {
-        let occurred = super::calendar::london_date(b.occurred_at);
-        if period.contains(occurred) {
-            let r = row(&mut rows, &b.force, b.order_type, Quarter::of(occurred));
-            r.breaches_reported += 1;
-            r.breaches_recorded_as_crime += u64::from(b.recorded_as_crime);
-        }
-        let Some(at) = b.outcome_at else { continue };
-        let decided = super::calendar::london_date(at);
-        if !period.contains(decided) {
-            continue;
-        }
-        let q = Quarter::of(decided);
-        let r = row(&mut rows, &b.force, b.order_type, q);
-        let counted = match b.outcome {
+        let r = row(&mut rows, &b.force, b.order_type, b.quarter);
+        r.breaches_reported += b.count;
+        r.breaches_recorded_as_crime += b.recorded_as_crime;
+    }
+    for o in &facts.outcomes {
+        let r = row(&mut rows, &o.force, o.order_type, o.quarter);
+        let counted = match o.outcome {
             BreachOutcome::NoFurtherAction => &mut r.outcomes.no_further_action,
             BreachOutcome::Charged => &mut r.outcomes.charged,
             BreachOutcome::Convicted => &mut r.outcomes.convicted,
@@ -347,25 +320,24 @@ pub fn aggregate(period: Period, facts: &Facts) -> Vec<Row> {
             BreachOutcome::ContemptFound => &mut r.outcomes.contempt_found,
             BreachOutcome::Reported | BreachOutcome::UnderInvestigation => continue,
         };
-        *counted += 1;
-        let days = ((at - b.occurred_at).num_seconds().max(0) as f64) / DAY_SECONDS;
+        *counted += o.count;
         outcome_days
-            .entry((b.force.clone(), b.order_type.as_str(), q))
+            .entry((o.force.clone(), o.order_type.as_str(), o.quarter))
             .or_default()
-            .push(days);
+            .push((o.hours.max(0) as f64 / 24.0, o.count));
     }
-    for m in facts.missed.iter().filter(|m| period.contains(m.due_on)) {
-        row(&mut rows, &m.force, m.order_type, Quarter::of(m.due_on)).notifications_missed += 1;
+    for m in &facts.missed {
+        row(&mut rows, &m.force, m.order_type, m.quarter).notifications_missed += m.count;
     }
-    applications::count(&mut rows, period, &facts.applications);
+    applications::count(&mut rows, &facts.applications);
     for (key, days) in service_days {
         if let Some(r) = rows.get_mut(&key) {
-            r.days_to_service = Spread::of(days);
+            r.days_to_service = Spread::of_counted(days);
         }
     }
     for (key, days) in outcome_days {
         if let Some(r) = rows.get_mut(&key) {
-            r.days_breach_to_outcome = Spread::of(days);
+            r.days_breach_to_outcome = Spread::of_counted(days);
         }
     }
     rows.into_values().filter(|r| !r.is_empty()).collect()

@@ -7,18 +7,18 @@ fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
+/// The quarter of a day.
+fn q(day: &str) -> Quarter {
+    Quarter::of(d(day))
 }
 
 fn spo(force: &str, made: &str) -> OrderFact {
     OrderFact {
         force: force.into(),
         order_type: OrderType::Spo,
-        made_on: d(made),
-        last_day: None,
-        ended_on: None,
-        served_on: None,
+        quarter: q(made),
+        days_to_service: None,
+        count: 1,
     }
 }
 
@@ -42,108 +42,170 @@ fn the_median_and_90th_percentile_are_nearest_ranks() {
     let one = Spread::of(vec![3.0]);
     assert_eq!((one.median, one.p90), (Some(3.0), Some(3.0)));
     assert_eq!(Spread::of(vec![]), Spread::default());
+    // Values counted together spread as if listed one by one: five 1s and five 10s.
+    let counted = Spread::of_counted(vec![(10.0, 5), (1.0, 5)]);
+    assert_eq!(
+        (counted.count, counted.median, counted.p90),
+        (10, Some(1.0), Some(10.0))
+    );
+    let listed = Spread::of([1.0; 5].into_iter().chain([10.0; 5]).collect());
+    assert_eq!(counted, listed);
 }
 
 #[test]
-fn an_order_is_in_force_at_a_quarters_end_until_its_last_day_and_not_on_the_day_it_ended() {
-    let mut o = spo("MET", "2026-01-10");
-    o.last_day = Some(d("2026-03-31"));
-    assert!(o.in_force_on(d("2026-03-31")));
-    assert!(!o.in_force_on(d("2026-04-01")));
-    o.last_day = None;
-    o.ended_on = Some(d("2026-03-31"));
-    assert!(o.in_force_on(d("2026-03-30")));
-    assert!(!o.in_force_on(d("2026-03-31")));
-    assert!(!o.in_force_on(d("2026-01-09")));
+fn orders_in_force_are_counted_at_each_quarters_end_or_the_periods_if_sooner() {
+    let ends = Quarter::ends(Period {
+        from: d("2025-12-15"),
+        to: d("2026-05-20"),
+    });
+    let ends: Vec<(String, NaiveDate)> = ends.iter().map(|(q, e)| (q.to_string(), *e)).collect();
+    assert_eq!(
+        ends,
+        [
+            ("2025-Q4".to_string(), d("2025-12-31")),
+            ("2026-Q1".to_string(), d("2026-03-31")),
+            ("2026-Q2".to_string(), d("2026-05-20")),
+        ]
+    );
+}
+
+fn app(force: &str, on: &str, stage: ApplicationStage) -> ApplicationFact {
+    ApplicationFact {
+        force: force.into(),
+        order_type: OrderType::Spo,
+        quarter: q(on),
+        stage,
+        count: 1,
+    }
+}
+
+fn in_force(force: &str, quarter: &str, count: u64) -> InForceFact {
+    InForceFact {
+        force: force.into(),
+        order_type: OrderType::Spo,
+        quarter: q(quarter),
+        count,
+    }
 }
 
 /// Longer than 80 lines: one small history, and each figure read from it.
 #[test]
-fn each_event_counts_in_the_quarter_of_its_date_within_the_period() {
+fn each_event_counts_in_its_quarter() {
     let period = Period {
         from: d("2026-01-01"),
         to: d("2026-06-30"),
     };
+    // As the database reads them, within the period: MET's orders of 1 February (served three days later) and
+    // 2 April, GMP's of 5 May. Changes are read one by one, with their day.
     let mut served = spo("MET", "2026-02-01");
-    served.served_on = Some(d("2026-02-04"));
+    served.days_to_service = Some(3);
     let facts = Facts {
-        orders: vec![
-            spo("MET", "2025-12-31"),
-            served,
-            spo("MET", "2026-04-02"),
-            spo("GMP", "2026-05-05"),
-            spo("MET", "2026-07-01"),
-        ],
+        orders: vec![served, spo("MET", "2026-04-02"), spo("GMP", "2026-05-05")],
         changes: vec![ChangeFact {
             force: "MET".into(),
             order_type: OrderType::Spo,
             event: OrderEvent::Varied,
             on: d("2026-03-31"),
         }],
+        // As the database counts them: MET's orders of 31 December and 1 February at the end of March, and with the
+        // order of 2 April at the end of June; GMP's of 5 May.
+        in_force: vec![
+            in_force("MET", "2026-03-31", 2),
+            in_force("MET", "2026-06-30", 3),
+            in_force("GMP", "2026-06-30", 1),
+        ],
         breaches: vec![
             BreachFact {
                 force: "MET".into(),
                 order_type: OrderType::Spo,
-                // 23:30 UTC on 31 March is 00:30 on 1 April in London: the second quarter.
-                occurred_at: t("2026-03-31T23:30:00Z"),
-                outcome: BreachOutcome::Charged,
-                outcome_at: Some(t("2026-04-03T23:30:00Z")),
-                recorded_as_crime: true,
+                quarter: q("2026-04-01"),
+                count: 1,
+                recorded_as_crime: 1,
             },
             BreachFact {
                 force: "MET".into(),
                 order_type: OrderType::Spo,
-                occurred_at: t("2026-02-01T12:00:00Z"),
+                quarter: q("2026-02-01"),
+                count: 1,
+                recorded_as_crime: 0,
+            },
+        ],
+        outcomes: vec![
+            OutcomeFact {
+                force: "MET".into(),
+                order_type: OrderType::Spo,
+                quarter: q("2026-04-04"),
+                outcome: BreachOutcome::Charged,
+                hours: 72,
+                count: 1,
+            },
+            OutcomeFact {
+                force: "MET".into(),
+                order_type: OrderType::Spo,
+                quarter: q("2026-02-02"),
                 outcome: BreachOutcome::UnderInvestigation,
-                outcome_at: Some(t("2026-02-02T12:00:00Z")),
-                recorded_as_crime: false,
+                hours: 24,
+                count: 1,
             },
         ],
         missed: vec![MissedFact {
             force: "GMP".into(),
             order_type: OrderType::Spo,
-            due_on: d("2026-05-08"),
+            quarter: q("2026-05-08"),
+            count: 1,
         }],
         applications: vec![
-            ApplicationFact {
-                force: "MET".into(),
-                order_type: OrderType::Spo,
-                reported_on: Some(d("2026-01-05")),
-                internal: Some((InternalDecision::Authorised, d("2026-01-20"), None)),
-                made_to_court_on: Some(d("2026-01-25")),
-                court_outcome: Some(CourtDecision {
+            // MET: reported on 5 January, authorised on the 20th, made to court on the 25th, granted (and made) on
+            // 1 February; another refused inside the force on 1 February.
+            app(
+                "MET",
+                "2026-01-20",
+                ApplicationStage::Force {
+                    decision: InternalDecision::Authorised,
+                    reason: None,
+                },
+            ),
+            app(
+                "MET",
+                "2026-01-25",
+                ApplicationStage::ToCourt {
+                    days_from_report: Some(20),
+                },
+            ),
+            app(
+                "MET",
+                "2026-02-01",
+                ApplicationStage::Court {
                     outcome: CourtOutcome::Granted,
-                    decided_on: d("2026-02-01"),
-                    refusal_reason: None,
-                }),
-                order_made_on: Some(d("2026-02-01")),
-            },
-            ApplicationFact {
-                force: "MET".into(),
-                order_type: OrderType::Spo,
-                reported_on: Some(d("2026-01-10")),
-                internal: Some((
-                    InternalDecision::Refused,
-                    d("2026-02-01"),
-                    Some("INSUFFICIENT_EVIDENCE"),
-                )),
-                made_to_court_on: None,
-                court_outcome: None,
-                order_made_on: None,
-            },
-            ApplicationFact {
-                force: "GMP".into(),
-                order_type: OrderType::Spo,
-                reported_on: None,
-                internal: None,
-                made_to_court_on: Some(d("2026-04-01")),
-                court_outcome: Some(CourtDecision {
+                    reason: None,
+                    days_to_order: Some(7),
+                },
+            ),
+            app(
+                "MET",
+                "2026-02-01",
+                ApplicationStage::Force {
+                    decision: InternalDecision::Refused,
+                    reason: Some("INSUFFICIENT_EVIDENCE"),
+                },
+            ),
+            // GMP: made to court on 1 April with no report date, refused on the 10th.
+            app(
+                "GMP",
+                "2026-04-01",
+                ApplicationStage::ToCourt {
+                    days_from_report: None,
+                },
+            ),
+            app(
+                "GMP",
+                "2026-04-10",
+                ApplicationStage::Court {
                     outcome: CourtOutcome::Refused,
-                    decided_on: d("2026-04-10"),
-                    refusal_reason: Some(CourtRefusalReason::TestNotMet),
-                }),
-                order_made_on: None,
-            },
+                    reason: Some(CourtRefusalReason::TestNotMet.as_str()),
+                    days_to_order: None,
+                },
+            ),
         ],
     };
     let rows = aggregate(period, &facts);

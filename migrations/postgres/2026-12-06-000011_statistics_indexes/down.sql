@@ -1,0 +1,14 @@
+DROP INDEX applications_statistics_court;
+DROP INDEX applications_statistics_to_court;
+DROP INDEX applications_statistics_force;
+DROP INDEX deadlines_statistics;
+DROP INDEX breaches_statistics_outcome;
+DROP INDEX breaches_statistics_occurred;
+DROP INDEX order_versions_recorded_at;
+DROP INDEX order_versions_decided_on;
+DROP INDEX orders_statistics;
+ALTER TABLE applications DROP COLUMN order_made_on;
+ALTER TABLE breaches DROP COLUMN outcome_at;
+ALTER TABLE breaches DROP COLUMN order_type;
+ALTER TABLE breaches DROP COLUMN force_agency;
+ALTER TABLE orders DROP COLUMN ended_on;
