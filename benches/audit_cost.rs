@@ -165,6 +165,7 @@ fn main() {
         for i in 0..100 {
             let req = GrantRequest {
                 draft: OrderDraft {
+                    without_notice: false,
                     reference: format!("BENCH/{i}"),
                     order_type: OrderType::RestrainingOrder,
                     subject_names: vec![format!("Subject {i}")],

@@ -121,6 +121,7 @@ async fn run(orders: i64, due: usize) {
     for i in 0..due {
         let req = GrantRequest {
             draft: OrderDraft {
+                without_notice: false,
                 reference: format!("DUE/{i}"),
                 order_type: OrderType::RestrainingOrder,
                 subject_names: vec![format!("Subject {i}")],

@@ -38,6 +38,10 @@ pub struct OrderRow {
     pub updated_at: NaiveDateTime,
     /// The day it stopped being in force before its term ran out, if it did.
     pub ended_on: Option<NaiveDate>,
+    /// Made without notice to the subject.
+    pub without_notice: bool,
+    /// When the subject became aware of it other than by service, as recorded by police.
+    pub aware_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

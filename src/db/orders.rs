@@ -36,6 +36,8 @@ pub struct NewOrder {
     pub protected_persons: Vec<PersonDraft>,
     pub conditions: Vec<ConditionDraft>,
     pub replaces_order_id: Option<String>,
+    /// Made without notice to the subject.
+    pub without_notice: bool,
     pub recorded: Recorded,
 }
 
@@ -97,6 +99,8 @@ pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> AppResult<Option<Strin
         created_at: at,
         updated_at: at,
         ended_on: None,
+        without_notice: new.without_notice,
+        aware_at: None,
     };
     match diesel::insert_into(orders::table)
         .values(&row)
@@ -264,6 +268,26 @@ pub fn apply_change(
         &change.recorded,
     )?;
     Ok(true)
+}
+
+/// Records when the subject became aware of an order made without notice, other than by service. Keeps the
+/// earliest: `Ok(false)`, with nothing written, when an awareness at or before `aware_at` is already recorded.
+pub fn record_awareness(
+    conn: &mut DbConnection,
+    order_id: &str,
+    aware_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> AppResult<bool> {
+    let aware_at = truncate_micros(aware_at).naive_utc();
+    let updated = diesel::update(orders::table)
+        .filter(orders::id.eq(order_id))
+        .filter(orders::aware_at.is_null().or(orders::aware_at.gt(aware_at)))
+        .set((
+            orders::aware_at.eq(Some(aware_at)),
+            orders::updated_at.eq(truncate_micros(at).naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
 }
 
 /// Records service of an unserved order. `Ok(false)`, with nothing written, when it was already served.

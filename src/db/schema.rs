@@ -228,6 +228,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         ended_on -> Nullable<Date>,
+        without_notice -> Bool,
+        aware_at -> Nullable<Timestamp>,
     }
 }
 

@@ -66,6 +66,8 @@ pub struct ServiceRecord {
     pub method: Option<ServiceMethod>,
     pub served_by_agency: Option<String>,
     pub served_by: Option<String>,
+    /// When the subject became aware of the order other than by service, as police recorded it.
+    pub aware_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +90,8 @@ pub struct OrderRecord {
     pub versions: Vec<VersionRecord>,
     pub version: i64,
     pub service: ServiceRecord,
+    /// Made without notice to the subject.
+    pub without_notice: bool,
     pub replaces_reference: Option<String>,
     pub replaced_by_reference: Option<String>,
     /// Live consents to share the order with advocacy services.
@@ -218,6 +222,14 @@ pub struct BreachRecord {
 }
 
 impl OrderRecord {
+    /// Since when the subject has known of the order: the earlier of service and the awareness police recorded.
+    pub fn subject_aware_since(&self) -> Option<DateTime<Utc>> {
+        match (self.service.served_at, self.service.aware_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// The latest the order can have stopped being in force, as its history shows (`None` while it is): the end of
     /// its last day for an expired order; otherwise when the version that ended it was recorded, or the end of the day
     /// decided if that was earlier. A breach after this moment was after the order ended. Needs the versions loaded.

@@ -233,6 +233,13 @@ impl OrderType {
         OrderType::Shpo,
     ];
 
+    /// Whether, for an order of this type made without notice to the subject, a breach is an offence only in respect
+    /// of behaviour at a time the subject was aware of the order: non-molestation orders (Family Law Act 1996 s42A(2),
+    /// read in the Act's explanatory notes) and DAPOs (Domestic Abuse Act 2021 s39(2), read in statute text).
+    pub fn breach_needs_awareness_if_without_notice(self) -> bool {
+        matches!(self, OrderType::NonMolestationOrder | OrderType::Dapo)
+    }
+
     /// The statutory rules of this type.
     pub fn rules(self) -> &'static TypeRules {
         RULES

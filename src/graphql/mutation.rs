@@ -69,6 +69,11 @@ pub struct GrantOrderInput {
     pub conditions: Vec<ConditionInput>,
     /// The interim order or notice this order replaces (e.g. the interim SPO a full SPO replaces).
     pub replaces_reference: Option<String>,
+    /// Made without notice to the subject: a breach of a non-molestation order or DAPO is then an offence only once
+    /// the subject was aware of it (service, or `recordAwareness`): Family Law Act 1996 s42A(2), Domestic Abuse Act
+    /// 2021 s39(2).
+    #[graphql(default)]
+    pub without_notice: bool,
     pub note: Option<String>,
 }
 
@@ -158,6 +163,7 @@ impl CoreMutation {
                 made_on: input.made_on.0,
                 expires_on: input.expires_on.map(|d| d.0),
                 conditions: input.conditions.into_iter().map(Into::into).collect(),
+                without_notice: input.without_notice,
             },
             applicant_agency: input.applicant_agency,
             court: input.court,
@@ -181,6 +187,25 @@ impl CoreMutation {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let order = svc
             .record_service(who, reference, served_at.0, method.into())
+            .await
+            .audited(ctx)
+            .await?;
+        super::returned_order(ctx, order).await
+    }
+
+    /// Records when the subject of an order made without notice became aware of it other than by service (POLICE):
+    /// a breach of a non-molestation order or DAPO made without notice counts only from then, or from service if that
+    /// was earlier.
+    #[graphql(visible = "super::visibility::record_service")]
+    async fn record_awareness(
+        &self,
+        ctx: &Context<'_>,
+        reference: String,
+        aware_at: DateTime,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .record_awareness(who, reference, aware_at.0)
             .await
             .audited(ctx)
             .await?;

@@ -248,6 +248,22 @@ fn within_order(
             ));
         }
     }
+    if order.without_notice && order.order_type.breach_needs_awareness_if_without_notice() {
+        let aware = order.subject_aware_since();
+        if aware.is_none_or(|aware| occurred_at < aware) {
+            return Err(AppError::validation(
+                codes::BREACH_BEFORE_AWARENESS,
+                "occurredAt",
+                match aware {
+                    Some(aware) => format!(
+                        "the order was made without notice and the subject was aware of it only from {} (Family Law Act 1996 s42A(2), Domestic Abuse Act 2021 s39(2))",
+                        aware.to_rfc3339()
+                    ),
+                    None => "the order was made without notice and the subject is not yet known to be aware of it: record service or awareness first (Family Law Act 1996 s42A(2), Domestic Abuse Act 2021 s39(2))".to_string(),
+                },
+            ));
+        }
+    }
     // Ended before its last day (discharged, replaced, ceased, quashed, lapsed): the history says when.
     if order.status != OrderStatus::InForce {
         let ended = db::loader::find_by_id(conn, &order.id)?.and_then(|o| o.ended_at());

@@ -8,6 +8,7 @@ mod applications;
 pub use applications::NewApplication;
 pub mod audit;
 pub mod audit_guard;
+mod awareness;
 pub mod breaches;
 pub mod checks;
 mod decisions;

@@ -173,6 +173,7 @@ impl Services {
                         protected_persons: req.draft.protected_persons.clone(),
                         conditions: req.draft.conditions.clone(),
                         replaces_order_id,
+                        without_notice: req.draft.without_notice,
                         recorded,
                     };
                     let Some(new_id) = db::orders::insert(conn, &new)? else {

@@ -157,6 +157,7 @@ impl Services {
             let who = principal(role, agency);
             let req = GrantRequest {
                 draft: OrderDraft {
+                    without_notice: false,
                     reference: reference.into(),
                     order_type,
                     subject_names: names,

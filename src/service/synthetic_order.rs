@@ -54,6 +54,8 @@ impl Generator {
             created_at: at,
             updated_at: at,
             ended_on: None,
+            without_notice: false,
+            aware_at: None,
         });
         b.versions.push(VersionRow {
             order_id: id.clone(),

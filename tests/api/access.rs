@@ -25,6 +25,11 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
             at.clone(),
         ),
         (
+            "recordAwareness",
+            "mutation($at: DateTime!) { recordAwareness(reference: \"WMC/A/1\", awareAt: $at) { reference } }".into(),
+            at.clone(),
+        ),
+        (
             "reportBreach",
             "mutation($at: DateTime!) { reportBreach(input: { reference: \"WMC/A/1\", occurredAt: $at, description: \"d\", externalRef: \"X-1\" }) { id } }".into(),
             at,
@@ -108,6 +113,8 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("grantOrder", Court, _) => "REFERENCE_OUTSIDE_NAMESPACE",
         ("grantOrder", Police, _) => "WRONG_ISSUER",
         ("recordService" | "reportBreach", Police, _) => "OK",
+        // WMC/A/1 was made on notice.
+        ("recordAwareness", Police, _) => "NOT_MADE_WITHOUT_NOTICE",
         ("updateBreachOutcome", Police, _) => "NOT_FOUND",
         ("acknowledgeAlert", Police | Advocate, _) => "NOT_FOUND",
         ("shareOrderWithAdvocacy" | "revokeOrderShare", Court, "WMC")

@@ -428,6 +428,7 @@ async fn many_orders(app: &TestApp, prefix: &str, n: usize, days: i64) {
     for i in 0..n {
         let req = orderwatch::service::orders::GrantRequest {
             draft: orderwatch::domain::validation::OrderDraft {
+                without_notice: false,
                 reference: format!("WMC/{prefix}/{i:04}"),
                 order_type: orderwatch::domain::OrderType::RestrainingOrder,
                 subject_names: vec![format!("Subject {i}")],

@@ -363,6 +363,10 @@ impl TestApp {
             service_status: String,
             #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
             expires_on: Option<chrono::NaiveDate>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>)]
+            aware_at: Option<chrono::NaiveDateTime>,
+            #[diesel(sql_type = diesel::sql_types::Timestamp)]
+            updated_at: chrono::NaiveDateTime,
         }
         self.db()
             .await
@@ -377,11 +381,14 @@ impl TestApp {
                     out.push_str(&format!("{t}={} ", c.n));
                 }
                 let states: Vec<State> = diesel::sql_query(
-                    "SELECT reference, status, version, service_status, expires_on FROM orders ORDER BY reference",
+                    "SELECT reference, status, version, service_status, expires_on, aware_at, updated_at FROM orders ORDER BY reference",
                 )
                 .load(conn)?;
                 for s in states {
-                    out.push_str(&format!("\n{} {} v{} {} {:?}", s.reference, s.status, s.version, s.service_status, s.expires_on));
+                    out.push_str(&format!(
+                        "\n{} {} v{} {} {:?} aware {:?} updated {}",
+                        s.reference, s.status, s.version, s.service_status, s.expires_on, s.aware_at, s.updated_at
+                    ));
                 }
                 Ok(out)
             })

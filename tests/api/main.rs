@@ -8,6 +8,7 @@ mod architecture;
 mod audit;
 mod audit_trail;
 mod auth;
+mod awareness;
 mod breaches;
 mod cli;
 mod deadlines;

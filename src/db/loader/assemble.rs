@@ -153,7 +153,9 @@ impl Found {
                     .transpose()?,
                 served_by_agency: r.served_by_agency.clone(),
                 served_by: r.served_by.clone(),
+                aware_at: r.aware_at.map(|t| t.and_utc()),
             },
+            without_notice: r.without_notice,
             replaces_reference: r
                 .replaces_order_id
                 .as_ref()

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::codes;
-use crate::domain::{ConditionKind, OrderType, Term};
+use crate::domain::{ConditionKind, Issuer, OrderType, Term};
 
 #[derive(Debug, Clone)]
 pub struct PersonDraft {
@@ -30,6 +30,8 @@ pub struct OrderDraft {
     pub made_on: NaiveDate,
     pub expires_on: Option<NaiveDate>,
     pub conditions: Vec<ConditionDraft>,
+    /// Made without notice to the subject (a court's order only).
+    pub without_notice: bool,
 }
 
 /// Validates a whole new order. `today` is the current date in England and Wales.
@@ -44,6 +46,13 @@ pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violat
             codes::MADE_ON_IN_FUTURE,
             "madeOn",
             format!("madeOn {} is after today ({today})", draft.made_on),
+        );
+    }
+    if draft.without_notice && draft.order_type.rules().issuer == Issuer::Police {
+        out.push(
+            codes::WITHOUT_NOTICE_NOT_APPLICABLE,
+            "withoutNotice",
+            "a police notice is given to the person: it is never made without notice",
         );
     }
     validate_terms(

@@ -8,6 +8,7 @@ fn d(s: &str) -> NaiveDate {
 
 fn draft(order_type: OrderType, made_on: &str, expires_on: Option<&str>) -> OrderDraft {
     OrderDraft {
+        without_notice: false,
         reference: "MC/2026/0001".into(),
         order_type,
         subject_names: vec!["Sam Subject".into()],

@@ -3,9 +3,8 @@
 
 use crate::auth::{policy, Principal};
 use crate::domain::calendar::end_of_day;
-use crate::domain::order::{
-    ConditionRecord, OrderParts, OrderRecord, ProtectedPersonRecord, VersionRecord,
-};
+use crate::domain::order::{ConditionRecord, OrderParts, OrderRecord};
+use crate::domain::order::{ProtectedPersonRecord, VersionRecord};
 use crate::domain::status::effective_status;
 use crate::graphql::enums::*;
 use crate::graphql::error::forbidden_field;
@@ -232,6 +231,14 @@ impl ProtectionOrder {
     }
     async fn served_at(&self) -> Option<DateTime> {
         self.rec.service.served_at.map(DateTime)
+    }
+    /// Made without notice to the subject.
+    async fn without_notice(&self) -> bool {
+        self.rec.without_notice
+    }
+    /// Since when the subject has known of the order: the earlier of service and `recordAwareness`.
+    async fn subject_aware_at(&self) -> Option<DateTime> {
+        self.rec.subject_aware_since().map(DateTime)
     }
     async fn service_method(&self) -> Option<ServiceMethod> {
         self.rec.service.method.map(Into::into)

@@ -1,0 +1,2 @@
+ALTER TABLE orders DROP COLUMN aware_at;
+ALTER TABLE orders DROP COLUMN without_notice;

@@ -1,0 +1,88 @@
+//! When the subject of an order made without notice became aware of it: a breach of a non-molestation order or DAPO
+//! made without notice is an offence only once the subject was aware of it (Family Law Act 1996 s42A(2), Domestic
+//! Abuse Act 2021 s39(2)). Service makes the subject aware; police who learn that the subject knew earlier (told by
+//! an officer, read it at court) record that here. Breaches are checked against the earlier of the two
+//! (`service::breaches`).
+
+use super::orders::{not_found, SERVED_AT_FUTURE_TOLERANCE};
+use super::{audit, require_own_agency, Services};
+use crate::auth::policy::{self, Operation};
+use crate::auth::Caller;
+use crate::codes;
+use crate::db::{self, write_transaction};
+use crate::domain::audit::AuditOperation;
+use crate::domain::calendar::london_date;
+use crate::domain::order::OrderRecord;
+use crate::domain::validation::canonical_reference;
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, Utc};
+
+impl Services {
+    /// Records when the subject became aware of an order made without notice (POLICE, any force, as for service).
+    /// Repeating it, or giving a later time than one already known, changes nothing.
+    pub async fn record_awareness(
+        &self,
+        who: &Caller,
+        reference: String,
+        aware_at: DateTime<Utc>,
+    ) -> AppResult<OrderRecord> {
+        let reference = canonical_reference(&reference);
+        policy::require(who, Operation::RecordService)?;
+        let now = self.now();
+        if aware_at > now + SERVED_AT_FUTURE_TOLERANCE {
+            return Err(AppError::validation(
+                codes::AWARE_AT_OUT_OF_RANGE,
+                "awareAt",
+                "awareAt is in the future",
+            ));
+        }
+        let who = who.clone();
+        self.db
+            .run(move |conn| {
+                write_transaction(conn, |conn| {
+                    require_own_agency(conn, &who)?;
+                    let order = db::loader::find_by_reference(conn, &reference)?
+                        .filter(|o| policy::may_see_order(&who, o))
+                        .ok_or_else(not_found)?;
+                    if !order.without_notice {
+                        return Err(AppError::conflict(
+                            codes::NOT_MADE_WITHOUT_NOTICE,
+                            "the order was made on notice: the subject is taken to know of it",
+                        ));
+                    }
+                    if london_date(aware_at) < order.made_on {
+                        return Err(AppError::validation(
+                            codes::AWARE_AT_OUT_OF_RANGE,
+                            "awareAt",
+                            format!(
+                                "awareAt is before the day the order was made ({})",
+                                order.made_on
+                            ),
+                        ));
+                    }
+                    if order
+                        .subject_aware_since()
+                        .is_some_and(|known| known <= aware_at)
+                    {
+                        return Ok(());
+                    }
+                    if db::orders::record_awareness(conn, &order.id, aware_at, now)? {
+                        let entry = audit::entry(
+                            &who,
+                            now,
+                            AuditOperation::Alter,
+                            "recordAwareness",
+                            "order",
+                            vec![order.id.clone()],
+                            &["subjectAwareAt"],
+                        );
+                        db::audit::append(conn, &[entry])?;
+                    }
+                    Ok(())
+                })?;
+                tracing::info!(order.reference = %reference, "awareness recorded");
+                db::loader::find_by_reference(conn, &reference)?.ok_or_else(not_found)
+            })
+            .await
+    }
+}
