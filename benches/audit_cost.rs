@@ -166,6 +166,7 @@ fn main() {
             let req = GrantRequest {
                 draft: OrderDraft {
                     without_notice: false,
+                    soa_notification: None,
                     reference: format!("BENCH/{i}"),
                     order_type: OrderType::RestrainingOrder,
                     subject_names: vec![format!("Subject {i}")],

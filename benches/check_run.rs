@@ -122,6 +122,7 @@ async fn run(orders: i64, due: usize) {
         let req = GrantRequest {
             draft: OrderDraft {
                 without_notice: false,
+                soa_notification: None,
                 reference: format!("DUE/{i}"),
                 order_type: OrderType::RestrainingOrder,
                 subject_names: vec![format!("Subject {i}")],

@@ -42,6 +42,10 @@ pub struct OrderRow {
     pub without_notice: bool,
     /// When the subject became aware of it other than by service, as recorded by police.
     pub aware_at: Option<NaiveDateTime>,
+    /// The subject was subject to Sexual Offences Act 2003 Part 2 notification when the order was made.
+    pub soa_notification: bool,
+    /// The day those requirements end, if they are not indefinite.
+    pub soa_notification_final_day: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

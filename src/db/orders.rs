@@ -6,6 +6,7 @@ use super::models::*;
 use super::schema::{conditions, order_versions, orders, protected_persons, subject_names};
 use super::DbConnection;
 use crate::domain::calendar::london_date;
+use crate::domain::order::SoaNotification;
 use crate::domain::validation::{ConditionDraft, PersonDraft};
 use crate::domain::{name_key, OrderEvent, OrderStatus, OrderType, ServiceMethod, ServiceStatus};
 use crate::error::AppResult;
@@ -38,6 +39,7 @@ pub struct NewOrder {
     pub replaces_order_id: Option<String>,
     /// Made without notice to the subject.
     pub without_notice: bool,
+    pub soa_notification: Option<SoaNotification>,
     pub recorded: Recorded,
 }
 
@@ -101,6 +103,8 @@ pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> AppResult<Option<Strin
         ended_on: None,
         without_notice: new.without_notice,
         aware_at: None,
+        soa_notification: new.soa_notification.is_some(),
+        soa_notification_final_day: new.soa_notification.and_then(|s| s.final_day),
     };
     match diesel::insert_into(orders::table)
         .values(&row)

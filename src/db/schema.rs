@@ -230,6 +230,8 @@ diesel::table! {
         ended_on -> Nullable<Date>,
         without_notice -> Bool,
         aware_at -> Nullable<Timestamp>,
+        soa_notification -> Bool,
+        soa_notification_final_day -> Nullable<Date>,
     }
 }
 

@@ -70,6 +70,15 @@ pub struct ServiceRecord {
     pub aware_at: Option<DateTime<Utc>>,
 }
 
+/// The subject of an SPO or interim SPO was, when it was made, subject to notification requirements under Part 2 of
+/// the Sexual Offences Act 2003: the order's own do not apply while those last, and apply from the day they end
+/// (Stalking Protection Act 2019 s9(5)-(7)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoaNotification {
+    /// The day the subject ceases to be subject to them (the "final day"); `None` while they last indefinitely.
+    pub final_day: Option<NaiveDate>,
+}
+
 #[derive(Debug, Clone)]
 pub struct OrderRecord {
     pub id: String,
@@ -92,6 +101,8 @@ pub struct OrderRecord {
     pub service: ServiceRecord,
     /// Made without notice to the subject.
     pub without_notice: bool,
+    /// The subject's Sexual Offences Act 2003 Part 2 notification when the order was made (SPOs only).
+    pub soa_notification: Option<SoaNotification>,
     pub replaces_reference: Option<String>,
     pub replaced_by_reference: Option<String>,
     /// Live consents to share the order with advocacy services.

@@ -5,6 +5,7 @@ use super::objects::connection::Agency;
 use super::objects::order::ProtectionOrder;
 use super::scalars::{Date, DateTime};
 use super::{caller, services, Audited};
+use crate::domain::order::SoaNotification;
 use crate::domain::validation::{ConditionDraft, OrderDraft, PersonDraft};
 use crate::service::orders::{GrantRequest, VaryRequest};
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, Result};
@@ -74,7 +75,19 @@ pub struct GrantOrderInput {
     /// 2021 s39(2).
     #[graphql(default)]
     pub without_notice: bool,
+    /// For an SPO or interim SPO whose subject is subject to notification requirements under Part 2 of the Sexual
+    /// Offences Act 2003: the order's own then apply only from the day those end (Stalking Protection Act 2019
+    /// s9(5)-(7)).
+    pub soa_part2_notification: Option<SoaNotificationInput>,
     pub note: Option<String>,
+}
+
+/// The subject's notification requirements under Part 2 of the Sexual Offences Act 2003.
+#[derive(InputObject)]
+pub struct SoaNotificationInput {
+    /// The day the subject ceases to be subject to them (after the day the order is made); omit while they last
+    /// indefinitely.
+    pub final_day: Option<Date>,
 }
 
 #[derive(InputObject)]
@@ -164,6 +177,9 @@ impl CoreMutation {
                 expires_on: input.expires_on.map(|d| d.0),
                 conditions: input.conditions.into_iter().map(Into::into).collect(),
                 without_notice: input.without_notice,
+                soa_notification: input.soa_part2_notification.map(|s| SoaNotification {
+                    final_day: s.final_day.map(|d| d.0),
+                }),
             },
             applicant_agency: input.applicant_agency,
             court: input.court,

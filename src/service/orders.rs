@@ -174,6 +174,7 @@ impl Services {
                         conditions: req.draft.conditions.clone(),
                         replaces_order_id,
                         without_notice: req.draft.without_notice,
+                        soa_notification: req.draft.soa_notification,
                         recorded,
                     };
                     let Some(new_id) = db::orders::insert(conn, &new)? else {

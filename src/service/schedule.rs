@@ -41,6 +41,7 @@ pub(crate) fn facts(order: &OrderRecord) -> AppResult<OrderFacts> {
             .map(|c| (c.id.clone(), c.expires_on))
             .collect(),
         replaces_interim,
+        soa_notification: order.soa_notification,
         ended_at,
         notifications: order
             .notifications

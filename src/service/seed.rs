@@ -158,6 +158,7 @@ impl Services {
             let req = GrantRequest {
                 draft: OrderDraft {
                     without_notice: false,
+                    soa_notification: None,
                     reference: reference.into(),
                     order_type,
                     subject_names: names,

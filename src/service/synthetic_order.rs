@@ -56,6 +56,8 @@ impl Generator {
             ended_on: None,
             without_notice: false,
             aware_at: None,
+            soa_notification: false,
+            soa_notification_final_day: None,
         });
         b.versions.push(VersionRow {
             order_id: id.clone(),

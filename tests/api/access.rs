@@ -363,9 +363,11 @@ async fn agencies_are_created_by_admin_once_with_valid_codes() {
 #[tokio::test]
 async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
     let app = TestApp::spawn().await.with_agencies().await;
-    let r = app
-        .grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/Z/1"))
-        .await;
+    // Its subject under Sexual Offences Act 2003 notification until a day a year on (police only may read it).
+    let soa_day = (app.today() + chrono::Duration::days(365)).to_string();
+    let mut input = spo_input(&app, "WMC/Z/1");
+    input["soaPart2Notification"] = json!({ "finalDay": soa_day });
+    let r = app.grant(&app.token(Role::Court, "WMC"), input).await;
     let person = r.ok()["grantOrder"]["protectedPersons"][0]["id"].clone();
     let met = app.token(Role::Police, "MET");
     app.gql(&met, "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/Z/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }", json!({ "p": person })).await.ok();
@@ -378,24 +380,25 @@ async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
     app.gql(&met, "mutation($at: DateTime!, $d: Date!) { recordNotification(input: { reference: \"WMC/Z/1\", kind: HOME_ADDRESS, notifiedAt: $at, changedOn: $d, details: \"notified address\" }) { reference } }", json!({ "at": at, "d": app.today().to_string() })).await.ok();
 
     app.gql(&app.token(Role::Court, "WMC"), "mutation { varyOrder(input: { reference: \"WMC/Z/1\", conditions: [], note: \"court reason\" }) { version } }", json!({})).await.ok();
-    let fields: [(&str, &str); 6] = [
+    let fields: [(&str, &str); 7] = [
         ("versionNote", "versions { note }"),
         ("contact", "protectedPersons { contact }"),
         ("notifications", "notifications { details }"),
         ("description", "breaches { description }"),
         ("externalRef", "breaches { externalRef }"),
         ("note", "breaches { outcomes { note } }"),
+        ("soaPart2Notification", "soaPart2Notification { finalDay }"),
     ];
     // What each caller gets for each field: V a value, F FORBIDDEN_FIELD, N no order visible, X operation refused.
-    let table: [(Role, &str, [char; 6]); 8] = [
-        (Role::Court, "WMC", ['V', 'F', 'F', 'F', 'F', 'F']),
-        (Role::Court, "MMC", ['N', 'N', 'N', 'N', 'N', 'N']),
-        (Role::Police, "MET", ['V', 'V', 'V', 'V', 'V', 'V']),
-        (Role::Police, "GMP", ['V', 'F', 'F', 'V', 'V', 'V']),
-        (Role::Advocate, "ADV-A", ['F', 'F', 'F', 'F', 'F', 'F']),
-        (Role::Advocate, "ADV-B", ['N', 'N', 'N', 'N', 'N', 'N']),
-        (Role::Admin, "OPS", ['X', 'X', 'X', 'X', 'X', 'X']),
-        (Role::Auditor, "DPO", ['X', 'X', 'X', 'X', 'X', 'X']),
+    let table: [(Role, &str, [char; 7]); 8] = [
+        (Role::Court, "WMC", ['V', 'F', 'F', 'F', 'F', 'F', 'F']),
+        (Role::Court, "MMC", ['N', 'N', 'N', 'N', 'N', 'N', 'N']),
+        (Role::Police, "MET", ['V', 'V', 'V', 'V', 'V', 'V', 'V']),
+        (Role::Police, "GMP", ['V', 'F', 'F', 'V', 'V', 'V', 'V']),
+        (Role::Advocate, "ADV-A", ['F', 'F', 'F', 'F', 'F', 'F', 'F']),
+        (Role::Advocate, "ADV-B", ['N', 'N', 'N', 'N', 'N', 'N', 'N']),
+        (Role::Admin, "OPS", ['X', 'X', 'X', 'X', 'X', 'X', 'X']),
+        (Role::Auditor, "DPO", ['X', 'X', 'X', 'X', 'X', 'X', 'X']),
     ];
     let mut mismatches = vec![];
     for (role, agency, expected) in table {
@@ -421,6 +424,7 @@ async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
                     "INC-9",
                     "police note",
                     "court reason",
+                    soa_day.as_str(),
                 ]
                 .iter()
                 .any(|v| text.contains(v)) =>
@@ -437,6 +441,7 @@ async fn every_sensitive_field_as_every_role_matches_the_policy_table() {
                     "INC-9",
                     "police note",
                     "court reason",
+                    soa_day.as_str(),
                 ]
                 .iter()
                 .any(|v| text.contains(v))

@@ -23,6 +23,7 @@ mod lifecycle;
 mod limits;
 mod listing;
 mod nesting;
+mod other_regime;
 mod patterns;
 mod plans;
 mod replicas;

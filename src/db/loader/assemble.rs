@@ -156,6 +156,9 @@ impl Found {
                 aware_at: r.aware_at.map(|t| t.and_utc()),
             },
             without_notice: r.without_notice,
+            soa_notification: r.soa_notification.then_some(SoaNotification {
+                final_day: r.soa_notification_final_day,
+            }),
             replaces_reference: r
                 .replaces_order_id
                 .as_ref()

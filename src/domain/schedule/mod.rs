@@ -140,6 +140,9 @@ pub struct OrderFacts {
     /// A full SPO replacing an interim SPO: no initial notification is due for it (SPA 2019 s9(1)(a)), whether or
     /// not the interim's was made.
     pub replaces_interim: bool,
+    /// The subject's Sexual Offences Act 2003 Part 2 notification when an SPO was made: its own requirements apply
+    /// only from the day those end (SPA 2019 s9(5)-(7)).
+    pub soa_notification: Option<crate::domain::order::SoaNotification>,
     /// The earliest the order can have stopped being in force (`None` while it is; `OrderRecord::ended_from`). A
     /// deadline that fell due before it stays missed.
     pub ended_at: Option<DateTime<Utc>>,

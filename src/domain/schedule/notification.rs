@@ -3,20 +3,35 @@
 use super::*;
 
 /// The initial notification: SPA 2019 s9(1) (3 days beginning with the day of service), DA Act 2021 s41 (from the day
-/// the order was made). A full SPO replacing an interim needs none (SPA 2019 s9(1)(a)).
+/// the order was made). A full SPO replacing an interim needs none (SPA 2019 s9(1)(a)). An SPO whose subject was
+/// subject to Sexual Offences Act 2003 Part 2 notification when it was made needs none while that lasts, and then one
+/// within 3 days beginning with the day it ends, if the order is still in effect that day (s9(5)-(7)).
 pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: &mut Plan) {
-    // Initial notification: SPA s9 (from service), DA Act s41 (from the day made).
     let initial_due = match f.order_type {
         OrderType::Spo | OrderType::InterimSpo
             if !(f.order_type == OrderType::Spo && f.replaces_interim) =>
         {
-            f.served_at.map(|s| {
-                (
-                    end_of_period_beginning_with(london_date(s), 3),
-                    "end of the 3 days beginning with the day of service",
-                    "Stalking Protection Act 2019 s9",
-                )
-            })
+            match f.soa_notification {
+                None => f.served_at.map(|s| {
+                    (
+                        end_of_period_beginning_with(london_date(s), 3),
+                        "end of the 3 days beginning with the day of service",
+                        "Stalking Protection Act 2019 s9",
+                    )
+                }),
+                // Bound once served; from the final day, while the order's term still covers it.
+                Some(soa) => soa
+                    .final_day
+                    .filter(|_| f.served_at.is_some())
+                    .filter(|last| f.expires_on.is_none_or(|end| *last <= end))
+                    .map(|last| {
+                        (
+                            end_of_period_beginning_with(last, 3),
+                            "end of the 3 days beginning with the day the Sexual Offences Act 2003 Part 2 notification requirements ended",
+                            "Stalking Protection Act 2019 s9(5)-(7)",
+                        )
+                    }),
+            }
         }
         OrderType::Dapo => Some((
             end_of_period_beginning_with(f.made_on, 3),
@@ -86,7 +101,18 @@ pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut
             entry.1 = Some(entry.1.map_or(n.notified_at, |at| at.min(n.notified_at)));
         }
     }
+    // While the subject's Sexual Offences Act 2003 Part 2 notification lasts, an SPO's own do not apply (SPA s9(5)):
+    // a change before its final day needs no notification under the order.
+    let soa_until = match (f.order_type, f.soa_notification) {
+        (OrderType::Spo | OrderType::InterimSpo, Some(soa)) => {
+            Some(soa.final_day.unwrap_or(NaiveDate::MAX))
+        }
+        _ => None,
+    };
     for ((_, changed_on), (kind, notified)) in changes {
+        if soa_until.is_some_and(|last| changed_on < last) {
+            continue;
+        }
         let due_at = end_of_period_beginning_with(changed_on, 3);
         let (status, met_at) = match notified {
             Some(at) if at < due_at => (DeadlineStatus::Met, Some(at)),

@@ -22,6 +22,7 @@ fn spo() -> OrderFacts {
         served_at: Some(t("2026-03-27T15:00:00Z")),
         conditions: vec![],
         replaces_interim: false,
+        soa_notification: None,
         ended_at: None,
         notifications: vec![],
         hearings: vec![],
@@ -478,4 +479,60 @@ fn a_notice_ended_after_its_window_closed_missed_it() {
             "{status:?} after the window"
         );
     }
+}
+
+#[test]
+fn an_spo_subject_under_sex_offender_notification_notifies_from_the_final_day_of_it() {
+    use crate::domain::order::SoaNotification;
+    let planned = |f: &OrderFacts| {
+        let (deadlines, _) = plan(f, &ScheduleRules::default());
+        deadlines
+            .into_iter()
+            .filter(|d| {
+                matches!(
+                    d.kind,
+                    DeadlineKind::NotificationInitial | DeadlineKind::NotificationNewName
+                )
+            })
+            .map(|d| (d.kind, d.due_at))
+            .collect::<Vec<_>>()
+    };
+    // SPA 2019 s9(5): no duty while the Sexual Offences Act 2003 Part 2 requirements last (here indefinitely).
+    let mut f = spo();
+    f.soa_notification = Some(SoaNotification { final_day: None });
+    assert_eq!(planned(&f), []);
+    // s9(6)-(7): from the final day, as if the order had been served that day: 3 days beginning with 10 June.
+    f.soa_notification = Some(SoaNotification {
+        final_day: Some(d("2026-06-10")),
+    });
+    assert_eq!(
+        planned(&f),
+        [(DeadlineKind::NotificationInitial, t("2026-06-12T23:00:00Z"))]
+    );
+    // A new name used before the final day needs no notification under the order; one used on it does.
+    for (changed_on, kept) in [("2026-06-09", false), ("2026-06-10", true)] {
+        let mut g = f.clone();
+        g.notifications.push(NotificationFact {
+            source: NotificationSource::Police,
+            kind: NotificationKind::NewName,
+            notified_at: t("2026-06-11T10:00:00Z"),
+            changed_on: Some(d(changed_on)),
+        });
+        let new_name = planned(&g)
+            .iter()
+            .any(|(k, _)| *k == DeadlineKind::NotificationNewName);
+        assert_eq!(new_name, kept, "{changed_on}");
+    }
+    // s9(6)(d): only if the order is still in effect on the final day (its term ends on 19 March 2028).
+    f.soa_notification = Some(SoaNotification {
+        final_day: Some(d("2028-03-20")),
+    });
+    assert_eq!(planned(&f), []);
+    f.soa_notification = Some(SoaNotification {
+        final_day: Some(d("2028-03-19")),
+    });
+    assert_eq!(planned(&f).len(), 1);
+    // Not yet served: not yet bound by the order.
+    f.served_at = None;
+    assert_eq!(planned(&f), []);
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::codes;
+use crate::domain::order::SoaNotification;
 use crate::domain::{ConditionKind, Issuer, OrderType, Term};
 
 #[derive(Debug, Clone)]
@@ -32,6 +33,8 @@ pub struct OrderDraft {
     pub conditions: Vec<ConditionDraft>,
     /// Made without notice to the subject (a court's order only).
     pub without_notice: bool,
+    /// The subject's Sexual Offences Act 2003 Part 2 notification (SPOs and interim SPOs only).
+    pub soa_notification: Option<SoaNotification>,
 }
 
 /// Validates a whole new order. `today` is the current date in England and Wales.
@@ -47,6 +50,21 @@ pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violat
             "madeOn",
             format!("madeOn {} is after today ({today})", draft.made_on),
         );
+    }
+    if let Some(soa) = draft.soa_notification {
+        if !matches!(draft.order_type, OrderType::Spo | OrderType::InterimSpo) {
+            out.push(
+                codes::SOA_NOTIFICATION_INVALID,
+                "soaPart2Notification",
+                "only an SPO's notification requirements give way to the Sexual Offences Act 2003 Part 2 (Stalking Protection Act 2019 s9(5))",
+            );
+        } else if soa.final_day.is_some_and(|d| d <= draft.made_on) {
+            out.push(
+                codes::SOA_NOTIFICATION_INVALID,
+                "soaPart2Notification.finalDay",
+                "finalDay must be after the day the order was made: those requirements end on a later day (Stalking Protection Act 2019 s9(6)(c))",
+            );
+        }
     }
     if draft.without_notice && draft.order_type.rules().issuer == Issuer::Police {
         out.push(

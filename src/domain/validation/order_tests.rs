@@ -9,6 +9,7 @@ fn d(s: &str) -> NaiveDate {
 fn draft(order_type: OrderType, made_on: &str, expires_on: Option<&str>) -> OrderDraft {
     OrderDraft {
         without_notice: false,
+        soa_notification: None,
         reference: "MC/2026/0001".into(),
         order_type,
         subject_names: vec!["Sam Subject".into()],

@@ -9,4 +9,5 @@ pub mod breach;
 pub mod connection;
 pub mod deadline;
 pub mod order;
+mod order_parts;
 pub mod statistics;

@@ -1,10 +1,10 @@
 //! Output types. A [`ProtectionOrder`] is built for one caller: what that caller may read is decided when it is
 //! built (by `auth::policy`) and each sensitive field checks it.
 
+pub use super::order_parts::{Condition, OrderVersion, ProtectedPerson};
 use crate::auth::{policy, Principal};
 use crate::domain::calendar::end_of_day;
-use crate::domain::order::{ConditionRecord, OrderParts, OrderRecord};
-use crate::domain::order::{ProtectedPersonRecord, VersionRecord};
+use crate::domain::order::{OrderParts, OrderRecord};
 use crate::domain::status::effective_status;
 use crate::graphql::enums::*;
 use crate::graphql::error::forbidden_field;
@@ -59,6 +59,13 @@ impl ProtectionOrder {
     }
 }
 
+/// The subject's notification requirements under Part 2 of the Sexual Offences Act 2003.
+#[derive(SimpleObject)]
+pub struct SoaNotification {
+    /// The day they end; null while they last indefinitely.
+    pub final_day: Option<Date>,
+}
+
 /// The person an order is made against.
 #[derive(SimpleObject)]
 pub struct Subject {
@@ -92,125 +99,6 @@ pub(crate) fn withheld<T>(ctx: &Context<'_>, field: &str) -> Option<T> {
     None
 }
 
-/// A person the order protects.
-pub struct ProtectedPerson {
-    rec: ProtectedPersonRecord,
-    may_see_contact: bool,
-}
-
-#[Object]
-impl ProtectedPerson {
-    async fn id(&self) -> &str {
-        &self.rec.id
-    }
-    async fn name(&self) -> &str {
-        &self.rec.name
-    }
-    async fn date_of_birth(&self) -> Option<Date> {
-        self.rec.date_of_birth.map(Date)
-    }
-    /// Contact details: only the managing force may read them; for others this is null with `FORBIDDEN_FIELD`.
-    #[graphql(visible = "crate::graphql::visibility::contact")]
-    async fn contact(&self, ctx: &Context<'_>) -> Option<&str> {
-        if self.may_see_contact {
-            self.rec.contact.as_deref()
-        } else {
-            withheld(ctx, "contact")
-        }
-    }
-}
-
-/// A condition (prohibition or requirement) of an order.
-pub struct Condition {
-    rec: ConditionRecord,
-    now: chrono::DateTime<chrono::Utc>,
-}
-
-#[Object]
-impl Condition {
-    /// Stable id, used to name the conditions a breach concerns.
-    async fn id(&self) -> &str {
-        &self.rec.id
-    }
-    async fn kind(&self) -> ConditionKind {
-        self.rec.kind.into()
-    }
-    async fn text(&self) -> &str {
-        &self.rec.text
-    }
-    /// The condition's own last day, when it ends before the order.
-    async fn expires_on(&self) -> Option<Date> {
-        self.rec.expires_on.map(Date)
-    }
-    /// False once the condition's own last day has ended (London time).
-    async fn in_force(&self) -> bool {
-        self.rec.expires_on.is_none_or(|d| self.now < end_of_day(d))
-    }
-}
-
-/// One entry of an order's history: the terms after a grant, variation, renewal, discharge, replacement, quashing,
-/// expiry, lapse or ceasing.
-pub struct OrderVersion {
-    order: Arc<OrderRecord>,
-    index: usize,
-    now: chrono::DateTime<chrono::Utc>,
-}
-
-impl OrderVersion {
-    fn rec(&self) -> &VersionRecord {
-        &self.order.versions[self.index]
-    }
-}
-
-#[Object]
-impl OrderVersion {
-    async fn version(&self) -> i64 {
-        self.rec().version
-    }
-    async fn event(&self) -> OrderEvent {
-        self.rec().event.into()
-    }
-    async fn status(&self) -> OrderStatus {
-        self.rec().status.into()
-    }
-    async fn expires_on(&self) -> Option<Date> {
-        self.rec().expires_on.map(Date)
-    }
-    async fn recorded_at(&self) -> DateTime {
-        self.rec().recorded_at.into()
-    }
-    /// The day the court decided a variation, renewal, discharge or quashing (it may be before `recordedAt`).
-    async fn decided_on(&self) -> Option<Date> {
-        self.rec().decided_on.map(Date)
-    }
-    /// The agency that recorded this version.
-    async fn recorded_by_agency(&self) -> &str {
-        &self.rec().recorded_by_agency
-    }
-    /// The reason or note given with the change (not shown to advocacy services).
-    #[graphql(visible = "crate::graphql::visibility::version_notes")]
-    async fn note(&self, ctx: &Context<'_>) -> Option<&str> {
-        let who = ctx.data::<crate::auth::Caller>().ok();
-        if who.is_some_and(|w| !policy::may_see_version_notes(w.role)) {
-            return withheld(ctx, "note");
-        }
-        self.rec().note.as_deref()
-    }
-    /// The conditions as they stood in this version.
-    async fn conditions(&self) -> Vec<Condition> {
-        let v = self.rec().version;
-        self.order
-            .conditions
-            .iter()
-            .filter(|c| c.in_version(v))
-            .map(|c| Condition {
-                rec: c.clone(),
-                now: self.now,
-            })
-            .collect()
-    }
-}
-
 #[Object]
 impl ProtectionOrder {
     /// The unique case reference.
@@ -231,6 +119,18 @@ impl ProtectionOrder {
     }
     async fn served_at(&self) -> Option<DateTime> {
         self.rec.service.served_at.map(DateTime)
+    }
+    /// For an SPO whose subject was subject to Sexual Offences Act 2003 Part 2 notification when it was made: when
+    /// that ends, the order's own notification requirements begin (SPA 2019 s9(5)-(7)). Police only; others get null
+    /// with `FORBIDDEN_FIELD`.
+    #[graphql(visible = "crate::graphql::visibility::police_details")]
+    async fn soa_part2_notification(&self, ctx: &Context<'_>) -> Option<SoaNotification> {
+        if !policy::may_see_notification_deadlines(&self.who) {
+            return withheld(ctx, "soaPart2Notification");
+        }
+        self.rec.soa_notification.map(|s| SoaNotification {
+            final_day: s.final_day.map(Into::into),
+        })
     }
     /// Made without notice to the subject.
     async fn without_notice(&self) -> bool {

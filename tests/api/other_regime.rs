@@ -1,0 +1,74 @@
+//! An SPO whose subject is under Sexual Offences Act 2003 Part 2 notification: its own notification requirements
+//! apply only from the day those end, and then within 3 days beginning with that day (Stalking Protection Act 2019
+//! s9(5)-(7)), through the API on both backends.
+
+use crate::helpers::*;
+use orderwatch::auth::Role;
+use serde_json::json;
+
+const DEADLINES: &str = "query($r: String!) { order(reference: $r) { soaPart2Notification { finalDay } deadlines { kind dueAt } } }";
+
+#[tokio::test]
+async fn an_spo_subject_under_sex_offender_notification_notifies_from_its_final_day() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.clock.set("2026-06-01T09:00:00Z".parse().unwrap());
+    let court = app.token(Role::Court, "WMC");
+    let met = app.token(Role::Police, "MET");
+    let mut input = spo_input(&app, "WMC/SOA/1");
+    input["soaPart2Notification"] = json!({ "finalDay": "2026-09-10" });
+    app.grant(&court, input).await.ok();
+    let mut indefinite = spo_input(&app, "WMC/SOA/2");
+    indefinite["soaPart2Notification"] = json!({});
+    app.grant(&court, indefinite).await.ok();
+    for r in ["WMC/SOA/1", "WMC/SOA/2"] {
+        app.gql(
+            &met,
+            "mutation($r: String!) { recordService(reference: $r, servedAt: \"2026-06-01T08:30:00Z\", method: IN_COURT) { reference } }",
+            json!({ "r": r }),
+        )
+        .await
+        .ok();
+    }
+    let initial = |r: &str| {
+        let r = r.to_string();
+        let app = &app;
+        let met = met.clone();
+        async move {
+            let got = app.gql(&met, DEADLINES, json!({ "r": r })).await;
+            let order = got.ok()["order"].clone();
+            let due: Vec<String> = order["deadlines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"] == "NOTIFICATION_INITIAL")
+                .map(|d| d["dueAt"].as_str().unwrap().to_string())
+                .collect();
+            (order["soaPart2Notification"].clone(), due)
+        }
+    };
+    // Three days beginning with 10 September: the end of the 12th, London summer time.
+    assert_eq!(
+        initial("WMC/SOA/1").await,
+        (
+            json!({ "finalDay": "2026-09-10" }),
+            vec!["2026-09-12T23:00:00Z".to_string()]
+        )
+    );
+    assert_eq!(
+        initial("WMC/SOA/2").await,
+        (json!({ "finalDay": null }), vec![])
+    );
+
+    // Only an SPO's requirements give way, and the final day comes after the day the order is made.
+    let before = app.snapshot().await;
+    let mut dapo = spo_input(&app, "WMC/SOA/3");
+    dapo["type"] = json!("DAPO");
+    dapo["soaPart2Notification"] = json!({ "finalDay": "2026-09-10" });
+    let mut same_day = spo_input(&app, "WMC/SOA/4");
+    same_day["soaPart2Notification"] = json!({ "finalDay": "2026-06-01" });
+    for bad in [dapo, same_day] {
+        let r = app.grant(&court, bad).await;
+        assert_eq!(r.codes(), ["SOA_NOTIFICATION_INVALID"]);
+    }
+    assert_eq!(app.snapshot().await, before);
+}
