@@ -7,7 +7,8 @@ set -euo pipefail
 orders="${1:-1000000}"
 bin="$(cd "$(dirname "$0")/.." && pwd)/target/release/orderwatch"
 dir="$(mktemp -d)"
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$dir"' EXIT
+# The server writes an audit checkpoint as it stops: let it finish before its folder goes.
+trap 'kill "${server:-0}" 2>/dev/null && wait "${server:-0}" 2>/dev/null; rm -rf "$dir"' EXIT
 export DATABASE_URL="${2:-sqlite://$dir/stats.db}" ORDERWATCH_LOG=warn ORDERWATCH_CHECK_INTERVAL=0
 export ORDERWATCH_AUDIT_KEY="bench-1=bench-audit-key-of-at-least-thirty-two-bytes"
 export ORDERWATCH_JWT_SECRET="bench-jwt-secret-of-at-least-thirty-two-bytes"

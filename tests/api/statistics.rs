@@ -280,9 +280,10 @@ async fn orders_in_force_at_a_quarters_end_are_counted_at_each_boundary() {
     full["replacesReference"] = json!("WMC/IF/D");
     app.grant(&court, full).await.ok();
     app.clock.set(at("2026-07-10T10:00:00Z"));
-    // Breaches in the last hour of a UTC day: 31 January in London (winter), 1 April in London (summer time).
+    // Breaches in the last hour of a UTC day: 31 January in London (winter); the first moment of 1 April in London
+    // (summer time), which is the second quarter's.
     let met = app.token(Role::Police, "MET");
-    for (n, occurred) in ["2026-01-31T23:30:00Z", "2026-03-31T23:30:00Z"]
+    for (n, occurred) in ["2026-01-31T23:30:00Z", "2026-03-31T23:00:00Z"]
         .iter()
         .enumerate()
     {
@@ -331,6 +332,18 @@ async fn orders_in_force_at_a_quarters_end_are_counted_at_each_boundary() {
             row("SPO", "2026-Q2", 1, 2, 1, 1),
         ]
     );
+    // The second quarter alone begins at that moment.
+    let q2 = rows(
+        &app.gql(
+            &analyst,
+            STATS,
+            json!({ "from": "2026-04-01", "to": "2026-06-30" }),
+        )
+        .await,
+    );
+    let spo: Vec<&Value> = q2.iter().filter(|r| r["orderType"] == "SPO").collect();
+    assert_eq!(spo.len(), 1);
+    assert_eq!(spo[0]["breachesReported"], 1);
 }
 
 #[tokio::test]

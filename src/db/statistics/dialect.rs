@@ -36,9 +36,10 @@ impl<'a> Dialect<'a> {
         format!("'{}'", day.format("%Y-%m-%d"))
     }
 
-    /// A stored (UTC) time as a literal, to the microsecond as times are stored.
+    /// A stored (UTC) time as a literal, written as diesel stores times in SQLite (fractions only when not zero), so
+    /// that on SQLite, which compares them as text, a time equal to a bound compares equal to it.
     pub fn time(&self, at: NaiveDateTime) -> String {
-        format!("'{}'", at.format("%Y-%m-%d %H:%M:%S%.6f"))
+        format!("'{}'", at.format("%Y-%m-%d %H:%M:%S%.f"))
     }
 
     /// The quarter of the period a date falls in, as its index in [`Quarter::ends`] (a date after the period's last
