@@ -104,10 +104,12 @@ mod tests {
 }
 
 code_enum!(
-    /// What a condition of an order does.
+    /// What a condition of an order does (an electronic monitoring requirement is a DAPO's only, at most 12 months:
+    /// Domestic Abuse Act 2021 s38(5)).
     ConditionKind {
         Prohibition => "PROHIBITION",
         Requirement => "REQUIREMENT",
+        ElectronicMonitoring => "ELECTRONIC_MONITORING",
     }
 );
 

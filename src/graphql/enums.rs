@@ -50,6 +50,9 @@ pub enum ServiceMethod {
 pub enum ConditionKind {
     Prohibition,
     Requirement,
+    /// An electronic monitoring requirement of a DAPO: it must end within 12 months of the day the order is made
+    /// (Domestic Abuse Act 2021 s38(5)).
+    ElectronicMonitoring,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

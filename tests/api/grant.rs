@@ -592,3 +592,28 @@ async fn a_reference_belongs_to_its_issuer_so_a_taken_one_tells_another_agency_n
         .await
         .err("REFERENCE_TAKEN");
 }
+
+/// A DAPO's electronic monitoring requirement lasts at most 12 months beginning with the day made (Domestic Abuse
+/// Act 2021 s38(5)), through the API: the last day accepted, the day after refused with nothing written.
+#[tokio::test]
+async fn a_dapos_electronic_monitoring_requirement_ends_within_12_months() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.clock.set("2026-03-01T10:00:00Z".parse().unwrap());
+    let court = app.token(Role::Court, "WMC");
+    let dapo = |reference: &str, em_end: &str| {
+        let mut i = spo_input(&app, reference);
+        i["type"] = json!("DAPO");
+        i["expiresOn"] = Value::Null;
+        i["conditions"] = json!([{ "kind": "ELECTRONIC_MONITORING", "text": "Wear an electronic tag", "expiresOn": em_end }]);
+        i
+    };
+    let before = app.snapshot().await;
+    let refused = app.grant(&court, dapo("WMC/EM/1", "2027-03-01")).await;
+    assert_eq!(refused.codes(), ["ELECTRONIC_MONITORING_TOO_LONG"]);
+    assert_eq!(app.snapshot().await, before);
+    let made = app.grant(&court, dapo("WMC/EM/1", "2027-02-28")).await;
+    assert_eq!(
+        made.ok()["grantOrder"]["conditions"][0]["kind"],
+        "ELECTRONIC_MONITORING"
+    );
+}

@@ -73,6 +73,7 @@ pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violat
             "a police notice is given to the person: it is never made without notice",
         );
     }
+    check_electronic_monitoring(draft, &mut out);
     validate_terms(
         draft.order_type,
         draft.made_on,
@@ -140,6 +141,35 @@ pub fn validate_terms(
     }
 
     check_conditions(made_on, expires_on, conditions, out);
+    for (i, c) in conditions.iter().enumerate() {
+        if c.kind == ConditionKind::ElectronicMonitoring && order_type != OrderType::Dapo {
+            out.push(
+                codes::ELECTRONIC_MONITORING_NOT_APPLICABLE,
+                format!("conditions[{i}].kind"),
+                "only a DAPO may impose an electronic monitoring requirement (Domestic Abuse Act 2021 s38)",
+            );
+        }
+    }
+}
+
+/// A DAPO may not provide for an electronic monitoring requirement to have effect for more than 12 months (Domestic
+/// Abuse Act 2021 s38(5), read in the Act's text): counted as 12 months beginning with the day the order is made. A
+/// variation may provide otherwise (s38(6)), so this is checked when the order is made only.
+fn check_electronic_monitoring(draft: &OrderDraft, out: &mut Violations) {
+    // 12 months, as a year: to the day before the anniversary (a leap day's taken as 1 March, as `Term` does).
+    let last = Term::Years(1).last_day(draft.made_on);
+    for (i, c) in draft.conditions.iter().enumerate() {
+        if c.kind != ConditionKind::ElectronicMonitoring || draft.order_type != OrderType::Dapo {
+            continue;
+        }
+        if c.expires_on.is_none_or(|end| end > last) {
+            out.push(
+                codes::ELECTRONIC_MONITORING_TOO_LONG,
+                format!("conditions[{i}].expiresOn"),
+                format!("an electronic monitoring requirement has effect for at most 12 months: give an end on or before {last} (Domestic Abuse Act 2021 s38(5))"),
+            );
+        }
+    }
 }
 
 fn describe(term: Term) -> String {

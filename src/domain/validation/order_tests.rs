@@ -141,3 +141,30 @@ fn ages_count_whole_years_including_leap_day_birthdays() {
     assert_eq!(age_on(d("2008-02-29"), d("2026-02-28")), 17);
     assert_eq!(age_on(d("2008-02-29"), d("2026-03-01")), 18);
 }
+
+#[test]
+fn a_dapos_electronic_monitoring_requirement_lasts_at_most_12_months_beginning_with_the_day_made() {
+    // Domestic Abuse Act 2021 s38(5): made on 1 March 2026, the requirement may run to 28 February 2027.
+    let em = |end: Option<&str>| ConditionDraft {
+        kind: ConditionKind::ElectronicMonitoring,
+        text: "Wear an electronic tag".into(),
+        expires_on: end.map(d),
+    };
+    let mut o = draft(OrderType::Dapo, "2026-03-01", None);
+    o.conditions.push(em(Some("2027-02-28")));
+    assert!(codes(&o).is_empty());
+    o.conditions[0] = em(Some("2027-03-01"));
+    assert_eq!(codes(&o), ["ELECTRONIC_MONITORING_TOO_LONG"]);
+    o.conditions[0] = em(None);
+    assert_eq!(codes(&o), ["ELECTRONIC_MONITORING_TOO_LONG"]);
+    // A leap day: made on 29 February 2024, to 28 February 2025.
+    let mut leap = draft(OrderType::Dapo, "2024-02-29", None);
+    leap.conditions.push(em(Some("2025-02-28")));
+    assert!(codes(&leap).is_empty());
+    leap.conditions[0] = em(Some("2025-03-01"));
+    assert_eq!(codes(&leap), ["ELECTRONIC_MONITORING_TOO_LONG"]);
+    // Only a DAPO imposes one.
+    let mut spo = draft(OrderType::Spo, "2026-03-01", None);
+    spo.conditions.push(em(Some("2026-06-01")));
+    assert_eq!(codes(&spo), ["ELECTRONIC_MONITORING_NOT_APPLICABLE"]);
+}
