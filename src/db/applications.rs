@@ -4,7 +4,6 @@ use super::codec::{parse_code, truncate_micros};
 use super::schema::{applications, orders};
 use super::DbConnection;
 use crate::domain::application::{ApplicationRecord, CourtDecision, ForceStages};
-use crate::domain::statistics::Period;
 use crate::error::AppResult;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -141,29 +140,6 @@ pub fn set_decision(
         Err(e) if super::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e.into()),
     }
-}
-
-/// The applications of one force (or of all) decided by the force, made to court or decided by the court within
-/// `period`, with the day its order was made when one was granted, for statistics: nothing but codes and dates.
-pub fn for_statistics(
-    conn: &mut DbConnection,
-    period: Period,
-    force: Option<&str>,
-) -> AppResult<Vec<(ApplicationRow, Option<NaiveDate>)>> {
-    let mut q = applications::table
-        .left_join(orders::table)
-        .filter(
-            applications::internal_decision_on
-                .between(period.from, period.to)
-                .or(applications::made_to_court_on.between(period.from, period.to))
-                .or(applications::court_outcome_on.between(period.from, period.to)),
-        )
-        .select((ApplicationRow::as_select(), orders::made_on.nullable()))
-        .into_boxed::<<DbConnection as diesel::Connection>::Backend>();
-    if let Some(force) = force {
-        q = q.filter(applications::force_agency.eq(force.to_string()));
-    }
-    Ok(q.load(conn)?)
 }
 
 pub fn record(

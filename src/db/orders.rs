@@ -46,8 +46,8 @@ pub struct NewOrder {
 /// Who records what the scheduled checks change.
 pub const CHECKS_ACTOR: &str = "orderwatch-checks";
 
-/// Records a status reached on schedule (expired, lapsed) as the next version, on behalf of the managing force.
-/// `Ok(false)` when the order moved on.
+/// Records a status reached on schedule (expired, lapsed) at `reached` as the next version, on behalf of the
+/// managing force, recorded `at`. `Ok(false)` when the order moved on.
 #[allow(clippy::too_many_arguments)]
 pub fn set_status_on_schedule(
     conn: &mut DbConnection,
@@ -57,6 +57,7 @@ pub fn set_status_on_schedule(
     event: OrderEvent,
     status: OrderStatus,
     expires_on: Option<NaiveDate>,
+    reached: DateTime<Utc>,
     at: DateTime<Utc>,
 ) -> AppResult<bool> {
     let change = TermsChange {
@@ -73,7 +74,17 @@ pub fn set_status_on_schedule(
             decided_on: None,
         },
     };
-    apply_change(conn, order_id, &change)
+    if !apply_change(conn, order_id, &change)? {
+        return Ok(false);
+    }
+    if status != OrderStatus::Expired {
+        // It stopped being in force when it lapsed, however late the checks ran.
+        diesel::update(orders::table)
+            .filter(orders::id.eq(order_id))
+            .set(orders::ended_on.eq(london_date(reached)))
+            .execute(conn)?;
+    }
+    Ok(true)
 }
 
 /// Inserts a new order at version 1 with its subject, protected persons, conditions and first history entry.

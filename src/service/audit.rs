@@ -249,3 +249,28 @@ impl super::Services {
         Ok(events)
     }
 }
+
+/// The fields an order is recorded with (for the audit log: names, never values).
+const GRANT_FIELDS: &[&str] = &[
+    "reference",
+    "type",
+    "applicantAgency",
+    "court",
+    "subject",
+    "protectedPersons",
+    "madeOn",
+    "expiresOn",
+    "conditions",
+];
+
+/// The fields a new order is recorded with, those given only for some orders included when given.
+pub fn grant_fields(without_notice: bool, soa_notification: bool) -> Vec<&'static str> {
+    let mut fields = GRANT_FIELDS.to_vec();
+    if without_notice {
+        fields.push("withoutNotice");
+    }
+    if soa_notification {
+        fields.push("soaPart2Notification");
+    }
+    fields
+}

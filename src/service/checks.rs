@@ -225,6 +225,7 @@ fn check_batch(
                 event,
                 status,
                 order.expires_on,
+                t.spec.due_at,
                 o.now,
             )? {
                 versions.insert(order.id.clone(), version + 1);

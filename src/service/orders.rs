@@ -26,19 +26,6 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-/// The fields an order is recorded with (for the audit log: names, never values).
-const GRANT_FIELDS: &[&str] = &[
-    "reference",
-    "type",
-    "applicantAgency",
-    "court",
-    "subject",
-    "protectedPersons",
-    "madeOn",
-    "expiresOn",
-    "conditions",
-];
-
 /// How far in the future a `servedAt` may be, for clock skew between systems.
 pub const SERVED_AT_FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 
@@ -181,7 +168,8 @@ impl Services {
                         return Err(AppError::conflict(codes::REFERENCE_TAKEN, format!("an order with reference {} already exists", new.reference)));
                     };
                     sync_schedule(conn, &new_id, &rules, now)?;
-                    let mut trail = vec![audit::entry(&who, now, AuditOperation::Collect, "grantOrder", "order", vec![new_id.clone()], GRANT_FIELDS)];
+                    let fields = audit::grant_fields(new.without_notice, new.soa_notification.is_some());
+                    let mut trail = vec![audit::entry(&who, now, AuditOperation::Collect, "grantOrder", "order", vec![new_id.clone()], &fields)];
                     if let Some(old_id) = &new.replaces_order_id {
                         sync_schedule(conn, old_id, &rules, now)?;
                         trail.push(audit::entry(&who, now, AuditOperation::Alter, "grantOrder", "order", vec![old_id.clone()], &["status"]));

@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use orderwatch::auth::Role;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const DEADLINES: &str = "query($r: String!) { order(reference: $r) { soaPart2Notification { finalDay } deadlines { kind dueAt } } }";
 
@@ -58,6 +58,18 @@ async fn an_spo_subject_under_sex_offender_notification_notifies_from_its_final_
         initial("WMC/SOA/2").await,
         (json!({ "finalDay": null }), vec![])
     );
+
+    // The grant's audit entry names the field (never its value).
+    let grants: Vec<Value> = audit_events(&app, json!({ "actorAgency": "WMC" }))
+        .await
+        .into_iter()
+        .filter(|e| e["action"] == "grantOrder" && e["operation"] == "COLLECT")
+        .collect();
+    assert_eq!(grants.len(), 2);
+    assert!(grants.iter().all(|e| e["fields"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("soaPart2Notification"))));
 
     // Only an SPO's requirements give way, and the final day comes after the day the order is made.
     let before = app.snapshot().await;

@@ -21,6 +21,9 @@ UPDATE breaches SET
   order_type = (SELECT o.order_type FROM orders o WHERE o.id = breaches.order_id),
   outcome_at = COALESCE((SELECT MAX(bo.recorded_at) FROM breach_outcomes bo WHERE bo.breach_id = breaches.id),
                         breaches.created_at);
+-- Written with every breach from now on: no default to fall back on.
+ALTER TABLE breaches ALTER COLUMN force_agency DROP DEFAULT, ALTER COLUMN order_type DROP DEFAULT,
+  ALTER COLUMN outcome_at DROP DEFAULT;
 -- An application granted carries the day its order was made (which does not change).
 ALTER TABLE applications ADD COLUMN order_made_on DATE;
 UPDATE applications SET order_made_on = (SELECT o.made_on FROM orders o WHERE o.id = applications.order_id)

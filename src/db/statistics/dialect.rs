@@ -98,7 +98,8 @@ impl<'a> Dialect<'a> {
     /// The whole hours from one stored time to a later one.
     pub fn hours_between(&self, earlier: &str, later: &str) -> String {
         if self.pg {
-            format!("CAST(FLOOR(EXTRACT(EPOCH FROM ({later} - {earlier})) / 3600) AS BIGINT)")
+            // Whole seconds, as SQLite's `strftime('%s')` counts them, so both backends agree.
+            format!("CAST(FLOOR((EXTRACT(EPOCH FROM date_trunc('second', {later})) - EXTRACT(EPOCH FROM date_trunc('second', {earlier}))) / 3600) AS BIGINT)")
         } else {
             format!("CAST((CAST(strftime('%s', {later}) AS INTEGER) - CAST(strftime('%s', {earlier}) AS INTEGER)) / 3600 AS BIGINT)")
         }

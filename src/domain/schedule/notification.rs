@@ -19,15 +19,20 @@ pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: 
                         "Stalking Protection Act 2019 s9",
                     )
                 }),
-                // Bound once served; from the final day, while the order's term still covers it.
+                // From the final day, if the order is still in effect that day (its term covers it and it had not
+                // ended before the day began); a subject served later is bound from service, so from that day.
                 Some(soa) => soa
                     .final_day
-                    .filter(|_| f.served_at.is_some())
                     .filter(|last| f.expires_on.is_none_or(|end| *last <= end))
-                    .map(|last| {
+                    .filter(|last| {
+                        let day_begins = end_of_day(last.pred_opt().unwrap_or(*last));
+                        f.ended_at.is_none_or(|ended| ended > day_begins)
+                    })
+                    .and_then(|last| f.served_at.map(|s| last.max(london_date(s))))
+                    .map(|from| {
                         (
-                            end_of_period_beginning_with(last, 3),
-                            "end of the 3 days beginning with the day the Sexual Offences Act 2003 Part 2 notification requirements ended",
+                            end_of_period_beginning_with(from, 3),
+                            "end of the 3 days beginning with the day the Sexual Offences Act 2003 Part 2 notification requirements ended, or the day of service if later",
                             "Stalking Protection Act 2019 s9(5)-(7)",
                         )
                     }),

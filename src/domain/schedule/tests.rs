@@ -532,7 +532,23 @@ fn an_spo_subject_under_sex_offender_notification_notifies_from_the_final_day_of
         final_day: Some(d("2028-03-19")),
     });
     assert_eq!(planned(&f).len(), 1);
+    // Served after the final day: bound from service, so 3 days beginning with the day served.
+    f.served_at = Some(t("2028-03-19T10:00:00Z"));
+    f.soa_notification = Some(SoaNotification {
+        final_day: Some(d("2028-03-01")),
+    });
+    assert_eq!(
+        planned(&f),
+        [(DeadlineKind::NotificationInitial, t("2028-03-22T00:00:00Z"))]
+    );
+    // Ended before the final day began (s9(6)(d)): no duty arises.
+    f.served_at = Some(t("2026-03-27T15:00:00Z"));
+    f.ended_at = Some(t("2028-02-29T23:59:59Z"));
+    assert_eq!(planned(&f), []);
+    f.ended_at = Some(t("2028-03-01T10:00:00Z"));
+    assert_eq!(planned(&f).len(), 1);
     // Not yet served: not yet bound by the order.
+    f.ended_at = None;
     f.served_at = None;
     assert_eq!(planned(&f), []);
 }
