@@ -305,6 +305,26 @@ pub fn record_awareness(
     Ok(updated == 1)
 }
 
+/// Sets the subject's Sexual Offences Act 2003 Part 2 notification as it stood when the order was made (`None`:
+/// none). `Ok(false)`, with nothing written, when it already reads so.
+pub fn set_soa_notification(
+    conn: &mut DbConnection,
+    order_id: &str,
+    soa: Option<SoaNotification>,
+    at: DateTime<Utc>,
+) -> AppResult<bool> {
+    let final_day = soa.and_then(|s| s.final_day);
+    let updated = diesel::update(orders::table)
+        .filter(orders::id.eq(order_id))
+        .set((
+            orders::soa_notification.eq(soa.is_some()),
+            orders::soa_notification_final_day.eq(final_day),
+            orders::updated_at.eq(truncate_micros(at).naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(updated == 1)
+}
+
 /// Records service of an unserved order. `Ok(false)`, with nothing written, when it was already served.
 pub fn record_service(
     conn: &mut DbConnection,

@@ -228,6 +228,26 @@ impl CoreMutation {
         super::returned_order(ctx, order).await
     }
 
+    /// Sets or clears the subject's Sexual Offences Act 2003 Part 2 notification as it stood when an SPO was made
+    /// (POLICE, the managing force): the order's own notification requirements apply only from its final day
+    /// (SPA 2019 s9(5)-(7)). `registered: false` clears it; the order's deadlines are planned again.
+    #[graphql(visible = "super::visibility::record_service")]
+    async fn set_soa_part2_notification(
+        &self,
+        ctx: &Context<'_>,
+        reference: String,
+        registered: bool,
+        final_day: Option<Date>,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .set_soa_notification(who, reference, registered, final_day.map(|d| d.0))
+            .await
+            .audited(ctx)
+            .await?;
+        super::returned_order(ctx, order).await
+    }
+
     /// Varies an order's end date or conditions (the court that made it). The previous terms stay in `versions`.
     #[graphql(visible = "super::visibility::change_order")]
 

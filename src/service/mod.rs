@@ -17,6 +17,7 @@ pub mod feed;
 mod hearings;
 pub mod orders;
 pub mod page;
+mod registration;
 pub mod schedule;
 pub mod seed;
 pub mod shares;

@@ -25,6 +25,11 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
             at.clone(),
         ),
         (
+            "setSoaPart2Notification",
+            "mutation { setSoaPart2Notification(reference: \"WMC/A/1\", registered: true) { reference } }".into(),
+            json!({}),
+        ),
+        (
             "recordAwareness",
             "mutation($at: DateTime!) { recordAwareness(reference: \"WMC/A/1\", awareAt: $at) { reference } }".into(),
             at.clone(),
@@ -113,6 +118,8 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("grantOrder", Court, _) => "REFERENCE_OUTSIDE_NAMESPACE",
         ("grantOrder", Police, _) => "WRONG_ISSUER",
         ("recordService" | "reportBreach", Police, _) => "OK",
+        ("setSoaPart2Notification", Police, "MET") => "OK",
+        ("setSoaPart2Notification", Police, _) => "NOT_ORDER_AGENCY",
         // WMC/A/1 was made on notice.
         ("recordAwareness", Police, _) => "NOT_MADE_WITHOUT_NOTICE",
         ("updateBreachOutcome", Police, _) => "NOT_FOUND",

@@ -84,3 +84,64 @@ async fn an_spo_subject_under_sex_offender_notification_notifies_from_its_final_
     }
     assert_eq!(app.snapshot().await, before);
 }
+
+/// The managing force corrects the record when the court did not give the subject's registration, and the order's
+/// deadlines are planned again; no other force may, and a bad combination changes nothing.
+#[tokio::test]
+async fn the_managing_force_corrects_the_subjects_registration_and_the_deadlines_follow() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.clock.set("2026-06-01T09:00:00Z".parse().unwrap());
+    let met = app.token(Role::Police, "MET");
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/SOA/5"))
+        .await
+        .ok();
+    app.gql(
+        &met,
+        "mutation { recordService(reference: \"WMC/SOA/5\", servedAt: \"2026-06-01T08:30:00Z\", method: IN_COURT) { reference } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    const SET: &str = "mutation($registered: Boolean!, $d: Date) { setSoaPart2Notification(reference: \"WMC/SOA/5\", registered: $registered, finalDay: $d) { soaPart2Notification { finalDay } deadlines { kind dueAt } } }";
+    let initial = |r: &Gql| -> Vec<String> {
+        r.ok()["setSoaPart2Notification"]["deadlines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["kind"] == "NOTIFICATION_INITIAL")
+            .map(|d| d["dueAt"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let before = app.snapshot().await;
+    let other = app
+        .gql(
+            &app.token(Role::Police, "GMP"),
+            SET,
+            json!({ "registered": true }),
+        )
+        .await;
+    assert_eq!(other.codes(), ["NOT_ORDER_AGENCY"]);
+    let mixed = app
+        .gql(&met, SET, json!({ "registered": false, "d": "2026-09-10" }))
+        .await;
+    assert_eq!(mixed.codes(), ["SOA_NOTIFICATION_INVALID"]);
+    assert_eq!(app.snapshot().await, before);
+
+    let set = app
+        .gql(&met, SET, json!({ "registered": true, "d": "2026-09-10" }))
+        .await;
+    assert_eq!(
+        set.ok()["setSoaPart2Notification"]["soaPart2Notification"],
+        json!({ "finalDay": "2026-09-10" })
+    );
+    assert_eq!(initial(&set), ["2026-09-12T23:00:00Z"]);
+    let again = app.snapshot().await;
+    let same = app
+        .gql(&met, SET, json!({ "registered": true, "d": "2026-09-10" }))
+        .await;
+    assert_eq!(initial(&same), ["2026-09-12T23:00:00Z"]);
+    assert_eq!(app.snapshot().await, again);
+    // Cleared: the duty runs from service again (3 days beginning with 1 June).
+    let cleared = app.gql(&met, SET, json!({ "registered": false })).await;
+    assert_eq!(initial(&cleared), ["2026-06-03T23:00:00Z"]);
+}

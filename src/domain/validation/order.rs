@@ -37,6 +37,30 @@ pub struct OrderDraft {
     pub soa_notification: Option<SoaNotification>,
 }
 
+/// The subject's Sexual Offences Act 2003 Part 2 notification, as it stood when an order was made: only an SPO's or
+/// interim SPO's requirements give way to it, and its final day comes after the day made (SPA 2019 s9(5)-(6)).
+pub fn check_soa_notification(
+    order_type: OrderType,
+    made_on: NaiveDate,
+    soa: Option<SoaNotification>,
+    out: &mut Violations,
+) {
+    let Some(soa) = soa else { return };
+    if !matches!(order_type, OrderType::Spo | OrderType::InterimSpo) {
+        out.push(
+            codes::SOA_NOTIFICATION_INVALID,
+            "soaPart2Notification",
+            "only an SPO's notification requirements give way to the Sexual Offences Act 2003 Part 2 (Stalking Protection Act 2019 s9(5))",
+        );
+    } else if soa.final_day.is_some_and(|d| d <= made_on) {
+        out.push(
+            codes::SOA_NOTIFICATION_INVALID,
+            "soaPart2Notification.finalDay",
+            "finalDay must be after the day the order was made: those requirements end on a later day (Stalking Protection Act 2019 s9(6)(c))",
+        );
+    }
+}
+
 /// Validates a whole new order. `today` is the current date in England and Wales.
 pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violations> {
     let mut out = Violations::default();
@@ -51,21 +75,12 @@ pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violat
             format!("madeOn {} is after today ({today})", draft.made_on),
         );
     }
-    if let Some(soa) = draft.soa_notification {
-        if !matches!(draft.order_type, OrderType::Spo | OrderType::InterimSpo) {
-            out.push(
-                codes::SOA_NOTIFICATION_INVALID,
-                "soaPart2Notification",
-                "only an SPO's notification requirements give way to the Sexual Offences Act 2003 Part 2 (Stalking Protection Act 2019 s9(5))",
-            );
-        } else if soa.final_day.is_some_and(|d| d <= draft.made_on) {
-            out.push(
-                codes::SOA_NOTIFICATION_INVALID,
-                "soaPart2Notification.finalDay",
-                "finalDay must be after the day the order was made: those requirements end on a later day (Stalking Protection Act 2019 s9(6)(c))",
-            );
-        }
-    }
+    check_soa_notification(
+        draft.order_type,
+        draft.made_on,
+        draft.soa_notification,
+        &mut out,
+    );
     if draft.without_notice && draft.order_type.rules().issuer == Issuer::Police {
         out.push(
             codes::WITHOUT_NOTICE_NOT_APPLICABLE,
