@@ -291,6 +291,7 @@ pub fn page(
         DeadlineKind::NotificationInitial,
         DeadlineKind::NotificationNewName,
         DeadlineKind::NotificationHomeAddress,
+        DeadlineKind::NotificationNoHomeAddress,
     ]
     .map(|k| k.as_str());
     let mut q = deadlines::table

@@ -143,6 +143,8 @@ pub enum DeadlineKind {
     NotificationInitial,
     NotificationNewName,
     NotificationHomeAddress,
+    /// A DAPO subject who ceased to have any home address (Domestic Abuse Act 2021 s41(6)).
+    NotificationNoHomeAddress,
     HearingWindow,
     OrderEnd,
     ConditionEnd,
@@ -169,6 +171,9 @@ pub enum NotificationKind {
     Initial,
     NewName,
     HomeAddress,
+    /// The subject of a DAPO ceased to have any home address (Domestic Abuse Act 2021 s41(6)); `changedOn` is the
+    /// day that happened.
+    NoHomeAddress,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -113,6 +113,13 @@ impl Services {
                             format!("the subject of a {} has no duty to notify the police", order.order_type),
                         ));
                     }
+                    if kind == NotificationKind::NoHomeAddress && order.order_type != OrderType::Dapo {
+                        return Err(AppError::validation(
+                            codes::NOTIFICATION_KIND_NOT_APPLICABLE,
+                            "kind",
+                            "only a DAPO's subject notifies that they have no home address (Domestic Abuse Act 2021 s41(6))",
+                        ));
+                    }
                     if london_date(notified_at) < order.made_on {
                         return Err(AppError::validation(codes::NOTIFIED_BEFORE_ORDER, "notifiedAt", "notifiedAt is before the order was made"));
                     }

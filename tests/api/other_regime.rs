@@ -145,3 +145,55 @@ async fn the_managing_force_corrects_the_subjects_registration_and_the_deadlines
     let cleared = app.gql(&met, SET, json!({ "registered": false })).await;
     assert_eq!(initial(&cleared), ["2026-06-03T23:00:00Z"]);
 }
+
+/// A DAPO's subject who ceases to have any home address notifies the police within 3 days beginning with that day
+/// (Domestic Abuse Act 2021 s41(6)); police who learn of it elsewhere record it, and the deadline is missed when the
+/// subject does not notify; no other order type has the duty.
+#[tokio::test]
+async fn a_dapo_subject_notifies_having_no_home_address_within_3_days() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.clock.set("2026-06-01T09:00:00Z".parse().unwrap());
+    let met = app.token(Role::Police, "MET");
+    let mut dapo = spo_input(&app, "WMC/NHA/1");
+    dapo["type"] = json!("DAPO");
+    dapo["expiresOn"] = Value::Null;
+    app.grant(&app.token(Role::Court, "WMC"), dapo).await.ok();
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/NHA/2"))
+        .await
+        .ok();
+    const NOTIFY: &str = "mutation($i: RecordNotificationInput!) { recordNotification(input: $i) { deadlines { kind status dueAt } } }";
+    app.clock.set("2026-06-10T09:00:00Z".parse().unwrap());
+    let learnt = app
+        .gql(
+            &met,
+            NOTIFY,
+            json!({ "i": { "reference": "WMC/NHA/1", "kind": "NO_HOME_ADDRESS", "source": "POLICE",
+                "notifiedAt": "2026-06-10T08:00:00Z", "changedOn": "2026-06-08" } }),
+        )
+        .await;
+    let deadline: Vec<Value> = learnt.ok()["recordNotification"]["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "NOTIFICATION_NO_HOME_ADDRESS")
+        .cloned()
+        .collect();
+    // Three days beginning with 8 June: the end of the 10th, London summer time; still open at 09:00 that day.
+    assert_eq!(
+        deadline,
+        [
+            json!({ "kind": "NOTIFICATION_NO_HOME_ADDRESS", "status": "OPEN", "dueAt": "2026-06-10T23:00:00Z" })
+        ]
+    );
+    let before = app.snapshot().await;
+    let spo = app
+        .gql(
+            &met,
+            NOTIFY,
+            json!({ "i": { "reference": "WMC/NHA/2", "kind": "NO_HOME_ADDRESS", "source": "POLICE",
+                "notifiedAt": "2026-06-10T08:00:00Z", "changedOn": "2026-06-08" } }),
+        )
+        .await;
+    assert_eq!(spo.codes(), ["NOTIFICATION_KIND_NOT_APPLICABLE"]);
+    assert_eq!(app.snapshot().await, before);
+}

@@ -173,6 +173,7 @@ pub(super) fn missed(
         DeadlineKind::NotificationInitial,
         DeadlineKind::NotificationNewName,
         DeadlineKind::NotificationHomeAddress,
+        DeadlineKind::NotificationNoHomeAddress,
     ]
     .iter()
     .map(|k| format!("'{}'", k.as_str()))

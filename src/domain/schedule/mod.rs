@@ -24,6 +24,7 @@ code_enum!(
         NotificationInitial => "NOTIFICATION_INITIAL",
         NotificationNewName => "NOTIFICATION_NEW_NAME",
         NotificationHomeAddress => "NOTIFICATION_HOME_ADDRESS",
+        NotificationNoHomeAddress => "NOTIFICATION_NO_HOME_ADDRESS",
         HearingWindow => "HEARING_WINDOW",
         OrderEnd => "ORDER_END",
         ConditionEnd => "CONDITION_END",
@@ -46,6 +47,7 @@ code_enum!(
         Initial => "INITIAL",
         NewName => "NEW_NAME",
         HomeAddress => "HOME_ADDRESS",
+        NoHomeAddress => "NO_HOME_ADDRESS",
     }
 );
 

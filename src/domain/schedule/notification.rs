@@ -94,6 +94,7 @@ pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut
         let kind = match n.kind {
             NotificationKind::NewName => DeadlineKind::NotificationNewName,
             NotificationKind::HomeAddress => DeadlineKind::NotificationHomeAddress,
+            NotificationKind::NoHomeAddress => DeadlineKind::NotificationNoHomeAddress,
             NotificationKind::Initial => continue,
         };
         let Some(changed_on) = n.changed_on else {

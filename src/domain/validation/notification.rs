@@ -57,7 +57,12 @@ pub fn validate_notification(
             "changedOn",
             "an initial notification has no day of change",
         ),
-        (NotificationKind::NewName | NotificationKind::HomeAddress, None) => v.push(
+        (
+            NotificationKind::NewName
+            | NotificationKind::HomeAddress
+            | NotificationKind::NoHomeAddress,
+            None,
+        ) => v.push(
             codes::CHANGED_ON_REQUIRED,
             "changedOn",
             "give the day the name or home address changed",
