@@ -59,7 +59,9 @@ impl<'a> Dialect<'a> {
         })
     }
 
-    fn bucket(&self, test: impl Fn(usize) -> String) -> String {
+    /// The index of the first of the period's quarters whose `test` (given its index) holds, or the number of
+    /// quarters when none does.
+    pub fn bucket(&self, test: impl Fn(usize) -> String) -> String {
         let arms: String = (0..self.ends.len())
             .map(|i| format!(" WHEN {} THEN {i}", test(i)))
             .collect();

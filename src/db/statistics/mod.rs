@@ -174,16 +174,11 @@ fn in_force(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<InForceFact>>
     let (Some((_, first_end)), Some((_, last_end))) = (ends.first(), ends.last()) else {
         return Ok(vec![]);
     };
-    let bucket = |test: &dyn Fn(&str) -> String| {
-        let arms: String = ends
-            .iter()
-            .enumerate()
-            .map(|(i, (_, end))| format!(" WHEN {} THEN {i}", test(&d.date(*end))))
-            .collect();
-        format!("CAST(CASE{arms} ELSE {} END AS BIGINT)", ends.len())
-    };
-    let first = bucket(&|day| format!("made_on <= {day}"));
-    let until = bucket(&|day| format!("expires_on < {day} OR ended_on <= {day}"));
+    let first = d.quarter_of_date("made_on");
+    let until = d.bucket(|i| {
+        let day = d.date(ends[i].1);
+        format!("expires_on < {day} OR ended_on <= {day}")
+    });
     let sql = format!(
         "SELECT applicant_agency AS force, order_type, {first} AS first, {until} AS until, COUNT(*) AS orders \
          FROM orders WHERE made_on <= {last} AND (expires_on IS NULL OR expires_on >= {start}) \
