@@ -47,6 +47,7 @@ async fn run(subscribers: usize, breaches: usize) {
                 sub: "bench".into(),
                 role,
                 agency: agency.into(),
+                supervisor: false,
             },
             Utc::now(),
             Duration::hours(2),

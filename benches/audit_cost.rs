@@ -40,6 +40,7 @@ async fn lookups(
                     sub: format!("officer-{w}"),
                     role: Role::Police,
                     agency: "MET".into(),
+                    supervisor: false,
                 },
                 "bench",
                 None,
@@ -89,6 +90,7 @@ fn appends(db: &Database, size: usize, rounds: usize) -> (f64, f64, f64) {
         sub: "advocate-1".into(),
         role: Role::Advocate,
         agency: "SAFE".into(),
+        supervisor: false,
     }
     .into();
     let mut conn = db.dedicated_connection().unwrap();
@@ -147,7 +149,7 @@ fn main() {
             .with_audit_keys(orderwatch::domain::audit::AuditKeys::new(vec![key]));
         db.migrate().unwrap();
         let services = Services::new(db.clone(), Arc::new(SystemClock));
-        let admin: Caller = Principal { sub: "bench".into(), role: Role::Admin, agency: "OPS".into() }.into();
+        let admin: Caller = Principal { sub: "bench".into(), role: Role::Admin, agency: "OPS".into(), supervisor: false }.into();
         if let Some(size) = arg("--append") {
             let size: usize = size.parse().expect("--append takes a number of entries");
             let rounds: usize = arg("--rounds").map(|s| s.parse().unwrap()).unwrap_or(50);
@@ -160,7 +162,7 @@ fn main() {
         }
         services.create_agency(&admin, "MET".into(), "MET".into(), AgencyKind::PoliceForce).await.unwrap();
         services.create_agency(&admin, "WMC".into(), "WMC".into(), AgencyKind::Court).await.unwrap();
-        let court: Caller = Principal { sub: "clerk".into(), role: Role::Court, agency: "WMC".into() }.into();
+        let court: Caller = Principal { sub: "clerk".into(), role: Role::Court, agency: "WMC".into(), supervisor: false }.into();
         let today = orderwatch::domain::calendar::london_date(Utc::now());
         for i in 0..100 {
             let req = GrantRequest {

@@ -74,6 +74,7 @@ async fn run(orders: i64, due: usize) {
         sub: "bench".into(),
         role: Role::Admin,
         agency: "OPS".into(),
+        supervisor: false,
     };
     services
         .create_agency(
@@ -116,6 +117,7 @@ async fn run(orders: i64, due: usize) {
         sub: "clerk".into(),
         role: Role::Court,
         agency: "WMC".into(),
+        supervisor: false,
     };
     let today = orderwatch::domain::calendar::london_date(Utc::now());
     for i in 0..due {

@@ -149,6 +149,7 @@ fn token(role: Role, agency: &str, sub: &str) -> String {
                 sub: sub.into(),
                 role,
                 agency: agency.into(),
+                supervisor: false,
             },
             Utc::now(),
             Duration::hours(4),

@@ -90,6 +90,10 @@ enum Command {
         /// Lifetime, e.g. 30m, 8h, 2d (at most 30d).
         #[arg(long, default_value = "8h")]
         ttl: String,
+        /// Give the token the supervisory scope (`scope: supervisor`): a POLICE supervisor reads the force's own
+        /// statistics.
+        #[arg(long)]
+        supervisor: bool,
     },
     /// Run the scheduled checks once and print the alerts raised. With --now, a dry run: it prints what a run at that
     /// moment would raise and writes nothing, unless --commit is given.
@@ -259,8 +263,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             agency,
             sub,
             ttl,
+            supervisor,
         } => {
             let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            anyhow::ensure!(
+                !supervisor || orderwatch::auth::policy::may_hold_supervisor_scope(role),
+                "--supervisor is a scope of POLICE tokens only"
+            );
             anyhow::ensure!(
                 valid_agency_code(&agency),
                 "--agency must be 2 to 32 upper-case letters, digits or -, starting with a letter"
@@ -274,7 +283,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // Never creates a secret: a token minted with one the server does not use would be refused.
             let (keys, _) = startup::jwt_keys(&settings, &target, false)?;
             let token = keys
-                .mint(&Principal { sub, role, agency }, chrono::Utc::now(), ttl)
+                .mint(
+                    &Principal {
+                        sub,
+                        role,
+                        agency,
+                        supervisor,
+                    },
+                    chrono::Utc::now(),
+                    ttl,
+                )
                 .map_err(anyhow::Error::msg)?;
             println!("{token}");
             Ok(())

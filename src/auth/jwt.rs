@@ -2,6 +2,7 @@
 //! are required; `nbf` is checked when present.
 
 use super::keyfile::{pem_key, Jwks, VerifyKey};
+use super::scope::{Scope, SUPERVISOR_SCOPE};
 use super::{valid_agency_code, Principal, Role};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -25,6 +26,10 @@ pub struct Claims {
     pub iat: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nbf: Option<i64>,
+    /// Scopes, space-separated (RFC 9068) or, as some identity providers send them, a list; `supervisor` is the
+    /// only one read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
 }
 
 /// The keys one trusted issuer signs with.
@@ -215,6 +220,9 @@ impl JwtKeys {
             iat: Some(now.timestamp()),
             nbf: Some(now.timestamp()),
             exp: (now + ttl).timestamp(),
+            scope: principal
+                .supervisor
+                .then(|| Scope::Spaced(SUPERVISOR_SCOPE.to_string())),
         };
         encode(&Header::new(Algorithm::HS256), &claims, key)
             .map_err(|e| format!("could not sign token: {e}"))
@@ -232,6 +240,7 @@ fn principal_of(c: Claims) -> Result<(Principal, DateTime<Utc>), String> {
         DateTime::<Utc>::from_timestamp(c.exp, 0).ok_or("token exp is out of range")?;
     Ok((
         Principal {
+            supervisor: c.scope.as_ref().is_some_and(Scope::has_supervisor),
             sub: c.sub,
             role: c.role,
             agency: c.agency,
@@ -271,6 +280,7 @@ mod tests {
             sub: "officer-1".into(),
             role: Role::Police,
             agency: "MET".into(),
+            supervisor: false,
         }
     }
 

@@ -4,6 +4,7 @@
 pub mod jwt;
 mod keyfile;
 pub mod policy;
+pub mod scope;
 
 use std::fmt;
 use std::str::FromStr;
@@ -62,12 +63,15 @@ impl FromStr for Role {
     }
 }
 
-/// An authenticated caller: the token's subject, role and agency.
+/// An authenticated caller: the token's subject, role and agency, and whether it holds the supervisory scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub sub: String,
     pub role: Role,
     pub agency: String,
+    /// The token's `scope` claim holds [`scope::SUPERVISOR_SCOPE`]: a police supervisor, who may read the force's own
+    /// statistics.
+    pub supervisor: bool,
 }
 
 /// A principal making one request: who, plus what the audit log records about the request (its id, and the

@@ -264,13 +264,20 @@ pub fn may_determine_application(principal: &Principal, kind: AgencyKind) -> boo
     principal.role == Role::Court && kind == AgencyKind::Court
 }
 
-/// Whose figures a principal may read in `statistics`: an analyst every force's, a police officer their own force's,
-/// no one else any.
+/// Whether a token for `role` may carry the supervisory scope: police only.
+pub fn may_hold_supervisor_scope(role: Role) -> bool {
+    role == Role::Police
+}
+
+/// Whose figures a principal may read in `statistics`: an analyst every force's, a police supervisor (a token with
+/// the supervisory scope) their own force's, no one else any.
 pub fn statistics_scope(principal: &Principal) -> StatisticsScope {
     match principal.role {
         Role::Analyst => StatisticsScope::All,
-        Role::Police => StatisticsScope::Force(principal.agency.clone()),
-        Role::Court | Role::Advocate | Role::Admin | Role::Auditor => StatisticsScope::Nothing,
+        Role::Police if principal.supervisor => StatisticsScope::Force(principal.agency.clone()),
+        Role::Police | Role::Court | Role::Advocate | Role::Admin | Role::Auditor => {
+            StatisticsScope::Nothing
+        }
     }
 }
 

@@ -43,6 +43,7 @@ impl CoreQuery {
             sub: who.sub.clone(),
             role: who.role.into(),
             agency: who.agency.clone(),
+            supervisor: who.supervisor,
         })
     }
 

@@ -45,6 +45,7 @@ pub async fn sdl_for_role(role: Role) -> Result<String, String> {
         sub: "schema".into(),
         role,
         agency: "SCHEMA".into(),
+        supervisor: false,
     });
     let response = schema
         .execute(async_graphql::Request::new(INTROSPECTION).data(caller))

@@ -13,7 +13,8 @@ pub struct StatisticsQuery;
 impl StatisticsQuery {
     /// Figures from the record by force, order type and calendar quarter, for the days `from` to `to` (both
     /// included): orders made, in force, changed and breached, breach outcomes, missed notifications, and how long
-    /// service and breach outcomes took. ANALYST reads every force's (or `force`'s); POLICE reads its own force's.
+    /// service and breach outcomes took. ANALYST reads every force's (or `force`'s); a POLICE supervisor (token scope
+    /// `supervisor`) reads its own force's.
     /// Each read is recorded in the audit log. Definitions and caveats: docs/statistics.md.
     #[graphql(visible = "super::visibility::read_statistics")]
     async fn statistics(

@@ -154,6 +154,7 @@ fn checks_entry(
         sub: db::orders::CHECKS_ACTOR.into(),
         role: Role::Admin,
         agency: "ORDERWATCH".into(),
+        supervisor: false,
     };
     let mut e = audit::entry(
         &Caller::from(system),

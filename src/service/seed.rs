@@ -50,6 +50,7 @@ fn principal(role: Role, agency: &str) -> Caller {
         sub: "orderwatch-seed".into(),
         role,
         agency: agency.into(),
+        supervisor: false,
     })
 }
 

@@ -25,10 +25,16 @@ impl Services {
             (StatisticsScope::All, force) => force,
             (StatisticsScope::Force(own), None) => Some(own),
             (StatisticsScope::Force(own), Some(asked)) if asked == own => Some(own),
-            (StatisticsScope::Force(_), Some(_)) | (StatisticsScope::Nothing, _) => {
+            (StatisticsScope::Force(_), Some(_)) => {
                 return Err(AppError::forbidden(
                     codes::FORBIDDEN,
                     "a force reads its own figures only; leave out force, or give your own",
+                ))
+            }
+            (StatisticsScope::Nothing, _) => {
+                return Err(AppError::forbidden(
+                    codes::SUPERVISOR_SCOPE_REQUIRED,
+                    "a force's figures are read by its supervisors: the token needs the supervisor scope",
                 ))
             }
         };

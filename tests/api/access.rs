@@ -97,8 +97,10 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("alerts", Police | Advocate, _) => "OK",
         ("deadlines", Court | Police | Advocate, _) => "OK",
         ("auditEvents", Auditor, _) => "OK",
-        // Aggregates: an analyst every force's, a police officer their own force's.
-        ("statistics", Analyst | Police, _) => "OK",
+        // Aggregates: an analyst every force's, a police supervisor their own force's (the tokens here have no
+        // supervisory scope: tests/api/statistics.rs has one that does).
+        ("statistics", Analyst, _) => "OK",
+        ("statistics", Police, _) => "SUPERVISOR_SCOPE_REQUIRED",
         // Applications: the force that applied and the court it went to; to anyone else one does not exist.
         ("application", Court | Police, _) => "OK",
         ("subjectHistory", Police, _) => "OK",

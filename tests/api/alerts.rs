@@ -443,6 +443,7 @@ async fn a_subscriber_that_falls_behind_is_resumed_from_the_table_without_loss()
         sub: "a".into(),
         role: Role::Advocate,
         agency: "ADV-A".into(),
+        supervisor: false,
     };
     let mut stream = Box::pin(
         app.services
@@ -497,6 +498,7 @@ async fn an_alert_read_before_consent_was_revoked_is_not_delivered_after() {
         sub: "a".into(),
         role: Role::Advocate,
         agency: "ADV-A".into(),
+        supervisor: false,
     };
     // The stream is not read yet: whatever it takes in waits in its buffer.
     let mut stream = Box::pin(
@@ -554,6 +556,7 @@ async fn a_subscription_opened_before_the_feed_has_started_misses_nothing_commit
         sub: "advocate-1".into(),
         role: Role::Advocate,
         agency: "ADV-A".into(),
+        supervisor: false,
     }
     .into();
     // From now (no cursor); the table is read and holds nothing new yet; then a breach is committed by the

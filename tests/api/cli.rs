@@ -46,6 +46,30 @@ async fn token_mints_a_token_the_server_accepts() {
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("COURT, POLICE, ADVOCATE, ADMIN, AUDITOR")
     );
+
+    let mint = |role: &str| {
+        app.cli()
+            .args([
+                "token",
+                "--role",
+                role,
+                "--agency",
+                "MET",
+                "--sub",
+                "sgt-1",
+                "--supervisor",
+            ])
+            .output()
+            .unwrap()
+    };
+    let court = mint("COURT");
+    assert!(!court.status.success());
+    assert!(String::from_utf8_lossy(&court.stderr).contains("POLICE tokens only"));
+    let sergeant = String::from_utf8(mint("POLICE").stdout).unwrap();
+    let r = app
+        .gql(sergeant.trim(), "{ me { supervisor } }", json!({}))
+        .await;
+    assert_eq!(r.ok()["me"]["supervisor"], true);
 }
 
 #[test]

@@ -424,6 +424,7 @@ async fn many_orders(app: &TestApp, prefix: &str, n: usize, days: i64) {
         sub: "clerk".into(),
         role: Role::Court,
         agency: "WMC".into(),
+        supervisor: false,
     };
     for i in 0..n {
         let req = orderwatch::service::orders::GrantRequest {

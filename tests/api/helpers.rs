@@ -237,6 +237,7 @@ impl TestApp {
             sub: format!("{}-user", agency.to_lowercase()),
             role,
             agency: agency.into(),
+            supervisor: false,
         };
         self.keys
             .mint(
@@ -268,10 +269,16 @@ impl TestApp {
 
     /// A valid token for a role and agency.
     pub fn token(&self, role: Role, agency: &str) -> String {
+        self.token_scoped(role, agency, false)
+    }
+
+    /// A valid token for a role and agency, with the supervisory scope or without.
+    pub fn token_scoped(&self, role: Role, agency: &str, supervisor: bool) -> String {
         let p = Principal {
             sub: format!("{}-user", agency.to_lowercase()),
             role,
             agency: agency.into(),
+            supervisor,
         };
         self.keys.mint(&p, Utc::now(), Duration::hours(1)).unwrap()
     }

@@ -163,7 +163,23 @@ async fn an_analyst_reads_every_forces_figures_as_worked_out_by_hand() {
 #[tokio::test]
 async fn a_force_reads_its_own_figures_only_and_no_one_else_reads_any() {
     let app = history().await;
-    let met = app.token(Role::Police, "MET");
+    let before = app.snapshot().await;
+    // An officer without the supervisory scope reads none, not even the force's own.
+    let officer = app
+        .gql(&app.token(Role::Police, "MET"), STATS, half_year())
+        .await;
+    assert_eq!(officer.codes(), ["SUPERVISOR_SCOPE_REQUIRED"]);
+    // The scope gives nothing to another role.
+    let court = app.token_scoped(Role::Court, "WMC", true);
+    assert_eq!(
+        app.gql(&court, STATS, half_year()).await.codes(),
+        ["FORBIDDEN"]
+    );
+    assert_eq!(app.snapshot().await, before);
+
+    let met = app.token_scoped(Role::Police, "MET", true);
+    let me = app.gql(&met, "{ me { supervisor } }", json!({})).await;
+    assert_eq!(me.ok()["me"]["supervisor"], true);
     let own = rows(&app.gql(&met, STATS, half_year()).await);
     assert_eq!(own.len(), 2);
     assert!(own.iter().all(|r| r["force"] == "MET"), "{own:?}");

@@ -11,6 +11,9 @@ pub struct Me {
     pub sub: String,
     pub role: Role,
     pub agency: String,
+    /// Whether the token holds the supervisory scope (`scope` claim `supervisor`): a POLICE supervisor reads the
+    /// force's own `statistics`.
+    pub supervisor: bool,
 }
 
 /// A police force, court or advocacy service.
