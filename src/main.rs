@@ -544,6 +544,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         println!("mint a token:   {run} token --role POLICE --agency MET --sub officer-1");
         println!("demo data:      {run} seed --demo");
     }
+    println!("console:        {url}/ (sign in with a token)");
     println!("health:         {url}/healthz  {url}/readyz");
     app.run_until_stopped()
         .await

@@ -281,7 +281,7 @@ fn app_state(
         ws_max_operations: settings.ws_max_operations as usize,
         max_nesting: settings.max_nesting,
         query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
-        graphiql: !settings.production(),
+        graphiql: settings.serve_graphiql(),
         production: settings.production(),
         auth_failures: Default::default(),
         metrics_token: settings

@@ -191,7 +191,12 @@ pub struct Settings {
     )]
     pub extra_bank_holidays: String,
 
-    /// `production` turns off introspection and the GraphiQL page; anything else is development.
+    /// Whether to serve GraphiQL at `/graphiql` (`true` or `false`); unset, it is served in development only.
+    #[arg(long, env = "ORDERWATCH_GRAPHIQL", global = true)]
+    pub graphiql: Option<bool>,
+
+    /// `production` turns off introspection and, unless `ORDERWATCH_GRAPHIQL=true`, the GraphiQL page; anything else
+    /// is development.
     #[arg(
         long,
         env = "ORDERWATCH_ENV",
@@ -369,6 +374,7 @@ impl std::fmt::Debug for Settings {
             .field("audit_checkpoint_file", &self.audit_checkpoint_file)
             .field("audit_checkpoint_secs", &self.audit_checkpoint_secs)
             .field("audit_table_owner", &self.audit_table_owner)
+            .field("graphiql", &self.graphiql)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<set>"),
@@ -417,6 +423,7 @@ impl Settings {
             audit_checkpoint_secs: 60,
             audit_table_owner: None,
             metrics_token: None,
+            graphiql: None,
             delivery_retry_ms: 30_000,
             max_nesting: 64,
             max_aliases: 30,
@@ -464,6 +471,11 @@ impl Settings {
         self.jwt_public_key_file.is_some()
             || self.jwt_jwks_file.is_some()
             || !self.jwt_trusted_issuers.trim().is_empty()
+    }
+
+    /// Whether to serve the GraphiQL page: as `ORDERWATCH_GRAPHIQL` says, else in development only.
+    pub fn serve_graphiql(&self) -> bool {
+        self.graphiql.unwrap_or(!self.production())
     }
 
     /// Whether this is a production deployment (`ORDERWATCH_ENV=production`).

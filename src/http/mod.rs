@@ -1,9 +1,10 @@
-//! HTTP routes: `/graphql` (POST and GET), `/graphiql`, `/open-data/statistics.{csv,json}` (public), `/healthz`,
-//! `/readyz`, `/metrics`. Every `/graphql` request
+//! HTTP routes: `/graphql` (POST and GET), the console (`/`, `/console/...`) and `/graphiql`,
+//! `/open-data/statistics.{csv,json}` (public), `/healthz`, `/readyz`, `/metrics`. Every `/graphql` request
 //! needs a valid bearer token; without one it gets 401 and no data. Each response carries `X-Request-Id`.
 
 pub mod admission;
 pub mod auth_failures;
+mod console;
 pub mod gate;
 mod handler;
 mod open_data;
@@ -11,7 +12,7 @@ mod probes;
 pub mod ws;
 
 use handler::graphql;
-use probes::{graphiql, healthz, metrics, readyz};
+use probes::{healthz, metrics, readyz};
 
 use crate::auth::jwt::JwtKeys;
 use crate::graphql::OrderwatchSchema;
@@ -91,7 +92,6 @@ pub fn server(
     state: AppState,
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
-    let serve_graphiql = state.graphiql;
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -125,11 +125,9 @@ pub fn server(
                     .to(ws::websocket),
             )
             .route("/graphql", web::get().to(graphql))
-            .configure(|cfg| {
-                if serve_graphiql {
-                    cfg.route("/graphiql", web::get().to(graphiql));
-                }
-            })
+            .route("/", web::get().to(console::console))
+            .route("/graphiql", web::get().to(console::graphiql))
+            .route("/console/{file:.+}", web::get().to(console::asset))
             .route("/open-data/statistics.csv", web::get().to(open_data::csv))
             .route("/open-data/statistics.json", web::get().to(open_data::json))
             .route("/healthz", web::get().to(healthz))

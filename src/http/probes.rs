@@ -1,23 +1,11 @@
-//! The pages beside `/graphql`: GraphiQL (development), health, readiness and metrics.
+//! The probes beside `/graphql`: health, readiness and metrics.
 
 use super::{error_body, AppState};
 use crate::codes;
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use async_graphql::http::GraphiQLSource;
 use serde_json::json;
-
-pub(super) async fn graphiql() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("orderwatch")
-                .finish(),
-        )
-}
 
 pub(super) async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))

@@ -11,6 +11,7 @@ mod auth;
 mod awareness;
 mod breaches;
 mod cli;
+mod console;
 mod deadlines;
 mod delivery;
 mod disk;

@@ -1,0 +1,67 @@
+// The worklist: the deadlines of the orders the caller looks after, soonest first, filtered by kind and status,
+// each linking to its order.
+
+import { gql } from './api.js';
+import { button, h, select, table, tag, when, words } from './dom.js';
+
+const KINDS = [
+  ['', 'All kinds'],
+  ['NOTIFICATIONS', 'Notifications by the subject'],
+  ['HEARING_WINDOW', 'Hearing windows'],
+  ['ORDER_END', 'Orders ending'],
+  ['CONDITION_END', 'Conditions ending'],
+];
+const NOTIFICATIONS = ['NOTIFICATION_INITIAL', 'NOTIFICATION_NEW_NAME', 'NOTIFICATION_HOME_ADDRESS', 'NOTIFICATION_NO_HOME_ADDRESS'];
+const STATUSES = [['OPEN', 'Open'], ['MISSED', 'Missed'], ['MET', 'Met'], ['WAIVED', 'Waived']];
+const STATUS_COLOUR = { OPEN: 'blue', MISSED: 'red', MET: 'green', WAIVED: 'grey' };
+const PAGE = 50;
+
+export async function worklist({ show }) {
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const kind = params.get('kind') ?? '';
+  const status = params.get('status') ?? 'OPEN';
+  const kinds = kind === 'NOTIFICATIONS' ? NOTIFICATIONS : kind ? [kind] : null;
+
+  const form = h('form', { novalidate: true, onsubmit: (e) => {
+    e.preventDefault();
+    const q = new URLSearchParams({ kind: form.querySelector('#kind').value, status: form.querySelector('#status').value });
+    location.hash = `#/worklist?${q}`;
+  } },
+  h('div', { class: 'govuk-grid-row' },
+    h('div', { class: 'govuk-grid-column-one-third' }, select({ id: 'kind', label: 'Kind', options: KINDS, value: kind })),
+    h('div', { class: 'govuk-grid-column-one-third' }, select({ id: 'status', label: 'Status', options: STATUSES, value: status }))),
+  button('Filter', { class: 'govuk-button govuk-button--secondary' }));
+
+  const results = h('div', { id: 'worklist-results', 'aria-live': 'polite' });
+  show('Worklist',
+    h('h1', { class: 'govuk-heading-l' }, 'Worklist'),
+    h('p', { class: 'govuk-body' }, 'Deadlines of the orders you look after, soonest first. Times are London time.'),
+    form, results);
+
+  const rows = [];
+  let after = null;
+  const more = h('button', { class: 'govuk-button govuk-button--secondary', type: 'button', id: 'more', hidden: true, onclick: () => load() }, 'Show more');
+  const load = async () => {
+    const { data } = await gql(`query($filter: DeadlineFilter, $after: String) { deadlines(filter: $filter, first: ${PAGE}, after: $after) {
+      edges { node { id kind orderReference dueAt status rule statute } } pageInfo { hasNextPage endCursor } } }`,
+    { filter: { kinds, status }, after });
+    for (const { node: d } of data.deadlines.edges) {
+      rows.push([
+        h('span', { class: 'ow-nowrap' }, when(d.dueAt)),
+        words(d.kind),
+        h('a', { class: 'govuk-link', href: `#/orders/${encodeURIComponent(d.orderReference)}` }, d.orderReference),
+        tag(words(d.status), STATUS_COLOUR[d.status]),
+        `${d.rule} (${d.statute})`,
+      ]);
+    }
+    after = data.deadlines.pageInfo.endCursor;
+    more.hidden = !data.deadlines.pageInfo.hasNextPage;
+    results.dataset.kind = kind || 'ALL';
+    results.replaceChildren(
+      rows.length
+        ? table(`${rows.length} deadline${rows.length === 1 ? '' : 's'}`, ['Due', 'Kind', 'Order', 'Status', 'Rule'], rows)
+        : h('p', { class: 'govuk-body', id: 'no-deadlines' }, 'No deadlines match.'),
+      more);
+  };
+  await load();
+}

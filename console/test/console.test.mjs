@@ -1,0 +1,260 @@
+// The console and GraphiQL in a real browser against the real server.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accessibility, browser, foreign, open, Server, signIn, spo } from './harness.mjs';
+
+let server;
+let chrome;
+
+before(async () => {
+  server = await Server.start();
+  chrome = await browser();
+});
+
+after(async () => {
+  await chrome?.close();
+  await server?.close();
+});
+
+/// Every page test ends here: nothing loaded from elsewhere, no script error, no accessibility failure.
+async function clean(page, what) {
+  assert.deepEqual(foreign(page), [], `${what}: requests left the server`);
+  assert.deepEqual(page.problems.filter((p) => !p.includes('401')), [], `${what}: errors in the page`);
+  assert.deepEqual(await accessibility(page), [], `${what}: WCAG 2.2 AA`);
+}
+
+describe('signing in', () => {
+  test('a pasted token signs in and shows the pages of its role; a refused one says why and stays signed out', async () => {
+    const page = await open(chrome, server);
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('#token');
+    await clean(page, 'sign-in page');
+    await page.type('#token', 'not-a-token');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.govuk-error-summary');
+    const problem = await page.$eval('.govuk-error-summary', (e) => e.textContent);
+    assert.match(problem, /did not accept this token/);
+    assert.equal(await page.evaluate(() => document.activeElement.classList.contains('govuk-error-summary')), true);
+    await clean(page, 'sign-in error');
+
+    await page.$eval('#token', (e) => { e.value = ''; });
+    await page.type('#token', server.token('POLICE', 'MET', 'officer-1'));
+    await Promise.all([page.waitForSelector('#nav a[href="#/alerts"]'), page.click('button[type=submit]')]);
+    const nav = await page.$$eval('#nav a', (as) => as.map((a) => a.textContent));
+    assert.deepEqual(nav, ['Alert desk', 'Worklist', 'Find an order', 'Sign out']);
+    await page.close();
+  });
+});
+
+const GRANT = 'mutation($i: GrantOrderInput!) { grantOrder(input: $i) { reference protectedPersons { id } } }';
+const REPORT = 'mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }';
+let breaches = 0;
+
+/// MET reports a breach of `reference` now.
+async function breach(reference) {
+  breaches += 1;
+  await server.gql(server.token('POLICE', 'MET'), REPORT, {
+    i: { reference, occurredAt: new Date(Date.now() - 60000).toISOString(), description: 'Seen outside the protected person’s home', externalRef: `CAD-${breaches}` },
+  });
+}
+
+/// An order made today by Westminster Magistrates' on MET's application, shared with the London advocacy service.
+async function sharedOrder(reference, input = spo(reference)) {
+  const made = await server.gql(server.token('COURT', 'WMC'), GRANT, { i: input });
+  await server.gql(server.token('POLICE', 'MET'),
+    'mutation($r: String!, $p: ID!) { shareOrderWithAdvocacy(reference: $r, protectedPersonId: $p, advocacyAgency: "ADV-LDN") { id } }',
+    { r: reference, p: made.grantOrder.protectedPersons[0].id });
+}
+
+async function rows(page) {
+  return page.$$eval('#alerts tr[data-kind="BREACH_REPORTED"]', (trs) => trs.map((tr) => tr.dataset.alertId));
+}
+
+async function waitForRows(page, n) {
+  await page.waitForFunction((n) => document.querySelectorAll('#alerts tr[data-kind="BREACH_REPORTED"]').length >= n, {}, n);
+  return rows(page);
+}
+
+async function live(page) {
+  await page.waitForFunction(() => document.querySelector('#connection-state')?.textContent.includes('live'));
+}
+
+describe('the alert desk', () => {
+  test('shows alerts as they arrive, acknowledges with one click, and resumes after a reload or a dropped connection with no gap and no duplicate', async () => {
+    await sharedOrder('WMC/UI/1');
+    const page = await open(chrome, server);
+    await signIn(page, server.token('ADVOCATE', 'ADV-LDN', 'advocate-1'));
+    await page.goto(`${server.url}/#/alerts`);
+    await live(page);
+    await clean(page, 'empty alert desk');
+
+    await breach('WMC/UI/1');
+    const [first] = await waitForRows(page, 1);
+    const row = await page.$eval(`tr[data-alert-id="${first}"]`, (tr) => tr.textContent);
+    assert.match(row, /Breach reported/);
+    assert.match(row, /WMC\/UI\/1/);
+    assert.match(await page.$eval('#alert-announcer', (e) => e.textContent), /New alert: Breach reported on WMC\/UI\/1/);
+    await page.click(`tr[data-alert-id="${first}"] button`);
+    await page.waitForFunction((id) => document.querySelector(`tr[data-alert-id="${id}"]`).textContent.includes('Acknowledged by advocate-1'), {}, first);
+    await clean(page, 'alert desk with an alert');
+
+    // Newest first.
+    await breach('WMC/UI/1');
+    const two = await waitForRows(page, 2);
+    assert.equal(two.length, 2);
+    assert.equal(two[1], first);
+
+    // A reload: the unacknowledged alert is there once; the acknowledged one has been dealt with.
+    await page.reload();
+    await live(page);
+    assert.deepEqual(await rows(page), [two[0]]);
+
+    // The server goes away and comes back; an alert raised before the page reconnects still arrives, once.
+    await server.restart();
+    await breach('WMC/UI/1');
+    await page.waitForFunction(() => /reconnecting|live/.test(document.querySelector('#connection-state').textContent));
+    const three = await waitForRows(page, 2);
+    await live(page);
+    assert.equal(three.length, 2);
+    assert.equal(three[1], two[0]);
+    assert.equal(new Set(await rows(page)).size, (await rows(page)).length);
+    await clean(page, 'alert desk after reconnecting');
+    await page.close();
+  });
+});
+
+describe('the worklist', () => {
+  test('lists the force’s deadlines soonest first, filtered by kind, each linking to its order', async () => {
+    const today = new Date();
+    const interim = {
+      ...spo('WMC/UI/2'),
+      type: 'INTERIM_SPO',
+      expiresOn: new Date(today.getTime() + 30 * 86400000).toISOString().slice(0, 10),
+    };
+    await sharedOrder('WMC/UI/2', interim);
+    const page = await open(chrome, server);
+    await signIn(page, server.token('POLICE', 'MET', 'officer-1'));
+    await page.goto(`${server.url}/#/worklist`);
+    await page.waitForSelector('#worklist-results table, #no-deadlines');
+    await page.select('#kind', 'ORDER_END');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('#worklist-results[data-kind="ORDER_END"] table');
+    assert.ok((await page.$$eval('#worklist-results tbody tr', (trs) => trs.map((tr) => tr.textContent))).every((t) => t.includes('Order end')));
+    const refs = await page.$$eval('#worklist-results tbody tr a', (as) => as.map((a) => a.textContent));
+    assert.ok(refs.indexOf('WMC/UI/2') >= 0 && refs.indexOf('WMC/UI/2') < refs.indexOf('WMC/UI/1'), `soonest first: ${refs}`);
+    await clean(page, 'worklist');
+    await page.click('#worklist-results tbody tr a');
+    await page.waitForSelector('#reference');
+    assert.equal(await page.$eval('#reference', (i) => i.value), refs[0]);
+    await page.close();
+  });
+});
+
+describe('finding an order', () => {
+  test('asks for the reason, sends it (it is audited), and shows the order as the role may see it', async () => {
+    const page = await open(chrome, server);
+    await signIn(page, server.token('POLICE', 'MET', 'officer-1'));
+    await page.goto(`${server.url}/#/orders/${encodeURIComponent('WMC/UI/1')}`);
+    await page.waitForSelector('#reference');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('.govuk-error-summary');
+    assert.match(await page.$eval('.govuk-error-summary', (e) => e.textContent), /Enter the reason for the look-up/);
+    assert.equal(await page.evaluate(() => document.activeElement.classList.contains('govuk-error-summary')), true);
+    await clean(page, 'order look-up with a problem');
+
+    await page.type('#reason', 'Incident CAD 4411 at the protected person’s home');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('#order');
+    const text = await page.$eval('#order', (e) => e.textContent);
+    assert.match(text, /WMC\/UI\/1/);
+    assert.match(text, /In force/);
+    assert.match(text, /07700 900123/, 'the managing force reads the contact details');
+    assert.match(text, /Seen|Breach/);
+    await clean(page, 'an order, to its managing force');
+
+    const audit = await server.gql(server.token('AUDITOR', 'DPO'),
+      '{ auditEvents(filter: { actorSub: "officer-1" }, first: 100) { edges { node { action reason } } } }');
+    assert.ok(audit.auditEvents.edges.some((e) => e.node.action === 'order' && e.node.reason === 'Incident CAD 4411 at the protected person’s home'));
+
+    // A court reads no breach intelligence and no contact details: the page says so.
+    const court = await open(chrome, server);
+    await signIn(court, server.token('COURT', 'WMC', 'clerk-1'));
+    await court.goto(`${server.url}/#/orders`);
+    await court.waitForSelector('#reference');
+    await court.type('#reference', 'WMC/UI/1');
+    await court.type('#reason', 'Listing a variation');
+    await court.click('form button[type=submit]');
+    await court.waitForSelector('#order');
+    const seen = await court.$eval('#order', (e) => e.textContent);
+    assert.doesNotMatch(seen, /07700 900123/);
+    assert.match(seen, /Not shown to your role/);
+    await clean(court, 'an order, to a court');
+    await court.close();
+    await page.close();
+  });
+});
+
+describe('statistics', () => {
+  test('an analyst sees charts with their tables and CSV; an officer without the supervisory scope is refused', async () => {
+    const page = await open(chrome, server);
+    await signIn(page, server.token('ANALYST', 'STATS', 'analyst-1'));
+    await page.goto(`${server.url}/#/statistics`);
+    await page.waitForSelector('#funnel-chart');
+    for (const id of ['funnel', 'outcomes', 'quarters']) {
+      assert.ok(await page.$(`#${id} svg[role=img] title`), `${id} chart has a text alternative`);
+      assert.ok(await page.$(`#${id} table`), `${id} has a table`);
+    }
+    const href = await page.$eval('#quarters-csv', (a) => a.href);
+    const csv = decodeURIComponent(href.slice(href.indexOf(',') + 1));
+    const table = await page.$$eval('#quarters table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent).join(',')));
+    assert.deepEqual(csv.trim().split('\r\n'), ['Quarter,Orders made,Breaches reported', ...table]);
+    assert.ok(table.some((r) => /,[1-9]/.test(r)), `orders made this year are counted: ${table}`);
+    await clean(page, 'statistics');
+
+    const officer = await open(chrome, server);
+    await signIn(officer, server.token('POLICE', 'MET', 'officer-1'));
+    assert.deepEqual(await officer.$$eval('#nav a', (as) => as.map((a) => a.textContent)).then((n) => n.includes('Statistics')), false);
+    await officer.goto(`${server.url}/#/statistics`);
+    await officer.waitForSelector('.govuk-error-summary');
+    assert.match(await officer.$eval('.govuk-error-summary', (e) => e.textContent), /SUPERVISOR_SCOPE_REQUIRED/);
+    await officer.close();
+
+    const sergeant = await open(chrome, server);
+    await signIn(sergeant, server.token('POLICE', 'MET', 'sgt-1', '--supervisor'));
+    assert.ok((await sergeant.$$eval('#nav a', (as) => as.map((a) => a.textContent))).includes('Statistics'));
+    await sergeant.goto(`${server.url}/#/statistics`);
+    await sergeant.waitForSelector('#funnel-chart');
+    assert.match(await sergeant.$eval('main', (e) => e.textContent), /Figures for MET/);
+    await sergeant.close();
+    await page.close();
+  });
+});
+
+describe('GraphiQL', () => {
+  test('loads from the server alone, shows the schema at once, and runs subscriptions with the token from the headers pane', async () => {
+    const page = await open(chrome, server);
+    await signIn(page, server.token('POLICE', 'MET', 'officer-1'));
+    await page.goto(`${server.url}/graphiql`);
+    await page.waitForSelector('[aria-label="Show Documentation Explorer"]');
+    await page.click('[aria-label="Show Documentation Explorer"]');
+    await page.waitForFunction(() => document.body.textContent.includes('QueryRoot'));
+    await page.click('[aria-label="Show GraphiQL Explorer"]');
+    await page.waitForFunction(() => document.body.textContent.includes('subjectHistory'));
+
+    const editor = (i, value) => page.evaluate((i, value) => document.querySelectorAll('.CodeMirror')[i].CodeMirror.setValue(value), i, value);
+    const response = () => page.evaluate(() => [...document.querySelectorAll('.graphiql-response .CodeMirror')].map((c) => c.CodeMirror.getValue()).join(''));
+    await editor(0, 'subscription { alerts { kind orderReference } }');
+    await page.click('.graphiql-execute-button');
+    // The subscription is running once the server has it: a breach reported now reaches it.
+    for (let i = 0; i < 50 && !(await response()).includes('BREACH_REPORTED'); i++) {
+      await breach('WMC/UI/1');
+      await page.waitForFunction(() => [...document.querySelectorAll('.graphiql-response .CodeMirror')].some((c) => c.CodeMirror.getValue().includes('BREACH_REPORTED')), { timeout: 1000 }).catch(() => {});
+    }
+    assert.match(await response(), /BREACH_REPORTED/);
+    assert.match(await response(), /WMC\/UI\/1/);
+    assert.deepEqual(foreign(page), []);
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  });
+});
