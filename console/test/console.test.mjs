@@ -2,7 +2,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessibility, browser, foreign, open, Server, signIn, spo } from './harness.mjs';
+import { accessibility, browser, foreign, open, screenshots, Server, signIn, spo } from './harness.mjs';
 
 let server;
 let chrome;
@@ -17,11 +17,17 @@ after(async () => {
   await server?.close();
 });
 
-/// Every page test ends here: nothing loaded from elsewhere, no script error, no accessibility failure.
+/// Every page test ends here: nothing loaded from elsewhere, no script error, no accessibility failure; and the page
+/// is saved at desktop and phone widths (target/console-screenshots/).
 async function clean(page, what) {
   assert.deepEqual(foreign(page), [], `${what}: requests left the server`);
   assert.deepEqual(page.problems.filter((p) => !p.includes('401')), [], `${what}: errors in the page`);
   assert.deepEqual(await accessibility(page), [], `${what}: WCAG 2.2 AA`);
+  // On a phone the page reflows: nothing but a table's own region scrolls sideways (WCAG 1.4.10).
+  await page.setViewport({ width: 320, height: 800 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 320), `${what}: wider than a 320 px screen`);
+  assert.deepEqual(await accessibility(page), [], `${what}: WCAG 2.2 AA at 320 px`);
+  await screenshots(page, what.replaceAll(/[^a-z0-9]+/gi, '-').toLowerCase());
 }
 
 describe('signing in', () => {
@@ -89,8 +95,11 @@ describe('the alert desk', () => {
     await live(page);
     await clean(page, 'empty alert desk');
 
+    const reported = Date.now();
     await breach('WMC/UI/1');
     const [first] = await waitForRows(page, 1);
+    // Measured, not asserted (timings belong to benchmarks): the issue asks for under 2 seconds.
+    console.log(`alert desk: breach reported to row shown in ${Date.now() - reported} ms`);
     const row = await page.$eval(`tr[data-alert-id="${first}"]`, (tr) => tr.textContent);
     assert.match(row, /Breach reported/);
     assert.match(row, /WMC\/UI\/1/);
@@ -105,19 +114,20 @@ describe('the alert desk', () => {
     assert.equal(two.length, 2);
     assert.equal(two[1], first);
 
-    // A reload: the unacknowledged alert is there once; the acknowledged one has been dealt with.
+    // A reload: each alert is there once, newest first, the first still acknowledged.
     await page.reload();
     await live(page);
-    assert.deepEqual(await rows(page), [two[0]]);
+    assert.deepEqual(await rows(page), two);
+    assert.match(await page.$eval(`tr[data-alert-id="${first}"]`, (tr) => tr.textContent), /Acknowledged by advocate-1/);
 
     // The server goes away and comes back; an alert raised before the page reconnects still arrives, once.
     await server.restart();
     await breach('WMC/UI/1');
     await page.waitForFunction(() => /reconnecting|live/.test(document.querySelector('#connection-state').textContent));
-    const three = await waitForRows(page, 2);
+    const three = await waitForRows(page, 3);
     await live(page);
-    assert.equal(three.length, 2);
-    assert.equal(three[1], two[0]);
+    assert.equal(three.length, 3);
+    assert.deepEqual(three.slice(1), two);
     assert.equal(new Set(await rows(page)).size, (await rows(page)).length);
     await clean(page, 'alert desk after reconnecting');
     await page.close();
@@ -151,6 +161,39 @@ describe('the worklist', () => {
   });
 });
 
+describe('an overdue notification', () => {
+  test('a police worklist shows the missed notification and the order behind it', async () => {
+    const day = (n) => new Date(Date.now() + n * 86400000);
+    const made = spo('WMC/UI/3', day(-10));
+    await sharedOrder('WMC/UI/3', made);
+    await server.gql(server.token('POLICE', 'MET'),
+      'mutation($at: DateTime!) { recordService(reference: "WMC/UI/3", servedAt: $at, method: PERSONAL) { serviceStatus } }',
+      { at: day(-6).toISOString() });
+    // The scheduled checks find the initial notification missed (3 days beginning with the day of service).
+    server.cli('check');
+    const page = await open(chrome, server);
+    await signIn(page, server.token('POLICE', 'MET', 'officer-1'));
+    await page.goto(`${server.url}/#/worklist?kind=NOTIFICATIONS&status=MISSED`);
+    await page.waitForSelector('#worklist-results[data-kind="NOTIFICATIONS"] table');
+    const rows = await page.$$eval('#worklist-results tbody tr', (trs) => trs.map((tr) => tr.textContent));
+    assert.ok(rows.every((r) => /Missed/.test(r)));
+    const row = rows.find((r) => r.includes('WMC/UI/3'));
+    assert.match(row, /Notification initial/);
+    assert.match(row, /WMC\/UI\/3/);
+    assert.match(row, /Missed/);
+    await clean(page, 'worklist of missed notifications');
+    await page.click('#worklist-results tbody tr a[href$="WMC%2FUI%2F3"]');
+    await page.waitForSelector('#reason');
+    await page.type('#reason', 'Missed notification follow-up');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('#order');
+    const order = await page.$eval('#order', (e) => e.textContent);
+    assert.match(order, /WMC\/UI\/3/);
+    assert.match(order, /Notification initial.*Missed/s);
+    await page.close();
+  });
+});
+
 describe('finding an order', () => {
   test('asks for the reason, sends it (it is audited), and shows the order as the role may see it', async () => {
     const page = await open(chrome, server);
@@ -170,7 +213,7 @@ describe('finding an order', () => {
     assert.match(text, /WMC\/UI\/1/);
     assert.match(text, /In force/);
     assert.match(text, /07700 900123/, 'the managing force reads the contact details');
-    assert.match(text, /Seen|Breach/);
+    assert.match(text, /Seen outside the protected person’s home/, 'police read the breach description');
     await clean(page, 'an order, to its managing force');
 
     const audit = await server.gql(server.token('AUDITOR', 'DPO'),
@@ -191,6 +234,22 @@ describe('finding an order', () => {
     assert.match(seen, /Not shown to your role/);
     await clean(court, 'an order, to a court');
     await court.close();
+
+    // An advocate sees the order shared with the service, and no police-only field anywhere in the page.
+    const advocate = await open(chrome, server);
+    await signIn(advocate, server.token('ADVOCATE', 'ADV-LDN', 'advocate-1'));
+    await advocate.goto(`${server.url}/#/orders/${encodeURIComponent('WMC/UI/1')}`);
+    await advocate.waitForSelector('#reason');
+    await advocate.type('#reason', 'Safety planning call');
+    await advocate.click('form button[type=submit]');
+    await advocate.waitForSelector('#order');
+    const html = await advocate.content();
+    for (const police of ['07700 900123', 'Seen outside the protected person', 'CAD-1']) {
+      assert.ok(!html.includes(police), `an advocate's page holds ${police}`);
+    }
+    assert.match(await advocate.$eval('#order', (e) => e.textContent), /Breach reported|Not shown to your role/);
+    await clean(advocate, 'an order, to an advocate');
+    await advocate.close();
     await page.close();
   });
 });
@@ -255,6 +314,9 @@ describe('GraphiQL', () => {
     assert.match(await response(), /WMC\/UI\/1/);
     assert.deepEqual(foreign(page), []);
     assert.deepEqual(page.problems, []);
+    // GraphiQL's own accessibility is its project's (axe-core finds unlabelled editors and low contrast in it): the
+    // console is the page for people; GraphiQL is a developer's tool.
+    await screenshots(page, 'graphiql');
     await page.close();
   });
 });

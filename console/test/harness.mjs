@@ -113,13 +113,30 @@ export function foreign(page) {
   return page.requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
 }
 
-/// Runs axe-core in the page against WCAG 2.0, 2.1 and 2.2 A and AA, and answers its violations.
-export async function accessibility(page) {
+export const SCREENSHOTS = path.join(root, 'target/console-screenshots');
+
+/// Saves the page as it looks at desktop and phone widths, as `<name>-desktop.png` and `<name>-phone.png`.
+export async function screenshots(page, name) {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  for (const [width, height, label] of [[1280, 900, 'desktop'], [375, 812, 'phone']]) {
+    await page.setViewport({ width, height });
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${label}.png`), fullPage: true });
+  }
+  await page.setViewport({ width: 1280, height: 900 });
+}
+
+/// Runs axe-core in the page against WCAG 2.0, 2.1 and 2.2 A and AA, and answers its violations of at least
+/// `impact` (every one by default).
+export async function accessibility(page, impact = 'minor') {
   const axe = fs.readFileSync(path.join(root, 'console/node_modules/axe-core/axe.min.js'), 'utf8');
   await page.evaluate(axe);
   return page.evaluate(async () => {
     const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
-    return r.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    return r.violations;
+  }).then((violations) => {
+    const rank = ['minor', 'moderate', 'serious', 'critical'];
+    return violations.filter((v) => rank.indexOf(v.impact) >= rank.indexOf(impact))
+      .map((v) => `${v.id} (${v.impact}): ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
   });
 }
 

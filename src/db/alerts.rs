@@ -160,7 +160,8 @@ fn to_record((a, reference, applicant): (AlertRow, String, String)) -> AppResult
     })
 }
 
-/// Alerts after `after_seq` that `audience` receives now, in `seq` order.
+/// Alerts after `after_seq` that `audience` receives now, in `seq` order; with `filter.newest_first`, those before
+/// `after_seq` in reverse order.
 pub fn page(
     conn: &mut DbConnection,
     audience: &AlertAudience,
@@ -175,8 +176,12 @@ pub fn page(
             orders::reference,
             orders::applicant_agency,
         ))
-        .filter(alerts::seq.gt(after_seq))
         .into_boxed::<Db>();
+    q = if filter.newest_first {
+        q.filter(alerts::seq.lt(after_seq))
+    } else {
+        q.filter(alerts::seq.gt(after_seq))
+    };
     let codes = |kinds: Vec<AlertKind>| kinds.into_iter().map(|k| k.as_str()).collect::<Vec<_>>();
     let agency = match audience {
         AlertAudience::Nothing => return Ok(vec![]),
@@ -211,8 +216,12 @@ pub fn page(
                 .filter(alert_acks::agency.eq(agency.clone())),
         )));
     }
-    q.order(alerts::seq.asc())
-        .limit(limit)
+    let q = if filter.newest_first {
+        q.order(alerts::seq.desc())
+    } else {
+        q.order(alerts::seq.asc())
+    };
+    q.limit(limit)
         .load::<(AlertRow, String, String)>(conn)?
         .into_iter()
         .map(to_record)

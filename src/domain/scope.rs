@@ -49,6 +49,8 @@ pub struct AlertFilter {
     pub kinds: Option<Vec<AlertKind>>,
     pub order_reference: Option<String>,
     pub unacknowledged_only: bool,
+    /// Newest first, from before the cursor, instead of oldest first from after it.
+    pub newest_first: bool,
 }
 
 /// Which deadlines a caller may list.

@@ -22,12 +22,23 @@ pub struct AlertFilter {
     pub unacknowledged: bool,
 }
 
+/// The order of `alerts`.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AlertOrder {
+    /// Oldest first; `after` is the cursor of the last alert seen (the stream's own order, as subscriptions replay).
+    #[default]
+    OldestFirst,
+    /// Newest first; `after` is the cursor of the oldest alert seen, and the page holds those raised before it.
+    NewestFirst,
+}
+
 #[derive(Default)]
 pub struct AlertQuery;
 
 #[Object]
 impl AlertQuery {
-    /// The alerts the caller receives, oldest first, after the cursor `after`. `first` is 1 to 100 (default 20).
+    /// The alerts the caller receives, oldest first after the cursor `after` (or, with `order: NEWEST_FIRST`, newest
+    /// first before it). `first` is 1 to 100 (default 20).
     #[graphql(visible = "super::visibility::read_alerts")]
     async fn alerts(
         &self,
@@ -35,6 +46,7 @@ impl AlertQuery {
         after: Option<String>,
         first: Option<i32>,
         filter: Option<AlertFilter>,
+        #[graphql(default)] order: AlertOrder,
     ) -> Result<AlertConnection> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let f = filter.unwrap_or_default();
@@ -42,6 +54,7 @@ impl AlertQuery {
             kinds: f.kinds.map(|ks| ks.into_iter().map(Into::into).collect()),
             order_reference: f.order_reference.as_deref().map(canonical_reference),
             unacknowledged_only: f.unacknowledged,
+            newest_first: order == AlertOrder::NewestFirst,
         };
         let page = svc
             .alerts(who, filter, first, after.as_deref())

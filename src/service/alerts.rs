@@ -127,7 +127,8 @@ impl Services {
     ) -> AppResult<Page<AlertView>> {
         let audience = self.alert_access(who)?;
         let page = PageRequest::new(first, None, ALERT_CURSOR)?;
-        let after = after.map(alert_seq).transpose()?.unwrap_or(0);
+        let start = if filter.newest_first { i64::MAX } else { 0 };
+        let after = after.map(alert_seq).transpose()?.unwrap_or(start);
         let who = who.clone();
         let limit = page.limit;
         let (items, orders, acks) = self

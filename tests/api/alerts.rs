@@ -245,6 +245,68 @@ async fn police_receive_their_own_orders_alerts_and_advocates_the_kinds_meant_fo
 }
 
 #[tokio::test]
+async fn alerts_newest_first_page_backwards_from_the_cursor_with_the_same_filters() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "WMC/NF/1", "ADV-A").await;
+    for i in 1..=5 {
+        report(&app, "WMC/NF/1", &format!("NF-{i}")).await;
+    }
+    let adv = app.token(Role::Advocate, "ADV-A");
+    let q = "query($after: String, $f: AlertFilter) { alerts(first: 2, after: $after, filter: $f, order: NEWEST_FIRST) {
+        edges { node { id cursor breachId } } pageInfo { hasNextPage endCursor } } }";
+    let oldest_first = app
+        .gql(
+            &adv,
+            "{ alerts(first: 100) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let mut expected: Vec<String> = oldest_first.ok()["alerts"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap().to_string())
+        .collect();
+    expected.reverse();
+    assert_eq!(expected.len(), 5);
+    let (mut seen, mut after) = (vec![], Value::Null);
+    loop {
+        let r = app.gql(&adv, q, json!({ "after": after })).await;
+        let page = &r.ok()["alerts"];
+        seen.extend(
+            page["edges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["node"]["id"].as_str().unwrap().to_string()),
+        );
+        if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, expected, "every alert once, newest first");
+    // Filters apply as they do oldest first: the acknowledged newest one is left out.
+    app.gql(
+        &adv,
+        "mutation($id: ID!) { acknowledgeAlert(id: $id) { id } }",
+        json!({ "id": expected[0] }),
+    )
+    .await
+    .ok();
+    let r = app
+        .gql(&adv, q, json!({ "f": { "unacknowledged": true } }))
+        .await;
+    let first: Vec<&str> = r.ok()["alerts"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(first, [expected[1].as_str(), expected[2].as_str()]);
+}
+
+#[tokio::test]
 async fn each_agency_acknowledges_its_own_alerts() {
     let app = TestApp::spawn().await.with_agencies().await;
     shared_order(&app, "WMC/A/1", "ADV-A").await;

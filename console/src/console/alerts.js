@@ -1,13 +1,14 @@
-// The alert desk: the caller's live alerts, newest first. The unacknowledged ones are read first; the subscription
-// then resumes after the last alert this browser received (its cursor is kept across reloads), so after a reload or a
-// dropped connection nothing is missed and nothing is shown twice.
+// The alert desk: the caller's live alerts, newest first. The most recent and every unacknowledged one are read first;
+// the subscription then resumes after the last alert this browser received (its cursor is kept across reloads), so
+// after a reload or a dropped connection nothing is missed and nothing is shown twice.
 
 import { createClient } from 'graphql-ws';
 import { ALERT_FIELDS, gql, session } from './api.js';
-import { h, tag, when, words } from './dom.js';
+import { h, scrolling, tag, when, words } from './dom.js';
 
 const SEVERITY = { URGENT: 'red', WARNING: 'orange', INFO: 'blue' };
 const MAX_BACKLOG_PAGES = 10;
+const RECENT = 50;
 
 function cursorKey(me) {
   return `orderwatch.alerts.cursor.${me.agency}.${me.sub}`;
@@ -68,25 +69,30 @@ export async function alertDesk({ me, show }) {
     h('h1', { class: 'govuk-heading-l' }, 'Alert desk'),
     h('p', { class: 'govuk-body' }, 'Alerts for the orders your agency looks after, newest first, as they arrive.'),
     state, announce,
-    h('table', { class: 'govuk-table' },
+    scrolling('Alerts', h('table', { class: 'govuk-table' },
       h('caption', { class: 'govuk-table__caption govuk-table__caption--m' }, 'Alerts'),
       h('thead', { class: 'govuk-table__head' }, h('tr', { class: 'govuk-table__row' },
         ['Raised', 'Kind', 'Severity', 'Order', 'Due', 'Lateness', 'Action'].map((t) => h('th', { class: 'govuk-table__header', scope: 'col' }, t)))),
-      body),
+      body)),
     empty);
   setState('connecting', 'yellow');
 
-  // The unacknowledged alerts, oldest first, so each goes on top of the one before.
+  // The most recent alerts, acknowledged or not, and every unacknowledged one: shown newest first. The newest one's
+  // cursor is where a first subscription starts, so nothing raised meanwhile is missed.
+  const backlog = new Map();
+  const { data: recent } = await gql(`{ alerts(first: ${RECENT}, order: NEWEST_FIRST) { edges { node { ${ALERT_FIELDS} } } } }`);
+  for (const { node } of recent.alerts.edges) backlog.set(node.id, node);
+  const last = recent.alerts.edges[0]?.node.cursor ?? null;
   let after = null;
-  let last = null;
   for (let page = 0; page < MAX_BACKLOG_PAGES; page++) {
     const { data } = await gql(`query($after: String) { alerts(first: 100, after: $after, filter: { unacknowledged: true }) {
       edges { node { ${ALERT_FIELDS} } } pageInfo { hasNextPage endCursor } } }`, { after });
-    for (const { node } of data.alerts.edges) put(node, false);
-    last = data.alerts.pageInfo.endCursor ?? last;
+    for (const { node } of data.alerts.edges) backlog.set(node.id, node);
     if (!data.alerts.pageInfo.hasNextPage) break;
     after = data.alerts.pageInfo.endCursor;
   }
+  // Oldest first, so that each goes on top of the one before.
+  [...backlog.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).forEach((a) => put(a, false));
   const key = cursorKey(me);
   let cursor = localStorage.getItem(key) ?? last;
 

@@ -48,10 +48,12 @@ export function day(date) {
     .format(new Date(Date.UTC(y, m - 1, d)));
 }
 
-/// An enum value as words: BREACH_REPORTED → "Breach reported".
+const ACRONYMS = new Set(['spo', 'dvpn', 'dvpo', 'dapn', 'dapo', 'shpo', 'soa']);
+
+/// An enum value as words: BREACH_REPORTED → "Breach reported", INTERIM_SPO → "Interim SPO".
 export function words(value) {
   if (!value) return '';
-  const w = value.toLowerCase().replaceAll('_', ' ');
+  const w = value.toLowerCase().split('_').map((x) => (ACRONYMS.has(x) ? x.toUpperCase() : x)).join(' ');
   return w.charAt(0).toUpperCase() + w.slice(1);
 }
 
@@ -63,16 +65,24 @@ export function summary(rows) {
       h('dd', { class: 'govuk-summary-list__value' }, v ?? ''))));
 }
 
-/// A GOV.UK table with a caption, headers and rows of cells.
+let regions = 0;
+
+/// A table in a region that scrolls sideways on a narrow screen (rather than the whole page), reachable by keyboard.
+export function scrolling(label, tableElement) {
+  regions += 1;
+  return h('div', { class: 'ow-scroll', role: 'region', 'aria-label': label, tabindex: '0', id: `region-${regions}` }, tableElement);
+}
+
+/// A GOV.UK table with a caption, headers and rows of cells, in a region that scrolls on a narrow screen.
 export function table(caption, headers, rows, { numeric = [] } = {}) {
   const cell = (tag, i, v) => h(tag, {
     class: `govuk-table__${tag === 'th' ? 'header' : 'cell'}${numeric.includes(i) ? ` govuk-table__${tag === 'th' ? 'header' : 'cell'}--numeric` : ''}`,
     scope: tag === 'th' ? 'col' : null,
   }, v);
-  return h('table', { class: 'govuk-table' },
+  return scrolling(caption ?? headers.join(', '), h('table', { class: 'govuk-table' },
     caption ? h('caption', { class: 'govuk-table__caption govuk-table__caption--m' }, caption) : null,
     h('thead', { class: 'govuk-table__head' }, h('tr', { class: 'govuk-table__row' }, headers.map((x, i) => cell('th', i, x)))),
-    h('tbody', { class: 'govuk-table__body' }, rows.map((r) => h('tr', { class: 'govuk-table__row' }, r.map((v, i) => cell('td', i, v))))));
+    h('tbody', { class: 'govuk-table__body' }, rows.map((r) => h('tr', { class: 'govuk-table__row' }, r.map((v, i) => cell('td', i, v)))))));
 }
 
 /// A GOV.UK error summary listing `problems` ([{ text, href }]); it takes focus, as the pattern asks.

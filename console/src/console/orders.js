@@ -13,7 +13,7 @@ const ORDER = `reference type status serviceStatus servedAt serviceMethod madeOn
   conditions { id kind text expiresOn inForce }
   deadlines { id kind dueAt status rule }
   hearings { id court scheduledFor outcome heldAt }
-  breaches { id ordinal occurredAt outcome recordedAsCrime reportedByAgency }
+  breaches { id ordinal occurredAt outcome recordedAsCrime reportedByAgency description externalRef }
   versions { version event status recordedAt decidedOn recordedByAgency }`;
 
 const STATUS_COLOUR = { IN_FORCE: 'green', EXPIRED: 'grey', DISCHARGED: 'grey', LAPSED: 'grey', CEASED: 'grey', QUASHED: 'grey', REPLACED: 'grey' };
@@ -52,7 +52,11 @@ function orderDetail(o, withheld) {
       ? table(null, ['Court', 'Listed for', 'Outcome'], o.hearings.map((x) => [x.court, when(x.scheduledFor), x.outcome ? `${words(x.outcome)}${x.heldAt ? `, ${when(x.heldAt)}` : ''}` : 'Not yet held']))
       : withheldNote('No hearings.')),
     section('Breaches', hidden('breaches'), (o.breaches ?? []).length
-      ? table(null, ['Breach', 'Occurred', 'Outcome', 'Recorded as a crime', 'Reported by'], o.breaches.map((b) => [`${b.ordinal}`, when(b.occurredAt), words(b.outcome), b.recordedAsCrime ? 'Yes' : 'No', b.reportedByAgency]))
+      ? table(null, ['Breach', 'Occurred', 'What happened', 'Force reference', 'Outcome', 'Recorded as a crime', 'Reported by'], o.breaches.map((b, i) => [
+        `${b.ordinal}`, when(b.occurredAt),
+        hidden(`breaches.${i}.description`) ? 'Not shown to your role' : (b.description ?? ''),
+        hidden(`breaches.${i}.externalRef`) ? 'Not shown to your role' : (b.externalRef ?? ''),
+        words(b.outcome), b.recordedAsCrime ? 'Yes' : 'No', b.reportedByAgency]))
       : withheldNote('No breaches reported.')),
     section('History', false, table(null, ['Version', 'Event', 'Status', 'Decided', 'Recorded', 'By'],
       o.versions.map((v) => [`${v.version}`, words(v.event), words(v.status), v.decidedOn ? day(v.decidedOn) : '', when(v.recordedAt), v.recordedByAgency]))));
