@@ -134,6 +134,42 @@ describe('the alert desk', () => {
   });
 });
 
+async function subscribers() {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(text.match(/^orderwatch_alert_subscribers (\d+)/m)[1]);
+}
+
+/// Waits until the server counts `n` live alert subscriptions (it updates the count as sockets open and close).
+async function waitForSubscribers(n) {
+  for (let i = 0; i < 200; i++) {
+    if ((await subscribers()) === n) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  assert.equal(await subscribers(), n, 'live alert subscriptions');
+}
+
+describe('the desk’s connection', () => {
+  test('signing in opens one subscription, leaving the desk closes it, and the skip link stays on the page', async () => {
+    const before = await subscribers();
+    const page = await open(chrome, server);
+    await signIn(page, server.token('ADVOCATE', 'ADV-LDN', 'advocate-1'));
+    await page.waitForFunction(() => location.hash === '#/alerts');
+    await live(page);
+    await waitForSubscribers(before + 1);
+
+    // The skip link moves the focus to the main content and leaves the page (and its connection) as it is.
+    await page.evaluate(() => document.querySelector('.govuk-skip-link').click());
+    assert.equal(await page.evaluate(() => location.hash), '#/alerts');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'main-content');
+    assert.match(await page.$eval('#connection-state', (e) => e.textContent), /live/);
+
+    await page.click('#nav a[href="#/worklist"]');
+    await page.waitForSelector('#worklist-results');
+    await waitForSubscribers(before);
+    await page.close();
+  });
+});
+
 describe('the worklist', () => {
   test('lists the force’s deadlines soonest first, filtered by kind, each linking to its order', async () => {
     const today = new Date();
@@ -314,6 +350,10 @@ describe('GraphiQL', () => {
     assert.match(await response(), /WMC\/UI\/1/);
     assert.deepEqual(foreign(page), []);
     assert.deepEqual(page.problems, []);
+    // Nothing GraphiQL keeps (tabs, history, headers) outlives the page: the token is not in the browser's storage.
+    const token = await page.evaluate(() => sessionStorage.getItem('orderwatch.token'));
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }));
+    assert.ok(!stored.includes(token) && !stored.includes('Bearer'), `GraphiQL stored the token: ${stored.slice(0, 200)}`);
     // GraphiQL's own accessibility is its project's (axe-core finds unlabelled editors and low contrast in it): the
     // console is the page for people; GraphiQL is a developer's tool.
     await screenshots(page, 'graphiql');

@@ -240,7 +240,9 @@ fn principal_of(c: Claims) -> Result<(Principal, DateTime<Utc>), String> {
         DateTime::<Utc>::from_timestamp(c.exp, 0).ok_or("token exp is out of range")?;
     Ok((
         Principal {
-            supervisor: c.scope.as_ref().is_some_and(Scope::has_supervisor),
+            // The scope means something only in a police officer's token.
+            supervisor: super::policy::may_hold_supervisor_scope(c.role)
+                && c.scope.as_ref().is_some_and(Scope::has_supervisor),
             sub: c.sub,
             role: c.role,
             agency: c.agency,

@@ -9,6 +9,7 @@ use super::{caller, consulted, services, Audited};
 use crate::domain::scope::AlertFilter as DbAlertFilter;
 use crate::domain::validation::canonical_reference;
 use crate::service::alerts::{AlertView, ALERT_CURSOR};
+use crate::service::page::encode_cursor;
 use async_graphql::{Context, InputObject, Object, Result, Subscription, ID};
 use futures_util::{Stream, StreamExt};
 
@@ -56,7 +57,7 @@ impl AlertQuery {
             unacknowledged_only: f.unacknowledged,
             newest_first: order == AlertOrder::NewestFirst,
         };
-        let page = svc
+        let (page, resume) = svc
             .alerts(who, filter, first, after.as_deref())
             .await
             .audited(ctx)
@@ -68,12 +69,10 @@ impl AlertQuery {
             None,
         )
         .await?;
-        Ok(AlertConnection::build(
-            ALERT_CURSOR,
-            page,
-            |v| v.alert.seq.to_string(),
-            Alert::new,
-        ))
+        let mut connection =
+            AlertConnection::build(ALERT_CURSOR, page, |v| v.alert.seq.to_string(), Alert::new);
+        connection.resume_cursor = encode_cursor(ALERT_CURSOR, &resume.to_string());
+        Ok(connection)
     }
 }
 

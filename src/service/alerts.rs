@@ -117,24 +117,33 @@ impl Services {
         Ok(policy::alert_audience(who))
     }
 
-    /// A page of the alerts the caller receives, oldest first, with their orders and acknowledgements.
+    /// A page of the alerts the caller receives, oldest first (or newest first), with their orders and
+    /// acknowledgements, and the `seq` of the newest alert the caller receives as the page was read (0 for none): a
+    /// subscription from it misses nothing raised after the read.
     pub async fn alerts(
         &self,
         who: &Caller,
         filter: AlertFilter,
         first: Option<i32>,
         after: Option<&str>,
-    ) -> AppResult<Page<AlertView>> {
+    ) -> AppResult<(Page<AlertView>, i64)> {
         let audience = self.alert_access(who)?;
         let page = PageRequest::new(first, None, ALERT_CURSOR)?;
         let start = if filter.newest_first { i64::MAX } else { 0 };
         let after = after.map(alert_seq).transpose()?.unwrap_or(start);
         let who = who.clone();
         let limit = page.limit;
-        let (items, orders, acks) = self
+        let (items, orders, acks, resume) = self
             .db
             .run(move |conn| {
                 require_own_agency(conn, &who)?;
+                let newest = AlertFilter {
+                    newest_first: true,
+                    ..AlertFilter::default()
+                };
+                let resume = db::alerts::page(conn, &audience, &newest, i64::MAX, 1)?
+                    .first()
+                    .map_or(0, |a| a.seq);
                 let items = db::alerts::page(conn, &audience, &filter, after, limit + 1)?;
                 let mut ids: Vec<String> = items.iter().map(|a| a.order_id.clone()).collect();
                 ids.sort();
@@ -142,7 +151,7 @@ impl Services {
                 let orders = db::loader::find_by_ids(conn, &ids)?;
                 let seqs: Vec<i64> = items.iter().map(|a| a.seq).collect();
                 let acks = db::alerts::acks(conn, &seqs, &who.agency)?;
-                Ok((items, orders, acks))
+                Ok((items, orders, acks, resume))
             })
             .await?;
         let orders: HashMap<String, Arc<OrderRecord>> = orders
@@ -158,7 +167,7 @@ impl Services {
                 alert: a,
             })
             .collect();
-        Ok(Page::from_fetched(views, limit))
+        Ok((Page::from_fetched(views, limit), resume))
     }
 
     /// Records that the caller's agency has seen an alert; the first acknowledgement stands.
@@ -253,9 +262,17 @@ impl Services {
             .db
             .run(move |conn| {
                 require_own_agency(conn, &principal)?;
+                let head = db::alerts::max_seq(conn)?;
                 match after {
+                    // A cursor past every alert raised (from another database, or one restored from a backup) would
+                    // skip what comes next up to it.
+                    Some(seq) if seq > head => Err(AppError::validation(
+                        codes::INVALID_CURSOR,
+                        "after",
+                        "after is past the newest alert: it is not a cursor of this record",
+                    )),
                     Some(seq) => Ok(seq),
-                    None => db::alerts::max_seq(conn),
+                    None => Ok(head),
                 }
             })
             .await?;

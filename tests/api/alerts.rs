@@ -307,6 +307,56 @@ async fn alerts_newest_first_page_backwards_from_the_cursor_with_the_same_filter
 }
 
 #[tokio::test]
+async fn a_desk_subscribing_from_the_lists_resume_cursor_misses_nothing_raised_in_between() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    shared_order(&app, "WMC/RC/1", "ADV-A").await;
+    let adv = app.token(Role::Advocate, "ADV-A");
+    let resume = |filter: Value| {
+        let (app, adv) = (&app, adv.clone());
+        async move {
+            let r = app
+                .gql(
+                    &adv,
+                    "query($f: AlertFilter) { alerts(first: 1, filter: $f) { resumeCursor } }",
+                    json!({ "f": filter }),
+                )
+                .await;
+            r.ok()["alerts"]["resumeCursor"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    // With nothing received yet, the start of the stream.
+    let empty = resume(json!(null)).await;
+    assert_eq!(empty, encode_cursor("alert", "0"));
+    report(&app, "WMC/RC/1", "RC-1").await;
+    let first = resume(json!(null)).await;
+    // The same whatever the filter: an empty filtered list still says where the stream stands.
+    assert_eq!(resume(json!({ "kinds": ["ORDER_EXPIRED"] })).await, first);
+    // Raised after the read, before the subscription: replayed to it.
+    report(&app, "WMC/RC/1", "RC-2").await;
+    let mut ws = app.ws().await;
+    ws.init(&adv).await;
+    ws.alerts_after("1", &json!(first)).await;
+    let next = ws.next_alert("1").await;
+    assert_eq!(next["kind"], "BREACH_REPORTED");
+    assert_ne!(next["cursor"].as_str().unwrap(), first);
+
+    // A cursor past every alert raised is not one of this record's.
+    let mut ws = app.ws().await;
+    ws.init(&adv).await;
+    ws.alerts_after("2", &json!(encode_cursor("alert", "999999")))
+        .await;
+    let refused = ws.recv().await.unwrap();
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "INVALID_CURSOR"
+    );
+}
+
+#[tokio::test]
 async fn each_agency_acknowledges_its_own_alerts() {
     let app = TestApp::spawn().await.with_agencies().await;
     shared_order(&app, "WMC/A/1", "ADV-A").await;

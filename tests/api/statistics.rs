@@ -175,6 +175,8 @@ async fn a_force_reads_its_own_figures_only_and_no_one_else_reads_any() {
         app.gql(&court, STATS, half_year()).await.codes(),
         ["FORBIDDEN"]
     );
+    let me = app.gql(&court, "{ me { supervisor } }", json!({})).await;
+    assert_eq!(me.ok()["me"]["supervisor"], false);
     assert_eq!(app.snapshot().await, before);
 
     let met = app.token_scoped(Role::Police, "MET", true);

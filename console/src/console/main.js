@@ -29,7 +29,9 @@ function pages(me) {
 const routes = { alerts: alertDesk, worklist, orders: orderView, statistics };
 
 let me = null;
-let leave = () => {};
+// What the page on show must close when another replaces it (its websocket, its timers), and which page that is.
+let leaving = [];
+let shown = 0;
 
 async function whoAmI() {
   if (!session.token) return null;
@@ -79,8 +81,10 @@ function signIn(problem) {
       return signIn(err.message);
     }
     if (!me) return signIn('The server did not accept this token: it may have expired. Get a new one and try again.');
-    location.hash = `#/${pages(me)[0]?.[0] ?? ''}`;
-    route();
+    const next = `#/${pages(me)[0]?.[0] ?? ''}`;
+    // A new fragment routes by itself; the same one needs asking.
+    if (location.hash === next) route();
+    else location.hash = next;
   } },
   field({ id: 'token', label: 'Token', hint: 'Paste the bearer token your organisation issued you. In development: orderwatch token --role POLICE --agency MET --sub you', error: problem, type: 'password', autocomplete: 'off' }),
   button('Sign in'));
@@ -100,8 +104,8 @@ function home() {
 }
 
 async function route() {
-  leave();
-  leave = () => {};
+  for (const close of leaving.splice(0)) close();
+  const current = ++shown;
   // #/page/param?filters: the filters belong to the page, which reads them itself.
   const [page, ...rest] = location.hash.replace(/^#\/?/, '').split('?')[0].split('/');
   if (page === 'sign-out') {
@@ -127,13 +131,33 @@ async function route() {
   const page_ = routes[page];
   if (!page_) return home();
   try {
-    const cleanup = await page_({ me, show, params: rest.map(decodeURIComponent) });
-    if (typeof cleanup === 'function') leave = cleanup;
+    await page_({
+      me,
+      // A page still loading when another is asked for shows nothing more.
+      show: (...args) => { if (current === shown) show(...args); },
+      onLeave: (close) => { if (current === shown) leaving.push(close); else close(); },
+      params: rest.map(decodeURIComponent),
+    });
   } catch (e) {
+    if (current !== shown) return;
     const message = e instanceof ApiError ? `${e.message} (${e.code})` : 'Something went wrong showing this page.';
     show('Problem', h('h1', { class: 'govuk-heading-l' }, 'Sorry, there is a problem'), h('p', { class: 'govuk-body' }, message));
   }
 }
+
+// Links within a page (the skip link, an error summary's links) move the focus to their target rather than change
+// the fragment, which names the page.
+document.addEventListener('click', (e) => {
+  const link = e.target.closest?.('a[href^="#"]');
+  const id = link?.getAttribute('href').slice(1);
+  if (!id || id.startsWith('/')) return;
+  const target = document.getElementById(id);
+  if (!target) return;
+  e.preventDefault();
+  if (!target.hasAttribute('tabindex') && !/^(INPUT|SELECT|TEXTAREA|BUTTON|A)$/.test(target.tagName)) target.setAttribute('tabindex', '-1');
+  target.focus();
+  target.scrollIntoView({ block: 'center' });
+});
 
 addEventListener('hashchange', route);
 route();

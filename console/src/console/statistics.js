@@ -40,7 +40,9 @@ export async function statistics({ me, show }) {
   try {
     ({ data: { statistics: rows } } = await gql(QUERY, { from, to, force: force || null }));
   } catch (e) {
-    return show('Statistics', errorSummary([{ text: `${e.message} (${e.code})`, href: '#from' }]), h('h1', { class: 'govuk-heading-l' }, 'Statistics'), form);
+    show('Statistics', errorSummary([{ text: `${e.message} (${e.code})`, href: '#from' }]), h('h1', { class: 'govuk-heading-l' }, 'Statistics'), form);
+    document.querySelector('.govuk-error-summary')?.focus();
+    return;
   }
   const scope = me.role === 'ANALYST' ? (force || 'every force') : me.agency;
   const name = `${(force || me.agency).toLowerCase()}-${from}-${to}`;

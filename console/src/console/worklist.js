@@ -32,16 +32,30 @@ export async function worklist({ show }) {
     h('div', { class: 'govuk-grid-column-one-third' }, select({ id: 'status', label: 'Status', options: STATUSES, value: status }))),
   button('Filter', { class: 'govuk-button govuk-button--secondary' }));
 
-  const results = h('div', { id: 'worklist-results', 'aria-live': 'polite' });
+  const results = h('div', { id: 'worklist-results' });
+  const count = h('p', { class: 'govuk-body', role: 'status', id: 'worklist-count' });
   show('Worklist',
     h('h1', { class: 'govuk-heading-l' }, 'Worklist'),
     h('p', { class: 'govuk-body' }, 'Deadlines of the orders you look after, soonest first. Times are London time.'),
-    form, results);
+    form, count, results);
 
   const rows = [];
   let after = null;
-  const more = h('button', { class: 'govuk-button govuk-button--secondary', type: 'button', id: 'more', hidden: true, onclick: () => load() }, 'Show more');
+  const problem = h('div', { id: 'worklist-problem' });
+  const more = h('button', { class: 'govuk-button govuk-button--secondary', type: 'button', id: 'more', hidden: true, onclick: async () => {
+    const before = rows.length;
+    try {
+      await load();
+    } catch (e) {
+      problem.replaceChildren(h('p', { class: 'govuk-error-message' }, h('span', { class: 'govuk-visually-hidden' }, 'Error: '), `${e.message} (${e.code})`));
+      more.focus();
+      return;
+    }
+    // The first of the newly shown deadlines takes the focus.
+    results.querySelectorAll('tbody tr')[before]?.querySelector('a')?.focus();
+  } }, 'Show more');
   const load = async () => {
+    problem.replaceChildren();
     const { data } = await gql(`query($filter: DeadlineFilter, $after: String) { deadlines(filter: $filter, first: ${PAGE}, after: $after) {
       edges { node { id kind orderReference dueAt status rule statute } } pageInfo { hasNextPage endCursor } } }`,
     { filter: { kinds, status }, after });
@@ -57,11 +71,12 @@ export async function worklist({ show }) {
     after = data.deadlines.pageInfo.endCursor;
     more.hidden = !data.deadlines.pageInfo.hasNextPage;
     results.dataset.kind = kind || 'ALL';
+    count.textContent = `${rows.length} deadline${rows.length === 1 ? '' : 's'} shown${data.deadlines.pageInfo.hasNextPage ? ', more to show' : ''}.`;
     results.replaceChildren(
       rows.length
         ? table(`${rows.length} deadline${rows.length === 1 ? '' : 's'}`, ['Due', 'Kind', 'Order', 'Status', 'Rule'], rows)
         : h('p', { class: 'govuk-body', id: 'no-deadlines' }, 'No deadlines match.'),
-      more);
+      problem, more);
   };
   await load();
 }

@@ -42,6 +42,19 @@ function header(headers, name) {
 }
 
 const explorer = explorerPlugin();
+
+/// GraphiQL keeps its tabs, history and headers here: in memory for this page only, so no token and no query about a
+/// person outlives it in the browser's storage.
+const memory = (() => {
+  const items = new Map();
+  return {
+    getItem: (k) => (items.has(k) ? items.get(k) : null),
+    setItem: (k, v) => items.set(k, String(v)),
+    removeItem: (k) => items.delete(k),
+    clear: () => items.clear(),
+    get length() { return items.size; },
+  };
+})();
 const signedIn = sessionStorage.getItem('orderwatch.token');
 const initialHeaders = JSON.stringify({ Authorization: `Bearer ${signedIn ?? '<paste a token: orderwatch token --role POLICE --agency MET --sub you>'}` }, null, 2);
 
@@ -69,7 +82,7 @@ function App() {
     clearTimeout(timer.current);
     timer.current = setTimeout(() => setHeaders(value), 400);
   }, []);
-  return <GraphiQL fetcher={fetcher} plugins={[explorer]} defaultHeaders={initialHeaders} onEditHeaders={onEditHeaders} shouldPersistHeaders={false} />;
+  return <GraphiQL fetcher={fetcher} plugins={[explorer]} defaultHeaders={initialHeaders} onEditHeaders={onEditHeaders} shouldPersistHeaders={false} storage={memory} />;
 }
 
 createRoot(document.getElementById('graphiql')).render(<App />);

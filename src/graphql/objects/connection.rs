@@ -42,9 +42,10 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-/// Declares a Relay connection type and its edge type for one node type.
+/// Declares a Relay connection type and its edge type for one node type, with any fields of its own (each
+/// `Default` until set).
 macro_rules! connection {
-    ($conn:ident, $edge:ident, $node:ty) => {
+    ($conn:ident, $edge:ident, $node:ty $(, $(#[$doc:meta])* $field:ident: $ty:ty)*) => {
         #[derive(SimpleObject)]
         pub struct $edge {
             pub cursor: String,
@@ -56,6 +57,7 @@ macro_rules! connection {
         pub struct $conn {
             pub edges: Vec<$edge>,
             pub page_info: PageInfo,
+            $($(#[$doc])* pub $field: $ty,)*
         }
 
         impl $conn {
@@ -79,7 +81,11 @@ macro_rules! connection {
                     start_cursor: edges.first().map(|e| e.cursor.clone()),
                     end_cursor: edges.last().map(|e| e.cursor.clone()),
                 };
-                $conn { edges, page_info }
+                $conn {
+                    edges,
+                    page_info,
+                    $($field: Default::default(),)*
+                }
             }
 
             /// Builds the connection from a page; `key` gives each item's cursor key, `node` its GraphQL object.
@@ -97,7 +103,14 @@ macro_rules! connection {
 
 connection!(OrderConnection, OrderEdge, super::order::ProtectionOrder);
 connection!(AgencyConnection, AgencyEdge, Agency);
-connection!(AlertConnection, AlertEdge, super::alert::Alert);
+connection!(
+    AlertConnection,
+    AlertEdge,
+    super::alert::Alert,
+    /// Subscribe with `alerts(after: resumeCursor)` to receive every alert raised after this list was read, with no
+    /// gap: the cursor of the newest alert the caller received at that moment, whatever the filter and order.
+    resume_cursor: String
+);
 connection!(DeadlineConnection, DeadlineEdge, super::deadline::Deadline);
 connection!(
     AuditEventConnection,
