@@ -290,6 +290,47 @@ describe('finding an order', () => {
   });
 });
 
+describe('recording from an order’s page', () => {
+  test('an officer records service and reports a breach in the browser; a retry records nothing twice', async () => {
+    await sharedOrder('WMC/UI/4');
+    const page = await open(chrome, server);
+    await signIn(page, server.token('POLICE', 'MET', 'officer-1'));
+    await page.goto(`${server.url}/#/orders/${encodeURIComponent('WMC/UI/4')}`);
+    await page.waitForSelector('#reason');
+    await page.type('#reason', 'Serving the order');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('#record-service');
+    await clean(page, 'an order with the forms police use');
+
+    await page.select('#service-method', 'PERSONAL');
+    await page.click('#record-service button[type=submit]');
+    await page.waitForSelector('#success');
+    assert.match(await page.$eval('#success', (e) => e.textContent), /Service recorded/);
+    assert.match(await page.$eval('#order', (e) => e.textContent), /Served:/);
+    assert.equal(await page.$('#record-service'), null, 'served once: the form is gone');
+
+    // A problem is shown in an error summary, and nothing is sent.
+    await page.click('#report-breach button[type=submit]');
+    await page.waitForSelector('#report-breach .govuk-error-summary');
+    assert.match(await page.$eval('#report-breach .govuk-error-summary', (e) => e.textContent), /Enter what happened/);
+
+    const report = async () => {
+      await page.$eval('#breach-description', (e) => { e.value = 'Followed the protected person to work'; });
+      await page.$eval('#external-ref', (e) => { e.value = 'CAD-UI-4'; });
+      await page.evaluate(() => document.querySelector('#success')?.remove());
+      await page.click('#report-breach button[type=submit]');
+      await page.waitForSelector('#success');
+    };
+    await report();
+    assert.match(await page.$eval('#success', (e) => e.textContent), /Breach reported/);
+    await report();
+    const breaches = await page.$$eval('#order tr', (trs) => trs.filter((tr) => tr.textContent.includes('CAD-UI-4')).length);
+    assert.equal(breaches, 1, 'the same incident reference twice is one breach');
+    await clean(page, 'an order after recording');
+    await page.close();
+  });
+});
+
 describe('statistics', () => {
   test('an analyst sees charts with their tables and CSV; an officer without the supervisory scope is refused', async () => {
     const page = await open(chrome, server);

@@ -4,6 +4,7 @@
 // it for the caller's role; fields the role may not read are marked as such.
 
 import { gql } from './api.js';
+import { policeActions } from './actions.js';
 import { button, day, errorSummary, field, h, summary, table, tag, when, words } from './dom.js';
 
 const ORDER = `reference type status serviceStatus servedAt serviceMethod madeOn expiresOn withoutNotice subjectAwareAt
@@ -62,9 +63,9 @@ function orderDetail(o, withheld) {
       o.versions.map((v) => [`${v.version}`, words(v.event), words(v.status), v.decidedOn ? day(v.decidedOn) : '', when(v.recordedAt), v.recordedByAgency]))));
 }
 
-export async function orderView({ show, params }) {
+export async function orderView({ me, show, params }) {
   const asked = params[0] ?? '';
-  const render = (values, problems = {}, result = null) => {
+  const render = (values, problems = {}, result = null, banner = null) => {
     const list = Object.entries(problems).map(([id, text]) => ({ text, href: `#${id}` }));
     const form = h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); submit(form); } },
       field({ id: 'reference', label: 'Order reference', hint: 'For example WMC/2026/0042', value: values.reference, width: 20, error: problems.reference }),
@@ -74,16 +75,24 @@ export async function orderView({ show, params }) {
       field({ id: 'reason', label: 'Reason for the look-up', hint: 'Recorded in the audit log with your name, for example an incident number', value: values.reason, error: problems.reason }),
       button('Find'));
     show('Find an order',
+      banner,
       list.length ? errorSummary(list) : null,
       h('h1', { class: 'govuk-heading-l' }, 'Find an order'),
       form,
       result);
     if (list.length) document.querySelector('.govuk-error-summary').focus();
-    else if (result) result.querySelector('h2')?.setAttribute('tabindex', '-1');
-    if (result && !list.length) result.querySelector('h2')?.focus();
+    else if (banner) banner.focus();
+    else if (result) {
+      result.querySelector('h2')?.setAttribute('tabindex', '-1');
+      result.querySelector('h2')?.focus();
+    }
   };
 
-  const submit = async (form) => {
+  const success = (message) => h('div', { class: 'govuk-notification-banner govuk-notification-banner--success', role: 'alert', tabindex: '-1', 'aria-labelledby': 'success-title', id: 'success' },
+    h('div', { class: 'govuk-notification-banner__header' }, h('h2', { class: 'govuk-notification-banner__title', id: 'success-title' }, 'Success')),
+    h('div', { class: 'govuk-notification-banner__content' }, h('p', { class: 'govuk-notification-banner__heading' }, message)));
+
+  const submit = async (form, banner = null) => {
     const values = Object.fromEntries(['reference', 'name', 'dob', 'reason'].map((k) => [k, form.querySelector(`#${k}`).value.trim()]));
     const problems = {};
     if (!values.reason) problems.reason = 'Enter the reason for the look-up';
@@ -93,8 +102,12 @@ export async function orderView({ show, params }) {
     try {
       if (values.reference) {
         const { data, withheld } = await gql(`query($r: String!, $why: String) { order(reference: $r, reason: $why) { ${ORDER} } }`, { r: values.reference, why: values.reason });
-        render(values, {}, data.order ? orderDetail(data.order, withheld)
-          : h('div', {}, h('h2', { class: 'govuk-heading-m' }, 'No order found'), h('p', { class: 'govuk-body' }, 'There is no order with this reference that your role may see.')));
+        // After recording something, the order is read again (with the same reason) to show it as it now stands.
+        const done = (message) => submit(form, success(message));
+        const detail = data.order && orderDetail(data.order, withheld);
+        if (detail && me.role === 'POLICE') detail.append(policeActions(data.order, done));
+        render(values, {}, detail
+          ?? h('div', {}, h('h2', { class: 'govuk-heading-m' }, 'No order found'), h('p', { class: 'govuk-body' }, 'There is no order with this reference that your role may see.')), banner);
       } else {
         const { data } = await gql(`query($f: OrderFilter, $why: String) { orders(filter: $f, first: 50, reason: $why) { edges { node { reference type status madeOn expiresOn } } } }`,
           { f: { subjectName: values.name, subjectDateOfBirth: values.dob }, why: values.reason });
