@@ -59,8 +59,11 @@ pub enum NotificationStart {
     Served,
     /// DA Act s41: within 3 days beginning with the day the order is made.
     Made,
-    /// SOA 2003 Part 2 regime: handled by that regime, not computed here.
-    OtherRegime,
+    /// Sexual Offences Act 2003 Part 2, by s103G: a subject who was not a relevant offender when the order was made
+    /// becomes subject to it, with the date of service as the relevant date (s103G(2)-(3)), so within 3 days
+    /// beginning with service (s83(1)); one who was stays subject under their own registration (s103G(1)), and
+    /// nothing is planned here.
+    SoaPart2,
 }
 
 /// The statutory rules of one order type.
@@ -213,7 +216,7 @@ const RULES: [TypeRules; 9] = [
         end_date_required: false,
         subject_min_age: None,
         protected_person_min_age: None,
-        notification: Some(NotificationStart::OtherRegime),
+        notification: Some(NotificationStart::SoaPart2),
         may_replace: &[],
         breach_is_offence: true,
         appeal_to_crown_court: false,

@@ -77,7 +77,9 @@ pub struct GrantOrderInput {
     pub without_notice: bool,
     /// For an SPO or interim SPO whose subject is subject to notification requirements under Part 2 of the Sexual
     /// Offences Act 2003: the order's own then apply only from the day those end (Stalking Protection Act 2019
-    /// s9(5)-(7)).
+    /// s9(5)-(7)). For an SHPO, that its subject was a relevant offender when it was made, with no `finalDay`: they
+    /// notify under that registration (s103G(1)); without it the SHPO makes them one, notifying within 3 days
+    /// beginning with the day of service (s103G(2)-(3), s83(1)).
     pub soa_part2_notification: Option<SoaNotificationInput>,
     pub note: Option<String>,
 }
@@ -228,9 +230,9 @@ impl CoreMutation {
         super::returned_order(ctx, order).await
     }
 
-    /// Sets or clears the subject's Sexual Offences Act 2003 Part 2 notification as it stood when an SPO was made
-    /// (POLICE, the managing force): the order's own notification requirements apply only from its final day
-    /// (SPA 2019 s9(5)-(7)). `registered: false` clears it; the order's deadlines are planned again.
+    /// Sets or clears the subject's Sexual Offences Act 2003 Part 2 notification as it stood when an SPO or SHPO was
+    /// made (POLICE, the managing force): an SPO's own notification requirements apply only from its final day
+    /// (SPA 2019 s9(5)-(7)); an SHPO's subject who was registered notifies under that registration (s103G(1)). `registered: false` clears it; the order's deadlines are planned again.
     #[graphql(visible = "super::visibility::record_service")]
     async fn set_soa_part2_notification(
         &self,

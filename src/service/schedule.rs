@@ -106,6 +106,15 @@ impl Services {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
                     let order = db::loader::find_by_reference(conn, &reference)?.ok_or(AppError::NotFound { what: "order" })?;
+                    // An SHPO's subject who was already a relevant offender notifies under their own registration
+                    // (Sexual Offences Act 2003 s103G(1)), not under the order.
+                    if order.order_type == OrderType::Shpo && order.soa_notification.is_some() {
+                        return Err(AppError::validation(
+                            codes::NOTIFICATION_NOT_REQUIRED,
+                            "reference",
+                            "the subject was a relevant offender when the SHPO was made and notifies under that registration (Sexual Offences Act 2003 s103G(1))",
+                        ));
+                    }
                     if order.order_type.rules().notification.is_none() {
                         return Err(AppError::validation(
                             codes::NOTIFICATION_NOT_REQUIRED,
@@ -126,7 +135,9 @@ impl Services {
                     // A change before the duty began is covered by the initial notification, not a deadline of its own.
                     if let Some(day) = changed_on {
                         let duty_from = match order.order_type.rules().notification {
-                            Some(crate::domain::order_type::NotificationStart::Served) => order.service.served_at.map(london_date),
+                            Some(crate::domain::order_type::NotificationStart::Served | crate::domain::order_type::NotificationStart::SoaPart2) => {
+                                order.service.served_at.map(london_date)
+                            }
                             _ => Some(order.made_on),
                         };
                         if duty_from.is_none_or(|from| day < from) {

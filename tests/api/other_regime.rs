@@ -197,3 +197,127 @@ async fn a_dapo_subject_notifies_having_no_home_address_within_3_days() {
     assert_eq!(spo.codes(), ["NOTIFICATION_KIND_NOT_APPLICABLE"]);
     assert_eq!(app.snapshot().await, before);
 }
+
+/// An SHPO makes a subject who was not a relevant offender notify within 3 days beginning with the day of service
+/// (Sexual Offences Act 2003 s103G(2)-(3), s83(1)), then each change within 3 days (s84(1)); a subject who was one
+/// notifies under that registration (s103G(1)), so nothing is planned or recorded under the order.
+#[tokio::test]
+async fn an_shpo_subject_notifies_from_service_unless_already_a_relevant_offender() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.clock.set("2026-03-26T09:00:00Z".parse().unwrap());
+    let court = app.token(Role::Court, "WMC");
+    let met = app.token(Role::Police, "MET");
+    let shpo = |reference: &str| {
+        let mut input = spo_input(&app, reference);
+        input["type"] = json!("SHPO");
+        input["expiresOn"] = json!("2031-03-25");
+        input
+    };
+    app.grant(&court, shpo("WMC/SHPO/1")).await.ok();
+    app.grant(&court, shpo("WMC/SHPO/4")).await.ok();
+    let mut registered = shpo("WMC/SHPO/2");
+    registered["soaPart2Notification"] = json!({});
+    app.grant(&court, registered).await.ok();
+    let deadlines = |r: &'static str| {
+        let (app, met) = (&app, met.clone());
+        async move {
+            let got = app.gql(&met, "query($r: String!) { order(reference: $r) { deadlines { kind dueAt status statute } } }", json!({ "r": r })).await;
+            got.ok()["order"]["deadlines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"].as_str().unwrap().starts_with("NOTIFICATION"))
+                .cloned()
+                .collect::<Vec<Value>>()
+        }
+    };
+    // Nothing is due before service.
+    assert_eq!(deadlines("WMC/SHPO/1").await, Vec::<Value>::new());
+    // Served on Friday 27 March 2026: 3 days beginning with it end at midnight on Sunday 29 March, the night the
+    // clocks go forward (23:00 UTC).
+    app.clock.set("2026-03-27T11:00:00Z".parse().unwrap());
+    for r in ["WMC/SHPO/1", "WMC/SHPO/2", "WMC/SHPO/4"] {
+        app.gql(
+            &met,
+            "mutation($r: String!) { recordService(reference: $r, servedAt: \"2026-03-27T10:00:00Z\", method: PERSONAL) { reference } }",
+            json!({ "r": r }),
+        )
+        .await
+        .ok();
+    }
+    let due = deadlines("WMC/SHPO/1").await;
+    assert_eq!(due.len(), 1, "{due:?}");
+    assert_eq!(due[0]["kind"], "NOTIFICATION_INITIAL");
+    assert_eq!(due[0]["dueAt"], "2026-03-29T23:00:00Z");
+    assert_eq!(
+        due[0]["statute"],
+        "Sexual Offences Act 2003 s83(1), s103G(2)-(3)"
+    );
+    assert_eq!(deadlines("WMC/SHPO/2").await, Vec::<Value>::new());
+
+    let notify = |r: &'static str,
+                  at: &'static str,
+                  kind: &'static str,
+                  changed: Option<&'static str>| {
+        let (app, met) = (&app, met.clone());
+        async move {
+            app.gql(
+                &met,
+                "mutation($i: RecordNotificationInput!) { recordNotification(input: $i) { reference } }",
+                json!({ "i": { "reference": r, "kind": kind, "notifiedAt": at, "changedOn": changed, "details": "at the station" } }),
+            )
+            .await
+        }
+    };
+    // The registered subject's notifications are not the order's: refused, and nothing changes.
+    app.clock.set("2026-03-28T09:00:00Z".parse().unwrap());
+    let before = app.snapshot().await;
+    let r = notify("WMC/SHPO/2", "2026-03-28T08:00:00Z", "INITIAL", None).await;
+    assert_eq!(r.codes(), ["NOTIFICATION_NOT_REQUIRED"]);
+    assert_eq!(app.snapshot().await, before);
+    // A second before the end of the third day: met.
+    app.clock.set("2026-03-30T09:00:00Z".parse().unwrap());
+    notify("WMC/SHPO/1", "2026-03-29T22:59:59Z", "INITIAL", None)
+        .await
+        .ok();
+    assert_eq!(deadlines("WMC/SHPO/1").await[0]["status"], "MET");
+    // At the end itself: missed.
+    notify("WMC/SHPO/4", "2026-03-29T23:00:00Z", "INITIAL", None).await.ok();
+    assert_eq!(deadlines("WMC/SHPO/4").await[0]["status"], "MISSED");
+    // A change of home address on 30 March: due by the end of 1 April, under s84(1).
+    notify(
+        "WMC/SHPO/1",
+        "2026-03-30T08:00:00Z",
+        "HOME_ADDRESS",
+        Some("2026-03-30"),
+    )
+    .await
+    .ok();
+    let change = deadlines("WMC/SHPO/1").await;
+    let home = change
+        .iter()
+        .find(|d| d["kind"] == "NOTIFICATION_HOME_ADDRESS")
+        .unwrap();
+    assert_eq!(home["dueAt"], "2026-04-01T23:00:00Z");
+    assert_eq!(home["status"], "MET");
+    assert_eq!(home["statute"], "Sexual Offences Act 2003 s84(1), s103G(2)");
+    // A change dated before service is covered by the initial notification.
+    let r = notify(
+        "WMC/SHPO/1",
+        "2026-03-30T08:00:00Z",
+        "NEW_NAME",
+        Some("2026-03-26"),
+    )
+    .await;
+    assert_eq!(r.codes(), ["CHANGED_ON_BEFORE_DUTY"]);
+
+    // A relevant offender's SHPO has no final day within it; other orders than SPOs and SHPOs take no registration.
+    let before = app.snapshot().await;
+    let mut final_day = shpo("WMC/SHPO/3");
+    final_day["soaPart2Notification"] = json!({ "finalDay": "2027-01-01" });
+    assert_eq!(
+        app.grant(&court, final_day).await.codes(),
+        ["SOA_NOTIFICATION_INVALID"]
+    );
+    assert_eq!(app.snapshot().await, before);
+}

@@ -3,7 +3,8 @@
 use super::*;
 
 /// The initial notification: SPA 2019 s9(1) (3 days beginning with the day of service), DA Act 2021 s41 (from the day
-/// the order was made). A full SPO replacing an interim needs none (SPA 2019 s9(1)(a)). An SPO whose subject was
+/// the order was made), SOA 2003 s83(1) with s103G(2)-(3) for an SHPO's subject who was not already a relevant
+/// offender (from the day of service). A full SPO replacing an interim needs none (SPA 2019 s9(1)(a)). An SPO whose subject was
 /// subject to Sexual Offences Act 2003 Part 2 notification when it was made needs none while that lasts, and then one
 /// within 3 days beginning with the day it ends, if the order is still in effect that day (s9(5)-(7)).
 pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: &mut Plan) {
@@ -43,6 +44,15 @@ pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: 
             "end of the 3 days beginning with the day the order was made",
             "Domestic Abuse Act 2021 s41",
         )),
+        // A subject who was not a relevant offender becomes one, the date of service being the relevant date; one who
+        // was notifies under their own registration (s103G(1)).
+        OrderType::Shpo if f.soa_notification.is_none() => f.served_at.map(|s| {
+            (
+                end_of_period_beginning_with(london_date(s), 3),
+                "end of the 3 days beginning with the day of service (the relevant date)",
+                "Sexual Offences Act 2003 s83(1), s103G(2)-(3)",
+            )
+        }),
         _ => None,
     };
     if let Some((due_at, rule, statute)) = initial_due {
@@ -78,13 +88,16 @@ pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: 
 }
 
 /// Each change of name or home address the police know of, from the subject's notification or from elsewhere: due
-/// at the end of the 3 days beginning with the day of the change (SPA 2019 s9(3),(4); DA Act 2021 s41). Met by the
+/// at the end of the 3 days beginning with the day of the change (SPA 2019 s9(3),(4); DA Act 2021 s41; SOA 2003
+/// s84(1) for an SHPO's subject made a relevant offender by it). Met by the
 /// subject's notification in time; open (and overdue once due) while the subject has not notified it.
 pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut Plan) {
-    let statute = if f.order_type == OrderType::Dapo {
-        "Domestic Abuse Act 2021 s41"
-    } else {
-        "Stalking Protection Act 2019 s9(3),(4)"
+    let statute = match f.order_type {
+        OrderType::Dapo => "Domestic Abuse Act 2021 s41",
+        // A relevant offender before the order notifies under their own registration: nothing to plan here.
+        OrderType::Shpo if f.soa_notification.is_some() => return,
+        OrderType::Shpo => "Sexual Offences Act 2003 s84(1), s103G(2)",
+        _ => "Stalking Protection Act 2019 s9(3),(4)",
     };
     // Each change once, with the subject's earliest notification of it.
     type Change = (&'static str, NaiveDate);

@@ -37,8 +37,10 @@ pub struct OrderDraft {
     pub soa_notification: Option<SoaNotification>,
 }
 
-/// The subject's Sexual Offences Act 2003 Part 2 notification, as it stood when an order was made: only an SPO's or
-/// interim SPO's requirements give way to it, and its final day comes after the day made (SPA 2019 s9(5)-(6)).
+/// The subject's Sexual Offences Act 2003 Part 2 notification, as it stood when an order was made: an SPO's or
+/// interim SPO's requirements give way to it, and its final day comes after the day made (SPA 2019 s9(5)-(6)); an
+/// SHPO's subject who was already a relevant offender stays subject while the order has effect (SOA 2003 s103G(1)),
+/// so it has no final day.
 pub fn check_soa_notification(
     order_type: OrderType,
     made_on: NaiveDate,
@@ -46,11 +48,19 @@ pub fn check_soa_notification(
     out: &mut Violations,
 ) {
     let Some(soa) = soa else { return };
-    if !matches!(order_type, OrderType::Spo | OrderType::InterimSpo) {
+    if order_type == OrderType::Shpo {
+        if soa.final_day.is_some() {
+            out.push(
+                codes::SOA_NOTIFICATION_INVALID,
+                "soaPart2Notification.finalDay",
+                "a relevant offender stays subject to the notification requirements while the SHPO has effect (Sexual Offences Act 2003 s103G(1)): leave out finalDay",
+            );
+        }
+    } else if !matches!(order_type, OrderType::Spo | OrderType::InterimSpo) {
         out.push(
             codes::SOA_NOTIFICATION_INVALID,
             "soaPart2Notification",
-            "only an SPO's notification requirements give way to the Sexual Offences Act 2003 Part 2 (Stalking Protection Act 2019 s9(5))",
+            "only an SPO's or SHPO's subject's Sexual Offences Act 2003 Part 2 notification is recorded (Stalking Protection Act 2019 s9(5), Sexual Offences Act 2003 s103G)",
         );
     } else if soa.final_day.is_some_and(|d| d <= made_on) {
         out.push(
