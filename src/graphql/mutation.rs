@@ -77,7 +77,7 @@ pub struct GrantOrderInput {
     pub without_notice: bool,
     /// For an SPO or interim SPO whose subject is subject to notification requirements under Part 2 of the Sexual
     /// Offences Act 2003: the order's own then apply only from the day those end (Stalking Protection Act 2019
-    /// s9(5)-(7)). For an SHPO, that its subject was a relevant offender when it was made, with no `finalDay`: they
+    /// s9(5)-(7)), and likewise a DAPO's (Domestic Abuse Act 2021 s41(8)-(9)). For an SHPO, that its subject was a relevant offender when it was made, with no `finalDay`: they
     /// notify under that registration (s103G(1)); without it the SHPO makes them one, notifying within 3 days
     /// beginning with the day of service (s103G(2)-(3), s83(1)).
     pub soa_part2_notification: Option<SoaNotificationInput>,

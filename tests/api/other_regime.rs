@@ -71,10 +71,11 @@ async fn an_spo_subject_under_sex_offender_notification_notifies_from_its_final_
         .unwrap()
         .contains(&json!("soaPart2Notification"))));
 
-    // Only an SPO's requirements give way, and the final day comes after the day the order is made.
+    // Only an SPO's, a DAPO's or an SHPO's requirements give way, and the final day comes after the day the order is
+    // made.
     let before = app.snapshot().await;
     let mut dapo = spo_input(&app, "WMC/SOA/3");
-    dapo["type"] = json!("DAPO");
+    dapo["type"] = json!("RESTRAINING_ORDER");
     dapo["soaPart2Notification"] = json!({ "finalDay": "2026-09-10" });
     let mut same_day = spo_input(&app, "WMC/SOA/4");
     same_day["soaPart2Notification"] = json!({ "finalDay": "2026-06-01" });
@@ -282,7 +283,9 @@ async fn an_shpo_subject_notifies_from_service_unless_already_a_relevant_offende
         .ok();
     assert_eq!(deadlines("WMC/SHPO/1").await[0]["status"], "MET");
     // At the end itself: missed.
-    notify("WMC/SHPO/4", "2026-03-29T23:00:00Z", "INITIAL", None).await.ok();
+    notify("WMC/SHPO/4", "2026-03-29T23:00:00Z", "INITIAL", None)
+        .await
+        .ok();
     assert_eq!(deadlines("WMC/SHPO/4").await[0]["status"], "MISSED");
     // A change of home address on 30 March: due by the end of 1 April, under s84(1).
     notify(
@@ -320,4 +323,86 @@ async fn an_shpo_subject_notifies_from_service_unless_already_a_relevant_offende
         ["SOA_NOTIFICATION_INVALID"]
     );
     assert_eq!(app.snapshot().await, before);
+}
+
+/// A DAPO's requirements do not apply while its subject is subject to Sexual Offences Act 2003 Part 2 notification
+/// (Domestic Abuse Act 2021 s41(8)(b), read in statute text); from the day that ends they do (s41(9), whose text was
+/// not read in full: taken as if the order were made that day).
+#[tokio::test]
+async fn a_dapo_subject_under_sex_offender_notification_notifies_from_its_final_day() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.clock.set("2026-06-01T09:00:00Z".parse().unwrap());
+    let court = app.token(Role::Court, "WMC");
+    let met = app.token(Role::Police, "MET");
+    let dapo = |reference: &str, soa: Value| {
+        let mut input = spo_input(&app, reference);
+        input["type"] = json!("DAPO");
+        input["expiresOn"] = json!("2027-05-31");
+        input["soaPart2Notification"] = soa;
+        input
+    };
+    app.grant(
+        &court,
+        dapo("WMC/DSOA/1", json!({ "finalDay": "2026-10-24" })),
+    )
+    .await
+    .ok();
+    app.grant(&court, dapo("WMC/DSOA/2", json!({}))).await.ok();
+    app.grant(&court, dapo("WMC/DSOA/3", Value::Null))
+        .await
+        .ok();
+    let notifications = |r: &'static str| {
+        let (app, met) = (&app, met.clone());
+        async move {
+            let got = app.gql(&met, DEADLINES, json!({ "r": r })).await;
+            got.ok()["order"]["deadlines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"].as_str().unwrap().starts_with("NOTIFICATION"))
+                .map(|d| {
+                    (
+                        d["kind"].as_str().unwrap().to_string(),
+                        d["dueAt"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    // Three days beginning with Saturday 24 October 2026 end at midnight on the 26th, after the clocks go back on the
+    // 25th (00:00 UTC).
+    assert_eq!(
+        notifications("WMC/DSOA/1").await,
+        [(
+            "NOTIFICATION_INITIAL".to_string(),
+            "2026-10-27T00:00:00Z".to_string()
+        )]
+    );
+    assert_eq!(notifications("WMC/DSOA/2").await, []);
+    // Without the other regime, from the day made (s41(2)).
+    assert_eq!(
+        notifications("WMC/DSOA/3").await,
+        [(
+            "NOTIFICATION_INITIAL".to_string(),
+            "2026-06-03T23:00:00Z".to_string()
+        )]
+    );
+    // A change of address before the final day needs no notification under the order; one on it does.
+    app.clock.set("2026-10-25T09:00:00Z".parse().unwrap());
+    for changed in ["2026-10-23", "2026-10-24"] {
+        app.gql(
+            &met,
+            "mutation($i: RecordNotificationInput!) { recordNotification(input: $i) { reference } }",
+            json!({ "i": { "reference": "WMC/DSOA/1", "kind": "HOME_ADDRESS", "source": "POLICE", "notifiedAt": "2026-10-25T08:00:00Z", "changedOn": changed, "details": "new address" } }),
+        )
+        .await
+        .ok();
+    }
+    let mut due = notifications("WMC/DSOA/1").await;
+    due.sort();
+    let expected: Vec<(String, String)> = ["NOTIFICATION_HOME_ADDRESS", "NOTIFICATION_INITIAL"]
+        .iter()
+        .map(|k| (k.to_string(), "2026-10-27T00:00:00Z".to_string()))
+        .collect();
+    assert_eq!(due, expected);
 }

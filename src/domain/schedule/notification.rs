@@ -1,6 +1,7 @@
 //! The subject's notifications to the police: the initial notification and each change of name or home address.
 
 use super::*;
+use crate::domain::order::SoaNotification;
 
 /// The initial notification: SPA 2019 s9(1) (3 days beginning with the day of service), DA Act 2021 s41 (from the day
 /// the order was made), SOA 2003 s83(1) with s103G(2)-(3) for an SHPO's subject who was not already a relevant
@@ -8,7 +9,25 @@ use super::*;
 /// subject to Sexual Offences Act 2003 Part 2 notification when it was made needs none while that lasts, and then one
 /// within 3 days beginning with the day it ends, if the order is still in effect that day (s9(5)-(7)).
 pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: &mut Plan) {
-    let initial_due = match f.order_type {
+    if let Some((due_at, rule, statute)) = initial_due(f) {
+        plan_initial(f, due_at, rule, statute, out);
+    }
+}
+
+/// The last day of the subject's Sexual Offences Act 2003 Part 2 notification, if the order is still in effect that
+/// day (its term covers it and it had not ended before the day began).
+fn final_day_in_effect(f: &OrderFacts, soa: SoaNotification) -> Option<NaiveDate> {
+    soa.final_day
+        .filter(|last| f.expires_on.is_none_or(|end| *last <= end))
+        .filter(|last| {
+            let day_begins = end_of_day(last.pred_opt().unwrap_or(*last));
+            f.ended_at.is_none_or(|ended| ended > day_begins)
+        })
+}
+
+/// When the initial notification is due, by which rule and statute; none when the order carries no duty (yet).
+fn initial_due(f: &OrderFacts) -> Option<(DateTime<Utc>, &'static str, &'static str)> {
+    match f.order_type {
         OrderType::Spo | OrderType::InterimSpo
             if !(f.order_type == OrderType::Spo && f.replaces_interim) =>
         {
@@ -22,13 +41,7 @@ pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: 
                 }),
                 // From the final day, if the order is still in effect that day (its term covers it and it had not
                 // ended before the day began); a subject served later is bound from service, so from that day.
-                Some(soa) => soa
-                    .final_day
-                    .filter(|last| f.expires_on.is_none_or(|end| *last <= end))
-                    .filter(|last| {
-                        let day_begins = end_of_day(last.pred_opt().unwrap_or(*last));
-                        f.ended_at.is_none_or(|ended| ended > day_begins)
-                    })
+                Some(soa) => final_day_in_effect(f, soa)
                     .and_then(|last| f.served_at.map(|s| last.max(london_date(s))))
                     .map(|from| {
                         (
@@ -39,11 +52,22 @@ pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: 
                     }),
             }
         }
-        OrderType::Dapo => Some((
-            end_of_period_beginning_with(f.made_on, 3),
-            "end of the 3 days beginning with the day the order was made",
-            "Domestic Abuse Act 2021 s41",
-        )),
+        OrderType::Dapo => match f.soa_notification {
+            None => Some((
+                end_of_period_beginning_with(f.made_on, 3),
+                "end of the 3 days beginning with the day the order was made",
+                "Domestic Abuse Act 2021 s41",
+            )),
+            // None of the order's requirements while the subject is subject to Part 2 (s41(8)(b)); from the day that
+            // ends they apply (s41(9)), taken here as if the order had been made that day, when it is still in effect.
+            Some(soa) => final_day_in_effect(f, soa).map(|last| {
+                    (
+                        end_of_period_beginning_with(last, 3),
+                        "end of the 3 days beginning with the day the Sexual Offences Act 2003 Part 2 notification requirements ended",
+                        "Domestic Abuse Act 2021 s41(8)-(9)",
+                    )
+                }),
+        },
         // A subject who was not a relevant offender becomes one, the date of service being the relevant date; one who
         // was notifies under their own registration (s103G(1)).
         OrderType::Shpo if f.soa_notification.is_none() => f.served_at.map(|s| {
@@ -54,37 +78,46 @@ pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: 
             )
         }),
         _ => None,
+    }
+}
+
+/// The initial notification's deadline, met by the subject's earliest initial notification before it is due, and its
+/// overdue alert while it is open.
+fn plan_initial(
+    f: &OrderFacts,
+    due_at: DateTime<Utc>,
+    rule: &'static str,
+    statute: &'static str,
+    out: &mut Plan,
+) {
+    let notified = f
+        .notifications
+        .iter()
+        .filter(|n| n.kind == NotificationKind::Initial)
+        .map(|n| n.notified_at)
+        .min();
+    let (status, met_at) = match notified {
+        Some(at) if at < due_at => (DeadlineStatus::Met, Some(at)),
+        Some(_) => (DeadlineStatus::Missed, None),
+        None => (f.unmet(due_at), None),
     };
-    if let Some((due_at, rule, statute)) = initial_due {
-        let notified = f
-            .notifications
-            .iter()
-            .filter(|n| n.kind == NotificationKind::Initial)
-            .map(|n| n.notified_at)
-            .min();
-        let (status, met_at) = match notified {
-            Some(at) if at < due_at => (DeadlineStatus::Met, Some(at)),
-            Some(_) => (DeadlineStatus::Missed, None),
-            None => (f.unmet(due_at), None),
-        };
-        if status == DeadlineStatus::Open {
-            out.triggers.push(TriggerSpec {
-                kind: AlertKind::NotificationOverdue,
-                fire_at: due_at,
-                due_at,
-                occasion: "initial".into(),
-            });
-        }
-        out.deadlines.push(DeadlineSpec {
-            kind: DeadlineKind::NotificationInitial,
-            occasion: String::new(),
+    if status == DeadlineStatus::Open {
+        out.triggers.push(TriggerSpec {
+            kind: AlertKind::NotificationOverdue,
+            fire_at: due_at,
             due_at,
-            status,
-            met_at,
-            rule: rule.into(),
-            statute,
+            occasion: "initial".into(),
         });
     }
+    out.deadlines.push(DeadlineSpec {
+        kind: DeadlineKind::NotificationInitial,
+        occasion: String::new(),
+        due_at,
+        status,
+        met_at,
+        rule: rule.into(),
+        statute,
+    });
 }
 
 /// Each change of name or home address the police know of, from the subject's notification or from elsewhere: due
@@ -120,10 +153,10 @@ pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut
             entry.1 = Some(entry.1.map_or(n.notified_at, |at| at.min(n.notified_at)));
         }
     }
-    // While the subject's Sexual Offences Act 2003 Part 2 notification lasts, an SPO's own do not apply (SPA s9(5)):
-    // a change before its final day needs no notification under the order.
+    // While the subject's Sexual Offences Act 2003 Part 2 notification lasts, an SPO's or a DAPO's own do not apply
+    // (SPA s9(5), DA Act s41(8)(b)): a change before its final day needs no notification under the order.
     let soa_until = match (f.order_type, f.soa_notification) {
-        (OrderType::Spo | OrderType::InterimSpo, Some(soa)) => {
+        (OrderType::Spo | OrderType::InterimSpo | OrderType::Dapo, Some(soa)) => {
             Some(soa.final_day.unwrap_or(NaiveDate::MAX))
         }
         _ => None,
