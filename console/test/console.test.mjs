@@ -150,7 +150,9 @@ async function waitForSubscribers(n) {
 
 describe('the desk’s connection', () => {
   test('signing in opens one subscription, leaving the desk closes it, and the skip link stays on the page', async () => {
-    const before = await subscribers();
+    // The pages of earlier tests are closed: their sockets close as the server notices.
+    await waitForSubscribers(0);
+    const before = 0;
     const page = await open(chrome, server);
     await signIn(page, server.token('ADVOCATE', 'ADV-LDN', 'advocate-1'));
     await page.waitForFunction(() => location.hash === '#/alerts');
@@ -327,6 +329,47 @@ describe('recording from an order’s page', () => {
     const breaches = await page.$$eval('#order tr', (trs) => trs.filter((tr) => tr.textContent.includes('CAD-UI-4')).length);
     assert.equal(breaches, 1, 'the same incident reference twice is one breach');
     await clean(page, 'an order after recording');
+    await page.close();
+  });
+});
+
+describe('recording an order', () => {
+  test('a clerk records an order in the browser; a rule the order breaks is shown against its field and nothing is recorded', async () => {
+    const page = await open(chrome, server);
+    await signIn(page, server.token('COURT', 'WMC', 'clerk-1'));
+    await page.click('#nav a[href="#/record"]');
+    await page.waitForSelector('#record-order');
+    await clean(page, 'record an order');
+    const type = async (id, text) => {
+      await page.$eval(`#${id}`, (e) => { e.value = ''; });
+      await page.type(`#${id}`, text);
+    };
+    const made = new Date();
+    const short = new Date(made.getTime() + 300 * 86400000).toISOString().slice(0, 10);
+    await type('reference', 'WMC/UI/5');
+    await type('applicant', 'MET');
+    await type('expires-on', short);
+    await type('subject-name', 'Robin Subject');
+    await type('subject-dob', '1979-02-03');
+    await type('person-name', 'Alex Protected');
+    await type('prohibitions', 'Must not contact the protected person\nMust not enter Acacia Avenue');
+    await page.click('#record-order button[type=submit]');
+    await page.waitForSelector('.govuk-error-summary');
+    assert.match(await page.$eval('.govuk-error-summary', (e) => e.textContent), /2 years|TERM_TOO_SHORT|at least/i);
+    assert.ok(await page.$('#expires-on.govuk-input--error'), 'the term is marked on its field');
+    await clean(page, 'record an order with a problem');
+    const none = await server.gql(server.token('POLICE', 'MET'), '{ order(reference: "WMC/UI/5") { reference } }');
+    assert.equal(none.order, null, 'nothing was recorded');
+
+    const end = new Date(made);
+    end.setUTCFullYear(end.getUTCFullYear() + 2);
+    await type('expires-on', end.toISOString().slice(0, 10));
+    await page.click('#record-order button[type=submit]');
+    await page.waitForSelector('#success');
+    assert.match(await page.$eval('#success', (e) => e.textContent), /WMC\/UI\/5 recorded/);
+    const made_ = await server.gql(server.token('POLICE', 'MET'), '{ order(reference: "WMC/UI/5") { type subject { names } conditions { kind text } } }');
+    assert.deepEqual(made_.order.subject.names, ['Robin Subject']);
+    assert.deepEqual(made_.order.conditions.map((c) => c.text), ['Must not contact the protected person', 'Must not enter Acacia Avenue']);
     await page.close();
   });
 });

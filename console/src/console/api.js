@@ -9,9 +9,11 @@ export const session = {
 };
 
 export class ApiError extends Error {
-  constructor(code, message) {
+  /// `violations`: each broken rule of a validation error, as `{ code, field, message }`.
+  constructor(code, message, violations = []) {
     super(message);
     this.code = code;
+    this.violations = violations;
   }
 }
 
@@ -36,7 +38,7 @@ export async function gql(query, variables = {}, { token = session.token } = {})
   const errors = body.errors ?? [];
   const withheld = new Set(errors.filter((e) => e.extensions?.code === 'FORBIDDEN_FIELD').map((e) => (e.path ?? []).join('.')));
   const fatal = errors.find((e) => e.extensions?.code !== 'FORBIDDEN_FIELD');
-  if (fatal) throw new ApiError(fatal.extensions?.code ?? 'INTERNAL', fatal.message);
+  if (fatal) throw new ApiError(fatal.extensions?.code ?? 'INTERNAL', fatal.message, fatal.extensions?.violations ?? []);
   return { data: body.data, withheld };
 }
 

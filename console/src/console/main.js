@@ -8,6 +8,7 @@ import { alertDesk } from './alerts.js';
 import { worklist } from './worklist.js';
 import { orderView } from './orders.js';
 import { statistics } from './statistics.js';
+import { recordOrder } from './record.js';
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported');
 initAll();
@@ -21,12 +22,13 @@ function pages(me) {
     ['alerts', 'Alert desk', ['POLICE', 'ADVOCATE']],
     ['worklist', 'Worklist', ['POLICE', 'COURT', 'ADVOCATE']],
     ['orders', 'Find an order', ['POLICE', 'COURT', 'ADVOCATE']],
+    ['record', 'Record an order', ['COURT']],
     ['statistics', 'Statistics', me.role === 'POLICE' && me.supervisor ? ['POLICE'] : ['ANALYST']],
   ];
   return all.filter(([, , roles]) => roles.includes(me.role));
 }
 
-const routes = { alerts: alertDesk, worklist, orders: orderView, statistics };
+const routes = { alerts: alertDesk, worklist, orders: orderView, statistics, record: recordOrder };
 
 let me = null;
 // What the page on show must close when another replaces it (its websocket, its timers), and which page that is.
