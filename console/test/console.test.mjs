@@ -191,6 +191,9 @@ describe('the worklist', () => {
     assert.ok((await page.$$eval('#worklist-results tbody tr', (trs) => trs.map((tr) => tr.textContent))).every((t) => t.includes('Order end')));
     const refs = await page.$$eval('#worklist-results tbody tr a', (as) => as.map((a) => a.textContent));
     assert.ok(refs.indexOf('WMC/UI/2') >= 0 && refs.indexOf('WMC/UI/2') < refs.indexOf('WMC/UI/1'), `soonest first: ${refs}`);
+    await page.waitForSelector('#unserved');
+    const unserved = await page.$$eval('#unserved tbody tr a', (as) => as.map((a) => a.textContent));
+    assert.ok(unserved.includes('WMC/UI/1') && unserved.includes('WMC/UI/2'), `unserved: ${unserved}`);
     await clean(page, 'worklist');
     await page.click('#worklist-results tbody tr a');
     await page.waitForSelector('#reference');

@@ -32,6 +32,7 @@ pub struct OrderSearch {
     pub court_agency: Option<String>,
     pub expires_before: Option<NaiveDate>,
     pub expires_after: Option<NaiveDate>,
+    pub service_status: Option<super::ServiceStatus>,
 }
 
 /// Who is asking for alerts.

@@ -1,6 +1,6 @@
 //! Queries.
 
-use super::enums::{OrderStatus, OrderType};
+use super::enums::{OrderStatus, OrderType, ServiceStatus};
 use super::error::GqlResultExt;
 use super::objects::connection::{Agency, AgencyConnection, Me, OrderConnection};
 use super::objects::order::ProtectionOrder;
@@ -29,6 +29,8 @@ pub struct OrderFilter {
     pub expires_before: Option<Date>,
     /// Orders whose last day is after this date.
     pub expires_after: Option<Date>,
+    /// Orders served, or not yet served, on the subject.
+    pub service_status: Option<ServiceStatus>,
 }
 
 #[derive(Default)]
@@ -95,6 +97,7 @@ impl CoreQuery {
             court_agency: f.court,
             expires_before: f.expires_before.map(|d| d.0),
             expires_after: f.expires_after.map(|d| d.0),
+            service_status: f.service_status.map(Into::into),
         };
         let subject = (
             search.subject_name_key.clone(),

@@ -151,6 +151,30 @@ async fn filters_by_type_agency_court_and_expiry_window() {
     app.gql(&police, q, json!({ "f": { "subjectName": "..." } }))
         .await
         .err("INVALID_NAME");
+
+    // Served or not: the worklist's unserved orders.
+    app.gql(
+        &police,
+        "mutation { recordService(reference: \"WMC/F/002\", servedAt: \"2020-01-01T00:00:00Z\", method: PERSONAL) { reference } }",
+        json!({}),
+    )
+    .await
+    .err("SERVED_BEFORE_MADE");
+    app.gql(
+        &police,
+        "mutation($at: DateTime!) { recordService(reference: \"WMC/F/002\", servedAt: $at, method: PERSONAL) { reference } }",
+        json!({ "at": app.now().to_rfc3339() }),
+    )
+    .await
+    .ok();
+    assert_eq!(
+        run(json!({ "serviceStatus": "SERVED" })).await,
+        ["WMC/F/002"]
+    );
+    assert_eq!(
+        run(json!({ "serviceStatus": "UNSERVED", "applicantAgency": "MET" })).await,
+        ["WMC/F/000"]
+    );
 }
 
 /// Statements sent less the connection checks among them: what requests cost, whatever the pool decided to check.

@@ -2,7 +2,7 @@
 // each linking to its order.
 
 import { gql } from './api.js';
-import { button, h, select, table, tag, when, words } from './dom.js';
+import { button, day, h, select, table, tag, when, words } from './dom.js';
 
 const KINDS = [
   ['', 'All kinds'],
@@ -16,7 +16,21 @@ const STATUSES = [['OPEN', 'Open'], ['MISSED', 'Missed'], ['MET', 'Met'], ['WAIV
 const STATUS_COLOUR = { OPEN: 'blue', MISSED: 'red', MET: 'green', WAIVED: 'grey' };
 const PAGE = 50;
 
-export async function worklist({ show }) {
+/// A force's orders in force that are not yet served on the subject: service starts most of their effects.
+async function unserved(me) {
+  const { data } = await gql(`query($f: OrderFilter) { orders(filter: $f, first: 50) { edges { node { reference type madeOn expiresOn } } pageInfo { hasNextPage } } }`,
+    { f: { applicantAgency: me.agency, status: 'IN_FORCE', serviceStatus: 'UNSERVED' } });
+  const orders = data.orders.edges.map((e) => e.node);
+  return h('section', { id: 'unserved', 'aria-labelledby': 'unserved-heading' },
+    h('h2', { class: 'govuk-heading-m', id: 'unserved-heading' }, 'Orders not yet served'),
+    orders.length
+      ? table(`${orders.length}${data.orders.pageInfo.hasNextPage ? ' or more' : ''} unserved, newest first`, ['Order', 'Type', 'Made', 'Ends'], orders.map((o) => [
+        h('a', { class: 'govuk-link', href: `#/orders/${encodeURIComponent(o.reference)}` }, o.reference), words(o.type), day(o.madeOn), o.expiresOn ? day(o.expiresOn) : 'Until further order',
+      ]))
+      : h('p', { class: 'govuk-body' }, 'Every order in force has been served.'));
+}
+
+export async function worklist({ me, show }) {
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const kind = params.get('kind') ?? '';
   const status = params.get('status') ?? 'OPEN';
@@ -79,4 +93,6 @@ export async function worklist({ show }) {
       problem, more);
   };
   await load();
+  // The force's orders still to be served, beside its deadlines (the API answers for the caller's force only).
+  if (me.role === 'POLICE') results.after(await unserved(me));
 }

@@ -115,6 +115,9 @@ pub fn search(
     if let Some(d) = filter.expires_after {
         q = q.filter(orders::expires_on.gt(d));
     }
+    if let Some(s) = filter.service_status {
+        q = q.filter(orders::service_status.eq(s.as_str()));
+    }
     if let Some(after) = after_id {
         q = q.filter(orders::id.lt(after.to_string()));
     }
