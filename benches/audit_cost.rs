@@ -169,6 +169,7 @@ fn main() {
                 draft: OrderDraft {
                     without_notice: false,
                     soa_notification: None,
+                    until_event: None,
                     reference: format!("BENCH/{i}"),
                     order_type: OrderType::RestrainingOrder,
                     subject_names: vec![format!("Subject {i}")],

@@ -125,6 +125,7 @@ async fn run(orders: i64, due: usize) {
             draft: OrderDraft {
                 without_notice: false,
                 soa_notification: None,
+                until_event: None,
                 reference: format!("DUE/{i}"),
                 order_type: OrderType::RestrainingOrder,
                 subject_names: vec![format!("Subject {i}")],

@@ -46,6 +46,8 @@ pub struct OrderRow {
     pub soa_notification: bool,
     /// The day those requirements end, if they are not indefinite.
     pub soa_notification_final_day: Option<NaiveDate>,
+    /// A DAPO's term: until this event occurs.
+    pub until_event: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

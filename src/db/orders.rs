@@ -40,6 +40,8 @@ pub struct NewOrder {
     /// Made without notice to the subject.
     pub without_notice: bool,
     pub soa_notification: Option<SoaNotification>,
+    /// A DAPO having effect until an event occurs, as the order words it.
+    pub until_event: Option<String>,
     pub recorded: Recorded,
 }
 
@@ -116,6 +118,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> AppResult<Option<Strin
         aware_at: None,
         soa_notification: new.soa_notification.is_some(),
         soa_notification_final_day: new.soa_notification.and_then(|s| s.final_day),
+        until_event: new.until_event.clone(),
     };
     match diesel::insert_into(orders::table)
         .values(&row)

@@ -232,6 +232,7 @@ diesel::table! {
         aware_at -> Nullable<Timestamp>,
         soa_notification -> Bool,
         soa_notification_final_day -> Nullable<Date>,
+        until_event -> Nullable<Text>,
     }
 }
 

@@ -103,6 +103,8 @@ pub struct OrderRecord {
     pub without_notice: bool,
     /// The subject's Sexual Offences Act 2003 Part 2 notification when the order was made (SPOs only).
     pub soa_notification: Option<SoaNotification>,
+    /// A DAPO having effect until an event occurs (DA Act 2021 s38(3)), as the order words it.
+    pub until_event: Option<String>,
     pub replaces_reference: Option<String>,
     pub replaced_by_reference: Option<String>,
     /// Live consents to share the order with advocacy services.

@@ -45,6 +45,7 @@ code_enum!(
         Lapsed => "LAPSED",
         Ceased => "CEASED",
         Quashed => "QUASHED",
+        EventOccurred => "EVENT_OCCURRED",
     }
 );
 

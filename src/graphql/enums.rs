@@ -69,6 +69,8 @@ pub enum OrderEvent {
     Ceased,
     /// Quashed on appeal by the Crown Court.
     Quashed,
+    /// The event a DAPO lasted until occurred: its last day is the day it did.
+    EventOccurred,
 }
 
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

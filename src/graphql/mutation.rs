@@ -81,6 +81,9 @@ pub struct GrantOrderInput {
     /// notify under that registration (s103G(1)); without it the SHPO makes them one, notifying within 3 days
     /// beginning with the day of service (s103G(2)-(3), s83(1)).
     pub soa_part2_notification: Option<SoaNotificationInput>,
+    /// A DAPO having effect until an event occurs, as the order words it (Domestic Abuse Act 2021 s38(3)); then no
+    /// `expiresOn`. When it occurs the court records it with `recordEndingEvent`.
+    pub until_event: Option<String>,
     pub note: Option<String>,
 }
 
@@ -123,6 +126,16 @@ pub struct DischargeOrderInput {
     pub consent_of_subject_and_chief_officer: bool,
     /// The day the court decided (default: today); not after today, not before the order was made.
     pub decided_on: Option<Date>,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RecordEndingEventInput {
+    /// A DAPO made to have effect until an event (`untilEvent`).
+    pub reference: String,
+    /// The day the event occurred: not after today, not before the order was made. The order is in force to the end
+    /// of that day.
+    pub occurred_on: Date,
     pub note: Option<String>,
 }
 
@@ -182,6 +195,7 @@ impl CoreMutation {
                 soa_notification: input.soa_part2_notification.map(|s| SoaNotification {
                     final_day: s.final_day.map(|d| d.0),
                 }),
+                until_event: input.until_event,
             },
             applicant_agency: input.applicant_agency,
             court: input.court,
@@ -317,6 +331,23 @@ impl CoreMutation {
                 input.decided_on.map(|d| d.0),
                 input.note,
             )
+            .await
+            .audited(ctx)
+            .await?;
+        super::returned_order(ctx, order).await
+    }
+
+    /// Records that the event a DAPO had effect until has occurred (the court that made it): the day it did becomes
+    /// the order's last day (Domestic Abuse Act 2021 s38(3)).
+    #[graphql(visible = "super::visibility::change_order")]
+    async fn record_ending_event(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordEndingEventInput,
+    ) -> Result<ProtectionOrder> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let order = svc
+            .record_ending_event(who, input.reference, input.occurred_on.0, input.note)
             .await
             .audited(ctx)
             .await?;

@@ -133,6 +133,55 @@ impl Services {
         .await
     }
 
+    /// Records that the event a DAPO had effect until occurred on `occurred_on` (the court that made it): the order's
+    /// last day becomes that day (Domestic Abuse Act 2021 s38(3)). The event's time is not recorded, so the order is
+    /// taken to be in force to the end of that day.
+    pub async fn record_ending_event(
+        &self,
+        who: &Caller,
+        reference: String,
+        occurred_on: NaiveDate,
+        note: Option<String>,
+    ) -> AppResult<OrderRecord> {
+        let occurred_on = self.decision(who, note.as_deref(), Some(occurred_on))?;
+        let today = london_date(self.now());
+        self.change(who, reference, Change::Terms, move |order| {
+            if order.until_event.is_none() || order.expires_on.is_some() {
+                return Err(AppError::validation(
+                    codes::NOT_UNTIL_EVENT,
+                    "reference",
+                    "the order does not last until an event (or its event was already recorded)",
+                ));
+            }
+            if occurred_on > today {
+                return Err(AppError::validation(
+                    codes::DECIDED_ON_IN_FUTURE,
+                    "occurredOn",
+                    "occurredOn is after today",
+                ));
+            }
+            if occurred_on < order.made_on {
+                return Err(AppError::validation(
+                    codes::DECIDED_BEFORE_MADE,
+                    "occurredOn",
+                    format!(
+                        "occurredOn is before the order was made ({})",
+                        order.made_on
+                    ),
+                ));
+            }
+            Ok(TermsChangeDraft {
+                event: OrderEvent::EventOccurred,
+                decided_on: occurred_on,
+                status: OrderStatus::InForce,
+                expires_on: Some(occurred_on),
+                conditions: None,
+                note: note.clone(),
+            })
+        })
+        .await
+    }
+
     /// Quashes an order on appeal (SPA 2019 s7(4) and the equivalents): a Crown Court, for an order a court made. To
     /// any other caller the order does not exist.
     pub async fn quash_order(
@@ -233,6 +282,8 @@ impl Services {
                         OrderEvent::Discharged => AlertKind::OrderDischarged,
                         OrderEvent::Quashed => AlertKind::OrderQuashed,
                         OrderEvent::Replaced => AlertKind::OrderReplaced,
+                        // Its last day is now known: the order is ending.
+                        OrderEvent::EventOccurred => AlertKind::OrderExpiring,
                         OrderEvent::Granted | OrderEvent::Expired | OrderEvent::Lapsed | OrderEvent::Ceased => {
                             return Err(AppError::internal(anyhow::anyhow!("not an event a court records")))
                         }
@@ -241,6 +292,7 @@ impl Services {
                         OrderEvent::Varied => ("varyOrder", &["expiresOn", "conditions", "versions"]),
                         OrderEvent::Renewed => ("renewOrder", &["expiresOn", "versions"]),
                         OrderEvent::Quashed => ("quashOrder", &["status", "versions"]),
+                        OrderEvent::EventOccurred => ("recordEndingEvent", &["expiresOn", "versions"]),
                         _ => ("dischargeOrder", &["status", "versions"]),
                     };
                     db::audit::append(conn, &[audit::entry(&who, now, AuditOperation::Alter, action, "order", vec![order.id.clone()], fields)])?;

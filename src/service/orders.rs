@@ -162,6 +162,7 @@ impl Services {
                         replaces_order_id,
                         without_notice: req.draft.without_notice,
                         soa_notification: req.draft.soa_notification,
+                        until_event: req.draft.until_event.clone(),
                         recorded,
                     };
                     let Some(new_id) = db::orders::insert(conn, &new)? else {

@@ -160,6 +160,7 @@ impl Services {
                 draft: OrderDraft {
                     without_notice: false,
                     soa_notification: None,
+                    until_event: None,
                     reference: reference.into(),
                     order_type,
                     subject_names: names,

@@ -58,6 +58,7 @@ impl Generator {
             aware_at: None,
             soa_notification: false,
             soa_notification_final_day: None,
+            until_event: None,
         });
         b.versions.push(VersionRow {
             order_id: id.clone(),

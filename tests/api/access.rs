@@ -62,6 +62,11 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
             "mutation($p: ID!) { revokeOrderShare(reference: \"WMC/A/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }".into(),
             share_vars,
         ),
+        (
+            "recordEndingEvent",
+            "mutation { recordEndingEvent(input: { reference: \"WMC/A/1\", occurredOn: \"2026-01-01\" }) { reference } }".into(),
+            json!({}),
+        ),
         ("varyOrder", "mutation { varyOrder(input: { reference: \"WMC/A/1\", conditions: [] }) { reference } }".into(), json!({})),
         (
             "renewOrder",
@@ -132,6 +137,9 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("shareOrderWithAdvocacy" | "revokeOrderShare", Court, _) => "NOT_FOUND",
         ("varyOrder" | "renewOrder" | "dischargeOrder", Court, "WMC") => "OK",
         ("varyOrder" | "renewOrder" | "dischargeOrder", Court, _) => "NOT_FOUND",
+        // The court that made the order gets past authorization to the order itself (an SPO: no event to record).
+        ("recordEndingEvent", Court, "WMC") => "NOT_UNTIL_EVENT",
+        ("recordEndingEvent", Court, _) => "NOT_FOUND",
         _ => "FORBIDDEN",
     }
 }

@@ -431,6 +431,7 @@ async fn many_orders(app: &TestApp, prefix: &str, n: usize, days: i64) {
             draft: orderwatch::domain::validation::OrderDraft {
                 without_notice: false,
                 soa_notification: None,
+                until_event: None,
                 reference: format!("WMC/{prefix}/{i:04}"),
                 order_type: orderwatch::domain::OrderType::RestrainingOrder,
                 subject_names: vec![format!("Subject {i}")],

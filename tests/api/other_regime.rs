@@ -406,3 +406,132 @@ async fn a_dapo_subject_under_sex_offender_notification_notifies_from_its_final_
         .collect();
     assert_eq!(due, expected);
 }
+
+/// A DAPO may have effect until a specified event (Domestic Abuse Act 2021 s38(3)): it has no last day until the court
+/// that made it records the day the event occurred, which becomes its last day. Only a DAPO may, never beside a last
+/// day, and the day recorded is neither in the future nor before the order was made.
+#[tokio::test]
+async fn a_dapo_until_an_event_ends_on_the_day_the_court_records_it_occurred() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.clock.set("2026-03-02T10:00:00Z".parse().unwrap());
+    let court = app.token(Role::Court, "WMC");
+    let met = app.token(Role::Police, "MET");
+    let dapo = |reference: &str| {
+        let mut input = spo_input(&app, reference);
+        input["type"] = json!("DAPO");
+        input["expiresOn"] = Value::Null;
+        input["untilEvent"] =
+            json!("the conclusion of the criminal proceedings against the subject");
+        input
+    };
+    let made = app.grant(&court, dapo("WMC/EV/1")).await;
+    assert_eq!(made.codes(), Vec::<String>::new());
+    const ORDER: &str = "query($r: String!) { order(reference: $r) { status expiresOn untilEvent deadlines { kind dueAt } versions { event decidedOn } } }";
+    let order = |r: &'static str| {
+        let (app, met) = (&app, met.clone());
+        async move { app.gql(&met, ORDER, json!({ "r": r })).await.ok()["order"].clone() }
+    };
+    let o = order("WMC/EV/1").await;
+    assert_eq!(
+        o["untilEvent"],
+        "the conclusion of the criminal proceedings against the subject"
+    );
+    assert_eq!(o["expiresOn"], Value::Null);
+    assert!(!o["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["kind"] == "ORDER_END"));
+
+    // Refused, changing nothing: another type, a last day as well, a day in the future or before the order.
+    let before = app.snapshot().await;
+    let mut spo = dapo("WMC/EV/2");
+    spo["type"] = json!("SPO");
+    spo["expiresOn"] = json!("2028-03-01");
+    assert_eq!(
+        app.grant(&court, spo).await.codes(),
+        ["UNTIL_EVENT_NOT_APPLICABLE"]
+    );
+    let mut both = dapo("WMC/EV/3");
+    both["expiresOn"] = json!("2027-03-01");
+    assert_eq!(
+        app.grant(&court, both).await.codes(),
+        ["UNTIL_EVENT_WITH_END_DATE"]
+    );
+    const RECORD: &str = "mutation($r: String!, $d: Date!) { recordEndingEvent(input: { reference: $r, occurredOn: $d }) { expiresOn } }";
+    let record = |token: String, r: &'static str, d: &'static str| {
+        let app = &app;
+        async move { app.gql(&token, RECORD, json!({ "r": r, "d": d })).await }
+    };
+    assert_eq!(
+        record(court.clone(), "WMC/EV/1", "2026-03-03")
+            .await
+            .codes(),
+        ["DECIDED_ON_IN_FUTURE"]
+    );
+    assert_eq!(
+        record(court.clone(), "WMC/EV/1", "2026-03-01")
+            .await
+            .codes(),
+        ["DECIDED_BEFORE_MADE"]
+    );
+    assert_eq!(
+        record(app.token(Role::Court, "MMC"), "WMC/EV/1", "2026-03-02")
+            .await
+            .codes(),
+        ["NOT_FOUND"]
+    );
+    app.grant(&court, spo_input(&app, "WMC/EV/4")).await.ok();
+    let before_spo = app.snapshot().await;
+    assert_eq!(
+        record(court.clone(), "WMC/EV/4", "2026-03-02")
+            .await
+            .codes(),
+        ["NOT_UNTIL_EVENT"]
+    );
+    assert_eq!(app.snapshot().await, before_spo);
+    assert_ne!(before, before_spo, "the SPO was granted in between");
+
+    // The event occurred today: in force to the end of the day (midnight London time, 00:00 UTC in March), a breach
+    // then is a breach, and after it the order has expired.
+    let r = record(court.clone(), "WMC/EV/1", "2026-03-02").await;
+    assert_eq!(r.ok()["recordEndingEvent"]["expiresOn"], "2026-03-02");
+    let o = order("WMC/EV/1").await;
+    assert_eq!(o["status"], "IN_FORCE");
+    let end = o["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "ORDER_END")
+        .unwrap()
+        .clone();
+    assert_eq!(end["dueAt"], "2026-03-03T00:00:00Z");
+    assert_eq!(
+        o["versions"][1],
+        json!({ "event": "EVENT_OCCURRED", "decidedOn": "2026-03-02" })
+    );
+    assert_eq!(
+        record(court.clone(), "WMC/EV/1", "2026-03-02")
+            .await
+            .codes(),
+        ["NOT_UNTIL_EVENT"]
+    );
+    let report = |occurred: &'static str, external: &'static str| {
+        let (app, met) = (&app, met.clone());
+        async move {
+            app.gql(
+                &met,
+                "mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }",
+                json!({ "i": { "reference": "WMC/EV/1", "occurredAt": occurred, "description": "d", "externalRef": external } }),
+            )
+            .await
+        }
+    };
+    app.clock.set("2026-03-03T09:00:00Z".parse().unwrap());
+    report("2026-03-02T23:59:59Z", "EV-1").await.ok();
+    assert_eq!(
+        report("2026-03-03T00:00:00Z", "EV-2").await.codes(),
+        ["BREACH_AFTER_ORDER_ENDED"]
+    );
+    assert_eq!(order("WMC/EV/1").await["status"], "EXPIRED");
+}

@@ -159,6 +159,7 @@ impl Found {
             soa_notification: r.soa_notification.then_some(SoaNotification {
                 final_day: r.soa_notification_final_day,
             }),
+            until_event: r.until_event.clone(),
             replaces_reference: r
                 .replaces_order_id
                 .as_ref()

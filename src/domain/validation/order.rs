@@ -33,8 +33,10 @@ pub struct OrderDraft {
     pub conditions: Vec<ConditionDraft>,
     /// Made without notice to the subject (a court's order only).
     pub without_notice: bool,
-    /// The subject's Sexual Offences Act 2003 Part 2 notification (SPOs and interim SPOs only).
+    /// The subject's Sexual Offences Act 2003 Part 2 notification (SPOs, interim SPOs, DAPOs and SHPOs).
     pub soa_notification: Option<SoaNotification>,
+    /// A DAPO having effect until an event occurs (DA Act 2021 s38(3)), as the order words it.
+    pub until_event: Option<String>,
 }
 
 /// The subject's Sexual Offences Act 2003 Part 2 notification, as it stood when an order was made: an SPO's, interim
@@ -103,6 +105,7 @@ pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violat
         );
     }
     check_electronic_monitoring(draft, &mut out);
+    check_until_event(draft, &mut out);
     validate_terms(
         draft.order_type,
         draft.made_on,
@@ -355,3 +358,33 @@ fn check_conditions(
 #[cfg(test)]
 #[path = "order_tests.rs"]
 mod tests;
+
+/// A DAPO may have effect until the occurrence of a specified event (Domestic Abuse Act 2021 s38(3)): that event, in
+/// the order's words, for a DAPO only, and instead of a last day.
+fn check_until_event(draft: &OrderDraft, out: &mut Violations) {
+    let Some(event) = &draft.until_event else {
+        return;
+    };
+    if draft.order_type != OrderType::Dapo {
+        out.push(
+            codes::UNTIL_EVENT_NOT_APPLICABLE,
+            "untilEvent",
+            "only a DAPO may have effect until a specified event (Domestic Abuse Act 2021 s38(3))",
+        );
+    }
+    if draft.expires_on.is_some() {
+        out.push(
+            codes::UNTIL_EVENT_WITH_END_DATE,
+            "untilEvent",
+            "an order lasting until an event has no last day: leave out expiresOn",
+        );
+    }
+    if event.trim().is_empty() || event.chars().any(|c| c.is_control() && c != '\n') {
+        out.push(
+            codes::INVALID_TEXT,
+            "untilEvent",
+            "untilEvent names the event in words",
+        );
+    }
+    check_note(Some(event), "untilEvent", out);
+}

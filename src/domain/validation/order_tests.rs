@@ -10,6 +10,7 @@ fn draft(order_type: OrderType, made_on: &str, expires_on: Option<&str>) -> Orde
     OrderDraft {
         without_notice: false,
         soa_notification: None,
+        until_event: None,
         reference: "MC/2026/0001".into(),
         order_type,
         subject_names: vec!["Sam Subject".into()],

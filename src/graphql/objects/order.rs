@@ -136,6 +136,11 @@ impl ProtectionOrder {
     async fn without_notice(&self) -> bool {
         self.rec.without_notice
     }
+    /// A DAPO having effect until an event occurs, as the order words it (Domestic Abuse Act 2021 s38(3)); once the
+    /// court records that it occurred, `expiresOn` is the day it did.
+    async fn until_event(&self) -> Option<&str> {
+        self.rec.until_event.as_deref()
+    }
     /// Since when the subject has known of the order: the earlier of service and `recordAwareness`.
     async fn subject_aware_at(&self) -> Option<DateTime> {
         self.rec.subject_aware_since().map(DateTime)
