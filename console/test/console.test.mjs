@@ -377,6 +377,40 @@ describe('recording an order', () => {
   });
 });
 
+describe('a court’s decisions on an order', () => {
+  test('the court that made an order records the event a DAPO lasted until, and discharges an SPO with the consent it needs', async () => {
+    const dapo = { ...spo('WMC/UI/6'), type: 'DAPO', expiresOn: null, untilEvent: 'the end of the family court proceedings' };
+    await sharedOrder('WMC/UI/6', dapo);
+    const page = await open(chrome, server);
+    await signIn(page, server.token('COURT', 'WMC', 'clerk-1'));
+    const look = async (reference) => {
+      await page.goto(`${server.url}/#/orders/${encodeURIComponent(reference)}`);
+      await page.waitForSelector('#reason');
+      await page.type('#reason', 'Recording the court’s decision');
+      await page.click('form button[type=submit]');
+      await page.waitForSelector('#order');
+    };
+    await look('WMC/UI/6');
+    assert.match(await page.$eval('#order', (e) => e.textContent), /When this occurs: the end of the family court proceedings/);
+    await clean(page, 'an order to the court that made it');
+    await page.click('#record-ending-event button[type=submit]');
+    await page.waitForSelector('#success');
+    const today = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'short', year: 'numeric' }).format(new Date());
+    assert.ok((await page.$eval('#order', (e) => e.textContent)).includes(today), 'its last day is today');
+    assert.equal(await page.$('#record-ending-event'), null);
+
+    await look('WMC/UI/5');
+    await page.click('#discharge-order button[type=submit]');
+    await page.waitForSelector('#discharge-order .govuk-error-summary');
+    assert.match(await page.$eval('#discharge-order .govuk-error-summary', (e) => e.textContent), /DISCHARGE_NEEDS_CONSENT/);
+    await page.click('#consent');
+    await page.click('#discharge-order button[type=submit]');
+    await page.waitForSelector('#success');
+    assert.match(await page.$eval('#order', (e) => e.textContent), /Discharged/);
+    await page.close();
+  });
+});
+
 describe('statistics', () => {
   test('an analyst sees charts with their tables and CSV; an officer without the supervisory scope is refused', async () => {
     const page = await open(chrome, server);

@@ -1,4 +1,5 @@
-// What a role records from an order's page: police record service and report breaches. The server decides whether
+// What a role records from an order's page: police record service and report breaches; the court that made an order
+// renews or discharges it, or records the event a DAPO lasted until. The server decides whether
 // each is allowed (another force's order, an order already served, a breach before the order...): its refusal is
 // shown as it comes, with its code.
 
@@ -85,4 +86,57 @@ export function policeActions(order, done) {
     h('h2', { class: 'govuk-heading-m', id: 'actions-heading' }, 'Record'),
     order.serviceStatus === 'SERVED' ? null : serve,
     report);
+}
+
+/// The forms the court that made an order uses on it: renew it to a later last day, discharge it, or record that the
+/// event a DAPO lasted until occurred. Whether each is allowed (this court, the order in force, the consent an early
+/// SPO discharge needs) is the server's to say.
+export function courtActions(order, done) {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
+  const decided = (id) => field({ id, label: 'Day the court decided', hint: 'YYYY-MM-DD', value: today, width: 10 });
+  const forms = [];
+  const send = async (query, variables, problemAt) => {
+    try {
+      await gql(query, variables);
+      return null;
+    } catch (e) {
+      const v = e.violations?.[0];
+      return { text: `${v?.message ?? e.message} (${v?.code ?? e.code})`, href: problemAt };
+    }
+  };
+  if (order.untilEvent && !order.expiresOn) {
+    forms.push(form('record-ending-event', `Record that the event occurred: ${order.untilEvent}`, [
+      field({ id: 'occurred-on', label: 'Day the event occurred', hint: 'YYYY-MM-DD; the order is in force to the end of that day', value: today, width: 10 }),
+    ], 'Record the event', async (el) => {
+      const problem = await send('mutation($r: String!, $d: Date!) { recordEndingEvent(input: { reference: $r, occurredOn: $d }) { reference } }',
+        { r: order.reference, d: el.querySelector('#occurred-on').value.trim() }, '#occurred-on');
+      if (!problem) done('The event is recorded: the order ends at the end of that day.');
+      return problem;
+    }));
+  }
+  if (order.expiresOn) {
+    forms.push(form('renew-order', 'Renew', [
+      field({ id: 'renew-to', label: 'New last day', hint: 'YYYY-MM-DD, after the present one', width: 10 }),
+      decided('renew-decided'),
+    ], 'Renew the order', async (el) => {
+      const problem = await send('mutation($r: String!, $e: Date!, $d: Date) { renewOrder(input: { reference: $r, expiresOn: $e, decidedOn: $d }) { reference } }',
+        { r: order.reference, e: el.querySelector('#renew-to').value.trim(), d: el.querySelector('#renew-decided').value.trim() || null }, '#renew-to');
+      if (!problem) done('Renewed.');
+      return problem;
+    }));
+  }
+  forms.push(form('discharge-order', 'Discharge', [
+    decided('discharge-decided'),
+    h('div', { class: 'govuk-checkboxes govuk-checkboxes--small govuk-form-group' },
+      h('div', { class: 'govuk-checkboxes__item' },
+        h('input', { class: 'govuk-checkboxes__input', id: 'consent', name: 'consent', type: 'checkbox' }),
+        h('label', { class: 'govuk-label govuk-checkboxes__label', for: 'consent' }, 'The subject and the chief officer of police consent (an SPO within 2 years of being made needs it)'))),
+  ], 'Discharge the order', async (el) => {
+    const problem = await send('mutation($r: String!, $c: Boolean!, $d: Date) { dischargeOrder(input: { reference: $r, consentOfSubjectAndChiefOfficer: $c, decidedOn: $d }) { reference } }',
+      { r: order.reference, c: el.querySelector('#consent').checked, d: el.querySelector('#discharge-decided').value.trim() || null }, '#discharge-decided');
+    if (!problem) done('Discharged.');
+    return problem;
+  }));
+  return h('section', { id: 'court-actions', 'aria-labelledby': 'court-actions-heading' },
+    h('h2', { class: 'govuk-heading-m', id: 'court-actions-heading' }, 'Record a decision'), forms);
 }

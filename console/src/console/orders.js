@@ -4,10 +4,10 @@
 // it for the caller's role; fields the role may not read are marked as such.
 
 import { gql } from './api.js';
-import { policeActions } from './actions.js';
+import { courtActions, policeActions } from './actions.js';
 import { button, day, errorSummary, field, h, summary, table, tag, when, words } from './dom.js';
 
-const ORDER = `reference type status serviceStatus servedAt serviceMethod madeOn expiresOn withoutNotice subjectAwareAt
+const ORDER = `reference type status serviceStatus servedAt serviceMethod madeOn expiresOn untilEvent withoutNotice subjectAwareAt
   replacesReference replacedByReference applicantAgency { code name } court { code name }
   subject { names dateOfBirth }
   protectedPersons { id name dateOfBirth contact }
@@ -31,7 +31,7 @@ function orderDetail(o, withheld) {
     h('h2', { class: 'govuk-heading-l' }, `${words(o.type)} ${o.reference} `, tag(words(o.status), STATUS_COLOUR[o.status])),
     summary([
       ['Made', day(o.madeOn)],
-      ['Ends', o.expiresOn ? day(o.expiresOn) : 'Until further order'],
+      ['Ends', o.expiresOn ? day(o.expiresOn) : o.untilEvent ? `When this occurs: ${o.untilEvent}` : 'Until further order'],
       ['Court', o.court ? o.court.name : 'None'],
       ['Applicant force', o.applicantAgency.name],
       ['Service', o.servedAt ? `${words(o.serviceStatus)}: ${when(o.servedAt)}${o.serviceMethod ? ` (${words(o.serviceMethod)})` : ''}` : words(o.serviceStatus)],
@@ -106,6 +106,10 @@ export async function orderView({ me, show, params }) {
         const done = (message) => submit(form, success(message));
         const detail = data.order && orderDetail(data.order, withheld);
         if (detail && me.role === 'POLICE') detail.append(policeActions(data.order, done));
+        // The court that made the order records its decisions on it.
+        if (detail && me.role === 'COURT' && data.order.court?.code === me.agency && data.order.status === 'IN_FORCE') {
+          detail.append(courtActions(data.order, done));
+        }
         render(values, {}, detail
           ?? h('div', {}, h('h2', { class: 'govuk-heading-m' }, 'No order found'), h('p', { class: 'govuk-body' }, 'There is no order with this reference that your role may see.')), banner);
       } else {
