@@ -81,8 +81,7 @@ fn initial_due(f: &OrderFacts) -> Option<(DateTime<Utc>, &'static str, &'static 
     }
 }
 
-/// The initial notification's deadline, met by the subject's earliest initial notification before it is due, and its
-/// overdue alert while it is open.
+/// The initial notification's deadline, met by the subject's earliest initial notification before it is due.
 fn plan_initial(
     f: &OrderFacts,
     due_at: DateTime<Utc>,
@@ -96,27 +95,51 @@ fn plan_initial(
         .filter(|n| n.kind == NotificationKind::Initial)
         .map(|n| n.notified_at)
         .min();
+    let due = Due {
+        kind: DeadlineKind::NotificationInitial,
+        occasion: String::new(),
+        trigger: "initial".into(),
+        due_at,
+        rule: rule.into(),
+        statute,
+    };
+    plan_notification(f, due, notified, out);
+}
+
+/// One notification the subject owes: its deadline, and the overdue alert while it is open.
+struct Due {
+    kind: DeadlineKind,
+    occasion: String,
+    trigger: String,
+    due_at: DateTime<Utc>,
+    rule: String,
+    statute: &'static str,
+}
+
+/// Met by a notification made before it is due, missed by a later one, otherwise open until it is due (then missed);
+/// an open one gets its `NOTIFICATION_OVERDUE` alert at the moment it falls due.
+fn plan_notification(f: &OrderFacts, due: Due, notified: Option<DateTime<Utc>>, out: &mut Plan) {
     let (status, met_at) = match notified {
-        Some(at) if at < due_at => (DeadlineStatus::Met, Some(at)),
+        Some(at) if at < due.due_at => (DeadlineStatus::Met, Some(at)),
         Some(_) => (DeadlineStatus::Missed, None),
-        None => (f.unmet(due_at), None),
+        None => (f.unmet(due.due_at), None),
     };
     if status == DeadlineStatus::Open {
         out.triggers.push(TriggerSpec {
             kind: AlertKind::NotificationOverdue,
-            fire_at: due_at,
-            due_at,
-            occasion: "initial".into(),
+            fire_at: due.due_at,
+            due_at: due.due_at,
+            occasion: due.trigger,
         });
     }
     out.deadlines.push(DeadlineSpec {
-        kind: DeadlineKind::NotificationInitial,
-        occasion: String::new(),
-        due_at,
+        kind: due.kind,
+        occasion: due.occasion,
+        due_at: due.due_at,
         status,
         met_at,
-        rule: rule.into(),
-        statute,
+        rule: due.rule,
+        statute: due.statute,
     });
 }
 
@@ -165,28 +188,14 @@ pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut
         if soa_until.is_some_and(|last| changed_on < last) {
             continue;
         }
-        let due_at = end_of_period_beginning_with(changed_on, 3);
-        let (status, met_at) = match notified {
-            Some(at) if at < due_at => (DeadlineStatus::Met, Some(at)),
-            Some(_) => (DeadlineStatus::Missed, None),
-            None => (f.unmet(due_at), None),
-        };
-        if status == DeadlineStatus::Open {
-            out.triggers.push(TriggerSpec {
-                kind: AlertKind::NotificationOverdue,
-                fire_at: due_at,
-                due_at,
-                occasion: format!("{}:{changed_on}", kind.as_str()),
-            });
-        }
-        out.deadlines.push(DeadlineSpec {
+        let due = Due {
             kind,
             occasion: changed_on.to_string(),
-            due_at,
-            status,
-            met_at,
+            trigger: format!("{}:{changed_on}", kind.as_str()),
+            due_at: end_of_period_beginning_with(changed_on, 3),
             rule: "end of the 3 days beginning with the day of the change".into(),
             statute,
-        });
+        };
+        plan_notification(f, due, notified, out);
     }
 }
