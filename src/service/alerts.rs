@@ -118,8 +118,8 @@ impl Services {
     }
 
     /// A page of the alerts the caller receives, oldest first (or newest first), with their orders and
-    /// acknowledgements, and the `seq` of the newest alert the caller receives as the page was read (0 for none): a
-    /// subscription from it misses nothing raised after the read.
+    /// acknowledgements, and the stream's head (the newest alert's `seq`, read before the page): a subscription from
+    /// it misses nothing raised after the read.
     pub async fn alerts(
         &self,
         who: &Caller,
@@ -137,13 +137,9 @@ impl Services {
             .db
             .run(move |conn| {
                 require_own_agency(conn, &who)?;
-                let newest = AlertFilter {
-                    newest_first: true,
-                    ..AlertFilter::default()
-                };
-                let resume = db::alerts::page(conn, &audience, &newest, i64::MAX, 1)?
-                    .first()
-                    .map_or(0, |a| a.seq);
+                // One indexed MAX, whatever the caller may see: searching for the newest alert this caller receives
+                // would scan the whole stream for one that receives none.
+                let resume = db::alerts::max_seq(conn)?;
                 let items = db::alerts::page(conn, &audience, &filter, after, limit + 1)?;
                 let mut ids: Vec<String> = items.iter().map(|a| a.order_id.clone()).collect();
                 ids.sort();

@@ -59,6 +59,7 @@ impl Services {
             Ok(TermsChangeDraft {
                 event: OrderEvent::Varied,
                 decided_on,
+                decided_on_field: "decidedOn",
                 status: OrderStatus::InForce,
                 expires_on,
                 conditions: req.conditions.clone(),
@@ -98,6 +99,7 @@ impl Services {
             Ok(TermsChangeDraft {
                 event: OrderEvent::Renewed,
                 decided_on,
+                decided_on_field: "decidedOn",
                 status: OrderStatus::InForce,
                 expires_on: Some(expires_on),
                 conditions: None,
@@ -128,7 +130,7 @@ impl Services {
                     "an SPO discharged within 2 years of being made needs the consent of the subject and the chief officer (SPA s4)",
                 ));
             }
-            Ok(TermsChangeDraft { event: OrderEvent::Discharged, decided_on, status: OrderStatus::Discharged, expires_on: order.expires_on, conditions: None, note: note.clone() })
+            Ok(TermsChangeDraft { event: OrderEvent::Discharged, decided_on, decided_on_field: "decidedOn", status: OrderStatus::Discharged, expires_on: order.expires_on, conditions: None, note: note.clone() })
         })
         .await
     }
@@ -144,7 +146,6 @@ impl Services {
         note: Option<String>,
     ) -> AppResult<OrderRecord> {
         let occurred_on = self.decision(who, note.as_deref(), Some(occurred_on))?;
-        let today = london_date(self.now());
         self.change(who, reference, Change::Terms, move |order| {
             if order.until_event.is_none() || order.expires_on.is_some() {
                 return Err(AppError::validation(
@@ -153,26 +154,10 @@ impl Services {
                     "the order does not last until an event (or its event was already recorded)",
                 ));
             }
-            if occurred_on > today {
-                return Err(AppError::validation(
-                    codes::DECIDED_ON_IN_FUTURE,
-                    "occurredOn",
-                    "occurredOn is after today",
-                ));
-            }
-            if occurred_on < order.made_on {
-                return Err(AppError::validation(
-                    codes::DECIDED_BEFORE_MADE,
-                    "occurredOn",
-                    format!(
-                        "occurredOn is before the order was made ({})",
-                        order.made_on
-                    ),
-                ));
-            }
             Ok(TermsChangeDraft {
                 event: OrderEvent::EventOccurred,
                 decided_on: occurred_on,
+                decided_on_field: "occurredOn",
                 status: OrderStatus::InForce,
                 expires_on: Some(occurred_on),
                 conditions: None,
@@ -196,6 +181,7 @@ impl Services {
             Ok(TermsChangeDraft {
                 event: OrderEvent::Quashed,
                 decided_on,
+                decided_on_field: "decidedOn",
                 status: OrderStatus::Quashed,
                 expires_on: order.expires_on,
                 conditions: None,
@@ -251,9 +237,11 @@ impl Services {
                     let draft = decide(&order)?;
                     let mut v = Violations::default();
                     if draft.decided_on > london_date(now) {
-                        v.push(codes::DECIDED_ON_IN_FUTURE, "decidedOn", "decidedOn is after today");
+                        let field = draft.decided_on_field;
+                        v.push(codes::DECIDED_ON_IN_FUTURE, field, format!("{field} is after today"));
                     } else if draft.decided_on < order.made_on {
-                        v.push(codes::DECIDED_BEFORE_MADE, "decidedOn", format!("decidedOn is before the order was made ({})", order.made_on));
+                        let field = draft.decided_on_field;
+                        v.push(codes::DECIDED_BEFORE_MADE, field, format!("{field} is before the order was made ({})", order.made_on));
                     }
                     let conditions: Vec<ConditionDraft> = match &draft.conditions {
                         Some(c) => c.clone(),
@@ -320,6 +308,8 @@ struct TermsChangeDraft {
     event: OrderEvent,
     /// The day the court decided; validated by `change` (not in the future, not before the order was made).
     decided_on: NaiveDate,
+    /// The input field that gave it, named in a refusal.
+    decided_on_field: &'static str,
     status: OrderStatus,
     expires_on: Option<NaiveDate>,
     conditions: Option<Vec<ConditionDraft>>,

@@ -124,3 +124,10 @@ export function button(text, attrs = {}) {
 export function tag(text, colour) {
   return h('strong', { class: `govuk-tag${colour ? ` govuk-tag--${colour}` : ''}` }, text);
 }
+
+/// A GOV.UK success banner saying what was recorded; it takes the focus when shown.
+export function success(...message) {
+  return h('div', { class: 'govuk-notification-banner govuk-notification-banner--success', role: 'alert', tabindex: '-1', 'aria-labelledby': 'success-title', id: 'success' },
+    h('div', { class: 'govuk-notification-banner__header' }, h('h2', { class: 'govuk-notification-banner__title', id: 'success-title' }, 'Success')),
+    h('div', { class: 'govuk-notification-banner__content' }, h('p', { class: 'govuk-notification-banner__heading' }, ...message)));
+}

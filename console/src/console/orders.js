@@ -5,7 +5,7 @@
 
 import { gql } from './api.js';
 import { courtActions, policeActions } from './actions.js';
-import { button, day, errorSummary, field, h, summary, table, tag, when, words } from './dom.js';
+import { button, day, errorSummary, field, h, success, summary, table, tag, when, words } from './dom.js';
 
 const ORDER = `reference type status serviceStatus servedAt serviceMethod madeOn expiresOn untilEvent withoutNotice subjectAwareAt
   replacesReference replacedByReference applicantAgency { code name } court { code name }
@@ -87,10 +87,6 @@ export async function orderView({ me, show, params }) {
       result.querySelector('h2')?.focus();
     }
   };
-
-  const success = (message) => h('div', { class: 'govuk-notification-banner govuk-notification-banner--success', role: 'alert', tabindex: '-1', 'aria-labelledby': 'success-title', id: 'success' },
-    h('div', { class: 'govuk-notification-banner__header' }, h('h2', { class: 'govuk-notification-banner__title', id: 'success-title' }, 'Success')),
-    h('div', { class: 'govuk-notification-banner__content' }, h('p', { class: 'govuk-notification-banner__heading' }, message)));
 
   const submit = async (form, banner = null) => {
     const values = Object.fromEntries(['reference', 'name', 'dob', 'reason'].map((k) => [k, form.querySelector(`#${k}`).value.trim()]));

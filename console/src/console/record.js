@@ -3,7 +3,7 @@
 // broken is shown against its field.
 
 import { gql } from './api.js';
-import { button, errorSummary, field, h, select } from './dom.js';
+import { button, errorSummary, field, h, select, success } from './dom.js';
 
 const TYPES = [
   ['SPO', 'Stalking protection order'],
@@ -95,9 +95,7 @@ export async function recordOrder({ me, show }) {
     try {
       const { data } = await gql('mutation($i: GrantOrderInput!) { grantOrder(input: $i) { reference } }', { i: input });
       const reference = data.grantOrder.reference;
-      render({ 'made-on': today }, {}, h('div', { class: 'govuk-notification-banner govuk-notification-banner--success', role: 'alert', tabindex: '-1', 'aria-labelledby': 'success-title', id: 'success' },
-        h('div', { class: 'govuk-notification-banner__header' }, h('h2', { class: 'govuk-notification-banner__title', id: 'success-title' }, 'Success')),
-        h('div', { class: 'govuk-notification-banner__content' }, h('p', { class: 'govuk-notification-banner__heading' }, 'Order ', h('a', { class: 'govuk-notification-banner__link', href: `#/orders/${encodeURIComponent(reference)}` }, reference), ' recorded.'))));
+      render({ 'made-on': today }, {}, success('Order ', h('a', { class: 'govuk-notification-banner__link', href: `#/orders/${encodeURIComponent(reference)}` }, reference), ' recorded.'));
     } catch (e) {
       const found = {};
       for (const v of e.violations ?? []) {

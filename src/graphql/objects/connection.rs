@@ -108,7 +108,7 @@ connection!(
     AlertEdge,
     super::alert::Alert,
     /// Subscribe with `alerts(after: resumeCursor)` to receive every alert raised after this list was read, with no
-    /// gap: the cursor of the newest alert the caller received at that moment, whatever the filter and order.
+    /// gap: where the stream of alerts stood at that moment, whatever the filter and order.
     resume_cursor: String
 );
 connection!(DeadlineConnection, DeadlineEdge, super::deadline::Deadline);
