@@ -31,12 +31,15 @@ pub struct ApplicationRow {
     pub updated_at: NaiveDateTime,
     /// The day the order granted on it was made, kept with it for statistics.
     pub order_made_on: Option<NaiveDate>,
+    /// For an interim SPO's application, the main application it is pending (Stalking Protection Act 2019 s5(1)).
+    pub main_application_id: Option<String>,
 }
 
 /// A new application; `None` when its reference is taken.
 pub fn insert(
     conn: &mut DbConnection,
     record: &ApplicationRecord,
+    main_application_id: Option<String>,
     note: Option<String>,
     recorded_by: &str,
 ) -> AppResult<Option<String>> {
@@ -62,6 +65,7 @@ pub fn insert(
         recorded_at: at,
         updated_at: at,
         order_made_on: None,
+        main_application_id,
     };
     match diesel::insert_into(applications::table)
         .values(&row)
@@ -84,7 +88,42 @@ pub fn find_by_reference(
         .select((ApplicationRow::as_select(), orders::reference.nullable()))
         .first(conn)
         .optional()?;
-    found.map(|(row, order)| record(row, order)).transpose()
+    let Some((row, order)) = found else {
+        return Ok(None);
+    };
+    let main = match &row.main_application_id {
+        Some(id) => Some(
+            applications::table
+                .find(id)
+                .select(applications::reference)
+                .first::<String>(conn)?,
+        ),
+        None => None,
+    };
+    record(row, order, main).map(Some)
+}
+
+/// The orders granted on the interim applications pending the main application `main_id`.
+pub fn interim_orders(conn: &mut DbConnection, main_id: &str) -> AppResult<Vec<String>> {
+    Ok(applications::table
+        .filter(applications::main_application_id.eq(main_id))
+        .filter(applications::order_id.is_not_null())
+        .select(applications::order_id.assume_not_null())
+        .order(applications::id)
+        .load(conn)?)
+}
+
+/// The application with this id.
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> AppResult<Option<ApplicationRecord>> {
+    let reference: Option<String> = applications::table
+        .find(id)
+        .select(applications::reference)
+        .first(conn)
+        .optional()?;
+    match reference {
+        Some(r) => find_by_reference(conn, &r),
+        None => Ok(None),
+    }
 }
 
 /// Writes the force's stages.
@@ -145,6 +184,7 @@ pub fn set_decision(
 pub fn record(
     row: ApplicationRow,
     order_reference: Option<String>,
+    main_application: Option<String>,
 ) -> AppResult<ApplicationRecord> {
     let court_outcome = match (&row.court_outcome, row.court_outcome_on) {
         (Some(outcome), Some(on)) => Some(CourtDecision {
@@ -178,6 +218,7 @@ pub fn record(
         },
         court_outcome,
         order_reference,
+        main_application,
         recorded_at: row.recorded_at.and_utc(),
         updated_at: row.updated_at.and_utc(),
         id: row.id,

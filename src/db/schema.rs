@@ -56,6 +56,7 @@ diesel::table! {
         recorded_at -> Timestamp,
         updated_at -> Timestamp,
         order_made_on -> Nullable<Date>,
+        main_application_id -> Nullable<Text>,
     }
 }
 

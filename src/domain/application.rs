@@ -95,6 +95,8 @@ pub struct ApplicationRecord {
     pub court_outcome: Option<CourtDecision>,
     /// The order granted on it.
     pub order_reference: Option<String>,
+    /// For an interim SPO's application, the reference of the main application it is pending.
+    pub main_application: Option<String>,
     pub recorded_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

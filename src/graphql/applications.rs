@@ -46,6 +46,9 @@ pub struct RecordApplicationInput {
     pub order_type: OrderType,
     #[graphql(default)]
     pub stages: ApplicationStagesInput,
+    /// For an INTERIM_SPO, and required for it: the reference of the force's application for the SPO it is pending
+    /// (Stalking Protection Act 2019 s5(1)), not yet determined. Its determination ends the interim order.
+    pub main_application: Option<String>,
     pub note: Option<String>,
 }
 
@@ -97,6 +100,7 @@ impl ApplicationMutation {
             reference: input.reference,
             order_type: input.order_type.into(),
             stages: input.stages.into(),
+            main_application: input.main_application,
             note: input.note,
         };
         let app = svc.record_application(who, new).await.audited(ctx).await?;

@@ -2,6 +2,7 @@
 //! court), the court records its decision and the order it granted. Each stage is recorded once, so a retried
 //! request changes nothing; an application is seen only by the force that made it and the court it went to.
 
+use super::interim;
 use super::{audit, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
@@ -24,6 +25,8 @@ pub struct NewApplication {
     pub reference: String,
     pub order_type: OrderType,
     pub stages: ForceStages,
+    /// For an interim SPO: the reference of the force's main application for an SPO it is pending.
+    pub main_application: Option<String>,
     pub note: Option<String>,
 }
 
@@ -40,16 +43,18 @@ impl Services {
     ) -> AppResult<ApplicationRecord> {
         policy::require(who, Operation::RecordApplication)?;
         new.reference = canonical_reference(&new.reference);
+        new.main_application = new.main_application.as_deref().map(canonical_reference);
         let now = self.now();
-        validate_new(
+        let mut v = validate_new(
             &new.reference,
             &who.agency,
             new.order_type,
             &new.stages,
             new.note.as_deref(),
             london_date(now),
-        )
-        .into_result()?;
+        );
+        interim::check_main_given(new.order_type, new.main_application.as_deref(), &mut v);
+        v.into_result()?;
         let who = who.clone();
         self.db
             .run(move |conn| {
@@ -58,6 +63,10 @@ impl Services {
                     if let Some(court) = &new.stages.court {
                         require_court(conn, court)?;
                     }
+                    let main_id = match &new.main_application {
+                        Some(r) => Some(interim::pending_main_application(conn, &who, r)?),
+                        None => None,
+                    };
                     let record = ApplicationRecord {
                         id: uuid::Uuid::now_v7().to_string(),
                         reference: new.reference.clone(),
@@ -66,6 +75,7 @@ impl Services {
                         stages: new.stages.clone(),
                         court_outcome: None,
                         order_reference: None,
+                        main_application: new.main_application.clone(),
                         recorded_at: now,
                         updated_at: now,
                     };
@@ -74,7 +84,9 @@ impl Services {
                         .clone()
                         .map(|n| n.trim().to_string())
                         .filter(|n| !n.is_empty());
-                    let Some(id) = db::applications::insert(conn, &record, note, &who.sub)? else {
+                    let Some(id) =
+                        db::applications::insert(conn, &record, main_id, note, &who.sub)?
+                    else {
                         return Err(AppError::conflict(
                             codes::REFERENCE_TAKEN,
                             format!(
@@ -168,7 +180,10 @@ impl Services {
         let order_reference = order_reference.as_deref().map(canonical_reference);
         let now = self.now();
         let who = who.clone();
-        self.db
+        let feed = self.feed.clone();
+        let rules = self.rules.clone();
+        let ceased = self
+            .db
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
@@ -176,20 +191,8 @@ impl Services {
                         .filter(|a| policy::may_see_application(&who, a))
                         .ok_or(NOT_FOUND)?;
                     let made_to_court_on = app.stages.made_to_court_on.ok_or(NOT_FOUND)?;
-                    if let Some(done) = &app.court_outcome {
-                        if done == &decision && app.order_reference == order_reference {
-                            return Ok(app);
-                        }
-                        if done.outcome != CourtOutcome::Adjourned {
-                            return Err(AppError::conflict(
-                                codes::APPLICATION_DECIDED,
-                                format!(
-                                    "the application was already decided ({}) on {}",
-                                    done.outcome.as_str(),
-                                    done.decided_on
-                                ),
-                            ));
-                        }
+                    if already_decided(&app, &decision, order_reference.as_deref())? {
+                        return Ok((app, 0));
                     }
                     check_decision(
                         &decision,
@@ -198,6 +201,7 @@ impl Services {
                         london_date(now),
                     )
                     .into_result()?;
+                    let main_determined = interim::main_determined_before(conn, &app, &decision)?;
                     let order_id = match &order_reference {
                         None => None,
                         Some(r) => Some(granted_order(conn, &who, &app, r)?),
@@ -220,18 +224,29 @@ impl Services {
                         "recordApplicationOutcome",
                         "application",
                         vec![app.id.clone()],
-                        &[
-                            "courtOutcome",
-                            "decidedOn",
-                            "refusalReason",
-                            "orderReference",
-                        ],
+                        DECISION_FIELDS,
                     );
                     db::audit::append(conn, &[entry])?;
-                    db::applications::find_by_reference(conn, &reference)?.ok_or(NOT_FOUND)
+                    let ceased = interim::end_with_determination(
+                        conn,
+                        &who,
+                        now,
+                        &app,
+                        &decision,
+                        main_determined,
+                        &rules,
+                    )?;
+                    let app =
+                        db::applications::find_by_reference(conn, &reference)?.ok_or(NOT_FOUND)?;
+                    Ok((app, ceased))
                 })
             })
-            .await
+            .await?;
+        let (app, ceased) = ceased;
+        if ceased > 0 {
+            feed.wake();
+        }
+        Ok(app)
     }
 
     /// The application with this reference, if the caller may see it; the read is recorded.
@@ -263,6 +278,13 @@ impl Services {
         Ok(found)
     }
 }
+
+const DECISION_FIELDS: &[&str] = &[
+    "courtOutcome",
+    "decidedOn",
+    "refusalReason",
+    "orderReference",
+];
 
 const APPLICATION_FIELDS: &[&str] = &[
     "orderType",
@@ -311,6 +333,29 @@ fn granted_order(
         ));
     }
     Ok(order.id)
+}
+
+/// Whether the application already has this decision (a retry: true); refused if it has another that is not an
+/// adjournment.
+fn already_decided(
+    app: &ApplicationRecord,
+    decision: &CourtDecision,
+    order_reference: Option<&str>,
+) -> AppResult<bool> {
+    match &app.court_outcome {
+        Some(done) if done == decision && app.order_reference.as_deref() == order_reference => {
+            Ok(true)
+        }
+        Some(done) if done.outcome != CourtOutcome::Adjourned => Err(AppError::conflict(
+            codes::APPLICATION_DECIDED,
+            format!(
+                "the application was already decided ({}) on {}",
+                done.outcome.as_str(),
+                done.decided_on
+            ),
+        )),
+        _ => Ok(false),
+    }
 }
 
 fn not_for_application(message: &str) -> AppError {

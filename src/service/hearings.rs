@@ -18,7 +18,7 @@ use crate::domain::status::effective_status;
 use crate::domain::validation::{canonical_reference, check_note};
 use crate::domain::{OrderEvent, OrderStatus, OrderType, Violations};
 use crate::error::{AppError, AppResult};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 impl Services {
     /// Lists a hearing (COURT: the court that made the order, or any court for a police notice).
@@ -110,7 +110,17 @@ impl Services {
                     }
                     db::schedule::set_hearing_outcome(conn, &hearing_id, outcome, held_at, now)?;
                     if determines {
-                        cease_with_application(conn, &who, now, &order, outcome, held_at)?;
+                        let note = format!("application {}", outcome.as_str().to_ascii_lowercase());
+                        let decided_on = held_at.map(london_date);
+                        cease_with_application(
+                            conn,
+                            &who,
+                            now,
+                            &order,
+                            "recordHearingOutcome",
+                            note,
+                            decided_on,
+                        )?;
                     }
                     let heard = audit::entry(
                         &who,
@@ -202,14 +212,16 @@ fn may_determine(
 }
 
 /// The notice, or the interim order, ceases with the application it waited on (CSA 2010 s27(9), DA Act 2021 s29(7),
-/// SPA 2019 s5(6)(b)): a new version, its audit entry and an `ORDER_CEASED` alert.
-fn cease_with_application(
+/// SPA 2019 s5(6)(b)), on the day decided: a new version, its audit entry (under `operation`) and an
+/// `ORDER_CEASED` alert.
+pub(super) fn cease_with_application(
     conn: &mut DbConnection,
     who: &Caller,
     now: DateTime<Utc>,
     order: &OrderRecord,
-    outcome: HearingOutcome,
-    held_at: Option<DateTime<Utc>>,
+    operation: &str,
+    note: String,
+    decided_on: Option<NaiveDate>,
 ) -> AppResult<()> {
     let change = db::orders::TermsChange {
         expected_version: order.version,
@@ -218,15 +230,8 @@ fn cease_with_application(
         expires_on: order.expires_on,
         conditions: None,
         recorded: Recorded {
-            decided_on: held_at.map(london_date),
-            ..recorded(
-                who,
-                now,
-                Some(format!(
-                    "application {}",
-                    outcome.as_str().to_ascii_lowercase()
-                )),
-            )
+            decided_on,
+            ..recorded(who, now, Some(note))
         },
     };
     if !db::orders::apply_change(conn, &order.id, &change)? {
@@ -239,7 +244,7 @@ fn cease_with_application(
         who,
         now,
         AuditOperation::Alter,
-        "recordHearingOutcome",
+        operation,
         "order",
         vec![order.id.clone()],
         &["status"],

@@ -15,6 +15,7 @@ mod decisions;
 pub mod delivery;
 pub mod feed;
 mod hearings;
+mod interim;
 pub mod orders;
 pub mod page;
 mod registration;

@@ -162,6 +162,7 @@ impl Generator {
             recorded_at: at,
             updated_at: at,
             order_made_on: order_id.map(|_| made_on),
+            main_application_id: None,
         };
         b.applications.push(row.clone());
         self.report.applications += 1;

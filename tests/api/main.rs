@@ -20,6 +20,7 @@ mod faults;
 mod grant;
 mod hardening;
 mod helpers;
+mod interim;
 mod lifecycle;
 mod limits;
 mod listing;

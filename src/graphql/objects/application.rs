@@ -64,6 +64,10 @@ impl Application {
     async fn order_reference(&self) -> Option<&str> {
         self.0.order_reference.as_deref()
     }
+    /// For an interim SPO's application, the main application for an SPO it is pending.
+    async fn main_application(&self) -> Option<&str> {
+        self.0.main_application.as_deref()
+    }
     async fn recorded_at(&self) -> DateTime {
         self.0.recorded_at.into()
     }
