@@ -182,6 +182,7 @@ fn main() {
                 applicant_agency: "MET".into(),
                 court: None,
                 replaces_reference: None,
+                court_motion: None,
                 note: None,
             };
             services.grant_order(&court, req).await.unwrap();

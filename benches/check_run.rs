@@ -142,6 +142,7 @@ async fn run(orders: i64, due: usize) {
             applicant_agency: "MET".into(),
             court: None,
             replaces_reference: None,
+            court_motion: None,
             note: None,
         };
         services

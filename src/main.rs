@@ -372,7 +372,8 @@ async fn audit(settings: &Settings, command: AuditCommand) -> anyhow::Result<()>
     let (db, target) = startup::open_database(settings).await?;
     let checkpoints = orderwatch::config::audit::checkpoint_path(settings, &target)?;
     let services = Services::new(db, Arc::new(SystemClock))
-        .with_audit_owner(settings.audit_table_owner.clone());
+        .with_audit_owner(settings.audit_table_owner.clone())
+        .with_court_made_spo(settings.court_made_spo);
     match command {
         AuditCommand::Verify => {
             let verified = services

@@ -115,7 +115,8 @@ impl Application {
         let services = Services::with_feed_capacity(db, clock, settings.feed_capacity)
             .with_rules(rules)
             .with_delivery_retry(Duration::from_millis(settings.delivery_retry_ms.max(1)))
-            .with_audit_owner(settings.audit_table_owner.clone());
+            .with_audit_owner(settings.audit_table_owner.clone())
+            .with_court_made_spo(settings.court_made_spo);
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let schema = crate::graphql::build_schema_with(
             Some(services.clone()),

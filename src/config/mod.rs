@@ -191,6 +191,18 @@ pub struct Settings {
     )]
     pub extra_bank_holidays: String,
 
+    /// Whether courts may record an SPO made of their own motion on conviction or acquittal, with no police
+    /// application (`courtMotion` on `grantOrder`): the Crime and Policing Bill's provision. Turn it on once the
+    /// provision is in force; until then such a grant is refused (`COURT_MADE_SPO_NOT_ENABLED`).
+    #[arg(
+        long,
+        env = "ORDERWATCH_COURT_MADE_SPO",
+        default_value_t = false,
+        action = clap::ArgAction::Set,
+        global = true
+    )]
+    pub court_made_spo: bool,
+
     /// Whether to serve GraphiQL at `/graphiql` (`true` or `false`); unset, it is served in development only.
     #[arg(long, env = "ORDERWATCH_GRAPHIQL", global = true)]
     pub graphiql: Option<bool>,
@@ -423,6 +435,7 @@ impl Settings {
             audit_checkpoint_secs: 60,
             audit_table_owner: None,
             metrics_token: None,
+            court_made_spo: false,
             graphiql: None,
             delivery_retry_ms: 30_000,
             max_nesting: 64,

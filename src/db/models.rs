@@ -48,6 +48,8 @@ pub struct OrderRow {
     pub soa_notification_final_day: Option<NaiveDate>,
     /// A DAPO's term: until this event occurs.
     pub until_event: Option<String>,
+    /// An SPO the court made of its own motion: ON_CONVICTION or ON_ACQUITTAL.
+    pub court_motion: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

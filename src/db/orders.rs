@@ -5,6 +5,7 @@ use super::codec::{new_id, truncate_micros};
 use super::models::*;
 use super::schema::{conditions, order_versions, orders, protected_persons, subject_names};
 use super::DbConnection;
+use crate::domain::application::CourtMotion;
 use crate::domain::calendar::london_date;
 use crate::domain::order::SoaNotification;
 use crate::domain::validation::{ConditionDraft, PersonDraft};
@@ -42,6 +43,8 @@ pub struct NewOrder {
     pub soa_notification: Option<SoaNotification>,
     /// A DAPO having effect until an event occurs, as the order words it.
     pub until_event: Option<String>,
+    /// Made by the court of its own motion, not on a police application.
+    pub court_motion: Option<CourtMotion>,
     pub recorded: Recorded,
 }
 
@@ -119,6 +122,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> AppResult<Option<Strin
         soa_notification: new.soa_notification.is_some(),
         soa_notification_final_day: new.soa_notification.and_then(|s| s.final_day),
         until_event: new.until_event.clone(),
+        court_motion: new.court_motion.map(|m| m.as_str().into()),
     };
     match diesel::insert_into(orders::table)
         .values(&row)

@@ -234,6 +234,7 @@ diesel::table! {
         soa_notification -> Bool,
         soa_notification_final_day -> Nullable<Date>,
         until_event -> Nullable<Text>,
+        court_motion -> Nullable<Text>,
     }
 }
 

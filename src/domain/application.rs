@@ -29,6 +29,15 @@ code_enum!(
 );
 
 code_enum!(
+    /// Why a court made an SPO with no police application: of its own motion on convicting or acquitting the
+    /// subject (the Crime and Policing Bill's provision; `ORDERWATCH_COURT_MADE_SPO`).
+    CourtMotion {
+        OnConviction => "ON_CONVICTION",
+        OnAcquittal => "ON_ACQUITTAL",
+    }
+);
+
+code_enum!(
     /// What the court did with the application. `ADJOURNED` is not a decision: a later outcome follows it.
     CourtOutcome {
         Granted => "GRANTED",

@@ -2,6 +2,7 @@
 //! conditions, history), so that reading one never needs another query.
 
 use super::alert::BreachOutcome;
+use super::application::CourtMotion;
 use super::schedule::{
     DeadlineKind, DeadlineStatus, HearingOutcome, NotificationKind, NotificationSource,
 };
@@ -105,6 +106,8 @@ pub struct OrderRecord {
     pub soa_notification: Option<SoaNotification>,
     /// A DAPO having effect until an event occurs (DA Act 2021 s38(3)), as the order words it.
     pub until_event: Option<String>,
+    /// An SPO the court made of its own motion, on conviction or acquittal, with no police application.
+    pub court_motion: Option<CourtMotion>,
     pub replaces_reference: Option<String>,
     pub replaced_by_reference: Option<String>,
     /// Live consents to share the order with advocacy services.

@@ -225,6 +225,19 @@ pub enum AuditOperation {
     Denied,
 }
 
+/// Why a court made an SPO with no police application.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(
+    name = "CourtMotion",
+    remote = "crate::domain::application::CourtMotion"
+)]
+pub enum CourtMotion {
+    /// Of its own motion, on convicting the subject of an offence.
+    OnConviction,
+    /// Of its own motion, on acquitting the subject.
+    OnAcquittal,
+}
+
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 #[graphql(
     name = "InternalDecision",

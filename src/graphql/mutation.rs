@@ -1,6 +1,6 @@
 //! Mutations. Each either applies in full or changes nothing.
 
-use super::enums::{AgencyKind, ConditionKind, OrderType, ServiceMethod};
+use super::enums::{AgencyKind, ConditionKind, CourtMotion, OrderType, ServiceMethod};
 use super::objects::connection::Agency;
 use super::objects::order::ProtectionOrder;
 use super::scalars::{Date, DateTime};
@@ -84,6 +84,10 @@ pub struct GrantOrderInput {
     /// A DAPO having effect until an event occurs, as the order words it (Domestic Abuse Act 2021 s38(3)); then no
     /// `expiresOn`. When it occurs the court records it with `recordEndingEvent`.
     pub until_event: Option<String>,
+    /// An SPO the court makes of its own motion on convicting or acquitting the subject, with no police
+    /// application (the Crime and Policing Bill's provision; only where the deployment enables it with
+    /// `ORDERWATCH_COURT_MADE_SPO`). `applicantAgency` then names the force that manages the order.
+    pub court_motion: Option<CourtMotion>,
     pub note: Option<String>,
 }
 
@@ -200,6 +204,7 @@ impl CoreMutation {
             applicant_agency: input.applicant_agency,
             court: input.court,
             replaces_reference: input.replaces_reference,
+            court_motion: input.court_motion.map(Into::into),
             note: input.note,
         };
         let order = svc.grant_order(who, req).await.audited(ctx).await?;

@@ -327,6 +327,11 @@ fn granted_order(
     if order.court.as_ref().map(|c| c.code.as_str()) != Some(who.agency.as_str()) {
         return Err(not_for_application("the order was not made by this court"));
     }
+    if order.court_motion.is_some() {
+        return Err(not_for_application(
+            "the order was made by the court of its own motion, not on an application",
+        ));
+    }
     if order.order_type != app.order_type || order.applicant.code != app.force {
         return Err(not_for_application(
             "the order is not of the type applied for, or not on this force's application",

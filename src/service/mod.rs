@@ -14,6 +14,7 @@ pub mod checks;
 mod decisions;
 pub mod delivery;
 pub mod feed;
+mod grant_checks;
 mod hearings;
 mod interim;
 pub mod orders;
@@ -88,6 +89,8 @@ pub struct Services {
     pub delivery: Arc<delivery::DeliveryRetry>,
     /// The role that must own the audit table on PostgreSQL (`ORDERWATCH_AUDIT_TABLE_OWNER`), if configured.
     pub audit_owner: Option<Arc<str>>,
+    /// Whether courts record SPOs made of their own motion (`ORDERWATCH_COURT_MADE_SPO`).
+    pub court_made_spo: bool,
 }
 
 impl Services {
@@ -105,6 +108,7 @@ impl Services {
             ack_reads: Arc::default(),
             delivery: Arc::default(),
             audit_owner: None,
+            court_made_spo: false,
         }
     }
 
@@ -117,6 +121,12 @@ impl Services {
     /// The same services with this delivery retry window (`ORDERWATCH_DELIVERY_RETRY_MS`).
     pub fn with_delivery_retry(mut self, window: std::time::Duration) -> Self {
         self.delivery = Arc::new(delivery::DeliveryRetry::new(window));
+        self
+    }
+
+    /// The same services, recording SPOs a court makes of its own motion if `enabled` (`ORDERWATCH_COURT_MADE_SPO`).
+    pub fn with_court_made_spo(mut self, enabled: bool) -> Self {
+        self.court_made_spo = enabled;
         self
     }
 

@@ -1,6 +1,7 @@
 //! Order use cases: grant, look up, list, record service, vary, renew, discharge, replace an interim order.
 
 use super::audit;
+use super::grant_checks::{check_grant, require_applicant_force};
 use super::page::{Page, PageRequest};
 use super::schedule::sync_schedule;
 use super::Services;
@@ -12,17 +13,14 @@ use crate::db::alerts::NewAlert;
 use crate::db::orders::{NewOrder, Recorded, TermsChange};
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::AlertKind;
+use crate::domain::application::CourtMotion;
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
 use crate::domain::order::{OrderParts, OrderRecord};
 use crate::domain::scope::OrderSearch;
 use crate::domain::status::effective_status;
-use crate::domain::validation::{
-    self, canonical_reference, check_note, ConditionDraft, OrderDraft,
-};
-use crate::domain::{
-    same_subject, AgencyKind, Issuer, OrderEvent, OrderStatus, ServiceMethod, Violations,
-};
+use crate::domain::validation::{canonical_reference, ConditionDraft, OrderDraft};
+use crate::domain::{same_subject, OrderEvent, OrderStatus, ServiceMethod};
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
@@ -37,6 +35,8 @@ pub struct GrantRequest {
     /// The court making the order; defaults to the caller's court. Must be absent for police notices.
     pub court: Option<String>,
     pub replaces_reference: Option<String>,
+    /// An SPO made by the court of its own motion (no police application), where the deployment allows it.
+    pub court_motion: Option<CourtMotion>,
     pub note: Option<String>,
 }
 
@@ -132,7 +132,7 @@ impl Services {
         req.replaces_reference = req.replaces_reference.as_deref().map(canonical_reference);
         let now = self.now();
         let order_type = req.draft.order_type;
-        let court = check_grant(who, &req, now)?;
+        let court = check_grant(who, &req, now, self.court_made_spo)?;
 
         let who = who.clone();
         let reference = req.draft.reference.clone();
@@ -163,6 +163,7 @@ impl Services {
                         without_notice: req.draft.without_notice,
                         soa_notification: req.draft.soa_notification,
                         until_event: req.draft.until_event.clone(),
+                        court_motion: req.court_motion,
                         recorded,
                     };
                     let Some(new_id) = db::orders::insert(conn, &new)? else {
@@ -308,78 +309,4 @@ fn replace(
         ));
     }
     Ok(old.id)
-}
-
-/// Who may record a grant and what it must say, before anything is read: the issuer the order type needs, the
-/// draft's own checks, the reference within the caller's namespace, and the court (a court records only its own
-/// orders; a notice has none). The court the order is made by, if any.
-fn check_grant(who: &Caller, req: &GrantRequest, now: DateTime<Utc>) -> AppResult<Option<String>> {
-    let order_type = req.draft.order_type;
-    let rules = order_type.rules();
-    if policy::issuer_for(who.role) != Some(rules.issuer) {
-        let by = match rules.issuer {
-            Issuer::Court => "a court",
-            Issuer::Police => "a police force",
-        };
-        return Err(AppError::forbidden(
-            codes::WRONG_ISSUER,
-            format!(
-                "a {order_type} is made by {by}; the {} role cannot record it",
-                who.role
-            ),
-        ));
-    }
-    let mut v = match validation::validate_order(&req.draft, london_date(now)) {
-        Ok(()) => Violations::default(),
-        Err(v) => v,
-    };
-    check_note(req.note.as_deref(), "note", &mut v);
-    if !v.names_field("reference") {
-        validation::validate_reference_namespace(&req.draft.reference, &who.agency, &mut v);
-    }
-    if let Some(r) = &req.replaces_reference {
-        validation::validate_reference(r, "replacesReference", &mut v);
-    }
-    let court = match rules.issuer {
-        Issuer::Court => {
-            let court = req.court.clone().unwrap_or_else(|| who.agency.clone());
-            if court != who.agency {
-                return Err(AppError::forbidden(
-                    codes::COURT_MISMATCH,
-                    "a court may only record orders it made itself",
-                ));
-            }
-            Some(court)
-        }
-        Issuer::Police => {
-            if req.court.is_some() {
-                v.push(
-                    codes::COURT_NOT_ALLOWED,
-                    "court",
-                    format!("a {order_type} is issued by the police, not a court"),
-                );
-            }
-            if req.applicant_agency != who.agency {
-                return Err(AppError::forbidden(
-                    codes::AGENCY_MISMATCH,
-                    "a police force may only record notices it issued itself",
-                ));
-            }
-            None
-        }
-    };
-    v.into_result()?;
-    Ok(court)
-}
-
-/// The applicant of an order is a registered police force.
-fn require_applicant_force(conn: &mut DbConnection, code: &str) -> AppResult<()> {
-    match db::agencies::find(conn, code)? {
-        None => return Err(AppError::validation(codes::UNKNOWN_AGENCY, "applicantAgency", format!("no agency has code {}", code))),
-        Some(a) if a.kind != AgencyKind::PoliceForce => {
-            return Err(AppError::validation(codes::AGENCY_KIND_MISMATCH, "applicantAgency", "the applicant agency must be a police force (the force that applied for, or manages, the order)"))
-        }
-        Some(_) => {}
-    }
-    Ok(())
 }

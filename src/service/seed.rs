@@ -173,6 +173,7 @@ impl Services {
                 applicant_agency: applicant.into(),
                 court: None,
                 replaces_reference: None,
+                court_motion: None,
                 note: Some("demo data".into()),
             };
             match self.grant_order(&who, req).await {

@@ -59,6 +59,7 @@ impl Generator {
             soa_notification: false,
             soa_notification_final_day: None,
             until_event: None,
+            court_motion: None,
         });
         b.versions.push(VersionRow {
             order_id: id.clone(),

@@ -448,6 +448,7 @@ async fn many_orders(app: &TestApp, prefix: &str, n: usize, days: i64) {
             applicant_agency: "MET".into(),
             court: None,
             replaces_reference: None,
+            court_motion: None,
             note: None,
         };
         app.services

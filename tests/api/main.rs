@@ -12,6 +12,7 @@ mod awareness;
 mod breaches;
 mod cli;
 mod console;
+mod court_motion;
 mod deadlines;
 mod delivery;
 mod disk;

@@ -160,6 +160,11 @@ impl Found {
                 final_day: r.soa_notification_final_day,
             }),
             until_event: r.until_event.clone(),
+            court_motion: r
+                .court_motion
+                .as_deref()
+                .map(|m| parse_code(m, "orders.court_motion"))
+                .transpose()?,
             replaces_reference: r
                 .replaces_order_id
                 .as_ref()

@@ -141,6 +141,11 @@ impl ProtectionOrder {
     async fn until_event(&self) -> Option<&str> {
         self.rec.until_event.as_deref()
     }
+    /// An SPO the court made of its own motion, on conviction or acquittal, with no police application; null for an
+    /// order made on an application or issued by the police. `applicant` is then the force managing it.
+    async fn court_motion(&self) -> Option<CourtMotion> {
+        self.rec.court_motion.map(Into::into)
+    }
     /// Since when the subject has known of the order: the earlier of service and `recordAwareness`.
     async fn subject_aware_at(&self) -> Option<DateTime> {
         self.rec.subject_aware_since().map(DateTime)
