@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 
 /// How far in the future a reported moment may be, for clock skew between systems.
-use super::schedule::{facts, sync_schedule};
+use super::schedule::{order_facts, sync_schedule};
 
 fn same_trigger(a: &TriggerSpec, b: &TriggerSpec) -> bool {
     use crate::db::codec::truncate_micros;
@@ -204,7 +204,7 @@ fn check_batch(
             continue;
         };
         if !plans.contains_key(&order.id) {
-            let planned = plan(&facts(order)?, rules).1;
+            let planned = plan(&order_facts(conn, order)?, rules).1;
             plans.insert(order.id.clone(), planned);
         }
         if !plans[&order.id].iter().any(|p| same_trigger(p, &t.spec)) {

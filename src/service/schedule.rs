@@ -2,6 +2,7 @@
 //! and the deadline list. Hearings are in `hearings`, the check run that raises what is due in `checks`.
 
 use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use super::subjects;
 use super::{audit, recorded, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
@@ -11,8 +12,8 @@ use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
 use crate::domain::order::{DeadlineRecord, OrderRecord};
 use crate::domain::schedule::{
-    plan, HearingFact, NotificationDraft, NotificationFact, NotificationKind, OrderFacts,
-    ScheduleRules,
+    other_order_cover, plan, HearingFact, NotificationDraft, NotificationFact, NotificationKind,
+    OrderFacts, ScheduleRules,
 };
 use crate::domain::scope::DeadlineFilter;
 use crate::domain::validation::canonical_reference;
@@ -24,8 +25,18 @@ use chrono::{DateTime, Duration, Utc};
 pub(super) const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 pub const DEADLINE_CURSOR: &str = "deadline";
 
-/// What the schedule of an order depends on, read from the database.
-pub(crate) fn facts(order: &OrderRecord) -> AppResult<OrderFacts> {
+/// What the schedule of an order depends on, read from the database: the order, and for a DAPO the other orders of
+/// its subject whose notification requirements displace its own (DA Act 2021 s41(8)).
+pub(crate) fn order_facts(conn: &mut DbConnection, order: &OrderRecord) -> AppResult<OrderFacts> {
+    let mut f = facts(order)?;
+    if order.order_type == OrderType::Dapo {
+        f.other_orders = other_order_cover(order, &subjects::subject_orders(conn, order)?);
+    }
+    Ok(f)
+}
+
+/// What the schedule of an order depends on, from the order alone.
+fn facts(order: &OrderRecord) -> AppResult<OrderFacts> {
     // An SPO replaces only an interim SPO (`TypeRules::may_replace`).
     let replaces_interim = order.order_type == OrderType::Spo && order.replaces_reference.is_some();
     let ended_at = order.ended_from();
@@ -42,6 +53,7 @@ pub(crate) fn facts(order: &OrderRecord) -> AppResult<OrderFacts> {
             .collect(),
         replaces_interim,
         soa_notification: order.soa_notification,
+        other_orders: None,
         ended_at,
         notifications: order
             .notifications
@@ -75,9 +87,31 @@ pub(crate) fn sync_schedule(
 ) -> AppResult<()> {
     let order =
         db::loader::find_by_id(conn, order_id)?.ok_or(AppError::NotFound { what: "order" })?;
-    let (deadlines, triggers) = plan(&facts(&order)?, rules);
-    db::schedule::sync_deadlines(conn, order_id, &deadlines, now)?;
-    db::triggers::sync_triggers(conn, order_id, &triggers)
+    sync_one(conn, &order, rules, now)?;
+    // A DAPO's notification requirements depend on its subject's other DAPOs and SPOs (DA Act 2021 s41(8)): when
+    // one of those changes, the subject's DAPOs are planned again.
+    if matches!(
+        order.order_type,
+        OrderType::Dapo | OrderType::Spo | OrderType::InterimSpo
+    ) {
+        for other in subjects::subject_orders(conn, &order)? {
+            if other.order_type == OrderType::Dapo {
+                sync_one(conn, &other, rules, now)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sync_one(
+    conn: &mut DbConnection,
+    order: &OrderRecord,
+    rules: &ScheduleRules,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let (deadlines, triggers) = plan(&order_facts(conn, order)?, rules);
+    db::schedule::sync_deadlines(conn, &order.id, &deadlines, now)?;
+    db::triggers::sync_triggers(conn, &order.id, &triggers)
 }
 
 impl Services {

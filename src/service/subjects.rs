@@ -5,12 +5,34 @@ use super::{audit, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
 use crate::codes;
-use crate::db;
+use crate::db::{self, DbConnection};
 use crate::domain::audit::AuditOperation;
-use crate::domain::order::OrderParts;
+use crate::domain::order::{OrderParts, OrderRecord};
 use crate::domain::subject::{summarise, SubjectHistory};
 use crate::domain::validation::canonical_reference;
 use crate::error::{AppError, AppResult};
+
+/// The other orders of `order`'s subject by the match rule; none when it records no date of birth.
+pub(super) fn subject_orders(
+    conn: &mut DbConnection,
+    order: &OrderRecord,
+) -> AppResult<Vec<OrderRecord>> {
+    let Some(dob) = order.subject_date_of_birth else {
+        return Ok(vec![]);
+    };
+    let keys: Vec<String> = order
+        .subject_names
+        .iter()
+        .map(|n| crate::domain::name_key(n))
+        .filter(|k| !k.is_empty())
+        .collect();
+    if keys.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut ids = db::subjects::matching_orders(conn, dob, &keys)?;
+    ids.retain(|id| id != &order.id);
+    db::loader::find_by_ids(conn, &ids)
+}
 
 impl Services {
     /// The history of the subject of the order with this reference, or `None` when the caller cannot see it.

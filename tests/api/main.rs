@@ -26,6 +26,7 @@ mod lifecycle;
 mod limits;
 mod listing;
 mod nesting;
+mod other_orders;
 mod other_regime;
 mod patterns;
 mod plans;

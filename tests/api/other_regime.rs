@@ -334,11 +334,14 @@ async fn a_dapo_subject_under_sex_offender_notification_notifies_from_its_final_
     app.clock.set("2026-06-01T09:00:00Z".parse().unwrap());
     let court = app.token(Role::Court, "WMC");
     let met = app.token(Role::Police, "MET");
+    // Three subjects: one under another DAPO would notify under that one (s41(8)(a)).
     let dapo = |reference: &str, soa: Value| {
         let mut input = spo_input(&app, reference);
         input["type"] = json!("DAPO");
         input["expiresOn"] = json!("2027-05-31");
         input["soaPart2Notification"] = soa;
+        input["subject"]["dateOfBirth"] =
+            json!(format!("1980-05-0{}", &reference[reference.len() - 1..]));
         input
     };
     app.grant(

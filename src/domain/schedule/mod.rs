@@ -16,7 +16,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 mod ends;
 mod hearing;
 mod notification;
+mod other_orders;
 mod service;
+
+pub use other_orders::other_order_cover;
 
 code_enum!(
     /// A statutory deadline or end date watched for an order.
@@ -145,11 +148,22 @@ pub struct OrderFacts {
     /// The subject's Sexual Offences Act 2003 Part 2 notification when an SPO was made: its own requirements apply
     /// only from the day those end (SPA 2019 s9(5)-(7)).
     pub soa_notification: Option<crate::domain::order::SoaNotification>,
+    /// For a DAPO: the notification requirements of other orders of its subject when it was made (another DAPO, an
+    /// SPO or interim SPO), under which its own do not apply (DA Act 2021 s41(8)(a), (b)).
+    pub other_orders: Option<OtherOrderCover>,
     /// The earliest the order can have stopped being in force (`None` while it is; `OrderRecord::ended_from`). A
     /// deadline that fell due before it stays missed.
     pub ended_at: Option<DateTime<Utc>>,
     pub notifications: Vec<NotificationFact>,
     pub hearings: Vec<HearingFact>,
+}
+
+/// Notification requirements under other orders of the subject that displace a DAPO's own while they last (Domestic
+/// Abuse Act 2021 s41(8)(a), (b)): `final_day` is the day the last of them ceases, `None` while one lasts
+/// indefinitely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OtherOrderCover {
+    pub final_day: Option<NaiveDate>,
 }
 
 /// A deadline as stored: its moment, the status it has from the facts alone, and where it comes from.

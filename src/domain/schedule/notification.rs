@@ -1,7 +1,6 @@
 //! The subject's notifications to the police: the initial notification and each change of name or home address.
 
 use super::*;
-use crate::domain::order::SoaNotification;
 
 /// The initial notification: SPA 2019 s9(1) (3 days beginning with the day of service), DA Act 2021 s41 (from the day
 /// the order was made), SOA 2003 s83(1) with s103G(2)-(3) for an SHPO's subject who was not already a relevant
@@ -14,10 +13,10 @@ pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: 
     }
 }
 
-/// The last day of the subject's Sexual Offences Act 2003 Part 2 notification, if the order is still in effect that
-/// day (its term covers it and it had not ended before the day began).
-fn final_day_in_effect(f: &OrderFacts, soa: SoaNotification) -> Option<NaiveDate> {
-    soa.final_day
+/// The final day of the other notification requirements the subject was under (`None` while they last), if the
+/// order is still in effect that day (its term covers it and it had not ended before the day began).
+fn final_day_in_effect(f: &OrderFacts, final_day: Option<NaiveDate>) -> Option<NaiveDate> {
+    final_day
         .filter(|last| f.expires_on.is_none_or(|end| *last <= end))
         .filter(|last| {
             let day_begins = end_of_day(last.pred_opt().unwrap_or(*last));
@@ -41,7 +40,7 @@ fn initial_due(f: &OrderFacts) -> Option<(DateTime<Utc>, &'static str, &'static 
                 }),
                 // From the final day, if the order is still in effect that day (its term covers it and it had not
                 // ended before the day began); a subject served later is bound from service, so from that day.
-                Some(soa) => final_day_in_effect(f, soa)
+                Some(soa) => final_day_in_effect(f, soa.final_day)
                     .and_then(|last| f.served_at.map(|s| last.max(london_date(s))))
                     .map(|from| {
                         (
@@ -52,21 +51,22 @@ fn initial_due(f: &OrderFacts) -> Option<(DateTime<Utc>, &'static str, &'static 
                     }),
             }
         }
-        OrderType::Dapo => match f.soa_notification {
+        OrderType::Dapo => match dapo_cover(f) {
             None => Some((
                 end_of_period_beginning_with(f.made_on, 3),
                 "end of the 3 days beginning with the day the order was made",
                 "Domestic Abuse Act 2021 s41",
             )),
-            // None of the order's requirements while the subject is subject to Part 2 (s41(8)(b)); from the day that
-            // ends they apply (s41(9)), taken here as if the order had been made that day, when it is still in effect.
-            Some(soa) => final_day_in_effect(f, soa).map(|last| {
-                    (
-                        end_of_period_beginning_with(last, 3),
-                        "end of the 3 days beginning with the day the Sexual Offences Act 2003 Part 2 notification requirements ended",
-                        "Domestic Abuse Act 2021 s41(8)-(9)",
-                    )
-                }),
+            // None of the order's requirements while the subject is subject to Part 2 or another order's (s41(8));
+            // from the day those end they apply (s41(9)), taken here as if the order had been made that day, when it
+            // is still in effect.
+            Some((final_day, rule)) => final_day_in_effect(f, final_day).map(|last| {
+                (
+                    end_of_period_beginning_with(last, 3),
+                    rule,
+                    "Domestic Abuse Act 2021 s41(8)-(9)",
+                )
+            }),
         },
         // A subject who was not a relevant offender becomes one, the date of service being the relevant date; one who
         // was notifies under their own registration (s103G(1)).
@@ -78,6 +78,29 @@ fn initial_due(f: &OrderFacts) -> Option<(DateTime<Utc>, &'static str, &'static 
             )
         }),
         _ => None,
+    }
+}
+
+/// The notification requirements a DAPO's subject was under when it was made, which displace its own (DA Act 2021
+/// s41(8)): Sexual Offences Act 2003 Part 2, another DAPO, an SPO. The day the last of them ends (`None` while one
+/// lasts) and the rule that names them; `None` when there were none.
+fn dapo_cover(f: &OrderFacts) -> Option<(Option<NaiveDate>, &'static str)> {
+    let soa = f.soa_notification.map(|s| s.final_day);
+    let other = f.other_orders.map(|c| c.final_day);
+    let later = |a: Option<NaiveDate>, b: Option<NaiveDate>| a.zip(b).map(|(a, b)| a.max(b));
+    match (soa, other) {
+        (None, None) => None,
+        (Some(soa), None) => Some((
+            soa,
+            "end of the 3 days beginning with the day the Sexual Offences Act 2003 Part 2 notification requirements ended",
+        )),
+        (soa, Some(other)) => Some((
+            match soa {
+                Some(soa) => later(soa, other),
+                None => other,
+            },
+            "end of the 3 days beginning with the day the notification requirements of the subject's other orders (and any under Sexual Offences Act 2003 Part 2) ended",
+        )),
     }
 }
 
@@ -179,7 +202,8 @@ pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut
     // While the subject's Sexual Offences Act 2003 Part 2 notification lasts, an SPO's or a DAPO's own do not apply
     // (SPA s9(5), DA Act s41(8)(b)): a change before its final day needs no notification under the order.
     let soa_until = match (f.order_type, f.soa_notification) {
-        (OrderType::Spo | OrderType::InterimSpo | OrderType::Dapo, Some(soa)) => {
+        (OrderType::Dapo, _) => dapo_cover(f).map(|(last, _)| last.unwrap_or(NaiveDate::MAX)),
+        (OrderType::Spo | OrderType::InterimSpo, Some(soa)) => {
             Some(soa.final_day.unwrap_or(NaiveDate::MAX))
         }
         _ => None,

@@ -23,6 +23,7 @@ fn spo() -> OrderFacts {
         conditions: vec![],
         replaces_interim: false,
         soa_notification: None,
+        other_orders: None,
         ended_at: None,
         notifications: vec![],
         hearings: vec![],
