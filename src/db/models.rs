@@ -103,6 +103,10 @@ pub struct VersionRow {
     pub recorded_by_agency: String,
     pub note: Option<String>,
     pub decided_on: Option<NaiveDate>,
+    /// A variation made without notice to the subject (Domestic Abuse Act 2021 s45(8)).
+    pub without_notice: bool,
+    /// When police record the subject became aware of that variation.
+    pub aware_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

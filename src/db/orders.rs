@@ -78,6 +78,7 @@ pub fn set_status_on_schedule(
             note: Some("recorded by the scheduled checks".into()),
             decided_on: None,
         },
+        without_notice: false,
     };
     if !apply_change(conn, order_id, &change)? {
         return Ok(false);
@@ -168,6 +169,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> AppResult<Option<Strin
         OrderStatus::InForce,
         new.expires_on,
         &new.recorded,
+        false,
     )?;
     Ok(Some(id))
 }
@@ -199,6 +201,7 @@ fn insert_conditions(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn insert_version(
     conn: &mut DbConnection,
     order_id: &str,
@@ -207,6 +210,7 @@ fn insert_version(
     status: OrderStatus,
     expires_on: Option<NaiveDate>,
     recorded: &Recorded,
+    without_notice: bool,
 ) -> AppResult<()> {
     let row = VersionRow {
         order_id: order_id.to_string(),
@@ -219,6 +223,8 @@ fn insert_version(
         recorded_by_agency: recorded.agency.clone(),
         note: recorded.note.clone(),
         decided_on: recorded.decided_on,
+        without_notice,
+        aware_at: None,
     };
     diesel::insert_into(order_versions::table)
         .values(&row)
@@ -237,6 +243,8 @@ pub struct TermsChange {
     /// `Some` replaces the whole set of conditions from the new version on; `None` keeps them.
     pub conditions: Option<Vec<ConditionDraft>>,
     pub recorded: Recorded,
+    /// A variation made without notice to the subject (Domestic Abuse Act 2021 s45(8)).
+    pub without_notice: bool,
 }
 
 /// Applies a change as version `expected_version + 1`. `Ok(false)`, with nothing written, when the order moved on
@@ -288,6 +296,7 @@ pub fn apply_change(
         change.status,
         change.expires_on,
         &change.recorded,
+        change.without_notice,
     )?;
     Ok(true)
 }
@@ -309,6 +318,34 @@ pub fn record_awareness(
             orders::updated_at.eq(truncate_micros(at).naive_utc()),
         ))
         .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Records when the subject became aware of the variation that made `version`, keeping the earliest. False when an
+/// earlier or equal time is already known.
+pub fn record_version_awareness(
+    conn: &mut DbConnection,
+    order_id: &str,
+    version: i64,
+    aware_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> AppResult<bool> {
+    let aware_at = truncate_micros(aware_at).naive_utc();
+    let updated = diesel::update(order_versions::table)
+        .filter(order_versions::order_id.eq(order_id))
+        .filter(order_versions::version.eq(version))
+        .filter(
+            order_versions::aware_at
+                .is_null()
+                .or(order_versions::aware_at.gt(aware_at)),
+        )
+        .set(order_versions::aware_at.eq(Some(aware_at)))
+        .execute(conn)?;
+    if updated == 1 {
+        diesel::update(orders::table.find(order_id))
+            .set(orders::updated_at.eq(truncate_micros(at).naive_utc()))
+            .execute(conn)?;
+    }
     Ok(updated == 1)
 }
 

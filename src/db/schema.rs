@@ -205,6 +205,8 @@ diesel::table! {
         recorded_by_agency -> Text,
         note -> Nullable<Text>,
         decided_on -> Nullable<Date>,
+        without_notice -> Bool,
+        aware_at -> Nullable<Timestamp>,
     }
 }
 

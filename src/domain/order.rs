@@ -58,6 +58,10 @@ pub struct VersionRecord {
     pub note: Option<String>,
     /// The day the court decided (vary, renew, discharge, quash), which may be before the day it was recorded.
     pub decided_on: Option<NaiveDate>,
+    /// A DAPO varied without notice to the subject (Domestic Abuse Act 2021 s45(8)), and when police record the
+    /// subject became aware of the variation.
+    pub without_notice: bool,
+    pub aware_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]

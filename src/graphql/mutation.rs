@@ -109,6 +109,11 @@ pub struct VaryOrderInput {
     /// The day the court decided (default: today); not after today, not before the order was made.
     pub decided_on: Option<Date>,
     pub note: Option<String>,
+    /// A DAPO varied without notice of the proceedings to the subject (Domestic Abuse Act 2021 s45(8)): a breach of a
+    /// requirement it adds, or in a period it extends, counts only once the subject is aware of the variation
+    /// (`recordAwareness` with `variation`).
+    #[graphql(default)]
+    pub without_notice: bool,
 }
 
 #[derive(InputObject)]
@@ -119,6 +124,11 @@ pub struct RenewOrderInput {
     /// The day the court decided (default: today); not after today, not before the order was made.
     pub decided_on: Option<Date>,
     pub note: Option<String>,
+    /// A DAPO varied without notice of the proceedings to the subject (Domestic Abuse Act 2021 s45(8)): a breach of a
+    /// requirement it adds, or in a period it extends, counts only once the subject is aware of the variation
+    /// (`recordAwareness` with `variation`).
+    #[graphql(default)]
+    pub without_notice: bool,
 }
 
 #[derive(InputObject)]
@@ -239,10 +249,14 @@ impl CoreMutation {
         ctx: &Context<'_>,
         reference: String,
         aware_at: DateTime,
+        #[graphql(
+            desc = "The version a DAPO variation without notice made (its `versions[].version`): the subject became aware of that variation, from which a breach of what it added or extended counts (Domestic Abuse Act 2021 s45(9))."
+        )]
+        variation: Option<i64>,
     ) -> Result<ProtectionOrder> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
         let order = svc
-            .record_awareness(who, reference, aware_at.0)
+            .record_awareness(who, reference, aware_at.0, variation)
             .await
             .audited(ctx)
             .await?;
@@ -291,6 +305,7 @@ impl CoreMutation {
                 .map(|cs| cs.into_iter().map(Into::into).collect()),
             decided_on: input.decided_on.map(|d| d.0),
             note: input.note,
+            without_notice: input.without_notice,
         };
         let order = svc.vary_order(who, req).await.audited(ctx).await?;
         super::returned_order(ctx, order).await
@@ -312,6 +327,7 @@ impl CoreMutation {
                 input.expires_on.0,
                 input.decided_on.map(|d| d.0),
                 input.note,
+                input.without_notice,
             )
             .await
             .audited(ctx)

@@ -9,7 +9,7 @@ use super::{audit, require_own_agency, Services};
 use crate::auth::policy::{self, Operation};
 use crate::auth::Caller;
 use crate::codes;
-use crate::db::{self, write_transaction};
+use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
 use crate::domain::order::OrderRecord;
@@ -17,14 +17,60 @@ use crate::domain::validation::canonical_reference;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 
+/// The subject became aware of the variation without notice that made `version` (DA Act 2021 s45(9)): not before
+/// the day the court decided it; the earliest time known is kept.
+fn record_variation_awareness(
+    conn: &mut DbConnection,
+    who: &Caller,
+    now: DateTime<Utc>,
+    order: &OrderRecord,
+    version: i64,
+    aware_at: DateTime<Utc>,
+) -> AppResult<()> {
+    let v = order
+        .versions
+        .iter()
+        .find(|v| v.version == version && v.without_notice)
+        .ok_or_else(|| {
+            AppError::validation(
+                codes::NOT_MADE_WITHOUT_NOTICE,
+                "variation",
+                "no version of the order with that number was a variation made without notice",
+            )
+        })?;
+    let decided = v.decided_on.unwrap_or_else(|| london_date(v.recorded_at));
+    if london_date(aware_at) < decided {
+        return Err(AppError::validation(
+            codes::AWARE_AT_OUT_OF_RANGE,
+            "awareAt",
+            format!("awareAt is before the day the variation was decided ({decided})"),
+        ));
+    }
+    if db::orders::record_version_awareness(conn, &order.id, version, aware_at, now)? {
+        let entry = audit::entry(
+            who,
+            now,
+            AuditOperation::Alter,
+            "recordAwareness",
+            "order",
+            vec![order.id.clone()],
+            &["versions.subjectAwareAt"],
+        );
+        db::audit::append(conn, &[entry])?;
+    }
+    Ok(())
+}
+
 impl Services {
-    /// Records when the subject became aware of an order made without notice (POLICE, any force, as for service).
-    /// Repeating it, or giving a later time than one already known, changes nothing.
+    /// Records when the subject became aware of an order made without notice, or with `variation`, of the DAPO
+    /// variation without notice that made that version (POLICE, any force, as for service). Repeating it, or giving a
+    /// later time than one already known, changes nothing.
     pub async fn record_awareness(
         &self,
         who: &Caller,
         reference: String,
         aware_at: DateTime<Utc>,
+        variation: Option<i64>,
     ) -> AppResult<OrderRecord> {
         let reference = canonical_reference(&reference);
         policy::require(who, Operation::RecordService)?;
@@ -44,6 +90,11 @@ impl Services {
                     let order = db::loader::find_by_reference(conn, &reference)?
                         .filter(|o| policy::may_see_order(&who, o))
                         .ok_or_else(not_found)?;
+                    if let Some(version) = variation {
+                        return record_variation_awareness(
+                            conn, &who, now, &order, version, aware_at,
+                        );
+                    }
                     if !order.without_notice {
                         return Err(AppError::conflict(
                             codes::NOT_MADE_WITHOUT_NOTICE,

@@ -64,6 +64,7 @@ impl Services {
                 expires_on,
                 conditions: req.conditions.clone(),
                 note: req.note.clone(),
+                without_notice: req.without_notice,
             })
         })
         .await
@@ -77,6 +78,7 @@ impl Services {
         expires_on: NaiveDate,
         decided_on: Option<NaiveDate>,
         note: Option<String>,
+        without_notice: bool,
     ) -> AppResult<OrderRecord> {
         let decided_on = self.decision(who, note.as_deref(), decided_on)?;
         self.change(who, reference, Change::Terms, move |order| {
@@ -104,6 +106,7 @@ impl Services {
                 expires_on: Some(expires_on),
                 conditions: None,
                 note: note.clone(),
+                without_notice,
             })
         })
         .await
@@ -130,7 +133,7 @@ impl Services {
                     "an SPO discharged within 2 years of being made needs the consent of the subject and the chief officer (SPA s4)",
                 ));
             }
-            Ok(TermsChangeDraft { event: OrderEvent::Discharged, decided_on, decided_on_field: "decidedOn", status: OrderStatus::Discharged, expires_on: order.expires_on, conditions: None, note: note.clone() })
+            Ok(TermsChangeDraft { event: OrderEvent::Discharged, decided_on, decided_on_field: "decidedOn", status: OrderStatus::Discharged, expires_on: order.expires_on, conditions: None, note: note.clone(), without_notice: false })
         })
         .await
     }
@@ -162,6 +165,8 @@ impl Services {
                 expires_on: Some(occurred_on),
                 conditions: None,
                 note: note.clone(),
+
+                without_notice: false,
             })
         })
         .await
@@ -186,6 +191,8 @@ impl Services {
                 expires_on: order.expires_on,
                 conditions: None,
                 note: note.clone(),
+
+                without_notice: false,
             })
         })
         .await
@@ -236,6 +243,10 @@ impl Services {
                     }
                     let draft = decide(&order)?;
                     let mut v = Violations::default();
+                    // Only a DAPO's variation without notice changes when its breach counts (DA Act 2021 s45(8)-(9)).
+                    if draft.without_notice && order.order_type != OrderType::Dapo {
+                        v.push(codes::WITHOUT_NOTICE_NOT_APPLICABLE, "withoutNotice", format!("only a DAPO's variation is recorded as made without notice, not a {}'s", order.order_type));
+                    }
                     if draft.decided_on > london_date(now) {
                         let field = draft.decided_on_field;
                         v.push(codes::DECIDED_ON_IN_FUTURE, field, format!("{field} is after today"));
@@ -259,6 +270,7 @@ impl Services {
                         expires_on: draft.expires_on,
                         conditions: draft.conditions,
                         recorded: Recorded { decided_on: Some(draft.decided_on), ..recorded(&who, now, draft.note) },
+                        without_notice: draft.without_notice,
                     };
                     if !db::orders::apply_change(conn, &order.id, &change)? {
                         return Err(AppError::conflict(codes::CONCURRENT_CHANGE, "the order changed while this request was made; read it again and retry"));
@@ -314,4 +326,6 @@ struct TermsChangeDraft {
     expires_on: Option<NaiveDate>,
     conditions: Option<Vec<ConditionDraft>>,
     note: Option<String>,
+    /// Varied or renewed without notice to the subject (DA Act 2021 s45(8)).
+    without_notice: bool,
 }

@@ -233,6 +233,7 @@ pub(super) fn cease_with_application(
             decided_on,
             ..recorded(who, now, Some(note))
         },
+        without_notice: false,
     };
     if !db::orders::apply_change(conn, &order.id, &change)? {
         return Err(AppError::conflict(

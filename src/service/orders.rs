@@ -49,6 +49,8 @@ pub struct VaryRequest {
     pub expires_on: Option<Option<NaiveDate>>,
     pub conditions: Option<Vec<ConditionDraft>>,
     pub note: Option<String>,
+    /// A DAPO varied without notice to the subject (Domestic Abuse Act 2021 s45(8)).
+    pub without_notice: bool,
 }
 
 pub(super) fn not_found() -> AppError {
@@ -301,6 +303,7 @@ fn replace(
             decided_on: Some(new.made_on),
             ..recorded.clone()
         },
+        without_notice: false,
     };
     if !db::orders::apply_change(conn, &old.id, &change)? {
         return Err(AppError::conflict(

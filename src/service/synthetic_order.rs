@@ -61,18 +61,8 @@ impl Generator {
             until_event: None,
             court_motion: None,
         });
-        b.versions.push(VersionRow {
-            order_id: id.clone(),
-            version: 1,
-            event: OrderEvent::Granted.as_str().into(),
-            status: OrderStatus::InForce.as_str().into(),
-            expires_on: term.map(|days| made_on + Duration::days(days - 1)),
-            recorded_at: at,
-            recorded_by: "synthetic".into(),
-            recorded_by_agency: court.clone(),
-            note: None,
-            decided_on: Some(made_on),
-        });
+        b.versions
+            .push(first_version(&id, made_on, term, at, &court));
         self.people(&id, &subject, b);
         self.report.orders += 1;
         if order_type.applied_for_by_police() {
@@ -300,5 +290,29 @@ impl Generator {
             b.outcomes.push(record(outcome, decided));
         }
         self.report.breaches += 1;
+    }
+}
+
+/// An order's first version, as made.
+fn first_version(
+    id: &str,
+    made_on: NaiveDate,
+    term: Option<i64>,
+    at: chrono::NaiveDateTime,
+    court: &str,
+) -> VersionRow {
+    VersionRow {
+        order_id: id.into(),
+        version: 1,
+        event: OrderEvent::Granted.as_str().into(),
+        status: OrderStatus::InForce.as_str().into(),
+        expires_on: term.map(|days| made_on + Duration::days(days - 1)),
+        recorded_at: at,
+        recorded_by: "synthetic".into(),
+        recorded_by_agency: court.into(),
+        note: None,
+        decided_on: Some(made_on),
+        without_notice: false,
+        aware_at: None,
     }
 }

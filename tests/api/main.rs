@@ -35,3 +35,4 @@ mod schema;
 mod statistics;
 mod tamper;
 mod tokens;
+mod variation_notice;

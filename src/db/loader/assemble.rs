@@ -215,6 +215,8 @@ fn versions(
             recorded_by_agency: v.recorded_by_agency,
             note: v.note,
             decided_on: v.decided_on,
+            without_notice: v.without_notice,
+            aware_at: v.aware_at.map(|a| a.and_utc()),
         });
     }
     Ok(versions)

@@ -100,6 +100,14 @@ impl OrderVersion {
     async fn decided_on(&self) -> Option<Date> {
         self.rec().decided_on.map(Date)
     }
+    /// A DAPO varied or renewed without notice to the subject (Domestic Abuse Act 2021 s45(8)).
+    async fn without_notice(&self) -> bool {
+        self.rec().without_notice
+    }
+    /// For a variation without notice: when police recorded the subject became aware of it.
+    async fn subject_aware_at(&self) -> Option<DateTime> {
+        self.rec().aware_at.map(DateTime)
+    }
     /// The agency that recorded this version.
     async fn recorded_by_agency(&self) -> &str {
         &self.rec().recorded_by_agency
