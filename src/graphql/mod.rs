@@ -12,6 +12,7 @@ pub mod documents;
 pub mod enums;
 pub mod error;
 pub mod mutation;
+mod order_inputs;
 pub mod objects;
 pub mod query;
 pub mod role_sdl;
