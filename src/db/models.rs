@@ -50,6 +50,8 @@ pub struct OrderRow {
     pub until_event: Option<String>,
     /// An SPO the court made of its own motion: ON_CONVICTION or ON_ACQUITTAL.
     pub court_motion: Option<String>,
+    /// The day the subject's Sexual Offences Act 2003 Part 2 notification began, when after the order was made.
+    pub soa_notification_start_day: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

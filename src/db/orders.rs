@@ -122,6 +122,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewOrder) -> AppResult<Option<Strin
         aware_at: None,
         soa_notification: new.soa_notification.is_some(),
         soa_notification_final_day: new.soa_notification.and_then(|s| s.final_day),
+        soa_notification_start_day: new.soa_notification.and_then(|s| s.start_day),
         until_event: new.until_event.clone(),
         court_motion: new.court_motion.map(|m| m.as_str().into()),
     };
@@ -363,6 +364,7 @@ pub fn set_soa_notification(
         .set((
             orders::soa_notification.eq(soa.is_some()),
             orders::soa_notification_final_day.eq(final_day),
+            orders::soa_notification_start_day.eq(soa.and_then(|s| s.start_day)),
             orders::updated_at.eq(truncate_micros(at).naive_utc()),
         ))
         .execute(conn)?;

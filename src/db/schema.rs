@@ -237,6 +237,7 @@ diesel::table! {
         soa_notification_final_day -> Nullable<Date>,
         until_event -> Nullable<Text>,
         court_motion -> Nullable<Text>,
+        soa_notification_start_day -> Nullable<Date>,
     }
 }
 

@@ -82,6 +82,8 @@ pub struct ServiceRecord {
 pub struct SoaNotification {
     /// The day the subject ceases to be subject to them (the "final day"); `None` while they last indefinitely.
     pub final_day: Option<NaiveDate>,
+    /// The day they began, when after the order was made; `None` when the subject was already subject to them then.
+    pub start_day: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone)]

@@ -1,9 +1,9 @@
 //! Mutations. Each either applies in full or changes nothing.
 
-pub use super::order_inputs::*;
 use super::enums::ServiceMethod;
 use super::objects::connection::Agency;
 use super::objects::order::ProtectionOrder;
+pub use super::order_inputs::*;
 use super::scalars::{Date, DateTime};
 use super::{caller, services, Audited};
 use crate::domain::order::SoaNotification;
@@ -58,6 +58,7 @@ impl CoreMutation {
                 without_notice: input.without_notice,
                 soa_notification: input.soa_part2_notification.map(|s| SoaNotification {
                     final_day: s.final_day.map(|d| d.0),
+                    start_day: s.start_day.map(|d| d.0),
                 }),
                 until_event: input.until_event,
             },
@@ -123,10 +124,18 @@ impl CoreMutation {
         reference: String,
         registered: bool,
         final_day: Option<Date>,
+        #[graphql(
+            desc = "The day the registration began, when after the order was made (the order's own requirements are suspended from then); omit when it was in place when the order was made."
+        )]
+        start_day: Option<Date>,
     ) -> Result<ProtectionOrder> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
+        let soa = SoaNotification {
+            final_day: final_day.map(|d| d.0),
+            start_day: start_day.map(|d| d.0),
+        };
         let order = svc
-            .set_soa_notification(who, reference, registered, final_day.map(|d| d.0))
+            .set_soa_notification(who, reference, registered, soa)
             .await
             .audited(ctx)
             .await?;

@@ -92,6 +92,10 @@ pub struct SoaNotificationInput {
     /// The day the subject ceases to be subject to them (after the day the order is made); omit while they last
     /// indefinitely.
     pub final_day: Option<Date>,
+    /// For an SPO or DAPO: the day they began, when the subject became subject to them after the order was made
+    /// (their own requirements are then suspended from that day to `finalDay`: Stalking Protection Act 2019 s9(5),
+    /// Domestic Abuse Act 2021 s41(8)(b)); omit when the subject was already subject to them when it was made.
+    pub start_day: Option<Date>,
 }
 
 #[derive(InputObject)]

@@ -14,7 +14,6 @@ use crate::domain::audit::AuditOperation;
 use crate::domain::order::{OrderRecord, SoaNotification};
 use crate::domain::validation::{canonical_reference, check_soa_notification, Violations};
 use crate::error::{AppError, AppResult};
-use chrono::NaiveDate;
 
 impl Services {
     /// Sets (or, when not `registered`, clears) the subject's Sexual Offences Act 2003 Part 2 notification as it
@@ -24,18 +23,22 @@ impl Services {
         who: &Caller,
         reference: String,
         registered: bool,
-        final_day: Option<NaiveDate>,
+        given: SoaNotification,
     ) -> AppResult<OrderRecord> {
         let reference = canonical_reference(&reference);
         policy::require(who, Operation::RecordService)?;
-        if !registered && final_day.is_some() {
+        if !registered && (given.final_day.is_some() || given.start_day.is_some()) {
             return Err(AppError::validation(
                 codes::SOA_NOTIFICATION_INVALID,
-                "finalDay",
-                "a final day is given only with registered: true",
+                if given.final_day.is_some() {
+                    "finalDay"
+                } else {
+                    "startDay"
+                },
+                "a final or start day is given only with registered: true",
             ));
         }
-        let soa = registered.then_some(SoaNotification { final_day });
+        let soa = registered.then_some(given);
         let now = self.now();
         let who = who.clone();
         let rules = self.rules.clone();

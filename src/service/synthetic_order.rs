@@ -60,6 +60,7 @@ impl Generator {
             soa_notification_final_day: None,
             until_event: None,
             court_motion: None,
+            soa_notification_start_day: None,
         });
         b.versions
             .push(first_version(&id, made_on, term, at, &court));

@@ -30,6 +30,7 @@ mod other_orders;
 mod other_regime;
 mod patterns;
 mod plans;
+mod registration_later;
 mod replicas;
 mod schema;
 mod statistics;

@@ -158,6 +158,7 @@ impl Found {
             without_notice: r.without_notice,
             soa_notification: r.soa_notification.then_some(SoaNotification {
                 final_day: r.soa_notification_final_day,
+                start_day: r.soa_notification_start_day,
             }),
             until_event: r.until_event.clone(),
             court_motion: r

@@ -2,13 +2,30 @@
 
 use super::*;
 
+/// The initial notification, unless a Sexual Offences Act 2003 Part 2 registration that began after the order was made
+/// suspended it before it was made and while it was due (SPA 2019 s9(5), DA Act 2021 s41(8)(b)).
+fn initial_due_unless_suspended(
+    f: &OrderFacts,
+) -> Option<(DateTime<Utc>, &'static str, &'static str)> {
+    let due = initial_due(f)?;
+    let Some(start) = f.soa_notification.and_then(|s| s.start_day) else {
+        return Some(due);
+    };
+    let suspended_from = end_of_day(start - Duration::days(1));
+    let notified_before = f
+        .notifications
+        .iter()
+        .any(|n| n.kind == NotificationKind::Initial && n.notified_at < suspended_from);
+    (due.0 <= suspended_from || notified_before).then_some(due)
+}
+
 /// The initial notification: SPA 2019 s9(1) (3 days beginning with the day of service), DA Act 2021 s41 (from the day
 /// the order was made), SOA 2003 s83(1) with s103G(2)-(3) for an SHPO's subject who was not already a relevant
 /// offender (from the day of service). A full SPO replacing an interim needs none (SPA 2019 s9(1)(a)). An SPO whose subject was
 /// subject to Sexual Offences Act 2003 Part 2 notification when it was made needs none while that lasts, and then one
 /// within 3 days beginning with the day it ends, if the order is still in effect that day (s9(5)-(7)).
 pub(super) fn initial_notification(f: &OrderFacts, _rules: &ScheduleRules, out: &mut Plan) {
-    if let Some((due_at, rule, statute)) = initial_due(f) {
+    if let Some((due_at, rule, statute)) = initial_due_unless_suspended(f) {
         plan_initial(f, due_at, rule, statute, out);
     }
 }
@@ -30,7 +47,7 @@ fn initial_due(f: &OrderFacts) -> Option<(DateTime<Utc>, &'static str, &'static 
         OrderType::Spo | OrderType::InterimSpo
             if !(f.order_type == OrderType::Spo && f.replaces_interim) =>
         {
-            match f.soa_notification {
+            match f.soa_notification.filter(|soa| soa.start_day.is_none()) {
                 None => f.served_at.map(|s| {
                     (
                         end_of_period_beginning_with(london_date(s), 3),
@@ -85,7 +102,11 @@ fn initial_due(f: &OrderFacts) -> Option<(DateTime<Utc>, &'static str, &'static 
 /// s41(8)): Sexual Offences Act 2003 Part 2, another DAPO, an SPO. The day the last of them ends (`None` while one
 /// lasts) and the rule that names them; `None` when there were none.
 fn dapo_cover(f: &OrderFacts) -> Option<(Option<NaiveDate>, &'static str)> {
-    let soa = f.soa_notification.map(|s| s.final_day);
+    // A registration that began after the order was made only suspends (`initial_due_unless_suspended`).
+    let soa = f
+        .soa_notification
+        .filter(|s| s.start_day.is_none())
+        .map(|s| s.final_day);
     let other = f.other_orders.map(|c| c.final_day);
     let later = |a: Option<NaiveDate>, b: Option<NaiveDate>| a.zip(b).map(|(a, b)| a.max(b));
     match (soa, other) {
@@ -201,15 +222,24 @@ pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut
     }
     // While the subject's Sexual Offences Act 2003 Part 2 notification lasts, an SPO's or a DAPO's own do not apply
     // (SPA s9(5), DA Act s41(8)(b)): a change before its final day needs no notification under the order.
+    // A registration that began after the order was made suspends them from its first day to its final day.
     let soa_until = match (f.order_type, f.soa_notification) {
         (OrderType::Dapo, _) => dapo_cover(f).map(|(last, _)| last.unwrap_or(NaiveDate::MAX)),
-        (OrderType::Spo | OrderType::InterimSpo, Some(soa)) => {
+        (OrderType::Spo | OrderType::InterimSpo, Some(soa)) if soa.start_day.is_none() => {
             Some(soa.final_day.unwrap_or(NaiveDate::MAX))
         }
         _ => None,
     };
+    let suspended = match (f.order_type, f.soa_notification) {
+        (OrderType::Spo | OrderType::InterimSpo | OrderType::Dapo, Some(soa)) => soa
+            .start_day
+            .map(|start| (start, soa.final_day.unwrap_or(NaiveDate::MAX))),
+        _ => None,
+    };
     for ((_, changed_on), (kind, notified)) in changes {
-        if soa_until.is_some_and(|last| changed_on < last) {
+        if soa_until.is_some_and(|last| changed_on < last)
+            || suspended.is_some_and(|(from, until)| from <= changed_on && changed_on < until)
+        {
             continue;
         }
         let due = Due {

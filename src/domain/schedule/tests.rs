@@ -500,11 +500,15 @@ fn an_spo_subject_under_sex_offender_notification_notifies_from_the_final_day_of
     };
     // SPA 2019 s9(5): no duty while the Sexual Offences Act 2003 Part 2 requirements last (here indefinitely).
     let mut f = spo();
-    f.soa_notification = Some(SoaNotification { final_day: None });
+    f.soa_notification = Some(SoaNotification {
+        final_day: None,
+        start_day: None,
+    });
     assert_eq!(planned(&f), []);
     // s9(6)-(7): from the final day, as if the order had been served that day: 3 days beginning with 10 June.
     f.soa_notification = Some(SoaNotification {
         final_day: Some(d("2026-06-10")),
+        start_day: None,
     });
     assert_eq!(
         planned(&f),
@@ -527,16 +531,19 @@ fn an_spo_subject_under_sex_offender_notification_notifies_from_the_final_day_of
     // s9(6)(d): only if the order is still in effect on the final day (its term ends on 19 March 2028).
     f.soa_notification = Some(SoaNotification {
         final_day: Some(d("2028-03-20")),
+        start_day: None,
     });
     assert_eq!(planned(&f), []);
     f.soa_notification = Some(SoaNotification {
         final_day: Some(d("2028-03-19")),
+        start_day: None,
     });
     assert_eq!(planned(&f).len(), 1);
     // Served after the final day: bound from service, so 3 days beginning with the day served.
     f.served_at = Some(t("2028-03-19T10:00:00Z"));
     f.soa_notification = Some(SoaNotification {
         final_day: Some(d("2028-03-01")),
+        start_day: None,
     });
     assert_eq!(
         planned(&f),

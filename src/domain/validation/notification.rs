@@ -4,7 +4,9 @@
 use super::*;
 use crate::codes;
 use crate::domain::calendar::london_date;
+use crate::domain::order::SoaNotification;
 use crate::domain::schedule::{NotificationDraft, NotificationKind, NotificationSource};
+use crate::domain::OrderType;
 use chrono::{DateTime, Duration, Utc};
 
 /// How far in the future a notification's moment may be, for clock skew between systems.
@@ -75,4 +77,57 @@ pub fn validate_notification(
         _ => {}
     }
     v.into_result().map(|()| details)
+}
+
+/// The subject's Sexual Offences Act 2003 Part 2 notification, as it stood when an order was made: an SPO's, interim
+/// SPO's or DAPO's requirements give way to it, and its final day comes after the day made (SPA 2019 s9(5)-(6),
+/// DA Act 2021 s41(8)-(9)); an
+/// SHPO's subject who was already a relevant offender stays subject while the order has effect (SOA 2003 s103G(1)),
+/// so it has no final day.
+pub fn check_soa_notification(
+    order_type: OrderType,
+    made_on: NaiveDate,
+    soa: Option<SoaNotification>,
+    out: &mut Violations,
+) {
+    let Some(soa) = soa else { return };
+    if let Some(start) = soa.start_day {
+        if order_type == OrderType::Shpo || start <= made_on {
+            out.push(
+                codes::SOA_NOTIFICATION_INVALID,
+                "soaPart2Notification.startDay",
+                "startDay is for an SPO's or DAPO's subject who became subject to the notification requirements after the day the order was made; leave it out for one subject to them then",
+            );
+        } else if soa.final_day.is_some_and(|last| last <= start) {
+            out.push(
+                codes::SOA_NOTIFICATION_INVALID,
+                "soaPart2Notification.finalDay",
+                "finalDay must be after startDay",
+            );
+        }
+    }
+    if order_type == OrderType::Shpo {
+        if soa.final_day.is_some() {
+            out.push(
+                codes::SOA_NOTIFICATION_INVALID,
+                "soaPart2Notification.finalDay",
+                "a relevant offender stays subject to the notification requirements while the SHPO has effect (Sexual Offences Act 2003 s103G(1)): leave out finalDay",
+            );
+        }
+    } else if !matches!(
+        order_type,
+        OrderType::Spo | OrderType::InterimSpo | OrderType::Dapo
+    ) {
+        out.push(
+            codes::SOA_NOTIFICATION_INVALID,
+            "soaPart2Notification",
+            "only an SPO's, a DAPO's or an SHPO's subject's Sexual Offences Act 2003 Part 2 notification is recorded (Stalking Protection Act 2019 s9(5), Domestic Abuse Act 2021 s41(8), Sexual Offences Act 2003 s103G)",
+        );
+    } else if soa.final_day.is_some_and(|d| d <= made_on) {
+        out.push(
+            codes::SOA_NOTIFICATION_INVALID,
+            "soaPart2Notification.finalDay",
+            "finalDay must be after the day the order was made: those requirements end on a later day (Stalking Protection Act 2019 s9(6)(c))",
+        );
+    }
 }

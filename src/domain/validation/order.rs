@@ -39,44 +39,6 @@ pub struct OrderDraft {
     pub until_event: Option<String>,
 }
 
-/// The subject's Sexual Offences Act 2003 Part 2 notification, as it stood when an order was made: an SPO's, interim
-/// SPO's or DAPO's requirements give way to it, and its final day comes after the day made (SPA 2019 s9(5)-(6),
-/// DA Act 2021 s41(8)-(9)); an
-/// SHPO's subject who was already a relevant offender stays subject while the order has effect (SOA 2003 s103G(1)),
-/// so it has no final day.
-pub fn check_soa_notification(
-    order_type: OrderType,
-    made_on: NaiveDate,
-    soa: Option<SoaNotification>,
-    out: &mut Violations,
-) {
-    let Some(soa) = soa else { return };
-    if order_type == OrderType::Shpo {
-        if soa.final_day.is_some() {
-            out.push(
-                codes::SOA_NOTIFICATION_INVALID,
-                "soaPart2Notification.finalDay",
-                "a relevant offender stays subject to the notification requirements while the SHPO has effect (Sexual Offences Act 2003 s103G(1)): leave out finalDay",
-            );
-        }
-    } else if !matches!(
-        order_type,
-        OrderType::Spo | OrderType::InterimSpo | OrderType::Dapo
-    ) {
-        out.push(
-            codes::SOA_NOTIFICATION_INVALID,
-            "soaPart2Notification",
-            "only an SPO's, a DAPO's or an SHPO's subject's Sexual Offences Act 2003 Part 2 notification is recorded (Stalking Protection Act 2019 s9(5), Domestic Abuse Act 2021 s41(8), Sexual Offences Act 2003 s103G)",
-        );
-    } else if soa.final_day.is_some_and(|d| d <= made_on) {
-        out.push(
-            codes::SOA_NOTIFICATION_INVALID,
-            "soaPart2Notification.finalDay",
-            "finalDay must be after the day the order was made: those requirements end on a later day (Stalking Protection Act 2019 s9(6)(c))",
-        );
-    }
-}
-
 /// Validates a whole new order. `today` is the current date in England and Wales.
 pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violations> {
     let mut out = Violations::default();

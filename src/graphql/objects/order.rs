@@ -64,6 +64,8 @@ impl ProtectionOrder {
 pub struct SoaNotification {
     /// The day they end; null while they last indefinitely.
     pub final_day: Option<Date>,
+    /// The day they began, when after the order was made; null when they were in place when it was made.
+    pub start_day: Option<Date>,
 }
 
 /// The person an order is made against.
@@ -130,6 +132,7 @@ impl ProtectionOrder {
         }
         self.rec.soa_notification.map(|s| SoaNotification {
             final_day: s.final_day.map(Into::into),
+            start_day: s.start_day.map(Into::into),
         })
     }
     /// Made without notice to the subject.

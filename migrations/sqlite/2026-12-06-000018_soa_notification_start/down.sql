@@ -1,0 +1,1 @@
+ALTER TABLE orders DROP COLUMN soa_notification_start_day;
