@@ -411,6 +411,79 @@ describe('a court’s decisions on an order', () => {
   });
 });
 
+describe('hearings, variations, notifications and outcomes', () => {
+  test('a court varies its order and records a notice’s hearing; police record a notification and a breach’s outcome', async () => {
+    await sharedOrder('WMC/UI/7');
+    const met = server.token('POLICE', 'MET', 'officer-2');
+    const dapn = { ...spo('MET/UI/8'), type: 'DAPN', expiresOn: null, conditions: [{ kind: 'PROHIBITION', text: 'Must not contact the protected person' }] };
+    await server.gql(met, GRANT, { i: dapn });
+    await server.gql(met, 'mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }',
+      { i: { reference: 'WMC/UI/7', occurredAt: new Date(Date.now() - 3600000).toISOString(), description: 'Called the protected person', externalRef: 'CAD-UI-7' } });
+    let page = await open(chrome, server);
+    const look = async (reference) => {
+      await page.goto(`${server.url}/#/orders/${encodeURIComponent(reference)}`);
+      await page.waitForSelector('#reason');
+      await page.type('#reason', 'Recording what happened');
+      await page.click('form button[type=submit]');
+      await page.waitForSelector('#order');
+    };
+    const sent = async (form, message) => {
+      await page.evaluate(() => document.querySelector('#success')?.remove());
+      await page.click(`${form} button[type=submit]`);
+      await page.waitForSelector('#success');
+      assert.match(await page.$eval('#success', (e) => e.textContent), message);
+    };
+
+    await signIn(page, server.token('COURT', 'WMC', 'clerk-2'));
+    await look('WMC/UI/7');
+    assert.equal(await page.$('#vary-without-notice'), null, 'only a DAPO’s variation is made without notice');
+    await page.select('#vary-kind', 'PROHIBITION');
+    await page.click('#vary-order button[type=submit]');
+    await page.waitForSelector('#vary-order .govuk-error-summary');
+    assert.match(await page.$eval('#vary-order .govuk-error-summary', (e) => e.textContent), /Enter the words/);
+    await page.type('#vary-text', 'Must not enter Elm Street');
+    await sent('#vary-order', /Varied/);
+    const varied = await server.gql(met, '{ order(reference: "WMC/UI/7") { version conditions { text inForce } } }');
+    assert.equal(varied.order.version, 2);
+    assert.deepEqual(varied.order.conditions.filter((c) => c.inForce).map((c) => c.text), ['Must not contact the protected person', 'Must not enter Elm Street']);
+
+    // A police notice: a magistrates’ court lists its hearing by reference (it sees the notice from then on) and records
+    // that it was adjourned.
+    await page.goto(`${server.url}/#/orders/${encodeURIComponent('MET/UI/8')}`);
+    await page.waitForSelector('#reason');
+    await page.type('#reason', 'Listing the application');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('#list-notice-hearing');
+    await page.$eval('#notice-listed-for', (e) => { e.value = '2030-01-07T10:00'; });
+    await sent('#list-notice-hearing', /Hearing listed/);
+    await page.waitForSelector('#hearing-outcome');
+    assert.equal(await page.$('#vary-order'), null, 'the court did not make the notice');
+    await page.select('#hearing-outcome-value', 'ADJOURNED');
+    await clean(page, 'a notice’s hearing to a court');
+    await sent('#hearing-outcome', /Hearing outcome recorded/);
+    assert.match(await page.$eval('#order', (e) => e.textContent), /Adjourned/);
+    const notice = await server.gql(met, '{ order(reference: "MET/UI/8") { status hearings { outcome } } }');
+    assert.deepEqual(notice.order, { status: 'IN_FORCE', hearings: [{ outcome: 'ADJOURNED' }] });
+
+    // The force records the subject’s initial notification and what came of the breach.
+    await page.close();
+    page = await open(chrome, server);
+    await signIn(page, met);
+    await look('WMC/UI/7');
+    await clean(page, 'an order with notification and outcome forms');
+    await page.select('#notification-kind', 'INITIAL');
+    await page.type('#notification-details', 'Sam Subject, 1 High Street');
+    await sent('#record-notification', /Notification recorded/);
+    await page.select('#outcome', 'CHARGED');
+    await page.click('#recorded-as-crime');
+    await sent('#breach-outcome', /Outcome recorded/);
+    const after = await server.gql(met, '{ order(reference: "WMC/UI/7") { notifications { kind } breaches { outcome recordedAsCrime } } }');
+    assert.deepEqual(after.order.notifications.map((n) => n.kind), ['INITIAL']);
+    assert.deepEqual(after.order.breaches, [{ outcome: 'CHARGED', recordedAsCrime: true }]);
+    await page.close();
+  });
+});
+
 describe('statistics', () => {
   test('an analyst sees charts with their tables and CSV; an officer without the supervisory scope is refused', async () => {
     const page = await open(chrome, server);

@@ -4,7 +4,7 @@
 // shown as it comes, with its code.
 
 import { gql } from './api.js';
-import { button, errorSummary, field, h, select } from './dom.js';
+import { button, errorSummary, field, h, select, when, words } from './dom.js';
 
 const METHODS = [['PERSONAL', 'In person'], ['IN_COURT', 'In court'], ['POST', 'By post'], ['OTHER_AUTHORISED', 'Other authorised means']];
 
@@ -82,29 +82,71 @@ export function policeActions(order, done) {
     return null;
   });
 
+  const notify = form('record-notification', 'Record a notification', [
+    select({ id: 'notification-kind', label: 'What was notified', options: NOTIFICATION_KINDS, value: 'INITIAL' }),
+    select({ id: 'notification-source', label: 'Who told the police', options: SOURCES, value: 'SUBJECT' }),
+    field({ id: 'notified-at', label: 'When', hint: 'Date and time, London time', type: 'datetime-local', value: nowLocal(), width: 20 }),
+    field({ id: 'changed-on', label: 'Day of the change', hint: 'YYYY-MM-DD; for a new name or address, or no longer having one', width: 10 }),
+    field({ id: 'notification-details', label: 'Name or address notified', hint: 'Read back by the managing force only' }),
+  ], 'Record notification', async (el) => {
+    const notifiedAt = instant(el.querySelector('#notified-at').value);
+    if (!notifiedAt) return { text: 'Enter when the police were told', href: '#notified-at' };
+    const value = (id) => el.querySelector(id).value.trim() || null;
+    return send('mutation($i: RecordNotificationInput!) { recordNotification(input: $i) { reference } }',
+      { i: { reference: order.reference, kind: value('#notification-kind'), source: value('#notification-source'), notifiedAt,
+        changedOn: value('#changed-on'), details: value('#notification-details') } }, '#notification-kind', () => done('Notification recorded.'));
+  });
+
+  const breaches = order.breaches ?? [];
+  const outcome = breaches.length ? form('breach-outcome', 'Record what happened after a breach', [
+    select({ id: 'outcome-breach', label: 'Breach', options: breaches.map((b) => [b.id, `Breach ${b.ordinal}: ${when(b.occurredAt)} (${words(b.outcome)})`]), value: breaches[breaches.length - 1].id }),
+    select({ id: 'outcome', label: 'Outcome', options: BREACH_OUTCOMES, value: 'UNDER_INVESTIGATION' }),
+    h('div', { class: 'govuk-checkboxes govuk-checkboxes--small govuk-form-group' },
+      h('div', { class: 'govuk-checkboxes__item' },
+        h('input', { class: 'govuk-checkboxes__input', id: 'recorded-as-crime', name: 'recorded-as-crime', type: 'checkbox' }),
+        h('label', { class: 'govuk-label govuk-checkboxes__label', for: 'recorded-as-crime' }, 'Also recorded as a crime'))),
+  ], 'Record outcome', async (el) => send(
+    'mutation($id: ID!, $o: BreachOutcome!, $c: Boolean) { updateBreachOutcome(id: $id, outcome: $o, recordedAsCrime: $c) { id } }',
+    { id: el.querySelector('#outcome-breach').value, o: el.querySelector('#outcome').value, c: el.querySelector('#recorded-as-crime').checked || null },
+    '#outcome', () => done('Outcome recorded.'))) : null;
+
   return h('section', { id: 'actions', 'aria-labelledby': 'actions-heading' },
     h('h2', { class: 'govuk-heading-m', id: 'actions-heading' }, 'Record'),
     order.serviceStatus === 'SERVED' ? null : serve,
-    report);
+    report, outcome, notify);
 }
+
+const NOTIFICATION_KINDS = [['INITIAL', 'Initial notification (name and address)'], ['NEW_NAME', 'A new name'], ['HOME_ADDRESS', 'A new home address'], ['NO_HOME_ADDRESS', 'No longer has a home address (DAPO)']];
+const SOURCES = [['SUBJECT', 'The subject'], ['POLICE', 'Learnt elsewhere (the subject has still to notify)']];
+const BREACH_OUTCOMES = ['UNDER_INVESTIGATION', 'NO_FURTHER_ACTION', 'CHARGED', 'CONVICTED', 'ACQUITTED', 'CONTEMPT_FOUND'].map((o) => [o, words(o)]);
+const HEARING_OUTCOMES = ['HEARD', 'ADJOURNED', 'VACATED', 'REFUSED', 'WITHDRAWN'].map((o) => [o, words(o)]);
+
+/// Sends a mutation; on success calls `then` and returns null, otherwise the problem to show, linked to `problemAt`.
+async function send(query, variables, problemAt, then) {
+  try {
+    await gql(query, variables);
+  } catch (e) {
+    const v = e.violations?.[0];
+    const at = v?.field ? `#${FIELD_INPUTS[v.field] ?? problemAt.slice(1)}` : problemAt;
+    return { text: `${v?.message ?? e.message} (${v?.code ?? e.code})`, href: at };
+  }
+  then?.();
+  return null;
+}
+
+/// The form input for an API field a refusal names, where it is not the form's first.
+const FIELD_INPUTS = { notifiedAt: 'notified-at', changedOn: 'changed-on', details: 'notification-details', heldAt: 'held-at', scheduledFor: 'listed-for', expiresOn: 'vary-to', conditionIds: 'outcome-breach' };
 
 /// The forms the court that made an order uses on it: renew it to a later last day, discharge it, or record that the
 /// event a DAPO lasted until occurred. Whether each is allowed (this court, the order in force, the consent an early
 /// SPO discharge needs) is the server's to say.
-export function courtActions(order, done) {
+export function courtActions(order, me, done) {
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
   const decided = (id) => field({ id, label: 'Day the court decided', hint: 'YYYY-MM-DD', value: today, width: 10 });
   const forms = [];
-  const send = async (query, variables, problemAt) => {
-    try {
-      await gql(query, variables);
-      return null;
-    } catch (e) {
-      const v = e.violations?.[0];
-      return { text: `${v?.message ?? e.message} (${v?.code ?? e.code})`, href: problemAt };
-    }
-  };
-  if (order.untilEvent && !order.expiresOn) {
+  // A court records decisions on the orders it made; any court lists and records the hearings of a police notice.
+  const own = order.court?.code === me.agency;
+  if (own && order.untilEvent && !order.expiresOn) {
     forms.push(form('record-ending-event', `Record that the event occurred: ${order.untilEvent}`, [
       field({ id: 'occurred-on', label: 'Day the event occurred', hint: 'YYYY-MM-DD; the order is in force to the end of that day', value: today, width: 10 }),
     ], 'Record the event', async (el) => {
@@ -114,7 +156,7 @@ export function courtActions(order, done) {
       return problem;
     }));
   }
-  if (order.expiresOn) {
+  if (own && order.expiresOn) {
     forms.push(form('renew-order', 'Renew', [
       field({ id: 'renew-to', label: 'New last day', hint: 'YYYY-MM-DD, after the present one', width: 10 }),
       decided('renew-decided'),
@@ -125,7 +167,49 @@ export function courtActions(order, done) {
       return problem;
     }));
   }
-  forms.push(form('discharge-order', 'Discharge', [
+  if (own) forms.push(form('vary-order', 'Vary', [
+    field({ id: 'vary-to', label: 'New last day', hint: 'YYYY-MM-DD; leave empty to keep it', width: 10 }),
+    select({ id: 'vary-kind', label: 'Add a condition', options: [['', 'None'], ['PROHIBITION', 'Prohibition'], ['REQUIREMENT', 'Requirement']], value: '' }),
+    field({ id: 'vary-text', label: 'Its words', hint: 'As the order words it; the conditions already in force stay' }),
+    decided('vary-decided'),
+    order.type === 'DAPO' ? h('div', { class: 'govuk-checkboxes govuk-checkboxes--small govuk-form-group' },
+      h('div', { class: 'govuk-checkboxes__item' },
+        h('input', { class: 'govuk-checkboxes__input', id: 'vary-without-notice', name: 'vary-without-notice', type: 'checkbox' }),
+        h('label', { class: 'govuk-label govuk-checkboxes__label', for: 'vary-without-notice' }, 'Made without notice to the subject (what it adds binds once they are aware of it)'))) : null,
+  ], 'Vary the order', async (el) => {
+    const value = (id) => el.querySelector(id)?.value.trim() || null;
+    const kind = value('#vary-kind');
+    const text = value('#vary-text');
+    if (kind && !text) return { text: 'Enter the words of the condition to add', href: '#vary-text' };
+    const input = { reference: order.reference, decidedOn: value('#vary-decided'), withoutNotice: el.querySelector('#vary-without-notice')?.checked ?? false };
+    if (value('#vary-to')) input.expiresOn = value('#vary-to');
+    if (kind) {
+      input.conditions = order.conditions.filter((c) => c.inForce).map((c) => ({ kind: c.kind, text: c.text, expiresOn: c.expiresOn }))
+        .concat([{ kind, text }]);
+    }
+    if (!input.expiresOn && !input.conditions) return { text: 'Enter a new last day or a condition to add', href: '#vary-to' };
+    return send('mutation($i: VaryOrderInput!) { varyOrder(input: $i) { reference } }', { i: input }, '#vary-to', () => done('Varied.'));
+  }));
+  forms.push(form('list-hearing', 'List a hearing', [
+    field({ id: 'listed-for', label: 'Listed for', hint: 'Date and time, London time', type: 'datetime-local', width: 20 }),
+  ], 'List the hearing', async (el) => {
+    const at = instant(el.querySelector('#listed-for').value);
+    if (!at) return { text: 'Enter when the hearing is listed for', href: '#listed-for' };
+    return send('mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { reference } }',
+      { i: { reference: order.reference, scheduledFor: at } }, '#listed-for', () => done('Hearing listed.'));
+  }));
+  const open = (order.hearings ?? []).filter((x) => !x.outcome && x.court === me.agency);
+  if (open.length) {
+    forms.push(form('hearing-outcome', 'Record a hearing’s outcome', [
+      select({ id: 'hearing', label: 'Hearing', options: open.map((x) => [x.id, `Listed for ${when(x.scheduledFor)}`]), value: open[0].id }),
+      select({ id: 'hearing-outcome-value', label: 'Outcome', options: HEARING_OUTCOMES, value: 'HEARD' }),
+      field({ id: 'held-at', label: 'When it began', hint: 'Date and time, London time; for a withdrawal, when it was withdrawn', type: 'datetime-local', value: nowLocal(), width: 20 }),
+    ], 'Record the outcome', async (el) => send(
+      'mutation($i: RecordHearingOutcomeInput!) { recordHearingOutcome(input: $i) { reference } }',
+      { i: { hearingId: el.querySelector('#hearing').value, outcome: el.querySelector('#hearing-outcome-value').value, heldAt: instant(el.querySelector('#held-at').value) } },
+      '#hearing-outcome-value', () => done('Hearing outcome recorded.'))));
+  }
+  if (own) forms.push(form('discharge-order', 'Discharge', [
     decided('discharge-decided'),
     h('div', { class: 'govuk-checkboxes govuk-checkboxes--small govuk-form-group' },
       h('div', { class: 'govuk-checkboxes__item' },
@@ -139,4 +223,17 @@ export function courtActions(order, done) {
   }));
   return h('section', { id: 'court-actions', 'aria-labelledby': 'court-actions-heading' },
     h('h2', { class: 'govuk-heading-m', id: 'court-actions-heading' }, 'Record a decision'), forms);
+}
+
+/// A court lists the hearing of a police notice's application by its reference: it sees the notice only once a
+/// hearing is listed at it.
+export function listNoticeHearing(reference, done) {
+  return form('list-notice-hearing', `List the hearing of police notice ${reference}`, [
+    field({ id: 'notice-listed-for', label: 'Listed for', hint: 'Date and time, London time', type: 'datetime-local', width: 20 }),
+  ], 'List the hearing', async (el) => {
+    const at = instant(el.querySelector('#notice-listed-for').value);
+    if (!at) return { text: 'Enter when the hearing is listed for', href: '#notice-listed-for' };
+    return send('mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { reference } }',
+      { i: { reference, scheduledFor: at } }, '#notice-listed-for', () => done('Hearing listed.'));
+  });
 }

@@ -4,7 +4,7 @@
 // it for the caller's role; fields the role may not read are marked as such.
 
 import { gql } from './api.js';
-import { courtActions, policeActions } from './actions.js';
+import { courtActions, listNoticeHearing, policeActions } from './actions.js';
 import { button, day, errorSummary, field, h, success, summary, table, tag, when, words } from './dom.js';
 
 const ORDER = `reference type status serviceStatus servedAt serviceMethod madeOn expiresOn untilEvent withoutNotice subjectAwareAt
@@ -102,12 +102,13 @@ export async function orderView({ me, show, params }) {
         const done = (message) => submit(form, success(message));
         const detail = data.order && orderDetail(data.order, withheld);
         if (detail && me.role === 'POLICE') detail.append(policeActions(data.order, done));
-        // The court that made the order records its decisions on it.
-        if (detail && me.role === 'COURT' && data.order.court?.code === me.agency && data.order.status === 'IN_FORCE') {
-          detail.append(courtActions(data.order, done));
+        // The court that made the order records its decisions on it; a court lists a police notice's hearings.
+        if (detail && me.role === 'COURT' && (data.order.court?.code === me.agency || !data.order.court) && data.order.status === 'IN_FORCE') {
+          detail.append(courtActions(data.order, me, done));
         }
         render(values, {}, detail
-          ?? h('div', {}, h('h2', { class: 'govuk-heading-m' }, 'No order found'), h('p', { class: 'govuk-body' }, 'There is no order with this reference that your role may see.')), banner);
+          ?? h('div', {}, h('h2', { class: 'govuk-heading-m' }, 'No order found'), h('p', { class: 'govuk-body' }, 'There is no order with this reference that your role may see.'),
+            me.role === 'COURT' ? listNoticeHearing(values.reference, done) : null), banner);
       } else {
         const { data } = await gql(`query($f: OrderFilter, $why: String) { orders(filter: $f, first: 50, reason: $why) { edges { node { reference type status madeOn expiresOn } } } }`,
           { f: { subjectName: values.name, subjectDateOfBirth: values.dob }, why: values.reason });
