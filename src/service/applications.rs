@@ -18,6 +18,7 @@ use crate::domain::order::OrderParts;
 use crate::domain::validation::canonical_reference;
 use crate::domain::{AgencyKind, OrderType};
 use crate::error::{AppError, AppResult};
+use chrono::NaiveDate;
 
 /// A new application, as a force records it.
 #[derive(Debug, Clone)]
@@ -64,7 +65,12 @@ impl Services {
                         require_court(conn, court)?;
                     }
                     let main_id = match &new.main_application {
-                        Some(r) => Some(interim::pending_main_application(conn, &who, r)?),
+                        Some(r) => Some(interim::pending_main_application(
+                            conn,
+                            &who,
+                            r,
+                            &new.stages,
+                        )?),
                         None => None,
                     };
                     let record = ApplicationRecord {
@@ -142,6 +148,11 @@ impl Services {
                     }
                     let mut v = crate::domain::Violations::default();
                     check_stages(&merged, london_date(now), &mut v);
+                    if let Some(main) = &app.main_application {
+                        let main =
+                            db::applications::find_by_reference(conn, main)?.ok_or(NOT_FOUND)?;
+                        v.0.extend(interim::check_with_main(&main, &merged).0);
+                    }
                     v.into_result()?;
                     if stages.court.is_some() {
                         if let Some(court) = &merged.court {
@@ -204,7 +215,7 @@ impl Services {
                     let main_determined = interim::main_determined_before(conn, &app, &decision)?;
                     let order_id = match &order_reference {
                         None => None,
-                        Some(r) => Some(granted_order(conn, &who, &app, r)?),
+                        Some(r) => Some(granted_order(conn, &who, &app, r, decision.decided_on)?),
                     };
                     if !db::applications::set_decision(
                         conn,
@@ -320,6 +331,7 @@ fn granted_order(
     who: &Caller,
     app: &ApplicationRecord,
     reference: &str,
+    decided_on: NaiveDate,
 ) -> AppResult<String> {
     let order = db::loader::find_parts_by_reference(conn, reference, OrderParts::NONE)?
         .filter(|o| policy::may_see_order(who, o))
@@ -331,6 +343,12 @@ fn granted_order(
         return Err(not_for_application(
             "the order was made by the court of its own motion, not on an application",
         ));
+    }
+    if order.made_on != decided_on {
+        return Err(not_for_application(&format!(
+            "the order was made on {}, not on the day the court decided ({decided_on})",
+            order.made_on
+        )));
     }
     if order.order_type != app.order_type || order.applicant.code != app.force {
         return Err(not_for_application(

@@ -11,11 +11,13 @@ use crate::auth::Caller;
 use crate::codes;
 use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::audit::AuditOperation;
+use crate::domain::calendar::end_of_day;
 use crate::domain::calendar::london_date;
-use crate::domain::order::OrderRecord;
+use crate::domain::order::{OrderRecord, VersionRecord};
 use crate::domain::validation::canonical_reference;
+use crate::domain::OrderEvent;
 use crate::error::{AppError, AppResult};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// The subject became aware of the variation without notice that made `version` (DA Act 2021 s45(9)): not before
 /// the day the court decided it; the earliest time known is kept.
@@ -136,4 +138,85 @@ impl Services {
             })
             .await
     }
+}
+
+/// A DAPO varied without notice to the subject so as to add a requirement or extend a period (Domestic Abuse Act
+/// 2021 s45(8)): behaviour before the subject was aware of the variation breaches neither what it added nor the order
+/// in the period it extended (s45(9), taken as for an order made without notice, s39(2)). A requirement it added is a
+/// condition of the new version with no condition of the same kind and words before it; one it extended had them,
+/// ending sooner. The variation has effect from the start of the day decided.
+pub(super) fn before_variation_awareness(
+    order: &OrderRecord,
+    occurred_at: DateTime<Utc>,
+    condition_ids: &[String],
+) -> AppResult<()> {
+    let refuse = |field: &str, what: &str, v: &VersionRecord| {
+        AppError::validation(
+            codes::BREACH_BEFORE_AWARENESS,
+            field,
+            format!(
+                "{what} came from variation {} made without notice, and the subject was not yet known to be aware of it: record awareness of the variation first (Domestic Abuse Act 2021 s45(8)-(9))",
+                v.version
+            ),
+        )
+    };
+    let day_starts = |v: &VersionRecord| {
+        end_of_day(v.decided_on.unwrap_or_else(|| london_date(v.recorded_at)) - Duration::days(1))
+    };
+    for pair in order.versions.windows(2) {
+        let (before, v) = (&pair[0], &pair[1]);
+        if !v.without_notice {
+            continue;
+        }
+        let from = day_starts(v);
+        // Aware: as recorded, by service of the order after the variation, or through later proceedings on notice
+        // that varied or renewed it.
+        let aware = v
+            .aware_at
+            .into_iter()
+            .chain(order.service.served_at.filter(|at| *at >= from))
+            .chain(
+                order
+                    .versions
+                    .iter()
+                    .filter(|w| w.version > v.version && !w.without_notice)
+                    .filter(|w| matches!(w.event, OrderEvent::Varied | OrderEvent::Renewed))
+                    .map(day_starts),
+            )
+            .min();
+        if occurred_at < from || aware.is_some_and(|aware| aware <= occurred_at) {
+            continue;
+        }
+        let after = |old_end: Option<NaiveDate>, new_end: Option<NaiveDate>| match old_end {
+            Some(old) => new_end.is_none_or(|new| new > old) && occurred_at >= end_of_day(old),
+            None => false,
+        };
+        if after(before.expires_on, v.expires_on) {
+            return Err(refuse(
+                "occurredAt",
+                "the period after the order's former last day",
+                v,
+            ));
+        }
+        for id in condition_ids {
+            let Some(c) = order
+                .conditions
+                .iter()
+                .find(|c| &c.id == id && c.added_in_version == v.version)
+            else {
+                continue;
+            };
+            let earlier = order.conditions.iter().find(|p| {
+                p.in_version(before.version) && p.kind == c.kind && p.text.trim() == c.text.trim()
+            });
+            let added = match earlier {
+                None => true,
+                Some(p) => after(p.expires_on, c.expires_on),
+            };
+            if added {
+                return Err(refuse("conditionIds", "a requirement breached", v));
+            }
+        }
+    }
+    Ok(())
 }

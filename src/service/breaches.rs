@@ -10,12 +10,12 @@ use crate::db::{self, write_transaction, DbConnection};
 use crate::domain::alert::{AlertKind, BreachOutcome};
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::{end_of_day, london_date};
-use crate::domain::order::{BreachRecord, OrderParts, OrderRecord, VersionRecord};
+use crate::domain::order::{BreachRecord, OrderParts, OrderRecord};
 use crate::domain::validation::{self, canonical_reference, check_note};
 use crate::domain::Violations;
 use crate::domain::{OrderStatus, OrderType};
 use crate::error::{AppError, AppResult};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 /// How far in the future `occurredAt` may be, for clock skew between systems.
 
@@ -266,7 +266,7 @@ fn within_order(
     }
     if order.order_type == OrderType::Dapo {
         if let Some(whole) = db::loader::find_by_id(conn, &order.id)? {
-            before_variation_awareness(&whole, occurred_at, condition_ids)?;
+            super::awareness::before_variation_awareness(&whole, occurred_at, condition_ids)?;
         }
     }
     // Ended before its last day (discharged, replaced, ceased, quashed, lapsed): the history says when.
@@ -292,69 +292,6 @@ fn within_order(
             "conditionIds",
             "a condition id is not a condition of this order",
         ));
-    }
-    Ok(())
-}
-
-/// A DAPO varied without notice to the subject so as to add a requirement or extend a period (Domestic Abuse Act
-/// 2021 s45(8)): behaviour before the subject was aware of the variation breaches neither what it added nor the order
-/// in the period it extended (s45(9), taken as for an order made without notice, s39(2)). A requirement it added is a
-/// condition of the new version with no condition of the same kind and words before it; one it extended had them,
-/// ending sooner. The variation has effect from the start of the day decided.
-fn before_variation_awareness(
-    order: &OrderRecord,
-    occurred_at: DateTime<Utc>,
-    condition_ids: &[String],
-) -> AppResult<()> {
-    let refuse = |field: &str, what: &str, v: &VersionRecord| {
-        AppError::validation(
-            codes::BREACH_BEFORE_AWARENESS,
-            field,
-            format!(
-                "{what} came from variation {} made without notice, and the subject was not yet known to be aware of it: record awareness of the variation first (Domestic Abuse Act 2021 s45(8)-(9))",
-                v.version
-            ),
-        )
-    };
-    for pair in order.versions.windows(2) {
-        let (before, v) = (&pair[0], &pair[1]);
-        if !v.without_notice || v.aware_at.is_some_and(|aware| aware <= occurred_at) {
-            continue;
-        }
-        let decided = v.decided_on.unwrap_or_else(|| london_date(v.recorded_at));
-        if occurred_at < end_of_day(decided - Duration::days(1)) {
-            continue;
-        }
-        let after = |old_end: Option<NaiveDate>, new_end: Option<NaiveDate>| match old_end {
-            Some(old) => new_end.is_none_or(|new| new > old) && occurred_at >= end_of_day(old),
-            None => false,
-        };
-        if after(before.expires_on, v.expires_on) {
-            return Err(refuse(
-                "occurredAt",
-                "the period after the order's former last day",
-                v,
-            ));
-        }
-        for id in condition_ids {
-            let Some(c) = order
-                .conditions
-                .iter()
-                .find(|c| &c.id == id && c.added_in_version == v.version)
-            else {
-                continue;
-            };
-            let earlier = order.conditions.iter().find(|p| {
-                p.in_version(before.version) && p.kind == c.kind && p.text.trim() == c.text.trim()
-            });
-            let added = match earlier {
-                None => true,
-                Some(p) => after(p.expires_on, c.expires_on),
-            };
-            if added {
-                return Err(refuse("conditionIds", "a requirement breached", v));
-            }
-        }
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use super::schedule::sync_schedule;
 use crate::auth::Caller;
 use crate::codes;
 use crate::db::{self, DbConnection};
-use crate::domain::application::{ApplicationRecord, CourtDecision, CourtOutcome};
+use crate::domain::application::{ApplicationRecord, CourtDecision, CourtOutcome, ForceStages};
 use crate::domain::schedule::ScheduleRules;
 use crate::domain::status::effective_status;
 use crate::domain::validation::validate_reference;
@@ -34,12 +34,14 @@ pub(super) fn check_main_given(order_type: OrderType, main: Option<&str>, v: &mu
     }
 }
 
-/// The id of the caller's own application for an SPO with this reference, still to be determined (an adjourned
-/// one is). Another force's is answered as a missing one.
+/// The id of the caller's own application for an SPO with this reference: made to court and still to be determined
+/// (an adjourned one is), the interim application going to the same court no earlier (SPA 2019 s5(2): made with the
+/// main application, or after it by the chief officer who made it). Another force's is answered as a missing one.
 pub(super) fn pending_main_application(
     conn: &mut DbConnection,
     who: &Caller,
     reference: &str,
+    interim: &ForceStages,
 ) -> AppResult<String> {
     let main = db::applications::find_by_reference(conn, reference)?
         .filter(|m| m.force == who.agency && m.order_type == OrderType::Spo)
@@ -50,10 +52,44 @@ pub(super) fn pending_main_application(
                 "no application of this force for an SPO has that reference",
             )
         })?;
+    if main.stages.made_to_court_on.is_none() {
+        return Err(AppError::validation(
+            codes::MAIN_APPLICATION_NOT_MADE,
+            "mainApplication",
+            "the main application has not been made to court: record that it was (madeToCourtOn) first",
+        ));
+    }
+    check_with_main(&main, interim).into_result()?;
     match &main.court_outcome {
         Some(d) if d.outcome != CourtOutcome::Adjourned => Err(main_determined(d)),
         _ => Ok(main.id),
     }
+}
+
+/// An interim application's stages against its main application's: made to the same court, not before it.
+pub(super) fn check_with_main(main: &ApplicationRecord, interim: &ForceStages) -> Violations {
+    let mut v = Violations::default();
+    if interim.court.is_some() && interim.court != main.stages.court {
+        v.push(
+            codes::MAIN_APPLICATION_OTHER_COURT,
+            "court",
+            "an interim SPO is applied for to the court hearing the main application",
+        );
+    }
+    if let (Some(interim_on), Some(main_on)) =
+        (interim.made_to_court_on, main.stages.made_to_court_on)
+    {
+        if interim_on < main_on {
+            v.push(
+                codes::STAGES_OUT_OF_ORDER,
+                "madeToCourtOn",
+                format!(
+                    "madeToCourtOn is before the main application was made to court ({main_on})"
+                ),
+            );
+        }
+    }
+    v
 }
 
 /// An interim SPO is made only pending the main application (SPA 2019 s5(1)): granting one is refused when the main
@@ -132,6 +168,17 @@ fn cease_interim_orders(
         };
         if effective_status(order.status, order.expires_on, now) != OrderStatus::InForce {
             continue;
+        }
+        // It was made pending the main application, so not after its determination.
+        if order.made_on > decision.decided_on {
+            return Err(AppError::validation(
+                codes::STAGES_OUT_OF_ORDER,
+                "decidedOn",
+                format!(
+                    "an interim SPO was made on this application's behalf on {}, after decidedOn",
+                    order.made_on
+                ),
+            ));
         }
         let note = format!(
             "main application {}",

@@ -11,6 +11,7 @@ use crate::auth::Caller;
 use crate::codes;
 use crate::db::{self, write_transaction};
 use crate::domain::audit::AuditOperation;
+use crate::domain::calendar::london_date;
 use crate::domain::order::{OrderRecord, SoaNotification};
 use crate::domain::validation::{canonical_reference, check_soa_notification, Violations};
 use crate::error::{AppError, AppResult};
@@ -56,7 +57,7 @@ impl Services {
                         ));
                     }
                     let mut v = Violations::default();
-                    check_soa_notification(order.order_type, order.made_on, soa, &mut v);
+                    check_soa_notification(order.order_type, order.made_on, soa, london_date(now), &mut v);
                     v.into_result()?;
                     if order.soa_notification == soa {
                         return Ok(());

@@ -27,7 +27,7 @@ fn decide(reference: &str, outcome: &str, on: &str, order: Option<&str>) -> Valu
         "orderReference": order } })
 }
 
-/// An interim SPO made on `made_on`, ending on 30 June 2026.
+/// An interim SPO made today, ending on 30 June 2026.
 fn interim(app: &TestApp, reference: &str) -> Value {
     let mut i = spo_input(app, reference);
     i["type"] = json!("INTERIM_SPO");
@@ -185,19 +185,31 @@ async fn the_main_application_s_determination_ends_the_interim_order_and_bars_a_
     assert_eq!(app.snapshot().await, before_grant);
     assert_ne!(before, before_grant);
 
-    // Granted the day the main application was refused (its hour is not recorded): it stands, and ceases with it.
-    let same_day = app
+    // The order granted is the one made the day the court decided.
+    let other_day = app
         .gql(
             &court,
             OUTCOME,
             decide("MET/APP/J", "GRANTED", "2026-02-03", Some("WMC/ISPO/2")),
         )
         .await;
+    assert_eq!(other_day.codes(), ["ORDER_NOT_FOR_APPLICATION"]);
+    // Granted the day the main application was refused (its hour is not recorded): it stands, and ceases with it.
+    let mut made_that_day = interim(&app, "WMC/ISPO/3");
+    made_that_day["madeOn"] = json!("2026-02-03");
+    app.grant(&court, made_that_day).await.ok();
+    let same_day = app
+        .gql(
+            &court,
+            OUTCOME,
+            decide("MET/APP/J", "GRANTED", "2026-02-03", Some("WMC/ISPO/3")),
+        )
+        .await;
     assert_eq!(
         same_day.ok()["recordApplicationOutcome"]["courtOutcome"],
         "GRANTED"
     );
-    assert_eq!(status(&app, &met, "WMC/ISPO/2").await, "CEASED");
+    assert_eq!(status(&app, &met, "WMC/ISPO/3").await, "CEASED");
 }
 
 #[tokio::test]
@@ -257,4 +269,73 @@ async fn a_full_order_replacing_the_interim_leaves_it_replaced_and_an_adjournmen
     .ok();
     assert_eq!(status(&app, &met, "WMC/ISPO/2").await, "CEASED");
     assert_eq!(status(&app, &met, "WMC/SPO/2").await, "IN_FORCE");
+}
+
+#[tokio::test]
+async fn the_interim_application_goes_with_or_after_a_main_application_made_to_the_same_court() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    app.clock.set(at("2026-02-01T10:00:00Z"));
+    let met = app.token(Role::Police, "MET");
+    let court = app.token(Role::Court, "WMC");
+    const UPDATE: &str = "mutation($s: ApplicationStagesInput!) { updateApplication(reference: \"MET/APP/I\", stages: $s) { court } }";
+    let mut unmade = application("MET/APP/U", None);
+    unmade["i"]["stages"] = json!({ "reportedOn": "2026-01-05" });
+    app.gql(&met, RECORD, unmade).await.ok();
+    app.gql(&met, RECORD, application("MET/APP/M", None))
+        .await
+        .ok();
+    let before = app.snapshot().await;
+    app.gql(&met, RECORD, application("MET/APP/I", Some("MET/APP/U")))
+        .await
+        .err("MAIN_APPLICATION_NOT_MADE");
+    let mut elsewhere = application("MET/APP/I", Some("MET/APP/M"));
+    elsewhere["i"]["stages"]["court"] = json!("MMC");
+    app.gql(&met, RECORD, elsewhere)
+        .await
+        .err("MAIN_APPLICATION_OTHER_COURT");
+    let mut earlier = application("MET/APP/I", Some("MET/APP/M"));
+    earlier["i"]["stages"]["madeToCourtOn"] = json!("2026-01-24");
+    app.gql(&met, RECORD, earlier)
+        .await
+        .err("STAGES_OUT_OF_ORDER");
+    assert_eq!(app.snapshot().await, before);
+
+    // Recorded before it went to court, the interim application cannot go to another court later.
+    let mut pending = application("MET/APP/I", Some("MET/APP/M"));
+    pending["i"]["stages"] = json!({ "reportedOn": "2026-01-05", "internalDecision": "AUTHORISED",
+        "internalDecisionOn": "2026-01-20" });
+    app.gql(&met, RECORD, pending).await.ok();
+    app.gql(
+        &met,
+        UPDATE,
+        json!({ "s": { "madeToCourtOn": "2026-01-26", "court": "MMC" } }),
+    )
+    .await
+    .err("MAIN_APPLICATION_OTHER_COURT");
+
+    // A main decision dated before an interim order granted on it was made is refused.
+    app.gql(
+        &met,
+        UPDATE,
+        json!({ "s": { "madeToCourtOn": "2026-01-26", "court": "WMC" } }),
+    )
+    .await
+    .ok();
+    app.grant(&court, interim(&app, "WMC/ISPO/1")).await.ok();
+    app.gql(
+        &court,
+        OUTCOME,
+        decide("MET/APP/I", "GRANTED", "2026-02-01", Some("WMC/ISPO/1")),
+    )
+    .await
+    .ok();
+    let before = app.snapshot().await;
+    app.gql(
+        &court,
+        OUTCOME,
+        decide("MET/APP/M", "REFUSED", "2026-01-30", None),
+    )
+    .await
+    .err("STAGES_OUT_OF_ORDER");
+    assert_eq!(app.snapshot().await, before);
 }

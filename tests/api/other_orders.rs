@@ -48,6 +48,18 @@ async fn notifications(app: &TestApp, reference: &str) -> Vec<(String, String, S
     out
 }
 
+/// Service of the order an hour before the clock's time.
+async fn serve(app: &TestApp, reference: &str) {
+    let at = (app.now() - chrono::Duration::hours(1)).to_rfc3339();
+    app.gql(
+        &app.token(Role::Police, "MET"),
+        "mutation($r: String!, $at: DateTime!) { recordService(reference: $r, servedAt: $at, method: PERSONAL) { reference } }",
+        json!({ "r": reference, "at": at }),
+    )
+    .await
+    .ok();
+}
+
 fn initial(due: &str, status: &str) -> (String, String, String) {
     ("NOTIFICATION_INITIAL".into(), due.into(), status.into())
 }
@@ -59,11 +71,16 @@ async fn a_dapo_subject_under_an_spo_notifies_under_the_dapo_from_the_day_the_sp
     let met = app.token(Role::Police, "MET");
     app.clock.set(at("2026-03-02T09:00:00Z"));
     app.grant(&court, spo_input(&app, "WMC/SPO/1")).await.ok();
+    serve(&app, "WMC/SPO/1").await;
+    // Another subject's SPO, never served: they notify under neither, so their DAPO's own requirements apply.
+    let mut unserved = spo_input(&app, "WMC/SPO/9");
+    unserved["subject"]["dateOfBirth"] = json!("1970-01-01");
+    app.grant(&court, unserved).await.ok();
     app.clock.set(at("2026-03-10T09:00:00Z"));
     app.grant(&court, order(&app, "WMC/DAPO/1", "DAPO", None))
         .await
         .ok();
-    // Another subject's DAPO: due within 3 days beginning with the day made (s41(2)).
+    // Due within 3 days beginning with the day made (s41(2)).
     let mut other = order(&app, "WMC/DAPO/9", "DAPO", None);
     other["subject"]["dateOfBirth"] = json!("1970-01-01");
     app.grant(&court, other).await.ok();
@@ -165,6 +182,7 @@ async fn an_interim_spo_replaced_by_the_full_order_goes_on_displacing_the_dapo_s
     )
     .await
     .ok();
+    serve(&app, "WMC/ISPO/1").await;
     app.clock.set(at("2026-03-10T09:00:00Z"));
     app.grant(&court, order(&app, "WMC/DAPO/1", "DAPO", None))
         .await

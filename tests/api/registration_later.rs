@@ -68,6 +68,8 @@ async fn a_registration_beginning_after_the_spo_suspends_its_requirements_while_
     .await
     .ok();
 
+    // Recorded once it has begun: on 4 June, after RL/1's and RL/2's deadline passed unmet.
+    app.clock.set(at("2026-06-04T12:00:00Z"));
     let set = |r: &'static str, start: &'static str| {
         let (app, met) = (&app, met.clone());
         async move {
@@ -95,11 +97,15 @@ async fn a_registration_beginning_after_the_spo_suspends_its_requirements_while_
             "WAIVED"
         )]
     );
-    // Begun on 4 June, at the deadline: still owed.
+    // Begun on 4 June, at the deadline: it was owed, and missed.
     let two = set("WMC/RL/2", "2026-06-04").await;
     assert_eq!(
         notifications(&two["deadlines"]),
-        [row("NOTIFICATION_INITIAL", "2026-06-03T23:00:00Z", "OPEN")]
+        [row(
+            "NOTIFICATION_INITIAL",
+            "2026-06-03T23:00:00Z",
+            "MISSED"
+        )]
     );
     // Made before it began: kept, met.
     let three = set("WMC/RL/3", "2026-06-03").await;
@@ -110,7 +116,8 @@ async fn a_registration_beginning_after_the_spo_suspends_its_requirements_while_
 
     // A change while the registration lasts needs none under the order; one on its final day does.
     app.clock.set(at("2026-09-02T09:00:00Z"));
-    for changed in ["2026-07-01", "2026-09-01"] {
+    // One the day before it began, not due until after: no longer owed either.
+    for changed in ["2026-06-02", "2026-07-01", "2026-09-01"] {
         app.gql(&met, NOTIFY, json!({ "i": { "reference": "WMC/RL/1", "kind": "HOME_ADDRESS", "source": "POLICE",
             "notifiedAt": "2026-09-02T08:00:00Z", "changedOn": changed, "details": "new address" } }))
             .await
@@ -133,16 +140,26 @@ async fn a_registration_beginning_after_the_spo_suspends_its_requirements_while_
 }
 
 #[tokio::test]
-async fn a_registration_s_start_day_must_follow_the_order_and_precede_its_final_day() {
+async fn a_registration_s_start_day_is_after_the_order_not_in_the_future_and_before_its_final_day()
+{
     let app = TestApp::spawn().await.with_agencies().await;
     let met = app.token(Role::Police, "MET");
     app.clock.set(at("2026-06-01T09:00:00Z"));
     served_spo(&app, "WMC/RL/4", "1980-01-04").await;
+    app.clock.set(at("2026-06-10T09:00:00Z"));
     let before = app.snapshot().await;
-    for (reg, start, last, field) in [
+    let cases = [
+        // Not after the day the order was made.
         (
             true,
             "2026-06-01",
+            Value::Null,
+            "soaPart2Notification.startDay",
+        ),
+        // Not yet begun.
+        (
+            true,
+            "2026-06-11",
             Value::Null,
             "soaPart2Notification.startDay",
         ),
@@ -153,7 +170,8 @@ async fn a_registration_s_start_day_must_follow_the_order_and_precede_its_final_
             "soaPart2Notification.finalDay",
         ),
         (false, "2026-06-05", Value::Null, "startDay"),
-    ] {
+    ];
+    for (reg, start, last, field) in cases {
         let r = app
             .gql(
                 &met,

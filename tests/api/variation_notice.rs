@@ -120,3 +120,54 @@ async fn a_dapo_varied_without_notice_binds_what_it_added_once_the_subject_is_aw
     assert_eq!(r.codes(), ["WITHOUT_NOTICE_NOT_APPLICABLE"]);
     assert_eq!(app.snapshot().await, before);
 }
+
+#[tokio::test]
+async fn later_proceedings_on_notice_or_service_make_the_subject_aware_of_a_variation() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    app.clock.set(at("2026-06-01T09:00:00Z"));
+    for reference in ["WMC/DV/1", "WMC/DV/3"] {
+        let mut dapo = spo_input(&app, reference);
+        dapo["type"] = json!("DAPO");
+        dapo["expiresOn"] = json!("2026-12-31");
+        app.grant(&court, dapo).await.ok();
+    }
+    app.clock.set(at("2026-07-01T09:00:00Z"));
+    for reference in ["WMC/DV/1", "WMC/DV/3"] {
+        app.gql(&court, VARY, json!({ "i": { "reference": reference, "expiresOn": "2027-06-30", "withoutNotice": true } }))
+            .await
+            .ok();
+    }
+    // DV/1 is renewed on 20 July at a hearing the subject had notice of; DV/3 is served on 25 July.
+    app.clock.set(at("2026-07-25T12:00:00Z"));
+    app.gql(
+        &court,
+        "mutation { renewOrder(input: { reference: \"WMC/DV/1\", expiresOn: \"2027-07-31\", decidedOn: \"2026-07-20\" }) { version } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    app.gql(
+        &app.token(Role::Police, "MET"),
+        "mutation { recordService(reference: \"WMC/DV/3\", servedAt: \"2026-07-25T10:00:00Z\", method: PERSONAL) { reference } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    // A breach in the extended period is accepted: by then the subject knew of the variation.
+    app.clock.set(at("2027-01-10T09:00:00Z"));
+    let breach = |reference: &'static str, occurred: &'static str, ext: &'static str| {
+        let app = &app;
+        async move {
+            let i = json!({ "reference": reference, "occurredAt": occurred, "description": "d", "externalRef": ext });
+            app.gql(&app.token(Role::Police, "MET"), REPORT, json!({ "i": i }))
+                .await
+        }
+    };
+    breach("WMC/DV/1", "2027-01-05T12:00:00Z", "DV-11")
+        .await
+        .ok();
+    breach("WMC/DV/3", "2027-01-05T12:00:00Z", "DV-31")
+        .await
+        .ok();
+}

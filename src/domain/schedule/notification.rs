@@ -237,16 +237,24 @@ pub(super) fn changes_notified(f: &OrderFacts, _rules: &ScheduleRules, out: &mut
         _ => None,
     };
     for ((_, changed_on), (kind, notified)) in changes {
-        if soa_until.is_some_and(|last| changed_on < last)
-            || suspended.is_some_and(|(from, until)| from <= changed_on && changed_on < until)
-        {
+        let due_at = end_of_period_beginning_with(changed_on, 3);
+        // Suspended from the start of the registration's first day: a change in its span needs none, and one before
+        // it not yet notified nor due by then is no longer owed, as for the initial notification.
+        let waived = suspended.is_some_and(|(from, until)| {
+            let from_start = end_of_day(from - Duration::days(1));
+            (from <= changed_on && changed_on < until)
+                || (changed_on < from
+                    && due_at > from_start
+                    && notified.is_none_or(|at| at >= from_start))
+        });
+        if soa_until.is_some_and(|last| changed_on < last) || waived {
             continue;
         }
         let due = Due {
             kind,
             occasion: changed_on.to_string(),
             trigger: format!("{}:{changed_on}", kind.as_str()),
-            due_at: end_of_period_beginning_with(changed_on, 3),
+            due_at,
             rule: "end of the 3 days beginning with the day of the change".into(),
             statute,
         };

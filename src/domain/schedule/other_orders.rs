@@ -9,14 +9,23 @@ use crate::domain::{OrderStatus, OrderType};
 use chrono::{Duration, NaiveDate};
 
 /// The requirements of `others` (the subject's other orders) that displace `dapo`'s own, as they stood when it was
-/// made: each DAPO, SPO or interim SPO made before it (or the same day and recorded first: the record has no hour),
-/// still in force at the start of the day it was made. `None` when there are none.
+/// made: each DAPO, and each SPO or interim SPO served by that day, made before it (or the same day and recorded
+/// first: the record has no hour), still in force at the start of the day it was made. `None` when there are none.
 pub fn other_order_cover(dapo: &OrderRecord, others: &[OrderRecord]) -> Option<OtherOrderCover> {
+    // An SPO's requirements run from its service (SPA 2019 s9(1)): one not yet served by the day the DAPO was made
+    // left the subject notifying under neither, so it does not displace the DAPO's.
+    let served_by_then = |o: &OrderRecord| {
+        o.service
+            .served_at
+            .is_some_and(|at| london_date(at) <= dapo.made_on)
+    };
     let earlier = |o: &OrderRecord| {
-        matches!(
-            o.order_type,
-            OrderType::Dapo | OrderType::Spo | OrderType::InterimSpo
-        ) && (o.made_on, o.created_at, &o.id) < (dapo.made_on, dapo.created_at, &dapo.id)
+        let counts = match o.order_type {
+            OrderType::Dapo => true,
+            OrderType::Spo | OrderType::InterimSpo => served_by_then(o),
+            _ => false,
+        };
+        counts && (o.made_on, o.created_at, &o.id) < (dapo.made_on, dapo.created_at, &dapo.id)
     };
     let mut cover: Option<Option<NaiveDate>> = None;
     for other in others.iter().filter(|o| o.id != dapo.id && earlier(o)) {

@@ -7,7 +7,7 @@ use crate::domain::calendar::london_date;
 use crate::domain::order::SoaNotification;
 use crate::domain::schedule::{NotificationDraft, NotificationKind, NotificationSource};
 use crate::domain::OrderType;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 /// How far in the future a notification's moment may be, for clock skew between systems.
 pub const NOTIFIED_AT_FUTURE_TOLERANCE: Duration = Duration::minutes(5);
@@ -88,6 +88,7 @@ pub fn check_soa_notification(
     order_type: OrderType,
     made_on: NaiveDate,
     soa: Option<SoaNotification>,
+    today: NaiveDate,
     out: &mut Violations,
 ) {
     let Some(soa) = soa else { return };
@@ -97,6 +98,14 @@ pub fn check_soa_notification(
                 codes::SOA_NOTIFICATION_INVALID,
                 "soaPart2Notification.startDay",
                 "startDay is for an SPO's or DAPO's subject who became subject to the notification requirements after the day the order was made; leave it out for one subject to them then",
+            );
+        } else if start > today {
+            out.push(
+                codes::SOA_NOTIFICATION_INVALID,
+                "soaPart2Notification.startDay",
+                format!(
+                    "startDay is after today ({today}): record the registration once it has begun"
+                ),
             );
         } else if soa.final_day.is_some_and(|last| last <= start) {
             out.push(

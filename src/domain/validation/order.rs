@@ -57,6 +57,7 @@ pub fn validate_order(draft: &OrderDraft, today: NaiveDate) -> Result<(), Violat
         draft.order_type,
         draft.made_on,
         draft.soa_notification,
+        today,
         &mut out,
     );
     if draft.without_notice && draft.order_type.rules().issuer == Issuer::Police {
