@@ -103,6 +103,19 @@ pub fn find_by_reference(
     record(row, order, main).map(Some)
 }
 
+/// Locks the application's row until the transaction ends (PostgreSQL; SQLite's writer already holds the database),
+/// so a main application's decision and a grant on an interim application pending it are checked one after the other.
+pub fn lock(conn: &mut DbConnection, id: &str) -> AppResult<()> {
+    if let DbConnection::Pg(c) = conn {
+        applications::table
+            .find(id)
+            .select(applications::id)
+            .for_update()
+            .load::<String>(c)?;
+    }
+    Ok(())
+}
+
 /// The orders granted on the interim applications pending the main application `main_id`.
 pub fn interim_orders(conn: &mut DbConnection, main_id: &str) -> AppResult<Vec<String>> {
     Ok(applications::table

@@ -198,9 +198,7 @@ impl Services {
             .run(move |conn| {
                 write_transaction(conn, |conn| {
                     require_own_agency(conn, &who)?;
-                    let app = db::applications::find_by_reference(conn, &reference)?
-                        .filter(|a| policy::may_see_application(&who, a))
-                        .ok_or(NOT_FOUND)?;
+                    let app = locked(conn, &who, &reference)?;
                     let made_to_court_on = app.stages.made_to_court_on.ok_or(NOT_FOUND)?;
                     if already_decided(&app, &decision, order_reference.as_deref())? {
                         return Ok((app, 0));
@@ -356,6 +354,22 @@ fn granted_order(
         ));
     }
     Ok(order.id)
+}
+
+/// The caller's application with this reference, read after locking it and, first, the main application it is
+/// pending (the order in which every path locks them).
+fn locked(conn: &mut DbConnection, who: &Caller, reference: &str) -> AppResult<ApplicationRecord> {
+    let app = db::applications::find_by_reference(conn, reference)?
+        .filter(|a| policy::may_see_application(who, a))
+        .ok_or(NOT_FOUND)?;
+    let main_id = match &app.main_application {
+        Some(main) => db::applications::find_by_reference(conn, main)?.map(|m| m.id),
+        None => None,
+    };
+    for id in main_id.iter().chain([&app.id]) {
+        db::applications::lock(conn, id)?;
+    }
+    db::applications::find_by_reference(conn, reference)?.ok_or(NOT_FOUND)
 }
 
 /// Whether the application already has this decision (a retry: true); refused if it has another that is not an

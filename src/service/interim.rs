@@ -52,6 +52,10 @@ pub(super) fn pending_main_application(
                 "no application of this force for an SPO has that reference",
             )
         })?;
+    db::applications::lock(conn, &main.id)?;
+    let main = db::applications::find_by_reference(conn, reference)?.ok_or(AppError::NotFound {
+        what: "application",
+    })?;
     if main.stages.made_to_court_on.is_none() {
         return Err(AppError::validation(
             codes::MAIN_APPLICATION_NOT_MADE,
