@@ -85,4 +85,36 @@ function App() {
   return <GraphiQL fetcher={fetcher} plugins={[explorer]} defaultHeaders={initialHeaders} onEditHeaders={onEditHeaders} shouldPersistHeaders={false} storage={memory} />;
 }
 
-createRoot(document.getElementById('graphiql')).render(<App />);
+/// What GraphiQL leaves out for assistive technology, added as its parts appear: names for its editors and its
+/// unlabelled select, keyboard access to the editors' scrolling regions, and tabs whose close buttons are not inside
+/// the tab (the tab role moves from the list item to its button).
+function accessible(root) {
+  const editorName = (textarea) => {
+    if (textarea.closest('.graphiql-query-editor')) return 'Query editor';
+    if (textarea.closest('.graphiql-response')) return 'Response';
+    const tools = [...root.querySelectorAll('.graphiql-editor-tool .graphiql-editor')];
+    const i = tools.findIndex((e) => e.contains(textarea));
+    return ['Variables editor', 'Headers editor'][i] ?? 'Editor';
+  };
+  const fix = () => {
+    for (const t of root.querySelectorAll('.CodeMirror textarea:not([aria-label])')) t.setAttribute('aria-label', editorName(t));
+    for (const sc of root.querySelectorAll('.CodeMirror-scroll[tabindex="-1"]')) sc.setAttribute('tabindex', '0');
+    for (const sel of document.querySelectorAll('select:not([aria-label])')) {
+      if (!sel.labels?.length) sel.setAttribute('aria-label', 'Kind of operation to add');
+    }
+    for (const li of root.querySelectorAll('li.graphiql-tab[role="tab"]')) {
+      const selected = li.getAttribute('aria-selected');
+      li.setAttribute('role', 'presentation');
+      li.removeAttribute('aria-selected');
+      const b = li.querySelector('.graphiql-tab-button');
+      b?.setAttribute('role', 'tab');
+      if (selected !== null) b?.setAttribute('aria-selected', selected);
+    }
+  };
+  new MutationObserver(fix).observe(root, { childList: true, subtree: true });
+  fix();
+}
+
+const root = document.getElementById('graphiql');
+createRoot(root).render(<App />);
+accessible(document.body);
