@@ -48,7 +48,7 @@ describe('signing in', () => {
     await page.type('#token', server.token('POLICE', 'MET', 'officer-1'));
     await Promise.all([page.waitForSelector('#nav a[href="#/alerts"]'), page.click('button[type=submit]')]);
     const nav = await page.$$eval('#nav a', (as) => as.map((a) => a.textContent));
-    assert.deepEqual(nav, ['Alert desk', 'Worklist', 'Find an order', 'Sign out']);
+    assert.deepEqual(nav, ['Alert desk', 'Worklist', 'Find an order', 'Applications', 'Sign out']);
     await page.close();
   });
 });
@@ -480,6 +480,50 @@ describe('hearings, variations, notifications and outcomes', () => {
     const after = await server.gql(met, '{ order(reference: "WMC/UI/7") { notifications { kind } breaches { outcome recordedAsCrime } } }');
     assert.deepEqual(after.order.notifications.map((n) => n.kind), ['INITIAL']);
     assert.deepEqual(after.order.breaches, [{ outcome: 'CHARGED', recordedAsCrime: true }]);
+    await page.close();
+  });
+});
+
+describe('applications', () => {
+  test('a force records an application and its stages, and the court it went to records its decision', async () => {
+    let page = await open(chrome, server);
+    await signIn(page, server.token('POLICE', 'MET', 'officer-3'));
+    await page.click('#nav a[href="#/applications"]');
+    await page.waitForSelector('#record-application');
+    await clean(page, 'applications to a force');
+    const type = async (id, text) => {
+      await page.$eval(`#${id}`, (e) => { e.value = ''; });
+      await page.type(`#${id}`, text);
+    };
+    // A refusal inside the force needs its reason: shown, and nothing recorded.
+    await type('new-application-reference', 'MET/APP/UI1');
+    await type('reported-on', '2026-11-01');
+    await page.select('#internal-decision', 'REFUSED');
+    await type('internal-decision-on', '2026-11-20');
+    await page.click('#record-application button[type=submit]');
+    await page.waitForSelector('#record-application .govuk-error-summary');
+    assert.match(await page.$eval('#record-application .govuk-error-summary', (e) => e.textContent), /INCOMPLETE_STAGE/);
+    await page.select('#internal-decision', 'AUTHORISED');
+    await type('made-to-court-on', '2026-11-25');
+    await type('application-court', 'WMC');
+    await page.click('#record-application button[type=submit]');
+    await page.waitForSelector('#application');
+    assert.match(await page.$eval('#application', (e) => e.textContent), /Authorised.*Made to court.*WMC/s);
+    await page.close();
+
+    page = await open(chrome, server);
+    await signIn(page, server.token('COURT', 'WMC', 'clerk-3'));
+    await page.goto(`${server.url}/#/applications/${encodeURIComponent('MET/APP/UI1')}`);
+    await page.waitForSelector('#application-outcome');
+    assert.equal(await page.$('#record-application'), null, 'a court records no application');
+    await clean(page, 'an application to the court it went to');
+    await page.select('#court-outcome', 'REFUSED');
+    await page.select('#court-refusal-reason', 'TEST_NOT_MET');
+    await page.click('#application-outcome button[type=submit]');
+    await page.waitForSelector('#success');
+    assert.match(await page.$eval('#application', (e) => e.textContent), /Refused.*Test not met/s);
+    const recorded = await server.gql(server.token('POLICE', 'MET'), '{ application(reference: "MET/APP/UI1") { courtOutcome courtRefusalReason } }');
+    assert.deepEqual(recorded.application, { courtOutcome: 'REFUSED', courtRefusalReason: 'TEST_NOT_MET' });
     await page.close();
   });
 });

@@ -21,7 +21,7 @@ function nowLocal() {
   return d.toISOString().slice(0, 16);
 }
 
-function form(id, heading, fields, submitText, onsubmit) {
+export function form(id, heading, fields, submitText, onsubmit) {
   const problems = h('div', { id: `${id}-problems` });
   const el = h('form', { id, novalidate: true, onsubmit: async (e) => {
     e.preventDefault();
@@ -122,7 +122,7 @@ const BREACH_OUTCOMES = ['UNDER_INVESTIGATION', 'NO_FURTHER_ACTION', 'CHARGED', 
 const HEARING_OUTCOMES = ['HEARD', 'ADJOURNED', 'VACATED', 'REFUSED', 'WITHDRAWN'].map((o) => [o, words(o)]);
 
 /// Sends a mutation; on success calls `then` and returns null, otherwise the problem to show, linked to `problemAt`.
-async function send(query, variables, problemAt, then) {
+export async function send(query, variables, problemAt, then) {
   try {
     await gql(query, variables);
   } catch (e) {
@@ -135,7 +135,9 @@ async function send(query, variables, problemAt, then) {
 }
 
 /// The form input for an API field a refusal names, where it is not the form's first.
-const FIELD_INPUTS = { notifiedAt: 'notified-at', changedOn: 'changed-on', details: 'notification-details', heldAt: 'held-at', scheduledFor: 'listed-for', expiresOn: 'vary-to', conditionIds: 'outcome-breach' };
+const FIELD_INPUTS = { notifiedAt: 'notified-at', changedOn: 'changed-on', details: 'notification-details', heldAt: 'held-at', scheduledFor: 'listed-for', expiresOn: 'vary-to', conditionIds: 'outcome-breach',
+  mainApplication: 'main-application', reportedOn: 'reported-on', internalDecision: 'internal-decision', internalDecisionOn: 'internal-decision-on',
+  internalRefusalReason: 'internal-refusal-reason', madeToCourtOn: 'made-to-court-on', refusalReason: 'court-refusal-reason', orderReference: 'granted-order' };
 
 /// The forms the court that made an order uses on it: renew it to a later last day, discharge it, or record that the
 /// event a DAPO lasted until occurred. Whether each is allowed (this court, the order in force, the consent an early

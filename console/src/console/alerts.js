@@ -23,10 +23,18 @@ export async function alertDesk({ show, onLeave }) {
   let client = null;
   let stopped = false;
   let timer = null;
+  let connected = false;
   onLeave(() => {
     stopped = true;
     clearTimeout(timer);
-    client?.dispose();
+    // A client still connecting is closed once it has connected and sent its subscription (the task after): closed
+    // sooner, it would write that subscription to a closing socket.
+    if (!client || connected) client?.dispose();
+    else {
+      const leaving = client;
+      leaving.on('connected', () => setTimeout(() => leaving.dispose(), 0));
+      leaving.on('closed', () => leaving.dispose());
+    }
   });
 
   const state = h('p', { class: 'govuk-body ow-live', id: 'connection-state', role: 'status' });
@@ -127,9 +135,10 @@ export async function alertDesk({ show, onLeave }) {
       connectionParams: { Authorization: `Bearer ${session.token}` },
       lazy: false,
       retryAttempts: 0,
-      on: { connected: () => { retry = 0; setState('live', 'green'); } },
+      on: { connected: () => { retry = 0; connected = true; setState('live', 'green'); } },
     });
     client = current;
+    connected = false;
     let done = false;
     // Called once per client, whichever of its close, error or completion comes first.
     const dropped = (reason) => {

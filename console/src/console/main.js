@@ -9,6 +9,7 @@ import { worklist } from './worklist.js';
 import { orderView } from './orders.js';
 import { statistics } from './statistics.js';
 import { recordOrder } from './record.js';
+import { applications } from './applications.js';
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported');
 initAll();
@@ -23,12 +24,13 @@ function pages(me) {
     ['worklist', 'Worklist', ['POLICE', 'COURT', 'ADVOCATE']],
     ['orders', 'Find an order', ['POLICE', 'COURT', 'ADVOCATE']],
     ['record', 'Record an order', ['COURT']],
+    ['applications', 'Applications', ['POLICE', 'COURT']],
     ['statistics', 'Statistics', me.role === 'POLICE' && me.supervisor ? ['POLICE'] : ['ANALYST']],
   ];
   return all.filter(([, , roles]) => roles.includes(me.role));
 }
 
-const routes = { alerts: alertDesk, worklist, orders: orderView, statistics, record: recordOrder };
+const routes = { alerts: alertDesk, worklist, orders: orderView, statistics, record: recordOrder, applications };
 
 let me = null;
 // What the page on show must close when another replaces it (its websocket, its timers), and which page that is.
