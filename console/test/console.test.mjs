@@ -528,6 +528,34 @@ describe('applications', () => {
   });
 });
 
+describe('sharing with an advocacy service', () => {
+  test('the managing force records consent to share an order with an advocacy service, and its withdrawal', async () => {
+    await server.gql(server.token('COURT', 'WMC'), GRANT, { i: spo('WMC/UI/9') });
+    const advocate = server.token('ADVOCATE', 'ADV-LDN', 'advocate-2');
+    const seen = async () => (await server.gql(advocate, '{ order(reference: "WMC/UI/9") { reference } }')).order;
+    assert.equal(await seen(), null, 'not shared yet');
+    const page = await open(chrome, server);
+    await signIn(page, server.token('POLICE', 'MET', 'officer-4'));
+    await page.goto(`${server.url}/#/orders/${encodeURIComponent('WMC/UI/9')}`);
+    await page.waitForSelector('#reason');
+    await page.type('#reason', 'Victim consents to sharing');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('#share-order');
+    await clean(page, 'an order with the sharing forms');
+    await page.type('#share-agency', 'ADV-LDN');
+    await page.click('#share-order button[type=submit]');
+    await page.waitForSelector('#success');
+    assert.match(await page.$eval('#success', (e) => e.textContent), /Consent recorded/);
+    assert.deepEqual(await seen(), { reference: 'WMC/UI/9' });
+    await page.type('#revoke-agency', 'ADV-LDN');
+    await page.evaluate(() => document.querySelector('#success')?.remove());
+    await page.click('#revoke-share button[type=submit]');
+    await page.waitForSelector('#success');
+    assert.equal(await seen(), null, 'withdrawn: the advocates no longer see it');
+    await page.close();
+  });
+});
+
 describe('statistics', () => {
   test('an analyst sees charts with their tables and CSV; an officer without the supervisory scope is refused', async () => {
     const page = await open(chrome, server);

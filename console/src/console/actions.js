@@ -239,3 +239,24 @@ export function listNoticeHearing(reference, done) {
       { i: { reference, scheduledFor: at } }, '#notice-listed-for', () => done('Hearing listed.'));
   });
 }
+
+/// The court that made an order, or its managing force, records a protected person's consent to share it with an
+/// advocacy service (whose advocates then see it and its alerts), or its withdrawal.
+export function shareActions(order, done) {
+  const people = (order.protectedPersons ?? []).map((p) => [p.id, p.name]);
+  if (!people.length) return null;
+  const fields = (prefix) => [
+    select({ id: `${prefix}-person`, label: 'Protected person', options: people, value: people[0][0] }),
+    field({ id: `${prefix}-agency`, label: 'Advocacy service', hint: 'Its agency code, for example ADV-LDN', width: 10 }),
+  ];
+  const call = (mutation, prefix, message) => async (el) => {
+    const agency = el.querySelector(`#${prefix}-agency`).value.trim();
+    if (!agency) return { text: 'Enter the advocacy service’s agency code', href: `#${prefix}-agency` };
+    return send(`mutation($r: String!, $p: ID!, $a: String!) { ${mutation}(reference: $r, protectedPersonId: $p, advocacyAgency: $a) { id } }`,
+      { r: order.reference, p: el.querySelector(`#${prefix}-person`).value, a: agency }, `#${prefix}-agency`, () => done(message));
+  };
+  return h('section', { id: 'sharing', 'aria-labelledby': 'sharing-heading' },
+    h('h2', { class: 'govuk-heading-m', id: 'sharing-heading' }, 'Sharing with advocacy services'),
+    form('share-order', 'Record consent to share', fields('share'), 'Share', call('shareOrderWithAdvocacy', 'share', 'Consent recorded: the service’s advocates now see the order and its alerts.')),
+    form('revoke-share', 'Record that consent was withdrawn', fields('revoke'), 'Withdraw', call('revokeOrderShare', 'revoke', 'Withdrawal recorded: the service’s advocates no longer see the order.')));
+}

@@ -4,7 +4,7 @@
 // it for the caller's role; fields the role may not read are marked as such.
 
 import { gql } from './api.js';
-import { courtActions, listNoticeHearing, policeActions } from './actions.js';
+import { courtActions, listNoticeHearing, policeActions, shareActions } from './actions.js';
 import { button, day, errorSummary, field, h, success, summary, table, tag, when, words } from './dom.js';
 
 const ORDER = `reference type status serviceStatus servedAt serviceMethod madeOn expiresOn untilEvent withoutNotice subjectAwareAt
@@ -102,6 +102,12 @@ export async function orderView({ me, show, params }) {
         const done = (message) => submit(form, success(message));
         const detail = data.order && orderDetail(data.order, withheld);
         if (detail && me.role === 'POLICE') detail.append(policeActions(data.order, done));
+        // Consent to share: recorded by the court that made the order or the force that manages it.
+        const mine = data.order && ((me.role === 'POLICE' && data.order.applicantAgency.code === me.agency) || (me.role === 'COURT' && data.order.court?.code === me.agency));
+        if (detail && mine && data.order.status === 'IN_FORCE') {
+          const sharing = shareActions(data.order, done);
+          if (sharing) detail.append(sharing);
+        }
         // The court that made the order records its decisions on it; a court lists a police notice's hearings.
         if (detail && me.role === 'COURT' && (data.order.court?.code === me.agency || !data.order.court) && data.order.status === 'IN_FORCE') {
           detail.append(courtActions(data.order, me, done));
