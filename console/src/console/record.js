@@ -21,6 +21,7 @@ function fieldOf(path = '') {
   const map = [
     [/^reference/, 'reference'], [/^type/, 'type'], [/^applicantAgency/, 'applicant'],
     [/^subject\.names/, 'subject-name'], [/^subject/, 'subject-dob'],
+    [/^protectedPersons(\.|\[)1.*dateOfBirth/, 'person2-dob'], [/^protectedPersons(\.|\[)1.*contact/, 'person2-contact'], [/^protectedPersons(\.|\[)1/, 'person2-name'],
     [/^protectedPersons.*dateOfBirth/, 'person-dob'], [/^protectedPersons.*contact/, 'person-contact'], [/^protectedPersons/, 'person-name'],
     [/^madeOn/, 'made-on'], [/^expiresOn|^term/, 'expires-on'], [/^conditions/, 'prohibitions'], [/^replacesReference|^replaced/, 'replaces'],
   ];
@@ -54,6 +55,10 @@ export async function recordOrder({ me, show }) {
       f('person-name', 'Full name', { width: 20 }),
       f('person-dob', 'Date of birth (optional)', { hint: 'YYYY-MM-DD', width: 10 }),
       f('person-contact', 'How the police can reach them (optional)', { hint: 'Seen only by the applicant force' }),
+      h('h2', { class: 'govuk-heading-m' }, 'A second protected person (optional)'),
+      f('person2-name', 'Full name', { width: 20 }),
+      f('person2-dob', 'Date of birth (optional)', { hint: 'YYYY-MM-DD', width: 10 }),
+      f('person2-contact', 'How the police can reach them (optional)', { hint: 'Seen only by the applicant force' }),
       h('h2', { class: 'govuk-heading-m' }, 'Conditions'),
       textarea('prohibitions', 'Prohibitions', 'One per line, as the order words them'),
       textarea('requirements', 'Requirements', 'One per line, as the order words them'),
@@ -69,12 +74,13 @@ export async function recordOrder({ me, show }) {
   };
 
   const submit = async (form) => {
-    const ids = ['reference', 'type', 'applicant', 'made-on', 'expires-on', 'replaces', 'subject-name', 'subject-dob', 'person-name', 'person-dob', 'person-contact', 'prohibitions', 'requirements'];
+    const ids = ['reference', 'type', 'applicant', 'made-on', 'expires-on', 'replaces', 'subject-name', 'subject-dob', 'person-name', 'person-dob', 'person-contact', 'person2-name', 'person2-dob', 'person2-contact', 'prohibitions', 'requirements'];
     const values = Object.fromEntries(ids.map((id) => [id, form.querySelector(`#${id}`).value.trim()]));
     const problems = {};
     const needed = { reference: 'Enter the order reference', applicant: 'Enter the applicant force', 'made-on': 'Enter the day the order was made', 'subject-name': 'Enter the subject’s full name', 'person-name': 'Enter the protected person’s full name' };
     for (const [id, text] of Object.entries(needed)) if (!values[id]) problems[id] = text;
-    for (const id of ['made-on', 'expires-on', 'subject-dob', 'person-dob']) {
+    if ((values['person2-dob'] || values['person2-contact']) && !values['person2-name']) problems['person2-name'] = 'Enter the second protected person’s full name, or leave their details empty';
+    for (const id of ['made-on', 'expires-on', 'subject-dob', 'person-dob', 'person2-dob']) {
       if (values[id] && !/^\d{4}-\d{2}-\d{2}$/.test(values[id])) problems[id] = 'Enter the date as YYYY-MM-DD';
     }
     if (Object.keys(problems).length) return render(values, problems);
@@ -83,7 +89,8 @@ export async function recordOrder({ me, show }) {
       type: values.type,
       applicantAgency: values.applicant.toUpperCase(),
       subject: { names: [values['subject-name']], dateOfBirth: values['subject-dob'] || null },
-      protectedPersons: [{ name: values['person-name'], dateOfBirth: values['person-dob'] || null, contact: values['person-contact'] || null }],
+      protectedPersons: ['person', 'person2'].filter((p) => values[`${p}-name`])
+        .map((p) => ({ name: values[`${p}-name`], dateOfBirth: values[`${p}-dob`] || null, contact: values[`${p}-contact`] || null })),
       madeOn: values['made-on'],
       expiresOn: values['expires-on'] || null,
       replacesReference: values.replaces || null,
