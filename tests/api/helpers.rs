@@ -691,3 +691,19 @@ pub fn copy_order(app: &TestApp, template: &str, copies: usize) {
     let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
     raw_sql(app, &statements).unwrap();
 }
+
+/// The notification deadlines in a list of deadlines (`kind dueAt status`), as sorted (kind, dueAt, status) rows.
+pub fn notification_rows(deadlines: &Value) -> Vec<(String, String, String)> {
+    let mut out: Vec<_> = deadlines
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"].as_str().unwrap().starts_with("NOTIFICATION"))
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap().to_string();
+            (s("kind"), s("dueAt"), s("status"))
+        })
+        .collect();
+    out.sort();
+    out
+}

@@ -34,18 +34,7 @@ async fn notifications(app: &TestApp, reference: &str) -> Vec<(String, String, S
             json!({ "r": reference }),
         )
         .await;
-    let mut out: Vec<_> = got.ok()["order"]["deadlines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["kind"].as_str().unwrap().starts_with("NOTIFICATION"))
-        .map(|d| {
-            let s = |k: &str| d[k].as_str().unwrap().to_string();
-            (s("kind"), s("dueAt"), s("status"))
-        })
-        .collect();
-    out.sort();
-    out
+    notification_rows(&got.ok()["order"]["deadlines"])
 }
 
 /// Service of the order an hour before the clock's time.

@@ -15,21 +15,6 @@ fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
     s.parse().unwrap()
 }
 
-fn notifications(deadlines: &Value) -> Vec<(String, String, String)> {
-    let mut out: Vec<_> = deadlines
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|d| d["kind"].as_str().unwrap().starts_with("NOTIFICATION"))
-        .map(|d| {
-            let s = |k: &str| d[k].as_str().unwrap().to_string();
-            (s("kind"), s("dueAt"), s("status"))
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 fn row(kind: &str, due: &str, status: &str) -> (String, String, String) {
     (kind.into(), due.into(), status.into())
 }
@@ -90,7 +75,7 @@ async fn a_registration_beginning_after_the_spo_suspends_its_requirements_while_
         json!({ "startDay": "2026-06-03", "finalDay": "2026-09-01" })
     );
     assert_eq!(
-        notifications(&one["deadlines"]),
+        notification_rows(&one["deadlines"]),
         [row(
             "NOTIFICATION_INITIAL",
             "2026-06-03T23:00:00Z",
@@ -100,7 +85,7 @@ async fn a_registration_beginning_after_the_spo_suspends_its_requirements_while_
     // Begun on 4 June, at the deadline: it was owed, and missed.
     let two = set("WMC/RL/2", "2026-06-04").await;
     assert_eq!(
-        notifications(&two["deadlines"]),
+        notification_rows(&two["deadlines"]),
         [row(
             "NOTIFICATION_INITIAL",
             "2026-06-03T23:00:00Z",
@@ -110,7 +95,7 @@ async fn a_registration_beginning_after_the_spo_suspends_its_requirements_while_
     // Made before it began: kept, met.
     let three = set("WMC/RL/3", "2026-06-03").await;
     assert_eq!(
-        notifications(&three["deadlines"]),
+        notification_rows(&three["deadlines"]),
         [row("NOTIFICATION_INITIAL", "2026-06-03T23:00:00Z", "MET")]
     );
 
@@ -131,7 +116,7 @@ async fn a_registration_beginning_after_the_spo_suspends_its_requirements_while_
         )
         .await;
     assert_eq!(
-        notifications(&got.ok()["setSoaPart2Notification"]["deadlines"]),
+        notification_rows(&got.ok()["setSoaPart2Notification"]["deadlines"]),
         [
             row("NOTIFICATION_HOME_ADDRESS", "2026-09-03T23:00:00Z", "OPEN"),
             row("NOTIFICATION_INITIAL", "2026-06-03T23:00:00Z", "WAIVED")
