@@ -293,7 +293,6 @@ fn app_state(
         documents: Default::default(),
         delivery: crate::graphql::delivery::delivery_schema(services.clone()),
         handed_over: Default::default(),
-        open_data: std::sync::Arc::new(tokio::sync::Semaphore::new(1)),
     }
 }
 

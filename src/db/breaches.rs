@@ -29,9 +29,13 @@ pub struct NewBreach {
 pub fn insert(conn: &mut DbConnection, new: &NewBreach) -> AppResult<Option<String>> {
     let id = uuid::Uuid::now_v7().to_string();
     let at = truncate_micros(new.recorded.at).naive_utc();
-    let (force_agency, order_type): (String, String) = orders::table
+    let (force_agency, order_type, court_agency): (String, String, Option<String>) = orders::table
         .find(&new.order_id)
-        .select((orders::applicant_agency, orders::order_type))
+        .select((
+            orders::applicant_agency,
+            orders::order_type,
+            orders::court_agency,
+        ))
         .first(conn)?;
     let row = BreachRow {
         id: id.clone(),
@@ -48,6 +52,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewBreach) -> AppResult<Option<Stri
         force_agency,
         order_type,
         outcome_at: at,
+        court_agency,
     };
     let inserted = super::with_backend!(conn, |c| diesel::insert_into(breaches::table)
         .values(&row)

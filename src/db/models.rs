@@ -131,6 +131,8 @@ pub struct BreachRow {
     pub order_type: String,
     /// When its current outcome was recorded.
     pub outcome_at: NaiveDateTime,
+    /// The court that made its order, kept with it for statistics by court.
+    pub court_agency: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -119,6 +119,7 @@ diesel::table! {
         force_agency -> Text,
         order_type -> Text,
         outcome_at -> Timestamp,
+        court_agency -> Nullable<Text>,
     }
 }
 

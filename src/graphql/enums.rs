@@ -288,3 +288,13 @@ pub enum CourtRefusalReason {
     ProceduralDefect,
     Other,
 }
+
+/// Whose figures each statistics row holds.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(name = "StatisticsBy", remote = "crate::domain::statistics::GroupBy")]
+pub enum StatisticsBy {
+    /// The force that applied for the orders (or issued the notices).
+    Force,
+    /// The court that made the orders, or that the applications went to.
+    Court,
+}

@@ -58,8 +58,6 @@ pub struct AppState {
     pub delivery: crate::graphql::delivery::DeliverySchema,
     /// `alerts` subscriptions handed over to the websocket transport since start-up (for `/metrics`).
     pub handed_over: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    /// One open-data release computed at a time: the endpoint needs no token, and a release reads the whole record.
-    pub open_data: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// A request's ids: the server's own (`id`, in the audit log), and the one the client gave in `X-Request-Id`, if

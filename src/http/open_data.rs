@@ -35,7 +35,7 @@ async fn release(
     asked: &Asked,
 ) -> Result<Vec<open_data::Published>, HttpResponse> {
     // Anyone may ask, so no more than one release is computed at once; the others are told to come back.
-    let Ok(_computing) = state.open_data.clone().try_acquire_owned() else {
+    let Ok(_computing) = state.services.open_release.clone().try_acquire_owned() else {
         return Err(HttpResponse::ServiceUnavailable()
             .insert_header((actix_web::http::header::RETRY_AFTER, "10"))
             .json(serde_json::json!({ "errors": [{

@@ -91,6 +91,9 @@ pub struct Services {
     pub audit_owner: Option<Arc<str>>,
     /// Whether courts record SPOs made of their own motion (`ORDERWATCH_COURT_MADE_SPO`).
     pub court_made_spo: bool,
+    /// Held while a public open-data release is computed: anyone may ask for one and each is expensive, so no more
+    /// than one is computed at once and the others are told to come back (`GET /open-data/...`).
+    pub open_release: Arc<tokio::sync::Semaphore>,
 }
 
 impl Services {
@@ -109,6 +112,7 @@ impl Services {
             delivery: Arc::default(),
             audit_owner: None,
             court_made_spo: false,
+            open_release: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 

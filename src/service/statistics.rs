@@ -8,17 +8,18 @@ use crate::codes;
 use crate::db;
 use crate::domain::audit::AuditOperation;
 use crate::domain::scope::StatisticsScope;
-use crate::domain::statistics::{aggregate, open_data, Period, Row, MAX_PERIOD_DAYS};
+use crate::domain::statistics::{aggregate, open_data, GroupBy, Period, Row, MAX_PERIOD_DAYS};
 use crate::error::{AppError, AppResult};
 
 impl Services {
-    /// The figures of `period` by force, order type and quarter: every force's (or the one asked for) for an analyst,
-    /// the caller's own force's for a police officer.
+    /// The figures of `period` by force (or court), order type and quarter: every force's (or the one asked for) for
+    /// an analyst, the caller's own force's for a police supervisor.
     pub async fn statistics(
         &self,
         who: &Caller,
         period: Period,
         force: Option<String>,
+        by: GroupBy,
     ) -> AppResult<Vec<Row>> {
         policy::require(who, Operation::ReadStatistics)?;
         let force = match (policy::statistics_scope(who), force) {
@@ -39,12 +40,17 @@ impl Services {
             }
         };
         let now = self.now();
-        let (period, rows) = self.figures(period, force.clone(), now).await?;
+        let (period, rows) = self.figures(period, force.clone(), now, by).await?;
         let scope = format!(
-            "{}:{}..{}",
+            "{}:{}..{}{}",
             force.as_deref().unwrap_or("*"),
             period.from,
-            period.to
+            period.to,
+            if by == GroupBy::Court {
+                " by court"
+            } else {
+                ""
+            }
         );
         self.audit(vec![audit::entry(
             who,
@@ -67,7 +73,7 @@ impl Services {
         request_id: &str,
     ) -> AppResult<Vec<open_data::Published>> {
         let now = self.now();
-        let (period, rows) = self.figures(period, None, now).await?;
+        let (period, rows) = self.figures(period, None, now, GroupBy::Force).await?;
         let published = open_data::publish(&rows);
         let entry = audit::public_read(
             request_id,
@@ -87,6 +93,7 @@ impl Services {
         period: Period,
         force: Option<String>,
         now: chrono::DateTime<chrono::Utc>,
+        by: GroupBy,
     ) -> AppResult<(Period, Vec<Row>)> {
         check_period(period)?;
         let period = Period {
@@ -101,7 +108,7 @@ impl Services {
             .run(move |conn| db::statistics::facts(conn, period, force.as_deref(), now))
             .await?;
         let started = std::time::Instant::now();
-        let rows = aggregate(period, &facts);
+        let rows = aggregate(period, &facts, by);
         tracing::debug!(
             rows = rows.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,

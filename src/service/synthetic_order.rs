@@ -276,6 +276,8 @@ impl Generator {
             } else {
                 decided
             },
+            // Each force's orders are made by its own magistrates' court (see `order`).
+            court_agency: Some(format!("{force}-MC")),
         });
         let record = |outcome: BreachOutcome, at| BreachOutcomeRow {
             id: uuid::Uuid::now_v7().to_string(),

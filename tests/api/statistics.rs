@@ -458,6 +458,124 @@ async fn the_open_data_needs_no_token_withholds_small_counts_and_is_audited() {
     );
 }
 
+const BY_COURT: &str = "query($from: Date!, $to: Date!) { statistics(from: $from, to: $to, by: COURT) { \
+    force court orderType quarter ordersMade inForceAtEnd varied notificationsMissed breachesReported \
+    breachOutcomes { charged } } }";
+
+#[tokio::test]
+async fn figures_by_court_count_each_order_under_the_court_that_made_it() {
+    let app = history().await;
+    // A third order, MET's, made by another court on 20 May.
+    let mut mmc = spo_input(&app, "MMC/ST/3");
+    mmc["applicantAgency"] = json!("MET");
+    app.grant(&app.token(Role::Court, "MMC"), mmc).await.ok();
+    let key = |r: &Value| {
+        (
+            r["court"].as_str().unwrap().to_string(),
+            r["quarter"].as_str().unwrap().to_string(),
+            r["force"].clone(),
+        )
+    };
+    let counts = |r: &Value| {
+        [
+            "ordersMade",
+            "inForceAtEnd",
+            "varied",
+            "notificationsMissed",
+            "breachesReported",
+        ]
+        .map(|f| r[f].as_u64().unwrap())
+    };
+
+    let analyst = app.token(Role::Analyst, "STATS");
+    let all = rows(&app.gql(&analyst, BY_COURT, half_year()).await);
+    let keys: Vec<_> = all.iter().map(key).collect();
+    let k = |c: &str, q: &str| (c.to_string(), q.to_string(), Value::Null);
+    assert_eq!(
+        keys,
+        [
+            k("MMC", "2026-Q2"),
+            k("WMC", "2026-Q1"),
+            k("WMC", "2026-Q2")
+        ]
+    );
+    assert_eq!(counts(&all[0]), [1, 1, 0, 0, 0]);
+    assert_eq!(counts(&all[1]), [1, 1, 1, 1, 0]);
+    // WMC made MET's order and GMP's: both in force on 20 May; MET's was breached, and the breach charged.
+    assert_eq!(counts(&all[2]), [1, 2, 0, 0, 1]);
+    assert_eq!(all[2]["breachOutcomes"]["charged"], 1);
+
+    // A force's supervisor sees its own orders by court: GMP's order at WMC is not among them.
+    let met = app.token_scoped(Role::Police, "MET", true);
+    let own = rows(&app.gql(&met, BY_COURT, half_year()).await);
+    assert_eq!(own.iter().map(key).collect::<Vec<_>>(), keys);
+    assert_eq!(counts(&own[2]), [0, 1, 0, 0, 1]);
+
+    // The read is audited as being by court.
+    let audited = app
+        .gql(
+            &app.token(Role::Auditor, "DPO"),
+            AUDIT_EVENTS,
+            json!({ "f": { "objectId": "MET:2026-01-01..2026-05-20 by court" } }),
+        )
+        .await;
+    let edges = audited.ok()["auditEvents"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(edges.len(), 1, "{edges:?}");
+    assert_eq!(edges[0]["node"]["operation"], "CONSULT");
+    assert_eq!(edges[0]["node"]["actor"]["role"], "POLICE");
+}
+
+#[tokio::test]
+async fn an_open_data_request_while_a_release_is_computed_is_told_to_come_back_and_changes_nothing()
+{
+    let app = history().await;
+    let public_reads = || async {
+        let events = app
+            .gql(
+                &app.token(Role::Auditor, "DPO"),
+                AUDIT_EVENTS,
+                json!({ "f": { "actorAgency": "public" } }),
+            )
+            .await;
+        events.ok()["auditEvents"]["edges"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    // Another release is being computed: the server holds its gate for as long as that takes.
+    let computing = app
+        .services
+        .open_release
+        .clone()
+        .try_acquire_owned()
+        .unwrap();
+    for path in ["csv", "json"] {
+        let busy = app
+            .get(&format!(
+                "/open-data/statistics.{path}?from=2026-01-01&to=2026-06-30"
+            ))
+            .await;
+        assert_eq!(busy.status().as_u16(), 503);
+        assert_eq!(busy.headers()["retry-after"], "10");
+        let body: Value = busy.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "UNAVAILABLE");
+    }
+    assert_eq!(
+        public_reads().await,
+        0,
+        "nothing was released, so nothing is recorded"
+    );
+    drop(computing);
+    let done = app
+        .get("/open-data/statistics.csv?from=2026-01-01&to=2026-06-30")
+        .await;
+    assert_eq!(done.status().as_u16(), 200);
+    assert_eq!(public_reads().await, 1);
+}
+
 #[tokio::test]
 async fn stats_export_prints_the_open_data() {
     let app = history().await;

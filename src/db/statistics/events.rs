@@ -49,6 +49,7 @@ pub(super) fn changes(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<Cha
             .filter(order_versions::event.eq_any(counted))
             .select((
                 orders::applicant_agency,
+                orders::court_agency,
                 orders::order_type,
                 order_versions::event,
                 order_versions::recorded_at,
@@ -67,13 +68,21 @@ pub(super) fn changes(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<Cha
         decided = decided.filter(orders::applicant_agency.eq(force.to_string()));
         recorded = recorded.filter(orders::applicant_agency.eq(force.to_string()));
     }
-    type Found = (String, String, String, NaiveDateTime, Option<NaiveDate>);
+    type Found = (
+        String,
+        Option<String>,
+        String,
+        String,
+        NaiveDateTime,
+        Option<NaiveDate>,
+    );
     let mut rows: Vec<Found> = decided.load(conn)?;
     rows.extend(recorded.load::<Found>(conn)?);
     rows.into_iter()
-        .map(|(force, kind, event, recorded_at, decided_on)| {
+        .map(|(force, court, kind, event, recorded_at, decided_on)| {
             Ok(ChangeFact {
                 force,
+                court,
                 order_type: parse_code(&kind, "orders.order_type")?,
                 event: parse_code(&event, "order_versions.event")?,
                 on: decided_on.unwrap_or_else(|| london_date(recorded_at.and_utc())),
@@ -87,6 +96,7 @@ pub(super) fn breaches(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<Br
     let (from, until) = bounds(d.period);
     let sql = Grouping {
         force: "force_agency",
+        court: "court_agency",
         order_type: "order_type",
         quarter: d.quarter_of_time("occurred_at"),
         detail: NONE,
@@ -108,6 +118,7 @@ pub(super) fn breaches(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<Br
                 quarter: d.quarter(g.quarter)?,
                 order_type: parse_code(&g.order_type, "breaches.order_type")?,
                 force: g.force,
+                court: g.court,
                 count: g.events as u64,
                 recorded_as_crime: g.marked as u64,
             })
@@ -131,6 +142,7 @@ pub(super) fn outcomes(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<Ou
     .collect();
     let sql = Grouping {
         force: "force_agency",
+        court: "court_agency",
         order_type: "order_type",
         quarter: d.quarter_of_time("outcome_at"),
         detail: "outcome",
@@ -155,6 +167,7 @@ pub(super) fn outcomes(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<Ou
                 outcome: parse_code(g.detail.as_deref().unwrap_or_default(), "breaches.outcome")?,
                 hours: g.span.unwrap_or_default(),
                 force: g.force,
+                court: g.court,
                 count: g.events as u64,
             })
         })
@@ -180,6 +193,7 @@ pub(super) fn missed(
     .collect();
     let sql = Grouping {
         force: "o.applicant_agency",
+        court: "o.court_agency",
         order_type: "o.order_type",
         quarter: d.quarter_of_time("d.due_at"),
         detail: NONE,
@@ -206,6 +220,7 @@ pub(super) fn missed(
                 quarter: d.quarter(g.quarter)?,
                 order_type: parse_code(&g.order_type, "orders.order_type")?,
                 force: g.force,
+                court: g.court,
                 count: g.events as u64,
             })
         })
@@ -221,6 +236,7 @@ pub(super) fn applications(
     let stage = |on: &str, detail, reason, span: String| {
         Grouping {
             force: "force_agency",
+            court: "court_agency",
             order_type: "order_type",
             quarter: d.quarter_of_date(on),
             detail,
@@ -293,6 +309,7 @@ pub(super) fn applications(
 fn fact(d: &Dialect, g: &Group, stage: ApplicationStage) -> AppResult<ApplicationFact> {
     Ok(ApplicationFact {
         force: g.force.clone(),
+        court: g.court.clone(),
         order_type: parse_code(&g.order_type, "applications.order_type")?,
         quarter: d.quarter(g.quarter)?,
         stage,

@@ -65,6 +65,8 @@ pub fn facts(
 struct Group {
     #[diesel(sql_type = Text)]
     force: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    court: Option<String>,
     #[diesel(sql_type = Text)]
     order_type: String,
     #[diesel(sql_type = BigInt)]
@@ -85,6 +87,7 @@ struct Group {
 /// columns (or NULL), `marked` what to count besides, `range` the condition keeping the period.
 struct Grouping<'a> {
     force: &'a str,
+    court: &'a str,
     order_type: &'a str,
     quarter: String,
     detail: &'a str,
@@ -98,10 +101,11 @@ struct Grouping<'a> {
 impl Grouping<'_> {
     fn sql(&self, d: &Dialect) -> String {
         format!(
-            "SELECT {force} AS force, {order_type} AS order_type, {quarter} AS quarter, {detail} AS detail, \
-             {reason} AS reason, {span} AS span, COUNT(*) AS events, CAST(SUM({marked}) AS BIGINT) AS marked \
-             FROM {from} WHERE {range}{by_force} GROUP BY 1, 2, 3, 4, 5, 6",
+            "SELECT {force} AS force, {court} AS court, {order_type} AS order_type, {quarter} AS quarter, \
+             {detail} AS detail, {reason} AS reason, {span} AS span, COUNT(*) AS events, \
+             CAST(SUM({marked}) AS BIGINT) AS marked FROM {from} WHERE {range}{by_force} GROUP BY 1, 2, 3, 4, 5, 6, 7",
             force = self.force,
+            court = self.court,
             order_type = self.order_type,
             quarter = self.quarter,
             detail = self.detail,
@@ -123,6 +127,7 @@ const NO_SPAN: &str = "CAST(NULL AS BIGINT)";
 fn made(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<OrderFact>> {
     let sql = Grouping {
         force: "applicant_agency",
+        court: "court_agency",
         order_type: "order_type",
         quarter: d.quarter_of_date("made_on"),
         detail: NONE,
@@ -144,6 +149,7 @@ fn made(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<OrderFact>> {
                 quarter: d.quarter(g.quarter)?,
                 order_type: parse_code(&g.order_type, "orders.order_type")?,
                 force: g.force,
+                court: g.court,
                 days_to_service: g.span,
                 count: g.events as u64,
             })
@@ -156,6 +162,8 @@ fn made(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<OrderFact>> {
 struct InForceGroup {
     #[diesel(sql_type = Text)]
     force: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    court: Option<String>,
     #[diesel(sql_type = Text)]
     order_type: String,
     #[diesel(sql_type = BigInt)]
@@ -180,9 +188,9 @@ fn in_force(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<InForceFact>>
         format!("expires_on < {day} OR ended_on <= {day}")
     });
     let sql = format!(
-        "SELECT applicant_agency AS force, order_type, {first} AS first, {until} AS until, COUNT(*) AS orders \
-         FROM orders WHERE made_on <= {last} AND (expires_on IS NULL OR expires_on >= {start}) \
-         AND (ended_on IS NULL OR ended_on > {start}){force} GROUP BY 1, 2, 3, 4",
+        "SELECT applicant_agency AS force, court_agency AS court, order_type, {first} AS first, {until} AS until, \
+         COUNT(*) AS orders FROM orders WHERE made_on <= {last} AND (expires_on IS NULL OR expires_on >= {start}) \
+         AND (ended_on IS NULL OR ended_on > {start}){force} GROUP BY 1, 2, 3, 4, 5",
         last = d.date(*last_end),
         start = d.date(*first_end),
         force = d.force("applicant_agency"),
@@ -195,6 +203,7 @@ fn in_force(conn: &mut DbConnection, d: &Dialect) -> AppResult<Vec<InForceFact>>
         for (quarter, _) in ends.iter().take(until).skip(first) {
             out.push(InForceFact {
                 force: g.force.clone(),
+                court: g.court.clone(),
                 order_type,
                 quarter: *quarter,
                 count: g.orders as u64,

@@ -1,18 +1,17 @@
 //! The applications' figures of a quarter: the force's decisions, the applications made to court, the court's
 //! decisions, and the days from report to court and from court to order.
 
-use super::{row, ApplicationFact, ApplicationStage, Key, Spread};
+use super::{row, ApplicationFact, ApplicationStage, GroupBy, Key, Spread};
 use crate::domain::application::{CourtOutcome, InternalDecision};
 use std::collections::BTreeMap;
 
 /// The applications' stages, each in the quarter of its day, and the spreads of the days between them.
-pub(super) fn count(rows: &mut BTreeMap<Key, super::Row>, apps: &[ApplicationFact]) {
+pub(super) fn count(rows: &mut BTreeMap<Key, super::Row>, by: GroupBy, apps: &[ApplicationFact]) {
     let mut to_court: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
     let mut to_order: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
     for a in apps {
-        let quarter = a.quarter;
-        let key = || (a.force.clone(), a.order_type.as_str(), quarter);
-        let r = &mut row(rows, &a.force, a.order_type, quarter).applications;
+        let key = || by.key(&a.force, &a.court, a.order_type, a.quarter);
+        let r = &mut row(rows, by, key()).applications;
         match &a.stage {
             ApplicationStage::Force { decision, reason } => match decision {
                 InternalDecision::Authorised => r.authorised += a.count,

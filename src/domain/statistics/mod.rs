@@ -40,6 +40,8 @@ impl Period {
 #[derive(Debug, Clone)]
 pub struct OrderFact {
     pub force: String,
+    /// The court that made the order (for an application, the court it went to), when there is one.
+    pub court: Option<String>,
     pub order_type: OrderType,
     pub quarter: Quarter,
     /// Whole days from the day made to the day served (London date), when served.
@@ -55,6 +57,8 @@ pub struct OrderFact {
 #[derive(Debug, Clone)]
 pub struct InForceFact {
     pub force: String,
+    /// The court that made the order (for an application, the court it went to), when there is one.
+    pub court: Option<String>,
     pub order_type: OrderType,
     pub quarter: Quarter,
     pub count: u64,
@@ -64,6 +68,8 @@ pub struct InForceFact {
 #[derive(Debug, Clone)]
 pub struct ChangeFact {
     pub force: String,
+    /// The court that made the order (for an application, the court it went to), when there is one.
+    pub court: Option<String>,
     pub order_type: OrderType,
     pub event: OrderEvent,
     /// The day the court decided, or the day it was recorded when no decision date was given.
@@ -74,6 +80,8 @@ pub struct ChangeFact {
 #[derive(Debug, Clone)]
 pub struct BreachFact {
     pub force: String,
+    /// The court that made the order (for an application, the court it went to), when there is one.
+    pub court: Option<String>,
     pub order_type: OrderType,
     pub quarter: Quarter,
     pub count: u64,
@@ -86,6 +94,8 @@ pub struct BreachFact {
 #[derive(Debug, Clone)]
 pub struct OutcomeFact {
     pub force: String,
+    /// The court that made the order (for an application, the court it went to), when there is one.
+    pub court: Option<String>,
     pub order_type: OrderType,
     pub quarter: Quarter,
     pub outcome: BreachOutcome,
@@ -98,6 +108,8 @@ pub struct OutcomeFact {
 #[derive(Debug, Clone)]
 pub struct MissedFact {
     pub force: String,
+    /// The court that made the order (for an application, the court it went to), when there is one.
+    pub court: Option<String>,
     pub order_type: OrderType,
     pub quarter: Quarter,
     pub count: u64,
@@ -126,6 +138,8 @@ pub enum ApplicationStage {
 #[derive(Debug, Clone)]
 pub struct ApplicationFact {
     pub force: String,
+    /// The court that made the order (for an application, the court it went to), when there is one.
+    pub court: Option<String>,
     pub order_type: OrderType,
     pub quarter: Quarter,
     pub stage: ApplicationStage,
@@ -216,10 +230,13 @@ impl Applications {
     }
 }
 
-/// One force's figures for one order type in one quarter.
+/// The figures of one force's (or one court's) orders of one type in one quarter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
-    pub force: String,
+    /// The force, when rows are by force.
+    pub force: Option<String>,
+    /// The court, when rows are by court: none for applications no court has seen.
+    pub court: Option<String>,
     pub order_type: Option<OrderType>,
     pub quarter: String,
     pub orders_made: u64,
@@ -259,43 +276,69 @@ impl Row {
     }
 }
 
-pub(super) type Key = (String, &'static str, Quarter);
-
-/// The row of a force, order type and quarter, made empty when first asked for.
-pub(super) fn row<'a>(
-    rows: &'a mut BTreeMap<Key, Row>,
-    force: &str,
-    order_type: OrderType,
-    quarter: Quarter,
-) -> &'a mut Row {
-    rows.entry((force.to_string(), order_type.as_str(), quarter))
-        .or_insert_with(|| Row {
-            force: force.to_string(),
-            order_type: Some(order_type),
-            quarter: quarter.to_string(),
-            ..Row::default()
-        })
+/// Whose figures a row holds: a force's (the force that applied for the orders), or a court's (the court that made
+/// them or that an application went to).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GroupBy {
+    #[default]
+    Force,
+    Court,
 }
 
-/// The figures of a period, one row per force, order type and quarter with anything to count, in that order.
-pub fn aggregate(period: Period, facts: &Facts) -> Vec<Row> {
+/// A row's force or court (none: an application no court has seen), order type and quarter.
+pub(super) type Key = (Option<String>, &'static str, Quarter);
+
+impl GroupBy {
+    /// The force or court a fact of `force` and `court` is counted under.
+    fn agency(self, force: &str, court: &Option<String>) -> Option<String> {
+        match self {
+            GroupBy::Force => Some(force.to_string()),
+            GroupBy::Court => court.clone(),
+        }
+    }
+
+    pub(super) fn key(self, force: &str, court: &Option<String>, t: OrderType, q: Quarter) -> Key {
+        (self.agency(force, court), t.as_str(), q)
+    }
+}
+
+/// The row of a key, made empty when first asked for.
+pub(super) fn row(rows: &mut BTreeMap<Key, Row>, by: GroupBy, key: Key) -> &mut Row {
+    let order_type = key.1;
+    let quarter = key.2;
+    let agency = key.0.clone();
+    rows.entry(key).or_insert_with(|| Row {
+        force: agency.clone().filter(|_| by == GroupBy::Force),
+        court: agency.filter(|_| by == GroupBy::Court),
+        order_type: order_type.parse().ok(),
+        quarter: quarter.to_string(),
+        ..Row::default()
+    })
+}
+
+/// The figures of a period, one row per force (or court), order type and quarter with anything to count, in that
+/// order.
+pub fn aggregate(period: Period, facts: &Facts, by: GroupBy) -> Vec<Row> {
     let mut rows: BTreeMap<Key, Row> = BTreeMap::new();
     let mut service_days: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
     let mut outcome_days: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
     for o in &facts.orders {
-        row(&mut rows, &o.force, o.order_type, o.quarter).orders_made += o.count;
+        let key = by.key(&o.force, &o.court, o.order_type, o.quarter);
+        row(&mut rows, by, key.clone()).orders_made += o.count;
         if let Some(days) = o.days_to_service {
             service_days
-                .entry((o.force.clone(), o.order_type.as_str(), o.quarter))
+                .entry(key)
                 .or_default()
                 .push((days.max(0) as f64, o.count));
         }
     }
     for f in &facts.in_force {
-        row(&mut rows, &f.force, f.order_type, f.quarter).in_force_at_end += f.count;
+        let key = by.key(&f.force, &f.court, f.order_type, f.quarter);
+        row(&mut rows, by, key).in_force_at_end += f.count;
     }
     for c in facts.changes.iter().filter(|c| period.contains(c.on)) {
-        let r = row(&mut rows, &c.force, c.order_type, Quarter::of(c.on));
+        let key = by.key(&c.force, &c.court, c.order_type, Quarter::of(c.on));
+        let r = row(&mut rows, by, key);
         match c.event {
             OrderEvent::Varied => r.varied += 1,
             OrderEvent::Renewed => r.renewed += 1,
@@ -306,12 +349,17 @@ pub fn aggregate(period: Period, facts: &Facts) -> Vec<Row> {
         }
     }
     for b in &facts.breaches {
-        let r = row(&mut rows, &b.force, b.order_type, b.quarter);
+        let r = row(
+            &mut rows,
+            by,
+            by.key(&b.force, &b.court, b.order_type, b.quarter),
+        );
         r.breaches_reported += b.count;
         r.breaches_recorded_as_crime += b.recorded_as_crime;
     }
     for o in &facts.outcomes {
-        let r = row(&mut rows, &o.force, o.order_type, o.quarter);
+        let key = by.key(&o.force, &o.court, o.order_type, o.quarter);
+        let r = row(&mut rows, by, key.clone());
         let counted = match o.outcome {
             BreachOutcome::NoFurtherAction => &mut r.outcomes.no_further_action,
             BreachOutcome::Charged => &mut r.outcomes.charged,
@@ -322,14 +370,15 @@ pub fn aggregate(period: Period, facts: &Facts) -> Vec<Row> {
         };
         *counted += o.count;
         outcome_days
-            .entry((o.force.clone(), o.order_type.as_str(), o.quarter))
+            .entry(key)
             .or_default()
             .push((o.hours.max(0) as f64 / 24.0, o.count));
     }
     for m in &facts.missed {
-        row(&mut rows, &m.force, m.order_type, m.quarter).notifications_missed += m.count;
+        let key = by.key(&m.force, &m.court, m.order_type, m.quarter);
+        row(&mut rows, by, key).notifications_missed += m.count;
     }
-    applications::count(&mut rows, &facts.applications);
+    applications::count(&mut rows, by, &facts.applications);
     for (key, days) in service_days {
         if let Some(r) = rows.get_mut(&key) {
             r.days_to_service = Spread::of_counted(days);

@@ -65,13 +65,13 @@ fn shown(n: u64) -> bool {
     n == 0 || n >= SMALLEST_SHOWN
 }
 
-/// The release of `rows` (every force's): summed over order types per force and quarter, a national row per quarter,
+/// The release of `rows` (every force's, by force): summed over order types per force and quarter, a national row per quarter,
 /// then both suppressions. Forces in code order, the national row last in each quarter.
 pub fn publish(rows: &[Row]) -> Vec<Published> {
     let mut cells: BTreeMap<(String, String), [u64; MEASURES.len()]> = BTreeMap::new();
     for r in rows {
         let sum = cells
-            .entry((r.quarter.clone(), r.force.clone()))
+            .entry((r.quarter.clone(), r.force.clone().unwrap_or_default()))
             .or_default();
         for (s, m) in sum.iter_mut().zip(measures(r)) {
             *s += m;
@@ -177,7 +177,7 @@ mod tests {
 
     fn row(force: &str, quarter: &str, orders: u64) -> Row {
         Row {
-            force: force.into(),
+            force: Some(force.into()),
             quarter: quarter.into(),
             orders_made: orders,
             ..Row::default()

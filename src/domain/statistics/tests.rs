@@ -15,6 +15,7 @@ fn q(day: &str) -> Quarter {
 fn spo(force: &str, made: &str) -> OrderFact {
     OrderFact {
         force: force.into(),
+        court: None,
         order_type: OrderType::Spo,
         quarter: q(made),
         days_to_service: None,
@@ -72,6 +73,7 @@ fn orders_in_force_are_counted_at_each_quarters_end_or_the_periods_if_sooner() {
 fn app(force: &str, on: &str, stage: ApplicationStage) -> ApplicationFact {
     ApplicationFact {
         force: force.into(),
+        court: None,
         order_type: OrderType::Spo,
         quarter: q(on),
         stage,
@@ -82,6 +84,7 @@ fn app(force: &str, on: &str, stage: ApplicationStage) -> ApplicationFact {
 fn in_force(force: &str, quarter: &str, count: u64) -> InForceFact {
     InForceFact {
         force: force.into(),
+        court: None,
         order_type: OrderType::Spo,
         quarter: q(quarter),
         count,
@@ -103,6 +106,7 @@ fn each_event_counts_in_its_quarter() {
         orders: vec![served, spo("MET", "2026-04-02"), spo("GMP", "2026-05-05")],
         changes: vec![ChangeFact {
             force: "MET".into(),
+            court: None,
             order_type: OrderType::Spo,
             event: OrderEvent::Varied,
             on: d("2026-03-31"),
@@ -117,6 +121,7 @@ fn each_event_counts_in_its_quarter() {
         breaches: vec![
             BreachFact {
                 force: "MET".into(),
+                court: None,
                 order_type: OrderType::Spo,
                 quarter: q("2026-04-01"),
                 count: 1,
@@ -124,6 +129,7 @@ fn each_event_counts_in_its_quarter() {
             },
             BreachFact {
                 force: "MET".into(),
+                court: None,
                 order_type: OrderType::Spo,
                 quarter: q("2026-02-01"),
                 count: 1,
@@ -133,6 +139,7 @@ fn each_event_counts_in_its_quarter() {
         outcomes: vec![
             OutcomeFact {
                 force: "MET".into(),
+                court: None,
                 order_type: OrderType::Spo,
                 quarter: q("2026-04-04"),
                 outcome: BreachOutcome::Charged,
@@ -141,6 +148,7 @@ fn each_event_counts_in_its_quarter() {
             },
             OutcomeFact {
                 force: "MET".into(),
+                court: None,
                 order_type: OrderType::Spo,
                 quarter: q("2026-02-02"),
                 outcome: BreachOutcome::UnderInvestigation,
@@ -150,6 +158,7 @@ fn each_event_counts_in_its_quarter() {
         ],
         missed: vec![MissedFact {
             force: "GMP".into(),
+            court: None,
             order_type: OrderType::Spo,
             quarter: q("2026-05-08"),
             count: 1,
@@ -208,10 +217,10 @@ fn each_event_counts_in_its_quarter() {
             ),
         ],
     };
-    let rows = aggregate(period, &facts);
+    let rows = aggregate(period, &facts, GroupBy::Force);
     let find = |force: &str, q: &str| {
         rows.iter()
-            .find(|r| r.force == force && r.quarter == q)
+            .find(|r| r.force.as_deref() == Some(force) && r.quarter == q)
             .unwrap()
     };
     let q1 = find("MET", "2026-Q1");
@@ -256,7 +265,55 @@ fn each_event_counts_in_its_quarter() {
     assert!(
         !rows
             .iter()
-            .any(|r| r.force == "GMP" && r.quarter == "2026-Q1"),
+            .any(|r| r.force.as_deref() == Some("GMP") && r.quarter == "2026-Q1"),
         "nothing to count"
+    );
+}
+
+#[test]
+fn by_court_each_fact_counts_under_its_court_and_applications_no_court_saw_under_none() {
+    let period = Period {
+        from: d("2026-01-01"),
+        to: d("2026-03-31"),
+    };
+    let at = |force: &str, court: &str| OrderFact {
+        court: Some(court.into()),
+        ..spo(force, "2026-02-01")
+    };
+    let refused = app(
+        "MET",
+        "2026-02-01",
+        ApplicationStage::Force {
+            decision: InternalDecision::Refused,
+            reason: Some("INSUFFICIENT_EVIDENCE"),
+        },
+    );
+    let facts = Facts {
+        orders: vec![at("MET", "WMC"), at("GMP", "WMC"), at("MET", "MMC")],
+        applications: vec![refused],
+        ..Facts::default()
+    };
+    let by_court = aggregate(period, &facts, GroupBy::Court);
+    let seen: Vec<_> = by_court
+        .iter()
+        .map(|r| (r.force.clone(), r.court.clone(), r.orders_made))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (None, None, 0),
+            (None, Some("MMC".into()), 1),
+            (None, Some("WMC".into()), 2)
+        ]
+    );
+    assert_eq!(by_court[0].applications.refused_by_force.len(), 1);
+    let by_force = aggregate(period, &facts, GroupBy::Force);
+    let seen: Vec<_> = by_force
+        .iter()
+        .map(|r| (r.force.clone(), r.court.clone(), r.orders_made))
+        .collect();
+    assert_eq!(
+        seen,
+        [(Some("GMP".into()), None, 1), (Some("MET".into()), None, 2)]
     );
 }

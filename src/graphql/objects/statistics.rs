@@ -73,14 +73,19 @@ pub struct ApplicationFigures {
     pub days_court_to_order: Spread,
 }
 
-/// One force's figures for one order type in one quarter (definitions: docs/statistics.md).
+/// One force's (or one court's) figures for one order type in one quarter (definitions: docs/statistics.md).
 pub struct StatisticsRow(pub figures::Row);
 
 #[Object]
 impl StatisticsRow {
-    /// The code of the force that applied for the orders (or issued the notices).
-    async fn force(&self) -> &str {
-        &self.0.force
+    /// The code of the force that applied for the orders (or issued the notices), when rows are by force.
+    async fn force(&self) -> Option<&str> {
+        self.0.force.as_deref()
+    }
+    /// The code of the court that made the orders (or that the applications went to), when rows are by court; null
+    /// on the row of applications no court has seen (decided inside the force).
+    async fn court(&self) -> Option<&str> {
+        self.0.court.as_deref()
     }
     async fn order_type(&self) -> Option<OrderType> {
         self.0.order_type.map(Into::into)
