@@ -267,6 +267,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    statistics_months (first_day) {
+        first_day -> Date,
+        last_day -> Date,
+        generation -> BigInt,
+        facts -> Nullable<Text>,
+        facts_generation -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     subject_names (id) {
         id -> Text,
         order_id -> Text,

@@ -34,6 +34,7 @@ mod registration_later;
 mod replicas;
 mod schema;
 mod statistics;
+mod statistics_months;
 mod tamper;
 mod tokens;
 mod variation_notice;

@@ -102,7 +102,7 @@ async fn police_see_a_subjects_orders_breaches_and_the_people_they_protect_acros
     app.gql(
         &met,
         REPORT,
-        breach("WMC/SH/2", &chrono::Utc::now().to_rfc3339(), "SH-1", false),
+        breach("WMC/SH/2", &app.now().to_rfc3339(), "SH-1", false),
     )
     .await
     .ok();

@@ -16,7 +16,7 @@ fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
 
 /// MET's SPO made on 10 February 2026, served three days later, its initial notification never made, varied on
 /// 1 March, breached on 20 April and charged on 20 May; GMP's SPO made on 15 April. Asked on 20 May 2026.
-async fn history() -> TestApp {
+pub(crate) async fn history() -> TestApp {
     let app = TestApp::spawn().await.with_agencies().await;
     let court = app.token(Role::Court, "WMC");
     let met = app.token(Role::Police, "MET");

@@ -9,6 +9,10 @@
 
 mod dialect;
 mod events;
+mod kept;
+mod months;
+
+pub use months::facts;
 
 use super::codec::parse_code;
 use super::DbConnection;
@@ -20,13 +24,15 @@ use dialect::Dialect;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-/// The facts of `period` for one force, or for every force when `force` is `None`. `now` decides whether an open
-/// notification deadline has been missed.
-pub fn facts(
+/// The facts of `period` read from the record, for one force or for every force when `force` is `None`, with the
+/// orders in force at each quarter's end when `in_force` (they take a pass over the orders). `now` decides whether an
+/// open notification deadline has been missed.
+fn read(
     conn: &mut DbConnection,
     period: Period,
     force: Option<&str>,
     now: DateTime<Utc>,
+    in_force: bool,
 ) -> AppResult<Facts> {
     let started = std::time::Instant::now();
     let step = |what: &str, rows: usize| {
@@ -36,7 +42,11 @@ pub fn facts(
     let d = Dialect::of(conn, period, force);
     let orders = made(conn, &d)?;
     step("orders made", orders.len());
-    let in_force = in_force(conn, &d)?;
+    let in_force = if in_force {
+        self::in_force(conn, &d)?
+    } else {
+        vec![]
+    };
     step("in force", in_force.len());
     let changes = events::changes(conn, &d)?;
     step("changes", changes.len());

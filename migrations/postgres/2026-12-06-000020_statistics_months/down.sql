@@ -1,0 +1,12 @@
+DROP TRIGGER statistics_applications ON applications;
+DROP FUNCTION statistics_applications_changed();
+DROP TRIGGER statistics_deadlines ON deadlines;
+DROP FUNCTION statistics_deadlines_changed();
+DROP TRIGGER statistics_breaches ON breaches;
+DROP FUNCTION statistics_breaches_changed();
+DROP TRIGGER statistics_versions ON order_versions;
+DROP FUNCTION statistics_versions_changed();
+DROP TRIGGER statistics_orders ON orders;
+DROP FUNCTION statistics_orders_changed();
+DROP FUNCTION statistics_stale(DATE);
+DROP TABLE statistics_months;

@@ -1,0 +1,16 @@
+DROP TRIGGER statistics_applications_update;
+DROP TRIGGER statistics_applications_delete;
+DROP TRIGGER statistics_applications_insert;
+DROP TRIGGER statistics_deadlines_update;
+DROP TRIGGER statistics_deadlines_delete;
+DROP TRIGGER statistics_deadlines_insert;
+DROP TRIGGER statistics_breaches_update;
+DROP TRIGGER statistics_breaches_delete;
+DROP TRIGGER statistics_breaches_insert;
+DROP TRIGGER statistics_versions_update;
+DROP TRIGGER statistics_versions_delete;
+DROP TRIGGER statistics_versions_insert;
+DROP TRIGGER statistics_orders_update;
+DROP TRIGGER statistics_orders_delete;
+DROP TRIGGER statistics_orders_insert;
+DROP TABLE statistics_months;

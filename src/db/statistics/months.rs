@@ -1,0 +1,183 @@
+//! The facts of whole past months, kept ready in `statistics_months` (migration 000020), so that a year of
+//! statistics reads twelve stored rows and little of the record.
+//!
+//! A period is taken month by month. A whole month that has ended comes from its kept facts, computed from the record
+//! and kept when first asked for. Any other part (a month the period only partly covers, the month still running)
+//! is read from the record each time. The orders in force at a quarter's end come from the month ending that day
+//! when it has ended, from the record otherwise.
+//!
+//! Kept facts never go stale unseen: every change to a row statistics count from moves on the generation of each
+//! kept month on or after the earliest day the change touches (the migration's triggers, in the same transaction as
+//! the change). Facts are kept with the generation read before they were computed, and used only while it is still
+//! the month's: a change committed meanwhile leaves them unused. They hold every force's and court's figures; a
+//! force's are picked from them.
+
+use super::kept::{decode, encode};
+use super::{read, DbConnection};
+use crate::db::schema::statistics_months;
+use crate::domain::calendar::london_date;
+use crate::domain::statistics::{Facts, Period, Quarter};
+use crate::error::AppResult;
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use diesel::prelude::*;
+
+/// The facts of `period` for one force, or for every force when `force` is `None`. `now` decides which months have
+/// ended and whether an open notification deadline has been missed.
+pub fn facts(
+    conn: &mut DbConnection,
+    period: Period,
+    force: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<Facts> {
+    let today = london_date(now);
+    let ends: Vec<NaiveDate> = Quarter::ends(period).iter().map(|(_, e)| *e).collect();
+    let mut out = Facts::default();
+    for (first, last) in months(period) {
+        let part = Period {
+            from: first.max(period.from),
+            to: last.min(period.to),
+        };
+        let ended = last < today;
+        let quarter_end = ends.contains(&part.to);
+        if ended
+            && part
+                == (Period {
+                    from: first,
+                    to: last,
+                })
+        {
+            add(&mut out, kept(conn, first, last, now)?, force, quarter_end);
+            continue;
+        }
+        // Kept facts give the orders in force at an ended month's end, however little of it the period covers.
+        let in_force_kept = quarter_end && ended && part.to == last;
+        let mut part_facts = read(conn, part, force, now, quarter_end && !in_force_kept)?;
+        if in_force_kept {
+            part_facts.in_force = kept(conn, first, last, now)?.in_force;
+        }
+        add(&mut out, part_facts, force, quarter_end);
+    }
+    Ok(out)
+}
+
+/// The calendar months `period` touches, each as its first and last day.
+fn months(period: Period) -> Vec<(NaiveDate, NaiveDate)> {
+    let mut out = vec![];
+    let mut first = period.from.with_day(1).unwrap_or(period.from);
+    while first <= period.to {
+        let Some(next) = first.checked_add_months(Months::new(1)) else {
+            break;
+        };
+        out.push((first, next.pred_opt().unwrap_or(next)));
+        first = next;
+    }
+    out
+}
+
+/// Adds a part's facts, of `force` only when one is asked for, and its orders in force when its last day is a
+/// quarter's end within the period.
+fn add(out: &mut Facts, part: Facts, force: Option<&str>, in_force: bool) {
+    let ours = |f: &str| force.is_none_or(|asked| asked == f);
+    out.orders
+        .extend(part.orders.into_iter().filter(|f| ours(&f.force)));
+    if in_force {
+        out.in_force
+            .extend(part.in_force.into_iter().filter(|f| ours(&f.force)));
+    }
+    out.changes
+        .extend(part.changes.into_iter().filter(|f| ours(&f.force)));
+    out.breaches
+        .extend(part.breaches.into_iter().filter(|f| ours(&f.force)));
+    out.outcomes
+        .extend(part.outcomes.into_iter().filter(|f| ours(&f.force)));
+    out.missed
+        .extend(part.missed.into_iter().filter(|f| ours(&f.force)));
+    out.applications
+        .extend(part.applications.into_iter().filter(|f| ours(&f.force)));
+}
+
+/// The kept facts of the ended month `first`..`last`, every force's, computed and kept when missing or stale.
+fn kept(
+    conn: &mut DbConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<Facts> {
+    // The month's row first, so that any change committed from here on moves its generation on.
+    let row = (
+        statistics_months::first_day.eq(first),
+        statistics_months::last_day.eq(last),
+    );
+    crate::db::with_backend!(conn, |c| diesel::insert_into(statistics_months::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    let (generation, kept_at, stored): (i64, Option<i64>, Option<String>) =
+        statistics_months::table
+            .find(first)
+            .select((
+                statistics_months::generation,
+                statistics_months::facts_generation,
+                statistics_months::facts,
+            ))
+            .first(conn)?;
+    let quarter = Quarter::of(first);
+    if let (Some(stored), true) = (stored, kept_at == Some(generation)) {
+        return decode(&stored, quarter);
+    }
+    let started = std::time::Instant::now();
+    let facts = read(
+        conn,
+        Period {
+            from: first,
+            to: last,
+        },
+        None,
+        now,
+        true,
+    )?;
+    let stored = encode(&facts);
+    let kept = diesel::update(
+        statistics_months::table
+            .find(first)
+            .filter(statistics_months::generation.eq(generation)),
+    )
+    .set((
+        statistics_months::facts.eq(&stored),
+        statistics_months::facts_generation.eq(generation),
+    ))
+    .execute(conn)?;
+    tracing::debug!(
+        month = %first,
+        kept = kept == 1,
+        bytes = stored.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "statistics month computed"
+    );
+    Ok(facts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_period_is_taken_month_by_month() {
+        let p = Period {
+            from: d("2025-12-07"),
+            to: d("2026-02-03"),
+        };
+        assert_eq!(
+            months(p),
+            [
+                (d("2025-12-01"), d("2025-12-31")),
+                (d("2026-01-01"), d("2026-01-31")),
+                (d("2026-02-01"), d("2026-02-28")),
+            ]
+        );
+    }
+}
