@@ -1,5 +1,6 @@
-//! A month's facts as `statistics_months` keeps them (`months`): compact JSON, each fact a tuple of codes and
-//! numbers, without its quarter (the month's), read back exactly as they were computed.
+//! A month's facts as `statistics_months` keeps them (`months`): compact JSON, the facts grouped by force, court
+//! and order type, each a tuple of codes and numbers without its quarter (the month's), read back exactly as they
+//! were computed.
 
 use crate::db::codec::parse_code;
 use crate::domain::application::{CourtRefusalReason, InternalRefusalReason};
@@ -7,119 +8,105 @@ use crate::domain::statistics::{
     ApplicationFact, ApplicationStage, BreachFact, ChangeFact, Facts, InForceFact, MissedFact,
     OrderFact, OutcomeFact, Quarter,
 };
+use crate::domain::OrderType;
 use crate::error::{AppError, AppResult};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// A month's facts as kept: each fact as a tuple of codes and numbers, without its quarter (the month's). Each
-/// begins with the force, the court and the order type.
+/// The facts of one force, court and order type in a month. Lists left empty are not written.
 #[derive(Serialize, Deserialize, Default)]
-struct Kept {
-    /// Days to service, and how many.
-    orders: Vec<KeptOrder>,
-    in_force: Vec<Counted>,
-    /// The event and the day.
-    changes: Vec<(String, Option<String>, String, String, NaiveDate)>,
-    /// How many, and how many recorded as a crime.
-    breaches: Vec<(String, Option<String>, String, u64, u64)>,
-    /// The outcome, the hours to it, and how many.
-    outcomes: Vec<KeptOutcome>,
-    missed: Vec<Counted>,
-    /// The stage (`FORCE`, `TO_COURT`, `COURT`), its decision or outcome, reason and days.
+struct Group {
+    force: String,
+    court: Option<String>,
+    #[serde(rename = "type")]
+    order_type: String,
+    /// Orders made: days to service, and how many.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    made: Vec<(Option<i64>, u64)>,
+    /// Orders in force at the month's end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    in_force: Vec<u64>,
+    /// Decisions on orders: the event and its day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    changes: Vec<(String, NaiveDate)>,
+    /// Breaches: how many, and how many recorded as a crime.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    breaches: Vec<(u64, u64)>,
+    /// Outcomes: the outcome, the hours to it, and how many.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    outcomes: Vec<(String, i64, u64)>,
+    /// Missed notification deadlines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    missed: Vec<u64>,
+    /// Applications: the stage (`FORCE`, `TO_COURT`, `COURT`), its decision or outcome, reason, days, how many.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     applications: Vec<KeptApplication>,
 }
 
-type KeptOrder = (String, Option<String>, String, Option<i64>, u64);
+type KeptApplication = (String, Option<String>, Option<String>, Option<i64>, u64);
 
-/// Facts that are only counted.
-type Counted = (String, Option<String>, String, u64);
+type GroupKey = (String, Option<String>, &'static str);
 
-type KeptOutcome = (String, Option<String>, String, String, i64, u64);
-
-type KeptApplication = (
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    u64,
-);
+/// The group of a force, court and order type, made empty when first asked for.
+fn group<'a>(
+    groups: &'a mut BTreeMap<GroupKey, Group>,
+    force: &str,
+    court: &Option<String>,
+    order_type: OrderType,
+) -> &'a mut Group {
+    groups
+        .entry((force.to_string(), court.clone(), order_type.as_str()))
+        .or_insert_with(|| Group {
+            force: force.to_string(),
+            court: court.clone(),
+            order_type: order_type.as_str().into(),
+            ..Group::default()
+        })
+}
 
 pub(super) fn encode(f: &Facts) -> String {
-    let kept = Kept {
-        orders: (f.orders.iter())
-            .map(|o| {
-                (
-                    o.force.clone(),
-                    o.court.clone(),
-                    o.order_type.as_str().into(),
-                    o.days_to_service,
-                    o.count,
-                )
-            })
-            .collect(),
-        in_force: (f.in_force.iter())
-            .map(|o| {
-                (
-                    o.force.clone(),
-                    o.court.clone(),
-                    o.order_type.as_str().into(),
-                    o.count,
-                )
-            })
-            .collect(),
-        changes: (f.changes.iter())
-            .map(|c| {
-                let event = c.event.as_str().into();
-                (
-                    c.force.clone(),
-                    c.court.clone(),
-                    c.order_type.as_str().into(),
-                    event,
-                    c.on,
-                )
-            })
-            .collect(),
-        breaches: (f.breaches.iter())
-            .map(|b| {
-                let kind = b.order_type.as_str().into();
-                (
-                    b.force.clone(),
-                    b.court.clone(),
-                    kind,
-                    b.count,
-                    b.recorded_as_crime,
-                )
-            })
-            .collect(),
-        outcomes: (f.outcomes.iter())
-            .map(|o| {
-                let (kind, outcome) = (o.order_type.as_str().into(), o.outcome.as_str().into());
-                (
-                    o.force.clone(),
-                    o.court.clone(),
-                    kind,
-                    outcome,
-                    o.hours,
-                    o.count,
-                )
-            })
-            .collect(),
-        missed: (f.missed.iter())
-            .map(|m| {
-                (
-                    m.force.clone(),
-                    m.court.clone(),
-                    m.order_type.as_str().into(),
-                    m.count,
-                )
-            })
-            .collect(),
-        applications: f.applications.iter().map(encode_application).collect(),
-    };
-    serde_json::to_string(&kept).unwrap_or_default()
+    let mut groups: BTreeMap<GroupKey, Group> = BTreeMap::new();
+    for o in &f.orders {
+        group(&mut groups, &o.force, &o.court, o.order_type)
+            .made
+            .push((o.days_to_service, o.count));
+    }
+    for o in &f.in_force {
+        group(&mut groups, &o.force, &o.court, o.order_type)
+            .in_force
+            .push(o.count);
+    }
+    for c in &f.changes {
+        let event = c.event.as_str().into();
+        group(&mut groups, &c.force, &c.court, c.order_type)
+            .changes
+            .push((event, c.on));
+    }
+    for b in &f.breaches {
+        let counts = (b.count, b.recorded_as_crime);
+        group(&mut groups, &b.force, &b.court, b.order_type)
+            .breaches
+            .push(counts);
+    }
+    for o in &f.outcomes {
+        let outcome = (o.outcome.as_str().into(), o.hours, o.count);
+        group(&mut groups, &o.force, &o.court, o.order_type)
+            .outcomes
+            .push(outcome);
+    }
+    for m in &f.missed {
+        group(&mut groups, &m.force, &m.court, m.order_type)
+            .missed
+            .push(m.count);
+    }
+    for a in &f.applications {
+        group(&mut groups, &a.force, &a.court, a.order_type)
+            .applications
+            .push(encode_application(a));
+    }
+    let groups: Vec<Group> = groups.into_values().collect();
+    serde_json::to_string(&groups).unwrap_or_default()
 }
 
 fn encode_application(a: &ApplicationFact) -> KeptApplication {
@@ -136,16 +123,10 @@ fn encode_application(a: &ApplicationFact) -> KeptApplication {
             days_to_order,
         } => ("COURT", Some(outcome.as_str()), *reason, *days_to_order),
     };
-    let (detail, reason) = (detail.map(String::from), reason.map(String::from));
-    let kind = a.order_type.as_str().into();
-    let stage = stage.into();
     (
-        a.force.clone(),
-        a.court.clone(),
-        kind,
-        stage,
-        detail,
-        reason,
+        stage.into(),
+        detail.map(String::from),
+        reason.map(String::from),
         days,
         a.count,
     )
@@ -158,106 +139,109 @@ fn code<T: std::str::FromStr<Err = String>>(value: &str) -> AppResult<T> {
 
 /// Longer than 80 lines: one fact kind after another, each the inverse of `encode`.
 pub(super) fn decode(stored: &str, quarter: Quarter) -> AppResult<Facts> {
-    let kept: Kept = serde_json::from_str(stored)
+    let groups: Vec<Group> = serde_json::from_str(stored)
         .map_err(|e| AppError::internal(anyhow::anyhow!("bad facts in statistics_months: {e}")))?;
     let mut f = Facts::default();
-    for (force, court, k, days_to_service, count) in kept.orders {
-        let order_type = code(&k)?;
-        f.orders.push(OrderFact {
-            force,
-            court,
-            order_type,
-            quarter,
-            days_to_service,
-            count,
-        });
-    }
-    for (force, court, k, count) in kept.in_force {
-        let order_type = code(&k)?;
-        f.in_force.push(InForceFact {
-            force,
-            court,
-            order_type,
-            quarter,
-            count,
-        });
-    }
-    for (force, court, k, event, on) in kept.changes {
-        let (order_type, event) = (code(&k)?, code(&event)?);
-        f.changes.push(ChangeFact {
-            force,
-            court,
-            order_type,
-            event,
-            on,
-        });
-    }
-    for (force, court, k, count, recorded_as_crime) in kept.breaches {
-        let order_type = code(&k)?;
-        let fact = BreachFact {
-            force,
-            court,
-            order_type,
-            quarter,
-            count,
-            recorded_as_crime,
-        };
-        f.breaches.push(fact);
-    }
-    for (force, court, k, outcome, hours, count) in kept.outcomes {
-        let (order_type, outcome) = (code(&k)?, code(&outcome)?);
-        let fact = OutcomeFact {
-            force,
-            court,
-            order_type,
-            quarter,
-            outcome,
-            hours,
-            count,
-        };
-        f.outcomes.push(fact);
-    }
-    for (force, court, k, count) in kept.missed {
-        let order_type = code(&k)?;
-        f.missed.push(MissedFact {
-            force,
-            court,
-            order_type,
-            quarter,
-            count,
-        });
-    }
-    for (force, court, k, stage, detail, reason, days, count) in kept.applications {
-        let detail = detail.unwrap_or_default();
-        let stage = match stage.as_str() {
-            "FORCE" => ApplicationStage::Force {
-                decision: code(&detail)?,
-                reason: reason
-                    .map(|r| code::<InternalRefusalReason>(&r).map(InternalRefusalReason::as_str))
-                    .transpose()?,
-            },
-            "TO_COURT" => ApplicationStage::ToCourt {
-                days_from_report: days,
-            },
-            _ => ApplicationStage::Court {
-                outcome: code(&detail)?,
-                reason: reason
-                    .map(|r| code::<CourtRefusalReason>(&r).map(CourtRefusalReason::as_str))
-                    .transpose()?,
-                days_to_order: days,
-            },
-        };
-        let order_type = code(&k)?;
-        f.applications.push(ApplicationFact {
-            force,
-            court,
-            order_type,
-            quarter,
-            stage,
-            count,
-        });
+    for g in groups {
+        let order_type: OrderType = code(&g.order_type)?;
+        let (force, court) = (g.force, g.court);
+        for (days_to_service, count) in g.made {
+            f.orders.push(OrderFact {
+                force: force.clone(),
+                court: court.clone(),
+                order_type,
+                quarter,
+                days_to_service,
+                count,
+            });
+        }
+        for count in g.in_force {
+            f.in_force.push(InForceFact {
+                force: force.clone(),
+                court: court.clone(),
+                order_type,
+                quarter,
+                count,
+            });
+        }
+        for (event, on) in g.changes {
+            f.changes.push(ChangeFact {
+                force: force.clone(),
+                court: court.clone(),
+                order_type,
+                event: code(&event)?,
+                on,
+            });
+        }
+        for (count, recorded_as_crime) in g.breaches {
+            f.breaches.push(BreachFact {
+                force: force.clone(),
+                court: court.clone(),
+                order_type,
+                quarter,
+                count,
+                recorded_as_crime,
+            });
+        }
+        for (outcome, hours, count) in g.outcomes {
+            f.outcomes.push(OutcomeFact {
+                force: force.clone(),
+                court: court.clone(),
+                order_type,
+                quarter,
+                outcome: code(&outcome)?,
+                hours,
+                count,
+            });
+        }
+        for count in g.missed {
+            f.missed.push(MissedFact {
+                force: force.clone(),
+                court: court.clone(),
+                order_type,
+                quarter,
+                count,
+            });
+        }
+        for (stage, detail, reason, days, count) in g.applications {
+            f.applications.push(ApplicationFact {
+                force: force.clone(),
+                court: court.clone(),
+                order_type,
+                quarter,
+                stage: decode_stage(&stage, detail.as_deref(), reason.as_deref(), days)?,
+                count,
+            });
+        }
     }
     Ok(f)
+}
+
+fn decode_stage(
+    stage: &str,
+    detail: Option<&str>,
+    reason: Option<&str>,
+    days: Option<i64>,
+) -> AppResult<ApplicationStage> {
+    let detail = detail.unwrap_or_default();
+    Ok(match stage {
+        "FORCE" => ApplicationStage::Force {
+            decision: code(detail)?,
+            reason: reason
+                .map(|r| code::<InternalRefusalReason>(r).map(InternalRefusalReason::as_str))
+                .transpose()?,
+        },
+        "TO_COURT" => ApplicationStage::ToCourt {
+            days_from_report: days,
+        },
+        _ => ApplicationStage::Court {
+            outcome: code(detail)?,
+            reason: reason
+                .map(|r| code::<CourtRefusalReason>(r).map(CourtRefusalReason::as_str))
+                .transpose()?,
+            days_to_order: days,
+        },
+    })
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use super::{read, DbConnection};
 use crate::db::schema::statistics_months;
 use crate::domain::calendar::london_date;
 use crate::domain::statistics::{Facts, Period, Quarter};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use diesel::prelude::*;
 
@@ -103,16 +103,8 @@ fn kept(
     last: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<Facts> {
-    // The month's row first, so that any change committed from here on moves its generation on.
-    let row = (
-        statistics_months::first_day.eq(first),
-        statistics_months::last_day.eq(last),
-    );
-    crate::db::with_backend!(conn, |c| diesel::insert_into(statistics_months::table)
-        .values(row)
-        .on_conflict_do_nothing()
-        .execute(c))?;
-    let (generation, kept_at, stored): (i64, Option<i64>, Option<String>) =
+    type Found = (i64, Option<i64>, Option<String>);
+    let find = |conn: &mut DbConnection| {
         statistics_months::table
             .find(first)
             .select((
@@ -120,10 +112,37 @@ fn kept(
                 statistics_months::facts_generation,
                 statistics_months::facts,
             ))
-            .first(conn)?;
+            .first::<Found>(conn)
+            .optional()
+    };
+    let found = match find(conn)? {
+        Some(found) => found,
+        None => {
+            // The month's row before its facts are read, so that any change committed from then on moves its
+            // generation on. Once it exists, a read writes nothing unless the facts must be computed again.
+            let row = (
+                statistics_months::first_day.eq(first),
+                statistics_months::last_day.eq(last),
+            );
+            crate::db::with_backend!(conn, |c| diesel::insert_into(statistics_months::table)
+                .values(row)
+                .on_conflict_do_nothing()
+                .execute(c))?;
+            find(conn)?.ok_or_else(|| {
+                AppError::internal(anyhow::anyhow!("a statistics month was not kept"))
+            })?
+        }
+    };
+    let (generation, kept_at, stored) = found;
     let quarter = Quarter::of(first);
     if let (Some(stored), true) = (stored, kept_at == Some(generation)) {
-        return decode(&stored, quarter);
+        match decode(&stored, quarter) {
+            Ok(facts) => return Ok(facts),
+            // Kept by a build that wrote them differently: computed again, and kept as this build writes them.
+            Err(e) => {
+                tracing::warn!(month = %first, error = %e, "kept statistics not read; computing them again")
+            }
+        }
     }
     let started = std::time::Instant::now();
     let facts = read(

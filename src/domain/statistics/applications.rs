@@ -6,7 +6,11 @@ use crate::domain::application::{CourtOutcome, InternalDecision};
 use std::collections::BTreeMap;
 
 /// The applications' stages, each in the quarter of its day, and the spreads of the days between them.
-pub(super) fn count(rows: &mut BTreeMap<Key, super::Row>, by: GroupBy, apps: &[ApplicationFact]) {
+pub(super) fn count<'a>(
+    rows: &mut BTreeMap<Key<'a>, super::Row>,
+    by: GroupBy,
+    apps: &'a [ApplicationFact],
+) {
     let mut to_court: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
     let mut to_order: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
     for a in apps {

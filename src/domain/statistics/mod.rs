@@ -286,27 +286,37 @@ pub enum GroupBy {
 }
 
 /// A row's force or court (none: an application no court has seen), order type and quarter.
-pub(super) type Key = (Option<String>, &'static str, Quarter);
+pub(super) type Key<'a> = (Option<&'a str>, &'static str, Quarter);
 
 impl GroupBy {
     /// The force or court a fact of `force` and `court` is counted under.
-    fn agency(self, force: &str, court: &Option<String>) -> Option<String> {
+    fn agency<'a>(self, force: &'a str, court: &'a Option<String>) -> Option<&'a str> {
         match self {
-            GroupBy::Force => Some(force.to_string()),
-            GroupBy::Court => court.clone(),
+            GroupBy::Force => Some(force),
+            GroupBy::Court => court.as_deref(),
         }
     }
 
-    pub(super) fn key(self, force: &str, court: &Option<String>, t: OrderType, q: Quarter) -> Key {
+    pub(super) fn key<'a>(
+        self,
+        force: &'a str,
+        court: &'a Option<String>,
+        t: OrderType,
+        q: Quarter,
+    ) -> Key<'a> {
         (self.agency(force, court), t.as_str(), q)
     }
 }
 
 /// The row of a key, made empty when first asked for.
-pub(super) fn row(rows: &mut BTreeMap<Key, Row>, by: GroupBy, key: Key) -> &mut Row {
+pub(super) fn row<'r, 'a>(
+    rows: &'r mut BTreeMap<Key<'a>, Row>,
+    by: GroupBy,
+    key: Key<'a>,
+) -> &'r mut Row {
     let order_type = key.1;
     let quarter = key.2;
-    let agency = key.0.clone();
+    let agency = key.0.map(String::from);
     rows.entry(key).or_insert_with(|| Row {
         force: agency.clone().filter(|_| by == GroupBy::Force),
         court: agency.filter(|_| by == GroupBy::Court),
@@ -324,7 +334,7 @@ pub fn aggregate(period: Period, facts: &Facts, by: GroupBy) -> Vec<Row> {
     let mut outcome_days: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
     for o in &facts.orders {
         let key = by.key(&o.force, &o.court, o.order_type, o.quarter);
-        row(&mut rows, by, key.clone()).orders_made += o.count;
+        row(&mut rows, by, key).orders_made += o.count;
         if let Some(days) = o.days_to_service {
             service_days
                 .entry(key)
@@ -359,7 +369,7 @@ pub fn aggregate(period: Period, facts: &Facts, by: GroupBy) -> Vec<Row> {
     }
     for o in &facts.outcomes {
         let key = by.key(&o.force, &o.court, o.order_type, o.quarter);
-        let r = row(&mut rows, by, key.clone());
+        let r = row(&mut rows, by, key);
         let counted = match o.outcome {
             BreachOutcome::NoFurtherAction => &mut r.outcomes.no_further_action,
             BreachOutcome::Charged => &mut r.outcomes.charged,
