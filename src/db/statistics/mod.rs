@@ -12,7 +12,7 @@ mod events;
 mod kept;
 mod months;
 
-pub use months::facts;
+pub use months::{facts, merge, parts, Part};
 
 use super::codec::parse_code;
 use super::DbConnection;

@@ -1,7 +1,7 @@
 //! The facts of whole past months, kept ready in `statistics_months` (migration 000020), so that a year of
 //! statistics reads twelve stored rows and little of the record.
 //!
-//! A period is taken month by month. A whole month that has ended comes from its kept facts, computed from the record
+//! A period is taken month by month (`parts`), each part answered on its own (`facts`) and the answers merged. A whole month that has ended comes from its kept facts, computed from the record
 //! and kept when first asked for. Any other part (a month the period only partly covers, the month still running)
 //! is read from the record each time. The orders in force at a quarter's end come from the month ending that day
 //! when it has ended, from the record otherwise.
@@ -21,43 +21,89 @@ use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use diesel::prelude::*;
 
-/// The facts of `period` for one force, or for every force when `force` is `None`. `now` decides which months have
-/// ended and whether an open notification deadline has been missed.
+/// A part of a period, answered on its own (and alongside the others: `Services::figures` asks for two at once).
+#[derive(Debug, Clone, Copy)]
+pub struct Part {
+    /// The calendar month the part lies in, first and last day.
+    month: (NaiveDate, NaiveDate),
+    /// The days of the month within the period.
+    days: Period,
+    /// Whether the month has ended (London date).
+    ended: bool,
+    /// Whether the part's last day is a quarter's end within the period, where orders in force are counted.
+    quarter_end: bool,
+}
+
+/// The parts of `period` as of `now`, month by month: those read from the record first, as they take longest.
+pub fn parts(period: Period, now: DateTime<Utc>) -> Vec<Part> {
+    let today = london_date(now);
+    let ends: Vec<NaiveDate> = Quarter::ends(period).iter().map(|(_, e)| *e).collect();
+    let mut parts: Vec<Part> = months(period)
+        .into_iter()
+        .map(|(first, last)| {
+            let days = Period {
+                from: first.max(period.from),
+                to: last.min(period.to),
+            };
+            Part {
+                month: (first, last),
+                days,
+                ended: last < today,
+                quarter_end: ends.contains(&days.to),
+            }
+        })
+        .collect();
+    parts.sort_by_key(|p| p.kept_whole());
+    parts
+}
+
+impl Part {
+    /// An ended month the period covers whole: its kept facts answer for it.
+    fn kept_whole(&self) -> bool {
+        let (first, last) = self.month;
+        self.ended && self.days.from == first && self.days.to == last
+    }
+}
+
+/// The facts of one part of a period for one force, or for every force when `force` is `None`. `now` decides
+/// whether an open notification deadline has been missed.
 pub fn facts(
     conn: &mut DbConnection,
-    period: Period,
+    part: &Part,
     force: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Facts> {
-    let today = london_date(now);
-    let ends: Vec<NaiveDate> = Quarter::ends(period).iter().map(|(_, e)| *e).collect();
+    let (first, last) = part.month;
     let mut out = Facts::default();
-    for (first, last) in months(period) {
-        let part = Period {
-            from: first.max(period.from),
-            to: last.min(period.to),
-        };
-        let ended = last < today;
-        let quarter_end = ends.contains(&part.to);
-        if ended
-            && part
-                == (Period {
-                    from: first,
-                    to: last,
-                })
-        {
-            add(&mut out, kept(conn, first, last, now)?, force, quarter_end);
-            continue;
-        }
-        // Kept facts give the orders in force at an ended month's end, however little of it the period covers.
-        let in_force_kept = quarter_end && ended && part.to == last;
-        let mut part_facts = read(conn, part, force, now, quarter_end && !in_force_kept)?;
-        if in_force_kept {
-            part_facts.in_force = kept(conn, first, last, now)?.in_force;
-        }
-        add(&mut out, part_facts, force, quarter_end);
+    if part.kept_whole() {
+        add(
+            &mut out,
+            kept(conn, first, last, now)?,
+            force,
+            part.quarter_end,
+        );
+        return Ok(out);
     }
+    // Kept facts give the orders in force at an ended month's end, however little of it the period covers.
+    let in_force_kept = part.quarter_end && part.ended && part.days.to == last;
+    let in_force_read = part.quarter_end && !in_force_kept;
+    let mut read_facts = read(conn, part.days, force, now, in_force_read)?;
+    if in_force_kept {
+        read_facts.in_force = kept(conn, first, last, now)?.in_force;
+    }
+    add(&mut out, read_facts, force, part.quarter_end);
     Ok(out)
+}
+
+/// Adds the facts of one part of a period to those of the others.
+pub fn merge(into: &mut Facts, part: Facts) {
+    into.orders.extend(part.orders);
+    into.in_force.extend(part.in_force);
+    into.changes.extend(part.changes);
+    into.breaches.extend(part.breaches);
+    into.outcomes.extend(part.outcomes);
+    into.missed.extend(part.missed);
+    into.applications.extend(part.applications);
 }
 
 /// The calendar months `period` touches, each as its first and last day.
