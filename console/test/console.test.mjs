@@ -413,6 +413,54 @@ describe('a court’s decisions on an order', () => {
   });
 });
 
+describe('appeals and awareness', () => {
+  const look = async (page, reference) => {
+    await page.goto(`${server.url}/#/orders/${encodeURIComponent(reference)}`);
+    await page.waitForSelector('#reason');
+    await page.type('#reason', 'Recording a decision on the order');
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('#order, #quash-order');
+  };
+
+  test('a Crown Court quashes a magistrates’ court’s order on appeal by its reference; a magistrates’ court is refused', async () => {
+    await sharedOrder('WMC/AP/1');
+    // Another magistrates' court does not see the order; asked to quash it, the server refuses.
+    const magistrates = await open(chrome, server);
+    await signIn(magistrates, server.token('COURT', 'MMC', 'clerk-3'));
+    await look(magistrates, 'WMC/AP/1');
+    await magistrates.click('#quash-order button[type=submit]');
+    await magistrates.waitForSelector('#quash-order .govuk-error-summary');
+    assert.match(await magistrates.$eval('#quash-order .govuk-error-summary', (e) => e.textContent), /\([A-Z_]+\)/);
+    await magistrates.close();
+
+    const page = await open(chrome, server);
+    await signIn(page, server.token('COURT', 'SCC', 'crown-clerk-1'));
+    await look(page, 'WMC/AP/1');
+    assert.match(await page.$eval('main', (e) => e.textContent), /No order found/, 'a Crown Court does not see it');
+    await clean(page, 'quashing on appeal');
+    await page.type('#quash-note', 'Appeal T20267001');
+    await page.click('#quash-order button[type=submit]');
+    await page.waitForSelector('#success');
+    await page.close();
+    const seen = await server.gql(server.token('POLICE', 'MET'), 'query { order(reference: "WMC/AP/1", reason: "Checking the appeal was recorded") { status } }');
+    assert.equal(seen.order.status, 'QUASHED');
+  });
+
+  test('police record that the subject of an order made without notice knows of it', async () => {
+    await sharedOrder('WMC/AP/2', { ...spo('WMC/AP/2'), type: 'DAPO', withoutNotice: true });
+    const page = await open(chrome, server);
+    await signIn(page, server.token('POLICE', 'MET', 'officer-8'));
+    await look(page, 'WMC/AP/2');
+    assert.match(await page.$eval('#order', (e) => e.textContent), /Subject not yet known to be aware/);
+    await clean(page, 'an order made without notice to police');
+    await page.click('#record-awareness button[type=submit]');
+    await page.waitForSelector('#success');
+    assert.match(await page.$eval('#order', (e) => e.textContent), /Subject aware since/);
+    assert.equal(await page.$('#record-awareness'), null);
+    await page.close();
+  });
+});
+
 describe('hearings, variations, notifications and outcomes', () => {
   test('a court varies its order and records a notice’s hearing; police record a notification and a breach’s outcome', async () => {
     await sharedOrder('WMC/UI/7');

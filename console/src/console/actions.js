@@ -110,10 +110,20 @@ export function policeActions(order, done) {
     { id: el.querySelector('#outcome-breach').value, o: el.querySelector('#outcome').value, c: el.querySelector('#recorded-as-crime').checked || null },
     '#outcome', () => done('Outcome recorded.'))) : null;
 
+  // An order made without notice binds once the subject knows of it: service, or awareness learnt otherwise.
+  const aware = order.withoutNotice && !order.subjectAwareAt ? form('record-awareness', 'Record that the subject knows of the order', [
+    field({ id: 'aware-at', label: 'Known to the subject since', hint: 'Date and time, London time; for example when an officer told them of it', type: 'datetime-local', value: nowLocal(), width: 20 }),
+  ], 'Record awareness', async (el) => {
+    const awareAt = instant(el.querySelector('#aware-at').value);
+    if (!awareAt) return { text: 'Enter since when the subject has known of the order', href: '#aware-at' };
+    return send('mutation($r: String!, $at: DateTime!) { recordAwareness(reference: $r, awareAt: $at) { reference } }',
+      { r: order.reference, at: awareAt }, '#aware-at', () => done('Awareness recorded.'));
+  }) : null;
+
   return h('section', { id: 'actions', 'aria-labelledby': 'actions-heading' },
     h('h2', { class: 'govuk-heading-m', id: 'actions-heading' }, 'Record'),
     order.serviceStatus === 'SERVED' ? null : serve,
-    report, outcome, notify);
+    aware, report, outcome, notify);
 }
 
 const NOTIFICATION_KINDS = [['INITIAL', 'Initial notification (name and address)'], ['NEW_NAME', 'A new name'], ['HOME_ADDRESS', 'A new home address'], ['NO_HOME_ADDRESS', 'No longer has a home address (DAPO)']];
@@ -238,6 +248,19 @@ export function listNoticeHearing(reference, done) {
     return send('mutation($i: ScheduleHearingInput!) { scheduleHearing(input: $i) { reference } }',
       { i: { reference, scheduledFor: at } }, '#notice-listed-for', () => done('Hearing listed.'));
   });
+}
+
+/// A Crown Court allowing an appeal quashes a magistrates' court's order by its reference: it does not see the
+/// orders other courts made, so the server alone decides whether this one may be quashed by this court.
+export function quashByReference(reference, done) {
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
+  return form('quash-order', `Quash order ${reference} on appeal`, [
+    h('p', { class: 'govuk-body' }, 'For a Crown Court allowing an appeal against an order a magistrates’ court made.'),
+    field({ id: 'quash-decided', label: 'Day the court decided', hint: 'YYYY-MM-DD', value: today, width: 10 }),
+    field({ id: 'quash-note', label: 'Note (optional)', hint: 'For example the appeal’s case number' }),
+  ], 'Quash the order', async (el) => send('mutation($r: String!, $d: Date, $n: String) { quashOrder(input: { reference: $r, decidedOn: $d, note: $n }) { reference } }',
+    { r: reference, d: el.querySelector('#quash-decided').value.trim() || null, n: el.querySelector('#quash-note').value.trim() || null },
+    '#quash-decided', () => done('Quashed.')));
 }
 
 /// The court that made an order, or its managing force, records a protected person's consent to share it with an

@@ -4,7 +4,7 @@
 // it for the caller's role; fields the role may not read are marked as such.
 
 import { gql } from './api.js';
-import { courtActions, listNoticeHearing, policeActions, shareActions } from './actions.js';
+import { courtActions, listNoticeHearing, policeActions, quashByReference, shareActions } from './actions.js';
 import { button, day, errorSummary, field, h, success, summary, table, tag, when, words } from './dom.js';
 
 const ORDER = `reference type status serviceStatus servedAt serviceMethod madeOn expiresOn untilEvent withoutNotice subjectAwareAt
@@ -114,7 +114,8 @@ export async function orderView({ me, show, params }) {
         }
         render(values, {}, detail
           ?? h('div', {}, h('h2', { class: 'govuk-heading-m' }, 'No order found'), h('p', { class: 'govuk-body' }, 'There is no order with this reference that your role may see.'),
-            me.role === 'COURT' ? listNoticeHearing(values.reference, done) : null), banner);
+            me.role === 'COURT' ? listNoticeHearing(values.reference, done) : null,
+            me.role === 'COURT' ? quashByReference(values.reference, done) : null), banner);
       } else {
         const { data } = await gql(`query($f: OrderFilter, $why: String) { orders(filter: $f, first: 50, reason: $why) { edges { node { reference type status madeOn expiresOn } } } }`,
           { f: { subjectName: values.name, subjectDateOfBirth: values.dob }, why: values.reason });
