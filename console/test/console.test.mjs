@@ -459,6 +459,23 @@ describe('appeals and awareness', () => {
     assert.equal(await page.$('#record-awareness'), null);
     await page.close();
   });
+
+  test('police record the subject’s sex offender notification on an SPO, and a day in the wrong form is shown against its field', async () => {
+    await sharedOrder('WMC/AP/3');
+    const page = await open(chrome, server);
+    await signIn(page, server.token('POLICE', 'MET', 'officer-9'));
+    await look(page, 'WMC/AP/3');
+    await clean(page, 'recording sex offender notification');
+    await page.type('#soa-final', '31/12/2030');
+    await page.click('#soa-registration button[type=submit]');
+    await page.waitForSelector('#soa-registration .govuk-error-summary');
+    assert.equal(await page.$eval('#soa-registration .govuk-error-summary a', (a) => a.getAttribute('href')), '#soa-final');
+    await page.$eval('#soa-final', (e) => { e.value = '2030-12-31'; });
+    await page.click('#soa-registration button[type=submit]');
+    await page.waitForSelector('#success');
+    assert.match(await page.$eval('#order', (e) => e.textContent), /Sex offender notification.*In place when the order was made; ends 31 Dec 2030/);
+    await page.close();
+  });
 });
 
 describe('hearings, variations, notifications and outcomes', () => {

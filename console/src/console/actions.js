@@ -120,10 +120,28 @@ export function policeActions(order, done) {
       { r: order.reference, at: awareAt }, '#aware-at', () => done('Awareness recorded.'));
   }) : null;
 
+  // The subject's registration as a sex offender changes when the order's own notification requirements apply.
+  const registration = ['SPO', 'INTERIM_SPO', 'SHPO'].includes(order.type) ? form('soa-registration', 'Record the subject’s sex offender notification', [
+    h('div', { class: 'govuk-checkboxes govuk-checkboxes--small govuk-form-group' },
+      h('div', { class: 'govuk-checkboxes__item' },
+        h('input', { class: 'govuk-checkboxes__input', id: 'soa-registered', name: 'soa-registered', type: 'checkbox', checked: order.soaPart2Notification ? null : true }),
+        h('label', { class: 'govuk-label govuk-checkboxes__label', for: 'soa-registered' }, 'Subject to notification requirements under Part 2 of the Sexual Offences Act 2003 (untick to clear)'))),
+    field({ id: 'soa-start', label: 'Day they began (optional)', hint: 'YYYY-MM-DD; only when after the order was made', width: 10 }),
+    field({ id: 'soa-final', label: 'Day they end (optional)', hint: 'YYYY-MM-DD; leave empty while they last indefinitely', width: 10 }),
+  ], 'Record notification requirements', async (el) => {
+    const value = (id) => el.querySelector(id).value.trim() || null;
+    for (const [id, what] of [['#soa-start', 'the day they began'], ['#soa-final', 'the day they end']]) {
+      if (value(id) && !/^\d{4}-\d{2}-\d{2}$/.test(value(id))) return { text: `Enter ${what} as YYYY-MM-DD`, href: id };
+    }
+    return send('mutation($r: String!, $reg: Boolean!, $f: Date, $s: Date) { setSoaPart2Notification(reference: $r, registered: $reg, finalDay: $f, startDay: $s) { reference } }',
+      { r: order.reference, reg: el.querySelector('#soa-registered').checked, f: value('#soa-final'), s: value('#soa-start') }, '#soa-start',
+      () => done('Notification requirements recorded; the order’s deadlines are planned again.'));
+  }) : null;
+
   return h('section', { id: 'actions', 'aria-labelledby': 'actions-heading' },
     h('h2', { class: 'govuk-heading-m', id: 'actions-heading' }, 'Record'),
     order.serviceStatus === 'SERVED' ? null : serve,
-    aware, report, outcome, notify);
+    aware, report, outcome, notify, registration);
 }
 
 const NOTIFICATION_KINDS = [['INITIAL', 'Initial notification (name and address)'], ['NEW_NAME', 'A new name'], ['HOME_ADDRESS', 'A new home address'], ['NO_HOME_ADDRESS', 'No longer has a home address (DAPO)']];
@@ -147,7 +165,8 @@ export async function send(query, variables, problemAt, then) {
 /// The form input for an API field a refusal names, where it is not the form's first.
 const FIELD_INPUTS = { notifiedAt: 'notified-at', changedOn: 'changed-on', details: 'notification-details', heldAt: 'held-at', scheduledFor: 'listed-for', expiresOn: 'vary-to', conditionIds: 'outcome-breach',
   mainApplication: 'main-application', reportedOn: 'reported-on', internalDecision: 'internal-decision', internalDecisionOn: 'internal-decision-on',
-  internalRefusalReason: 'internal-refusal-reason', madeToCourtOn: 'made-to-court-on', refusalReason: 'court-refusal-reason', orderReference: 'granted-order' };
+  internalRefusalReason: 'internal-refusal-reason', madeToCourtOn: 'made-to-court-on', refusalReason: 'court-refusal-reason', orderReference: 'granted-order',
+  finalDay: 'soa-final', startDay: 'soa-start' };
 
 /// The forms the court that made an order uses on it: renew it to a later last day, discharge it, or record that the
 /// event a DAPO lasted until occurred. Whether each is allowed (this court, the order in force, the consent an early

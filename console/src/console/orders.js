@@ -8,6 +8,7 @@ import { courtActions, listNoticeHearing, policeActions, quashByReference, share
 import { button, day, errorSummary, field, h, success, summary, table, tag, when, words } from './dom.js';
 
 const ORDER = `reference type status serviceStatus servedAt serviceMethod madeOn expiresOn untilEvent withoutNotice subjectAwareAt
+  soaPart2Notification { finalDay startDay }
   replacesReference replacedByReference applicantAgency { code name } court { code name }
   subject { names dateOfBirth }
   protectedPersons { id name dateOfBirth contact }
@@ -36,6 +37,8 @@ function orderDetail(o, withheld) {
       ['Applicant force', o.applicantAgency.name],
       ['Service', o.servedAt ? `${words(o.serviceStatus)}: ${when(o.servedAt)}${o.serviceMethod ? ` (${words(o.serviceMethod)})` : ''}` : words(o.serviceStatus)],
       o.withoutNotice ? ['Made without notice', o.subjectAwareAt ? `Subject aware since ${when(o.subjectAwareAt)}` : 'Subject not yet known to be aware'] : null,
+      o.soaPart2Notification ? ['Sex offender notification (Sexual Offences Act 2003 Part 2)',
+        `${o.soaPart2Notification.startDay ? `From ${day(o.soaPart2Notification.startDay)}` : 'In place when the order was made'}; ${o.soaPart2Notification.finalDay ? `ends ${day(o.soaPart2Notification.finalDay)}` : 'indefinite'}`] : null,
       o.replacesReference ? ['Replaces', o.replacesReference] : null,
       o.replacedByReference ? ['Replaced by', o.replacedByReference] : null,
     ]),
