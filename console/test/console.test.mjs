@@ -356,6 +356,11 @@ describe('recording an order', () => {
     await type('subject-dob', '1979-02-03');
     await type('person-name', 'Alex Protected');
     await type('person2-name', 'Jo Protected');
+    await page.click('#add-person');
+    await page.waitForSelector('#person3-name');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'person3-name', 'the new person’s name has the focus');
+    assert.equal(await page.$eval('#person2-name', (e) => e.value), 'Jo Protected', 'what was typed stays');
+    await type('person3-name', 'Charlie Protected');
     await type('prohibitions', 'Must not contact the protected person\nMust not enter Acacia Avenue');
     await page.click('#record-order button[type=submit]');
     await page.waitForSelector('.govuk-error-summary');
@@ -373,7 +378,7 @@ describe('recording an order', () => {
     assert.match(await page.$eval('#success', (e) => e.textContent), /WMC\/UI\/5 recorded/);
     const made_ = await server.gql(server.token('POLICE', 'MET'), '{ order(reference: "WMC/UI/5") { type subject { names } protectedPersons { name } conditions { kind text } } }');
     assert.deepEqual(made_.order.subject.names, ['Robin Subject']);
-    assert.deepEqual(made_.order.protectedPersons.map((p) => p.name), ['Alex Protected', 'Jo Protected']);
+    assert.deepEqual(made_.order.protectedPersons.map((p) => p.name), ['Alex Protected', 'Jo Protected', 'Charlie Protected']);
     assert.deepEqual(made_.order.conditions.map((c) => c.text), ['Must not contact the protected person', 'Must not enter Acacia Avenue']);
     await page.close();
   });

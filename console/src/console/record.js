@@ -15,14 +15,17 @@ const TYPES = [
   ['SHPO', 'Sexual harm prevention order'],
 ];
 
+/// The ids' prefix of the `i`-th protected person's fields (from 0): `person`, `person2`, `person3`...
+const person = (i) => (i === 0 ? 'person' : `person${i + 1}`);
+
 /// Which form field an API field path (`subject.names`, `protectedPersons[0].name`) belongs to.
 function fieldOf(path = '') {
   const p = path.replace(/^input\./, '');
+  const at = p.match(/^protectedPersons(?:\.|\[)(\d+)/);
+  if (at) return `${person(Number(at[1]))}-${/dateOfBirth/.test(p) ? 'dob' : /contact/.test(p) ? 'contact' : 'name'}`;
   const map = [
     [/^reference/, 'reference'], [/^type/, 'type'], [/^applicantAgency/, 'applicant'],
-    [/^subject\.names/, 'subject-name'], [/^subject/, 'subject-dob'],
-    [/^protectedPersons(\.|\[)1.*dateOfBirth/, 'person2-dob'], [/^protectedPersons(\.|\[)1.*contact/, 'person2-contact'], [/^protectedPersons(\.|\[)1/, 'person2-name'],
-    [/^protectedPersons.*dateOfBirth/, 'person-dob'], [/^protectedPersons.*contact/, 'person-contact'], [/^protectedPersons/, 'person-name'],
+    [/^subject\.names/, 'subject-name'], [/^subject/, 'subject-dob'], [/^protectedPersons/, 'person-name'],
     [/^madeOn/, 'made-on'], [/^expiresOn|^term/, 'expires-on'], [/^conditions/, 'prohibitions'], [/^replacesReference|^replaced/, 'replaces'],
   ];
   return map.find(([re]) => re.test(p))?.[1] ?? 'reference';
@@ -32,6 +35,9 @@ const lines = (text) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
 export async function recordOrder({ me, show }) {
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London' }).format(new Date());
+  // How many protected people the form asks about: two at first, one more for each "Add another".
+  let persons = 2;
+  const personIds = () => Array.from({ length: persons }, (_, i) => ['name', 'dob', 'contact'].map((k) => `${person(i)}-${k}`)).flat();
   const render = (values, problems = {}, banner = null) => {
     const list = Object.entries(problems).map(([id, text]) => ({ text, href: `#${id}` }));
     const textarea = (id, label, hint) => h('div', { class: `govuk-form-group${problems[id] ? ' govuk-form-group--error' : ''}` },
@@ -51,14 +57,18 @@ export async function recordOrder({ me, show }) {
       h('h2', { class: 'govuk-heading-m' }, 'The subject'),
       f('subject-name', 'Full name', { width: 20 }),
       f('subject-dob', 'Date of birth', { hint: 'YYYY-MM-DD', width: 10 }),
-      h('h2', { class: 'govuk-heading-m' }, 'The protected person'),
-      f('person-name', 'Full name', { width: 20 }),
-      f('person-dob', 'Date of birth (optional)', { hint: 'YYYY-MM-DD', width: 10 }),
-      f('person-contact', 'How the police can reach them (optional)', { hint: 'Seen only by the applicant force' }),
-      h('h2', { class: 'govuk-heading-m' }, 'A second protected person (optional)'),
-      f('person2-name', 'Full name', { width: 20 }),
-      f('person2-dob', 'Date of birth (optional)', { hint: 'YYYY-MM-DD', width: 10 }),
-      f('person2-contact', 'How the police can reach them (optional)', { hint: 'Seen only by the applicant force' }),
+      Array.from({ length: persons }, (_, i) => [
+        h('h2', { class: 'govuk-heading-m' }, i === 0 ? 'The protected person' : `Protected person ${i + 1} (optional)`),
+        f(`${person(i)}-name`, 'Full name', { width: 20 }),
+        f(`${person(i)}-dob`, 'Date of birth (optional)', { hint: 'YYYY-MM-DD', width: 10 }),
+        f(`${person(i)}-contact`, 'How the police can reach them (optional)', { hint: 'Seen only by the applicant force' }),
+      ]),
+      button('Add another protected person', { type: 'button', id: 'add-person', class: 'govuk-button govuk-button--secondary', onclick: () => {
+        const typed = valuesOf(form);
+        persons += 1;
+        render(typed);
+        document.querySelector(`#${person(persons - 1)}-name`).focus();
+      } }),
       h('h2', { class: 'govuk-heading-m' }, 'Conditions'),
       textarea('prohibitions', 'Prohibitions', 'One per line, as the order words them'),
       textarea('requirements', 'Requirements', 'One per line, as the order words them'),
@@ -73,14 +83,21 @@ export async function recordOrder({ me, show }) {
     else if (banner) banner.focus();
   };
 
+  const valuesOf = (form) => {
+    const ids = ['reference', 'type', 'applicant', 'made-on', 'expires-on', 'replaces', 'subject-name', 'subject-dob', ...personIds(), 'prohibitions', 'requirements'];
+    return Object.fromEntries(ids.map((id) => [id, form.querySelector(`#${id}`).value.trim()]));
+  };
+
   const submit = async (form) => {
-    const ids = ['reference', 'type', 'applicant', 'made-on', 'expires-on', 'replaces', 'subject-name', 'subject-dob', 'person-name', 'person-dob', 'person-contact', 'person2-name', 'person2-dob', 'person2-contact', 'prohibitions', 'requirements'];
-    const values = Object.fromEntries(ids.map((id) => [id, form.querySelector(`#${id}`).value.trim()]));
+    const values = valuesOf(form);
     const problems = {};
     const needed = { reference: 'Enter the order reference', applicant: 'Enter the applicant force', 'made-on': 'Enter the day the order was made', 'subject-name': 'Enter the subject’s full name', 'person-name': 'Enter the protected person’s full name' };
     for (const [id, text] of Object.entries(needed)) if (!values[id]) problems[id] = text;
-    if ((values['person2-dob'] || values['person2-contact']) && !values['person2-name']) problems['person2-name'] = 'Enter the second protected person’s full name, or leave their details empty';
-    for (const id of ['made-on', 'expires-on', 'subject-dob', 'person-dob', 'person2-dob']) {
+    for (let i = 1; i < persons; i += 1) {
+      const p = person(i);
+      if ((values[`${p}-dob`] || values[`${p}-contact`]) && !values[`${p}-name`]) problems[`${p}-name`] = `Enter protected person ${i + 1}’s full name, or leave their details empty`;
+    }
+    for (const id of ['made-on', 'expires-on', 'subject-dob', ...Array.from({ length: persons }, (_, i) => `${person(i)}-dob`)]) {
       if (values[id] && !/^\d{4}-\d{2}-\d{2}$/.test(values[id])) problems[id] = 'Enter the date as YYYY-MM-DD';
     }
     if (Object.keys(problems).length) return render(values, problems);
@@ -89,7 +106,7 @@ export async function recordOrder({ me, show }) {
       type: values.type,
       applicantAgency: values.applicant.toUpperCase(),
       subject: { names: [values['subject-name']], dateOfBirth: values['subject-dob'] || null },
-      protectedPersons: ['person', 'person2'].filter((p) => values[`${p}-name`])
+      protectedPersons: Array.from({ length: persons }, (_, i) => person(i)).filter((p) => values[`${p}-name`])
         .map((p) => ({ name: values[`${p}-name`], dateOfBirth: values[`${p}-dob`] || null, contact: values[`${p}-contact`] || null })),
       madeOn: values['made-on'],
       expiresOn: values['expires-on'] || null,
