@@ -273,6 +273,7 @@ diesel::table! {
         generation -> BigInt,
         facts -> Nullable<Text>,
         facts_generation -> Nullable<BigInt>,
+        fenced -> Bool,
     }
 }
 

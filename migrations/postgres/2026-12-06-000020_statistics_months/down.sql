@@ -8,5 +8,6 @@ DROP TRIGGER statistics_versions ON order_versions;
 DROP FUNCTION statistics_versions_changed();
 DROP TRIGGER statistics_orders ON orders;
 DROP FUNCTION statistics_orders_changed();
-DROP FUNCTION statistics_stale(DATE);
+DROP FUNCTION statistics_stale_on(DATE[]);
+DROP FUNCTION statistics_stale_from(DATE);
 DROP TABLE statistics_months;

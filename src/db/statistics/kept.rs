@@ -14,6 +14,17 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// What the kept facts mean: raise it whenever a figure is counted differently (what `db::statistics` reads, or
+/// how), so that months kept before are computed again rather than read back under the new meaning.
+const FACTS_VERSION: u32 = 1;
+
+/// A month's facts as kept.
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    version: u32,
+    groups: Vec<Group>,
+}
+
 /// The facts of one force, court and order type in a month. Lists left empty are not written.
 #[derive(Serialize, Deserialize, Default)]
 struct Group {
@@ -105,8 +116,11 @@ pub(super) fn encode(f: &Facts) -> String {
             .applications
             .push(encode_application(a));
     }
-    let groups: Vec<Group> = groups.into_values().collect();
-    serde_json::to_string(&groups).unwrap_or_default()
+    let kept = Kept {
+        version: FACTS_VERSION,
+        groups: groups.into_values().collect(),
+    };
+    serde_json::to_string(&kept).unwrap_or_default()
 }
 
 fn encode_application(a: &ApplicationFact) -> KeptApplication {
@@ -139,10 +153,13 @@ fn code<T: std::str::FromStr<Err = String>>(value: &str) -> AppResult<T> {
 
 /// Longer than 80 lines: one fact kind after another, each the inverse of `encode`.
 pub(super) fn decode(stored: &str, quarter: Quarter) -> AppResult<Facts> {
-    let groups: Vec<Group> = serde_json::from_str(stored)
-        .map_err(|e| AppError::internal(anyhow::anyhow!("bad facts in statistics_months: {e}")))?;
+    let bad = |what: String| AppError::internal(anyhow::anyhow!("statistics_months.facts: {what}"));
+    let kept: Kept = serde_json::from_str(stored).map_err(|e| bad(e.to_string()))?;
+    if kept.version != FACTS_VERSION {
+        return Err(bad(format!("kept as version {}", kept.version)));
+    }
     let mut f = Facts::default();
-    for g in groups {
+    for g in kept.groups {
         let order_type: OrderType = code(&g.order_type)?;
         let (force, court) = (g.force, g.court);
         for (days_to_service, count) in g.made {
@@ -234,13 +251,18 @@ fn decode_stage(
         "TO_COURT" => ApplicationStage::ToCourt {
             days_from_report: days,
         },
-        _ => ApplicationStage::Court {
+        "COURT" => ApplicationStage::Court {
             outcome: code(detail)?,
             reason: reason
                 .map(|r| code::<CourtRefusalReason>(r).map(CourtRefusalReason::as_str))
                 .transpose()?,
             days_to_order: days,
         },
+        other => {
+            return Err(AppError::internal(anyhow::anyhow!(
+                "statistics_months.facts: stage {other}"
+            )))
+        }
     })
 }
 
@@ -251,6 +273,7 @@ mod tests {
     use crate::domain::application::{CourtOutcome, InternalDecision};
     use crate::domain::{OrderEvent, OrderType};
 
+    /// Longer than 80 lines: one fact of each kind, written out.
     #[test]
     fn facts_read_back_as_they_were_kept() {
         let quarter = Quarter::of("2026-02-01".parse().unwrap());
@@ -328,5 +351,13 @@ mod tests {
         let back = decode(&encode(&facts), quarter).unwrap();
         assert_eq!(format!("{back:?}"), format!("{facts:?}"));
         assert!(decode("{", quarter).is_err());
+        let older =
+            encode(&facts).replace(&format!("\"version\":{FACTS_VERSION}"), "\"version\":0");
+        assert!(
+            decode(&older, quarter).is_err(),
+            "facts counted another way are computed again"
+        );
+        let unknown = encode(&facts).replace("\"TO_COURT\"", "\"LATER\"");
+        assert!(decode(&unknown, quarter).is_err());
     }
 }

@@ -17,7 +17,7 @@ use super::{read, DbConnection};
 use crate::db::schema::statistics_months;
 use crate::domain::calendar::london_date;
 use crate::domain::statistics::{Facts, Period, Quarter};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use diesel::prelude::*;
 
@@ -149,58 +149,34 @@ fn kept(
     last: NaiveDate,
     now: DateTime<Utc>,
 ) -> AppResult<Facts> {
-    type Found = (i64, Option<i64>, Option<String>);
-    let find = |conn: &mut DbConnection| {
-        statistics_months::table
-            .find(first)
-            .select((
-                statistics_months::generation,
-                statistics_months::facts_generation,
-                statistics_months::facts,
-            ))
-            .first::<Found>(conn)
-            .optional()
-    };
-    let found = match find(conn)? {
-        Some(found) => found,
-        None => {
-            // The month's row before its facts are read, so that any change committed from then on moves its
-            // generation on. Once it exists, a read writes nothing unless the facts must be computed again.
-            let row = (
-                statistics_months::first_day.eq(first),
-                statistics_months::last_day.eq(last),
-            );
-            crate::db::with_backend!(conn, |c| diesel::insert_into(statistics_months::table)
-                .values(row)
-                .on_conflict_do_nothing()
-                .execute(c))?;
-            find(conn)?.ok_or_else(|| {
-                AppError::internal(anyhow::anyhow!("a statistics month was not kept"))
-            })?
-        }
-    };
-    let (generation, kept_at, stored) = found;
     let quarter = Quarter::of(first);
+    let whole = Period {
+        from: first,
+        to: last,
+    };
+    let (generation, kept_at, stored) = match find(conn, first)? {
+        Some((generation, kept_at, stored, true)) => (generation, kept_at, stored),
+        _ => match new_month(conn, first, last) {
+            Ok(Some(found)) => found,
+            Ok(None) => return read(conn, whole, None, now, true),
+            Err(e) => {
+                tracing::warn!(month = %first, error = %e, "statistics month not kept; computed for this answer only");
+                return read(conn, whole, None, now, true);
+            }
+        },
+    };
     if let (Some(stored), true) = (stored, kept_at == Some(generation)) {
         match decode(&stored, quarter) {
             Ok(facts) => return Ok(facts),
-            // Kept by a build that wrote them differently: computed again, and kept as this build writes them.
+            // Kept by a build that wrote them differently, or counted them differently: computed again, and kept as
+            // this build does.
             Err(e) => {
                 tracing::warn!(month = %first, error = %e, "kept statistics not read; computing them again")
             }
         }
     }
     let started = std::time::Instant::now();
-    let facts = read(
-        conn,
-        Period {
-            from: first,
-            to: last,
-        },
-        None,
-        now,
-        true,
-    )?;
+    let facts = read(conn, whole, None, now, true)?;
     let stored = encode(&facts);
     let kept = diesel::update(
         statistics_months::table
@@ -211,10 +187,14 @@ fn kept(
         statistics_months::facts.eq(&stored),
         statistics_months::facts_generation.eq(generation),
     ))
-    .execute(conn)?;
+    .execute(conn);
+    // Keeping them is for the next answer: this one has its facts whether or not they could be kept.
+    if let Err(e) = &kept {
+        tracing::warn!(month = %first, error = %e, "statistics month not kept");
+    }
     tracing::debug!(
         month = %first,
-        kept = kept == 1,
+        kept = matches!(kept, Ok(1)),
         bytes = stored.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "statistics month computed"
@@ -222,12 +202,80 @@ fn kept(
     Ok(facts)
 }
 
+type Found = (i64, Option<i64>, Option<String>, bool);
+
+/// A month's generation, the generation its facts were computed at, and the facts.
+type Kept = (i64, Option<i64>, Option<String>);
+
+/// A kept month's generation, the generation its facts were computed at, the facts, and whether every change in
+/// progress when its row was made has ended (`new_month`).
+fn find(conn: &mut DbConnection, first: NaiveDate) -> AppResult<Option<Found>> {
+    Ok(statistics_months::table
+        .find(first)
+        .select((
+            statistics_months::generation,
+            statistics_months::facts_generation,
+            statistics_months::facts,
+            statistics_months::fenced,
+        ))
+        .first::<Found>(conn)
+        .optional()?)
+}
+
+/// Creates a month's row (if it is not there yet) before its facts are read, so that any change committed from then
+/// on moves its generation on, and waits for the changes that did not see it; `None` when its facts must not be
+/// kept from this read. Its generation starts at a random number, never one
+/// an emptied table's row had: a computation that read the old row cannot be kept under the new one.
+///
+/// A change whose trigger ran before the row existed moved no generation on. On SQLite the insert waits for any such
+/// change to commit (one writer at a time), so the facts read next see it. On PostgreSQL each change's trigger holds
+/// a shared advisory lock to the end of its transaction (migration 000020); taking it exclusively once the row is
+/// committed waits for every change then in progress, and each one after sees the row.
+fn new_month(
+    conn: &mut DbConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> AppResult<Option<Kept>> {
+    use rand::Rng;
+    let start: i64 = rand::rng().random_range(0..i64::MAX / 2);
+    let row = (
+        statistics_months::first_day.eq(first),
+        statistics_months::last_day.eq(last),
+        statistics_months::generation.eq(start),
+    );
+    crate::db::with_backend!(conn, |c| diesel::insert_into(statistics_months::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    if let DbConnection::Pg(c) = conn {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({STATISTICS_LOCK_KEY}); COMMIT;"
+        ))?;
+    }
+    diesel::update(statistics_months::table.find(first))
+        .set(statistics_months::fenced.eq(true))
+        .execute(conn)?;
+    Ok(find(conn, first)?.map(|(generation, kept_at, stored, _)| (generation, kept_at, stored)))
+}
+
+/// The advisory lock statistics triggers hold shared on PostgreSQL (migration 000020).
+pub const STATISTICS_LOCK_KEY: i64 = 0x7374_6174_7374; // "statst"
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_triggers_hold_the_lock_new_months_wait_for() {
+        let migration =
+            include_str!("../../../migrations/postgres/2026-12-06-000020_statistics_months/up.sql");
+        let shared = format!("pg_advisory_xact_lock_shared({STATISTICS_LOCK_KEY})");
+        assert_eq!(migration.matches(&shared).count(), 2, "{shared}");
     }
 
     #[test]

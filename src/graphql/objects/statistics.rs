@@ -83,7 +83,7 @@ impl StatisticsRow {
         self.0.force.as_deref()
     }
     /// The code of the court that made the orders (or that the applications went to), when rows are by court; null
-    /// on the row of applications no court has seen (decided inside the force).
+    /// on the row of what no court has seen: applications decided inside the force, and police notices.
     async fn court(&self) -> Option<&str> {
         self.0.court.as_deref()
     }
