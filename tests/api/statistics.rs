@@ -512,20 +512,14 @@ async fn figures_by_court_count_each_order_under_the_court_that_made_it() {
     assert_eq!(counts(&own[2]), [0, 1, 0, 0, 1]);
 
     // The read is audited as being by court.
-    let audited = app
-        .gql(
-            &app.token(Role::Auditor, "DPO"),
-            AUDIT_EVENTS,
-            json!({ "f": { "objectId": "MET:2026-01-01..2026-05-20 by court" } }),
-        )
-        .await;
-    let edges = audited.ok()["auditEvents"]["edges"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(edges.len(), 1, "{edges:?}");
-    assert_eq!(edges[0]["node"]["operation"], "CONSULT");
-    assert_eq!(edges[0]["node"]["actor"]["role"], "POLICE");
+    let audited = audit_events(
+        &app,
+        json!({ "objectId": "MET:2026-01-01..2026-05-20 by court" }),
+    )
+    .await;
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0]["operation"], "CONSULT");
+    assert_eq!(audited[0]["actor"]["role"], "POLICE");
 }
 
 #[tokio::test]
@@ -533,16 +527,8 @@ async fn an_open_data_request_while_a_release_is_computed_is_told_to_come_back_a
 {
     let app = history().await;
     let public_reads = || async {
-        let events = app
-            .gql(
-                &app.token(Role::Auditor, "DPO"),
-                AUDIT_EVENTS,
-                json!({ "f": { "actorAgency": "public" } }),
-            )
-            .await;
-        events.ok()["auditEvents"]["edges"]
-            .as_array()
-            .unwrap()
+        audit_events(&app, json!({ "actorAgency": "public" }))
+            .await
             .len()
     };
     // Another release is being computed: the server holds its gate for as long as that takes.
