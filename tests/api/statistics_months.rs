@@ -147,3 +147,56 @@ async fn a_change_to_an_ended_month_is_counted_in_the_next_answer_as_if_nothing_
         [json!({ "force": "GMP", "quarter": "2026-Q2", "ordersMade": 1 })]
     );
 }
+
+/// Longer than 80 lines: a month kept, then two changes made in a later month that alter it.
+#[tokio::test]
+async fn an_outcome_replacing_one_of_an_ended_month_and_a_late_service_are_counted() {
+    let app = history().await;
+    // 2 June: May has ended and is kept with the breach's CHARGED outcome and GMP's order unserved.
+    app.clock.set("2026-06-02T10:00:00Z".parse().unwrap());
+    let analyst = app.token(Role::Analyst, "STATS");
+    let first = rows(&app.gql(&analyst, STATS, json!({})).await);
+    assert_eq!(kept(&app).await, 5);
+    assert_eq!(
+        find(&first, "MET", "2026-Q2")["breachOutcomes"]["charged"],
+        1
+    );
+    assert_eq!(find(&first, "GMP", "2026-Q2")["daysToService"]["count"], 0);
+
+    let met = app.token(Role::Police, "MET");
+    let breach = app
+        .gql(
+            &met,
+            "query { order(reference: \"WMC/ST/1\", reason: \"statistics test\") { breaches { id } } }",
+            json!({}),
+        )
+        .await;
+    let id = breach.ok()["order"]["breaches"][0]["id"].clone();
+    app.gql(
+        &met,
+        "mutation($id: ID!) { updateBreachOutcome(id: $id, outcome: CONVICTED) { id } }",
+        json!({ "id": id }),
+    )
+    .await
+    .ok();
+    app.gql(
+        &app.token(Role::Police, "GMP"),
+        "mutation { recordService(reference: \"WMC/ST/2\", servedAt: \"2026-04-16T10:00:00Z\", method: PERSONAL) { serviceStatus } }",
+        json!({}),
+    )
+    .await
+    .ok();
+    // May held the replaced outcome, April the order now served: both are computed again.
+    assert_eq!(kept(&app).await, 3);
+
+    let after = rows(&app.gql(&analyst, STATS, json!({})).await);
+    let met_q2 = find(&after, "MET", "2026-Q2");
+    assert_eq!(met_q2["breachOutcomes"]["charged"], 0, "replaced in June");
+    let gmp_q2 = find(&after, "GMP", "2026-Q2");
+    assert_eq!(
+        gmp_q2["daysToService"],
+        json!({ "count": 1, "median": 1.0 })
+    );
+    sql(&app, "DELETE FROM statistics_months", false).await;
+    assert_eq!(rows(&app.gql(&analyst, STATS, json!({})).await), after);
+}
