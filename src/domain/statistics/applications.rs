@@ -3,16 +3,16 @@
 
 use super::{row, ApplicationFact, ApplicationStage, GroupBy, Key, Spread};
 use crate::domain::application::{CourtOutcome, InternalDecision};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// The applications' stages, each in the quarter of its day, and the spreads of the days between them.
 pub(super) fn count<'a>(
-    rows: &mut BTreeMap<Key<'a>, super::Row>,
+    rows: &mut HashMap<Key<'a>, super::Row>,
     by: GroupBy,
     apps: &'a [ApplicationFact],
 ) {
-    let mut to_court: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
-    let mut to_order: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
+    let mut to_court: HashMap<Key, Vec<(f64, u64)>> = HashMap::new();
+    let mut to_order: HashMap<Key, Vec<(f64, u64)>> = HashMap::new();
     for a in apps {
         let key = || by.key(&a.force, &a.court, a.order_type, a.quarter);
         let r = &mut row(rows, by, key()).applications;

@@ -1,7 +1,7 @@
 //! Whose figures a row holds, and the row each fact counts in.
 
 use super::{OrderType, Quarter, Row};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 /// Whose figures a row holds: a force's (the force that applied for the orders), or a court's (the court that made
 /// them or that an application went to).
@@ -37,7 +37,7 @@ impl GroupBy {
 
 /// The row of a key, made empty when first asked for.
 pub(in crate::domain::statistics) fn row<'r, 'a>(
-    rows: &'r mut BTreeMap<Key<'a>, Row>,
+    rows: &'r mut HashMap<Key<'a>, Row>,
     by: GroupBy,
     key: Key<'a>,
 ) -> &'r mut Row {

@@ -20,7 +20,7 @@ use super::alert::BreachOutcome;
 use super::application::{CourtOutcome, InternalDecision};
 use super::{OrderEvent, OrderType};
 use chrono::NaiveDate;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The longest period one request may cover.
 pub const MAX_PERIOD_DAYS: i64 = 10 * 366;
@@ -283,9 +283,10 @@ impl Row {
 /// The figures of a period, one row per force (or court), order type and quarter with anything to count, in that
 /// order.
 pub fn aggregate(period: Period, facts: &Facts, by: GroupBy) -> Vec<Row> {
-    let mut rows: BTreeMap<Key, Row> = BTreeMap::new();
-    let mut service_days: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
-    let mut outcome_days: BTreeMap<Key, Vec<(f64, u64)>> = BTreeMap::new();
+    // Hashed while counting (a million facts over four years), sorted once at the end.
+    let mut rows: HashMap<Key, Row> = HashMap::new();
+    let mut service_days: HashMap<Key, Vec<(f64, u64)>> = HashMap::new();
+    let mut outcome_days: HashMap<Key, Vec<(f64, u64)>> = HashMap::new();
     for o in &facts.orders {
         let key = by.key(&o.force, &o.court, o.order_type, o.quarter);
         row(&mut rows, by, key).orders_made += o.count;
@@ -353,7 +354,9 @@ pub fn aggregate(period: Period, facts: &Facts, by: GroupBy) -> Vec<Row> {
             r.days_breach_to_outcome = Spread::of_counted(days);
         }
     }
-    rows.into_values().filter(|r| !r.is_empty()).collect()
+    let mut rows: Vec<(Key, Row)> = rows.into_iter().filter(|(_, r)| !r.is_empty()).collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    rows.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]

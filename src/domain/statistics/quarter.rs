@@ -4,7 +4,7 @@ use super::Period;
 use chrono::{Datelike, NaiveDate};
 
 /// A calendar quarter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Quarter {
     pub year: i32,
     /// 1 to 4.
