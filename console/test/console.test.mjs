@@ -483,6 +483,48 @@ describe('appeals and awareness', () => {
   });
 });
 
+describe('the service’s own roles', () => {
+  test('an auditor finds who read an order and why, filtered by agency and operation', async () => {
+    await server.gql(server.token('POLICE', 'MET', 'officer-audited'),
+      'query { order(reference: "NO/SUCH/ORDER", reason: "Checking a caller’s story at 3am") { reference } }');
+    const page = await open(chrome, server);
+    await signIn(page, server.token('AUDITOR', 'DPO', 'auditor-1'));
+    assert.deepEqual(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent)), ['Audit log', 'Sign out']);
+    await page.waitForSelector('#audit-events table');
+    await page.type('#audit-agency', 'MET');
+    await page.select('#audit-operation', 'CONSULT');
+    await Promise.all([page.waitForFunction(() => location.hash.includes('operation=CONSULT')), page.click('#audit-filter button[type=submit]')]);
+    await page.waitForFunction(() => document.querySelector('#audit-events')?.textContent.includes('Checking a caller’s story at 3am'));
+    const text = await page.$eval('#audit-events', (e) => e.textContent);
+    assert.match(text, /POLICE MET \(officer-audited\)/);
+    assert.doesNotMatch(text, /AUDITOR DPO/, 'only MET’s reads are listed');
+    await clean(page, 'audit log');
+    await page.close();
+  });
+
+  test('an administrator registers an agency, and the same code twice is refused with its code', async () => {
+    const page = await open(chrome, server);
+    await signIn(page, server.token('ADMIN', 'OPS', 'admin-1'));
+    assert.deepEqual(await page.$$eval('#nav a', (as) => as.map((a) => a.textContent)), ['Agencies', 'Sign out']);
+    await page.waitForSelector('#agency-list table');
+    assert.match(await page.$eval('#agency-list', (e) => e.textContent), /Southwark Crown Court/);
+    await clean(page, 'agencies');
+    const register = async () => {
+      await page.type('#agency-code', 'ADV-NTH');
+      await page.type('#agency-name', 'Northern Stalking Advocacy');
+      await page.select('#agency-kind', 'ADVOCACY_SERVICE');
+      await page.click('#create-agency button[type=submit]');
+    };
+    await register();
+    await page.waitForSelector('#success');
+    await page.waitForFunction(() => document.querySelector('#agency-list')?.textContent.includes('Northern Stalking Advocacy'));
+    await register();
+    await page.waitForSelector('#create-agency .govuk-error-summary');
+    assert.match(await page.$eval('#create-agency .govuk-error-summary', (e) => e.textContent), /\([A-Z_]+\)/);
+    await page.close();
+  });
+});
+
 describe('hearings, variations, notifications and outcomes', () => {
   test('a court varies its order and records a notice’s hearing; police record a notification and a breach’s outcome', async () => {
     await sharedOrder('WMC/UI/7');

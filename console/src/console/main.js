@@ -10,6 +10,7 @@ import { orderView } from './orders.js';
 import { statistics } from './statistics.js';
 import { recordOrder } from './record.js';
 import { applications } from './applications.js';
+import { agencies, auditLog } from './admin.js';
 
 document.body.classList.add('js-enabled', 'govuk-frontend-supported');
 initAll();
@@ -26,11 +27,13 @@ function pages(me) {
     ['record', 'Record an order', ['COURT']],
     ['applications', 'Applications', ['POLICE', 'COURT']],
     ['statistics', 'Statistics', me.role === 'POLICE' && me.supervisor ? ['POLICE'] : ['ANALYST']],
+    ['audit', 'Audit log', ['AUDITOR']],
+    ['agencies', 'Agencies', ['ADMIN']],
   ];
   return all.filter(([, , roles]) => roles.includes(me.role));
 }
 
-const routes = { alerts: alertDesk, worklist, orders: orderView, statistics, record: recordOrder, applications };
+const routes = { alerts: alertDesk, worklist, orders: orderView, statistics, record: recordOrder, applications, audit: auditLog, agencies };
 
 let me = null;
 // What the page on show must close when another replaces it (its websocket, its timers), and which page that is.
