@@ -9,7 +9,7 @@ import { button, errorSummary, field, h, select, when, words } from './dom.js';
 const METHODS = [['PERSONAL', 'In person'], ['IN_COURT', 'In court'], ['POST', 'By post'], ['OTHER_AUTHORISED', 'Other authorised means']];
 
 /// A date-time input's value (the browser's local time, London for its users) as an instant, or null.
-function instant(value) {
+export function instant(value) {
   const t = new Date(value);
   return value && !Number.isNaN(t.getTime()) ? t.toISOString() : null;
 }

@@ -3,18 +3,12 @@
 // server's to decide; a refusal is shown as it comes, with its code.
 
 import { gql } from './api.js';
-import { form, send } from './actions.js';
+import { form, instant, send } from './actions.js';
 import { button, field, h, select, success, table, when, words } from './dom.js';
 
 const OPERATIONS = [['', 'Any'], ...['CONSULT', 'COLLECT', 'ALTER', 'DISCLOSE', 'COMBINE', 'ERASE', 'AUTH_FAILURE', 'DENIED'].map((o) => [o, words(o)])];
 const KINDS = [['POLICE_FORCE', 'Police force'], ['COURT', 'Magistrates’ court'], ['CROWN_COURT', 'Crown Court'], ['ADVOCACY_SERVICE', 'Advocacy service']];
 const PAGE = 50;
-
-/// A date-time input's value (London time, as the browser shows it) as an instant, or null.
-function instant(value) {
-  const t = new Date(value);
-  return value && !Number.isNaN(t.getTime()) ? t.toISOString() : null;
-}
 
 /// Rows shown a page at a time, with a "Show more" button while the server has more; `load(after)` returns
 /// `{ rows, hasNextPage, endCursor }`.

@@ -1,14 +1,15 @@
 //! The facts of whole past months, kept ready in `statistics_months` (migration 000020), so that a year of
 //! statistics reads twelve stored rows and little of the record.
 //!
-//! A period is taken month by month (`parts`), each part answered on its own (`facts`) and the answers merged. A whole month that has ended comes from its kept facts, computed from the record
-//! and kept when first asked for. Any other part (a month the period only partly covers, the month still running)
-//! is read from the record each time. The orders in force at a quarter's end come from the month ending that day
-//! when it has ended, from the record otherwise.
+//! A period is taken month by month (`parts`), each part answered on its own (`facts`) and the answers merged. A
+//! whole month that has ended comes from its kept facts, computed from the record and kept when first asked for. Any
+//! other part (a month the period only partly covers, the month still running) is read from the record each time.
+//! The orders in force at a quarter's end come from the month ending that day when it has ended, from the record
+//! otherwise.
 //!
 //! Kept facts never go stale unseen: every change to a row statistics count from moves on the generation of each
-//! kept month on or after the earliest day the change touches (the migration's triggers, in the same transaction as
-//! the change). Facts are kept with the generation read before they were computed, and used only while it is still
+//! kept month whose facts it can alter (the migration's triggers, in the same transaction as the change: the months
+//! of the days it touches, and for orders in force every month from the earliest such day). Facts are kept with the generation read before they were computed, and used only while it is still
 //! the month's: a change committed meanwhile leaves them unused. They hold every force's and court's figures; a
 //! force's are picked from them.
 
@@ -95,15 +96,9 @@ pub fn facts(
     Ok(out)
 }
 
-/// Adds the facts of one part of a period to those of the others.
+/// Adds the facts of one part of a period (as `facts` gave them) to those of the others.
 pub fn merge(into: &mut Facts, part: Facts) {
-    into.orders.extend(part.orders);
-    into.in_force.extend(part.in_force);
-    into.changes.extend(part.changes);
-    into.breaches.extend(part.breaches);
-    into.outcomes.extend(part.outcomes);
-    into.missed.extend(part.missed);
-    into.applications.extend(part.applications);
+    add(into, part, None, true);
 }
 
 /// The calendar months `period` touches, each as its first and last day.
