@@ -58,6 +58,10 @@ pub struct Metrics {
     errors: Mutex<BTreeMap<String, u64>>,
     pub alerts_raised: AtomicU64,
     pub alerts_delivered: AtomicU64,
+    /// Alerts sent to endpoints (webhooks, duty inboxes) and taken by the receiver.
+    pub endpoint_deliveries: AtomicU64,
+    /// Tries of sending an alert to an endpoint that failed.
+    pub endpoint_failures: AtomicU64,
     pub check_runs: AtomicU64,
     pub check_failures: AtomicU64,
     /// Duration of the last check run, in microseconds.
@@ -193,7 +197,7 @@ impl Metrics {
         (pool_size, pool_idle): (u32, u32),
         (documents_found, documents_parsed): (u64, u64),
         (handed_over, delivery_failures): (u64, u64),
-    ) -> [(&'static str, &'static str, &'static str, f64); 14] {
+    ) -> [(&'static str, &'static str, &'static str, f64); 16] {
         [
             (
                 "orderwatch_alerts_raised_total",
@@ -206,6 +210,18 @@ impl Metrics {
                 "counter",
                 "Alerts delivered to live subscribers of this process.",
                 self.alerts_delivered.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "orderwatch_endpoint_deliveries_total",
+                "counter",
+                "Alerts this process sent to webhooks and duty inboxes that the receiver took.",
+                self.endpoint_deliveries.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "orderwatch_endpoint_failures_total",
+                "counter",
+                "Tries of sending an alert to a webhook or duty inbox that failed (each is retried).",
+                self.endpoint_failures.load(Ordering::Relaxed) as f64,
             ),
             (
                 "orderwatch_check_runs_total",

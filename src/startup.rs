@@ -116,7 +116,14 @@ impl Application {
             .with_rules(rules)
             .with_delivery_retry(Duration::from_millis(settings.delivery_retry_ms.max(1)))
             .with_audit_owner(settings.audit_table_owner.clone())
-            .with_court_made_spo(settings.court_made_spo);
+            .with_court_made_spo(settings.court_made_spo)
+            .with_endpoints(
+                settings
+                    .endpoints
+                    .settings(settings.production())
+                    .map_err(anyhow::Error::msg)?,
+            )
+            .map_err(anyhow::Error::msg)?;
         let (shutdown, shutdown_rx) = tokio::sync::watch::channel(false);
         let schema = crate::graphql::build_schema_with(
             Some(services.clone()),
@@ -156,6 +163,9 @@ impl Application {
                 settings.check_max_alerts,
                 shutdown.subscribe(),
             );
+        }
+        if settings.endpoints.deliver {
+            services.deliver_to_endpoints(shutdown.subscribe());
         }
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("could not listen on {}", settings.listen))?;

@@ -16,6 +16,7 @@
 //! | `alerts` (query, subscription), `acknowledgeAlert` | no (none yet) | its own orders' alerts | shared orders' alerts | no | no |
 //! | `recordNotification` | no | yes (any force) | no | no | no |
 //! | `scheduleHearing`, `recordHearingOutcome` | the order's court (any court for a notice); the listing court | no | no | no | no |
+//! | `alertEndpoints`, `registerAlertEndpoint`, `pause/resume/rotate...AlertEndpoint` | no | no | no | yes, on an agency's behalf | no |
 //! | `deadlines` | its own orders', no notifications | its managed orders' | shared orders', no notifications | no | no |
 //!
 //! Sensitive fields: a protected person's contact details are returned only to the managing force (the applicant
@@ -55,6 +56,9 @@ pub enum Operation {
     DecideApplication,
     /// Read a subject's history across orders (combining records about a person).
     ReadSubjectHistory,
+    /// Register, pause, resume, replay and re-key an agency's alert endpoints (webhooks, duty inboxes), and read
+    /// how their deliveries stand.
+    ManageEndpoints,
 }
 
 /// Whether a role may call an operation at all. Row and field checks come after this.
@@ -76,6 +80,7 @@ pub fn may_call(role: Role, op: Operation) -> bool {
         RecordApplication => role == Role::Police,
         DecideApplication => role == Role::Court,
         ReadSubjectHistory => role == Role::Police,
+        ManageEndpoints => role == Role::Admin,
     }
 }
 
@@ -204,6 +209,36 @@ pub fn alert_audience(principal: &Principal) -> AlertAudience {
         Role::Police => AlertAudience::Force(principal.agency.clone()),
         Role::Advocate => AlertAudience::Advocate(principal.agency.clone()),
         Role::Court | Role::Admin | Role::Auditor | Role::Analyst => AlertAudience::Nothing,
+    }
+}
+
+/// The alerts an agency of `kind` receives on its endpoints: the same as a subscriber of its role would (a force
+/// its managed orders' alerts, an advocacy service its shared orders'); courts receive none yet.
+pub fn endpoint_audience(kind: AgencyKind, agency: &str) -> AlertAudience {
+    match kind {
+        AgencyKind::PoliceForce => AlertAudience::Force(agency.to_string()),
+        AgencyKind::AdvocacyService => AlertAudience::Advocate(agency.to_string()),
+        AgencyKind::Court | AgencyKind::CrownCourt => AlertAudience::Nothing,
+    }
+}
+
+/// The role an endpoint acts in when its deliveries are recorded in the audit log: that of the agency's own
+/// subscribers.
+pub fn endpoint_role(audience: &AlertAudience) -> Option<Role> {
+    match audience {
+        AlertAudience::Force(_) => Some(Role::Police),
+        AlertAudience::Advocate(_) => Some(Role::Advocate),
+        AlertAudience::Nothing => None,
+    }
+}
+
+/// Whether an audience receives alerts of `kind` at all (on the orders it follows).
+pub fn audience_receives_kind(audience: &AlertAudience, kind: AlertKind) -> bool {
+    let rule = kind.rule();
+    match audience {
+        AlertAudience::Force(_) => rule.to_force,
+        AlertAudience::Advocate(_) => rule.to_advocates,
+        AlertAudience::Nothing => false,
     }
 }
 

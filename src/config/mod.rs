@@ -8,6 +8,7 @@ use crate::db::DbTarget;
 use std::path::PathBuf;
 
 pub mod audit;
+pub mod endpoints;
 mod secrets;
 
 pub(crate) use secrets::create_dev_file;
@@ -347,6 +348,10 @@ pub struct Settings {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "ORDERWATCH_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// Delivery to agencies' webhooks and duty inboxes (`config/endpoints.rs`).
+    #[command(flatten)]
+    pub endpoints: endpoints::EndpointArgs,
 }
 
 impl std::fmt::Debug for Settings {
@@ -400,6 +405,7 @@ impl std::fmt::Debug for Settings {
             .field("expiry_warning_days", &self.expiry_warning_days)
             .field("unserved_after_hours", &self.unserved_after_hours)
             .field("workers", &self.workers)
+            .field("endpoints", &self.endpoints)
             .finish()
     }
 }
@@ -447,6 +453,7 @@ impl Settings {
             unserved_after_hours: 24,
             extra_bank_holidays: String::new(),
             workers: None,
+            endpoints: Default::default(),
         }
     }
 }
@@ -476,6 +483,7 @@ impl Settings {
                 "ORDERWATCH_MAX_NESTING must be 1 to {MAX_NESTING_CEILING}"
             ));
         }
+        self.endpoints.settings(self.production())?;
         self.schedule_rules().map(|_| ())
     }
 

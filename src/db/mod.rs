@@ -11,6 +11,7 @@ pub mod applications;
 pub mod audit;
 pub mod breaches;
 pub mod codec;
+pub mod endpoints;
 pub mod listen;
 pub mod loader;
 pub mod models;

@@ -20,6 +20,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    alert_endpoints (id) {
+        id -> Text,
+        agency -> Text,
+        transport -> Text,
+        target -> Text,
+        kinds -> Text,
+        secret -> Nullable<Text>,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        state -> Text,
+        delivered_seq -> BigInt,
+        attempts -> BigInt,
+        failing_since -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     alerts (seq) {
         seq -> BigInt,
         id -> Text,
@@ -306,6 +329,7 @@ diesel::joinable!(subject_names -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(
     agencies,
     alert_acks,
+    alert_endpoints,
     alerts,
     applications,
     audit_events,

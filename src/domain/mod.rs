@@ -32,6 +32,7 @@ pub mod alert;
 pub mod application;
 pub mod audit;
 pub mod calendar;
+pub mod endpoint;
 pub mod order;
 pub mod order_type;
 pub mod schedule;

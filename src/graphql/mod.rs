@@ -9,6 +9,7 @@ pub mod breaches;
 pub mod deadlines;
 pub mod delivery;
 pub mod documents;
+pub mod endpoints;
 pub mod enums;
 pub mod error;
 pub mod mutation;
@@ -35,6 +36,7 @@ pub struct QueryRoot(
     statistics::StatisticsQuery,
     applications::ApplicationQuery,
     subjects::SubjectQuery,
+    endpoints::EndpointQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -44,6 +46,7 @@ pub struct MutationRoot(
     alerts::AlertMutation,
     deadlines::DeadlineMutation,
     applications::ApplicationMutation,
+    endpoints::EndpointMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -17,6 +17,9 @@ fn allows(ctx: &Context<'_>, op: Operation) -> bool {
 pub fn read_orders(ctx: &Context<'_>) -> bool {
     allows(ctx, Operation::ReadOrders)
 }
+pub fn manage_endpoints(ctx: &Context<'_>) -> bool {
+    allows(ctx, Operation::ManageEndpoints)
+}
 pub fn create_agency(ctx: &Context<'_>) -> bool {
     allows(ctx, Operation::CreateAgency)
 }

@@ -13,6 +13,7 @@ pub mod breaches;
 pub mod checks;
 mod decisions;
 pub mod delivery;
+pub mod endpoints;
 pub mod feed;
 mod grant_checks;
 mod hearings;
@@ -94,6 +95,8 @@ pub struct Services {
     /// Held while a public open-data release is computed: anyone may ask for one and each is expensive, so no more
     /// than one is computed at once and the others are told to come back (`GET /open-data/...`).
     pub open_release: Arc<tokio::sync::Semaphore>,
+    /// Delivery to agencies' webhooks and duty inboxes (`endpoints::deliver`).
+    pub outbound: Arc<endpoints::deliver::Outbound>,
 }
 
 impl Services {
@@ -113,6 +116,10 @@ impl Services {
             audit_owner: None,
             court_made_spo: false,
             open_release: Arc::new(tokio::sync::Semaphore::new(1)),
+            outbound: Arc::new(
+                endpoints::deliver::Outbound::new(endpoints::EndpointSettings::default())
+                    .expect("the default endpoint settings name no SMTP server and build"),
+            ),
         }
     }
 
@@ -132,6 +139,12 @@ impl Services {
     pub fn with_court_made_spo(mut self, enabled: bool) -> Self {
         self.court_made_spo = enabled;
         self
+    }
+
+    /// The same services delivering to endpoints with these settings; the error names the setting at fault.
+    pub fn with_endpoints(mut self, settings: endpoints::EndpointSettings) -> Result<Self, String> {
+        self.outbound = Arc::new(endpoints::deliver::Outbound::new(settings)?);
+        Ok(self)
     }
 
     /// The same services with these schedule rules.

@@ -89,6 +89,15 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
             "mutation { recordApplicationOutcome(input: { reference: \"MET/APP/404\", outcome: WITHDRAWN, decidedOn: \"2026-01-01\" }) { reference } }".into(),
             json!({}),
         ),
+        ("alertEndpoints", "{ alertEndpoints { id } }".into(), json!({})),
+        (
+            "registerAlertEndpoint",
+            "mutation { registerAlertEndpoint(input: { agency: \"MET\", transport: WEBHOOK, target: \"https://cases.example.org/hook\", kinds: [BREACH_REPORTED] }) { secret } }".into(),
+            json!({}),
+        ),
+        ("pauseAlertEndpoint", "mutation { pauseAlertEndpoint(id: \"nope\") { id } }".into(), json!({})),
+        ("resumeAlertEndpoint", "mutation { resumeAlertEndpoint(id: \"nope\") { id } }".into(), json!({})),
+        ("rotateAlertEndpointSecret", "mutation { rotateAlertEndpointSecret(id: \"nope\") { secret } }".into(), json!({})),
     ]
 }
 
@@ -116,7 +125,10 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("recordNotification", Police, _) => "OK",
         ("scheduleHearing", Court, "WMC") => "OK",
         ("scheduleHearing" | "recordHearingOutcome", Court, _) => "NOT_FOUND",
-        ("createAgency", Admin, _) => "OK",
+        ("createAgency" | "alertEndpoints" | "registerAlertEndpoint", Admin, _) => "OK",
+        ("pauseAlertEndpoint" | "resumeAlertEndpoint" | "rotateAlertEndpointSecret", Admin, _) => {
+            "NOT_FOUND"
+        }
         ("grantOrder", Court, "WMC") => "OK",
         // Only a Crown Court quashes, and to any other court the order does not exist.
         ("quashOrder", Court, "CCL") => "OK",

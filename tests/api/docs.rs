@@ -3,7 +3,11 @@
 
 #[test]
 fn every_setting_has_a_row_in_the_operations_guide() {
-    let config = include_str!("../../src/config/mod.rs");
+    let config = [
+        include_str!("../../src/config/mod.rs"),
+        include_str!("../../src/config/endpoints.rs"),
+    ]
+    .concat();
     let operations = include_str!("../../docs/operations.md");
     let settings: Vec<&str> = config
         .split("env = \"")

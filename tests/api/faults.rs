@@ -62,7 +62,7 @@ async fn thirty_two_concurrent_writers_all_succeed_with_no_locking_error() {
 }
 
 /// The real binary on a database, printing where it serves.
-struct Server {
+pub(crate) struct Server {
     child: ChildGuard,
     url: String,
 }
@@ -73,7 +73,7 @@ impl Server {
     }
 
     /// Started with extra environment, its log (stderr) going to `log`.
-    fn start_with(database_url: &str, env: &[(&str, &str)], log: Stdio) -> Server {
+    pub(crate) fn start_with(database_url: &str, env: &[(&str, &str)], log: Stdio) -> Server {
         let mut child = ChildGuard(
             Command::new(env!("CARGO_BIN_EXE_orderwatch"))
                 .env("DATABASE_URL", database_url)
@@ -120,7 +120,7 @@ impl Server {
         Ws::connect(&self.url).await
     }
 
-    fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         // SIGKILL: no graceful anything.
         self.child.kill().unwrap();
         self.child.wait().unwrap();
