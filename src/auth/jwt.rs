@@ -1,12 +1,19 @@
 //! JWT validation and minting (HS256 with the configured secret). The algorithm is pinned, and `exp`, `iss` and `aud`
 //! are required; `nbf` is checked when present.
+//!
+//! Past 400 lines, 120 of them tests: every reason a token is refused is decided here, in one path, and the tests of
+//! those reasons sit beside it. Fetching keys from an address is `remote.rs`; reading an issuer's own claims is
+//! `claims.rs`.
 
+use super::claims::ClaimMap;
 use super::keyfile::{pem_key, Jwks, VerifyKey};
+use super::remote::RemoteJwks;
 use super::scope::{Scope, SUPERVISOR_SCOPE};
 use super::{valid_agency_code, Principal, Role};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Shortest HS256 secret accepted, in bytes (RFC 7518 s3.2: at least the hash output size).
 pub const MIN_SECRET_LEN: usize = 32;
@@ -32,17 +39,52 @@ pub struct Claims {
     pub scope: Option<Scope>,
 }
 
-/// The keys one trusted issuer signs with.
+/// The refusal of a token whose key id none of its issuer's keys has (its keys may then be fetched again).
+pub const UNKNOWN_KEY: &str = "token key id is not known";
+
+/// The keys one trusted issuer signs with, and where its tokens carry the role and agency if not in orderwatch's
+/// own claims.
 #[derive(Default)]
-struct IssuerKeys {
+pub(super) struct IssuerKeys {
     keys: Vec<VerifyKey>,
     jwks: Option<Jwks>,
+    pub(super) remote: Option<Arc<RemoteJwks>>,
+    claims: Option<ClaimMap>,
+}
+
+impl IssuerKeys {
+    /// The keys a token with this header may have been signed with: the issuer's own, and those published (in a
+    /// JWKS file or at an address) under the token's key id, or all published ones when it names none.
+    fn keys_for(&self, header: &Header) -> Result<Vec<VerifyKey>, String> {
+        let mut keys: Vec<VerifyKey> = self.keys.clone();
+        let published = match (&self.jwks, &self.remote) {
+            (Some(file), _) => Some(file.keys()),
+            (None, Some(remote)) => Some(remote.keys()),
+            (None, None) => None,
+        };
+        if let Some(from_jwks) = published {
+            match &header.kid {
+                Some(kid) => {
+                    let matching: Vec<VerifyKey> = from_jwks
+                        .into_iter()
+                        .filter(|k| k.kid.as_deref() == Some(kid))
+                        .collect();
+                    if matching.is_empty() && keys.iter().all(|k| k.alg != header.alg) {
+                        return Err(UNKNOWN_KEY.into());
+                    }
+                    keys.extend(matching);
+                }
+                None => keys.extend(from_jwks),
+            }
+        }
+        Ok(keys)
+    }
 }
 
 /// Validates tokens from the trusted issuers (each with its own keys) for one audience, and mints development
 /// tokens with the HS256 secret. The algorithm is always the one of the key tried: a token cannot choose it.
 pub struct JwtKeys {
-    issuers: std::collections::HashMap<String, IssuerKeys>,
+    pub(super) issuers: std::collections::HashMap<String, IssuerKeys>,
     audience: String,
     leeway: u64,
     /// Issuer and key for minting (HS256), when a secret is configured.
@@ -108,6 +150,19 @@ impl JwtKeys {
         Ok(self)
     }
 
+    /// Reads the role and the agency of `issuer`'s tokens where `map` says.
+    pub fn map_claims(mut self, issuer: &str, map: ClaimMap) -> Result<JwtKeys, String> {
+        match self.issuers.get_mut(issuer) {
+            Some(entry) => {
+                entry.claims = Some(map);
+                Ok(self)
+            }
+            None => Err(format!(
+                "ORDERWATCH_JWT_CLAIMS names {issuer}, which is not a trusted issuer"
+            )),
+        }
+    }
+
     /// Seconds of clock difference allowed on `exp` and `nbf`.
     pub fn with_leeway(mut self, seconds: u64) -> JwtKeys {
         self.leeway = seconds;
@@ -128,41 +183,13 @@ impl JwtKeys {
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             "token is malformed or uses an algorithm that is not accepted".to_string()
         })?;
-        // The unverified `iss` only chooses whose keys to try; the signature and every claim are then checked.
-        #[derive(serde::Deserialize)]
-        struct Unverified {
-            iss: Option<String>,
-        }
-        let iss = token
-            .split('.')
-            .nth(1)
-            .and_then(|p| {
-                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p).ok()
-            })
-            .and_then(|b| serde_json::from_slice::<Unverified>(&b).ok())
-            .and_then(|u| u.iss)
-            .ok_or_else(|| "token lacks the iss claim".to_string())?;
+        let iss =
+            unverified_issuer(token).ok_or_else(|| "token lacks the iss claim".to_string())?;
         let issuer = self
             .issuers
             .get(&iss)
             .ok_or_else(|| "token has the wrong issuer".to_string())?;
-        let mut keys: Vec<VerifyKey> = issuer.keys.clone();
-        if let Some(jwks) = &issuer.jwks {
-            let from_jwks = jwks.keys();
-            match &header.kid {
-                Some(kid) => {
-                    let matching: Vec<VerifyKey> = from_jwks
-                        .into_iter()
-                        .filter(|k| k.kid.as_deref() == Some(kid))
-                        .collect();
-                    if matching.is_empty() && keys.iter().all(|k| k.alg != header.alg) {
-                        return Err("token key id is not known".into());
-                    }
-                    keys.extend(matching);
-                }
-                None => keys.extend(from_jwks),
-            }
-        }
+        let keys = issuer.keys_for(&header)?;
         let candidates: Vec<&VerifyKey> = keys.iter().filter(|k| k.alg == header.alg).collect();
         if candidates.is_empty() {
             return Err("token uses an algorithm that is not accepted".into());
@@ -175,8 +202,14 @@ impl JwtKeys {
             validation.set_required_spec_claims(&["exp", "iss", "aud"]);
             validation.validate_nbf = true;
             validation.leeway = self.leeway;
-            match decode::<Claims>(token, &key.key, &validation) {
-                Ok(data) => return principal_of(data.claims),
+            let decoded = match &issuer.claims {
+                None => decode::<Claims>(token, &key.key, &validation).map(|d| d.claims),
+                Some(map) => decode::<serde_json::Value>(token, &key.key, &validation)
+                    .map(|d| d.claims)
+                    .and_then(|v| super::claims::claims_of(v, map, &iss, &self.audience)),
+            };
+            match decoded {
+                Ok(claims) => return principal_of(claims),
                 Err(e) => {
                     use jsonwebtoken::errors::ErrorKind::*;
                     last = match e.kind() {
@@ -189,6 +222,8 @@ impl JwtKeys {
                         InvalidAlgorithm => {
                             "token uses an algorithm that is not accepted".to_string()
                         }
+                        // The reasons a mapped token's role or agency could not be read.
+                        InvalidClaimFormat(c) if c.starts_with("token ") => c.clone(),
                         _ => "token is malformed or has claims of the wrong type".to_string(),
                     };
                     if last != "token signature is invalid" {
@@ -227,6 +262,23 @@ impl JwtKeys {
         encode(&Header::new(Algorithm::HS256), &claims, key)
             .map_err(|e| format!("could not sign token: {e}"))
     }
+}
+
+/// The `iss` claim of a token not yet verified: it only chooses whose keys to try; the signature and every claim are
+/// then checked.
+pub(super) fn unverified_issuer(token: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Unverified {
+        iss: Option<String>,
+    }
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p).ok()
+        })
+        .and_then(|b| serde_json::from_slice::<Unverified>(&b).ok())
+        .and_then(|u| u.iss)
 }
 
 fn principal_of(c: Claims) -> Result<(Principal, DateTime<Utc>), String> {

@@ -34,40 +34,7 @@ impl Jwks {
 
     fn load(path: &std::path::Path) -> Result<Vec<VerifyKey>, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a JWKS: {e}", path.display()))?;
-        set.keys
-            .iter()
-            .map(|jwk| {
-                use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, KeyAlgorithm};
-                let alg = match (&jwk.common.key_algorithm, &jwk.algorithm) {
-                    (Some(KeyAlgorithm::RS256), _) | (None, AlgorithmParameters::RSA(_)) => {
-                        Algorithm::RS256
-                    }
-                    (Some(KeyAlgorithm::ES256), _)
-                    | (None, AlgorithmParameters::EllipticCurve(_)) => Algorithm::ES256,
-                    (Some(KeyAlgorithm::EdDSA), _) => Algorithm::EdDSA,
-                    (None, AlgorithmParameters::OctetKeyPair(p))
-                        if p.curve == EllipticCurve::Ed25519 =>
-                    {
-                        Algorithm::EdDSA
-                    }
-                    _ => {
-                        return Err(format!(
-                            "{}: only RS256, ES256 and EdDSA keys are accepted",
-                            path.display()
-                        ))
-                    }
-                };
-                let key =
-                    DecodingKey::from_jwk(jwk).map_err(|e| format!("{}: {e}", path.display()))?;
-                Ok(VerifyKey {
-                    alg,
-                    kid: jwk.common.key_id.clone(),
-                    key,
-                })
-            })
-            .collect()
+        jwks_keys(&text, &path.display().to_string())
     }
 
     /// The current keys, re-read first when the file changed (checked at most once a second).
@@ -93,6 +60,44 @@ impl Jwks {
         }
         state.2.clone()
     }
+}
+
+/// The keys of a JWKS document (`label` names where it came from, in errors): RS256, ES256 and EdDSA keys only.
+pub(super) fn jwks_keys(text: &str, label: &str) -> Result<Vec<VerifyKey>, String> {
+    let set: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_str(text).map_err(|e| format!("{label}: not a JWKS: {e}"))?;
+    set.keys
+        .iter()
+        .map(|jwk| {
+            use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, KeyAlgorithm};
+            let alg = match (&jwk.common.key_algorithm, &jwk.algorithm) {
+                (Some(KeyAlgorithm::RS256), _) | (None, AlgorithmParameters::RSA(_)) => {
+                    Algorithm::RS256
+                }
+                (Some(KeyAlgorithm::ES256), _) | (None, AlgorithmParameters::EllipticCurve(_)) => {
+                    Algorithm::ES256
+                }
+                (Some(KeyAlgorithm::EdDSA), _) => Algorithm::EdDSA,
+                (None, AlgorithmParameters::OctetKeyPair(p))
+                    if p.curve == EllipticCurve::Ed25519 =>
+                {
+                    Algorithm::EdDSA
+                }
+                _ => {
+                    return Err(format!(
+                        "{}: only RS256, ES256 and EdDSA keys are accepted",
+                        label
+                    ))
+                }
+            };
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("{}: {e}", label))?;
+            Ok(VerifyKey {
+                alg,
+                kid: jwk.common.key_id.clone(),
+                key,
+            })
+        })
+        .collect()
 }
 
 type PemLoader = fn(&[u8]) -> jsonwebtoken::errors::Result<DecodingKey>;

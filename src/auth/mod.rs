@@ -1,9 +1,11 @@
 //! Who is calling: the validated token as a [`Principal`], and the policy that says what a principal may do and
 //! see. Policy functions are pure and live in [`policy`]; resolvers and services ask them, never re-derive rules.
 
+pub mod claims;
 pub mod jwt;
 mod keyfile;
 pub mod policy;
+mod remote;
 pub mod scope;
 
 use std::fmt;

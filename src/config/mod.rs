@@ -72,8 +72,8 @@ pub struct Settings {
     #[arg(long, env = "ORDERWATCH_JWT_JWKS_FILE", global = true)]
     pub jwt_jwks_file: Option<PathBuf>,
 
-    /// Other trusted issuers, each with its own key file (PEM, or JWKS if it ends in .json):
-    /// `ISSUER=PATH,ISSUER=PATH`, e.g. `https://idp.courts=/etc/ow/courts.json`.
+    /// Other trusted issuers, each with its own key file (PEM, or JWKS if it ends in .json) or the https:// address
+    /// of its JWKS or discovery document: `ISSUER=PATH,ISSUER=URL`, e.g. `https://idp.courts=/etc/ow/courts.json`.
     #[arg(
         long,
         env = "ORDERWATCH_JWT_TRUSTED_ISSUERS",
@@ -81,6 +81,25 @@ pub struct Settings {
         global = true
     )]
     pub jwt_trusted_issuers: String,
+
+    /// Where ORDERWATCH_JWT_ISSUER publishes its keys: a JWKS address, or its OpenID Connect discovery document
+    /// (`https://idp.example/.well-known/openid-configuration`). Fetched at start-up and as their cache headers say.
+    #[arg(long, env = "ORDERWATCH_JWT_JWKS_URL", global = true)]
+    pub jwt_jwks_url: Option<String>,
+
+    /// Where issuers' tokens carry the role and the agency, when not in `role` and `agency` claims, per issuer:
+    /// `ISSUER=role:PATH,agency:PATH[,rolePrefix:TEXT][,agencyPrefix:TEXT];ISSUER=...` (docs/operations.md).
+    #[arg(long, env = "ORDERWATCH_JWT_CLAIMS", default_value = "", global = true)]
+    pub jwt_claims: String,
+
+    /// Fewest seconds between two fetches of an issuer's keys made because a token named a key id not held.
+    #[arg(
+        long,
+        env = "ORDERWATCH_JWT_JWKS_MIN_REFRESH_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub jwt_jwks_min_refresh_secs: u64,
 
     /// Seconds of clock difference allowed on a token's `exp` and `nbf`.
     #[arg(
@@ -369,6 +388,9 @@ impl std::fmt::Debug for Settings {
             .field("jwt_audience", &self.jwt_audience)
             .field("jwt_public_key_file", &self.jwt_public_key_file)
             .field("jwt_jwks_file", &self.jwt_jwks_file)
+            .field("jwt_jwks_url", &self.jwt_jwks_url)
+            .field("jwt_claims", &self.jwt_claims)
+            .field("jwt_jwks_min_refresh_secs", &self.jwt_jwks_min_refresh_secs)
             .field("jwt_trusted_issuers", &self.jwt_trusted_issuers)
             .field("jwt_leeway", &self.jwt_leeway)
             .field("db_pool_size", &self.db_pool_size)
@@ -421,6 +443,9 @@ impl Settings {
             jwt_audience: "orderwatch".into(),
             jwt_public_key_file: None,
             jwt_jwks_file: None,
+            jwt_jwks_url: None,
+            jwt_claims: String::new(),
+            jwt_jwks_min_refresh_secs: 60,
             jwt_trusted_issuers: String::new(),
             jwt_leeway: 60,
             db_pool_size: 10,
@@ -472,7 +497,7 @@ impl Settings {
         }
         if self.production() {
             if self.jwt_secret.is_none() && !self.has_public_keys() {
-                return Err("production needs ORDERWATCH_JWT_SECRET or the identity providers' public keys (ORDERWATCH_JWT_PUBLIC_KEY_FILE, ORDERWATCH_JWT_JWKS_FILE or ORDERWATCH_JWT_TRUSTED_ISSUERS); the development secret beside the database is not used".into());
+                return Err("production needs ORDERWATCH_JWT_SECRET or the identity providers' public keys (ORDERWATCH_JWT_PUBLIC_KEY_FILE, ORDERWATCH_JWT_JWKS_FILE, ORDERWATCH_JWT_JWKS_URL or ORDERWATCH_JWT_TRUSTED_ISSUERS); the development secret beside the database is not used".into());
             }
             if self.audit_key.is_none() && self.audit_key_file.is_none() {
                 return Err("production needs ORDERWATCH_AUDIT_KEY_FILE (lines of ID=SECRET, kept outside the database)".into());
@@ -491,6 +516,7 @@ impl Settings {
     pub fn has_public_keys(&self) -> bool {
         self.jwt_public_key_file.is_some()
             || self.jwt_jwks_file.is_some()
+            || self.jwt_jwks_url.is_some()
             || !self.jwt_trusted_issuers.trim().is_empty()
     }
 

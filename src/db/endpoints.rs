@@ -221,6 +221,18 @@ pub fn renew(
     find(conn, id)
 }
 
+/// The endpoint, if `owner` holds its lease.
+pub fn held(conn: &mut DbConnection, id: &str, owner: &str) -> AppResult<Option<EndpointRecord>> {
+    e::table
+        .find(id)
+        .filter(e::lease_owner.eq(owner))
+        .select(EndpointRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(EndpointRow::record)
+        .transpose()
+}
+
 /// Gives the lease up, if `owner` still holds it.
 pub fn release(conn: &mut DbConnection, id: &str, owner: &str) -> AppResult<()> {
     diesel::update(e::table.find(id).filter(e::lease_owner.eq(owner)))

@@ -75,7 +75,17 @@ pub async fn authenticate(
             }
         }));
     };
-    match state.keys.validate_until(token) {
+    let mut checked = state.keys.validate_until(token);
+    if checked
+        .as_ref()
+        .is_err_and(|e| e == crate::auth::jwt::UNKNOWN_KEY)
+    {
+        // The issuer may have published a new key: its keys are fetched again (at most once per bound, however
+        // many such tokens arrive) and the token checked once more.
+        state.keys.refresh_for(token).await;
+        checked = state.keys.validate_until(token);
+    }
+    match checked {
         Ok(valid) => Ok(valid),
         Err(reason) => {
             tracing::info!(request.id = %who.request_id, transport, auth.outcome = "invalid", auth.reason = %reason, "refused: invalid token");

@@ -27,6 +27,7 @@ mod lifecycle;
 mod limits;
 mod listing;
 mod nesting;
+mod oidc;
 mod other_orders;
 mod other_regime;
 mod patterns;

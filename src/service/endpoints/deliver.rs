@@ -162,6 +162,8 @@ impl Services {
             scanned_to: 0,
             disclosed: None,
             failures: 0,
+            // Claimed just now.
+            renewed: std::time::Instant::now(),
         };
         loop {
             if *shutdown.borrow() {
@@ -195,7 +197,7 @@ impl Services {
     /// Reads the endpoint and its next alert, and delivers that alert once (or waits out a backoff after failing).
     async fn delivery_step(&self, w: &mut Worker, shutdown: &mut watch::Receiver<bool>) -> Step {
         let out = self.outbound.clone();
-        let Some(e) = self.hold(&w.id).await else {
+        let Some(e) = self.hold(w).await else {
             return Step::Done;
         };
         let (endpoint, scanned_to) = (e.clone(), w.scanned_to);
@@ -331,29 +333,41 @@ impl Services {
                 _ = tokio::time::sleep(left.min(renew_every)) => {}
                 _ = shutdown.changed() => return Step::Done,
             }
-            if self.hold(&w.id).await.is_none() {
+            if self.hold(w).await.is_none() {
                 return Step::Done;
             }
         }
     }
 
-    /// Renews this process's lease of an endpoint and reads it afresh: `None` when the lease is lost or the
-    /// endpoint is no longer active. A failed read keeps it (the next read decides).
-    async fn hold(&self, id: &str) -> Option<EndpointRecord> {
+    /// Reads the endpoint afresh while this process holds its lease, renewing the lease once a third of it has
+    /// passed (a read otherwise, so a busy endpoint costs no write a delivery for it): `None` when the lease is
+    /// lost or the endpoint is no longer active. A failed read gives it up (the lease runs out; a worker starts
+    /// again when it is claimed again).
+    async fn hold(&self, w: &mut Worker) -> Option<EndpointRecord> {
         let out = self.outbound.clone();
+        let renew = w.renewed.elapsed() >= out.settings.lease / 3;
         let until = out.lease_until(self.now());
-        let id = id.to_string();
-        match self
+        let id = w.id.clone();
+        let read = self
             .db
-            .run(move |conn| db::endpoints::renew(conn, &id, &out.owner, until))
-            .await
-        {
+            .run(move |conn| {
+                if renew {
+                    db::endpoints::renew(conn, &id, &out.owner, until)
+                } else {
+                    db::endpoints::held(conn, &id, &out.owner)
+                }
+            })
+            .await;
+        if renew && read.is_ok() {
+            w.renewed = std::time::Instant::now();
+        }
+        match read {
             Ok(Some(e)) if e.state == EndpointState::Active => Some(e),
             Ok(_) => None,
             Err(err) => {
                 tracing::warn!(
                     error.code = err.code(),
-                    "an alert endpoint's lease could not be renewed"
+                    "an alert endpoint could not be read; its worker stops"
                 );
                 tokio::time::sleep(self.outbound.settings.poll).await;
                 None
@@ -374,4 +388,6 @@ struct Worker {
     disclosed: Option<i64>,
     /// Failed tries in a row, for the backoff.
     failures: u32,
+    /// When the lease was last taken or renewed.
+    renewed: std::time::Instant,
 }
