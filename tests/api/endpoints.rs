@@ -276,6 +276,37 @@ async fn two_replicas_deliver_each_alert_once_in_order() {
 }
 
 #[tokio::test]
+async fn a_slow_endpoint_delays_only_itself() {
+    let app = TestApp::spawn_with(quick).await.with_agencies().await;
+    shared_order(&app, "WMC/WH/10", "ADV-A").await;
+    let (slow, quick_one) = (
+        WebhookReceiver::start().await,
+        WebhookReceiver::start().await,
+    );
+    register(&app, "MET", "WEBHOOK", &slow.url, &["BREACH_REPORTED"]).await;
+    register(
+        &app,
+        "ADV-A",
+        "WEBHOOK",
+        &quick_one.url,
+        &["BREACH_REPORTED"],
+    )
+    .await;
+    slow.hold();
+    report(&app, "WMC/WH/10", "WH10-1").await;
+    report(&app, "WMC/WH/10", "WH10-2").await;
+    // Both alerts reach the other endpoint while the slow one's first delivery is still unanswered.
+    quick_one.wait_taken(2).await;
+    let held = slow.got();
+    assert_eq!(held.len(), 1, "{held:#?}");
+    assert_eq!(held[0].status, 0, "still unanswered");
+    slow.release();
+    assert_eq!(slow.wait_taken(2).await.len(), 2);
+    slow.stop().await;
+    quick_one.stop().await;
+}
+
+#[tokio::test]
 async fn a_server_killed_mid_delivery_resends_it_with_the_same_id_after_its_lease_runs_out() {
     // The test's own server delivers nothing: the binary does.
     let app = TestApp::spawn_with(|s| {
