@@ -2,12 +2,15 @@
 //! a force's Entra ID or Keycloak puts roles in a list (`roles`, `realm_access.roles`), often with an application's
 //! prefix, and the agency in a claim of its own or a group. Set per issuer (`ORDERWATCH_JWT_CLAIMS`):
 //!
-//! `https://idp.example/realms/met=role:realm_access.roles,rolePrefix:orderwatch-,agency:ow_agency`
+//! `https://idp.example/realms/met=role:realm_access.roles,rolePrefix:orderwatch-,agency:ow_agency,roles:POLICE,agencies:MET`
 //!
 //! - `role`: a dot-separated path to a string or a list of strings; those beginning with `rolePrefix` (all, when
 //!   there is none), less the prefix, are read as roles (any case). Exactly one orderwatch role must be among them:
 //!   none, or two different ones, and the token is refused.
 //! - `agency`: a path likewise, with `agencyPrefix`; exactly one value must be left.
+//! - `roles` (required): the roles this issuer may grant, `|`-separated; a token with another is refused. A force's
+//!   provider is trusted for `roles:POLICE`, not for ADMIN or AUDITOR, whatever its realm calls a role.
+//! - `agencies`: the agencies it may speak for, `|`-separated (any, when absent): a force's provider, `agencies:MET`.
 
 use super::jwt::Claims;
 use super::scope::Scope;
@@ -21,6 +24,9 @@ pub struct ClaimMap {
     role_prefix: String,
     agency: Vec<String>,
     agency_prefix: String,
+    /// The roles this issuer may grant (required), and the agencies it may speak for (any, when empty).
+    roles: Vec<Role>,
+    agencies: Vec<String>,
 }
 
 impl ClaimMap {
@@ -45,15 +51,28 @@ impl ClaimMap {
                 "agency" => map.agency = path()?,
                 "rolePrefix" => map.role_prefix = value.to_string(),
                 "agencyPrefix" => map.agency_prefix = value.to_string(),
+                "roles" => {
+                    map.roles = value
+                        .split('|')
+                        .map(|r| r.trim().parse::<Role>())
+                        .collect::<Result<_, _>>()?
+                }
+                "agencies" => map.agencies = value.split('|').map(|a| a.trim().to_string()).collect(),
                 other => {
                     return Err(format!(
-                        "unknown key {other:?}: expected role, agency, rolePrefix or agencyPrefix"
+                        "unknown key {other:?}: expected role, agency, rolePrefix, agencyPrefix, roles or agencies"
                     ))
                 }
             }
         }
         if map.role.is_empty() || map.agency.is_empty() {
             return Err("both role:PATH and agency:PATH are needed".into());
+        }
+        if map.roles.is_empty() {
+            return Err(
+                "roles:ROLE|ROLE, the roles this issuer may grant (e.g. roles:POLICE), is needed"
+                    .into(),
+            );
         }
         Ok(map)
     }
@@ -76,7 +95,15 @@ impl ClaimMap {
             .collect();
         agencies.sort_unstable();
         agencies.dedup();
+        if !self.roles.contains(&role) {
+            return Err("token carries a role its issuer may not grant".into());
+        }
         match agencies.as_slice() {
+            [one]
+                if !self.agencies.is_empty() && !self.agencies.iter().any(|a| a == one.trim()) =>
+            {
+                Err("token carries an agency its issuer may not speak for".into())
+            }
             [one] => Ok((role, one.trim().to_string())),
             [] => Err("token carries no agency".into()),
             _ => Err("token carries more than one agency".into()),
@@ -143,9 +170,10 @@ mod tests {
 
     #[test]
     fn keycloak_and_entra_shapes_are_read() {
-        let keycloak =
-            ClaimMap::parse("role:realm_access.roles,rolePrefix:orderwatch-,agency:ow_agency")
-                .unwrap();
+        let keycloak = ClaimMap::parse(
+            "role:realm_access.roles,rolePrefix:orderwatch-,agency:ow_agency,roles:POLICE",
+        )
+        .unwrap();
         let claims = json!({ "realm_access": { "roles": ["offline_access", "orderwatch-police", "uma_authorization"] }, "ow_agency": "MET" });
         assert_eq!(
             keycloak.read(&claims).unwrap(),
@@ -153,7 +181,7 @@ mod tests {
         );
 
         let entra = ClaimMap::parse(
-            "role:roles,rolePrefix:Orderwatch.,agency:groups,agencyPrefix:ow-agency-",
+            "role:roles,rolePrefix:Orderwatch.,agency:groups,agencyPrefix:ow-agency-,roles:ADVOCATE",
         )
         .unwrap();
         let claims =
@@ -166,7 +194,10 @@ mod tests {
 
     #[test]
     fn none_or_two_of_a_kind_are_refused() {
-        let map = ClaimMap::parse("role:roles,agency:agency").unwrap();
+        let map = ClaimMap::parse(
+            "role:roles,agency:agency,roles:POLICE|COURT|ADMIN,agencies:MET|WMC|MMC",
+        )
+        .unwrap();
         assert_eq!(
             map.read(&json!({ "roles": ["POLICE", "ADMIN"], "agency": "MET" }))
                 .unwrap_err(),
@@ -197,6 +228,31 @@ mod tests {
                 .unwrap_err(),
             "token carries no orderwatch role"
         );
+    }
+
+    #[test]
+    fn an_issuer_grants_only_the_roles_and_agencies_it_is_trusted_for() {
+        let map = ClaimMap::parse("role:roles,agency:agency,roles:POLICE,agencies:MET").unwrap();
+        assert_eq!(
+            map.read(&json!({ "roles": "ADMIN", "agency": "MET" }))
+                .unwrap_err(),
+            "token carries a role its issuer may not grant"
+        );
+        assert_eq!(
+            map.read(&json!({ "roles": "POLICE", "agency": "GMP" }))
+                .unwrap_err(),
+            "token carries an agency its issuer may not speak for"
+        );
+        assert_eq!(
+            map.read(&json!({ "roles": "POLICE", "agency": "MET" }))
+                .unwrap(),
+            (Role::Police, "MET".to_string())
+        );
+        assert!(
+            ClaimMap::parse("role:roles,agency:agency").is_err(),
+            "roles is required"
+        );
+        assert!(ClaimMap::parse("role:roles,agency:agency,roles:CHIEF").is_err());
     }
 
     #[test]

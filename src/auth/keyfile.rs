@@ -62,42 +62,61 @@ impl Jwks {
     }
 }
 
-/// The keys of a JWKS document (`label` names where it came from, in errors): RS256, ES256 and EdDSA keys only.
+/// The signing keys of a JWKS document (`label` names where it came from, in errors and logs): RS256, ES256 and
+/// EdDSA keys. Others (an encryption key, `use: "enc"`, which Keycloak publishes beside its signing key; another
+/// algorithm; a key this library cannot read) are left out; a document with no key left is refused.
 pub(super) fn jwks_keys(text: &str, label: &str) -> Result<Vec<VerifyKey>, String> {
-    let set: jsonwebtoken::jwk::JwkSet =
-        serde_json::from_str(text).map_err(|e| format!("{label}: not a JWKS: {e}"))?;
-    set.keys
-        .iter()
-        .map(|jwk| {
-            use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, KeyAlgorithm};
-            let alg = match (&jwk.common.key_algorithm, &jwk.algorithm) {
-                (Some(KeyAlgorithm::RS256), _) | (None, AlgorithmParameters::RSA(_)) => {
-                    Algorithm::RS256
-                }
-                (Some(KeyAlgorithm::ES256), _) | (None, AlgorithmParameters::EllipticCurve(_)) => {
-                    Algorithm::ES256
-                }
-                (Some(KeyAlgorithm::EdDSA), _) => Algorithm::EdDSA,
-                (None, AlgorithmParameters::OctetKeyPair(p))
-                    if p.curve == EllipticCurve::Ed25519 =>
-                {
-                    Algorithm::EdDSA
-                }
-                _ => {
-                    return Err(format!(
-                        "{}: only RS256, ES256 and EdDSA keys are accepted",
-                        label
-                    ))
-                }
-            };
-            let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("{}: {e}", label))?;
-            Ok(VerifyKey {
-                alg,
-                kid: jwk.common.key_id.clone(),
-                key,
-            })
-        })
-        .collect()
+    #[derive(serde::Deserialize)]
+    struct Set {
+        keys: Vec<serde_json::Value>,
+    }
+    let set: Set = serde_json::from_str(text).map_err(|e| format!("{label}: not a JWKS: {e}"))?;
+    let mut keys = vec![];
+    let mut left_out = 0;
+    for raw in set.keys {
+        let signing = raw
+            .get("use")
+            .and_then(serde_json::Value::as_str)
+            .is_none_or(|u| u == "sig");
+        let key = serde_json::from_value::<jsonwebtoken::jwk::Jwk>(raw)
+            .ok()
+            .filter(|_| signing)
+            .and_then(|jwk| verify_key(&jwk));
+        match key {
+            Some(k) => keys.push(k),
+            None => left_out += 1,
+        }
+    }
+    if left_out > 0 {
+        tracing::info!(jwks.left_out = left_out, jwks.source = %label, "JWKS keys that do not sign with RS256, ES256 or EdDSA were left out");
+    }
+    if keys.is_empty() {
+        return Err(format!("{label}: no RS256, ES256 or EdDSA signing key"));
+    }
+    Ok(keys)
+}
+
+/// The key a JWK verifies with, if it is an RS256, ES256 or EdDSA key.
+fn verify_key(jwk: &jsonwebtoken::jwk::Jwk) -> Option<VerifyKey> {
+    use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, KeyAlgorithm};
+    let alg = match (&jwk.common.key_algorithm, &jwk.algorithm) {
+        (Some(KeyAlgorithm::RS256), AlgorithmParameters::RSA(_))
+        | (None, AlgorithmParameters::RSA(_)) => Algorithm::RS256,
+        (Some(KeyAlgorithm::ES256), AlgorithmParameters::EllipticCurve(_))
+        | (None, AlgorithmParameters::EllipticCurve(_)) => Algorithm::ES256,
+        (Some(KeyAlgorithm::EdDSA), AlgorithmParameters::OctetKeyPair(p))
+        | (None, AlgorithmParameters::OctetKeyPair(p))
+            if p.curve == EllipticCurve::Ed25519 =>
+        {
+            Algorithm::EdDSA
+        }
+        _ => return None,
+    };
+    Some(VerifyKey {
+        alg,
+        kid: jwk.common.key_id.clone(),
+        key: DecodingKey::from_jwk(jwk).ok()?,
+    })
 }
 
 type PemLoader = fn(&[u8]) -> jsonwebtoken::errors::Result<DecodingKey>;

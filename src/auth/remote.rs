@@ -23,6 +23,8 @@ const MAX_DOCUMENT: usize = 512 * 1024;
 pub(super) struct RemoteJwks {
     /// What was configured: a JWKS address or a discovery document's.
     source: String,
+    /// The issuer whose keys these are: a discovery document must name it.
+    issuer: String,
     client: reqwest::Client,
     keys: RwLock<Vec<VerifyKey>>,
     /// When the keys should be fetched again, by their cache lifetime.
@@ -36,7 +38,7 @@ pub(super) struct RemoteJwks {
 }
 
 impl RemoteJwks {
-    pub fn new(source: &str, min_refresh: Duration) -> Result<RemoteJwks, String> {
+    pub fn new(issuer: &str, source: &str, min_refresh: Duration) -> Result<RemoteJwks, String> {
         let url = url::Url::parse(source).map_err(|_| format!("{source}: not a URL"))?;
         if !matches!(url.scheme(), "https" | "http") {
             return Err(format!(
@@ -44,13 +46,15 @@ impl RemoteJwks {
             ));
         }
         let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::limited(3))
+            // No redirects: one could lead from https:// to plain http://.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
             .user_agent(concat!("orderwatch/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("the JWKS client could not be built: {e}"))?;
         Ok(RemoteJwks {
             source: source.to_string(),
+            issuer: issuer.to_string(),
             client,
             keys: RwLock::default(),
             stale_at: Mutex::new(Instant::now()),
@@ -129,11 +133,29 @@ impl RemoteJwks {
             let (doc, _) = self.get(&self.source).await?;
             #[derive(serde::Deserialize)]
             struct Discovery {
+                issuer: String,
                 jwks_uri: String,
             }
-            serde_json::from_slice::<Discovery>(&doc)
-                .map_err(|_| format!("{}: no jwks_uri in the discovery document", self.source))?
-                .jwks_uri
+            let found = serde_json::from_slice::<Discovery>(&doc).map_err(|_| {
+                format!(
+                    "{}: no issuer and jwks_uri in the discovery document",
+                    self.source
+                )
+            })?;
+            if found.issuer != self.issuer {
+                return Err(format!(
+                    "{}: the discovery document is of another issuer",
+                    self.source
+                ));
+            }
+            // Never from https:// down to plain http://.
+            if !self.insecure() && !found.jwks_uri.starts_with("https://") {
+                return Err(format!(
+                    "{}: jwks_uri is not an https:// address",
+                    self.source
+                ));
+            }
+            found.jwks_uri
         } else {
             self.source.clone()
         };
@@ -188,7 +210,7 @@ impl JwtKeys {
         url: &str,
         min_refresh: std::time::Duration,
     ) -> Result<JwtKeys, String> {
-        let remote = RemoteJwks::new(url, min_refresh)?;
+        let remote = RemoteJwks::new(issuer, url, min_refresh)?;
         self.issuers.entry(issuer.to_string()).or_default().remote = Some(Arc::new(remote));
         Ok(self)
     }

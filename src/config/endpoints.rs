@@ -158,8 +158,21 @@ impl EndpointArgs {
         if self.webhook_lease_ms < 3 * self.webhook_poll_ms {
             return Err("ORDERWATCH_WEBHOOK_LEASE_MS must be at least three times ORDERWATCH_WEBHOOK_POLL_MS".into());
         }
-        if self.webhook_lease_ms <= self.webhook_timeout_ms {
-            return Err("ORDERWATCH_WEBHOOK_LEASE_MS must be longer than ORDERWATCH_WEBHOOK_TIMEOUT_MS, so a try in flight keeps its lease".into());
+        if self.webhook_lease_ms < 2 * self.webhook_timeout_ms.saturating_add(self.webhook_poll_ms)
+        {
+            return Err("ORDERWATCH_WEBHOOK_LEASE_MS must be at least twice ORDERWATCH_WEBHOOK_TIMEOUT_MS plus ORDERWATCH_WEBHOOK_POLL_MS, so a try in flight keeps its lease".into());
+        }
+        if let Some(smtp) = self.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+            let url = url::Url::parse(smtp)
+                .map_err(|_| "ORDERWATCH_SMTP_URL is not an smtp:// or smtps:// URL".to_string())?;
+            let encrypted = url.scheme() == "smtps"
+                || url
+                    .query_pairs()
+                    .any(|(k, v)| k == "tls" && v == "required");
+            let same_host = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+            if production && !encrypted && !same_host {
+                return Err("ORDERWATCH_SMTP_URL: production sends mail over TLS only: smtps://..., or smtp://...?tls=required (plain smtp:// only to a relay on this host)".into());
+            }
         }
         url::Url::parse(&self.console_url)
             .ok()

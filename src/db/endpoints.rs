@@ -151,15 +151,30 @@ pub fn rotate(
     let Some(current) = find(conn, id)? else {
         return Ok(false);
     };
+    // The secret replaced, and those replaced before it whose overlap has not ended (a second rotation in the
+    // overlap, say because the first answer was lost, must not cut off a receiver still on an earlier one): the
+    // newest three, space-separated, all signing until the latest end.
+    let mut previous: Vec<String> = current.secret.into_iter().collect();
+    let mut until = previous_until;
+    if let Some((earlier, earlier_until)) = current.previous_secret.filter(|(_, u)| *u > now) {
+        previous.extend(earlier.split_whitespace().map(str::to_string));
+        until = until.max(earlier_until);
+    }
+    previous.truncate(3);
     let n = diesel::update(e::table.find(id))
         .set((
-            e::previous_secret.eq(current.secret),
-            e::previous_secret_until.eq(Some(at(previous_until))),
+            e::previous_secret.eq(Some(previous.join(" "))),
+            e::previous_secret_until.eq(Some(at(until))),
             e::secret.eq(Some(secret)),
             e::updated_at.eq(at(now)),
         ))
         .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Removes an endpoint; false when there is none.
+pub fn remove(conn: &mut DbConnection, id: &str) -> AppResult<bool> {
+    Ok(diesel::delete(e::table.find(id)).execute(conn)? == 1)
 }
 
 /// Active endpoints no live replica holds (no lease, or one run out by `now`) or that `owner` holds already.
@@ -205,12 +220,14 @@ pub fn claim(
     Ok(n == 1)
 }
 
-/// Extends `owner`'s lease and reads the endpoint afresh; `None` when the lease is no longer `owner`'s.
+/// Extends `owner`'s lease and reads the endpoint afresh; `None` when the lease is no longer `owner`'s. The cursor
+/// moves on to `scanned_to` if it is behind it: no alert up to there is for this endpoint.
 pub fn renew(
     conn: &mut DbConnection,
     id: &str,
     owner: &str,
     until: DateTime<Utc>,
+    scanned_to: i64,
 ) -> AppResult<Option<EndpointRecord>> {
     let n = diesel::update(e::table.find(id).filter(e::lease_owner.eq(owner)))
         .set(e::lease_until.eq(at(until)))
@@ -218,6 +235,14 @@ pub fn renew(
     if n == 0 {
         return Ok(None);
     }
+    diesel::update(
+        e::table
+            .find(id)
+            .filter(e::lease_owner.eq(owner))
+            .filter(e::delivered_seq.lt(scanned_to)),
+    )
+    .set(e::delivered_seq.eq(scanned_to))
+    .execute(conn)?;
     find(conn, id)
 }
 
@@ -280,20 +305,24 @@ pub fn failed(
     now: DateTime<Utc>,
     give_up: bool,
 ) -> AppResult<bool> {
-    let state = if give_up {
-        EndpointState::Failing
+    let mine = e::table
+        .find(id)
+        .filter(e::lease_owner.eq(owner))
+        .filter(e::state.eq(EndpointState::Active.as_str()));
+    let counted = (
+        e::attempts.eq(e::attempts + 1),
+        e::failing_since.eq(Some(at(failing_since))),
+        e::last_error.eq(Some(error)),
+        e::last_attempt_at.eq(Some(at(now))),
+        e::updated_at.eq(at(now)),
+    );
+    // Only an endpoint still active: one paused while the try was in flight stays paused.
+    let n = if give_up {
+        diesel::update(mine)
+            .set((counted, e::state.eq(EndpointState::Failing.as_str())))
+            .execute(conn)?
     } else {
-        EndpointState::Active
+        diesel::update(mine).set(counted).execute(conn)?
     };
-    let n = diesel::update(e::table.find(id).filter(e::lease_owner.eq(owner)))
-        .set((
-            e::attempts.eq(e::attempts + 1),
-            e::failing_since.eq(Some(at(failing_since))),
-            e::last_error.eq(Some(error)),
-            e::last_attempt_at.eq(Some(at(now))),
-            e::state.eq(state.as_str()),
-            e::updated_at.eq(at(now)),
-        ))
-        .execute(conn)?;
     Ok(n == 1)
 }

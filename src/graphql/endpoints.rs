@@ -216,6 +216,18 @@ impl EndpointMutation {
             .into())
     }
 
+    /// Removes an endpoint: nothing more is sent to it (a delivery in flight may still arrive) (ADMIN).
+    #[graphql(visible = "super::visibility::manage_endpoints")]
+    async fn remove_alert_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<AlertEndpoint> {
+        let (svc, who) = (services(ctx)?, caller(ctx)?);
+        Ok(svc
+            .remove_endpoint(who, id.0)
+            .await
+            .audited(ctx)
+            .await?
+            .into())
+    }
+
     /// A new signing secret for a webhook, shown this once; the previous one still signs deliveries, beside the
     /// new one, for `overlapHours` (default 24, at most 720) (ADMIN).
     #[graphql(visible = "super::visibility::manage_endpoints")]

@@ -98,6 +98,7 @@ fn operations(app: &TestApp, person: &str) -> Vec<(&'static str, String, Value)>
         ("pauseAlertEndpoint", "mutation { pauseAlertEndpoint(id: \"nope\") { id } }".into(), json!({})),
         ("resumeAlertEndpoint", "mutation { resumeAlertEndpoint(id: \"nope\") { id } }".into(), json!({})),
         ("rotateAlertEndpointSecret", "mutation { rotateAlertEndpointSecret(id: \"nope\") { secret } }".into(), json!({})),
+        ("removeAlertEndpoint", "mutation { removeAlertEndpoint(id: \"nope\") { id } }".into(), json!({})),
     ]
 }
 
@@ -126,9 +127,14 @@ fn expected(op: &str, role: Role, agency: &str) -> &'static str {
         ("scheduleHearing", Court, "WMC") => "OK",
         ("scheduleHearing" | "recordHearingOutcome", Court, _) => "NOT_FOUND",
         ("createAgency" | "alertEndpoints" | "registerAlertEndpoint", Admin, _) => "OK",
-        ("pauseAlertEndpoint" | "resumeAlertEndpoint" | "rotateAlertEndpointSecret", Admin, _) => {
-            "NOT_FOUND"
-        }
+        (
+            "pauseAlertEndpoint"
+            | "resumeAlertEndpoint"
+            | "rotateAlertEndpointSecret"
+            | "removeAlertEndpoint",
+            Admin,
+            _,
+        ) => "NOT_FOUND",
         ("grantOrder", Court, "WMC") => "OK",
         // Only a Crown Court quashes, and to any other court the order does not exist.
         ("quashOrder", Court, "CCL") => "OK",

@@ -322,7 +322,7 @@ async fn a_server_killed_mid_delivery_resends_it_with_the_same_id_after_its_leas
     let env = [
         ("ORDERWATCH_WEBHOOK_POLL_MS", "100"),
         ("ORDERWATCH_WEBHOOK_LEASE_MS", "1500"),
-        ("ORDERWATCH_WEBHOOK_TIMEOUT_MS", "1000"),
+        ("ORDERWATCH_WEBHOOK_TIMEOUT_MS", "500"),
         ("ORDERWATCH_WEBHOOK_RETRY_FIRST_MS", "10"),
     ];
     let server = Server::start_with(&app.database_url, &env, std::process::Stdio::null());
@@ -417,6 +417,22 @@ async fn an_advocates_webhook_follows_consent_and_a_paused_one_waits() {
     .await
     .ok();
     assert_eq!(receiver.wait_taken(3).await.len(), 3);
+
+    // Removed: no longer listed, nothing more sent.
+    let r = app
+        .gql(
+            &admin,
+            "mutation($id: ID!) { removeAlertEndpoint(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    r.ok();
+    assert_eq!(endpoints(&app, "ADV-A").await, Vec::<Value>::new());
+    let erased = audit_events(&app, json!({ "operation": "ERASE" })).await;
+    assert!(
+        erased.iter().any(|e| e["action"] == "removeAlertEndpoint"),
+        "{erased:#?}"
+    );
     receiver.stop().await;
 }
 
@@ -434,13 +450,33 @@ async fn a_rotated_secret_signs_beside_the_previous_one_during_the_overlap() {
         )
         .await;
     let rotated = &r.ok()["rotateAlertEndpointSecret"];
-    let new = rotated["secret"].as_str().unwrap();
+    let first_new = rotated["secret"].as_str().unwrap().to_string();
+    // Rotated again within the overlap (the first answer lost, say): the secrets before still sign meanwhile.
+    let r = app
+        .gql(
+            &app.token(Role::Admin, "OPS"),
+            "mutation($id: ID!) { rotateAlertEndpointSecret(id: $id, overlapHours: 2) { secret } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let new = r.ok()["rotateAlertEndpointSecret"]["secret"]
+        .as_str()
+        .unwrap();
     assert_ne!(new, old.as_str().unwrap());
     assert!(rotated["endpoint"]["previousSecretUntil"].is_string());
     report(&app, "WMC/WH/8", "WH8-1").await;
     let d = receiver.wait_taken(1).await.remove(0);
     d.verify(new).unwrap();
+    d.verify(&first_new).unwrap();
     d.verify(old.as_str().unwrap()).unwrap();
+    assert_eq!(
+        d.headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .split(' ')
+            .count(),
+        3
+    );
     // After the overlap, only the new secret signs.
     app.clock.set(app.now() + chrono::Duration::hours(3));
     report(&app, "WMC/WH/8", "WH8-2").await;

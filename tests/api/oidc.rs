@@ -173,8 +173,7 @@ async fn a_providers_own_role_and_agency_claims_are_mapped_per_issuer() {
     let jwks = format!("{}/jwks", provider.url);
     let app = TestApp::spawn_with(|s| {
         s.jwt_trusted_issuers = format!("{POLICE}={jwks}");
-        s.jwt_claims =
-            format!("{POLICE}=role:realm_access.roles,rolePrefix:orderwatch-,agency:ow_agency");
+        s.jwt_claims = format!("{POLICE}=role:realm_access.roles,rolePrefix:orderwatch-,agency:ow_agency,roles:POLICE|ADVOCATE,agencies:MET|ADV-A");
     })
     .await;
     let keycloak = |roles: Value, agency: Value| {
@@ -213,7 +212,18 @@ async fn a_providers_own_role_and_agency_claims_are_mapped_per_issuer() {
         (
             json!(["orderwatch-police"]),
             json!("not an agency code!"),
-            "token agency claim is not a valid agency code",
+            "token carries an agency its issuer may not speak for",
+        ),
+        // A force's provider is not trusted for ADMIN, whatever its realm calls a role, nor for another force.
+        (
+            json!(["orderwatch-admin"]),
+            json!("MET"),
+            "token carries a role its issuer may not grant",
+        ),
+        (
+            json!(["orderwatch-police"]),
+            json!("GMP"),
+            "token carries an agency its issuer may not speak for",
         ),
     ] {
         let (status, answer) = me(&app, &keycloak(roles, agency)).await;

@@ -41,7 +41,8 @@ pub struct EndpointRecord {
     pub target: String,
     /// The alert kinds it receives (of those its agency receives at all).
     pub kinds: Vec<super::alert::AlertKind>,
-    /// The signing secret (webhooks), and during a rotation's overlap the previous one with when it stops.
+    /// The signing secret (webhooks), and during a rotation's overlap the ones it replaced (space-separated, at most
+    /// three) with when they stop.
     pub secret: Option<String>,
     pub previous_secret: Option<(String, DateTime<Utc>)>,
     pub state: EndpointState,
@@ -62,7 +63,7 @@ impl EndpointRecord {
         let mut secrets: Vec<&str> = self.secret.as_deref().into_iter().collect();
         if let Some((previous, until)) = &self.previous_secret {
             if now < *until {
-                secrets.push(previous);
+                secrets.extend(previous.split_whitespace());
             }
         }
         secrets

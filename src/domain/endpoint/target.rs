@@ -73,7 +73,10 @@ pub fn check_email_address(target: &str) -> Result<String, Refusal> {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == '<' || c == '>')
         && address.split_once('@').is_some_and(|(local, domain)| {
+            // A name, not an address: the relay is never asked to deliver to a machine by its IP.
             !local.is_empty()
+                && domain.parse::<IpAddr>().is_err()
+                && !domain.starts_with('[')
                 && domain.contains('.')
                 && !domain.contains('@')
                 && !domain.starts_with('.')
@@ -114,19 +117,40 @@ fn public_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b))
         || (a == 192 && b == 0 && ip.octets()[2] == 0)
+        || (a == 198 && (b == 18 || b == 19))
         || a >= 240)
 }
 
 fn public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let seg = ip.segments();
+    let first = seg[0];
+    // An IPv4 address carried inside: IPv4-compatible (::a.b.c.d), 6to4 (2002:aabb:ccdd::) and Teredo (the
+    // client's address, inverted, in the last 32 bits) are judged by it.
+    let embedded = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        public_v4(Ipv4Addr::new(a, b, c, d))
+    };
+    // IPv4-compatible (::a.b.c.d) and IPv4-translated (::ffff:0:a.b.c.d).
+    if seg[..6] == [0; 6] || seg[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return embedded(seg[6], seg[7]);
+    }
+    if first == 0x2002 {
+        return embedded(seg[1], seg[2]);
+    }
+    if first == 0x2001 && seg[1] == 0 {
+        return embedded(!seg[6], !seg[7]);
+    }
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link-local
         || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
-        || first == 0x2001 && ip.segments()[1] == 0x0db8 // documentation
-        || first == 0x0064 && ip.segments()[1] == 0xff9b) // NAT64 of any IPv4 address
+        || first == 0x2001 && seg[1] == 0x0db8 // documentation
+        || first == 0x0100 && seg[1..4] == [0, 0, 0] // discard-only
+        || first == 0x2001 && (0x0010..0x0030).contains(&seg[1]) // ORCHID
+        || first == 0x0064 && seg[1] == 0xff9b) // NAT64 (64:ff9b::/96, 64:ff9b:1::/48) of any IPv4 address
 }
 
 #[cfg(test)]
@@ -146,12 +170,27 @@ mod tests {
             "255.255.255.255",
             "224.0.0.1",
             "::1",
+            "::127.0.0.1",
+            "::ffff:0:127.0.0.1",
+            "100::1",
+            "2001:10::1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
+            "198.18.0.1",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe",
             "::",
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::1",
+            "::127.0.0.1",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
+            "198.18.0.1",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe",
         ] {
             assert!(!public_address(private.parse().unwrap()), "{private}");
         }
@@ -222,6 +261,8 @@ mod tests {
             "duty@adv.example.org"
         );
         for bad in [
+            "duty@10.0.0.5",
+            "duty@[127.0.0.1]",
             "duty",
             "duty@",
             "@adv.example.org",

@@ -13,7 +13,7 @@
 //! tries have failed for `ORDERWATCH_WEBHOOK_RETRY_HOURS`, the endpoint is marked `FAILING` and its alerts wait,
 //! listed by `alertEndpoints { waiting }`, until an administrator replays them (`resumeAlertEndpoint`).
 
-use super::{audience_of, next_for, send::Senders, EndpointSettings};
+use super::{audience_of, next_for};
 
 use crate::db;
 use crate::domain::endpoint::{self, AlertNotice, EndpointRecord, EndpointState};
@@ -21,66 +21,10 @@ use crate::error::AppResult;
 use crate::service::page::encode_cursor;
 use crate::service::Services;
 use std::collections::HashSet;
-use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::watch;
 
-/// This process's side of endpoint delivery: the settings, the clients, its name in leases, and the endpoints
-/// it is delivering to now.
-pub struct Outbound {
-    settings: EndpointSettings,
-    senders: Senders,
-    /// Wakes the claiming loop at once (an endpoint registered or resumed here).
-    wake: tokio::sync::Notify,
-    /// This process's name in `lease_owner`.
-    owner: String,
-    running: Mutex<HashSet<String>>,
-}
-
-impl Outbound {
-    pub fn new(settings: EndpointSettings) -> Result<Outbound, String> {
-        Ok(Outbound {
-            senders: Senders::new(&settings)?,
-            settings,
-            wake: tokio::sync::Notify::new(),
-            owner: uuid::Uuid::new_v4().to_string(),
-            running: Mutex::default(),
-        })
-    }
-
-    pub fn settings(&self) -> &EndpointSettings {
-        &self.settings
-    }
-
-    pub fn senders(&self) -> &Senders {
-        &self.senders
-    }
-
-    /// Has the claiming loop look for endpoints at once.
-    pub fn wake(&self) {
-        self.wake.notify_one();
-    }
-
-    fn lease_until(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
-        now + chrono::Duration::from_std(self.settings.lease)
-            .unwrap_or(chrono::Duration::seconds(30))
-    }
-
-    /// Marks `id` as delivered to here; false when a worker of this process has it already.
-    fn start(&self, id: &str) -> bool {
-        self.running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.to_string())
-    }
-
-    fn stop(&self, id: &str) {
-        self.running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id);
-    }
-}
+pub use super::outbound::Outbound;
 
 /// How a worker's step ended.
 enum Step {
@@ -105,11 +49,16 @@ impl Services {
         tokio::spawn(async move {
             let out = svc.outbound.clone();
             while !*stop.borrow() {
+                let claimed = std::time::Instant::now();
                 match svc.claim_endpoints().await {
                     Ok(ids) => {
                         for id in ids {
                             if out.start(&id) {
-                                tokio::spawn(svc.clone().endpoint_worker(id, shutdown.clone()));
+                                tokio::spawn(svc.clone().endpoint_worker(
+                                    id,
+                                    claimed,
+                                    shutdown.clone(),
+                                ));
                             }
                         }
                     }
@@ -152,9 +101,16 @@ impl Services {
             .await
     }
 
-    /// Delivers to one endpoint while this process holds its lease.
-    async fn endpoint_worker(self, id: String, mut shutdown: watch::Receiver<bool>) {
+    /// Delivers to one endpoint while this process holds its lease (claimed at `claimed`).
+    async fn endpoint_worker(
+        self,
+        id: String,
+        claimed: std::time::Instant,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         let out = self.outbound.clone();
+        // However the worker ends (a panic included), the endpoint can be claimed here again.
+        let _running = Running(out.clone(), id.clone());
         tracing::debug!(endpoint.id = %id, "delivering to alert endpoint");
         let mut worker = Worker {
             id: id.clone(),
@@ -162,8 +118,7 @@ impl Services {
             scanned_to: 0,
             disclosed: None,
             failures: 0,
-            // Claimed just now.
-            renewed: std::time::Instant::now(),
+            renewed: claimed,
         };
         loop {
             if *shutdown.borrow() {
@@ -191,7 +146,6 @@ impl Services {
                 "an alert endpoint's lease could not be given up; it runs out"
             );
         }
-        out.stop(&worker.id);
     }
 
     /// Reads the endpoint and its next alert, and delivers that alert once (or waits out a backoff after failing).
@@ -345,21 +299,25 @@ impl Services {
     /// again when it is claimed again).
     async fn hold(&self, w: &mut Worker) -> Option<EndpointRecord> {
         let out = self.outbound.clone();
-        let renew = w.renewed.elapsed() >= out.settings.lease / 3;
+        // Renewed once a third of it has passed, and whenever a try starting now could outlast what is left.
+        let asked = std::time::Instant::now();
+        let held_for = asked.saturating_duration_since(w.renewed);
+        let renew = held_for >= out.settings.lease / 3
+            || held_for + out.settings.timeout >= out.settings.lease / 2;
         let until = out.lease_until(self.now());
-        let id = w.id.clone();
+        let (id, scanned_to) = (w.id.clone(), w.scanned_to);
         let read = self
             .db
             .run(move |conn| {
                 if renew {
-                    db::endpoints::renew(conn, &id, &out.owner, until)
+                    db::endpoints::renew(conn, &id, &out.owner, until, scanned_to)
                 } else {
                     db::endpoints::held(conn, &id, &out.owner)
                 }
             })
             .await;
         if renew && read.is_ok() {
-            w.renewed = std::time::Instant::now();
+            w.renewed = asked;
         }
         match read {
             Ok(Some(e)) if e.state == EndpointState::Active => Some(e),
@@ -373,6 +331,15 @@ impl Services {
                 None
             }
         }
+    }
+}
+
+/// While alive, the endpoint is being delivered to by this process.
+struct Running(std::sync::Arc<Outbound>, String);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.stop(&self.1);
     }
 }
 

@@ -4,12 +4,13 @@
 //! alerts waiting for an endpoint (the dead-letter view).
 
 pub mod deliver;
+mod manage;
+mod outbound;
 pub mod send;
 mod settings;
 
 pub use settings::EndpointSettings;
 
-use super::page::encode_cursor;
 use super::Services;
 use crate::auth::policy::{self, Operation};
 use crate::auth::{Caller, Principal};
@@ -79,6 +80,17 @@ pub(crate) fn audience_of(conn: &mut db::DbConnection, agency: &str) -> AppResul
     Ok(policy::endpoint_audience(found.kind, agency))
 }
 
+/// Where an endpoint's deliveries go, without the path or the mailbox: a webhook's host, an inbox's domain.
+fn destination(e: &EndpointRecord) -> String {
+    match e.transport {
+        Transport::Webhook => url::Url::parse(&e.target)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_default(),
+        Transport::Email => e.target.rsplit('@').next().unwrap_or_default().to_string(),
+    }
+}
+
 /// `Ok` when an agency receives alerts of every kind in `kinds`; `NO_ALERTS_FOR_AGENCY` otherwise.
 fn receives_all(conn: &mut db::DbConnection, agency: &str, kinds: &[AlertKind]) -> AppResult<()> {
     let audience = audience_of(conn, agency)?;
@@ -120,8 +132,18 @@ impl Services {
                         "this server sends no email: ORDERWATCH_SMTP_URL is not set",
                     ));
                 }
-                endpoint::check_email_address(target)
-                    .map_err(|(code, msg)| AppError::validation(code, "target", msg))
+                let address = endpoint::check_email_address(target)
+                    .map_err(|(code, msg)| AppError::validation(code, "target", msg))?;
+                // What the mail library will send to: a mailbox it parses, with a local part of at most 64.
+                let parsed = address.parse::<lettre::Address>().ok();
+                if parsed.is_none_or(|a| a.user().len() > 64 || !a.domain().is_ascii()) {
+                    return Err(AppError::validation(
+                        codes::INVALID_ENDPOINT,
+                        "target",
+                        "email is not one address of the form name@example.org",
+                    ));
+                }
+                Ok(address)
             }
         }
     }
@@ -173,7 +195,12 @@ impl Services {
             AuditOperation::Collect,
             "registerAlertEndpoint",
             "alertEndpoint",
-            vec![record.id.clone(), record.agency.clone()],
+            // Where the agency's alerts will go, so a log reader sees it: the webhook's host or the inbox's domain.
+            vec![
+                record.id.clone(),
+                record.agency.clone(),
+                destination(&record),
+            ],
             &["agency", "transport", "target", "kinds"],
         );
         let max = self.outbound.settings().max_per_agency;
@@ -227,130 +254,6 @@ impl Services {
         Ok(found)
     }
 
-    /// Pauses an endpoint (`PAUSED`), or resumes it (`ACTIVE`: from a pause, or replaying after `FAILING`, with
-    /// the waiting alerts delivered in order and the tries counted afresh).
-    pub async fn set_endpoint_state(
-        &self,
-        who: &Caller,
-        id: String,
-        state: EndpointState,
-    ) -> AppResult<EndpointRecord> {
-        policy::require(who, Operation::ManageEndpoints)?;
-        let now = self.now();
-        let action = match state {
-            EndpointState::Paused => "pauseAlertEndpoint",
-            _ => "resumeAlertEndpoint",
-        };
-        let trail = super::audit::entry(
-            who,
-            now,
-            AuditOperation::Alter,
-            action,
-            "alertEndpoint",
-            vec![id.clone()],
-            &["state"],
-        );
-        let updated = self
-            .db
-            .run(move |conn| {
-                db::write_transaction(conn, |conn| {
-                    if !db::endpoints::set_state(conn, &id, state, now)? {
-                        return Err(not_found());
-                    }
-                    db::audit::append(conn, &[trail])?;
-                    db::endpoints::find(conn, &id)?.ok_or_else(not_found)
-                })
-            })
-            .await?;
-        tracing::info!(endpoint.id = %updated.id, endpoint.state = state.as_str(), "alert endpoint state set");
-        self.outbound.wake();
-        Ok(updated)
-    }
-
-    /// A new signing secret for a webhook, returned once; the previous one still signs deliveries (beside the new
-    /// one) for `overlap`, so the receiver can switch over without losing any.
-    pub async fn rotate_endpoint_secret(
-        &self,
-        who: &Caller,
-        id: String,
-        overlap: chrono::Duration,
-    ) -> AppResult<(EndpointRecord, String)> {
-        policy::require(who, Operation::ManageEndpoints)?;
-        if overlap < chrono::Duration::zero() || overlap > chrono::Duration::days(30) {
-            return Err(AppError::validation(
-                codes::INVALID_RANGE,
-                "overlapHours",
-                "overlapHours must be 0 to 720",
-            ));
-        }
-        let mut key = [0u8; endpoint::SECRET_BYTES];
-        rand::rng().fill_bytes(&mut key);
-        let secret = endpoint::secret_from_key(&key);
-        let now = self.now();
-        let trail = super::audit::entry(
-            who,
-            now,
-            AuditOperation::Alter,
-            "rotateAlertEndpointSecret",
-            "alertEndpoint",
-            vec![id.clone()],
-            &["secret"],
-        );
-        let new_secret = secret.clone();
-        let updated = self
-            .db
-            .run(move |conn| {
-                db::write_transaction(conn, |conn| {
-                    match db::endpoints::find(conn, &id)? {
-                        Some(e) if e.transport == Transport::Webhook => {}
-                        Some(_) => {
-                            return Err(AppError::validation(
-                                codes::INVALID_ENDPOINT,
-                                "id",
-                                "only a webhook has a signing secret",
-                            ))
-                        }
-                        None => return Err(not_found()),
-                    }
-                    db::endpoints::rotate(conn, &id, &new_secret, now + overlap, now)?;
-                    db::audit::append(conn, &[trail])?;
-                    db::endpoints::find(conn, &id)?.ok_or_else(not_found)
-                })
-            })
-            .await?;
-        Ok((updated, secret))
-    }
-
-    /// The alerts waiting for an endpoint, oldest first (at most 100): while it is failing or paused, what a
-    /// replay or a resume will deliver. Consent and need-to-know are as they stand now.
-    pub async fn waiting_alerts(
-        &self,
-        who: &Caller,
-        endpoint: &EndpointRecord,
-        first: Option<i32>,
-    ) -> AppResult<Vec<Waiting>> {
-        policy::require(who, Operation::ManageEndpoints)?;
-        let limit = i64::from(first.unwrap_or(20)).clamp(1, MAX_WAITING);
-        let e = endpoint.clone();
-        let alerts = self
-            .db
-            .run(move |conn| {
-                let audience = audience_of(conn, &e.agency)?;
-                next_for(conn, &audience, &e, e.delivered_seq, limit)
-            })
-            .await?;
-        Ok(alerts
-            .iter()
-            .map(|a| Waiting {
-                webhook_id: endpoint::message_id(a),
-                alert_id: a.id.clone(),
-                kind: a.kind,
-                created_at: a.created_at,
-                cursor: encode_cursor(super::alerts::ALERT_CURSOR, &a.seq.to_string()),
-            })
-            .collect())
-    }
-
     /// Records the delivery of `alert` to the endpoint's agency as a disclosure (DPA 2018 s62), before it is sent.
     async fn record_endpoint_disclosure(
         &self,
@@ -382,6 +285,7 @@ impl Services {
             &["kind", "severity", "orderReference", "createdAt", "dueAt"],
         );
         entry.recipient = Some(e.agency.clone());
+        entry.object_ids.push(destination(e));
         self.audit(vec![entry]).await
     }
 }

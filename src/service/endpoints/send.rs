@@ -26,6 +26,9 @@ pub struct Senders {
     settings: EndpointSettings,
 }
 
+/// Why the resolver gave no address (found again in the error's causes, to say so in `lastError`).
+const REFUSED_ADDRESSES: &str = "the host resolves only to addresses deliveries may not reach";
+
 /// Resolves host names for webhook deliveries, leaving out addresses a delivery may not reach.
 struct PublicOnly;
 
@@ -40,7 +43,7 @@ impl reqwest::dns::Resolve for PublicOnly {
                 .filter(|a| endpoint::public_address(a.ip()))
                 .collect();
             if allowed.is_empty() {
-                return Err("the host resolves only to addresses deliveries may not reach".into());
+                return Err(REFUSED_ADDRESSES.into());
             }
             Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
         }
@@ -186,6 +189,13 @@ impl Senders {
 
 /// A failed request in words that name no secret and no body: timed out, refused, or the connection failed.
 fn describe(e: &reqwest::Error) -> SendError {
+    let mut cause: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cause {
+        if c.to_string() == REFUSED_ADDRESSES {
+            return format!("refused: {}", crate::codes::ENDPOINT_ADDRESS_REFUSED);
+        }
+        cause = c.source();
+    }
     if e.is_timeout() {
         "timed out".into()
     } else if e.is_connect() {
