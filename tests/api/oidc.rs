@@ -80,6 +80,13 @@ impl Provider {
                 k
             })
             .collect();
+        // As Keycloak does, an encryption key beside the signing keys: left out, never refused for.
+        let mut keys = keys;
+        let mut enc = template["keys"][0].clone();
+        enc["kid"] = json!("enc-1");
+        enc["use"] = json!("enc");
+        enc["alg"] = json!("RSA-OAEP");
+        keys.push(enc);
         *self.jwks.lock().unwrap() = json!({ "keys": keys });
     }
 
@@ -160,6 +167,9 @@ async fn a_rotated_key_is_fetched_once_and_unknown_key_ids_cause_no_refresh_stor
         assert_eq!(why, "token key id is not known");
     }
     assert_eq!(provider.fetches(), 2, "no refresh storm");
+    // The published encryption key signs nothing.
+    let (status, _) = me(&app, &sign("enc-1", &claims(standard.clone()))).await;
+    assert_eq!(status, 401);
     // The keys held still work.
     assert_eq!(
         me(&app, &sign("met-2026-1", &claims(standard))).await.0,
