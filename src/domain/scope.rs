@@ -35,6 +35,24 @@ pub struct OrderSearch {
     pub service_status: Option<super::ServiceStatus>,
 }
 
+/// The order a caller asks a list of orders in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderSort {
+    #[default]
+    Newest,
+    EndingSoonest,
+}
+
+/// Where a page of orders starts, in the order the caller asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderCursor {
+    /// Newest first (ids are time-ordered): the orders recorded before the one with this id, or from the newest.
+    Newest(Option<String>),
+    /// Ending soonest: by last day, earliest first, then those with no last day (indefinite or until an event);
+    /// ties by id. After this order's last day (or none) and id, or from the start.
+    EndingSoonest(Option<(Option<NaiveDate>, String)>),
+}
+
 /// Who is asking for alerts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlertAudience {

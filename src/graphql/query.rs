@@ -74,19 +74,23 @@ impl CoreQuery {
         Ok(found.map(|o| ProtectionOrder::new(o, now, who)))
     }
 
-    /// The orders the caller may see, newest first. `first` is 1 to 100 (default 20); `after` is an `endCursor`.
+    /// The orders the caller may see, newest first or (`orderBy: ENDING_SOONEST`) by last day, earliest first, then
+    /// those with none. `first` is 1 to 100 (default 20); `after` is an `endCursor` of the same order.
     #[graphql(visible = "super::visibility::read_orders")]
 
     async fn orders(
         &self,
         ctx: &Context<'_>,
         filter: Option<OrderFilter>,
+        #[graphql(default)] order_by: OrdersOrder,
         first: Option<i32>,
         after: Option<String>,
         reason: Option<String>,
     ) -> Result<OrderConnection> {
         let (svc, who) = (services(ctx)?, caller(ctx)?);
-        let page = PageRequest::new(first, after.as_deref(), "order").gql()?;
+        let sort = order_by.into();
+        let kind = crate::service::orders::order_cursor_kind(sort);
+        let page = PageRequest::new(first, after.as_deref(), kind).gql()?;
         let f = filter.unwrap_or_default();
         let search = OrderSearch {
             subject_name_key: f.subject_name.as_deref().map(name_key),
@@ -107,7 +111,7 @@ impl CoreQuery {
         let parts =
             super::objects::order::parts_selected(&ctx.look_ahead().field("edges").field("node"));
         let found = svc
-            .orders(who, search, page, parts)
+            .orders(who, search, sort, page, parts)
             .await
             .audited(ctx)
             .await?;
@@ -118,9 +122,9 @@ impl CoreQuery {
         }
         consulted(ctx, "order", ids, reason).await?;
         Ok(OrderConnection::build(
-            "order",
+            kind,
             found,
-            |o| o.id.clone(),
+            |o| crate::service::orders::order_cursor_key(sort, o),
             |o| ProtectionOrder::new(o, now, who),
         ))
     }
@@ -142,5 +146,25 @@ impl CoreQuery {
             |a| a.code.clone(),
             Agency::from,
         ))
+    }
+}
+
+/// The order of `orders`.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrdersOrder {
+    /// Most recently recorded first.
+    #[default]
+    Newest,
+    /// By last day, earliest first (ended orders too: filter by `status: IN_FORCE` for the ones still to end), then
+    /// the orders with no last day (indefinite, or until an event); ties by when they were recorded.
+    EndingSoonest,
+}
+
+impl From<OrdersOrder> for crate::domain::scope::OrderSort {
+    fn from(o: OrdersOrder) -> Self {
+        match o {
+            OrdersOrder::Newest => Self::Newest,
+            OrdersOrder::EndingSoonest => Self::EndingSoonest,
+        }
     }
 }

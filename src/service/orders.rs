@@ -17,7 +17,7 @@ use crate::domain::application::CourtMotion;
 use crate::domain::audit::AuditOperation;
 use crate::domain::calendar::london_date;
 use crate::domain::order::{OrderParts, OrderRecord};
-use crate::domain::scope::OrderSearch;
+use crate::domain::scope::{OrderCursor, OrderSearch, OrderSort};
 use crate::domain::status::effective_status;
 use crate::domain::validation::{canonical_reference, ConditionDraft, OrderDraft};
 use crate::domain::{same_subject, OrderEvent, OrderStatus, ServiceMethod};
@@ -83,10 +83,12 @@ impl Services {
         &self,
         who: &Caller,
         filter: OrderSearch,
+        sort: OrderSort,
         page: PageRequest,
         parts: OrderParts,
     ) -> AppResult<Page<OrderRecord>> {
         policy::require(who, Operation::ReadOrders)?;
+        let cursor = order_cursor(sort, page.after.as_deref())?;
         if let Some(key) = &filter.subject_name_key {
             if key.is_empty() {
                 return Err(AppError::validation(
@@ -113,15 +115,7 @@ impl Services {
             .db
             .run(move |conn| {
                 require_own_agency(conn, &who)?;
-                db::loader::search(
-                    conn,
-                    &scope,
-                    &filter,
-                    today,
-                    page.after.as_deref(),
-                    limit + 1,
-                    parts,
-                )
+                db::loader::search(conn, &scope, &filter, today, &cursor, limit + 1, parts)
             })
             .await?;
         Ok(Page::from_fetched(items, limit))
@@ -312,4 +306,49 @@ fn replace(
         ));
     }
     Ok(old.id)
+}
+
+/// The cursor kind of a list of orders in `sort`'s order (a cursor of one order is refused by the other).
+pub fn order_cursor_kind(sort: OrderSort) -> &'static str {
+    match sort {
+        OrderSort::Newest => "order",
+        OrderSort::EndingSoonest => "orderEnding",
+    }
+}
+
+/// The key of `order`'s cursor in a list in `sort`'s order: its id, or its last day (empty when none) and its id.
+pub fn order_cursor_key(sort: OrderSort, order: &OrderRecord) -> String {
+    match sort {
+        OrderSort::Newest => order.id.clone(),
+        OrderSort::EndingSoonest => format!(
+            "{}|{}",
+            order.expires_on.map(|d| d.to_string()).unwrap_or_default(),
+            order.id
+        ),
+    }
+}
+
+/// Where a page starts, from the key of a cursor of [`order_cursor_kind`].
+fn order_cursor(sort: OrderSort, key: Option<&str>) -> AppResult<OrderCursor> {
+    let bad = || {
+        AppError::validation(
+            codes::INVALID_CURSOR,
+            "after",
+            "after is not a cursor returned by this list",
+        )
+    };
+    Ok(match sort {
+        OrderSort::Newest => OrderCursor::Newest(key.map(str::to_string)),
+        OrderSort::EndingSoonest => OrderCursor::EndingSoonest(
+            key.map(|k| {
+                let (day, id) = k.split_once('|').ok_or_else(bad)?;
+                let day = match day {
+                    "" => None,
+                    d => Some(chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_err(|_| bad())?),
+                };
+                Ok::<_, AppError>((day, id.to_string()))
+            })
+            .transpose()?,
+        ),
+    })
 }

@@ -66,6 +66,65 @@ async fn pages_follow_cursors_newest_first_without_gaps_or_repeats() {
 }
 
 #[tokio::test]
+async fn ending_soonest_pages_by_last_day_then_the_undated_without_gaps_or_repeats() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    // Days past the shortest term each order ends (None: no last day).
+    let ends = [
+        None,
+        Some(300),
+        Some(100),
+        None,
+        Some(100),
+        Some(50),
+        Some(700),
+    ];
+    grant_many(&app, "E", ends.len(), |i, input| {
+        let base: chrono::NaiveDate = input["expiresOn"].as_str().unwrap().parse().unwrap();
+        input["expiresOn"] = match ends[i] {
+            Some(days) => json!((base + Duration::days(days)).to_string()),
+            None => Value::Null,
+        };
+    })
+    .await;
+    let police = app.token(Role::Police, "MET");
+    let q = "query($a: String) { orders(orderBy: ENDING_SOONEST, first: 2, after: $a) { edges { node { reference } } pageInfo { hasNextPage endCursor } } }";
+    let mut seen = vec![];
+    let mut after = Value::Null;
+    loop {
+        let r = app.gql(&police, q, json!({ "a": after })).await;
+        seen.extend(refs(&r));
+        let info = &r.data["orders"]["pageInfo"];
+        if !info["hasNextPage"].as_bool().unwrap() {
+            break;
+        }
+        after = info["endCursor"].clone();
+    }
+    // Earliest last day first, ties in the order recorded, then those with none.
+    assert_eq!(
+        seen,
+        [
+            "WMC/E/005",
+            "WMC/E/002",
+            "WMC/E/004",
+            "WMC/E/001",
+            "WMC/E/006",
+            "WMC/E/000",
+            "WMC/E/003"
+        ]
+    );
+    // The default, and NEWEST, are newest first.
+    let newest = app
+        .gql(&police, "{ orders(orderBy: NEWEST, first: 1) { edges { node { reference } } pageInfo { endCursor } } }", json!({}))
+        .await;
+    assert_eq!(refs(&newest), ["WMC/E/006"]);
+    // A cursor of one order is not one of the other.
+    let other = newest.data["orders"]["pageInfo"]["endCursor"].clone();
+    app.gql(&police, q, json!({ "a": other }))
+        .await
+        .err("INVALID_CURSOR");
+}
+
+#[tokio::test]
 async fn bad_page_sizes_and_cursors_are_refused_with_codes() {
     let app = TestApp::spawn().await.with_agencies().await;
     let police = app.token(Role::Police, "MET");

@@ -180,7 +180,7 @@ async fn a_list_pages_orders_are_read_with_a_plan_postgresql_keeps() {
             &RowScope::All,
             &filter,
             app.today(),
-            None,
+            &orderwatch::domain::scope::OrderCursor::Newest(None),
             21,
             OrderParts::NONE,
         )

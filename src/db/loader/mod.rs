@@ -7,7 +7,7 @@ use crate::db::models::*;
 use crate::db::schema::{order_shares, orders, subject_names};
 use crate::db::DbConnection;
 use crate::domain::order::*;
-use crate::domain::scope::{OrderSearch, RowScope};
+use crate::domain::scope::{OrderCursor, OrderSearch, RowScope};
 use crate::domain::OrderStatus;
 use crate::error::AppResult;
 use assemble::hydrate_parts;
@@ -31,20 +31,77 @@ pub fn find_row(conn: &mut DbConnection, reference: &str) -> AppResult<Option<Or
         .optional()?)
 }
 
-/// One page of orders, newest first (ids are time-ordered UUIDv7), strictly after `after_id`. Longer than 80 lines:
-/// one query built from each optional filter, a clause each.
+/// One page of orders in the order `cursor` asks for, strictly after it: newest first (ids are time-ordered
+/// UUIDv7; the primary key), or ending soonest (the `orders_ending` index on `(expires_on, id)`: the orders with a
+/// last day first, then those without one, each read in index order).
 pub fn search(
     conn: &mut DbConnection,
     scope: &RowScope,
     filter: &OrderSearch,
     today: NaiveDate,
-    after_id: Option<&str>,
+    cursor: &OrderCursor,
     limit: i64,
     parts: OrderParts,
 ) -> AppResult<Vec<OrderRecord>> {
-    let mut q = orders::table
-        .select(OrderRow::as_select())
-        .into_boxed::<Db>();
+    let Some(q) = filtered(scope, filter, today) else {
+        return Ok(vec![]);
+    };
+    let rows = match cursor {
+        OrderCursor::Newest(before) => {
+            let mut q = q;
+            if let Some(id) = before {
+                q = q.filter(orders::id.lt(id.clone()));
+            }
+            super::limit_written(
+                q.order(orders::id.desc()).select(OrderRow::as_select()),
+                limit,
+            )
+            .load(conn)?
+        }
+        OrderCursor::EndingSoonest(after) => {
+            let mut rows = vec![];
+            // Past the dated orders already: only undated ones are left.
+            if !matches!(after, Some((None, _))) {
+                let mut dated = q.filter(orders::expires_on.is_not_null());
+                if let Some((Some(day), id)) = after {
+                    dated = dated.filter(
+                        orders::expires_on
+                            .gt(*day)
+                            .or(orders::expires_on.eq(*day).and(orders::id.gt(id.clone()))),
+                    );
+                }
+                let q = dated
+                    .order((orders::expires_on.asc(), orders::id.asc()))
+                    .select(OrderRow::as_select());
+                rows = super::limit_written(q, limit).load(conn)?;
+            }
+            if (rows.len() as i64) < limit {
+                let Some(q) = filtered(scope, filter, today) else {
+                    return Ok(vec![]);
+                };
+                let mut undated = q.filter(orders::expires_on.is_null());
+                if let Some((None, id)) = after {
+                    undated = undated.filter(orders::id.gt(id.clone()));
+                }
+                let q = undated
+                    .order(orders::id.asc())
+                    .select(OrderRow::as_select());
+                rows.extend(super::limit_written(q, limit - rows.len() as i64).load(conn)?);
+            }
+            rows
+        }
+    };
+    hydrate_parts(conn, rows, parts)
+}
+
+/// The orders `scope` may see that match `filter`, as a query to order and page; `None` when the scope sees none.
+/// Longer than 80 lines: one query built from each optional filter, a clause each.
+fn filtered(
+    scope: &RowScope,
+    filter: &OrderSearch,
+    today: NaiveDate,
+) -> Option<orders::BoxedQuery<'static, Db>> {
+    let mut q = orders::table.into_boxed::<Db>();
     match scope {
         RowScope::All => {}
         RowScope::Court(code) => {
@@ -66,7 +123,7 @@ pub fn search(
                 ),
             )
         }
-        RowScope::Nothing => return Ok(vec![]),
+        RowScope::Nothing => return None,
     }
     if let Some(key) = &filter.subject_name_key {
         q = q.filter(
@@ -118,11 +175,7 @@ pub fn search(
     if let Some(s) = filter.service_status {
         q = q.filter(orders::service_status.eq(s.as_str()));
     }
-    if let Some(after) = after_id {
-        q = q.filter(orders::id.lt(after.to_string()));
-    }
-    let rows = super::limit_written(q.order(orders::id.desc()), limit).load(conn)?;
-    hydrate_parts(conn, rows, parts)
+    Some(q)
 }
 
 /// The whole order with this id.
