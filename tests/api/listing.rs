@@ -14,6 +14,21 @@ fn refs(r: &Gql) -> Vec<String> {
         .collect()
 }
 
+/// The references of every page of `q` (an `orders` query taking `$a` as `after`), following `endCursor`.
+async fn every_page(app: &TestApp, token: &str, q: &str) -> Vec<String> {
+    let mut seen = vec![];
+    let mut after = Value::Null;
+    loop {
+        let r = app.gql(token, q, json!({ "a": after })).await;
+        seen.extend(refs(&r));
+        let info = &r.data["orders"]["pageInfo"];
+        if !info["hasNextPage"].as_bool().unwrap() {
+            return seen;
+        }
+        after = info["endCursor"].clone();
+    }
+}
+
 /// Grants `n` orders, 25 to a request (aliased mutations run one after another; the alias limit is 30).
 async fn grant_many(app: &TestApp, prefix: &str, n: usize, patch: impl Fn(usize, &mut Value)) {
     for chunk in (0..n).collect::<Vec<_>>().chunks(25) {
@@ -42,17 +57,7 @@ async fn pages_follow_cursors_newest_first_without_gaps_or_repeats() {
     grant_many(&app, "P", 5, |_, _| {}).await;
     let police = app.token(Role::Police, "MET");
     let q = "query($a: String) { orders(first: 2, after: $a) { edges { cursor node { reference } } pageInfo { hasNextPage endCursor } } }";
-    let mut seen = vec![];
-    let mut after = Value::Null;
-    loop {
-        let r = app.gql(&police, q, json!({ "a": after })).await;
-        seen.extend(refs(&r));
-        let info = &r.data["orders"]["pageInfo"];
-        if !info["hasNextPage"].as_bool().unwrap() {
-            break;
-        }
-        after = info["endCursor"].clone();
-    }
+    let seen = every_page(&app, &police, q).await;
     assert_eq!(
         seen,
         [
@@ -88,17 +93,7 @@ async fn ending_soonest_pages_by_last_day_then_the_undated_without_gaps_or_repea
     .await;
     let police = app.token(Role::Police, "MET");
     let q = "query($a: String) { orders(orderBy: ENDING_SOONEST, first: 2, after: $a) { edges { node { reference } } pageInfo { hasNextPage endCursor } } }";
-    let mut seen = vec![];
-    let mut after = Value::Null;
-    loop {
-        let r = app.gql(&police, q, json!({ "a": after })).await;
-        seen.extend(refs(&r));
-        let info = &r.data["orders"]["pageInfo"];
-        if !info["hasNextPage"].as_bool().unwrap() {
-            break;
-        }
-        after = info["endCursor"].clone();
-    }
+    let seen = every_page(&app, &police, q).await;
     // Earliest last day first, ties in the order recorded, then those with none.
     assert_eq!(
         seen,
