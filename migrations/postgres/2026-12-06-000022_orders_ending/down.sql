@@ -1,1 +1,2 @@
+DROP INDEX orders_agency_ending;
 DROP INDEX orders_ending;
