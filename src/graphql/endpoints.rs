@@ -194,26 +194,14 @@ impl EndpointMutation {
     /// Stops deliveries to an endpoint; its alerts wait (ADMIN).
     #[graphql(visible = "super::visibility::manage_endpoints")]
     async fn pause_alert_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<AlertEndpoint> {
-        let (svc, who) = (services(ctx)?, caller(ctx)?);
-        Ok(svc
-            .set_endpoint_state(who, id.0, DomainState::Paused)
-            .await
-            .audited(ctx)
-            .await?
-            .into())
+        set_state(ctx, id, DomainState::Paused).await
     }
 
     /// Resumes deliveries to a paused endpoint, or replays a failing one's waiting alerts, in order, with their
     /// tries counted afresh (ADMIN).
     #[graphql(visible = "super::visibility::manage_endpoints")]
     async fn resume_alert_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<AlertEndpoint> {
-        let (svc, who) = (services(ctx)?, caller(ctx)?);
-        Ok(svc
-            .set_endpoint_state(who, id.0, DomainState::Active)
-            .await
-            .audited(ctx)
-            .await?
-            .into())
+        set_state(ctx, id, DomainState::Active).await
     }
 
     /// Removes an endpoint: nothing more is sent to it (a delivery in flight may still arrive) (ADMIN).
@@ -248,4 +236,15 @@ impl EndpointMutation {
             secret: Some(secret),
         })
     }
+}
+
+/// Pauses or resumes an endpoint for the caller.
+async fn set_state(ctx: &Context<'_>, id: ID, state: DomainState) -> Result<AlertEndpoint> {
+    let (svc, who) = (services(ctx)?, caller(ctx)?);
+    Ok(svc
+        .set_endpoint_state(who, id.0, state)
+        .await
+        .audited(ctx)
+        .await?
+        .into())
 }
