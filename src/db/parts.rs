@@ -7,7 +7,9 @@
 //! branch binds the order ids as one value whatever their number: PostgreSQL as a text array, SQLite as a JSON array
 //! read with `json_each`. The statement's text never changes, so diesel keeps it prepared per connection.
 
-use super::models::{ConditionRow, HearingRow, ProtectedPersonRow, ShareRow, SubjectNameRow};
+use super::models::{
+    ConditionRow, HearingRow, OrderRow, ProtectedPersonRow, ShareRow, SubjectNameRow,
+};
 use super::DbConnection;
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -35,6 +37,13 @@ struct PartRow {
     id: String,
     #[diesel(sql_type = Text)]
     order_id: String,
+    #[diesel(embed)]
+    s: Slots,
+}
+
+/// The generic slots of a [`PartRow`].
+#[derive(QueryableByName)]
+struct Slots {
     #[diesel(sql_type = Nullable<BigInt>)]
     i1: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -81,8 +90,8 @@ UNION ALL SELECT 's', id, order_id, NULL, NULL, NULL, protected_person_id, advoc
 recorded_by, revoked_by_agency, NULL, created_at, revoked_at, NULL, NULL FROM order_shares \
 WHERE order_id {ids} AND revoked_at IS NULL \
 UNION ALL SELECT 'h', id, order_id, NULL, NULL, NULL, court_agency, outcome, note, NULL, NULL, NULL, \
-scheduled_for, held_at, created_at, updated_at FROM hearings WHERE order_id {ids} \
-ORDER BY part, order_id, i2, i1, ts1";
+scheduled_for, held_at, created_at, updated_at FROM hearings WHERE order_id {ids}";
+const PARTS_ORDER: &str = " ORDER BY part, order_id, i2, i1, ts1";
 
 /// [`PARTS_SQL`] as a query diesel keeps prepared: its text is the same on every call (only the binds change), so
 /// unlike `sql_query` it is marked safe to cache, and each connection parses and plans it once.
@@ -143,16 +152,26 @@ impl<const ONE: bool> QueryFragment<diesel::sqlite::Sqlite> for PartsQuery<'_, O
     }
 }
 
-/// Writes [`PARTS_SQL`] with `ids_test` in place of each `{ids}`.
+/// Writes [`PARTS_SQL`] with `ids_test` in place of each `{ids}`, in the parts' order.
 fn walk_parts<'b, DB: diesel::backend::Backend>(
     mut out: AstPass<'_, 'b, DB>,
+    ids_test: impl FnMut(&mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
+) -> QueryResult<()> {
+    walk_union(&mut out, ids_test)?;
+    out.push_sql(PARTS_ORDER);
+    Ok(())
+}
+
+/// Writes [`PARTS_SQL`] with `ids_test` in place of each `{ids}`, unordered.
+fn walk_union<'b, DB: diesel::backend::Backend>(
+    out: &mut AstPass<'_, 'b, DB>,
     mut ids_test: impl FnMut(&mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
 ) -> QueryResult<()> {
     let mut pieces = PARTS_SQL.split("{ids}").peekable();
     while let Some(piece) = pieces.next() {
         out.push_sql(piece);
         if pieces.peek().is_some() {
-            ids_test(&mut out)?;
+            ids_test(out)?;
         }
     }
     Ok(())
@@ -184,53 +203,59 @@ pub fn for_orders(conn: &mut DbConnection, order_ids: &[String]) -> AppResult<Pa
         };
         load_parts::<false>(conn, order_ids, json)?
     };
+    collect(rows)
+}
+
+/// The parts in `rows`, each kind in the rows' order.
+/// Longer than 80 lines: one arm per table, naming each slot's column.
+fn collect(rows: Vec<PartRow>) -> AppResult<Parts> {
     let mut parts = Parts::default();
     for r in rows {
         match r.part.as_str() {
             "n" => parts.subject_names.push(SubjectNameRow {
-                position: present(r.i1)?,
-                name: present(r.t1)?,
-                name_key: present(r.t2)?,
+                position: present(r.s.i1)?,
+                name: present(r.s.t1)?,
+                name_key: present(r.s.t2)?,
                 id: r.id,
                 order_id: r.order_id,
             }),
             "p" => parts.protected_persons.push(ProtectedPersonRow {
-                position: present(r.i1)?,
-                name: present(r.t1)?,
-                date_of_birth: r.d1,
-                contact: r.t2,
+                position: present(r.s.i1)?,
+                name: present(r.s.t1)?,
+                date_of_birth: r.s.d1,
+                contact: r.s.t2,
                 id: r.id,
                 order_id: r.order_id,
             }),
             "c" => parts.conditions.push(ConditionRow {
-                position: present(r.i1)?,
-                added_in_version: present(r.i2)?,
-                removed_in_version: r.i3,
-                kind: present(r.t1)?,
-                text: present(r.t2)?,
-                expires_on: r.d1,
+                position: present(r.s.i1)?,
+                added_in_version: present(r.s.i2)?,
+                removed_in_version: r.s.i3,
+                kind: present(r.s.t1)?,
+                text: present(r.s.t2)?,
+                expires_on: r.s.d1,
                 id: r.id,
                 order_id: r.order_id,
             }),
             "s" => parts.shares.push(ShareRow {
-                protected_person_id: present(r.t1)?,
-                advocacy_agency: present(r.t2)?,
-                recorded_by_agency: present(r.t3)?,
-                recorded_by: present(r.t4)?,
-                revoked_by_agency: r.t5,
-                created_at: present(r.ts1)?,
-                revoked_at: r.ts2,
+                protected_person_id: present(r.s.t1)?,
+                advocacy_agency: present(r.s.t2)?,
+                recorded_by_agency: present(r.s.t3)?,
+                recorded_by: present(r.s.t4)?,
+                revoked_by_agency: r.s.t5,
+                created_at: present(r.s.ts1)?,
+                revoked_at: r.s.ts2,
                 id: r.id,
                 order_id: r.order_id,
             }),
             "h" => parts.hearings.push(HearingRow {
-                court_agency: present(r.t1)?,
-                outcome: r.t2,
-                note: r.t3,
-                scheduled_for: present(r.ts1)?,
-                held_at: r.ts2,
-                created_at: present(r.ts3)?,
-                updated_at: present(r.ts4)?,
+                court_agency: present(r.s.t1)?,
+                outcome: r.s.t2,
+                note: r.s.t3,
+                scheduled_for: present(r.s.ts1)?,
+                held_at: r.s.ts2,
+                created_at: present(r.s.ts3)?,
+                updated_at: present(r.s.ts4)?,
                 id: r.id,
                 order_id: r.order_id,
             }),
@@ -249,4 +274,89 @@ fn present<T>(value: Option<T>) -> AppResult<T> {
     value.ok_or_else(|| {
         AppError::internal(anyhow::anyhow!("order parts: a required column is null"))
     })
+}
+
+/// An order looked up by reference with its parts, in **one statement**: the order's row (in every row of the
+/// answer) beside each of its parts, or alone when it has none. A control-room lookup is then one round trip.
+const LOOKUP_HEAD: &str = "WITH o AS MATERIALIZED (SELECT id, reference, order_type, status, made_on, expires_on, \
+applicant_agency, court_agency, subject_date_of_birth, replaces_order_id, version, service_status, served_at, \
+service_method, served_by_agency, served_by, created_at, updated_at, ended_on, without_notice, aware_at, \
+soa_notification, soa_notification_final_day, until_event, court_motion, soa_notification_start_day \
+FROM orders WHERE reference = ";
+const LOOKUP_JOIN: &str =
+    ") SELECT o.*, p.part, p.id AS part_id, p.i1, p.i2, p.i3, p.t1, p.t2, p.t3, p.t4, p.t5, p.d1, \
+p.ts1, p.ts2, p.ts3, p.ts4 FROM o LEFT JOIN (";
+const LOOKUP_END: &str = ") p ON TRUE ORDER BY p.part, p.i2, p.i1, p.ts1";
+
+/// A row of [`LookupQuery`]: the order, and one of its parts if it has any.
+#[derive(QueryableByName)]
+struct LookupRow {
+    #[diesel(embed)]
+    order: OrderRow,
+    #[diesel(sql_type = Nullable<Text>)]
+    part: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    part_id: Option<String>,
+    #[diesel(embed)]
+    s: Slots,
+}
+
+/// The lookup's statement; its text never changes, so diesel keeps it prepared.
+struct LookupQuery<'a> {
+    reference: &'a str,
+}
+
+impl QueryId for LookupQuery<'_> {
+    type QueryId = LookupQuery<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for LookupQuery<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<C> RunQueryDsl<C> for LookupQuery<'_> {}
+
+impl<DB: diesel::backend::Backend> QueryFragment<DB> for LookupQuery<'_>
+where
+    str: diesel::serialize::ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(LOOKUP_HEAD);
+        out.push_bind_param::<Text, str>(self.reference)?;
+        out.push_sql(LOOKUP_JOIN);
+        walk_union(&mut out, |out| {
+            out.push_sql("= (SELECT id FROM o)");
+            Ok(())
+        })?;
+        out.push_sql(LOOKUP_END);
+        Ok(())
+    }
+}
+
+/// The order with this reference and its parts, in one statement.
+pub fn order_by_reference(
+    conn: &mut DbConnection,
+    reference: &str,
+) -> AppResult<Option<(OrderRow, Parts)>> {
+    let query = LookupQuery { reference };
+    let rows: Vec<LookupRow> = super::with_backend!(conn, |c| query.load(c))?;
+    let mut order = None;
+    let mut parts = Vec::with_capacity(rows.len());
+    for r in rows {
+        if let (Some(part), Some(id)) = (r.part, r.part_id) {
+            let order_id = r.order.id.clone();
+            parts.push(PartRow {
+                part,
+                id,
+                order_id,
+                s: r.s,
+            });
+        }
+        order.get_or_insert(r.order);
+    }
+    match order {
+        Some(order) => Ok(Some((order, collect(parts)?))),
+        None => Ok(None),
+    }
 }

@@ -4,7 +4,7 @@
 
 use crate::auth::{policy, Caller};
 use crate::codes;
-use crate::db::{self, write_transaction, Database, DbConnection};
+use crate::db::{self, Database, DbConnection};
 use crate::domain::audit::{AuditEntry, AuditOperation};
 use crate::domain::scope::AuditFilter;
 use crate::error::{AppError, AppResult};
@@ -168,6 +168,8 @@ impl AuditWriter {
 fn write_batches(db: Database, mut rx: mpsc::Receiver<Job>) {
     let _keys = db.audit_key_scope();
     let mut conn: Option<DbConnection> = None;
+    // The chain's newest hash as this writer last wrote or saw it (`db::audit::append_batch`).
+    let mut head: db::audit::Head = None;
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         let mut count = jobs[0].entries.len();
@@ -181,12 +183,12 @@ fn write_batches(db: Database, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let entries: Vec<&AuditEntry> = jobs.iter().flat_map(|j| j.entries.iter()).collect();
-        let write = |conn: &mut Option<DbConnection>| {
+        let mut write = |conn: &mut Option<DbConnection>| {
             match conn {
                 Some(c) => Ok(c),
                 None => db.dedicated_connection().map(|c| conn.insert(c)),
             }
-            .and_then(|c| write_transaction(c, |c| db::audit::append(c, entries.iter().copied())))
+            .and_then(|c| db::audit::append_batch(c, &mut head, &entries))
         };
         let kept = conn.is_some();
         let mut written = write(&mut conn);

@@ -366,6 +366,64 @@ async fn a_large_batch_is_stored_in_chain_order_with_every_value_as_written() {
     assert_eq!(entries, expected);
 }
 
+/// The audit writer chains a batch from the newest hash it last knew, and (on PostgreSQL) writes it in one statement
+/// only if that is still the newest. When a change appended meanwhile (or another replica's writer), the batch is
+/// chained again after it: the log stays one chain, in the order written.
+#[tokio::test]
+async fn a_batch_chained_from_a_head_another_appender_moved_is_chained_again_after_it() {
+    use orderwatch::db::{audit, write_transaction, DbConnection};
+    use orderwatch::domain::audit::{AuditEntry, AuditOperation};
+    let app = TestApp::spawn().await;
+    let entry = |i: usize| AuditEntry {
+        id: format!("head-{i}"),
+        at: chrono::DateTime::from_timestamp(1_790_000_000 + i as i64, 0).unwrap(),
+        request_id: format!("request-{i}"),
+        actor_sub: "officer".into(),
+        actor_agency: "MET".into(),
+        actor_role: "POLICE".into(),
+        operation: AuditOperation::Consult,
+        action: "order".into(),
+        object_type: "order".into(),
+        object_ids: vec![format!("order-{i}")],
+        fields: vec!["status".into()],
+        recipient: None,
+        outcome: "OK".into(),
+        reason: None,
+        correlation_id: None,
+    };
+    let (known, moved, newest, verified, ids) = app
+        .db()
+        .await
+        .run(move |c: &mut DbConnection| {
+            let mut head = None;
+            audit::append_batch(c, &mut head, &[&entry(0), &entry(1)])?;
+            let known = head.clone();
+            // A change appends in its own transaction: the writer's head is no longer the newest.
+            write_transaction(c, |c| audit::append(c, [&entry(2)]))?;
+            audit::append_batch(c, &mut head, &[&entry(3), &entry(4)])?;
+            let newest = audit::head(c, None)?.1;
+            let verified = audit::verify(c, &[])?;
+            let ids: Vec<String> = audit::page(c, &Default::default(), 0, 100)?
+                .into_iter()
+                .map(|(_, e)| e.id)
+                .collect();
+            Ok((known, head, newest, verified, ids))
+        })
+        .await
+        .unwrap();
+    assert!(
+        matches!(known, Some(Some(_))),
+        "the writer knows the head it wrote"
+    );
+    assert_eq!(
+        moved,
+        Some(Some(newest)),
+        "and the head after its next batch"
+    );
+    assert_eq!(verified, audit::Verified::Intact { events: 5 });
+    assert_eq!(ids, ["head-0", "head-1", "head-2", "head-3", "head-4"]);
+}
+
 #[tokio::test]
 async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing() {
     let app = TestApp::spawn().await.with_agencies().await;

@@ -7,10 +7,10 @@ use crate::domain::audit::{entry_hash, AuditEntry, GENESIS_HASH};
 use crate::domain::scope::AuditFilter;
 use crate::error::AppResult;
 
-use diesel::pg::Pg;
+use batch::AppendColumns;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+use diesel::sql_types::Text;
 
 type Db = <DbConnection as Connection>::Backend;
 
@@ -24,7 +24,7 @@ pub const AUDIT_LOCK_KEY: i64 = 0x6175_6469_746c_6f67;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(treat_none_as_default_value = false)]
 #[diesel(table_name = audit_events)]
-struct AuditRow {
+pub(super) struct AuditRow {
     #[diesel(skip_insertion)]
     seq: i64,
     id: String,
@@ -75,13 +75,14 @@ fn to_entry(r: &AuditRow) -> AppResult<AuditEntry> {
 }
 
 /// Appends entries to the chain, in the caller's transaction: if the transaction fails, so does the record of it.
+/// Returns the chain's newest hash after them (`None` when there were none to write).
 pub fn append<'a>(
     conn: &mut DbConnection,
     entries: impl IntoIterator<Item = &'a AuditEntry>,
-) -> AppResult<()> {
+) -> AppResult<Option<String>> {
     let mut entries = entries.into_iter().peekable();
     if entries.peek().is_none() {
-        return Ok(());
+        return Ok(None);
     }
     if let DbConnection::Pg(c) = conn {
         diesel::sql_query(format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})")).execute(c)?;
@@ -101,11 +102,13 @@ pub fn append<'a>(
     // lock keeps other writers out meanwhile): on PostgreSQL in one statement of one array per column
     // (`AppendColumns`), on SQLite in statements of a fixed number of rows (below).
     let rows = chain(entries, prev, key);
-    write_rows(conn, rows)
+    let head = rows.last().map(|r| r.hash.clone());
+    write_rows(conn, rows)?;
+    Ok(head)
 }
 
 /// The rows of `entries` in chain order, each linked to the one before (the first to `prev`) and hashed with `key`.
-fn chain<'a>(
+pub(super) fn chain<'a>(
     entries: impl Iterator<Item = &'a AuditEntry>,
     mut prev: String,
     key: Option<&crate::domain::audit::AuditKey>,
@@ -144,7 +147,7 @@ fn chain<'a>(
 }
 
 /// Writes chained rows in their order (`seq` follows it).
-fn write_rows(conn: &mut DbConnection, rows: Vec<AuditRow>) -> AppResult<()> {
+pub(super) fn write_rows(conn: &mut DbConnection, rows: Vec<AuditRow>) -> AppResult<()> {
     match conn {
         DbConnection::Pg(c) => {
             let mut columns = AppendColumns::default();
@@ -178,111 +181,6 @@ fn write_rows(conn: &mut DbConnection, rows: Vec<AuditRow>) -> AppResult<()> {
     Ok(())
 }
 
-/// The insert of a batch on PostgreSQL: one array per column, unnested into rows in their order. Its text is the
-/// same whatever the number of rows, so diesel keeps it prepared and PostgreSQL parses and plans it once per
-/// connection, where a multi-row `VALUES` with 16 parameters a row is a new statement of thousands of parameters
-/// for every batch size. `WITH ORDINALITY ... ORDER BY` keeps the rows in chain order, so `seq` follows the chain.
-const APPEND_PG_SQL: &str = "\
-INSERT INTO audit_events (id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, \
-object_ids, fields, recipient, outcome, reason, prev_hash, hash, key_id, correlation_id) \
-SELECT id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, object_ids, fields, \
-recipient, outcome, reason, prev_hash, hash, key_id, correlation_id FROM unnest(";
-const APPEND_PG_SQL_END: &str = ") WITH ORDINALITY AS r(id, at, request_id, actor_sub, actor_agency, actor_role, \
-operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash, key_id, correlation_id, \
-n) ORDER BY n";
-
-/// The rows of a batch as columns, for [`APPEND_PG_SQL`].
-#[derive(Default)]
-struct AppendColumns {
-    id: Vec<String>,
-    at: Vec<chrono::NaiveDateTime>,
-    request_id: Vec<String>,
-    actor_sub: Vec<String>,
-    actor_agency: Vec<String>,
-    actor_role: Vec<String>,
-    operation: Vec<String>,
-    action: Vec<String>,
-    object_type: Vec<String>,
-    object_ids: Vec<String>,
-    fields: Vec<String>,
-    recipient: Vec<Option<String>>,
-    outcome: Vec<String>,
-    reason: Vec<Option<String>>,
-    prev_hash: Vec<String>,
-    hash: Vec<String>,
-    key_id: Vec<String>,
-    correlation_id: Vec<Option<String>>,
-}
-
-impl AppendColumns {
-    fn push(&mut self, r: AuditRow) {
-        self.id.push(r.id);
-        self.at.push(r.at);
-        self.request_id.push(r.request_id);
-        self.actor_sub.push(r.actor_sub);
-        self.actor_agency.push(r.actor_agency);
-        self.actor_role.push(r.actor_role);
-        self.operation.push(r.operation);
-        self.action.push(r.action);
-        self.object_type.push(r.object_type);
-        self.object_ids.push(r.object_ids);
-        self.fields.push(r.fields);
-        self.recipient.push(r.recipient);
-        self.outcome.push(r.outcome);
-        self.reason.push(r.reason);
-        self.prev_hash.push(r.prev_hash);
-        self.hash.push(r.hash);
-        self.key_id.push(r.key_id);
-        self.correlation_id.push(r.correlation_id);
-    }
-}
-
-impl QueryId for AppendColumns {
-    type QueryId = AppendColumns;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl<C> RunQueryDsl<C> for AppendColumns {}
-
-impl QueryFragment<Pg> for AppendColumns {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql(APPEND_PG_SQL);
-        out.push_bind_param::<Array<Text>, _>(&self.id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.at)?;
-        for column in [
-            &self.request_id,
-            &self.actor_sub,
-            &self.actor_agency,
-            &self.actor_role,
-            &self.operation,
-            &self.action,
-            &self.object_type,
-            &self.object_ids,
-            &self.fields,
-        ] {
-            out.push_sql(", ");
-            out.push_bind_param::<Array<Text>, _>(column)?;
-        }
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.recipient)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.outcome)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.reason)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.prev_hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.hash)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.key_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.correlation_id)?;
-        out.push_sql(APPEND_PG_SQL_END);
-        Ok(())
-    }
-}
-
 /// The chain's newest hash, read before each append: the last row by the primary key.
 ///
 /// On SQLite, static text with the limit written in, which each connection keeps prepared: diesel's
@@ -295,14 +193,14 @@ impl QueryFragment<Pg> for AppendColumns {
 /// while the log grows by thousands of rows a minute, until an autoanalyze comes round. Every append then read
 /// the whole log (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md). Planning this statement
 /// costs far less than the commit it precedes.
-struct NewestHash;
+pub(super) struct NewestHash;
 
-const NEWEST_HASH_SQL: &str = "SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+pub(super) const NEWEST_HASH_SQL: &str = "SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1";
 
 #[derive(QueryableByName)]
-struct NewestHashRow {
+pub(super) struct NewestHashRow {
     #[diesel(sql_type = Text)]
-    hash: String,
+    pub(super) hash: String,
 }
 
 impl QueryId for NewestHash {
@@ -368,9 +266,11 @@ pub fn page(
         .collect()
 }
 
+mod batch;
 pub mod guard;
 pub mod keys;
 pub mod verify;
 
+pub use batch::{append_batch, Head};
 pub use guard::{missing_protection, owner_problem, restore_protection};
 pub use verify::{hash_of, head, newest_seq, verify, Verified};

@@ -3,6 +3,7 @@
 
 use crate::db::codec::parse_code;
 use crate::db::models::*;
+use crate::db::parts::Parts;
 use crate::db::schema::{order_versions, orders};
 use crate::db::DbConnection;
 use crate::domain::order::*;
@@ -18,11 +19,21 @@ pub(super) fn hydrate_parts(
     rows: Vec<OrderRow>,
     parts: OrderParts,
 ) -> AppResult<Vec<OrderRecord>> {
+    hydrate_loaded(conn, rows, None, parts)
+}
+
+/// As [`hydrate_parts`], with the parts every order has already read (`loaded`) when they were read with the rows.
+pub(super) fn hydrate_loaded(
+    conn: &mut DbConnection,
+    rows: Vec<OrderRow>,
+    loaded: Option<Parts>,
+    parts: OrderParts,
+) -> AppResult<Vec<OrderRecord>> {
     if rows.is_empty() {
         return Ok(vec![]);
     }
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut found = Found::load(conn, &rows, &ids, parts)?;
+    let mut found = Found::load(conn, &rows, &ids, loaded, parts)?;
     let mut agency_codes: Vec<String> = rows
         .iter()
         .flat_map(|r| std::iter::once(r.applicant_agency.clone()).chain(r.court_agency.clone()))
@@ -68,11 +79,16 @@ impl Found {
         conn: &mut DbConnection,
         rows: &[OrderRow],
         ids: &[String],
+        loaded: Option<Parts>,
         parts: OrderParts,
     ) -> AppResult<Found> {
         let mut found = Found::default();
-        // Names, persons, conditions, live shares and hearings: one statement for all five (`db::parts`).
-        let loaded = crate::db::parts::for_orders(conn, ids)?;
+        // Names, persons, conditions, live shares and hearings: one statement for all five (`db::parts`), unless
+        // they came with the rows.
+        let loaded = match loaded {
+            Some(loaded) => loaded,
+            None => crate::db::parts::for_orders(conn, ids)?,
+        };
         for n in loaded.subject_names {
             found.names.entry(n.order_id).or_default().push(n.name);
         }

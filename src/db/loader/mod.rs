@@ -16,8 +16,7 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 
 type Db = <DbConnection as Connection>::Backend;
-/// The bare row of the order with this reference (no hydration): for checks before a change, and the first read
-/// of a lookup (`find_parts_by_reference`).
+/// The bare row of the order with this reference (no hydration): for checks before a change.
 ///
 /// Without a `LIMIT` (the reference is unique): diesel binds a limit as a parameter, and SQLite 3.50 expires a
 /// statement whose bound limit may shape its plan each time the limit is bound, so `.first()` here was compiled
@@ -221,10 +220,11 @@ pub fn find_parts_by_reference(
     reference: &str,
     parts: OrderParts,
 ) -> AppResult<Option<OrderRecord>> {
-    let Some(row) = find_row(conn, reference)? else {
+    // The row and the parts every order has in one statement; the histories asked for, if any, after it.
+    let Some((row, loaded)) = crate::db::parts::order_by_reference(conn, reference)? else {
         return Ok(None);
     };
-    Ok(hydrate_parts(conn, vec![row], parts)?.pop())
+    Ok(assemble::hydrate_loaded(conn, vec![row], Some(loaded), parts)?.pop())
 }
 
 /// Loads everything the rows' orders carry, in a fixed number of statements whatever the number of rows.
