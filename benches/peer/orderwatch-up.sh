@@ -10,7 +10,7 @@ N="${1:-100000}"
 BIN="${OW_BIN:?OW_BIN=path to the orderwatch release binary}"
 PORT="${OW_PORT:-5680}"; DB="${OW_DB:-orderwatch}"; PGPORT="${PEER_PGPORT:-5433}"
 ADMIN_URL="postgres://peer:peer@127.0.0.1:$PGPORT/peer"
-URL_DB="postgres://peer:peer@127.0.0.1:$PGPORT/$DB"
+URL_DB="postgres://peer:peer@127.0.0.1:$PGPORT/$DB?sslmode=disable"
 SECRET="peer-secret-0123456789abcdef0123456789abcdef"
 mkdir -p .run
 export ORDERWATCH_JWT_SECRET="$SECRET" DATABASE_URL="$URL_DB"
