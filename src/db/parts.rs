@@ -11,6 +11,7 @@ use super::models::{
     ConditionRow, HearingRow, OrderRow, ProtectedPersonRow, ShareRow, SubjectNameRow,
 };
 use super::DbConnection;
+use crate::domain::order::OrderParts;
 use crate::error::{AppError, AppResult};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -72,46 +73,70 @@ struct Slots {
     ts4: Option<NaiveDateTime>,
 }
 
-/// The statement, with `{ids}` standing for the backend's test of `order_id` against the bound ids. The first branch
-/// types every slot (PostgreSQL takes a `UNION`'s column types from it); the `ORDER BY` sorts each part as the API
-/// lists it: names and persons by position (`i1`), conditions by version added (`i2`) then position, shares by
-/// creation and hearings by date (`ts1`).
-const PARTS_SQL: &str = "\
-SELECT 'n' AS part, id, order_id, position AS i1, CAST(NULL AS BIGINT) AS i2, CAST(NULL AS BIGINT) AS i3, \
-name AS t1, name_key AS t2, CAST(NULL AS TEXT) AS t3, CAST(NULL AS TEXT) AS t4, CAST(NULL AS TEXT) AS t5, \
+/// The statement is a typed branch of no rows (PostgreSQL takes a `UNION`'s column names and types from its first
+/// branch), then a branch per part asked for, with `{ids}` standing for the backend's test of `order_id` against
+/// the bound ids. The `ORDER BY` sorts each part as the API lists it: names and persons by position (`i1`),
+/// conditions by version added (`i2`) then position, shares by creation and hearings by date (`ts1`).
+const PARTS_TYPES: &str = "\
+SELECT CAST(NULL AS TEXT) AS part, CAST(NULL AS TEXT) AS id, CAST(NULL AS TEXT) AS order_id, \
+CAST(NULL AS BIGINT) AS i1, CAST(NULL AS BIGINT) AS i2, CAST(NULL AS BIGINT) AS i3, CAST(NULL AS TEXT) AS t1, \
+CAST(NULL AS TEXT) AS t2, CAST(NULL AS TEXT) AS t3, CAST(NULL AS TEXT) AS t4, CAST(NULL AS TEXT) AS t5, \
 CAST(NULL AS DATE) AS d1, CAST(NULL AS TIMESTAMP) AS ts1, CAST(NULL AS TIMESTAMP) AS ts2, \
-CAST(NULL AS TIMESTAMP) AS ts3, CAST(NULL AS TIMESTAMP) AS ts4 \
-FROM subject_names WHERE order_id {ids} \
-UNION ALL SELECT 'p', id, order_id, position, NULL, NULL, name, contact, NULL, NULL, NULL, date_of_birth, \
-NULL, NULL, NULL, NULL FROM protected_persons WHERE order_id {ids} \
-UNION ALL SELECT 'c', id, order_id, position, added_in_version, removed_in_version, kind, text, NULL, NULL, NULL, \
-expires_on, NULL, NULL, NULL, NULL FROM conditions WHERE order_id {ids} \
-UNION ALL SELECT 's', id, order_id, NULL, NULL, NULL, protected_person_id, advocacy_agency, recorded_by_agency, \
-recorded_by, revoked_by_agency, NULL, created_at, revoked_at, NULL, NULL FROM order_shares \
-WHERE order_id {ids} AND revoked_at IS NULL \
-UNION ALL SELECT 'h', id, order_id, NULL, NULL, NULL, court_agency, outcome, note, NULL, NULL, NULL, \
-scheduled_for, held_at, created_at, updated_at FROM hearings WHERE order_id {ids}";
+CAST(NULL AS TIMESTAMP) AS ts3, CAST(NULL AS TIMESTAMP) AS ts4 WHERE 1 = 0";
+const NAMES: &str =
+    " UNION ALL SELECT 'n', id, order_id, position, NULL, NULL, name, name_key, NULL, NULL, NULL, \
+NULL, NULL, NULL, NULL, NULL FROM subject_names WHERE order_id {ids}";
+const PERSONS: &str =
+    " UNION ALL SELECT 'p', id, order_id, position, NULL, NULL, name, contact, NULL, NULL, NULL, \
+date_of_birth, NULL, NULL, NULL, NULL FROM protected_persons WHERE order_id {ids}";
+const CONDITIONS: &str =
+    " UNION ALL SELECT 'c', id, order_id, position, added_in_version, removed_in_version, kind, \
+text, NULL, NULL, NULL, expires_on, NULL, NULL, NULL, NULL FROM conditions WHERE order_id {ids}";
+const SHARES: &str = " UNION ALL SELECT 's', id, order_id, NULL, NULL, NULL, protected_person_id, advocacy_agency, \
+recorded_by_agency, recorded_by, revoked_by_agency, NULL, created_at, revoked_at, NULL, NULL FROM order_shares \
+WHERE order_id {ids} AND revoked_at IS NULL";
+const HEARINGS: &str = " UNION ALL SELECT 'h', id, order_id, NULL, NULL, NULL, court_agency, outcome, note, NULL, NULL, \
+NULL, scheduled_for, held_at, created_at, updated_at FROM hearings WHERE order_id {ids}";
+
+/// The branches `parts` asks for.
+fn branches(parts: OrderParts) -> impl Iterator<Item = &'static str> {
+    [
+        (parts.names, NAMES),
+        (parts.persons, PERSONS),
+        (parts.conditions, CONDITIONS),
+        (parts.shares, SHARES),
+        (parts.hearings, HEARINGS),
+    ]
+    .into_iter()
+    .filter_map(|(wanted, sql)| wanted.then_some(sql))
+}
+
+/// Whether `parts` asks for any of the parts read here.
+fn any(parts: OrderParts) -> bool {
+    branches(parts).next().is_some()
+}
 const PARTS_ORDER: &str = " ORDER BY part, order_id, i2, i1, ts1";
 
-/// [`PARTS_SQL`] as a query diesel keeps prepared: its text is the same on every call (only the binds change), so
-/// unlike `sql_query` it is marked safe to cache, and each connection parses and plans it once.
+/// The statement as a query diesel keeps prepared: its text depends only on the parts asked for (only the binds
+/// change), so unlike `sql_query` it is marked safe to cache, and each connection parses and plans each text once
+/// (diesel's statement cache keys it by its text).
 ///
 /// `ONE` is the text for a single order (a lookup's), which tests `order_id = $1`. The text for several binds them
 /// as one array, and PostgreSQL cannot know an array parameter's length when it plans: its generic plan assumes
 /// ten ids a branch and costs five times the plan for the ids at hand, so it plans that text afresh on every run
 /// (`pg_prepared_statements` shows only custom plans). A lookup then paid for planning a five-branch union each time
-/// (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md). The two texts are
-/// two types, so diesel's statement cache, keyed by type, keeps each apart.
+/// (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
 struct PartsQuery<'a, const ONE: bool> {
     /// The order ids: bound as a text array on PostgreSQL, or as the one id when `ONE`.
     ids: &'a [String],
     /// The same ids as a JSON array: bound for `json_each` on SQLite when not `ONE` (empty otherwise).
     json: String,
+    parts: OrderParts,
 }
 
 impl<const ONE: bool> QueryId for PartsQuery<'_, ONE> {
-    type QueryId = PartsQuery<'static, ONE>;
-    const HAS_STATIC_QUERY_ID: bool = true;
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 impl<const ONE: bool> Query for PartsQuery<'_, ONE> {
@@ -122,7 +147,7 @@ impl<C, const ONE: bool> RunQueryDsl<C> for PartsQuery<'_, ONE> {}
 
 impl<const ONE: bool> QueryFragment<diesel::pg::Pg> for PartsQuery<'_, ONE> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        walk_parts(out, |out| {
+        walk_parts(out, self.parts, |out| {
             if ONE {
                 out.push_sql("= ");
                 out.push_bind_param::<Text, String>(&self.ids[0])
@@ -138,7 +163,7 @@ impl<const ONE: bool> QueryFragment<diesel::pg::Pg> for PartsQuery<'_, ONE> {
 
 impl<const ONE: bool> QueryFragment<diesel::sqlite::Sqlite> for PartsQuery<'_, ONE> {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
-        walk_parts(out, |out| {
+        walk_parts(out, self.parts, |out| {
             if ONE {
                 out.push_sql("= ");
                 out.push_bind_param::<Text, String>(&self.ids[0])
@@ -152,26 +177,31 @@ impl<const ONE: bool> QueryFragment<diesel::sqlite::Sqlite> for PartsQuery<'_, O
     }
 }
 
-/// Writes [`PARTS_SQL`] with `ids_test` in place of each `{ids}`, in the parts' order.
+/// Writes the statement for `parts` with `ids_test` in place of each `{ids}`, in the parts' order.
 fn walk_parts<'b, DB: diesel::backend::Backend>(
     mut out: AstPass<'_, 'b, DB>,
+    parts: OrderParts,
     ids_test: impl FnMut(&mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
 ) -> QueryResult<()> {
-    walk_union(&mut out, ids_test)?;
+    walk_union(&mut out, parts, ids_test)?;
     out.push_sql(PARTS_ORDER);
     Ok(())
 }
 
-/// Writes [`PARTS_SQL`] with `ids_test` in place of each `{ids}`, unordered.
+/// Writes the statement for `parts` with `ids_test` in place of each `{ids}`, unordered.
 fn walk_union<'b, DB: diesel::backend::Backend>(
     out: &mut AstPass<'_, 'b, DB>,
+    parts: OrderParts,
     mut ids_test: impl FnMut(&mut AstPass<'_, 'b, DB>) -> QueryResult<()>,
 ) -> QueryResult<()> {
-    let mut pieces = PARTS_SQL.split("{ids}").peekable();
-    while let Some(piece) = pieces.next() {
-        out.push_sql(piece);
-        if pieces.peek().is_some() {
-            ids_test(out)?;
+    out.push_sql(PARTS_TYPES);
+    for branch in branches(parts) {
+        let mut pieces = branch.split("{ids}").peekable();
+        while let Some(piece) = pieces.next() {
+            out.push_sql(piece);
+            if pieces.peek().is_some() {
+                ids_test(out)?;
+            }
         }
     }
     Ok(())
@@ -182,18 +212,23 @@ fn load_parts<const ONE: bool>(
     conn: &mut DbConnection,
     ids: &[String],
     json: String,
+    parts: OrderParts,
 ) -> QueryResult<Vec<PartRow>> {
-    let query = PartsQuery::<ONE> { ids, json };
+    let query = PartsQuery::<ONE> { ids, json, parts };
     super::with_backend!(conn, |c| query.load(c))
 }
 
-/// The parts of the orders with these ids, in one statement.
-pub fn for_orders(conn: &mut DbConnection, order_ids: &[String]) -> AppResult<Parts> {
-    if order_ids.is_empty() {
+/// The parts `parts` asks for of the orders with these ids, in one statement (none if it asks for none).
+pub fn for_orders(
+    conn: &mut DbConnection,
+    order_ids: &[String],
+    parts: OrderParts,
+) -> AppResult<Parts> {
+    if order_ids.is_empty() || !any(parts) {
         return Ok(Parts::default());
     }
     let rows: Vec<PartRow> = if let [_] = order_ids {
-        load_parts::<true>(conn, order_ids, String::new())?
+        load_parts::<true>(conn, order_ids, String::new(), parts)?
     } else {
         // SQLite reads several ids from a JSON array (`json_each`); PostgreSQL binds `ids` itself.
         let json = match conn {
@@ -201,7 +236,7 @@ pub fn for_orders(conn: &mut DbConnection, order_ids: &[String]) -> AppResult<Pa
                 .map_err(|e| AppError::internal(anyhow::anyhow!("order ids as JSON: {e}")))?,
             DbConnection::Pg(_) => String::new(),
         };
-        load_parts::<false>(conn, order_ids, json)?
+        load_parts::<false>(conn, order_ids, json, parts)?
     };
     collect(rows)
 }
@@ -301,14 +336,15 @@ struct LookupRow {
     s: Slots,
 }
 
-/// The lookup's statement; its text never changes, so diesel keeps it prepared.
+/// The lookup's statement; its text depends only on the parts asked for, so diesel keeps each prepared.
 struct LookupQuery<'a> {
     reference: &'a str,
+    parts: OrderParts,
 }
 
 impl QueryId for LookupQuery<'_> {
-    type QueryId = LookupQuery<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
 }
 
 impl Query for LookupQuery<'_> {
@@ -325,7 +361,7 @@ where
         out.push_sql(LOOKUP_HEAD);
         out.push_bind_param::<Text, str>(self.reference)?;
         out.push_sql(LOOKUP_JOIN);
-        walk_union(&mut out, |out| {
+        walk_union(&mut out, self.parts, |out| {
             out.push_sql("= (SELECT id FROM o)");
             Ok(())
         })?;
@@ -334,12 +370,13 @@ where
     }
 }
 
-/// The order with this reference and its parts, in one statement.
+/// The order with this reference and the parts `parts` asks for, in one statement.
 pub fn order_by_reference(
     conn: &mut DbConnection,
     reference: &str,
+    parts: OrderParts,
 ) -> AppResult<Option<(OrderRow, Parts)>> {
-    let query = LookupQuery { reference };
+    let query = LookupQuery { reference, parts };
     let rows: Vec<LookupRow> = super::with_backend!(conn, |c| query.load(c))?;
     let mut order = None;
     let mut parts = Vec::with_capacity(rows.len());

@@ -127,28 +127,39 @@ pub struct OrderRecord {
     pub deadlines: Vec<DeadlineRecord>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// Which of the histories above were loaded; one not loaded is empty here, not empty in the record.
+    /// Which of the parts above were loaded; one not loaded is empty here, not empty in the record.
     pub loaded: OrderParts,
 }
 
-/// Which of an order's histories a read loads. The rest of an order (subject, persons, conditions, agencies,
-/// consents to share, hearings) is always loaded: the access policy needs shares and hearings, and the others are
-/// what every view of an order shows. A read of a few fields skips the histories it does not show.
+/// Which of an order's parts a read loads. Changes, checks and any reader that does not say what it needs load the
+/// parts every order has (subject names, protected persons, conditions, consents to share, hearings) and the
+/// histories they need. A GraphQL read loads only what its selection shows, plus what the access policy needs to
+/// decide on the caller's sight of the order (`for_scope`): a read of a few fields then skips the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderParts {
     pub versions: bool,
     pub breaches: bool,
     pub notifications: bool,
     pub deadlines: bool,
+    pub names: bool,
+    pub persons: bool,
+    pub conditions: bool,
+    pub shares: bool,
+    pub hearings: bool,
 }
 
 impl OrderParts {
-    /// None of the histories: for a change that checks only the order's own facts and conditions.
+    /// None of the histories, every other part: for a change that checks only the order's own facts and parts.
     pub const NONE: OrderParts = OrderParts {
         versions: false,
         breaches: false,
         notifications: false,
         deadlines: false,
+        names: true,
+        persons: true,
+        conditions: true,
+        shares: true,
+        hearings: true,
     };
 
     /// Everything: for changes, checks and any reader that does not say what it needs.
@@ -157,7 +168,25 @@ impl OrderParts {
         breaches: true,
         notifications: true,
         deadlines: true,
+        names: true,
+        persons: true,
+        conditions: true,
+        shares: true,
+        hearings: true,
     };
+
+    /// These parts and those the access policy reads to decide whether a caller of `scope` sees an order and which
+    /// of its protected persons: a court's sight rests on hearings, an advocacy service's on consents to share.
+    pub fn for_scope(self, scope: &super::scope::RowScope) -> OrderParts {
+        use super::scope::RowScope;
+        let mut parts = self;
+        match scope {
+            RowScope::All | RowScope::Nothing => {}
+            RowScope::Court(_) => parts.hearings = true,
+            RowScope::SharedWith(_) => parts.shares = true,
+        }
+        parts
+    }
 }
 
 /// A protected person's consent to share an order with an advocacy service.

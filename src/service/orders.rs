@@ -67,6 +67,7 @@ impl Services {
         parts: OrderParts,
     ) -> AppResult<Option<OrderRecord>> {
         policy::require(who, Operation::ReadOrders)?;
+        let parts = parts.for_scope(&policy::order_scope(who));
         let who = who.clone();
         let reference = canonical_reference(&reference);
         self.db
@@ -108,6 +109,7 @@ impl Services {
             }
         }
         let scope = policy::order_scope(who);
+        let parts = parts.for_scope(&scope);
         let today = london_date(self.now());
         let limit = page.limit;
         let who = who.clone();

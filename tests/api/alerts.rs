@@ -187,6 +187,56 @@ async fn revoking_consent_stops_the_flow_at_once() {
     assert_eq!(o.ok()["order"], Value::Null);
 }
 
+/// A read loads only the parts its selection shows, but always those the access policy decides by: an advocacy
+/// service sees an order shared with it, and only the person whose consent it holds, whatever it selects.
+#[tokio::test]
+async fn an_advocate_sees_a_shared_order_whatever_it_selects() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let person = shared_order(&app, "WMC/SEL/1", "ADV-A").await;
+    app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/SEL/2"))
+        .await
+        .ok();
+    let adv = app.token(Role::Advocate, "ADV-A");
+    let bare = app
+        .gql(
+            &adv,
+            "{ order(reference: \"WMC/SEL/1\") { reference } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(bare.ok()["order"]["reference"], "WMC/SEL/1");
+    let persons = app
+        .gql(
+            &adv,
+            "{ order(reference: \"WMC/SEL/1\") { protectedPersons { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        persons.ok()["order"]["protectedPersons"],
+        json!([{ "id": person }])
+    );
+    let page = app
+        .gql(
+            &adv,
+            "{ orders(first: 5) { edges { node { reference } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        page.ok()["orders"]["edges"],
+        json!([{ "node": { "reference": "WMC/SEL/1" } }])
+    );
+    let unshared = app
+        .gql(
+            &adv,
+            "{ order(reference: \"WMC/SEL/2\") { reference } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(unshared.ok()["order"], Value::Null);
+}
+
 #[tokio::test]
 async fn police_receive_their_own_orders_alerts_and_advocates_the_kinds_meant_for_them() {
     let app = TestApp::spawn().await.with_agencies().await;

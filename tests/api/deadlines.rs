@@ -776,6 +776,23 @@ async fn dapn_with_hearing(app: &TestApp, reference: &str) -> serde_json::Value 
     listed.ok()["scheduleHearing"]["hearings"][0]["id"].clone()
 }
 
+/// A court sees a police notice whose application it hears (a hearing listed there), whatever the read selects:
+/// the hearings the policy decides by are read even when the selection does not show them.
+#[tokio::test]
+async fn a_court_sees_a_notice_it_hears_whatever_it_selects() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    dapn_with_hearing(&app, "MET/SEL/1").await;
+    let lookup = "{ order(reference: \"MET/SEL/1\") { reference } }";
+    let heard = app
+        .gql(&app.token(Role::Court, "MMC"), lookup, json!({}))
+        .await;
+    assert_eq!(heard.ok()["order"]["reference"], "MET/SEL/1");
+    let other = app
+        .gql(&app.token(Role::Court, "WMC"), lookup, json!({}))
+        .await;
+    assert_eq!(other.ok()["order"], serde_json::Value::Null);
+}
+
 #[tokio::test]
 async fn a_notice_adjourned_in_time_stays_in_force_until_its_application_is_refused() {
     let app = TestApp::spawn().await.with_agencies().await;

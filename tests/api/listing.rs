@@ -375,12 +375,24 @@ async fn a_read_loads_the_histories_it_selects_and_only_those() {
         json!({ "at": at }))
         .await
         .ok();
-    let histories =
-        "versions { version } breaches { externalRef } notifications { kind } deadlines { kind }";
+    // The histories, and the parts every order has: each is read only when selected.
+    let histories = "versions { version conditions { text } } breaches { externalRef } notifications { kind } \
+        deadlines { kind } subject { names } protectedPersons { name } conditions { text } hearings { __typename }";
     let has_all = |order: &Value| {
-        ["versions", "breaches", "notifications", "deadlines"]
-            .iter()
-            .all(|f| order[f].as_array().is_some_and(|a| !a.is_empty()))
+        [
+            "versions",
+            "breaches",
+            "notifications",
+            "deadlines",
+            "protectedPersons",
+            "conditions",
+        ]
+        .iter()
+        .all(|f| order[f].as_array().is_some_and(|a| !a.is_empty()))
+            && order["subject"]["names"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+            && order["hearings"].is_array()
     };
     // Selected directly, through a named fragment, through an inline fragment in a list page: each is loaded.
     let direct = app
@@ -432,6 +444,13 @@ async fn a_read_loads_the_histories_it_selects_and_only_those() {
     assert!(
         everything >= status + 4,
         "the histories cost one statement each at least: {status} without, {everything} with"
+    );
+    // A selection of none of the parts reads the order row alone: still one statement.
+    let bare = cost("{ order(reference: \"WMC/H/1\") { reference status } }".into()).await;
+    assert_eq!(
+        bare,
+        1 + audit,
+        "statements of a lookup of the order's own fields"
     );
 }
 

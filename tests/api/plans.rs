@@ -8,6 +8,7 @@ use diesel::sql_types::{BigInt, Text};
 use orderwatch::auth::Role;
 use orderwatch::db::DbConnection;
 use orderwatch::domain::audit::{AuditEntry, AuditOperation};
+use orderwatch::domain::order::OrderParts;
 
 fn connect(app: &TestApp) -> PgConnection {
     let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
@@ -137,7 +138,9 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
         .unwrap()
         .id;
     for _ in 0..8 {
-        let parts = orderwatch::db::parts::for_orders(&mut c, std::slice::from_ref(&id)).unwrap();
+        let parts =
+            orderwatch::db::parts::for_orders(&mut c, std::slice::from_ref(&id), OrderParts::ALL)
+                .unwrap();
         assert_eq!(
             parts.subject_names.len(),
             2,
@@ -145,15 +148,23 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
         );
         assert_eq!(parts.conditions.len(), 2);
     }
-    let (generic, custom) = plans(&mut c, "SELECT 'n' AS part");
+    let (generic, custom) = plans(&mut c, "FROM subject_names");
     assert!(
         generic >= 3,
         "the parts statement was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
     );
+    // As a force's control room reads it: the subject's names and the conditions.
+    let control_room = OrderParts {
+        persons: false,
+        shares: false,
+        hearings: false,
+        ..OrderParts::NONE
+    };
     for _ in 0..8 {
-        let (order, parts) = orderwatch::db::parts::order_by_reference(&mut c, "WMC/PLAN/1")
-            .unwrap()
-            .expect("the order");
+        let (order, parts) =
+            orderwatch::db::parts::order_by_reference(&mut c, "WMC/PLAN/1", control_room)
+                .unwrap()
+                .expect("the order");
         assert_eq!(order.id, id);
         assert_eq!(parts.subject_names.len(), 2, "the order's own parts");
         assert_eq!(parts.conditions.len(), 2);

@@ -1,1 +1,1 @@
-DROP INDEX audit_events_prev_hash;
+DROP FUNCTION orderwatch_audit_newest();

@@ -1,6 +1,16 @@
--- One entry of the audit chain follows each entry: no two may name the same previous hash. Besides refusing a fork of
--- the chain, this lets the audit writer append a batch in one statement, chained in memory from the newest hash it
--- knows, without reading the newest hash first: if another appender (a change, another replica's writer) moved it,
--- the insert is refused here and nothing is written, and the writer reads the newest hash and chains the batch again.
--- A log whose chain already forks (which `orderwatch audit verify` reports) cannot take this index until repaired.
-CREATE UNIQUE INDEX audit_events_prev_hash ON audit_events (prev_hash);
+-- The chain's newest hash, for the audit writer's one-statement append (src/db/audit/batch.rs). The writer chains a
+-- batch in memory from the newest hash it knows and sends one statement that takes the append lock, then calls
+-- this, then inserts the batch only if its first entry follows the hash returned. Called after the lock is granted,
+-- a volatile function reads with a snapshot of its own, so it sees every append the lock waited for (the statement's
+-- own snapshot, taken before the lock, may not).
+--
+-- Read by dynamic SQL, so it is planned afresh on each call: a plan kept from a small log's statistics would scan the
+-- whole log (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
+CREATE FUNCTION orderwatch_audit_newest() RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    newest text;
+BEGIN
+    EXECUTE 'SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1' INTO newest;
+    RETURN newest;
+END
+$$;

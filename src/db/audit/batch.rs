@@ -9,7 +9,6 @@ use crate::error::AppResult;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::result::DatabaseErrorKind::UniqueViolation;
 use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
 
 /// The chain's newest hash as the audit writer last knew it: `None` before it knows, `Some(None)` for an empty log.
@@ -20,11 +19,11 @@ pub type Head = Option<Option<String>>;
 const MOVED_TRIES: usize = 3;
 
 /// Appends the audit writer's batch, outside any transaction, and keeps `head` up to date. On PostgreSQL the batch
-/// is chained from `head` in memory and written in one statement under the append lock, without reading the newest
-/// hash first (one round trip in place of five). If another appender moved the head meanwhile, the unique index on
-/// `prev_hash` (migration 000023) refuses the whole batch, and it is chained again from the newest hash. On SQLite,
-/// where statements cost no round trip, the batch is appended in a transaction as a change appends. On an error
-/// `head` is forgotten: whether the batch committed is unknown.
+/// is chained from `head` in memory and written in one statement, which takes the append lock and writes the batch
+/// only if `head` is still the newest hash (one round trip in place of five). If another appender (a change, another
+/// replica's writer) moved it meanwhile, nothing is written, and the batch is chained again from the newest hash. On
+/// SQLite, where statements cost no round trip, the batch is appended in a transaction as a change appends. On an
+/// error `head` is forgotten: whether the batch committed is unknown.
 pub fn append_batch(
     conn: &mut DbConnection,
     head: &mut Head,
@@ -47,31 +46,30 @@ fn try_append_batch(
     }
     if let DbConnection::Pg(c) = conn {
         for _ in 0..MOVED_TRIES {
-            let prev = match head.clone() {
-                Some(h) => h,
-                None => diesel::sql_query(NEWEST_HASH_SQL)
+            if head.is_none() {
+                let newest = diesel::sql_query(NEWEST_HASH_SQL)
                     .get_result::<NewestHashRow>(c)
-                    .optional()?
-                    .map(|r| r.hash),
-            };
+                    .optional()?;
+                *head = Some(newest.map(|r| r.hash));
+            }
             let keys = keys::current()?;
-            let prev = prev.unwrap_or_else(|| GENESIS_HASH.to_string());
+            let prev = head
+                .clone()
+                .flatten()
+                .unwrap_or_else(|| GENESIS_HASH.to_string());
             let rows = chain(entries.iter().copied(), prev, keys.current());
             let newest = rows.last().map(|r| r.hash.clone());
             let mut columns = AppendColumns::default();
             rows.into_iter().for_each(|r| columns.push(r));
-            match LockedAppend(columns).execute(c) {
-                Ok(_) => {
-                    *head = Some(newest);
-                    return Ok(());
-                }
-                Err(diesel::result::Error::DatabaseError(UniqueViolation, info))
-                    if info.constraint_name() == Some(PREV_HASH_INDEX) =>
-                {
-                    *head = None
-                }
-                Err(e) => return Err(e.into()),
+            let append = LockedAppend {
+                expected: head.clone().flatten(),
+                columns,
+            };
+            if append.execute(c)? == entries.len() {
+                *head = Some(newest);
+                return Ok(());
             }
+            *head = None;
         }
     }
     *head = Some(write_transaction(conn, |c| {
@@ -80,12 +78,14 @@ fn try_append_batch(
     Ok(())
 }
 
-/// The index that allows one entry after each (migration 000023).
-const PREV_HASH_INDEX: &str = "audit_events_prev_hash";
-
-/// [`AppendColumns`]' insert, taking the append lock first in the same statement: a change appending meanwhile
-/// waits for it, then reads the newest hash after this batch. (This statement's own view of the log is not read.)
-struct LockedAppend(AppendColumns);
+/// [`AppendColumns`]' insert in one statement of its own: it takes the append lock, reads the newest hash after
+/// the lock is granted (`orderwatch_audit_newest`, migration 000023), and inserts the rows only if that is
+/// `expected` (`NULL` for an empty log). A change appending meanwhile waits for the lock, then reads the newest hash
+/// after this batch.
+struct LockedAppend {
+    expected: Option<String>,
+    columns: AppendColumns,
+}
 
 impl QueryId for LockedAppend {
     type QueryId = LockedAppend;
@@ -98,11 +98,15 @@ impl QueryFragment<Pg> for LockedAppend {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH append_lock AS (SELECT pg_advisory_xact_lock(");
         out.push_bind_param::<BigInt, _>(&AUDIT_LOCK_KEY)?;
-        out.push_sql(")) ");
+        out.push_sql(
+            ")), newest AS (SELECT orderwatch_audit_newest() AS newest_hash FROM append_lock) ",
+        );
         out.push_sql(APPEND_PG_SQL);
-        self.0.walk_columns(&mut out)?;
+        self.columns.walk_columns(&mut out)?;
         out.push_sql(APPEND_PG_SQL_ROWS);
-        out.push_sql(APPEND_PG_SQL_LOCKED_END);
+        out.push_sql(" CROSS JOIN newest WHERE newest_hash IS NOT DISTINCT FROM ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.expected)?;
+        out.push_sql(APPEND_PG_SQL_END);
         Ok(())
     }
 }
@@ -120,8 +124,6 @@ const APPEND_PG_SQL_ROWS: &str = ") WITH ORDINALITY AS r(id, at, request_id, act
 operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash, key_id, correlation_id, \
 n)";
 const APPEND_PG_SQL_END: &str = " ORDER BY n";
-/// As [`APPEND_PG_SQL_END`], after the lock has been taken (each row is joined to the lock's one row).
-const APPEND_PG_SQL_LOCKED_END: &str = " CROSS JOIN append_lock ORDER BY n";
 
 /// The rows of a batch as columns, for [`APPEND_PG_SQL`].
 #[derive(Default)]

@@ -87,7 +87,7 @@ impl Found {
         // they came with the rows.
         let loaded = match loaded {
             Some(loaded) => loaded,
-            None => crate::db::parts::for_orders(conn, ids)?,
+            None => crate::db::parts::for_orders(conn, ids, parts)?,
         };
         for n in loaded.subject_names {
             found.names.entry(n.order_id).or_default().push(n.name);

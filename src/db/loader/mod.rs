@@ -221,7 +221,7 @@ pub fn find_parts_by_reference(
     parts: OrderParts,
 ) -> AppResult<Option<OrderRecord>> {
     // The row and the parts every order has in one statement; the histories asked for, if any, after it.
-    let Some((row, loaded)) = crate::db::parts::order_by_reference(conn, reference)? else {
+    let Some((row, loaded)) = crate::db::parts::order_by_reference(conn, reference, parts)? else {
         return Ok(None);
     };
     Ok(assemble::hydrate_loaded(conn, vec![row], Some(loaded), parts)?.pop())

@@ -23,17 +23,25 @@ pub struct ProtectionOrder {
 
 /// The histories a selection of `ProtectionOrder` fields shows, so a read loads only those.
 pub fn parts_selected(order: &async_graphql::Lookahead<'_>) -> OrderParts {
+    let versions = order.field("versions").exists();
     OrderParts {
-        versions: order.field("versions").exists(),
+        versions,
         breaches: order.field("breaches").exists(),
         notifications: order.field("notifications").exists(),
         deadlines: order.field("deadlines").exists(),
+        names: order.field("subject").exists(),
+        persons: order.field("protectedPersons").exists(),
+        // Each version lists the conditions as they stood in it.
+        conditions: versions || order.field("conditions").exists(),
+        // The access policy adds what it needs to decide (`OrderParts::for_scope`).
+        shares: false,
+        hearings: order.field("hearings").exists(),
     }
 }
 
 impl ProtectionOrder {
-    /// A history the read did not load is an internal error, never a silently empty list. (`parts_selected` and
-    /// these fields must agree; a test selects each field to hold them together.)
+    /// A part the read did not load is an internal error, never a silently empty list. (`parts_selected` and these
+    /// fields must agree; a test selects each field to hold them together.)
     fn require_loaded(&self, loaded: bool, field: &str) -> async_graphql::Result<()> {
         if loaded {
             Ok(())
@@ -171,16 +179,19 @@ impl ProtectionOrder {
     async fn expires_at(&self) -> Option<DateTime> {
         self.rec.expires_on.map(|d| DateTime(end_of_day(d)))
     }
-    async fn subject(&self) -> Subject {
-        Subject {
+    async fn subject(&self) -> async_graphql::Result<Subject> {
+        self.require_loaded(self.rec.loaded.names, "subject")?;
+        Ok(Subject {
             names: self.rec.subject_names.clone(),
             date_of_birth: self.rec.subject_date_of_birth.map(Date),
-        }
+        })
     }
     /// The people the order protects. An advocacy service sees only those whose consent it holds.
-    async fn protected_persons(&self) -> Vec<ProtectedPerson> {
+    async fn protected_persons(&self) -> async_graphql::Result<Vec<ProtectedPerson>> {
+        self.require_loaded(self.rec.loaded.persons, "protectedPersons")?;
         let may_see_contact = policy::may_see_protected_contact(&self.who, &self.rec);
-        self.rec
+        Ok(self
+            .rec
             .protected_persons
             .iter()
             .filter(|p| policy::may_see_protected_person(&self.who, &self.rec, &p.id))
@@ -188,7 +199,7 @@ impl ProtectionOrder {
                 rec: p.clone(),
                 may_see_contact,
             })
-            .collect()
+            .collect())
     }
     /// Deadlines of the order, by due moment (notification deadlines for police only).
     async fn deadlines(&self) -> async_graphql::Result<Vec<super::deadline::Deadline>> {
@@ -229,13 +240,15 @@ impl ProtectionOrder {
         ))
     }
     /// Hearings listed for the order.
-    async fn hearings(&self) -> Vec<super::deadline::Hearing> {
-        self.rec
+    async fn hearings(&self) -> async_graphql::Result<Vec<super::deadline::Hearing>> {
+        self.require_loaded(self.rec.loaded.hearings, "hearings")?;
+        Ok(self
+            .rec
             .hearings
             .iter()
             .cloned()
             .map(super::deadline::Hearing)
-            .collect()
+            .collect())
     }
     /// Breaches reported, oldest first. Courts see no breach intelligence: null with `FORBIDDEN_FIELD`.
     #[graphql(visible = "crate::graphql::visibility::breaches")]
@@ -256,14 +269,16 @@ impl ProtectionOrder {
         ))
     }
     /// The conditions in the current version.
-    async fn conditions(&self) -> Vec<Condition> {
-        self.rec
+    async fn conditions(&self) -> async_graphql::Result<Vec<Condition>> {
+        self.require_loaded(self.rec.loaded.conditions, "conditions")?;
+        Ok(self
+            .rec
             .current_conditions()
             .map(|c| Condition {
                 rec: c.clone(),
                 now: self.now,
             })
-            .collect()
+            .collect())
     }
     /// The police force that applied for the order, or manages it: it sees the most about it.
     async fn applicant_agency(&self) -> Agency {
@@ -280,6 +295,8 @@ impl ProtectionOrder {
     /// Every version, oldest first.
     async fn versions(&self) -> async_graphql::Result<Vec<OrderVersion>> {
         self.require_loaded(self.rec.loaded.versions, "versions")?;
+        // Each version lists its conditions from the order's.
+        self.require_loaded(self.rec.loaded.conditions, "versions.conditions")?;
         Ok((0..self.rec.versions.len())
             .map(|index| OrderVersion {
                 order: self.rec.clone(),
