@@ -1,11 +1,13 @@
-//! The parts every loaded order carries (subject names, protected persons, conditions, live shares and hearings),
-//! read for a set of orders in **one statement** instead of one per table. A control-room lookup is then two reads
-//! (the order row, its parts) instead of six (docs/decisions/0009-an-orders-parts-read-in-one-statement.md).
+//! The parts an order carries (subject names, protected persons, conditions, live shares and hearings), read for a
+//! set of orders in **one statement** instead of one per table, and for a lookup by reference in the same statement
+//! as the order's row (docs/decisions/0009-an-orders-parts-read-in-one-statement.md,
+//! docs/decisions/0012-a-lookup-in-one-statement-and-the-audit-head-kept.md).
 //!
-//! The five tables are read as one `UNION ALL` of rows of a single shape ([`PartRow`]): the table the row comes from
-//! (`part`), its id and order, and that table's other columns in generic slots (`i1`.., `t1`.., `d1`, `ts1`..). Each
-//! branch binds the order ids as one value whatever their number: PostgreSQL as a text array, SQLite as a JSON array
-//! read with `json_each`. The statement's text never changes, so diesel keeps it prepared per connection.
+//! The tables are read as one `UNION ALL` of rows of a single shape ([`PartRow`]): the table the row comes from
+//! (`part`), its id and order, and that table's other columns in generic slots (`i1`.., `t1`.., `d1`, `ts1`..). Only
+//! the tables of the parts asked for ([`OrderParts`]) are read. Each branch binds the order ids as one value whatever
+//! their number: PostgreSQL as a text array, SQLite as a JSON array read with `json_each`. A statement's text
+//! depends only on the parts asked for, so diesel keeps each prepared per connection.
 
 use super::models::{
     ConditionRow, HearingRow, OrderRow, ProtectedPersonRow, ShareRow, SubjectNameRow,
