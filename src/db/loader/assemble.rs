@@ -83,8 +83,8 @@ impl Found {
         parts: OrderParts,
     ) -> AppResult<Found> {
         let mut found = Found::default();
-        // Names, persons, conditions, live shares and hearings: one statement for all five (`db::parts`), unless
-        // they came with the rows.
+        // Names, persons, conditions, live shares and hearings, as `parts` asks: one statement for all (`db::parts`),
+        // unless they came with the rows.
         let loaded = match loaded {
             Some(loaded) => loaded,
             None => crate::db::parts::for_orders(conn, ids, parts)?,

@@ -9,9 +9,7 @@
 //! their number: PostgreSQL as a text array, SQLite as a JSON array read with `json_each`. A statement's text
 //! depends only on the parts asked for, so diesel keeps each prepared per connection.
 
-use super::models::{
-    ConditionRow, HearingRow, OrderRow, ProtectedPersonRow, ShareRow, SubjectNameRow,
-};
+use super::models::{ConditionRow, HearingRow, ProtectedPersonRow, ShareRow, SubjectNameRow};
 use super::DbConnection;
 use crate::domain::order::OrderParts;
 use crate::error::{AppError, AppResult};
@@ -19,6 +17,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text, Timestamp};
+
+mod lookup;
+pub use lookup::order_by_reference;
 
 /// The parts of some orders, each kind in the order the API lists it (by order, then position, version or time).
 #[derive(Debug, Default)]
@@ -311,91 +312,4 @@ fn present<T>(value: Option<T>) -> AppResult<T> {
     value.ok_or_else(|| {
         AppError::internal(anyhow::anyhow!("order parts: a required column is null"))
     })
-}
-
-/// An order looked up by reference with its parts, in **one statement**: the order's row (in every row of the
-/// answer) beside each of its parts, or alone when it has none. A control-room lookup is then one round trip.
-const LOOKUP_HEAD: &str = "WITH o AS MATERIALIZED (SELECT id, reference, order_type, status, made_on, expires_on, \
-applicant_agency, court_agency, subject_date_of_birth, replaces_order_id, version, service_status, served_at, \
-service_method, served_by_agency, served_by, created_at, updated_at, ended_on, without_notice, aware_at, \
-soa_notification, soa_notification_final_day, until_event, court_motion, soa_notification_start_day \
-FROM orders WHERE reference = ";
-const LOOKUP_JOIN: &str =
-    ") SELECT o.*, p.part, p.id AS part_id, p.i1, p.i2, p.i3, p.t1, p.t2, p.t3, p.t4, p.t5, p.d1, \
-p.ts1, p.ts2, p.ts3, p.ts4 FROM o LEFT JOIN (";
-const LOOKUP_END: &str = ") p ON TRUE ORDER BY p.part, p.i2, p.i1, p.ts1";
-
-/// A row of [`LookupQuery`]: the order, and one of its parts if it has any.
-#[derive(QueryableByName)]
-struct LookupRow {
-    #[diesel(embed)]
-    order: OrderRow,
-    #[diesel(sql_type = Nullable<Text>)]
-    part: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    part_id: Option<String>,
-    #[diesel(embed)]
-    s: Slots,
-}
-
-/// The lookup's statement; its text depends only on the parts asked for, so diesel keeps each prepared.
-struct LookupQuery<'a> {
-    reference: &'a str,
-    parts: OrderParts,
-}
-
-impl QueryId for LookupQuery<'_> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl Query for LookupQuery<'_> {
-    type SqlType = diesel::sql_types::Untyped;
-}
-
-impl<C> RunQueryDsl<C> for LookupQuery<'_> {}
-
-impl<DB: diesel::backend::Backend> QueryFragment<DB> for LookupQuery<'_>
-where
-    str: diesel::serialize::ToSql<Text, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(LOOKUP_HEAD);
-        out.push_bind_param::<Text, str>(self.reference)?;
-        out.push_sql(LOOKUP_JOIN);
-        walk_union(&mut out, self.parts, |out| {
-            out.push_sql("= (SELECT id FROM o)");
-            Ok(())
-        })?;
-        out.push_sql(LOOKUP_END);
-        Ok(())
-    }
-}
-
-/// The order with this reference and the parts `parts` asks for, in one statement.
-pub fn order_by_reference(
-    conn: &mut DbConnection,
-    reference: &str,
-    parts: OrderParts,
-) -> AppResult<Option<(OrderRow, Parts)>> {
-    let query = LookupQuery { reference, parts };
-    let rows: Vec<LookupRow> = super::with_backend!(conn, |c| query.load(c))?;
-    let mut order = None;
-    let mut parts = Vec::with_capacity(rows.len());
-    for r in rows {
-        if let (Some(part), Some(id)) = (r.part, r.part_id) {
-            let order_id = r.order.id.clone();
-            parts.push(PartRow {
-                part,
-                id,
-                order_id,
-                s: r.s,
-            });
-        }
-        order.get_or_insert(r.order);
-    }
-    match order {
-        Some(order) => Ok(Some((order, collect(parts)?))),
-        None => Ok(None),
-    }
 }
