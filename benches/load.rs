@@ -7,8 +7,8 @@
 //! ```
 //! with `BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres` for PostgreSQL (a fresh database, dropped
 //! after); an SQLite file otherwise. On PostgreSQL the lookup scenario also runs `pgbench` with
-//! `benches/pgbench/lookup.sql` (the statements one audited lookup sends), `folded.sql` (its reads folded into one),
-//! `reads.sql` (its 2 reads alone, no audit: a floor under any server's latency) and `floor.sql` (the order row alone)
+//! `benches/pgbench/lookup.sql` (the statements one audited lookup sent before decision 0012), `folded.sql` (its
+//! reads folded into one), `reads.sql` (its 2 reads alone, no audit: a floor under any server's latency) and `floor.sql` (the order row alone)
 //! at the same concurrency, in the same run.
 //!
 //! Scenarios:
@@ -465,7 +465,7 @@ async fn reads(
         if db.is_postgres() && read.name == "lookup" {
             if let Some(same) = pgbench("lookup.sql", &db.url, orders, c, seconds) {
                 println!(
-                    "{backend:10} pgbench orders={orders:<8} concurrency={c:<4} | {:7.0} tps on the same SQL, p99 {:7.2} ms | server/pgbench {:.2}",
+                    "{backend:10} pgbench orders={orders:<8} concurrency={c:<4} | {:7.0} tps on a lookup's SQL before decision 0012, p99 {:7.2} ms | server/pgbench {:.2}",
                     same.tps,
                     same.p99_ms,
                     rate / same.tps
@@ -473,7 +473,10 @@ async fn reads(
             }
             for (script, what) in [
                 ("folded.sql", "with the order's parts in one statement"),
-                ("reads.sql", "on the lookup's 2 reads alone, no audit"),
+                (
+                    "reads.sql",
+                    "on the lookup's 2 reads before decision 0012, no audit",
+                ),
                 ("floor.sql", "on the order row alone"),
             ] {
                 if let Some(other) = pgbench(script, &db.url, orders, c, seconds) {

@@ -1,4 +1,5 @@
--- The 7 statements orderwatch sends for one audited control-room lookup by reference (captured with log_statement =
+-- The 7 statements orderwatch sent for one audited control-room lookup by reference before decision 0012 (which
+-- made the lookup one statement and the writer's audit batch one statement on PostgreSQL) (captured with log_statement =
 -- 'all' from the `order(reference:)` query of benches/load.rs, which selects no history: no versions, breaches,
 -- notifications or deadlines; the caller's and the order's agencies come from memory once read, and a connection
 -- used a moment ago is not pinged), for pgbench in the same run: the ratio of the server's lookups/s to this

@@ -1,4 +1,5 @@
--- The 2 reads of lookup.sql alone: no audit transaction. A server that reads the order afresh for every lookup
+-- The 2 reads of lookup.sql alone (a lookup's reads before decision 0012; since, one statement reads the row and
+-- the parts selected): no audit transaction. A server that reads the order afresh for every lookup
 -- cannot answer faster than PostgreSQL answers these, so at a given number of clients this script's p99 is a floor
 -- under the server's: if it is over 10 ms at 32 clients, the issue's lookup p99 target is out of reach on this
 -- machine, however little the server itself costs.
