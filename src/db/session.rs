@@ -1,5 +1,5 @@
 //! What every PostgreSQL session of the server is bounded by: lock, statement and idle-in-transaction timeouts, and
-//! TCP keepalives on its connections.
+//! TCP keepalives on its connections; and the isolation its transactions run at.
 
 /// How long any PostgreSQL session of the server may wait for a lock, run one statement, or sit idle inside a
 /// transaction (0 = no bound). A replica frozen while it holds the alert or audit lock then costs the others at
@@ -23,9 +23,12 @@ impl Default for PgSession {
 }
 
 impl PgSession {
+    /// Also READ COMMITTED whatever the database's default: the audit chain's appends read the newest hash in a
+    /// statement after taking the append lock, and only at this level does that statement see the append the lock
+    /// waited for (`db::audit::append`, `db::audit::append_batch`).
     pub(super) fn set_statements(&self) -> String {
         format!(
-            "SET lock_timeout = {}; SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {};",
+            "SET default_transaction_isolation = 'read committed'; SET lock_timeout = {}; SET statement_timeout = {}; SET idle_in_transaction_session_timeout = {};",
             self.lock_timeout_ms, self.statement_timeout_ms, self.idle_in_transaction_timeout_ms
         )
     }

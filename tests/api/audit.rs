@@ -424,6 +424,44 @@ async fn a_batch_chained_from_a_head_another_appender_moved_is_chained_again_aft
     assert_eq!(ids, ["head-0", "head-1", "head-2", "head-3", "head-4"]);
 }
 
+/// The audit chain's appends read the newest hash after taking the append lock, which sees the append the lock
+/// waited for only at READ COMMITTED: the server's sessions run at it whatever the database's default.
+#[tokio::test]
+async fn the_servers_sessions_read_committed_whatever_the_databases_default() {
+    if !on_postgres() {
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let name = app.database_url.rsplit('/').next().unwrap().to_string();
+    raw_sql(
+        &app,
+        &[&format!(
+            "ALTER DATABASE \"{name}\" SET default_transaction_isolation = 'repeatable read'"
+        )],
+    )
+    .unwrap();
+    // A new server on the database: its connections start at the database's new default.
+    let replica = app.replica_with(|_| {}).await;
+    #[derive(diesel::QueryableByName)]
+    struct Level {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        transaction_isolation: String,
+    }
+    let level = replica
+        .db()
+        .await
+        .run(|c: &mut orderwatch::db::DbConnection| {
+            let orderwatch::db::DbConnection::Pg(c) = c else {
+                unreachable!("on PostgreSQL")
+            };
+            use diesel::RunQueryDsl;
+            Ok(diesel::sql_query("SHOW transaction_isolation").get_result::<Level>(c)?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(level.transaction_isolation, "read committed");
+}
+
 #[tokio::test]
 async fn a_read_whose_audit_record_cannot_be_written_fails_and_discloses_nothing() {
     let app = TestApp::spawn().await.with_agencies().await;
