@@ -295,7 +295,10 @@ async fn a_slow_endpoint_delays_only_itself() {
     slow.hold();
     report(&app, "WMC/WH/10", "WH10-1").await;
     report(&app, "WMC/WH/10", "WH10-2").await;
-    // Both alerts reach the other endpoint while the slow one's first delivery is still unanswered.
+    // Both alerts reach the other endpoint while the slow one's first delivery is still unanswered. (Each endpoint's
+    // worker sends on its own, so the slow one's first request may arrive after the other's two: wait for both.)
+    slow.wait_until("the first delivery held", |got| !got.is_empty())
+        .await;
     quick_one.wait_taken(2).await;
     let held = slow.got();
     assert_eq!(held.len(), 1, "{held:#?}");
