@@ -372,25 +372,8 @@ async fn a_large_batch_is_stored_in_chain_order_with_every_value_as_written() {
 #[tokio::test]
 async fn a_batch_chained_from_a_head_another_appender_moved_is_chained_again_after_it() {
     use orderwatch::db::{audit, write_transaction, DbConnection};
-    use orderwatch::domain::audit::{AuditEntry, AuditOperation};
     let app = TestApp::spawn().await;
-    let entry = |i: usize| AuditEntry {
-        id: format!("head-{i}"),
-        at: chrono::DateTime::from_timestamp(1_790_000_000 + i as i64, 0).unwrap(),
-        request_id: format!("request-{i}"),
-        actor_sub: "officer".into(),
-        actor_agency: "MET".into(),
-        actor_role: "POLICE".into(),
-        operation: AuditOperation::Consult,
-        action: "order".into(),
-        object_type: "order".into(),
-        object_ids: vec![format!("order-{i}")],
-        fields: vec!["status".into()],
-        recipient: None,
-        outcome: "OK".into(),
-        reason: None,
-        correlation_id: None,
-    };
+    let entry = |i: usize| read_entry(&format!("head-{i}"));
     let (known, moved, newest, verified, ids) = app
         .db()
         .await

@@ -707,3 +707,24 @@ pub fn notification_rows(deadlines: &Value) -> Vec<(String, String, String)> {
     out.sort();
     out
 }
+
+/// An officer's audited read of an order (a CONSULT entry), with this id, for tests that append to the log directly.
+pub fn read_entry(id: &str) -> orderwatch::domain::audit::AuditEntry {
+    orderwatch::domain::audit::AuditEntry {
+        id: id.into(),
+        at: Utc::now(),
+        request_id: format!("request-{id}"),
+        actor_sub: "officer".into(),
+        actor_agency: "MET".into(),
+        actor_role: "POLICE".into(),
+        operation: orderwatch::domain::audit::AuditOperation::Consult,
+        action: "order".into(),
+        object_type: "order".into(),
+        object_ids: vec!["o".into()],
+        fields: vec!["status".into()],
+        recipient: None,
+        outcome: "OK".into(),
+        reason: None,
+        correlation_id: None,
+    }
+}

@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use orderwatch::auth::Role;
 use orderwatch::db::DbConnection;
-use orderwatch::domain::audit::{AuditEntry, AuditOperation};
 use orderwatch::domain::order::OrderParts;
 
 fn connect(app: &TestApp) -> PgConnection {
@@ -45,26 +44,6 @@ fn plans(c: &mut DbConnection, text: &str) -> (i64, i64) {
     (p.generic, p.custom)
 }
 
-fn read_entry(n: usize) -> AuditEntry {
-    AuditEntry {
-        id: uuid::Uuid::now_v7().to_string(),
-        at: chrono::Utc::now(),
-        request_id: format!("plans-{n}"),
-        actor_sub: "officer".into(),
-        actor_agency: "MET".into(),
-        actor_role: "POLICE".into(),
-        operation: AuditOperation::Consult,
-        action: "order".into(),
-        object_type: "order".into(),
-        object_ids: vec!["o".into()],
-        fields: vec!["status".into()],
-        recipient: None,
-        outcome: "OK".into(),
-        reason: None,
-        correlation_id: None,
-    }
-}
-
 /// Before each append the writer reads the chain's newest hash. A plan PostgreSQL kept for that read from a new
 /// deployment's small log was a sequential scan, and it stayed in use as the log grew: every append read the whole
 /// log until an autoanalyze came round.
@@ -81,12 +60,12 @@ async fn the_audit_chains_newest_hash_is_read_through_the_key_after_the_log_has_
     // A small log, with statistics that say so, as on the first day of a deployment; one append on this
     // connection after them, as the audit writer makes.
     for n in 0..3 {
-        orderwatch::db::audit::append(&mut c, [&read_entry(n)]).unwrap();
+        orderwatch::db::audit::append(&mut c, [&read_entry(&format!("plans-{n}"))]).unwrap();
     }
     diesel::sql_query("ANALYZE audit_events")
         .execute(&mut c)
         .unwrap();
-    orderwatch::db::audit::append(&mut c, [&read_entry(3)]).unwrap();
+    orderwatch::db::audit::append(&mut c, [&read_entry(&format!("plans-{}", 3))]).unwrap();
     // The log grows (its chain is not the point here), with no new statistics.
     diesel::sql_query(
         "INSERT INTO audit_events (id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash) \
@@ -99,11 +78,13 @@ async fn the_audit_chains_newest_hash_is_read_through_the_key_after_the_log_has_
     // The backend's counts not yet reported, this transaction's and earlier ones' alike: compare before and after.
     diesel::sql_query("BEGIN").execute(&mut c).unwrap();
     let before = count(&mut c, scans);
-    orderwatch::db::audit::append(&mut c, [&read_entry(4)]).unwrap();
+    orderwatch::db::audit::append(&mut c, [&read_entry(&format!("plans-{}", 4))]).unwrap();
     // And the audit writer's one-statement append, which reads it only when it does not know it.
     let mut head = None;
-    orderwatch::db::audit::append_batch(&mut c, &mut head, &[&read_entry(5)]).unwrap();
-    orderwatch::db::audit::append_batch(&mut c, &mut head, &[&read_entry(6)]).unwrap();
+    orderwatch::db::audit::append_batch(&mut c, &mut head, &[&read_entry(&format!("plans-{}", 5))])
+        .unwrap();
+    orderwatch::db::audit::append_batch(&mut c, &mut head, &[&read_entry(&format!("plans-{}", 6))])
+        .unwrap();
     let after = count(&mut c, scans);
     diesel::sql_query("COMMIT").execute(&mut c).unwrap();
     assert_eq!(after - before, 0, "the append scanned the audit log");

@@ -185,7 +185,7 @@ pub(super) fn write_rows(conn: &mut DbConnection, rows: Vec<AuditRow>) -> AppRes
 ///
 /// On SQLite, static text with the limit written in, which each connection keeps prepared: diesel's
 /// `.order(seq.desc()).first()` binds its limit, and SQLite compiles a statement with a bound limit again on every
-/// run (see `orders::find_row`).
+/// run (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
 ///
 /// On PostgreSQL the same text is planned afresh on every append, never kept. A kept plan is made once per
 /// connection from the statistics of that moment: on a new deployment's small log that is a sequential scan (for

@@ -16,20 +16,6 @@ use diesel::prelude::*;
 use std::collections::HashMap;
 
 type Db = <DbConnection as Connection>::Backend;
-/// The bare row of the order with this reference (no hydration): for checks before a change.
-///
-/// Without a `LIMIT` (the reference is unique): diesel binds a limit as a parameter, and SQLite 3.50 expires a
-/// statement whose bound limit may shape its plan each time the limit is bound, so `.first()` here was compiled
-/// again on every lookup, a large share of the server's instructions per lookup
-/// (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
-pub fn find_row(conn: &mut DbConnection, reference: &str) -> AppResult<Option<OrderRow>> {
-    Ok(orders::table
-        .filter(orders::reference.eq(reference))
-        .select(OrderRow::as_select())
-        .get_result(conn)
-        .optional()?)
-}
-
 /// One page of orders in the order `cursor` asks for, strictly after it: newest first (ids are time-ordered
 /// UUIDv7; the primary key), or ending soonest (the `orders_ending` index on `(expires_on, id)`: the orders with a
 /// last day first, then those without one, each read in index order).
@@ -220,7 +206,7 @@ pub fn find_parts_by_reference(
     reference: &str,
     parts: OrderParts,
 ) -> AppResult<Option<OrderRecord>> {
-    // The row and the parts every order has in one statement; the histories asked for, if any, after it.
+    // The row and the parts asked for in one statement; the histories asked for, if any, after it.
     let Some((row, loaded)) = crate::db::parts::order_by_reference(conn, reference, parts)? else {
         return Ok(None);
     };

@@ -118,16 +118,17 @@ fn branches(parts: OrderParts) -> impl Iterator<Item = &'static str> {
 fn any(parts: OrderParts) -> bool {
     branches(parts).next().is_some()
 }
+
 const PARTS_ORDER: &str = " ORDER BY part, order_id, i2, i1, ts1";
 
 /// The statement as a query diesel keeps prepared: its text depends only on the parts asked for (only the binds
 /// change), so unlike `sql_query` it is marked safe to cache, and each connection parses and plans each text once
 /// (diesel's statement cache keys it by its text).
 ///
-/// `ONE` is the text for a single order (a lookup's), which tests `order_id = $1`. The text for several binds them
+/// `ONE` is the text for a single order, which tests `order_id = $1`. The text for several binds them
 /// as one array, and PostgreSQL cannot know an array parameter's length when it plans: its generic plan assumes
 /// ten ids a branch and costs five times the plan for the ids at hand, so it plans that text afresh on every run
-/// (`pg_prepared_statements` shows only custom plans). A lookup then paid for planning a five-branch union each time
+/// (`pg_prepared_statements` shows only custom plans). One order's read then paid for planning the union each time
 /// (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
 struct PartsQuery<'a, const ONE: bool> {
     /// The order ids: bound as a text array on PostgreSQL, or as the one id when `ONE`.
