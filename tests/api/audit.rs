@@ -407,6 +407,49 @@ async fn a_batch_chained_from_a_head_another_appender_moved_is_chained_again_aft
     assert_eq!(ids, ["head-0", "head-1", "head-2", "head-3", "head-4"]);
 }
 
+/// Appenders on connections of their own, all at once, as the audit writer and the changes of several server
+/// processes are: one-statement batches from a head each appender keeps, and appends in a change's transaction. Each
+/// waits for the append lock and then reads the newest hash the one before it wrote (on PostgreSQL through
+/// `orderwatch_audit_newest`, whose snapshot is taken after the lock), so the log stays one chain.
+#[tokio::test]
+async fn appenders_on_several_connections_at_once_keep_one_chain() {
+    use orderwatch::db::{audit, write_transaction};
+    const APPENDERS: usize = 4;
+    const ROUNDS: usize = 40;
+    let app = TestApp::spawn().await;
+    let db = app.db().await;
+    let start = std::sync::Barrier::new(APPENDERS);
+    std::thread::scope(|s| {
+        for t in 0..APPENDERS {
+            let (db, start) = (&db, &start);
+            s.spawn(move || {
+                let _keys = db.audit_key_scope();
+                let mut c = db.dedicated_connection().unwrap();
+                let mut head = None;
+                start.wait();
+                for r in 0..ROUNDS {
+                    let (a, b) = (
+                        read_entry(&format!("race-{t}-{r}-a")),
+                        read_entry(&format!("race-{t}-{r}-b")),
+                    );
+                    if t % 2 == 0 || r % 4 == 0 {
+                        audit::append_batch(&mut c, &mut head, &[&a, &b]).unwrap();
+                    } else {
+                        write_transaction(&mut c, |c| audit::append(c, [&a, &b])).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    let verified = db.run(|c| audit::verify(c, &[])).await.unwrap();
+    assert_eq!(
+        verified,
+        audit::Verified::Intact {
+            events: (APPENDERS * ROUNDS * 2) as u64
+        }
+    );
+}
+
 /// The audit chain's appends read the newest hash after taking the append lock, which sees the append the lock
 /// waited for only at READ COMMITTED: the server's sessions run at it whatever the database's default.
 #[tokio::test]

@@ -66,6 +66,9 @@ async fn the_audit_chains_newest_hash_is_read_through_the_key_after_the_log_has_
         .execute(&mut c)
         .unwrap();
     orderwatch::db::audit::append(&mut c, [&read_entry(&format!("plans-{}", 3))]).unwrap();
+    // The one-statement append's first read of the head on this connection: the plan the session keeps.
+    orderwatch::db::audit::append_batch(&mut c, &mut None, &[&read_entry("plans-first-batch")])
+        .unwrap();
     // The log grows (its chain is not the point here), with no new statistics.
     diesel::sql_query(
         "INSERT INTO audit_events (id, at, request_id, actor_sub, actor_agency, actor_role, operation, action, object_type, object_ids, fields, recipient, outcome, reason, prev_hash, hash) \
@@ -79,7 +82,8 @@ async fn the_audit_chains_newest_hash_is_read_through_the_key_after_the_log_has_
     diesel::sql_query("BEGIN").execute(&mut c).unwrap();
     let before = count(&mut c, scans);
     orderwatch::db::audit::append(&mut c, [&read_entry(&format!("plans-{}", 4))]).unwrap();
-    // And the audit writer's one-statement append, which reads it only when it does not know it.
+    // And the audit writer's one-statement append, which reads it only when it does not know it: with the plan
+    // kept from the small log, then from the head it wrote.
     let mut head = None;
     orderwatch::db::audit::append_batch(&mut c, &mut head, &[&read_entry(&format!("plans-{}", 5))])
         .unwrap();
