@@ -5,10 +5,9 @@
 -- A kept plan must stay good as the log grows (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md):
 -- planned while a new deployment's log holds a few rows, it would be a sequential scan. With sequential scans
 -- disabled for the function, the plan is the walk back along the key whatever the log's size when it was made.
--- The function reads the log of the schema it was created in, whatever the caller's search_path.
+-- Like the insert beside it, the read finds `audit_events` through the caller's search_path.
 CREATE OR REPLACE FUNCTION orderwatch_audit_newest() RETURNS text LANGUAGE plpgsql VOLATILE
     SET enable_seqscan = off
-    SET search_path FROM CURRENT
 AS $$
 BEGIN
     RETURN (SELECT hash FROM audit_events ORDER BY seq DESC LIMIT 1);
