@@ -70,6 +70,10 @@ pub struct Metrics {
     pub db_wait: Phase,
     /// From handing a read's audit entries to the writer to their commit (`service::audit::AuditWriter::record`).
     pub audit_wait: Phase,
+    /// Batches of read audit entries the audit writer committed.
+    pub audit_batches: AtomicU64,
+    /// Times the audit writer chained a batch again because another appender had moved the chain's head.
+    pub audit_batches_rechained: AtomicU64,
 }
 
 /// The process's metrics.
@@ -197,8 +201,20 @@ impl Metrics {
         (pool_size, pool_idle): (u32, u32),
         (documents_found, documents_parsed): (u64, u64),
         (handed_over, delivery_failures): (u64, u64),
-    ) -> [(&'static str, &'static str, &'static str, f64); 16] {
+    ) -> [(&'static str, &'static str, &'static str, f64); 18] {
         [
+            (
+                "orderwatch_audit_batches_total",
+                "counter",
+                "Batches of read audit entries the audit writer committed.",
+                self.audit_batches.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "orderwatch_audit_batches_rechained_total",
+                "counter",
+                "Times the audit writer chained a batch again because another appender moved the chain's head (PostgreSQL).",
+                self.audit_batches_rechained.load(Ordering::Relaxed) as f64,
+            ),
             (
                 "orderwatch_alerts_raised_total",
                 "counter",

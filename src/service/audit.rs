@@ -9,6 +9,7 @@ use crate::domain::audit::{AuditEntry, AuditOperation};
 use crate::domain::scope::AuditFilter;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
+use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most entries written in one transaction by the writer.
@@ -197,6 +198,13 @@ fn write_batches(db: Database, mut rx: mpsc::Receiver<Job>) {
             // rolled back, so it is written again at once on a new connection.
             conn = None;
             written = write(&mut conn);
+        }
+        if let Ok(appended) = &written {
+            let metrics = crate::metrics::global();
+            metrics.audit_batches.fetch_add(1, Ordering::Relaxed);
+            metrics
+                .audit_batches_rechained
+                .fetch_add(appended.rechained() as u64, Ordering::Relaxed);
         }
         if let Err(e) = &written {
             // The next batch opens a new connection.

@@ -374,26 +374,39 @@ async fn a_batch_chained_from_a_head_another_appender_moved_is_chained_again_aft
     use orderwatch::db::{audit, write_transaction, DbConnection};
     let app = TestApp::spawn().await;
     let entry = |i: usize| read_entry(&format!("head-{i}"));
-    let (known, moved, newest, verified, ids) = app
+    let (known, moved, newest, verified, ids, how) = app
         .db()
         .await
         .run(move |c: &mut DbConnection| {
             let mut head = None;
-            audit::append_batch(c, &mut head, &[&entry(0), &entry(1)])?;
+            let first = audit::append_batch(c, &mut head, &[&entry(0), &entry(1)])?;
             let known = head.clone();
             // A change appends in its own transaction: the writer's head is no longer the newest.
             write_transaction(c, |c| audit::append(c, [&entry(2)]))?;
-            audit::append_batch(c, &mut head, &[&entry(3), &entry(4)])?;
+            let second = audit::append_batch(c, &mut head, &[&entry(3), &entry(4)])?;
             let newest = audit::head(c, None)?.1;
             let verified = audit::verify(c, &[])?;
             let ids: Vec<String> = audit::page(c, &Default::default(), 0, 100)?
                 .into_iter()
                 .map(|(_, e)| e.id)
                 .collect();
-            Ok((known, head, newest, verified, ids))
+            Ok((known, head, newest, verified, ids, (first, second)))
         })
         .await
         .unwrap();
+    if on_postgres() {
+        assert_eq!(
+            how,
+            (
+                audit::Appended::OneStatement { rechained: 0 },
+                audit::Appended::OneStatement { rechained: 1 }
+            ),
+            "each batch in one statement, the second chained again after the change"
+        );
+    } else {
+        let in_transaction = audit::Appended::Transaction { rechained: 0 };
+        assert_eq!(how, (in_transaction, in_transaction));
+    }
     assert!(
         matches!(known, Some(Some(_))),
         "the writer knows the head it wrote"
@@ -419,9 +432,10 @@ async fn appenders_on_several_connections_at_once_keep_one_chain() {
     let app = TestApp::spawn().await;
     let db = app.db().await;
     let start = std::sync::Barrier::new(APPENDERS);
+    let in_one_statement = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
         for t in 0..APPENDERS {
-            let (db, start) = (&db, &start);
+            let (db, start, in_one_statement) = (&db, &start, &in_one_statement);
             s.spawn(move || {
                 let _keys = db.audit_key_scope();
                 let mut c = db.dedicated_connection().unwrap();
@@ -433,7 +447,10 @@ async fn appenders_on_several_connections_at_once_keep_one_chain() {
                         read_entry(&format!("race-{t}-{r}-b")),
                     );
                     if t % 2 == 0 || r % 4 == 0 {
-                        audit::append_batch(&mut c, &mut head, &[&a, &b]).unwrap();
+                        let how = audit::append_batch(&mut c, &mut head, &[&a, &b]).unwrap();
+                        if matches!(how, audit::Appended::OneStatement { .. }) {
+                            in_one_statement.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
                     } else {
                         write_transaction(&mut c, |c| audit::append(c, [&a, &b])).unwrap();
                     }
@@ -448,6 +465,12 @@ async fn appenders_on_several_connections_at_once_keep_one_chain() {
             events: (APPENDERS * ROUNDS * 2) as u64
         }
     );
+    if on_postgres() {
+        assert!(
+            in_one_statement.into_inner() > 0,
+            "no batch was written by the one-statement append under test"
+        );
+    }
 }
 
 /// The audit chain's appends read the newest hash after taking the append lock, which sees the append the lock

@@ -191,6 +191,8 @@ async fn metrics_expose_requests_errors_alerts_subscribers_checks_and_the_pool()
         "orderwatch_db_pool_connections ",
         "orderwatch_db_statements_total ",
         "orderwatch_db_pings_total ",
+        "orderwatch_audit_batches_total ",
+        "orderwatch_audit_batches_rechained_total ",
     ] {
         assert!(text.contains(series), "missing {series} in:\n{text}");
     }

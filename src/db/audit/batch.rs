@@ -14,6 +14,26 @@ use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
 /// The chain's newest hash as the audit writer last knew it: `None` before it knows, `Some(None)` for an empty log.
 pub type Head = Option<Option<String>>;
 
+/// How [`append_batch`] wrote a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// In one statement (PostgreSQL), after chaining it again `rechained` times because another appender had moved
+    /// the head.
+    OneStatement { rechained: usize },
+    /// In a transaction, as a change appends: on SQLite always, on PostgreSQL after the head moved
+    /// [`MOVED_TRIES`] times.
+    Transaction { rechained: usize },
+}
+
+impl Appended {
+    /// Times the batch was chained again because another appender had moved the head.
+    pub fn rechained(self) -> usize {
+        match self {
+            Appended::OneStatement { rechained } | Appended::Transaction { rechained } => rechained,
+        }
+    }
+}
+
 /// Times the writer chains a batch again because another appender (a change, another replica) moved the head
 /// meanwhile, before it takes the lock in a transaction of its own as a change does.
 const MOVED_TRIES: usize = 3;
@@ -28,7 +48,7 @@ pub fn append_batch(
     conn: &mut DbConnection,
     head: &mut Head,
     entries: &[&AuditEntry],
-) -> AppResult<()> {
+) -> AppResult<Appended> {
     let result = try_append_batch(conn, head, entries);
     if result.is_err() {
         *head = None;
@@ -40,12 +60,14 @@ fn try_append_batch(
     conn: &mut DbConnection,
     head: &mut Head,
     entries: &[&AuditEntry],
-) -> AppResult<()> {
+) -> AppResult<Appended> {
     if entries.is_empty() {
-        return Ok(());
+        return Ok(Appended::OneStatement { rechained: 0 });
     }
+    let mut rechained = 0;
     if let DbConnection::Pg(c) = conn {
-        for _ in 0..MOVED_TRIES {
+        for tried in 0..MOVED_TRIES {
+            rechained = tried;
             if head.is_none() {
                 let newest = diesel::sql_query(NEWEST_HASH_SQL)
                     .get_result::<NewestHashRow>(c)
@@ -67,15 +89,16 @@ fn try_append_batch(
             };
             if append.execute(c)? == entries.len() {
                 *head = Some(newest);
-                return Ok(());
+                return Ok(Appended::OneStatement { rechained });
             }
             *head = None;
         }
+        rechained = MOVED_TRIES;
     }
     *head = Some(write_transaction(conn, |c| {
         super::append(c, entries.iter().copied())
     })?);
-    Ok(())
+    Ok(Appended::Transaction { rechained })
 }
 
 /// [`AppendColumns`]' insert in one statement of its own: it takes the append lock, reads the newest hash after

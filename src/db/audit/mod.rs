@@ -271,6 +271,6 @@ pub mod guard;
 pub mod keys;
 pub mod verify;
 
-pub use batch::{append_batch, Head};
+pub use batch::{append_batch, Appended, Head};
 pub use guard::{missing_protection, owner_problem, restore_protection};
 pub use verify::{hash_of, head, newest_seq, verify, Verified};
