@@ -15,7 +15,7 @@ use orderwatch::startup::{self, Application};
 use std::sync::Arc;
 
 /// jemalloc rather than glibc's malloc, which took about a fifth of the server's CPU on pages of orders
-/// (BENCHMARKS.md, "Side by side"). mimalloc was faster still but held 150 MiB more with 10,000 idle sockets.
+/// (BENCHMARKS.md, "Side by side"). mimalloc held about 150 MiB more with 10,000 idle sockets.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -199,21 +199,23 @@ fn write_batches(db: Database, mut rx: mpsc::Receiver<Job>) {
             conn = None;
             written = write(&mut conn);
         }
-        if let Ok(appended) = &written {
-            let metrics = crate::metrics::global();
-            metrics.audit_batches.fetch_add(1, Ordering::Relaxed);
-            metrics
-                .audit_batches_rechained
-                .fetch_add(appended.rechained() as u64, Ordering::Relaxed);
-        }
-        if let Err(e) = &written {
-            // The next batch opens a new connection.
-            conn = None;
-            tracing::error!(
-                error.code = e.code(),
-                audit.entries = count,
-                "audit batch could not be written; its requests fail"
-            );
+        match &written {
+            Ok(appended) => {
+                let metrics = crate::metrics::global();
+                metrics.audit_batches.fetch_add(1, Ordering::Relaxed);
+                metrics
+                    .audit_batches_rechained
+                    .fetch_add(appended.rechained() as u64, Ordering::Relaxed);
+            }
+            Err(e) => {
+                // The next batch opens a new connection.
+                conn = None;
+                tracing::error!(
+                    error.code = e.code(),
+                    audit.entries = count,
+                    "audit batch could not be written; its requests fail"
+                );
+            }
         }
         for job in jobs {
             let _ = job.done.send(written.is_ok());

@@ -64,10 +64,8 @@ fn try_append_batch(
     if entries.is_empty() {
         return Ok(Appended::OneStatement { rechained: 0 });
     }
-    let mut rechained = 0;
-    if let DbConnection::Pg(c) = conn {
-        for tried in 0..MOVED_TRIES {
-            rechained = tried;
+    let rechained = if let DbConnection::Pg(c) = conn {
+        for rechained in 0..MOVED_TRIES {
             if head.is_none() {
                 let newest = diesel::sql_query(NEWEST_HASH_SQL)
                     .get_result::<NewestHashRow>(c)
@@ -93,8 +91,10 @@ fn try_append_batch(
             }
             *head = None;
         }
-        rechained = MOVED_TRIES;
-    }
+        MOVED_TRIES
+    } else {
+        0
+    };
     *head = Some(write_transaction(conn, |c| {
         super::append(c, entries.iter().copied())
     })?);
@@ -102,9 +102,9 @@ fn try_append_batch(
 }
 
 /// [`AppendColumns`]' insert in one statement of its own: it takes the append lock, reads the newest hash after
-/// the lock is granted (`orderwatch_audit_newest`, migration 000023), and inserts the rows only if that is
-/// `expected` (`NULL` for an empty log). A change appending meanwhile waits for the lock, then reads the newest hash
-/// after this batch.
+/// the lock is granted (`orderwatch_audit_newest`, migrations 000023 and 000024), and inserts the rows only if that
+/// is `expected` (`NULL` for an empty log). A change appending meanwhile waits for the lock, then reads the newest
+/// hash after this batch.
 struct LockedAppend {
     expected: Option<String>,
     columns: AppendColumns,
