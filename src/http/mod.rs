@@ -17,10 +17,11 @@ use probes::{healthz, metrics, readyz};
 use crate::auth::jwt::JwtKeys;
 use crate::graphql::OrderwatchSchema;
 use crate::service::Services;
+use actix_service::{IntoServiceFactory as _, ServiceFactoryExt as _};
 use actix_web::dev::Service as _;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, App, HttpMessage, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpMessage, HttpResponse};
 use serde_json::json;
 use std::net::TcpListener;
 
@@ -72,8 +73,8 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Why the caller is making the request, recorded in the audit log (DPA 2018 s62).
 pub const REASON_HEADER: &str = "x-orderwatch-reason";
 
-fn client_request_id(req: &actix_web::dev::ServiceRequest) -> Option<String> {
-    req.headers()
+pub(crate) fn client_request_id(headers: &header::HeaderMap) -> Option<String> {
+    headers
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
@@ -85,63 +86,95 @@ fn client_request_id(req: &actix_web::dev::ServiceRequest) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The routes, for every connection a worker serves.
+fn app(
+    data: web::Data<AppState>,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(data)
+        .wrap_fn(|req, srv| {
+            let correlation = client_request_id(req.headers());
+            let id = uuid::Uuid::new_v4().to_string();
+            // The response carries the client's id when it gave one, so it can match the answer.
+            let echoed = correlation.clone().unwrap_or_else(|| id.clone());
+            req.extensions_mut().insert(RequestId { id, correlation });
+            let fut = srv.call(req);
+            async move {
+                let mut res = fut.await?;
+                if let Ok(v) = HeaderValue::from_str(&echoed) {
+                    res.headers_mut()
+                        .insert(header::HeaderName::from_static(REQUEST_ID_HEADER), v);
+                }
+                Ok(res)
+            }
+        })
+        // A websocket request never reaches these routes: the dispatcher hands it to `ws::upgrade`.
+        .route("/graphql", web::post().to(graphql))
+        .route("/graphql", web::get().to(graphql))
+        .route("/", web::get().to(console::console))
+        .route("/graphiql", web::get().to(console::graphiql))
+        .route("/console/{file:.+}", web::get().to(console::asset))
+        .route("/open-data/statistics.csv", web::get().to(open_data::csv))
+        .route("/open-data/statistics.json", web::get().to(open_data::json))
+        .route("/healthz", web::get().to(healthz))
+        .route("/readyz", web::get().to(readyz))
+        .route("/metrics", web::get().to(metrics))
+}
+
+/// The HTTP server: actix-web's routes inside actix-http's service, which hands a request for a websocket to
+/// `ws::upgrade` with its connection, so that a websocket holds none of the HTTP dispatcher's buffers
+/// (docs/decisions/0014-websockets-leave-the-http-dispatcher.md). The settings are `HttpServer`'s defaults.
 pub fn server(
     listener: TcpListener,
     state: AppState,
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
+    let addr = listener.local_addr()?;
     let data = web::Data::new(state);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .wrap_fn(|req, srv| {
-                let correlation = client_request_id(&req);
-                let id = uuid::Uuid::new_v4().to_string();
-                // The response carries the client's id when it gave one, so it can match the answer.
-                let echoed = correlation.clone().unwrap_or_else(|| id.clone());
-                req.extensions_mut().insert(RequestId { id, correlation });
-                let fut = srv.call(req);
-                async move {
-                    let mut res = fut.await?;
-                    if let Ok(v) = HeaderValue::from_str(&echoed) {
-                        res.headers_mut()
-                            .insert(header::HeaderName::from_static(REQUEST_ID_HEADER), v);
-                    }
-                    Ok(res)
-                }
-            })
-            .route("/graphql", web::post().to(graphql))
-            .route(
-                "/graphql",
-                web::get()
-                    .guard(actix_web::guard::fn_guard(|ctx| {
-                        ctx.head()
-                            .headers()
-                            .get(header::UPGRADE)
-                            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
-                    }))
-                    .to(ws::websocket),
-            )
-            .route("/graphql", web::get().to(graphql))
-            .route("/", web::get().to(console::console))
-            .route("/graphiql", web::get().to(console::graphiql))
-            .route("/console/{file:.+}", web::get().to(console::asset))
-            .route("/open-data/statistics.csv", web::get().to(open_data::csv))
-            .route("/open-data/statistics.json", web::get().to(open_data::json))
-            .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz))
-            .route("/metrics", web::get().to(metrics))
-    })
-    .workers(workers.max(1))
-    // Nagle's algorithm held a websocket's second alert until the client's delayed ACK of the first
-    // (docs/decisions/0004-tcp-nodelay-on-every-connection.md); every message here is written whole, so nothing is
-    // gained by holding small segments back.
-    .tcp_nodelay(true)
-    // Signals are handled by startup::Application, which first tells websockets to close.
-    .disable_signals()
-    .shutdown_timeout(30)
-    .listen(listener)?
-    .run();
+    let builder = actix_server::Server::build();
+    let graceful = builder.graceful_shutdown_signal();
+    let server = builder
+        .workers(workers.max(1))
+        // Signals are handled by startup::Application, which first tells websockets to close.
+        .disable_signals()
+        .shutdown_timeout(30)
+        .listen("orderwatch", listener, move || {
+            let state = data.clone().into_inner();
+            let graceful = graceful.clone();
+            let upgrade = actix_service::fn_service(move |(req, framed)| {
+                ws::upgrade(state.clone(), req, framed)
+            });
+            let routes = app(data.clone())
+                .into_factory()
+                .map_err(|e: actix_web::Error| e.error_response());
+            actix_http::HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let signal = graceful.clone();
+                    async move { signal.notified().await }
+                })
+                .client_request_timeout(std::time::Duration::from_secs(5))
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                .h1_allow_half_closed(true)
+                .local_addr(addr)
+                // Nagle's algorithm held a websocket's second alert until the client's delayed ACK of the first
+                // (docs/decisions/0004-tcp-nodelay-on-every-connection.md); every message here is written whole,
+                // so nothing is gained by holding small segments back.
+                .tcp_nodelay(true)
+                .upgrade(upgrade)
+                .finish(actix_service::map_config(routes, move |()| {
+                    actix_web::dev::AppConfig::default()
+                }))
+                .tcp()
+        })?
+        .run();
     Ok(server)
 }
 

@@ -587,6 +587,15 @@ impl Ws {
             .expect("ws send");
     }
 
+    /// The websocket itself, for tests of its framing.
+    pub fn stream_mut(
+        &mut self,
+    ) -> &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    > {
+        &mut self.stream
+    }
+
     pub async fn send_raw(&mut self, text: &str) {
         use futures_util::SinkExt;
         self.stream

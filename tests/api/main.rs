@@ -41,3 +41,4 @@ mod statistics_months;
 mod tamper;
 mod tokens;
 mod variation_notice;
+mod websocket;

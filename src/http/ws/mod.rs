@@ -10,28 +10,35 @@
 //! | 4408 | no `connection_init` within `ORDERWATCH_WS_INIT_TIMEOUT_MS` |
 //! | 4409 | `subscribe` with the id of a subscription still running |
 //! | 4429 | a second `connection_init` |
-//! | 1009 | a message larger than 256 KiB |
+//! | 1007 | a text message that is not UTF-8 |
+//! | 1009 | a message larger than 256 KiB, in one frame or several |
 //! | 1013 | an alert could not be delivered within `ORDERWATCH_DELIVERY_RETRY_MS` (`DELIVERY_INTERRUPTED`): reconnect and resume from the last cursor |
 //!
 //! A `subscribe` beyond `ORDERWATCH_WS_MAX_OPERATIONS` running operations is answered with an `error` message for
 //! its id (`TOO_MANY_OPERATIONS`); the connection and its other operations go on.
 //!
-//! The protocol is `Connection` here, one method per message; each operation it runs is a stream of messages
-//! (`operation.rs`).
+//! The HTTP dispatcher hands a request for a websocket over with its connection (`upgrade`); the handshake is
+//! answered here, and the connection is then read and written frame by frame with no buffer kept while it is idle
+//! (`socket.rs`). The protocol is `Connection`, one method per message; each operation it runs is a stream of
+//! messages (`operation.rs`).
 
 mod operation;
+mod socket;
+mod upgrade;
+
+pub use upgrade::upgrade;
 
 use crate::auth::Principal;
 use crate::codes;
 use crate::error::{AppError, DELIVERY_INTERRUPTED};
 use crate::http::{admission, gate, AppState};
-use actix_web::{web, HttpRequest, HttpResponse};
-use actix_ws::{CloseCode, CloseReason, Session};
+use actix_http::ws::{CloseCode, CloseReason, Message};
 use chrono::Utc;
 use futures_util::stream::{AbortHandle, BoxStream, SelectAll};
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use operation::{refusal, start, Out};
 use serde_json::{json, Value};
+use socket::{Broken, Incoming, Socket};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,40 +46,10 @@ use std::time::Duration;
 pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 /// Largest message accepted from a client.
 const MAX_FRAME: usize = 256 * 1024;
-
-/// Upgrades `GET /graphql` to a websocket.
-pub async fn websocket(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    body: web::Payload,
-) -> HttpResponse {
-    let offered: Vec<String> = req
-        .headers()
-        .get_all("sec-websocket-protocol")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(',').map(|p| p.trim().to_string()))
-        .collect();
-    if !offered.is_empty() && !offered.iter().any(|p| p == SUBPROTOCOL) {
-        return HttpResponse::BadRequest().json(json!({ "errors": [{
-            "message": format!("the only websocket subprotocol spoken is {SUBPROTOCOL}"),
-            "extensions": { "code": codes::UNSUPPORTED_SUBPROTOCOL } }] }));
-    }
-    let (mut response, session, messages) = match actix_ws::handle(&req, body) {
-        Ok(parts) => parts,
-        Err(e) => return e.error_response(),
-    };
-    response.headers_mut().insert(
-        actix_web::http::header::SEC_WEBSOCKET_PROTOCOL,
-        actix_web::http::header::HeaderValue::from_static(SUBPROTOCOL),
-    );
-    let messages = messages
-        .max_frame_size(MAX_FRAME)
-        .aggregate_continuations()
-        .max_continuation_size(MAX_FRAME);
-    let source = req.peer_addr().map(|a| a.ip());
-    actix_web::rt::spawn(connection(state.into_inner(), session, messages, source));
-    response
-}
+/// Most bytes of messages gathered into one write.
+const WRITE_BATCH: usize = 64 * 1024;
+/// How long a closing socket waits for the client's close frame.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
 
 fn close(code: u16, reason: &str) -> Option<CloseReason> {
     Some(CloseReason {
@@ -103,7 +80,7 @@ type Close = Option<CloseReason>;
 /// returns `Err` ends the connection with that close.
 struct Connection {
     state: Arc<AppState>,
-    session: Session,
+    socket: Socket,
     source: Option<std::net::IpAddr>,
     /// Every running operation is a stream polled by this connection's task (no task of its own), so an idle
     /// subscription costs its own state and nothing more; `running` holds the handle that stops each one.
@@ -117,15 +94,10 @@ struct Connection {
     expiry: tokio::time::Instant,
 }
 
-async fn connection(
-    state: Arc<AppState>,
-    session: Session,
-    messages: actix_ws::AggregatedMessageStream,
-    source: Option<std::net::IpAddr>,
-) {
+async fn connection(state: Arc<AppState>, socket: Socket, source: Option<std::net::IpAddr>) {
     let connection = Connection {
         state,
-        session,
+        socket,
         source,
         operations: SelectAll::new(),
         running: HashMap::new(),
@@ -134,16 +106,17 @@ async fn connection(
         init_seen: false,
         expiry: tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600),
     };
-    connection.run(messages).await
+    connection.run().await
 }
 
 impl Connection {
-    async fn run(mut self, mut messages: actix_ws::AggregatedMessageStream) {
+    async fn run(mut self) {
         let init_deadline = tokio::time::Instant::now() + self.state.ws_init_timeout;
         let mut shutdown = self.state.shutdown.clone();
         let close = loop {
             let step = tokio::select! {
-                frame = messages.next() => self.on_frame(frame).await,
+                // Boxed, so that what a socket holds while idle is not sized by its rarest, largest step.
+                message = self.socket.next() => Box::pin(self.on_message(message)).await,
                 Some(out) = self.operations.next(), if !self.operations.is_empty() => self.on_output(out).await,
                 _ = tokio::time::sleep_until(init_deadline), if self.principal.is_none() => {
                     Err(close(4408, "Connection initialisation timeout"))
@@ -161,34 +134,39 @@ impl Connection {
             }
         };
         drop(self.operations);
-        let _ = self.session.close(close).await;
+        match close {
+            Some(reason) => self.socket.close(Some(reason), CLOSE_LINGER).await,
+            None => self.socket.close(None, Duration::ZERO).await,
+        }
     }
 
     /// Sends `text`; a socket that cannot take it is gone.
     async fn send(&mut self, text: String) -> Result<(), Close> {
-        self.session.text(text).await.map_err(|_| None)
+        self.socket.send(text).await.map_err(|_| None)
     }
 
-    /// A frame from the client: a text message is dispatched by its `type`.
-    async fn on_frame(
-        &mut self,
-        frame: Option<Result<actix_ws::AggregatedMessage, actix_ws::ProtocolError>>,
-    ) -> Result<(), Close> {
-        let text = match frame {
-            Some(Err(actix_ws::ProtocolError::Overflow)) => {
+    /// A message from the client: a text message is dispatched by its `type`.
+    async fn on_message(&mut self, message: Result<Incoming, Broken>) -> Result<(), Close> {
+        let text = match message {
+            Err(Broken::TooLarge) => {
                 return Err(Some(CloseReason {
                     code: CloseCode::Size,
                     description: Some(format!("a message may be at most {MAX_FRAME} bytes")),
                 }))
             }
-            None | Some(Err(_)) => return Err(None),
-            Some(Ok(actix_ws::AggregatedMessage::Text(t))) => t,
-            Some(Ok(actix_ws::AggregatedMessage::Ping(p))) => {
-                return self.session.pong(&p).await.map_err(|_| None)
+            Err(Broken::NotUtf8) => {
+                return Err(Some(CloseReason {
+                    code: CloseCode::Invalid,
+                    description: Some("a text message must be UTF-8".into()),
+                }))
             }
-            Some(Ok(actix_ws::AggregatedMessage::Pong(_))) => return Ok(()),
-            Some(Ok(actix_ws::AggregatedMessage::Close(_))) => return Err(None),
-            Some(Ok(actix_ws::AggregatedMessage::Binary(_))) => {
+            Err(Broken::Gone) | Ok(Incoming::Close) => return Err(None),
+            Ok(Incoming::Text(t)) => t,
+            Ok(Incoming::Ping(p)) => {
+                return self.socket.send(Message::Pong(p)).await.map_err(|_| None)
+            }
+            Ok(Incoming::Pong) => return Ok(()),
+            Ok(Incoming::Binary) => {
                 return Err(close(4400, "binary messages are not part of the protocol"))
             }
         };
@@ -314,21 +292,33 @@ impl Connection {
     }
 
     /// A message one of the operations has for the client.
-    async fn on_output(&mut self, out: Out) -> Result<(), Close> {
-        if out.last {
-            self.running.remove(&out.id);
+    async fn on_output(&mut self, mut out: Out) -> Result<(), Close> {
+        // Messages the other operations have ready too go out in the same write, so a socket carrying many
+        // subscriptions makes one system call for an alert they all receive, not one each.
+        loop {
+            if out.last {
+                self.running.remove(&out.id);
+            }
+            self.socket.queue(out.text).map_err(|_| None)?;
+            // The operation's error names the code; closing the socket as well reaches a client that only resumes
+            // when its socket drops.
+            if out.interrupted {
+                self.socket.flush().await.map_err(|_| None)?;
+                return Err(Some(CloseReason {
+                    code: CloseCode::Again,
+                    description: Some(format!(
+                        "{DELIVERY_INTERRUPTED}: reconnect and resume from your last cursor"
+                    )),
+                }));
+            }
+            if self.socket.queued() >= WRITE_BATCH {
+                break;
+            }
+            match self.operations.next().now_or_never() {
+                Some(Some(next)) => out = next,
+                _ => break,
+            }
         }
-        self.send(out.text).await?;
-        // The operation's error names the code; closing the socket as well reaches a client that only resumes when
-        // its socket drops.
-        if out.interrupted {
-            return Err(Some(CloseReason {
-                code: CloseCode::Again,
-                description: Some(format!(
-                    "{DELIVERY_INTERRUPTED}: reconnect and resume from your last cursor"
-                )),
-            }));
-        }
-        Ok(())
+        self.socket.flush().await.map_err(|_| None)
     }
 }
