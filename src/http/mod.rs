@@ -131,7 +131,8 @@ fn app(
 
 /// The HTTP server: actix-web's routes inside actix-http's service, which hands a request for a websocket to
 /// `ws::upgrade` with its connection, so that a websocket holds none of the HTTP dispatcher's buffers
-/// (docs/decisions/0014-websockets-leave-the-http-dispatcher.md). The settings are `HttpServer`'s defaults.
+/// (docs/decisions/0014-websockets-leave-the-http-dispatcher.md). The settings are `HttpServer`'s defaults, except
+/// the host and address that actix-web's `AppConfig` names (its defaults here): nothing here reads them.
 pub fn server(
     listener: TcpListener,
     state: AppState,

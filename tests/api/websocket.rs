@@ -203,3 +203,79 @@ async fn a_message_over_the_limit_in_pieces_or_not_utf8_closes_the_socket() {
     assert!(frame(&mut ws, &[0xff, 0xfe], Data::Text, true).await);
     assert_eq!(ws.closed().await.0, 1007, "a text frame that is not UTF-8");
 }
+
+/// Opens a websocket by hand: the connection after the `101`, and any bytes that came with it.
+async fn opened(app: &TestApp) -> (tokio::net::TcpStream, Vec<u8>) {
+    let offered = "Sec-WebSocket-Protocol: graphql-transport-ws\r\n";
+    let (tcp, head, rest) = raw(app, upgrade_request("/graphql", offered).as_bytes()).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    (tcp, rest)
+}
+
+/// The code of the close frame the server sends first (server frames are not masked).
+async fn close_code(tcp: &mut tokio::net::TcpStream, mut got: Vec<u8>) -> u16 {
+    let mut chunk = [0u8; 1024];
+    while got.len() < 4 {
+        let n = tokio::time::timeout(WAIT, tcp.read(&mut chunk))
+            .await
+            .expect("a close frame in time")
+            .unwrap();
+        assert!(n > 0, "closed without a close frame: {got:?}");
+        got.extend_from_slice(&chunk[..n]);
+    }
+    assert_eq!(got[0], 0x88, "a close frame first: {got:?}");
+    u16::from_be_bytes([got[2], got[3]])
+}
+
+#[tokio::test]
+async fn a_frame_declared_too_large_is_refused_as_it_arrives_and_an_unmasked_one_breaks_the_protocol(
+) {
+    let app = TestApp::spawn().await;
+
+    // A header declaring 1 MiB, then 300 KiB of it: the server stops reading past 256 KiB, not at 1 MiB.
+    let (mut tcp, rest) = opened(&app).await;
+    let mut header = vec![0x81, 0x80 | 127];
+    header.extend_from_slice(&(1u64 << 20).to_be_bytes());
+    header.extend_from_slice(&[1, 2, 3, 4]);
+    tcp.write_all(&header).await.unwrap();
+    let piece = vec![0u8; 30 * 1024];
+    for _ in 0..10 {
+        // The server may close while these are on their way.
+        let sent = tokio::time::timeout(WAIT, tcp.write_all(&piece)).await;
+        if !matches!(sent, Ok(Ok(()))) {
+            break;
+        }
+    }
+    assert_eq!(close_code(&mut tcp, rest).await, 1009);
+
+    let (mut tcp, rest) = opened(&app).await;
+    tcp.write_all(&[0x81, 0x02, b'h', b'i']).await.unwrap();
+    assert_eq!(close_code(&mut tcp, rest).await, 1002, "an unmasked frame");
+
+    // CONNECT reaches the same handler as an upgrade, and is refused.
+    let connect = "CONNECT example.org:443 HTTP/1.1\r\nHost: example.org:443\r\n\r\n";
+    let (tcp, head, rest) = raw(&app, connect.as_bytes()).await;
+    assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+    let body = refused_body(tcp, rest).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "METHOD_NOT_ALLOWED"
+    );
+}
+
+#[tokio::test]
+async fn a_close_reason_naming_a_long_id_fits_a_close_frame() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let token = app.token(Role::Advocate, "ADV-A");
+    let mut ws = app.ws().await;
+    ws.init(&token).await;
+    let id = "é".repeat(100);
+    ws.alerts_after(&id, &json!(null)).await;
+    ws.alerts_after(&id, &json!(null)).await;
+    let (code, reason) = ws.closed().await;
+    assert_eq!(code, 4409, "{reason}");
+    assert!(
+        reason.len() <= 123 && reason.starts_with("Subscriber for é"),
+        "{reason}"
+    );
+}

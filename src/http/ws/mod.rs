@@ -10,6 +10,7 @@
 //! | 4408 | no `connection_init` within `ORDERWATCH_WS_INIT_TIMEOUT_MS` |
 //! | 4409 | `subscribe` with the id of a subscription still running |
 //! | 4429 | a second `connection_init` |
+//! | 1002 | a frame the websocket protocol does not allow (unmasked, an unknown opcode, a continuation out of order) |
 //! | 1007 | a text message that is not UTF-8 |
 //! | 1009 | a message larger than 256 KiB, in one frame or several |
 //! | 1013 | an alert could not be delivered within `ORDERWATCH_DELIVERY_RETRY_MS` (`DELIVERY_INTERRUPTED`): reconnect and resume from the last cursor |
@@ -158,6 +159,12 @@ impl Connection {
                 return Err(Some(CloseReason {
                     code: CloseCode::Invalid,
                     description: Some("a text message must be UTF-8".into()),
+                }))
+            }
+            Err(Broken::Protocol) => {
+                return Err(Some(CloseReason {
+                    code: CloseCode::Protocol,
+                    description: Some("a frame the websocket protocol does not allow".into()),
                 }))
             }
             Err(Broken::Gone) | Ok(Incoming::Close) => return Err(None),

@@ -2,18 +2,24 @@
 //!
 //! An advocate's console keeps one socket open all day and hears from it a few times, so what an idle socket holds
 //! is what 10,000 of them cost. The HTTP dispatcher keeps an 8 KiB read and an 8 KiB write buffer for as long as a
-//! connection lives; here a read buffer exists only while a message is arriving, and each message sent is written
-//! from a buffer of its own size (docs/decisions/0014-websockets-leave-the-http-dispatcher.md).
+//! connection lives; here a read buffer exists only while a message is arriving, and what is sent is written from a
+//! buffer that exists only while it is written (docs/decisions/0014-websockets-leave-the-http-dispatcher.md).
 
 use actix_codec::{Decoder, Encoder};
 use actix_http::ws::{CloseReason, Codec, Frame, Item, Message, ProtocolError};
 use bytes::{Bytes, BytesMut};
 use bytestring::ByteString;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// How much is read at a time while a message arrives.
 const READ_CHUNK: usize = 4 * 1024;
+/// The longest a frame's header can be: 2 bytes, 8 of length, 4 of mask.
+const MAX_HEADER: usize = 14;
+/// How long a write may wait for a client that does not read; then the client is taken to be gone.
+const WRITE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+/// Longest reason a close frame carries: its payload is at most 125 bytes, 2 of them the code.
+const MAX_CLOSE_REASON: usize = 123;
 
 /// A whole message from the client, its continuation frames joined.
 #[derive(Debug)]
@@ -50,7 +56,9 @@ pub enum Broken {
     TooLarge,
     /// A text message that is not UTF-8.
     NotUtf8,
-    /// The client went away or broke the framing; nothing more can be said to it.
+    /// A frame the protocol does not allow (unmasked, an unknown opcode, a continuation out of order).
+    Protocol,
+    /// The client went away; nothing more can be said to it.
     Gone,
 }
 
@@ -94,6 +102,11 @@ impl Socket {
                 }
             }
             self.release();
+            // The codec checks a frame's size only once all of it has arrived: past the limit, no frame it could
+            // still accept is in the buffer.
+            if self.read.len() > self.max_message + MAX_HEADER {
+                return Err(Broken::TooLarge);
+            }
             self.io.readable().await.map_err(|_| Broken::Gone)?;
             self.read.reserve(READ_CHUNK);
             match self.io.try_read_buf(&mut self.read) {
@@ -108,14 +121,20 @@ impl Socket {
     fn decode(&mut self) -> Result<Option<Frame>, Broken> {
         self.codec.decode(&mut self.read).map_err(|e| match e {
             ProtocolError::Overflow => Broken::TooLarge,
-            _ => Broken::Gone,
+            ProtocolError::Io(_) => Broken::Gone,
+            _ => Broken::Protocol,
         })
     }
 
-    /// Frees the read buffer once everything in it has been decoded.
+    /// Frees the read buffer once everything in it has been decoded, and moves a small rest out of a large one (a
+    /// large message followed by a byte would otherwise keep the message's buffer).
     fn release(&mut self) {
-        if self.read.is_empty() && self.read.capacity() > 0 {
-            self.read = BytesMut::new();
+        if self.read.is_empty() {
+            if self.read.capacity() > 0 {
+                self.read = BytesMut::new();
+            }
+        } else if self.read.len() <= READ_CHUNK && self.read.capacity() > 2 * READ_CHUNK {
+            self.read = BytesMut::from(&self.read[..]);
         }
     }
 
@@ -135,7 +154,7 @@ impl Socket {
             }
             Frame::Continuation(Item::Last(b)) => {
                 self.append(&b)?;
-                let (text, bytes) = self.partial.take().ok_or(Broken::Gone)?;
+                let (text, bytes) = self.partial.take().ok_or(Broken::Protocol)?;
                 (text, bytes.freeze())
             }
         };
@@ -149,14 +168,14 @@ impl Socket {
 
     fn start(&mut self, text: bool, first: Bytes) -> Result<Option<Incoming>, Broken> {
         if self.partial.is_some() {
-            return Err(Broken::Gone);
+            return Err(Broken::Protocol);
         }
         self.partial = Some((text, BytesMut::from(&first[..])));
         Ok(None)
     }
 
     fn append(&mut self, more: &[u8]) -> Result<(), Broken> {
-        let (_, so_far) = self.partial.as_mut().ok_or(Broken::Gone)?;
+        let (_, so_far) = self.partial.as_mut().ok_or(Broken::Protocol)?;
         if so_far.len() + more.len() > self.max_message {
             return Err(Broken::TooLarge);
         }
@@ -180,11 +199,12 @@ impl Socket {
         self.write.len()
     }
 
-    /// Writes what is queued, then releases the buffer.
+    /// Writes what is queued, then releases the buffer. A client that takes none of it for `WRITE_DEADLINE` is
+    /// gone: the connection ends, and the client resumes from its last cursor when it reconnects.
     pub async fn flush(&mut self) -> std::io::Result<()> {
-        let written = self.io.write_all(&self.write).await;
+        let written = tokio::time::timeout(WRITE_DEADLINE, self.io.write_all(&self.write)).await;
         self.write = BytesMut::new();
-        written
+        written.unwrap_or_else(|_| Err(std::io::ErrorKind::TimedOut.into()))
     }
 
     /// Writes one message whole.
@@ -195,14 +215,32 @@ impl Socket {
 
     /// Sends the close frame and ends the connection: after the client's close frame, its end of the stream, or
     /// `linger`, whichever comes first, so that it reads the close before the connection goes.
-    pub async fn close(mut self, reason: Option<CloseReason>, linger: std::time::Duration) {
+    pub async fn close(mut self, mut reason: Option<CloseReason>, linger: std::time::Duration) {
+        if let Some(text) = reason.as_mut().and_then(|r| r.description.as_mut()) {
+            let mut end = text.len().min(MAX_CLOSE_REASON);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
         if self.send(Message::Close(reason)).await.is_err() {
             return;
         }
         let _ = self.io.shutdown().await;
-        let _ = tokio::time::timeout(linger, async {
-            while !matches!(self.next().await, Ok(Incoming::Close) | Err(_)) {}
-        })
-        .await;
+        linger_on(&mut self.io, linger).await;
     }
+}
+
+/// Reads and drops what the client still sends until it closes its end, for at most `linger`: a connection closed
+/// with input unread is reset, and the reset can destroy what was written last before the client reads it.
+pub async fn linger_on(io: &mut TcpStream, linger: std::time::Duration) {
+    let _ = tokio::time::timeout(linger, async {
+        let mut sink = vec![0u8; 1024];
+        while let Ok(n) = io.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }

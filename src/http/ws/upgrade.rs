@@ -1,8 +1,8 @@
 //! The handshake: a request for a websocket, handed over by the HTTP dispatcher with its connection, is answered
 //! here; `GET /graphql` then runs as a `Connection` (docs/decisions/0014-websockets-leave-the-http-dispatcher.md).
 
-use super::socket::Socket;
-use super::{connection, MAX_FRAME, SUBPROTOCOL};
+use super::socket::{linger_on, Socket};
+use super::{connection, CLOSE_LINGER, MAX_FRAME, SUBPROTOCOL};
 use crate::codes;
 use crate::http::AppState;
 use actix_codec::Framed;
@@ -11,6 +11,7 @@ use actix_http::header::{self, HeaderValue};
 use actix_http::{h1, ConnectionType, HttpMessage, Method, Request, Response, StatusCode};
 use futures_util::SinkExt;
 use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 /// A request that asks for a websocket (`Upgrade: websocket`, on any path), handed over by the HTTP dispatcher with
@@ -44,6 +45,9 @@ async fn accept(
         Ok(response) => response,
         Err(refused) => {
             let _ = refuse(&mut framed, refused, &request_id).await;
+            let mut io = framed.into_parts().io;
+            let _ = io.shutdown().await;
+            linger_on(&mut io, CLOSE_LINGER).await;
             return None;
         }
     };
@@ -72,20 +76,21 @@ async fn accept(
 
 /// The `101 Switching Protocols` for a websocket request to `/graphql`, or the answer that refuses it.
 fn handshake(req: &Request) -> Result<Response<()>, Response<actix_http::body::BoxBody>> {
-    if req.path() != "/graphql" {
-        let message = "a websocket is served at /graphql only";
-        return Err(
-            crate::http::error_body(StatusCode::NOT_FOUND, codes::NOT_FOUND, message).into(),
-        );
-    }
+    // Any method with `Upgrade: websocket`, and CONNECT, come here.
     if req.method() != Method::GET {
-        let message = "a websocket is opened with GET";
+        let message = "a websocket is opened with GET /graphql";
         let refused = crate::http::error_body(
             StatusCode::METHOD_NOT_ALLOWED,
             codes::METHOD_NOT_ALLOWED,
             message,
         );
         return Err(refused.into());
+    }
+    if req.path() != "/graphql" {
+        let message = "a websocket is served at /graphql only";
+        return Err(
+            crate::http::error_body(StatusCode::NOT_FOUND, codes::NOT_FOUND, message).into(),
+        );
     }
     let offered: Vec<&str> = req
         .headers()
