@@ -153,7 +153,10 @@ export async function alertDesk({ show, onLeave }) {
       }
       setState('disconnected: reconnecting', 'red');
       retry += 1;
-      timer = setTimeout(connect, Math.min(30000, 500 * 2 ** Math.min(retry, 6)));
+      // From 2 s, doubling to 30 s, each wait stretched by up to as much again at random: a server that closed every
+      // socket as it stopped needs a moment to start again, and its advocates' consoles should not all come back at
+      // the same instant.
+      timer = setTimeout(connect, Math.min(30000, 1000 * 2 ** Math.min(retry, 5) * (1 + Math.random())));
     };
     current.on('closed', dropped);
     current.subscribe({ query: `subscription($after: String) { alerts(after: $after) { ${ALERT_FIELDS} } }`, variables: { after: cursor } }, {

@@ -227,20 +227,33 @@ impl Socket {
             return;
         }
         let _ = self.io.shutdown().await;
-        linger_on(&mut self.io, linger).await;
+        // Until the client's own close frame (a browser waits for the server to end the connection after it), or
+        // its end of the stream; input that is not frames is read and dropped.
+        let _ = tokio::time::timeout(linger, async {
+            loop {
+                match self.next().await {
+                    Ok(Incoming::Close) | Err(Broken::Gone) => return,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
+            drain(&mut self.io).await
+        })
+        .await;
     }
 }
 
 /// Reads and drops what the client still sends until it closes its end, for at most `linger`: a connection closed
 /// with input unread is reset, and the reset can destroy what was written last before the client reads it.
 pub async fn linger_on(io: &mut TcpStream, linger: std::time::Duration) {
-    let _ = tokio::time::timeout(linger, async {
-        let mut sink = vec![0u8; 1024];
-        while let Ok(n) = io.read(&mut sink).await {
-            if n == 0 {
-                break;
-            }
+    let _ = tokio::time::timeout(linger, drain(io)).await;
+}
+
+async fn drain(io: &mut TcpStream) {
+    let mut sink = vec![0u8; 1024];
+    while let Ok(n) = io.read(&mut sink).await {
+        if n == 0 {
+            return;
         }
-    })
-    .await;
+    }
 }
