@@ -135,15 +135,21 @@ impl Connection {
             }
         };
         drop(self.operations);
-        match close {
-            Some(reason) => self.socket.close(Some(reason), CLOSE_LINGER).await,
-            None => self.socket.close(None, Duration::ZERO).await,
-        }
+        // A client already gone, or closing itself, has nothing more to say.
+        let linger = if close.is_some() {
+            CLOSE_LINGER
+        } else {
+            Duration::ZERO
+        };
+        self.socket.close(close, linger).await;
     }
 
     /// Sends `text`; a socket that cannot take it is gone.
     async fn send(&mut self, text: String) -> Result<(), Close> {
-        self.socket.send(text).await.map_err(|_| None)
+        self.socket
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(|_| None)
     }
 
     /// A message from the client: a text message is dispatched by its `type`.
@@ -306,7 +312,9 @@ impl Connection {
             if out.last {
                 self.running.remove(&out.id);
             }
-            self.socket.queue(out.text).map_err(|_| None)?;
+            self.socket
+                .queue(Message::Text(out.text.into()))
+                .map_err(|_| None)?;
             // The operation's error names the code; closing the socket as well reaches a client that only resumes
             // when its socket drops.
             if out.interrupted {

@@ -31,24 +31,6 @@ pub enum Incoming {
     Close,
 }
 
-/// A message to write: protocol text, or any websocket message.
-pub enum Outgoing {
-    Text(String),
-    Frame(Message),
-}
-
-impl From<String> for Outgoing {
-    fn from(text: String) -> Outgoing {
-        Outgoing::Text(text)
-    }
-}
-
-impl From<Message> for Outgoing {
-    fn from(message: Message) -> Outgoing {
-        Outgoing::Frame(message)
-    }
-}
-
 /// Why no message could be read.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Broken {
@@ -184,11 +166,7 @@ impl Socket {
     }
 
     /// Encodes a message to be written by the next `flush`.
-    pub fn queue(&mut self, message: impl Into<Outgoing>) -> std::io::Result<()> {
-        let message = match message.into() {
-            Outgoing::Text(text) => Message::Text(text.into()),
-            Outgoing::Frame(message) => message,
-        };
+    pub fn queue(&mut self, message: Message) -> std::io::Result<()> {
         self.codec
             .encode(message, &mut self.write)
             .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidData))
@@ -208,7 +186,7 @@ impl Socket {
     }
 
     /// Writes one message whole.
-    pub async fn send(&mut self, message: impl Into<Outgoing>) -> std::io::Result<()> {
+    pub async fn send(&mut self, message: Message) -> std::io::Result<()> {
         self.queue(message)?;
         self.flush().await
     }
