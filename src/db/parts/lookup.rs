@@ -14,9 +14,8 @@ use diesel::sql_types::{Nullable, Text};
 ///
 /// PostgreSQL reads the parts in a `LATERAL` join on the order's id, and flattens the order's subquery into the
 /// join: the plan is an index scan on the reference, then the parts' branches, with nothing in between to start on
-/// every run (about 5% less time per lookup than reading the order as a `MATERIALIZED` expression, by pgbench on the
-/// harness's 100,000 orders, 2026-12-07). SQLite, which has no `LATERAL`, reads the order as a common table
-/// expression and the parts test `order_id = (SELECT id FROM o)`.
+/// every run (figures in docs/decisions/0012-a-lookup-in-one-statement-and-the-audit-head-kept.md). SQLite, which
+/// has no `LATERAL`, reads the order as a common table expression and the parts test `order_id = (SELECT id FROM o)`.
 const ORDER_COLUMNS: &str = "SELECT id, reference, order_type, status, made_on, expires_on, \
 applicant_agency, court_agency, subject_date_of_birth, replaces_order_id, version, service_status, served_at, \
 service_method, served_by_agency, served_by, created_at, updated_at, ended_on, without_notice, aware_at, \
