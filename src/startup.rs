@@ -130,6 +130,7 @@ pub fn jwt_keys(
 /// A built, bound, not yet running application.
 pub struct Application {
     shutdown: tokio::sync::watch::Sender<bool>,
+    sockets: tokio_util::task::TaskTracker,
     addr: SocketAddr,
     server: actix_web::dev::Server,
     services: Services,
@@ -171,6 +172,7 @@ impl Application {
             },
         );
         let state = app_state(settings, schema, keys, &services, shutdown_rx);
+        let sockets = state.sockets.clone();
         state.keys.keep_fresh(shutdown.subscribe());
         crate::http::auth_failures::spawn_sweep(
             state.auth_failures.clone(),
@@ -216,6 +218,7 @@ impl Application {
         let server = http::server(listener, state, workers)?;
         Ok(Application {
             shutdown,
+            sockets,
             addr,
             server,
             services,
@@ -245,6 +248,7 @@ impl Application {
     pub fn shutdown_handle(&self) -> ShutdownHandle {
         ShutdownHandle {
             signal: self.shutdown.clone(),
+            sockets: self.sockets.clone(),
             server: self.server.handle(),
         }
     }
@@ -277,12 +281,24 @@ impl Application {
 #[derive(Clone)]
 pub struct ShutdownHandle {
     signal: tokio::sync::watch::Sender<bool>,
+    sockets: tokio_util::task::TaskTracker,
     server: actix_web::dev::ServerHandle,
 }
 
 impl ShutdownHandle {
+    /// Websockets are told to close (1001) and given up to 30 s to do so, since each runs in a task of its own
+    /// that the HTTP server does not wait for; then the server stops, finishing requests in flight.
     pub async fn shutdown(&self) {
         let _ = self.signal.send(true);
+        // A socket opened from here on is closed as it starts, and still waited for.
+        self.sockets.close();
+        let waited = tokio::time::timeout(Duration::from_secs(30), self.sockets.wait()).await;
+        if waited.is_err() {
+            tracing::warn!(
+                open = self.sockets.len(),
+                "websockets open 30 s into the stop"
+            );
+        }
         self.server.stop(true).await;
     }
 }
@@ -316,6 +332,7 @@ fn app_state(
 ) -> AppState {
     AppState {
         shutdown: shutdown_rx,
+        sockets: tokio_util::task::TaskTracker::new(),
         document_limits: http::admission::DocumentLimits {
             max_aliases: settings.max_aliases,
             max_complexity: settings.max_complexity,
@@ -328,6 +345,7 @@ fn app_state(
         max_body_bytes: settings.max_body_bytes,
         ws_init_timeout: Duration::from_millis(settings.ws_init_timeout_ms),
         ws_max_operations: settings.ws_max_operations as usize,
+        ws_max_sockets: settings.ws_max_sockets as usize,
         max_nesting: settings.max_nesting,
         query_timeout: Duration::from_millis(settings.query_timeout_ms.max(1)),
         graphiql: settings.serve_graphiql(),

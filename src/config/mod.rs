@@ -148,6 +148,17 @@ pub struct Settings {
     )]
     pub ws_max_operations: u32,
 
+    /// Most websockets the server holds open at once; one more is refused before its handshake (503,
+    /// `TOO_MANY_SOCKETS`).
+    #[arg(
+        long,
+        env = "ORDERWATCH_WS_MAX_SOCKETS",
+        default_value_t = 50_000,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000),
+        global = true
+    )]
+    pub ws_max_sockets: u32,
+
     /// Safety-net interval at which each server reads new alerts even without a wake-up, in ms.
     #[arg(
         long,
@@ -397,6 +408,7 @@ impl std::fmt::Debug for Settings {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("ws_init_timeout_ms", &self.ws_init_timeout_ms)
             .field("ws_max_operations", &self.ws_max_operations)
+            .field("ws_max_sockets", &self.ws_max_sockets)
             .field("alert_poll_ms", &self.alert_poll_ms)
             .field("feed_capacity", &self.feed_capacity)
             .field("env", &self.env)
@@ -452,6 +464,7 @@ impl Settings {
             max_body_bytes: 1_048_576,
             ws_init_timeout_ms: 10_000,
             ws_max_operations: 1_000,
+            ws_max_sockets: 50_000,
             alert_poll_ms: 2_000,
             feed_capacity: 64,
             env: "development".into(),

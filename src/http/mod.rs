@@ -37,6 +37,8 @@ pub struct AppState {
     pub ws_init_timeout: std::time::Duration,
     /// Most operations one websocket may have running at once.
     pub ws_max_operations: usize,
+    /// Most websockets open at once (`ORDERWATCH_WS_MAX_SOCKETS`).
+    pub ws_max_sockets: usize,
     /// What a parsed document is checked against before it is validated (aliases, expanded fields, variables).
     pub document_limits: admission::DocumentLimits,
     /// Deepest bracket nesting a document or its variables may have.
@@ -53,6 +55,9 @@ pub struct AppState {
     pub metrics_token: Option<crate::secret::Secret>,
     /// Becomes true when the server starts shutting down: websockets close with 1001.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Every open websocket, each a task of its own once its handshake is answered: a graceful stop waits for
+    /// them to close before it stops the workers that run them.
+    pub sockets: tokio_util::task::TaskTracker,
     /// Parsed documents kept for reuse, for requests over HTTP and websockets alike.
     pub documents: std::sync::Arc<crate::graphql::documents::DocumentCache>,
     /// Resolves each alert of an `alerts` subscription handed over by async-graphql (`graphql::delivery`).

@@ -290,12 +290,9 @@ impl Services {
             batch: None,
             stopped: false,
         };
-        // Each step is boxed: `unfold` keeps room for its pending future inline, and the step future holds the
-        // flow while it waits for the feed. An idle subscription is this one allocation; there is no task or
-        // channel of its own.
-        Ok(futures_util::stream::unfold(flow, |flow| {
-            Box::pin(flow.step())
-        }))
+        // The stream is its pending step, which holds the flow while it waits for the feed: an idle subscription is
+        // this one allocation; there is no task or channel of its own (`service::steps`).
+        Ok(crate::service::steps::steps(flow, Flow::step))
     }
 }
 
@@ -322,27 +319,39 @@ struct Flow {
 
 impl Flow {
     /// The next alert for this subscriber (or why the flow stopped), and the flow to go on with.
-    async fn step(mut self) -> Option<(AppResult<AlertRecord>, Flow)> {
-        loop {
-            if self.stopped {
-                return None;
-            }
-            let (alert, read_at) = match self.next_candidate().await {
-                Some(Ok(candidate)) => candidate,
-                Some(Err(e)) => {
-                    self.stopped = true;
-                    return Some((Err(e), self));
+    // Not an `async fn`: one would keep `self` twice in its state, as the argument and as the local it is moved
+    // to (rust-lang/rust#62958); the block uses the captured `self` in place.
+    #[allow(clippy::manual_async_fn)]
+    fn step(mut self) -> impl std::future::Future<Output = Option<(AppResult<AlertRecord>, Flow)>> {
+        async move {
+            loop {
+                if self.stopped {
+                    return None;
                 }
-                None => return None,
-            };
-            match self.consent_holds(&alert, read_at).await {
-                Ok(true) => return Some((Ok(alert), self)),
-                Ok(false) => {}
-                // Never "no consent" for a read that failed: the alert is held, and the flow ends if the read
-                // cannot be made within the retry window.
-                Err(e) => {
-                    self.stopped = true;
-                    return Some((Err(e), self));
+                // An alert whose consent must be read again is boxed while it is, so the step (held by every idle
+                // subscription) keeps no room for one.
+                let (alert, read_at) = match self.next_candidate().await {
+                    Some(Ok((alert, read_at))) => {
+                        if self.consent_unchanged(read_at) {
+                            return Some((Ok(alert), self));
+                        }
+                        (Box::new(alert), read_at)
+                    }
+                    Some(Err(e)) => {
+                        self.stopped = true;
+                        return Some((Err(e), self));
+                    }
+                    None => return None,
+                };
+                match Box::pin(self.consent_holds(&alert, read_at)).await {
+                    Ok(true) => return Some((Ok(*alert), self)),
+                    Ok(false) => {}
+                    // Never "no consent" for a read that failed: the alert is held, and the flow ends if the read
+                    // cannot be made within the retry window.
+                    Err(e) => {
+                        self.stopped = true;
+                        return Some((Err(e), self));
+                    }
                 }
             }
         }
@@ -379,27 +388,25 @@ impl Flow {
                 // Read before the table: once the feed has started, it broadcasts all that the table read misses.
                 let feed_started = self.feed.started();
                 // Boxed so the step, idle in `live.recv()`, does not keep room for the replay read.
-                match Box::pin(read_after(
+                let read = Box::pin(read_after(
                     &self.db,
                     &self.retry,
                     &self.audience,
                     self.cursor,
-                ))
-                .await
-                {
-                    Ok(batch) => {
-                        // Replay until the table has nothing more for this audience. Until the feed has started
-                        // nothing is broadcast, so the table is read again after a pause instead of following it.
-                        if batch.is_empty() && !feed_started {
-                            Box::pin(tokio::time::sleep(UNSTARTED_FEED_POLL)).await;
-                            continue;
-                        }
-                        self.replay = !batch.is_empty();
-                        self.replayed = batch.into_iter();
-                        self.replayed_at = read_at;
-                    }
+                ));
+                let batch = match read.await {
+                    Ok(batch) => batch,
                     Err(e) => return Some(Err(e)),
+                };
+                // Replay until the table has nothing more for this audience. Until the feed has started nothing is
+                // broadcast, so the table is read again after a pause instead of following it.
+                if batch.is_empty() && !feed_started {
+                    Box::pin(tokio::time::sleep(UNSTARTED_FEED_POLL)).await;
+                    continue;
                 }
+                self.replay = !batch.is_empty();
+                self.replayed = batch.into_iter();
+                self.replayed_at = read_at;
                 continue;
             }
             match self.live.recv().await {
@@ -421,20 +428,25 @@ impl Flow {
     /// the flow at once. Forces and courts see their own alerts whatever consent says. A read that keeps failing
     /// is an error, never a "no".
     async fn consent_holds(&self, alert: &AlertRecord, read_at: u64) -> AppResult<bool> {
+        if self.consent_unchanged(read_at) {
+            return Ok(true);
+        }
         let AlertAudience::Advocate(agency) = &self.audience else {
             return Ok(true);
         };
-        // Nothing revoked since this alert and its consent were read: the consent still holds.
-        if read_at == self.feed.consent_epoch() {
-            return Ok(true);
-        }
-        // Boxed, as the replay read is.
-        Box::pin(self.retry.run("consent check", || {
-            let (order_id, agency) = (alert.order_id.clone(), agency.clone());
-            self.db
-                .run(move |conn| db::shares::is_shared_with(conn, &order_id, &agency))
-        }))
-        .await
+        self.retry
+            .run("consent check", || {
+                let (order_id, agency) = (alert.order_id.clone(), agency.clone());
+                self.db
+                    .run(move |conn| db::shares::is_shared_with(conn, &order_id, &agency))
+            })
+            .await
+    }
+
+    /// Whether the alert's consent holds without a read: the audience is not an advocate's (forces and courts see
+    /// their own alerts whatever consent says), or nothing was revoked since the alert and its consent were read.
+    fn consent_unchanged(&self, read_at: u64) -> bool {
+        !matches!(self.audience, AlertAudience::Advocate(_)) || read_at == self.feed.consent_epoch()
     }
 }
 

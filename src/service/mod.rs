@@ -25,6 +25,7 @@ pub mod schedule;
 pub mod seed;
 pub mod shares;
 mod statistics;
+pub mod steps;
 mod subjects;
 pub mod synthetic;
 

@@ -279,3 +279,24 @@ async fn a_close_reason_naming_a_long_id_fits_a_close_frame() {
         "{reason}"
     );
 }
+
+/// Websockets run as tasks of their own, which actix-server's limit on connections does not count: the server
+/// keeps its own, and one socket more is refused before its handshake while the open ones go on.
+#[tokio::test]
+async fn a_websocket_past_the_most_the_server_holds_is_refused_and_the_others_go_on() {
+    let app = TestApp::spawn_with(|s| s.ws_max_sockets = 1).await;
+    let mut ws = app.ws().await;
+    ws.init(&app.token(Role::Police, "MET")).await;
+
+    let (tcp, head, rest) = raw(&app, upgrade_request("/graphql", "").as_bytes()).await;
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert!(head.to_lowercase().contains("retry-after: 30"), "{head}");
+    let body = refused_body(tcp, rest).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "TOO_MANY_SOCKETS",
+        "{body}"
+    );
+
+    ws.send(json!({ "type": "ping" })).await;
+    assert_eq!(ws.recv().await.unwrap()["type"], "pong");
+}

@@ -95,7 +95,12 @@ struct Connection {
     expiry: tokio::time::Instant,
 }
 
-async fn connection(state: Arc<AppState>, socket: Socket, source: Option<std::net::IpAddr>) {
+/// The socket's task: the connection's loop itself, with no future around it that would keep room for it twice.
+fn connection(
+    state: Arc<AppState>,
+    socket: Socket,
+    source: Option<std::net::IpAddr>,
+) -> impl std::future::Future<Output = ()> {
     let connection = Connection {
         state,
         socket,
@@ -107,41 +112,52 @@ async fn connection(state: Arc<AppState>, socket: Socket, source: Option<std::ne
         init_seen: false,
         expiry: tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600),
     };
-    connection.run().await
+    connection.run()
 }
 
 impl Connection {
-    async fn run(mut self) {
-        let init_deadline = tokio::time::Instant::now() + self.state.ws_init_timeout;
-        let mut shutdown = self.state.shutdown.clone();
-        let close = loop {
-            let step = tokio::select! {
-                // Boxed, so that what a socket holds while idle is not sized by its rarest, largest step.
-                message = self.socket.next() => Box::pin(self.on_message(message)).await,
-                Some(out) = self.operations.next(), if !self.operations.is_empty() => self.on_output(out).await,
-                _ = tokio::time::sleep_until(init_deadline), if self.principal.is_none() => {
-                    Err(close(4408, "Connection initialisation timeout"))
+    // Not an `async fn`: one would keep `self` twice in its state, as the argument and as the local it is moved
+    // to (rust-lang/rust#62958); the block uses the captured `self` in place.
+    #[allow(clippy::manual_async_fn)]
+    fn run(mut self) -> impl std::future::Future<Output = ()> {
+        async move {
+            let init_deadline = tokio::time::Instant::now() + self.state.ws_init_timeout;
+            let mut shutdown = self.state.shutdown.clone();
+            let close = loop {
+                // One timer: the initialisation's deadline until the client is known, then its token's expiry.
+                let deadline = match self.principal {
+                    None => init_deadline,
+                    Some(_) => self.expiry,
+                };
+                // What the task holds while the socket is idle is this loop's state: every step is boxed, so that state
+                // is not sized by the steps' own.
+                let step = tokio::select! {
+                    message = self.socket.next() => Box::pin(self.on_message(message)).await,
+                    Some(out) = self.operations.next(), if !self.operations.is_empty() => {
+                        Box::pin(self.on_output(out)).await
+                    }
+                    _ = tokio::time::sleep_until(deadline) => match self.principal {
+                        None => Err(close(4408, "Connection initialisation timeout")),
+                        Some(_) => Err(close(4403, "token expired")),
+                    },
+                    _ = shutdown.changed() => Err(Some(CloseReason {
+                        code: CloseCode::Away,
+                        description: Some("server shutting down".into()),
+                    })),
+                };
+                if let Err(close) = step {
+                    break close;
                 }
-                _ = tokio::time::sleep_until(self.expiry), if self.principal.is_some() => {
-                    Err(close(4403, "token expired"))
-                }
-                _ = shutdown.changed() => Err(Some(CloseReason {
-                    code: CloseCode::Away,
-                    description: Some("server shutting down".into()),
-                })),
             };
-            if let Err(close) = step {
-                break close;
-            }
-        };
-        drop(self.operations);
-        // A client already gone, or closing itself, has nothing more to say.
-        let linger = if close.is_some() {
-            CLOSE_LINGER
-        } else {
-            Duration::ZERO
-        };
-        self.socket.close(close, linger).await;
+            drop(self.operations);
+            // A client already gone, or closing itself, has nothing more to say.
+            let linger = if close.is_some() {
+                CLOSE_LINGER
+            } else {
+                Duration::ZERO
+            };
+            Box::pin(self.socket.close(close, linger)).await;
+        }
     }
 
     /// Sends `text`; a socket that cannot take it is gone.

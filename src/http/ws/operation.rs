@@ -113,8 +113,8 @@ fn operation(
         first: true,
         over: false,
     };
-    // Each step is boxed, so an idle operation holds only the step waiting on its next result.
-    futures_util::stream::unfold(op, |op| Box::pin(op.step()))
+    // An idle operation is only its step waiting on the next result (`service::steps`).
+    crate::service::steps::steps(op, Operation::step)
 }
 
 struct Operation {
@@ -132,18 +132,37 @@ struct Operation {
 }
 
 impl Operation {
-    async fn step(mut self) -> Option<(Out, Operation)> {
-        if self.over {
-            return None;
-        }
-        let mut next = self.results.next().await;
-        if next.is_none() {
-            // async-graphql's stream is over; a handed-over subscription goes on as the alerts it was given.
-            if let Some(alerts) = self.take_over() {
-                self.results = alerts;
-                next = self.results.next().await;
+    /// The next message. An idle operation waits here for its next result, and holds only itself while it does:
+    /// the result's handling, with the response and the audit write it waits on, is boxed.
+    // Not an `async fn`: one would keep `self` twice in its state, as the argument and as the local it is moved
+    // to (rust-lang/rust#62958); the block uses the captured `self` in place.
+    #[allow(clippy::manual_async_fn)]
+    fn step(mut self) -> impl std::future::Future<Output = Option<(Out, Operation)>> {
+        async move {
+            if self.over {
+                return None;
             }
+            // The result's own room ends with this block, before the answer is awaited.
+            let answer = {
+                let next = self.next_result().await;
+                Box::pin(self.answer(next))
+            };
+            answer.await
         }
+    }
+
+    /// The next result; after async-graphql's stream, those of the alerts it handed over, if it did.
+    async fn next_result(&mut self) -> Option<async_graphql::Response> {
+        loop {
+            if let Some(response) = self.results.next().await {
+                return Some(response);
+            }
+            self.results = self.take_over()?;
+        }
+    }
+
+    /// The message for a result, or `complete` after the last.
+    async fn answer(mut self, next: Option<async_graphql::Response>) -> Option<(Out, Operation)> {
         let Some(mut response) = next else {
             let complete = json!({ "id": self.id, "type": "complete" });
             return Some((self.out(complete.to_string(), true), self));
