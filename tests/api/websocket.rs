@@ -300,3 +300,26 @@ async fn a_websocket_past_the_most_the_server_holds_is_refused_and_the_others_go
     ws.send(json!({ "type": "ping" })).await;
     assert_eq!(ws.recv().await.unwrap()["type"], "pong");
 }
+
+/// A stopping server waits for its open sockets to close, and opens none meanwhile, so that wait ends: a socket
+/// that has been sent its 1001 and has not answered it yet still holds the stop, and a new one is refused.
+#[tokio::test]
+async fn a_stopping_server_refuses_new_websockets_while_the_open_ones_close() {
+    let app = TestApp::spawn().await;
+    let (mut open, got) = opened(&app).await;
+    let shutdown = app.shutdown.clone();
+    let stopping = tokio::spawn(async move { shutdown.shutdown().await });
+    assert_eq!(close_code(&mut open, got).await, 1001);
+
+    // The open socket has not sent its own close frame, so the server still waits for it (for up to 1 s).
+    let (tcp, head, rest) = raw(&app, upgrade_request("/graphql", "").as_bytes()).await;
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert!(head.to_lowercase().contains("retry-after: 5"), "{head}");
+    let body = refused_body(tcp, rest).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
+        "{body}"
+    );
+    drop(open);
+    stopping.await.unwrap();
+}

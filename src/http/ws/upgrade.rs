@@ -25,29 +25,52 @@ pub fn upgrade(
     req: Request,
     framed: Framed<TcpStream, h1::Codec>,
 ) -> impl std::future::Future<Output = Result<(), std::convert::Infallible>> {
-    let full = state.sockets.len() >= state.ws_max_sockets;
-    let accepting = Box::pin(accept(req, framed, full));
+    // A socket counts from here, before its handshake is answered, so that neither the limit nor a graceful stop
+    // misses one being opened; a refused one stops counting before it is answered.
+    let opening = state.sockets.token();
+    let closed = if *state.shutdown.borrow() {
+        Some(Closed::Stopping)
+    } else if state.sockets.len() > state.ws_max_sockets {
+        Some(Closed::Full)
+    } else {
+        None
+    };
+    let accepting = Box::pin(accept(req, framed, closed, opening));
     async move {
-        if let Some((socket, source)) = accepting.await {
+        if let Some((socket, source, opening)) = accepting.await {
             let sockets = state.sockets.clone();
             // On the worker's own thread, as the dispatcher was.
             sockets.spawn_local(connection(state, socket, source));
+            drop(opening);
         }
         Ok(())
     }
 }
 
+/// Why no more websockets are taken.
+#[derive(Clone, Copy)]
+enum Closed {
+    /// The server is stopping (its open sockets are closing with 1001).
+    Stopping,
+    /// It holds `ORDERWATCH_WS_MAX_SOCKETS` already.
+    Full,
+}
+
+type Opening = tokio_util::task::task_tracker::TaskTrackerToken;
+
 /// Answers the upgrade request: the socket and the client's address when it is accepted.
 async fn accept(
     req: Request,
     mut framed: Framed<TcpStream, h1::Codec>,
-    full: bool,
-) -> Option<(Socket, Option<std::net::IpAddr>)> {
+    closed: Option<Closed>,
+    opening: Opening,
+) -> Option<(Socket, Option<std::net::IpAddr>, Opening)> {
     let request_id = crate::http::client_request_id(req.headers())
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    let mut response = match handshake(&req, full) {
+    let mut response = match handshake(&req, closed) {
         Ok(response) => response,
         Err(refused) => {
+            drop(opening);
             let _ = refuse(&mut framed, refused, &request_id).await;
             let mut io = framed.into_parts().io;
             let _ = io.shutdown().await;
@@ -75,13 +98,14 @@ async fn accept(
     Some((
         Socket::new(io, read_buf, MAX_FRAME),
         req.peer_addr().map(|a| a.ip()),
+        opening,
     ))
 }
 
 /// The `101 Switching Protocols` for a websocket request to `/graphql`, or the answer that refuses it.
 fn handshake(
     req: &Request,
-    full: bool,
+    closed: Option<Closed>,
 ) -> Result<Response<()>, Response<actix_http::body::BoxBody>> {
     // Any method with `Upgrade: websocket`, and CONNECT, come here.
     if req.method() != Method::GET {
@@ -105,19 +129,25 @@ fn handshake(
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(',').map(str::trim))
         .collect();
-    // Websockets are tasks of their own, which actix-server's limit on connections does not count.
-    if full {
-        let message =
-            "the server holds as many websockets as it is set to (ORDERWATCH_WS_MAX_SOCKETS); \
-                       try again later";
-        let mut refused = crate::http::error_body(
-            StatusCode::SERVICE_UNAVAILABLE,
-            codes::TOO_MANY_SOCKETS,
-            message,
-        );
+    // Websockets are tasks of their own, which actix-server's limit on connections does not count; and a stopping
+    // server takes none, so that its wait for the open ones ends.
+    if let Some(closed) = closed {
+        let (code, message, retry) = match closed {
+            Closed::Full => (
+                codes::TOO_MANY_SOCKETS,
+                "the server holds as many websockets as it is set to (ORDERWATCH_WS_MAX_SOCKETS); try again later",
+                "30",
+            ),
+            Closed::Stopping => (
+                codes::UNAVAILABLE,
+                "the server is stopping; connect again in a moment",
+                "5",
+            ),
+        };
+        let mut refused = crate::http::error_body(StatusCode::SERVICE_UNAVAILABLE, code, message);
         refused
             .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(retry));
         return Err(refused.into());
     }
     if !offered.is_empty() && !offered.contains(&SUBPROTOCOL) {
