@@ -55,8 +55,8 @@ pub struct AppState {
     pub metrics_token: Option<crate::secret::Secret>,
     /// Becomes true when the server starts shutting down: websockets close with 1001.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
-    /// Every open websocket, each a task of its own once its handshake is answered: a graceful stop waits for
-    /// them to close before it stops the workers that run them.
+    /// Every open websocket, counted from its upgrade request and then a task of its own: the limit counts them,
+    /// and a graceful stop waits for them to close before it stops the workers that run them.
     pub sockets: tokio_util::task::TaskTracker,
     /// Parsed documents kept for reuse, for requests over HTTP and websockets alike.
     pub documents: std::sync::Arc<crate::graphql::documents::DocumentCache>,

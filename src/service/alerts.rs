@@ -330,12 +330,12 @@ impl Flow {
                 }
                 // An alert whose consent must be read again is boxed while it is, so the step (held by every idle
                 // subscription) keeps no room for one.
-                let (alert, read_at) = match self.next_candidate().await {
+                let alert = match self.next_candidate().await {
                     Some(Ok((alert, read_at))) => {
                         if self.consent_unchanged(read_at) {
                             return Some((Ok(alert), self));
                         }
-                        (Box::new(alert), read_at)
+                        Box::new(alert)
                     }
                     Some(Err(e)) => {
                         self.stopped = true;
@@ -343,7 +343,7 @@ impl Flow {
                     }
                     None => return None,
                 };
-                match Box::pin(self.consent_holds(&alert, read_at)).await {
+                match Box::pin(self.consent_holds(&alert)).await {
                     Ok(true) => return Some((Ok(*alert), self)),
                     Ok(false) => {}
                     // Never "no consent" for a read that failed: the alert is held, and the flow ends if the read
@@ -424,13 +424,11 @@ impl Flow {
         }
     }
 
-    /// Whether the advocate's consent to this alert still holds as the client takes it, so a revoked consent stops
-    /// the flow at once. Forces and courts see their own alerts whatever consent says. A read that keeps failing
-    /// is an error, never a "no".
-    async fn consent_holds(&self, alert: &AlertRecord, read_at: u64) -> AppResult<bool> {
-        if self.consent_unchanged(read_at) {
-            return Ok(true);
-        }
+    /// Whether the advocate's consent to this alert still holds as the client takes it, read again because
+    /// something was revoked since the alert was read (`consent_unchanged`), so a revoked consent stops the flow at
+    /// once. Forces and courts see their own alerts whatever consent says. A read that keeps failing is an error,
+    /// never a "no".
+    async fn consent_holds(&self, alert: &AlertRecord) -> AppResult<bool> {
         let AlertAudience::Advocate(agency) = &self.audience else {
             return Ok(true);
         };
