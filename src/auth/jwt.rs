@@ -9,6 +9,7 @@ use super::claims::ClaimMap;
 use super::keyfile::{pem_key, Jwks, VerifyKey};
 use super::remote::RemoteJwks;
 use super::scope::{Scope, SUPERVISOR_SCOPE};
+use super::verified::{self, Verified};
 use super::{valid_agency_code, Principal, Role};
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -53,6 +54,13 @@ pub(super) struct IssuerKeys {
 }
 
 impl IssuerKeys {
+    /// Changes whenever the keys published for this issuer change (its own keys never do): read before the keys, so
+    /// a token verified under keys since replaced is not taken from the cache.
+    fn generation(&self) -> u64 {
+        self.jwks.as_ref().map_or(0, Jwks::generation)
+            + self.remote.as_ref().map_or(0, |r| r.generation())
+    }
+
     /// The keys a token with this header may have been signed with: the issuer's own, and those published (in a
     /// JWKS file or at an address) under the token's key id, or all published ones when it names none.
     fn keys_for(&self, header: &Header) -> Result<Vec<VerifyKey>, String> {
@@ -89,6 +97,8 @@ pub struct JwtKeys {
     leeway: u64,
     /// Issuer and key for minting (HS256), when a secret is configured.
     minting: Option<(String, EncodingKey)>,
+    /// Tokens already verified (`verified.rs`).
+    pub(super) verified: Verified,
 }
 
 impl std::fmt::Debug for JwtKeys {
@@ -129,6 +139,7 @@ impl JwtKeys {
             audience: audience.to_string(),
             leeway: 60,
             minting: None,
+            verified: Verified::default(),
         }
     }
 
@@ -179,6 +190,12 @@ impl JwtKeys {
         if token.len() > MAX_TOKEN_LEN {
             return Err("token too large".into());
         }
+        let digest = verified::digest(token);
+        let now = jsonwebtoken::get_current_timestamp();
+        let generation = |iss: &str| self.issuers.get(iss).map(IssuerKeys::generation);
+        if let Some(hit) = self.verified.get(&digest, now, self.leeway, generation) {
+            return Ok(hit);
+        }
         // The header names an algorithm and maybe a key id; neither is trusted, both only narrow the search.
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             "token is malformed or uses an algorithm that is not accepted".to_string()
@@ -189,6 +206,7 @@ impl JwtKeys {
             .issuers
             .get(&iss)
             .ok_or_else(|| "token has the wrong issuer".to_string())?;
+        let generation = issuer.generation();
         let keys = issuer.keys_for(&header)?;
         let candidates: Vec<&VerifyKey> = keys.iter().filter(|k| k.alg == header.alg).collect();
         if candidates.is_empty() {
@@ -209,7 +227,12 @@ impl JwtKeys {
                     .and_then(|v| super::claims::claims_of(v, map, &iss, &self.audience)),
             };
             match decoded {
-                Ok(claims) => return principal_of(claims),
+                Ok(claims) => {
+                    let (principal, expires_at) = principal_of(claims)?;
+                    self.verified
+                        .insert(digest, &iss, generation, &principal, expires_at);
+                    return Ok((principal, expires_at));
+                }
                 Err(e) => {
                     use jsonwebtoken::errors::ErrorKind::*;
                     last = match e.kind() {

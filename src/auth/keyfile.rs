@@ -14,11 +14,17 @@ pub(super) struct VerifyKey {
 /// A JWKS file, re-read when it changes (checked at most once a second).
 pub(super) struct Jwks {
     path: std::path::PathBuf,
-    state: std::sync::Mutex<(
-        std::time::Instant,
-        Option<std::time::SystemTime>,
-        Vec<VerifyKey>,
-    )>,
+    state: std::sync::Mutex<FileState>,
+}
+
+/// A JWKS file's keys as last read.
+struct FileState {
+    /// When the file's modification time was last looked at.
+    checked: std::time::Instant,
+    mtime: Option<std::time::SystemTime>,
+    keys: Vec<VerifyKey>,
+    /// Times the keys were read again: a token verified under other keys is verified afresh (`verified.rs`).
+    generation: u64,
 }
 
 impl Jwks {
@@ -28,7 +34,12 @@ impl Jwks {
         let mtime = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         Ok(Jwks {
             path: path.to_path_buf(),
-            state: std::sync::Mutex::new((std::time::Instant::now(), mtime, keys)),
+            state: std::sync::Mutex::new(FileState {
+                checked: std::time::Instant::now(),
+                mtime,
+                keys,
+                generation: 0,
+            }),
         })
     }
 
@@ -39,17 +50,29 @@ impl Jwks {
 
     /// The current keys, re-read first when the file changed (checked at most once a second).
     pub fn keys(&self) -> Vec<VerifyKey> {
+        self.current().keys.clone()
+    }
+
+    /// How many times the keys were read again, after the same check as [`Jwks::keys`].
+    pub fn generation(&self) -> u64 {
+        self.current().generation
+    }
+
+    /// The keys as last read, re-read first when the file changed (checked at most once a second).
+    fn current(&self) -> std::sync::MutexGuard<'_, FileState> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if state.0.elapsed() >= std::time::Duration::from_secs(1) {
-            state.0 = std::time::Instant::now();
+        if state.checked.elapsed() >= std::time::Duration::from_secs(1) {
+            state.checked = std::time::Instant::now();
             let mtime = std::fs::metadata(&self.path)
                 .and_then(|m| m.modified())
                 .ok();
-            if mtime != state.1 {
+            if mtime != state.mtime {
                 match Jwks::load(&self.path) {
                     Ok(keys) => {
                         tracing::info!(jwks.keys = keys.len(), "JWKS reloaded");
-                        *state = (state.0, mtime, keys);
+                        state.mtime = mtime;
+                        state.keys = keys;
+                        state.generation += 1;
                     }
                     // Keep the keys we had: a half-written file must not lock everyone out.
                     Err(e) => {
@@ -58,7 +81,7 @@ impl Jwks {
                 }
             }
         }
-        state.2.clone()
+        state
     }
 }
 

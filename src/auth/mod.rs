@@ -7,6 +7,7 @@ mod keyfile;
 pub mod policy;
 mod remote;
 pub mod scope;
+mod verified;
 
 use std::fmt;
 use std::str::FromStr;

@@ -35,6 +35,9 @@ pub(super) struct RemoteJwks {
     /// Fetches started, and fetches finished (one that finished while a caller waited answers that caller too).
     fetches: std::sync::atomic::AtomicU64,
     finished: std::sync::atomic::AtomicU64,
+    /// Times the keys were replaced, counted after each replacement: a token verified under other keys is verified
+    /// afresh (`verified.rs`).
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl RemoteJwks {
@@ -62,6 +65,7 @@ impl RemoteJwks {
             min_refresh,
             fetches: Default::default(),
             finished: Default::default(),
+            generation: Default::default(),
         })
     }
 
@@ -73,6 +77,12 @@ impl RemoteJwks {
     /// The keys held now.
     pub fn keys(&self) -> Vec<VerifyKey> {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How many times the keys were replaced. Read before the keys: a count read after a replacement began may be
+    /// the old one, which only makes the cache verify the token again.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Fetches made so far (for `/metrics` and tests).
@@ -117,6 +127,8 @@ impl RemoteJwks {
                     "identity provider keys fetched"
                 );
                 *self.keys.write().unwrap_or_else(|e| e.into_inner()) = keys;
+                self.generation
+                    .fetch_add(1, std::sync::atomic::Ordering::Release);
                 *self.stale_at.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now() + keep;
             }
             Err(e) => {

@@ -178,6 +178,35 @@ async fn a_rotated_key_is_fetched_once_and_unknown_key_ids_cause_no_refresh_stor
 }
 
 #[tokio::test]
+async fn a_token_verified_before_its_key_was_withdrawn_is_refused_after() {
+    let provider = Provider::start(&["met-2026-1"]).await;
+    let jwks = format!("{}/jwks", provider.url);
+    let app = TestApp::spawn_with(|s| {
+        s.jwt_trusted_issuers = format!("{POLICE}={jwks}");
+        // Every token naming a key id not held fetches the keys again.
+        s.jwt_jwks_min_refresh_secs = 0;
+    })
+    .await;
+    let standard = json!({ "role": "POLICE", "agency": "MET" });
+    let old = sign("met-2026-1", &claims(standard.clone()));
+    // Verified, then kept as verified for the next request with the same token.
+    assert_eq!(me(&app, &old).await.0, 200);
+    assert_eq!(me(&app, &old).await.0, 200);
+
+    // The provider withdraws the key (compromised, say); a token under the new key makes the server fetch again.
+    provider.publish(&["met-2026-2"]);
+    assert_eq!(
+        me(&app, &sign("met-2026-2", &claims(standard))).await.0,
+        200
+    );
+
+    // The old token was verified under keys since replaced: it is checked again, and refused.
+    let (status, why) = me(&app, &old).await;
+    assert_eq!(status, 401);
+    assert_eq!(why, "token key id is not known");
+}
+
+#[tokio::test]
 async fn a_providers_own_role_and_agency_claims_are_mapped_per_issuer() {
     let provider = Provider::start(&["met-2026-1"]).await;
     let jwks = format!("{}/jwks", provider.url);
