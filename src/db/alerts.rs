@@ -238,41 +238,24 @@ pub struct FeedAlert {
     pub consent_epoch: u64,
 }
 
-/// Every alert after `after_seq`, for the live feed: one statement when there is none (most polls), three when
-/// there are. The alerts are read on their own, then their orders by id: joined in one statement, SQLite with
-/// statistics (after `ANALYZE`) took the orders as the outer loop and read the whole table on every poll.
+/// Every alert after `after_seq`, for the live feed, in one statement, and one more for the services they are
+/// shared with when there are any (most polls find none).
 pub fn feed_after(
     conn: &mut DbConnection,
     after_seq: i64,
     limit: i64,
 ) -> AppResult<Vec<FeedAlert>> {
-    let alert_rows: Vec<AlertRow> = alerts::table
-        .select(AlertRow::as_select())
-        .filter(alerts::seq.gt(after_seq))
-        .order(alerts::seq.asc())
-        .limit(limit)
-        .load(conn)?;
-    if alert_rows.is_empty() {
+    let rows: Vec<AlertRecord> = FeedQuery { after_seq, limit }
+        .load::<FeedRow>(conn)?
+        .into_iter()
+        .map(|r| to_record((r.alert, r.reference, r.applicant_agency)))
+        .collect::<AppResult<_>>()?;
+    if rows.is_empty() {
         return Ok(vec![]);
     }
-    let mut order_ids: Vec<String> = alert_rows.iter().map(|a| a.order_id.clone()).collect();
+    let mut order_ids: Vec<String> = rows.iter().map(|a| a.order_id.clone()).collect();
     order_ids.sort();
     order_ids.dedup();
-    let orders: HashMap<String, (String, String)> = orders::table
-        .filter(orders::id.eq_any(&order_ids))
-        .select((orders::id, orders::reference, orders::applicant_agency))
-        .load::<(String, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, reference, agency)| (id, (reference, agency)))
-        .collect();
-    // An alert always has its order (a foreign key); as the join did, one without would be left out.
-    let rows: Vec<AlertRecord> = alert_rows
-        .into_iter()
-        .filter_map(|a| {
-            let (reference, agency) = orders.get(&a.order_id)?.clone();
-            Some(to_record((a, reference, agency)))
-        })
-        .collect::<AppResult<_>>()?;
     let mut shares: HashMap<String, Vec<String>> = HashMap::new();
     for (order_id, agency) in order_shares::table
         .filter(order_shares::order_id.eq_any(&order_ids))
@@ -290,6 +273,60 @@ pub fn feed_after(
             consent_epoch: 0,
         })
         .collect())
+}
+
+/// The live feed's read: the alerts after a `seq`, along the key, then each one's order by its id. The alerts are
+/// chosen in a subquery with its own `LIMIT`, which neither backend can turn round: joined directly, SQLite with
+/// statistics taken before the first alert (`ANALYZE` on a new deployment) made the orders the outer loop and read
+/// the whole table on every poll (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md). The limit is
+/// written into the text, so each connection keeps the statement prepared.
+struct FeedQuery {
+    after_seq: i64,
+    limit: i64,
+}
+
+const FEED_SELECT: &str = "SELECT a.seq, a.id, a.dedup_key, a.kind, a.severity, a.order_id, a.breach_id, a.due_at, \
+a.created_at, a.late, a.late_by_seconds, o.reference, o.applicant_agency FROM (SELECT seq, id, dedup_key, kind, \
+severity, order_id, breach_id, due_at, created_at, late, late_by_seconds FROM alerts WHERE seq > ";
+
+/// A row of [`FeedQuery`].
+#[derive(QueryableByName)]
+struct FeedRow {
+    #[diesel(embed)]
+    alert: AlertRow,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    reference: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    applicant_agency: String,
+}
+
+impl diesel::query_builder::QueryId for FeedQuery {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::query_builder::Query for FeedQuery {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<C> RunQueryDsl<C> for FeedQuery {}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for FeedQuery
+where
+    DB: diesel::backend::Backend,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(FEED_SELECT);
+        out.push_bind_param::<diesel::sql_types::BigInt, i64>(&self.after_seq)?;
+        out.push_sql(" ORDER BY seq LIMIT ");
+        out.push_sql(&self.limit.to_string());
+        out.push_sql(") a INNER JOIN orders o ON o.id = a.order_id ORDER BY a.seq");
+        Ok(())
+    }
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: &str) -> AppResult<Option<AlertRecord>> {

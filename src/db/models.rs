@@ -172,7 +172,7 @@ pub struct ShareRow {
 }
 
 /// An alert as stored; `seq` is assigned by the database (left out of inserts).
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = alerts)]
 pub struct AlertRow {
     #[diesel(skip_insertion)]

@@ -350,9 +350,12 @@ async fn the_live_feeds_read_scans_no_whole_table_on_sqlite_with_statistics() {
             .into_iter()
             .map(|s| s.detail)
             .collect();
-        assert!(
-            !plan.iter().any(|step| step.starts_with("SCAN ")),
-            "{sql}\n{plan:?}"
-        );
+        // `SCAN a` walks a subquery's few rows; a table's name after `SCAN` is a walk of the whole table.
+        let scans_a_table = plan.iter().any(|step| {
+            step.strip_prefix("SCAN ")
+                .and_then(|rest| rest.split(' ').next())
+                .is_some_and(|name| ["orders", "alerts", "order_shares"].contains(&name))
+        });
+        assert!(!scans_a_table, "{sql}\n{plan:?}");
     }
 }
