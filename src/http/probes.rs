@@ -15,6 +15,10 @@ pub(super) async fn healthz() -> HttpResponse {
 /// the audit log's append-only triggers are in place.
 pub(super) async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     use crate::service::DatabaseHealth;
+    // A graceful stop has begun: no new work should be sent here while the open sockets close.
+    if *state.shutdown.borrow() {
+        return HttpResponse::ServiceUnavailable().json(json!({ "status": "stopping" }));
+    }
     let health = state
         .services
         .database_health(std::time::Duration::from_secs(1))

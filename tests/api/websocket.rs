@@ -320,6 +320,10 @@ async fn a_stopping_server_refuses_new_websockets_while_the_open_ones_close() {
         body["errors"][0]["extensions"]["code"], "UNAVAILABLE",
         "{body}"
     );
+    // A load balancer that asks whether to send more here is told no, while what is under way finishes.
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.json::<Value>().await.unwrap()["status"], "stopping");
     drop(open);
     stopping.await.unwrap();
 }
