@@ -9,7 +9,8 @@
 //!   re-read, keys fetched again from an address) the entry no longer counts, and the token is verified afresh;
 //! - only tokens that passed every check are kept; a refusal is decided in full every time.
 //!
-//! `nbf` needs no check on a hit: a token that was valid once is not "not yet valid" later.
+//! `nbf` needs no check on a hit: a token that was valid once is not "not yet valid" later
+//! (docs/decisions/0016-verified-tokens-kept.md).
 
 use super::Principal;
 use chrono::{DateTime, Utc};
