@@ -228,9 +228,16 @@ impl JwtKeys {
             };
             match decoded {
                 Ok(claims) => {
+                    let not_before = claims.nbf;
                     let (principal, expires_at) = principal_of(claims)?;
-                    self.verified
-                        .insert(digest, &iss, generation, &principal, expires_at);
+                    let entry = verified::Entry {
+                        principal: principal.clone(),
+                        expires_at,
+                        not_before,
+                        issuer: iss.as_str().into(),
+                        generation,
+                    };
+                    self.verified.insert(digest, entry);
                     return Ok((principal, expires_at));
                 }
                 Err(e) => {

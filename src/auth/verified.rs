@@ -7,26 +7,29 @@
 //! - a hit still checks `exp` against the clock with the same leeway;
 //! - each entry keeps the generation of its issuer's keys it was verified under; when the keys change (a JWKS file
 //!   re-read, keys fetched again from an address) the entry no longer counts, and the token is verified afresh;
-//! - only tokens that passed every check are kept; a refusal is decided in full every time.
-//!
-//! `nbf` needs no check on a hit: a token that was valid once is not "not yet valid" later
-//! (docs/decisions/0016-verified-tokens-kept.md).
+//! - a hit checks `nbf` again too, in case the clock was set back;
+//! - only tokens that passed every check are kept; a refusal is decided in full every time
+//!   (docs/decisions/0016-verified-tokens-kept.md).
 
 use super::Principal;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-/// Tokens kept at most. An entry is under 200 bytes, so the cache stays under about 1 MiB; past the bound the least
-/// used are dropped (quick_cache's S3-FIFO), and a dropped token is only verified again.
+/// Tokens kept at most. An entry takes about 120 bytes with a short subject (heaptrack), a few hundred at most; past
+/// the bound the least used are dropped (quick_cache's S3-FIFO), and a dropped token is only verified again.
 pub const VERIFIED_TOKENS: usize = 4_096;
 
 /// What a verified token stood for, and under which keys.
-struct Entry {
-    principal: Principal,
-    expires_at: DateTime<Utc>,
-    issuer: Box<str>,
-    generation: u64,
+pub(super) struct Entry {
+    pub principal: Principal,
+    pub expires_at: DateTime<Utc>,
+    /// The token's `nbf`, if it has one (Unix seconds).
+    pub not_before: Option<i64>,
+    /// The issuer whose keys verified it.
+    pub issuer: Box<str>,
+    /// That issuer's key generation, read before the token was verified.
+    pub generation: u64,
 }
 
 /// The cache of verified tokens (see the module's comment).
@@ -65,6 +68,12 @@ impl Verified {
             self.cache.remove(digest);
             return None;
         }
+        // As jsonwebtoken decides: not yet valid when `nbf` is after `now + leeway`.
+        if let Some(nbf) = entry.not_before {
+            if u64::try_from(nbf).map_or(true, |nbf| nbf > now.saturating_add(leeway)) {
+                return None;
+            }
+        }
         if generation(&entry.issuer) != Some(entry.generation) {
             self.cache.remove(digest);
             return None;
@@ -72,21 +81,8 @@ impl Verified {
         Some((entry.principal.clone(), entry.expires_at))
     }
 
-    /// Keeps a token that passed every check under the keys of `issuer` at `generation` (read before the check).
-    pub(super) fn insert(
-        &self,
-        digest: [u8; 32],
-        issuer: &str,
-        generation: u64,
-        principal: &Principal,
-        expires_at: DateTime<Utc>,
-    ) {
-        let entry = Entry {
-            principal: principal.clone(),
-            expires_at,
-            issuer: issuer.into(),
-            generation,
-        };
+    /// Keeps a token that passed every check, under the key generation read before the check.
+    pub(super) fn insert(&self, digest: [u8; 32], entry: Entry) {
         self.cache.insert(digest, Arc::new(entry));
     }
 
@@ -133,9 +129,15 @@ mod tests {
     #[test]
     fn an_entry_past_its_expiry_or_under_other_keys_is_not_answered() {
         let cache = Verified::default();
-        let expires_at = DateTime::<Utc>::from_timestamp(1_000_000, 0).unwrap();
+        let entry = |not_before| Entry {
+            principal: principal(),
+            expires_at: DateTime::<Utc>::from_timestamp(1_000_000, 0).unwrap(),
+            not_before,
+            issuer: "police-idp".into(),
+            generation: 3,
+        };
         let key = digest("a token");
-        cache.insert(key, "police-idp", 3, &principal(), expires_at);
+        cache.insert(key, entry(None));
         let current = |iss: &str| (iss == "police-idp").then_some(3);
         // Within the leeway after `exp`, as jsonwebtoken allows.
         assert!(cache.get(&key, 1_000_060, 60, current).is_some());
@@ -145,12 +147,12 @@ mod tests {
             "an expired entry is dropped"
         );
 
-        cache.insert(key, "police-idp", 3, &principal(), expires_at);
+        cache.insert(key, entry(None));
         assert!(
             cache.get(&key, 999_000, 60, |_| Some(4)).is_none(),
             "keys replaced"
         );
-        cache.insert(key, "police-idp", 3, &principal(), expires_at);
+        cache.insert(key, entry(None));
         assert!(
             cache.get(&key, 999_000, 60, |_| None).is_none(),
             "issuer no longer trusted"
@@ -158,5 +160,13 @@ mod tests {
         assert!(cache
             .get(&digest("another token"), 999_000, 60, current)
             .is_none());
+
+        // A clock set back to before the token's `nbf`, past the leeway.
+        cache.insert(key, entry(Some(990_000)));
+        assert!(cache.get(&key, 989_940, 60, current).is_some());
+        assert!(
+            cache.get(&key, 989_939, 60, current).is_none(),
+            "not yet valid"
+        );
     }
 }
