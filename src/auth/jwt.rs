@@ -353,13 +353,14 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn keys() -> JwtKeys {
+    /// Keys with a test secret, for the tests here and in `verified.rs`.
+    pub(in crate::auth) fn keys() -> JwtKeys {
         JwtKeys::hs256(&[7u8; 32], "orderwatch", "orderwatch").unwrap()
     }
-    fn principal() -> Principal {
+    pub(in crate::auth) fn principal() -> Principal {
         Principal {
             sub: "officer-1".into(),
             role: Role::Police,

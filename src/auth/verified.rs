@@ -96,21 +96,11 @@ impl Verified {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::jwt::JwtKeys;
-    use crate::auth::Role;
-
-    fn principal() -> Principal {
-        Principal {
-            sub: "officer-1".into(),
-            role: Role::Police,
-            agency: "MET".into(),
-            supervisor: false,
-        }
-    }
+    use crate::auth::jwt::tests::{keys, principal};
 
     #[test]
     fn a_token_verified_once_is_answered_from_the_cache_with_the_same_principal() {
-        let keys = JwtKeys::hs256(&[7u8; 32], "orderwatch", "orderwatch").unwrap();
+        let keys = keys();
         let token = keys
             .mint(&principal(), Utc::now(), chrono::Duration::hours(1))
             .unwrap();
