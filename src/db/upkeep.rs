@@ -1,11 +1,16 @@
-//! Keeping the database writable and its files small: the write probe behind `/readyz`, and SQLite's deliberate
-//! WAL checkpoints.
+//! Keeping the database writable, its files small and its statistics current: the write probe behind `/readyz`,
+//! SQLite's deliberate WAL checkpoints, and SQLite's planner statistics refreshed where they have gone stale.
 //!
 //! SQLite checkpoints its write-ahead log on its own only past 1,000 pages, and never makes the file smaller, so on a
 //! small volume the WAL alone can fill the disk, and refill it after space is freed. The server therefore truncates
 //! the WAL at start-up, checkpoints it every [`CHECKPOINT_EVERY`] without waiting for anyone
-//! ([`Database::keep_checkpointing`]), and `journal_size_limit` truncates the WAL to [`WAL_SIZE_LIMIT`] each time
+//! ([`Database::keep_up`]), and `journal_size_limit` truncates the WAL to [`WAL_SIZE_LIMIT`] each time
 //! it starts over after a complete checkpoint.
+//!
+//! SQLite plans every statement from the statistics `ANALYZE` last left, and never refreshes them itself. Taken on a
+//! new deployment, they describe empty tables for ever after, and plans built on them walk whole tables (an
+//! advocate's page of alerts walked every order). The server therefore refreshes them at start-up and every
+//! [`STATISTICS_EVERY`] ([`refresh_statistics`]); where nothing has moved, that costs a look at each table's size.
 
 use super::{Backend, Database, DbConnection};
 use diesel::connection::SimpleConnection;
@@ -13,6 +18,9 @@ use std::time::Duration;
 
 /// Time between two checkpoints while the server runs.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Time between two refreshes of SQLite's statistics while the server runs (the first is at start-up).
+pub const STATISTICS_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// What a reset WAL file keeps on disk at most, in bytes (`PRAGMA journal_size_limit`).
 pub const WAL_SIZE_LIMIT: u64 = 1024 * 1024;
@@ -41,6 +49,19 @@ pub fn checkpoint(conn: &mut DbConnection, how: Checkpoint) -> diesel::QueryResu
             c.batch_execute("PRAGMA wal_checkpoint(TRUNCATE);")
         }
         (DbConnection::Pg(_), _) => Ok(()),
+    }
+}
+
+/// Refreshes SQLite's planner statistics where they no longer describe the tables (nothing on PostgreSQL, whose
+/// autovacuum analyzes tables as they change). `PRAGMA optimize=0x10002`, as SQLite recommends for a long-lived
+/// connection, looks at every table and runs `ANALYZE` on one that has an index without statistics (never analyzed,
+/// or empty when it was) or that has grown or shrunk 25-fold since; a temporary analysis limit makes that a sample of
+/// a large table rather than a read of all of it. New statistics reach every connection: `ANALYZE` changes the
+/// schema's version, and each connection loads them again with the schema.
+pub fn refresh_statistics(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA optimize=0x10002;"),
+        DbConnection::Pg(_) => Ok(()),
     }
 }
 
@@ -88,22 +109,41 @@ impl Database {
         matches!(tokio::time::timeout(timeout, probe).await, Ok(Ok(true)))
     }
 
-    /// Checkpoints SQLite's WAL every [`CHECKPOINT_EVERY`] until `stop` turns true (nothing on PostgreSQL).
-    pub fn keep_checkpointing(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+    /// Until `stop` turns true, checkpoints SQLite's WAL every [`CHECKPOINT_EVERY`] and refreshes its statistics now
+    /// and every [`STATISTICS_EVERY`] (nothing on PostgreSQL).
+    pub fn keep_up(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
         if self.backend() != Backend::Sqlite {
             return;
         }
         let db = self.clone();
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
-            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut checkpoints = tokio::time::interval(CHECKPOINT_EVERY);
+            checkpoints.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut statistics = tokio::time::interval(STATISTICS_EVERY);
+            statistics.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    _ = every.tick() => db.checkpoint_now(Checkpoint::Passive).await,
+                    _ = checkpoints.tick() => db.checkpoint_now(Checkpoint::Passive).await,
+                    _ = statistics.tick() => db.refresh_statistics_now().await,
                     _ = stop.changed() => return,
                 }
             }
         });
+    }
+
+    /// Refreshes SQLite's statistics now ([`refresh_statistics`]), logging rather than failing when it cannot.
+    pub async fn refresh_statistics_now(&self) {
+        let started = std::time::Instant::now();
+        match self.run(|c| Ok(refresh_statistics(c)?)).await {
+            Ok(()) => tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "SQLite statistics refreshed where stale"
+            ),
+            Err(e) => tracing::warn!(
+                error.code = e.code(),
+                "SQLite statistics could not be refreshed; the next refresh tries again"
+            ),
+        }
     }
 
     /// Checkpoints SQLite's WAL now, logging rather than failing when it cannot.

@@ -163,9 +163,9 @@ impl Services {
         self.feed.start_pump(self.db.clone(), poll).await;
     }
 
-    /// Checkpoints an SQLite write-ahead log in the background until `stop` turns true.
-    pub fn keep_checkpointing(&self, stop: tokio::sync::watch::Receiver<bool>) {
-        self.db.keep_checkpointing(stop);
+    /// Checkpoints an SQLite write-ahead log and refreshes its statistics in the background until `stop` turns true.
+    pub fn keep_up(&self, stop: tokio::sync::watch::Receiver<bool>) {
+        self.db.keep_up(stop);
     }
 
     /// For a process about to exit: waits up to `wait` for connections being opened, and opens no more.

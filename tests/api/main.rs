@@ -36,6 +36,7 @@ mod receivers;
 mod registration_later;
 mod replicas;
 mod schema;
+mod sqlite_plans;
 mod statistics;
 mod statistics_months;
 mod tamper;

@@ -1,7 +1,6 @@
 //! PostgreSQL plans a prepared statement once per connection and keeps the plan; these tests hold the hot path's
 //! statements to plans that stay good as the tables grow (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
-//! SQLite has no such cache: it plans each statement afresh, from the statistics `ANALYZE` leaves; one test holds the
-//! live feed to a plan that stays good with them.
+//! SQLite has no such cache: it plans each statement afresh, from the statistics `ANALYZE` leaves (`sqlite_plans.rs`).
 
 use crate::helpers::*;
 use diesel::prelude::*;
@@ -283,79 +282,4 @@ async fn with_many_alerts(reference: &str, acknowledged: bool) -> TestApp {
     };
     raw_sql(&app, statements).unwrap();
     app
-}
-
-/// Statements a connection sent, as diesel describes them.
-#[derive(Clone, Default)]
-struct Sent(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
-
-impl diesel::connection::Instrumentation for Sent {
-    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
-        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
-            self.0.lock().unwrap().push(query.to_string());
-        }
-    }
-}
-
-/// SQLite plans each statement afresh from the statistics `ANALYZE` leaves. With them, the live feed's read of new
-/// alerts, joined to their orders, took the orders as its outer loop: every poll of the feed (each second, in each
-/// process) read the whole orders table. Each statement the read sends is planned here after `ANALYZE`, and none
-/// may scan a whole table.
-#[actix_web::test]
-async fn the_live_feeds_read_scans_no_whole_table_on_sqlite_with_statistics() {
-    if on_postgres() {
-        return;
-    }
-    let app = TestApp::spawn().await;
-    let seeded = app
-        .cli()
-        .args(["seed", "--synthetic", "2000"])
-        .output()
-        .unwrap();
-    assert!(
-        seeded.status.success(),
-        "{}",
-        String::from_utf8_lossy(&seeded.stderr)
-    );
-    raw_sql(
-        &app,
-        &[
-            // Statistics taken before the first alert, as on a new deployment.
-            "ANALYZE",
-            "INSERT INTO alerts (id, dedup_key, kind, severity, order_id, due_at, created_at, late, late_by_seconds) \
-             SELECT 'plans-alert', 'plans-alert', 'BREACH_REPORTED', 'URGENT', id, '2026-01-01 00:00:00', \
-             '2026-01-01 00:00:00', 0, 0 FROM orders ORDER BY id LIMIT 1",
-        ],
-    )
-    .unwrap();
-    let target = orderwatch::db::DbTarget::parse(&app.database_url).unwrap();
-    let mut c = DbConnection::Sqlite(SqliteConnection::establish(&target.connect).unwrap());
-    let sent = Sent::default();
-    c.set_instrumentation(sent.clone());
-    let feed = orderwatch::db::alerts::feed_after(&mut c, 0, 500).unwrap();
-    assert_eq!(feed.len(), 1);
-    let statements = std::mem::take(&mut *sent.0.lock().unwrap());
-    assert!(statements.len() >= 2, "{statements:?}");
-
-    #[derive(QueryableByName)]
-    struct Step {
-        #[diesel(sql_type = Text)]
-        detail: String,
-    }
-    for statement in statements {
-        let sql = statement.split(" -- binds:").next().unwrap();
-        let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
-            .load::<Step>(&mut c)
-            .unwrap()
-            .into_iter()
-            .map(|s| s.detail)
-            .collect();
-        // Only the few new alerts the subquery chose may be walked; any other `SCAN` is a whole table, under its
-        // name or an alias.
-        let walks = plan
-            .iter()
-            .filter(|step| step.starts_with("SCAN ") && !step.starts_with("SCAN new_alerts"))
-            .count();
-        assert_eq!(walks, 0, "{sql}\n{plan:?}");
-    }
 }
