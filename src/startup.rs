@@ -188,7 +188,7 @@ impl Application {
                 .await;
         }
         services.start_feed(poll).await;
-        services.keep_up(shutdown.subscribe());
+        services.run_upkeep(shutdown.subscribe());
         let checkpointer = guard_audit_log(&services, checkpoints).await?;
         if settings.audit_checkpoint_secs > 0 {
             checkpointer.clone().spawn(

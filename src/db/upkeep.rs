@@ -1,10 +1,10 @@
-//! Keeping the database writable, its files small and its statistics current: the write probe behind `/readyz`,
-//! SQLite's deliberate WAL checkpoints, and SQLite's planner statistics refreshed where they have gone stale.
+//! Keeping the database writable, its files small and its statistics current: the write probe behind
+//! `/readyz`, SQLite's deliberate WAL checkpoints, and SQLite's planner statistics refreshed where stale.
 //!
 //! SQLite checkpoints its write-ahead log on its own only past 1,000 pages, and never makes the file smaller, so on a
 //! small volume the WAL alone can fill the disk, and refill it after space is freed. The server therefore truncates
 //! the WAL at start-up, checkpoints it every [`CHECKPOINT_EVERY`] without waiting for anyone
-//! ([`Database::keep_up`]), and `journal_size_limit` truncates the WAL to [`WAL_SIZE_LIMIT`] each time
+//! ([`Database::run_upkeep`]), and `journal_size_limit` truncates the WAL to [`WAL_SIZE_LIMIT`] each time
 //! it starts over after a complete checkpoint.
 //!
 //! SQLite plans every statement from the statistics `ANALYZE` last left, and never refreshes them itself. Taken on a
@@ -53,14 +53,16 @@ pub fn checkpoint(conn: &mut DbConnection, how: Checkpoint) -> diesel::QueryResu
 }
 
 /// Refreshes SQLite's planner statistics where they no longer describe the tables (nothing on PostgreSQL, whose
-/// autovacuum analyzes tables as they change). `PRAGMA optimize=0x10002`, as SQLite recommends for a long-lived
-/// connection, looks at every table and runs `ANALYZE` on one that has an index without statistics (never analyzed,
-/// or empty when it was) or that has grown or shrunk 25-fold since; a temporary analysis limit makes that a sample of
-/// a large table rather than a read of all of it. New statistics reach every connection: `ANALYZE` changes the
-/// schema's version, and each connection loads them again with the schema.
+/// autovacuum analyzes tables as they change). `PRAGMA optimize` with mask `0x10012`: `0x10000` looks at every
+/// table, not only those this connection has queried; `0x2` runs `ANALYZE` on a non-empty table that has an index
+/// without statistics (never analyzed, or empty when it was) or that has grown or shrunk 10-fold since (SQLite
+/// 3.50); `0x10` limits each `ANALYZE` to about 2,000 rows an index, so a large table costs a sample, not a read of
+/// all of it, while it holds the write lock. The connection that ran it plans with the new statistics at once;
+/// other connections load them when they open, and the pool replaces each connection within 30 minutes (r2d2's
+/// `max_lifetime`).
 pub fn refresh_statistics(conn: &mut DbConnection) -> diesel::QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA optimize=0x10002;"),
+        DbConnection::Sqlite(c) => c.batch_execute("PRAGMA optimize=0x10012;"),
         DbConnection::Pg(_) => Ok(()),
     }
 }
@@ -111,7 +113,7 @@ impl Database {
 
     /// Until `stop` turns true, checkpoints SQLite's WAL every [`CHECKPOINT_EVERY`] and refreshes its statistics now
     /// and every [`STATISTICS_EVERY`] (nothing on PostgreSQL).
-    pub fn keep_up(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+    pub fn run_upkeep(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
         if self.backend() != Backend::Sqlite {
             return;
         }

@@ -164,8 +164,8 @@ impl Services {
     }
 
     /// Checkpoints an SQLite write-ahead log and refreshes its statistics in the background until `stop` turns true.
-    pub fn keep_up(&self, stop: tokio::sync::watch::Receiver<bool>) {
-        self.db.keep_up(stop);
+    pub fn run_upkeep(&self, stop: tokio::sync::watch::Receiver<bool>) {
+        self.db.run_upkeep(stop);
     }
 
     /// For a process about to exit: waits up to `wait` for connections being opened, and opens no more.

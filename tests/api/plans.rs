@@ -1,6 +1,7 @@
 //! PostgreSQL plans a prepared statement once per connection and keeps the plan; these tests hold the hot path's
 //! statements to plans that stay good as the tables grow (docs/decisions/0007-statements-shaped-for-plans-that-stay-good.md).
-//! SQLite has no such cache: it plans each statement afresh, from the statistics `ANALYZE` leaves (`sqlite_plans.rs`).
+//! SQLite has no such cache: it plans each statement afresh, from the statistics `ANALYZE` left
+//! (`sqlite_plans.rs`).
 
 use crate::helpers::*;
 use diesel::prelude::*;
