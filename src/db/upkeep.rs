@@ -10,7 +10,9 @@
 //! SQLite plans every statement from the statistics `ANALYZE` last left, and never refreshes them itself. Taken on a
 //! new deployment, they describe empty tables for ever after, and plans built on them walk whole tables (an
 //! advocate's page of alerts walked every order). The server therefore refreshes them at start-up and every
-//! [`STATISTICS_EVERY`] ([`refresh_statistics`]); where nothing has moved, that costs a look at each table's size.
+//! [`STATISTICS_EVERY`] ([`refresh_statistics`]); where nothing has moved, that costs a look at each table's size
+//! (0 to 1 ms). The first refresh of a database never analyzed took 22 ms at 10,000 orders and 106 ms at 100,000
+//! (release build, 2026-12-07).
 
 use super::{Backend, Database, DbConnection};
 use diesel::connection::SimpleConnection;
