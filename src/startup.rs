@@ -18,6 +18,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(Database, DbT
         &PoolSettings {
             max_size: settings.db_pool_size.max(1),
             connect_timeout: Duration::from_secs(5),
+            pipelined_reads: settings.pg_pipelined_reads,
             pg_session: crate::db::PgSession {
                 lock_timeout_ms: settings.pg_lock_timeout_ms,
                 statement_timeout_ms: settings.pg_statement_timeout_ms,
@@ -253,8 +254,7 @@ impl Application {
         }
     }
 
-    /// Serves until Ctrl-C, SIGTERM or a [`ShutdownHandle`]: websockets are closed with 1001, requests in flight
-    /// finish (up to 30 s), then it returns.
+    /// Serves until Ctrl-C, SIGTERM or a [`ShutdownHandle`]: websockets close with 1001, requests finish (30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.shutdown_handle();
         tokio::spawn(async move {

@@ -21,6 +21,17 @@ use std::sync::{Arc, RwLock};
 #[derive(Default)]
 pub struct AgencyCache(RwLock<HashMap<String, AgencyRecord>>);
 
+impl AgencyCache {
+    /// The agency with this code, if it has been read before.
+    pub fn get(&self, code: &str) -> Option<AgencyRecord> {
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(code)
+            .cloned()
+    }
+}
+
 thread_local! {
     /// The cache of the `Database` whose `run` is executing on this thread (see `CacheScope`).
     static CURRENT: RefCell<Option<Arc<AgencyCache>>> = const { RefCell::new(None) };

@@ -18,6 +18,7 @@ pub mod models;
 pub mod orders;
 pub mod parts;
 mod pool;
+pub mod reader;
 pub mod schedule;
 pub mod schema;
 pub mod session;
@@ -84,6 +85,8 @@ pub struct Database {
     agencies: Arc<agencies::AgencyCache>,
     /// The keys the audit chain is written and verified with (`audit::keys`).
     audit_keys: Arc<crate::domain::audit::AuditKeys>,
+    /// On PostgreSQL, the connections of the threads that read without the pool (`reader`).
+    reader: Option<Arc<reader::Reader>>,
 }
 
 impl Database {
@@ -111,12 +114,23 @@ impl Database {
             // once, with its cause (a start-up against an unreachable server printed it four times).
             .error_handler(Box::new(QuietPoolErrors))
             .build_unchecked(manager.clone());
+        let reader = match target.backend {
+            Backend::Postgres if settings.pipelined_reads => reader::Reader::new(
+                &target.connect,
+                settings.pg_session,
+                settings.connect_timeout,
+                setup.counter.clone(),
+            )
+            .map(Arc::new),
+            _ => None,
+        };
         Ok(Database {
             pool,
             manager,
             setup,
             agencies: Arc::default(),
             audit_keys: Arc::default(),
+            reader,
         })
     }
 
@@ -141,6 +155,17 @@ impl Database {
     /// this waits, up to `wait`, for those being opened. True if none is left. See [`ConnectGate`].
     pub fn stop_connecting(&self, wait: Duration) -> bool {
         self.manager.gate.stop(wait)
+    }
+
+    /// On PostgreSQL, reads of one statement without the blocking pool (`reader`); `None` on SQLite.
+    pub fn reader(&self) -> Option<&reader::Reader> {
+        self.reader.as_deref()
+    }
+
+    /// The agency with this code if it has been read before (`agencies::AgencyCache`); `None` says only that it
+    /// must be read from the database.
+    pub fn known_agency(&self, code: &str) -> Option<crate::domain::order::AgencyRecord> {
+        self.agencies.get(code)
     }
 
     pub fn backend(&self) -> Backend {

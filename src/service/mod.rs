@@ -230,10 +230,31 @@ pub(crate) fn recorded(who: &Caller, at: DateTime<Utc>, note: Option<String>) ->
 
 /// The caller's own agency must be registered, and of the kind its role acts for.
 pub(crate) fn require_own_agency(conn: &mut DbConnection, who: &Caller) -> AppResult<()> {
+    if policy::agency_kinds_for(who.role).is_none() {
+        return Ok(());
+    }
+    own_agency_fits(who, db::agencies::find(conn, &who.agency)?)
+}
+
+/// [`require_own_agency`] with the caller's agency already known: `Some(Ok)` when it may act, `None` when whether
+/// it may depends on an agency not read yet.
+pub(crate) fn known_own_agency(db: &db::Database, who: &Caller) -> Option<AppResult<()>> {
+    if policy::agency_kinds_for(who.role).is_none() {
+        return Some(Ok(()));
+    }
+    db.known_agency(&who.agency)
+        .map(|a| own_agency_fits(who, Some(a)))
+}
+
+/// Whether the caller's agency, as read (`None`: not registered), fits its role.
+fn own_agency_fits(
+    who: &Caller,
+    agency: Option<crate::domain::order::AgencyRecord>,
+) -> AppResult<()> {
     let Some(expected) = policy::agency_kinds_for(who.role) else {
         return Ok(());
     };
-    match db::agencies::find(conn, &who.agency)? {
+    match agency {
         Some(a) if expected.contains(&a.kind) => Ok(()),
         Some(_) => Err(AppError::forbidden(
             codes::AGENCY_ROLE_MISMATCH,

@@ -32,6 +32,7 @@ mod other_orders;
 mod other_regime;
 mod patterns;
 mod plans;
+mod reader;
 mod receivers;
 mod registration_later;
 mod replicas;

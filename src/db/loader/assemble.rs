@@ -33,7 +33,12 @@ pub(super) fn hydrate_loaded(
         return Ok(vec![]);
     }
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut found = Found::load(conn, &rows, &ids, loaded, parts)?;
+    let loaded = match loaded {
+        Some(loaded) => loaded,
+        None => crate::db::parts::for_orders(conn, &ids, parts)?,
+    };
+    let mut found = Found::from_loaded(loaded)?;
+    found.load_histories(conn, &rows, &ids, parts)?;
     let mut agency_codes: Vec<String> = rows
         .iter()
         .flat_map(|r| std::iter::once(r.applicant_agency.clone()).chain(r.court_agency.clone()))
@@ -74,21 +79,36 @@ struct Found {
     replaced_by: HashMap<String, String>,
 }
 
+/// The order assembled from its row and the parts read with it, when that takes no further statement: no history
+/// asked for, no replaced or replacing order to name, and both agencies known (`agency` answers from memory).
+/// Otherwise the row and parts come back unchanged, for [`hydrate_loaded`].
+pub(crate) fn assemble_loaded(
+    row: OrderRow,
+    loaded: Parts,
+    parts: OrderParts,
+    agency: impl Fn(&str) -> Option<AgencyRecord>,
+) -> AppResult<Result<OrderRecord, (OrderRow, Parts)>> {
+    let histories = parts.versions || parts.breaches || parts.notifications || parts.deadlines;
+    let linked = row.replaces_order_id.is_some() || row.status == OrderStatus::Replaced.as_str();
+    let applicant = agency(&row.applicant_agency);
+    let court = row.court_agency.as_deref().map(&agency);
+    let (Some(applicant), false, false) = (applicant, histories, linked) else {
+        return Ok(Err((row, loaded)));
+    };
+    let court = match court {
+        Some(None) => return Ok(Err((row, loaded))),
+        Some(Some(c)) => Some(c),
+        None => None,
+    };
+    Found::from_loaded(loaded)?
+        .assemble(row, applicant, court, parts)
+        .map(Ok)
+}
+
 impl Found {
-    fn load(
-        conn: &mut DbConnection,
-        rows: &[OrderRow],
-        ids: &[String],
-        loaded: Option<Parts>,
-        parts: OrderParts,
-    ) -> AppResult<Found> {
+    /// Names, persons, conditions, live shares and hearings, as `parts` asked (`db::parts`).
+    fn from_loaded(loaded: Parts) -> AppResult<Found> {
         let mut found = Found::default();
-        // Names, persons, conditions, live shares and hearings, as `parts` asks: one statement for all (`db::parts`),
-        // unless they came with the rows.
-        let loaded = match loaded {
-            Some(loaded) => loaded,
-            None => crate::db::parts::for_orders(conn, ids, parts)?,
-        };
         for n in loaded.subject_names {
             found.names.entry(n.order_id).or_default().push(n.name);
         }
@@ -132,15 +152,27 @@ impl Found {
                 .or_default()
                 .push(crate::db::schedule::hearing_record(r)?);
         }
+        Ok(found)
+    }
+
+    /// The histories `parts` asks for, and the references of replaced and replacing orders: a statement each, and
+    /// none for what is not needed.
+    fn load_histories(
+        &mut self,
+        conn: &mut DbConnection,
+        rows: &[OrderRow],
+        ids: &[String],
+        parts: OrderParts,
+    ) -> AppResult<()> {
         if parts.versions {
-            found.versions = versions(conn, ids)?;
+            self.versions = versions(conn, ids)?;
         }
         if parts.breaches {
-            found.breaches = crate::db::breaches::for_orders(conn, ids)?;
+            self.breaches = crate::db::breaches::for_orders(conn, ids)?;
         }
-        (found.notifications, found.deadlines) = crate::db::schedule::for_orders(conn, ids, parts)?;
-        (found.replaces, found.replaced_by) = links(conn, rows)?;
-        Ok(found)
+        (self.notifications, self.deadlines) = crate::db::schedule::for_orders(conn, ids, parts)?;
+        (self.replaces, self.replaced_by) = links(conn, rows)?;
+        Ok(())
     }
 
     fn assemble(

@@ -213,6 +213,35 @@ pub fn find_parts_by_reference(
     Ok(assemble::hydrate_loaded(conn, vec![row], Some(loaded), parts)?.pop())
 }
 
+/// As [`find_parts_by_reference`] on PostgreSQL, without the blocking pool: the statement on this thread's
+/// connection (`db::reader`), then, only for an order that needs more (a history asked for, a replaced or replacing
+/// order, an agency not read yet), the rest on the pool.
+pub async fn find_parts_by_reference_async(
+    db: &crate::db::Database,
+    reader: &crate::db::reader::Reader,
+    reference: &str,
+    parts: OrderParts,
+) -> AppResult<Option<OrderRecord>> {
+    let rows = reader
+        .read(|conn| {
+            let reference = reference.to_owned();
+            async move { crate::db::parts::order_by_reference_pg(&conn, &reference, parts).await }
+        })
+        .await?;
+    let Some((row, loaded)) = crate::db::parts::fold(rows)? else {
+        return Ok(None);
+    };
+    match assemble::assemble_loaded(row, loaded, parts, |code| db.known_agency(code))? {
+        Ok(order) => Ok(Some(order)),
+        Err((row, loaded)) => {
+            db.run(move |conn| {
+                Ok(assemble::hydrate_loaded(conn, vec![row], Some(loaded), parts)?.pop())
+            })
+            .await
+        }
+    }
+}
+
 /// Loads everything the rows' orders carry, in a fixed number of statements whatever the number of rows.
 fn hydrate(conn: &mut DbConnection, rows: Vec<OrderRow>) -> AppResult<Vec<OrderRecord>> {
     hydrate_parts(conn, rows, OrderParts::ALL)

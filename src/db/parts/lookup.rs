@@ -28,7 +28,7 @@ const LOOKUP_END: &str = ") p ON TRUE ORDER BY p.part, p.i2, p.i1, p.ts1";
 
 /// A row of [`LookupQuery`]: the order, and one of its parts if it has any.
 #[derive(QueryableByName)]
-struct LookupRow {
+pub struct LookupRow {
     #[diesel(embed)]
     order: OrderRow,
     #[diesel(sql_type = Nullable<Text>)]
@@ -97,6 +97,21 @@ pub fn order_by_reference(
 ) -> AppResult<Option<(OrderRow, Parts)>> {
     let query = LookupQuery { reference, parts };
     let rows: Vec<LookupRow> = crate::db::with_backend!(conn, |c| query.load(c))?;
+    fold(rows)
+}
+
+/// As [`order_by_reference`], on PostgreSQL without blocking: the statement is sent on `conn`, pipelined with the
+/// other requests' on it (`db::reader`).
+pub async fn order_by_reference_pg(
+    conn: &diesel_async::AsyncPgConnection,
+    reference: &str,
+    parts: OrderParts,
+) -> diesel::QueryResult<Vec<LookupRow>> {
+    diesel_async::RunQueryDsl::load(LookupQuery { reference, parts }, &mut &*conn).await
+}
+
+/// The order and its parts, out of the statement's rows.
+pub fn fold(rows: Vec<LookupRow>) -> AppResult<Option<(OrderRow, Parts)>> {
     let mut order = None;
     let mut parts = Vec::with_capacity(rows.len());
     for r in rows {
