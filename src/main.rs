@@ -162,7 +162,7 @@ fn settings_read_by(subcommand: &str) -> Option<Vec<&'static str>> {
         "env",
         "database_url",
         "db_pool_size",
-        "pg_pipelined_reads",
+        "worker_reads",
         "pg_lock_timeout_ms",
         "pg_statement_timeout_ms",
         "pg_idle_in_transaction_timeout_ms",

@@ -18,7 +18,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<(Database, DbT
         &PoolSettings {
             max_size: settings.db_pool_size.max(1),
             connect_timeout: Duration::from_secs(5),
-            pipelined_reads: settings.pg_pipelined_reads,
+            worker_reads: settings.worker_reads,
             pg_session: crate::db::PgSession {
                 lock_timeout_ms: settings.pg_lock_timeout_ms,
                 statement_timeout_ms: settings.pg_statement_timeout_ms,

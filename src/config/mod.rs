@@ -119,16 +119,16 @@ pub struct Settings {
     )]
     pub db_pool_size: u32,
 
-    /// On PostgreSQL, whether an order looked up by reference is read on the HTTP worker's own connection, pipelined
-    /// with the worker's other lookups (`true` or `false`), rather than through the pool.
+    /// Whether an order looked up by reference is read on the HTTP worker's own connection (`true` or `false`; on
+    /// PostgreSQL pipelined with the worker's other lookups), rather than through the pool.
     #[arg(
         long,
-        env = "ORDERWATCH_PG_PIPELINED_READS",
+        env = "ORDERWATCH_WORKER_READS",
         default_value_t = true,
         action = clap::ArgAction::Set,
         global = true
     )]
-    pub pg_pipelined_reads: bool,
+    pub worker_reads: bool,
 
     /// Largest GraphQL request body accepted, in bytes; larger ones get 413.
     #[arg(
@@ -416,7 +416,7 @@ impl std::fmt::Debug for Settings {
             .field("jwt_trusted_issuers", &self.jwt_trusted_issuers)
             .field("jwt_leeway", &self.jwt_leeway)
             .field("db_pool_size", &self.db_pool_size)
-            .field("pg_pipelined_reads", &self.pg_pipelined_reads)
+            .field("worker_reads", &self.worker_reads)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("ws_init_timeout_ms", &self.ws_init_timeout_ms)
             .field("ws_max_operations", &self.ws_max_operations)
@@ -473,7 +473,7 @@ impl Settings {
             jwt_trusted_issuers: String::new(),
             jwt_leeway: 60,
             db_pool_size: 10,
-            pg_pipelined_reads: true,
+            worker_reads: true,
             max_body_bytes: 1_048_576,
             ws_init_timeout_ms: 10_000,
             ws_max_operations: 1_000,

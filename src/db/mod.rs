@@ -85,7 +85,7 @@ pub struct Database {
     agencies: Arc<agencies::AgencyCache>,
     /// The keys the audit chain is written and verified with (`audit::keys`).
     audit_keys: Arc<crate::domain::audit::AuditKeys>,
-    /// On PostgreSQL, the connections of the threads that read without the pool (`reader`).
+    /// The connections of the threads that read without the pool (`reader`), unless turned off.
     reader: Option<Arc<reader::Reader>>,
 }
 
@@ -115,15 +115,20 @@ impl Database {
             .error_handler(Box::new(QuietPoolErrors))
             .build_unchecked(manager.clone());
         let reader = match target.backend {
-            Backend::Postgres if settings.pipelined_reads => reader::Reader::new(
+            _ if !settings.worker_reads => None,
+            Backend::Postgres => reader::PgReader::new(
                 &target.connect,
                 settings.pg_session,
                 settings.connect_timeout,
                 setup.counter.clone(),
             )
-            .map(Arc::new),
-            _ => None,
-        };
+            .map(|r| reader::Reader::Postgres(Box::new(r))),
+            Backend::Sqlite => Some(reader::Reader::Sqlite(Box::new(reader::SqliteReader::new(
+                &target.connect,
+                setup.counter.clone(),
+            )))),
+        }
+        .map(Arc::new);
         Ok(Database {
             pool,
             manager,
@@ -157,7 +162,8 @@ impl Database {
         self.manager.gate.stop(wait)
     }
 
-    /// On PostgreSQL, reads of one statement without the blocking pool (`reader`); `None` on SQLite.
+    /// Reads of one statement without the blocking pool (`reader`); `None` when turned off or, on PostgreSQL, when
+    /// the URL asks for what its connections do not do.
     pub fn reader(&self) -> Option<&reader::Reader> {
         self.reader.as_deref()
     }

@@ -198,8 +198,8 @@ pub struct PoolSettings {
     pub connect_timeout: Duration,
     /// Bounds on every PostgreSQL session of the server.
     pub pg_session: PgSession,
-    /// On PostgreSQL, one-statement reads on each worker's own connection (`db::reader`) where the URL allows.
-    pub pipelined_reads: bool,
+    /// One-statement reads on each worker's own connection (`db::reader`; on PostgreSQL where the URL allows).
+    pub worker_reads: bool,
 }
 
 impl Default for PoolSettings {
@@ -208,7 +208,7 @@ impl Default for PoolSettings {
             max_size: 10,
             connect_timeout: Duration::from_secs(5),
             pg_session: PgSession::default(),
-            pipelined_reads: true,
+            worker_reads: true,
         }
     }
 }

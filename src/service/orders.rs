@@ -69,12 +69,11 @@ impl Services {
         policy::require(who, Operation::ReadOrders)?;
         let parts = parts.for_scope(&policy::order_scope(who));
         let reference = canonical_reference(&reference);
-        // On PostgreSQL the lookup is one statement on this thread's connection when the caller's agency is known.
+        // One statement on this thread's own connection (`db::reader`) when the caller's agency is known.
         if let (Some(reader), Some(fits)) = (self.db.reader(), known_own_agency(&self.db, who)) {
             fits?;
             let order =
-                db::loader::find_parts_by_reference_async(&self.db, reader, &reference, parts)
-                    .await?;
+                db::loader::find_parts_by_reference_on(&self.db, reader, &reference, parts).await?;
             return Ok(order.filter(|o| policy::may_see_order(who, o)));
         }
         let who = who.clone();

@@ -58,14 +58,14 @@ async fn a_lookup_answers_on_a_new_connection_after_its_own_was_ended() {
     assert!(end_reading_connections(&app) >= 1, "a new one was opened");
 }
 
-/// With `ORDERWATCH_PG_PIPELINED_READS=false` every lookup goes through the pool: no reading connection is opened.
+/// With `ORDERWATCH_WORKER_READS=false` every lookup goes through the pool: no reading connection is opened.
 #[tokio::test]
-async fn with_pipelined_reads_off_no_reading_connection_is_opened() {
+async fn with_worker_reads_off_no_reading_connection_is_opened() {
     if !on_postgres() {
         eprintln!("reader: skipped (TEST_DATABASE_URL does not name PostgreSQL)");
         return;
     }
-    let app = TestApp::spawn_with(|s| s.pg_pipelined_reads = false)
+    let app = TestApp::spawn_with(|s| s.worker_reads = false)
         .await
         .with_agencies()
         .await;

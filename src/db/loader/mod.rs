@@ -213,21 +213,41 @@ pub fn find_parts_by_reference(
     Ok(assemble::hydrate_loaded(conn, vec![row], Some(loaded), parts)?.pop())
 }
 
-/// As [`find_parts_by_reference`] on PostgreSQL, without the blocking pool: the statement on this thread's
-/// connection (`db::reader`), then, only for an order that needs more (a history asked for, a replaced or replacing
-/// order, an agency not read yet), the rest on the pool.
-pub async fn find_parts_by_reference_async(
+/// As [`find_parts_by_reference`], without the blocking pool: the statement on this thread's connection
+/// (`db::reader`), then, only for an order that needs more (a history asked for, a replaced or replacing order, an
+/// agency not read yet), the rest on the pool. On SQLite a statement that would wait for a lock goes to the pool.
+pub async fn find_parts_by_reference_on(
     db: &crate::db::Database,
     reader: &crate::db::reader::Reader,
     reference: &str,
     parts: OrderParts,
 ) -> AppResult<Option<OrderRecord>> {
-    let rows = reader
-        .read(|conn| {
-            let reference = reference.to_owned();
-            async move { crate::db::parts::order_by_reference_pg(&conn, &reference, parts).await }
-        })
-        .await?;
+    use crate::db::reader::Reader;
+    let rows =
+        match reader {
+            Reader::Postgres(r) => {
+                r.read(|conn| {
+                    let reference = reference.to_owned();
+                    async move {
+                        crate::db::parts::order_by_reference_pg(&conn, &reference, parts).await
+                    }
+                })
+                .await?
+            }
+            Reader::Sqlite(r) => {
+                let read =
+                    |c: &mut _| crate::db::parts::order_by_reference_sqlite(c, reference, parts);
+                match r.read(read) {
+                    Some(rows) => rows,
+                    None => {
+                        let reference = reference.to_owned();
+                        return db
+                            .run(move |conn| find_parts_by_reference(conn, &reference, parts))
+                            .await;
+                    }
+                }
+            }
+        };
     let Some((row, loaded)) = crate::db::parts::fold(rows)? else {
         return Ok(None);
     };

@@ -110,6 +110,15 @@ pub async fn order_by_reference_pg(
     diesel_async::RunQueryDsl::load(LookupQuery { reference, parts }, &mut &*conn).await
 }
 
+/// As [`order_by_reference`], on a connection of `db::reader` on SQLite.
+pub fn order_by_reference_sqlite(
+    conn: &mut diesel::SqliteConnection,
+    reference: &str,
+    parts: OrderParts,
+) -> diesel::QueryResult<Vec<LookupRow>> {
+    LookupQuery { reference, parts }.load(conn)
+}
+
 /// The order and its parts, out of the statement's rows.
 pub fn fold(rows: Vec<LookupRow>) -> AppResult<Option<(OrderRow, Parts)>> {
     let mut order = None;

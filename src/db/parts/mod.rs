@@ -19,7 +19,9 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text, Timestamp};
 
 mod lookup;
-pub use lookup::{fold, order_by_reference, order_by_reference_pg, LookupRow};
+pub use lookup::{
+    fold, order_by_reference, order_by_reference_pg, order_by_reference_sqlite, LookupRow,
+};
 
 /// The parts of some orders, each kind in the order the API lists it (by order, then position, version or time).
 #[derive(Debug, Default)]

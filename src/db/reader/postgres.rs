@@ -1,13 +1,9 @@
-//! Reads on PostgreSQL that run on the request's own thread, without the blocking pool: each thread that reads
-//! (an HTTP worker) keeps one connection of its own, and the statements of all its requests in flight are pipelined
-//! on it (docs/decisions/0019-reads-on-the-request-thread.md).
-//!
-//! Only reads that are one statement use it (an order looked up by reference, `service::orders`); everything else,
-//! and every write, runs on the pool (`Database::run`). A worker's connection is driven by a task on the worker's
-//! own runtime, so a read costs no hand-off between threads: the blocking pool costs two per read.
+//! The PostgreSQL side of `db::reader`: each thread that reads keeps one connection of its own (diesel-async over
+//! tokio-postgres), driven by a task on the thread's own runtime, and the statements of all its requests in flight
+//! are pipelined on it.
 
-use super::pool::StatementCounter;
-use super::session::PgSession;
+use crate::db::pool::StatementCounter;
+use crate::db::session::PgSession;
 use crate::error::{AppError, AppResult};
 use diesel::result::{DatabaseErrorKind, Error};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
@@ -20,7 +16,7 @@ use thread_local::ThreadLocal;
 pub const APPLICATION_NAME: &str = "orderwatch reads";
 
 /// Each thread's connection for reads, opened on first use and replaced when it fails.
-pub struct Reader {
+pub struct PgReader {
     config: tokio_postgres::Config,
     session: PgSession,
     connect_timeout: Duration,
@@ -28,17 +24,17 @@ pub struct Reader {
     connections: ThreadLocal<Mutex<Option<Arc<AsyncPgConnection>>>>,
 }
 
-impl Reader {
+impl PgReader {
     /// For the database at `url` (a URL the pool accepted), with the pool's session bounds and connect timeout;
     /// statements are counted with the pool's (`Database::statements_sent`). `None`, and reads go through the pool,
     /// when the URL asks for what these connections do not do: TLS to a host other than this machine (they speak
     /// none), or an option only libpq knows.
-    pub(super) fn new(
+    pub(crate) fn new(
         url: &str,
         session: PgSession,
         connect_timeout: Duration,
         sent: Arc<std::sync::atomic::AtomicU64>,
-    ) -> Option<Reader> {
+    ) -> Option<PgReader> {
         let mut config = match url.parse::<tokio_postgres::Config>() {
             Ok(config) if plain_text_is_enough(&config) => config,
             Ok(_) => {
@@ -64,7 +60,7 @@ impl Reader {
         if config.get_application_name().is_none() {
             config.application_name(APPLICATION_NAME);
         }
-        Some(Reader {
+        Some(PgReader {
             config,
             session,
             connect_timeout,
@@ -180,8 +176,8 @@ fn unavailable(why: &'static str) -> AppError {
 mod tests {
     use super::*;
 
-    fn reader(url: &str) -> Option<Reader> {
-        Reader::new(
+    fn reader(url: &str) -> Option<PgReader> {
+        PgReader::new(
             url,
             PgSession::default(),
             Duration::from_secs(1),
