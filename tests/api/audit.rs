@@ -567,7 +567,7 @@ async fn the_waits_for_a_connection_and_for_the_audit_record_are_on_metrics() {
     let before = app.get("/metrics").await.text().await.unwrap();
     let (db_before, audit_before) = counts(&before);
     let police = app.token(Role::Police, "MET");
-    // A list (on PostgreSQL a lookup by reference leaves the pool: `db::reader`).
+    // A list: a lookup by reference runs on the worker's own connection and waits for no pooled one (`db::reader`).
     app.gql(
         &police,
         "{ orders(first: 1) { edges { node { status } } } }",

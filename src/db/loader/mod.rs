@@ -215,7 +215,8 @@ pub fn find_parts_by_reference(
 
 /// As [`find_parts_by_reference`], without the blocking pool: the statement on this thread's connection
 /// (`db::reader`), then, only for an order that needs more (a history asked for, a replaced or replacing order, an
-/// agency not read yet), the rest on the pool. On SQLite a statement that would wait for a lock goes to the pool.
+/// agency not read yet), the rest on the pool. Without such a connection now (on SQLite, also a statement that
+/// would wait or fails), the whole lookup runs on the pool.
 pub async fn find_parts_by_reference_on(
     db: &crate::db::Database,
     reader: &crate::db::reader::Reader,
@@ -225,29 +226,26 @@ pub async fn find_parts_by_reference_on(
     use crate::db::reader::Reader;
     let rows =
         match reader {
-            Reader::Postgres(r) => {
-                r.read(|conn| {
+            Reader::Postgres(r) => r
+                .read(|conn| {
                     let reference = reference.to_owned();
                     async move {
                         crate::db::parts::order_by_reference_pg(&conn, &reference, parts).await
                     }
                 })
-                .await?
-            }
+                .await
+                .transpose()?,
             Reader::Sqlite(r) => {
-                let read =
-                    |c: &mut _| crate::db::parts::order_by_reference_sqlite(c, reference, parts);
-                match r.read(read) {
-                    Some(rows) => rows,
-                    None => {
-                        let reference = reference.to_owned();
-                        return db
-                            .run(move |conn| find_parts_by_reference(conn, &reference, parts))
-                            .await;
-                    }
-                }
+                r.read(|c| crate::db::parts::order_by_reference_sqlite(c, reference, parts))
             }
         };
+    // No connection of the thread's own now (or, on SQLite, a statement that would wait): the pool.
+    let Some(rows) = rows else {
+        let reference = reference.to_owned();
+        return db
+            .run(move |conn| find_parts_by_reference(conn, &reference, parts))
+            .await;
+    };
     let Some((row, loaded)) = crate::db::parts::fold(rows)? else {
         return Ok(None);
     };

@@ -9,7 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use thread_local::ThreadLocal;
 
 /// The `application_name` of the reading connections, unless the database URL sets one.
@@ -21,14 +21,68 @@ pub struct PgReader {
     session: PgSession,
     connect_timeout: Duration,
     counter: StatementCounter,
-    connections: ThreadLocal<Mutex<Option<Arc<AsyncPgConnection>>>>,
+    connections: ThreadLocal<Slot>,
+}
+
+/// How long after a connection could not be opened a thread's lookups go straight to the pool.
+const RETRY_OPEN_AFTER: Duration = Duration::from_secs(10);
+
+/// libpq's environment variables that change where or how the pool connects; tokio-postgres reads none of them.
+const LIBPQ_ENVIRONMENT: &[&str] = &[
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGDATABASE",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGOPTIONS",
+    "PGAPPNAME",
+    "PGSSLMODE",
+    "PGREQUIRESSL",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGSSLROOTCERT",
+    "PGGSSENCMODE",
+    "PGCHANNELBINDING",
+    "PGCONNECT_TIMEOUT",
+    "PGTARGETSESSIONATTRS",
+    "PGCLIENTENCODING",
+    "PGTZ",
+    "PGDATESTYLE",
+];
+
+/// A thread's connection, and the lock that makes its requests in flight wait for one opening instead of each
+/// opening its own (a cold start or a database restart would otherwise open dozens at once).
+#[derive(Default)]
+struct Slot {
+    conn: Mutex<Option<Arc<AsyncPgConnection>>>,
+    /// Held while a connection is opened; holds when the last attempt failed.
+    opening: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl Slot {
+    fn kept(&self) -> Option<Arc<AsyncPgConnection>> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Drops the thread's connection if it is still `conn` (a concurrent read may have replaced it already).
+    fn forget(&self, conn: &Arc<AsyncPgConnection>) {
+        let mut kept = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.as_ref().is_some_and(|k| Arc::ptr_eq(k, conn)) {
+            *kept = None;
+        }
+    }
 }
 
 impl PgReader {
     /// For the database at `url` (a URL the pool accepted), with the pool's session bounds and connect timeout;
     /// statements are counted with the pool's (`Database::statements_sent`). `None`, and reads go through the pool,
     /// when the URL asks for what these connections do not do: TLS to a host other than this machine (they speak
-    /// none), or an option only libpq knows.
+    /// none), or an option only libpq knows; or when libpq may connect elsewhere or as someone else than the URL
+    /// says (its environment variables, or a password file for a URL without a password).
     pub(crate) fn new(
         url: &str,
         session: PgSession,
@@ -48,8 +102,22 @@ impl PgReader {
                 return None;
             }
         };
-        // The pool's keepalives (`session::with_keepalives`): a peer gone without a word is noticed in about a minute.
-        if !config.get_keepalives() || config.get_keepalives_interval().is_none() {
+        let pgpass = std::env::var_os("HOME")
+            .is_some_and(|home| std::path::Path::new(&home).join(".pgpass").exists());
+        let set: Vec<String> = std::env::vars_os()
+            .filter_map(|(k, _)| k.into_string().ok())
+            .collect();
+        if let Some(why) = libpq_differs(&config, &set, pgpass) {
+            tracing::info!("reads go through the pool: {why}");
+            return None;
+        }
+        // The pool's keepalives (`session::with_keepalives`) unless the URL sets its own: a peer gone without a word
+        // is noticed in about a minute.
+        let default_idle = Duration::from_secs(2 * 60 * 60);
+        if config.get_keepalives_interval().is_none()
+            && config.get_keepalives_retries().is_none()
+            && config.get_keepalives_idle() == default_idle
+        {
             config
                 .keepalives(true)
                 .keepalives_idle(Duration::from_secs(30))
@@ -72,64 +140,96 @@ impl PgReader {
         })
     }
 
-    /// Runs `read` on this thread's connection, opening one if there is none. A connection that fails a statement
-    /// is dropped; when it had served before and the failure is the connection's (closed under it by a database
-    /// restart, or its driver gone with an old runtime), the read is tried once more on a new one.
-    pub async fn read<T, F, Fut>(&self, read: F) -> AppResult<T>
+    /// Runs `read` on this thread's connection, opening one if there is none; `None` when none can be opened now,
+    /// and the caller reads through the pool. A connection that fails a statement is dropped; when it had served
+    /// before and the failure is the connection's (closed under it by a database restart, or its driver gone with
+    /// an old runtime), the read is tried once more on a new one, and a lost connection is `UNAVAILABLE`.
+    ///
+    /// The thread's lookups wait on one another only as the database answers them in turn: a statement that waits
+    /// for a lock holds up those sent after it on the same connection, for at most the lock timeout.
+    pub async fn read<T, F, Fut>(&self, read: F) -> Option<AppResult<T>>
     where
         F: Fn(Arc<AsyncPgConnection>) -> Fut,
         Fut: Future<Output = diesel::QueryResult<T>>,
     {
         let slot = self.connections.get_or_default();
-        let kept = slot.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let fresh = kept.is_none();
-        let conn = match kept {
-            Some(conn) => conn,
-            None => self.open(slot).await?,
+        let (conn, fresh) = match slot.kept() {
+            Some(conn) => (conn, false),
+            None => (self.open(slot).await?, true),
         };
-        match read(conn.clone()).await {
-            Ok(v) => Ok(v),
+        let failure = match read(conn.clone()).await {
+            Ok(v) => return Some(Ok(v)),
+            Err(e) => e,
+        };
+        slot.forget(&conn);
+        if fresh || !lost_connection(&failure) {
+            return Some(Err(app_error(failure)));
+        }
+        let conn = self.open(slot).await?;
+        Some(read(conn.clone()).await.map_err(|e| {
+            slot.forget(&conn);
+            app_error(e)
+        }))
+    }
+
+    /// The thread's connection, opened if it has none; one opening at a time. `None` when it cannot be opened, and
+    /// for [`RETRY_OPEN_AFTER`] after an attempt failed.
+    async fn open(&self, slot: &Slot) -> Option<Arc<AsyncPgConnection>> {
+        let mut failed_at = slot.opening.lock().await;
+        if let Some(conn) = slot.kept() {
+            return Some(conn);
+        }
+        if failed_at.is_some_and(|at| at.elapsed() < RETRY_OPEN_AFTER) {
+            return None;
+        }
+        match self.connect().await {
+            Ok(conn) => {
+                *failed_at = None;
+                *slot.conn.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
+                Some(conn)
+            }
             Err(e) => {
-                self.forget(slot, &conn);
-                if fresh || !lost_connection(&e) {
-                    return Err(e.into());
-                }
-                let conn = self.open(slot).await?;
-                read(conn.clone()).await.map_err(|e| {
-                    self.forget(slot, &conn);
-                    e.into()
-                })
+                tracing::warn!(error = %e, "no reading connection: lookups go through the pool for 10 s");
+                *failed_at = Some(Instant::now());
+                None
             }
         }
     }
 
-    /// A new connection with the server's session bounds, kept as this thread's.
-    async fn open(
-        &self,
-        slot: &Mutex<Option<Arc<AsyncPgConnection>>>,
-    ) -> AppResult<Arc<AsyncPgConnection>> {
+    /// A new connection with the server's session bounds.
+    async fn connect(&self) -> anyhow::Result<Arc<AsyncPgConnection>> {
         let connect = self.config.connect(tokio_postgres::NoTls);
         let (client, connection) = tokio::time::timeout(self.connect_timeout, connect)
             .await
-            .map_err(|_| unavailable("no PostgreSQL connection within the connect timeout"))?
-            .map_err(|e| AppError::Unavailable(e.into()))?;
-        let mut conn = AsyncPgConnection::try_from_client_and_connection(client, connection)
-            .await
-            .map_err(|e| AppError::Unavailable(e.into()))?;
+            .map_err(|_| {
+                anyhow::anyhow!("no PostgreSQL connection within the connect timeout")
+            })??;
+        let mut conn =
+            AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
         conn.batch_execute(&self.session.set_statements()).await?;
         conn.set_instrumentation(self.counter.clone());
-        let conn = Arc::new(conn);
-        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn.clone());
-        Ok(conn)
+        Ok(Arc::new(conn))
     }
+}
 
-    /// Drops this thread's connection if it is still `conn` (a concurrent read may have replaced it already).
-    fn forget(&self, slot: &Mutex<Option<Arc<AsyncPgConnection>>>, conn: &Arc<AsyncPgConnection>) {
-        let mut kept = slot.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.as_ref().is_some_and(|k| Arc::ptr_eq(k, conn)) {
-            *kept = None;
-        }
+/// A failed read as the caller sees it: a lost connection is `UNAVAILABLE` (retry), whatever its SQLSTATE.
+fn app_error(e: Error) -> AppError {
+    if lost_connection(&e) {
+        AppError::Unavailable(e.into())
+    } else {
+        e.into()
     }
+}
+
+/// Why libpq, which the pool connects with, may reach another database or role than these connections, which read
+/// only the URL: one of its environment variables is set (`set`), or the URL has no password and a password file
+/// exists (`pgpass`). `None` when both read the same.
+fn libpq_differs(config: &tokio_postgres::Config, set: &[String], pgpass: bool) -> Option<String> {
+    if let Some(var) = set.iter().find(|v| LIBPQ_ENVIRONMENT.contains(&v.as_str())) {
+        return Some(format!("libpq's environment variable {var} is set"));
+    }
+    (pgpass && config.get_password().is_none())
+        .then(|| "the URL has no password and ~/.pgpass exists".to_string())
 }
 
 /// True when a connection without TLS gives what the URL asks: it says `sslmode=disable`, or it does not say
@@ -166,10 +266,6 @@ fn lost_connection(e: &Error) -> bool {
         Error::DatabaseError(_, info) => info.message().starts_with("terminating connection"),
         _ => false,
     }
-}
-
-fn unavailable(why: &'static str) -> AppError {
-    AppError::Unavailable(anyhow::anyhow!(why))
 }
 
 #[cfg(test)]
@@ -211,6 +307,29 @@ mod tests {
         }
     }
 
+    /// libpq's environment or password file may take the pool elsewhere than the URL: then reads stay on the pool.
+    #[test]
+    fn reads_stay_on_the_pool_where_libpq_may_connect_elsewhere() {
+        let config: tokio_postgres::Config = "postgres://u@127.0.0.1/db".parse().unwrap();
+        let with_password: tokio_postgres::Config = "postgres://u:p@127.0.0.1/db".parse().unwrap();
+        let vars = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            libpq_differs(&config, &vars(&["PATH", "PGDATA", "HOME"]), false),
+            None
+        );
+        for var in ["PGUSER", "PGDATABASE", "PGPASSWORD", "PGHOST", "PGSSLMODE"] {
+            assert!(
+                libpq_differs(&config, &vars(&["PATH", var]), false).is_some(),
+                "{var}"
+            );
+        }
+        assert!(
+            libpq_differs(&config, &[], true).is_some(),
+            "a password file"
+        );
+        assert_eq!(libpq_differs(&with_password, &[], true), None);
+    }
+
     /// A reading connection has the pool's keepalives unless the URL sets its own, and says what it is.
     #[test]
     fn a_reading_connection_has_keepalives_and_a_name() {
@@ -218,6 +337,8 @@ mod tests {
         assert!(r.config.get_keepalives());
         assert_eq!(r.config.get_keepalives_idle(), Duration::from_secs(30));
         assert_eq!(r.config.get_application_name(), Some(APPLICATION_NAME));
+        let r = reader("postgres://u@127.0.0.1/db?keepalives_idle=5").unwrap();
+        assert_eq!(r.config.get_keepalives_idle(), Duration::from_secs(5));
         let r = reader("postgres://u@127.0.0.1/db?application_name=x").unwrap();
         assert_eq!(r.config.get_application_name(), Some("x"));
     }
