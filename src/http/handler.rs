@@ -144,9 +144,14 @@ fn graphql_response(media: MediaType, response: async_graphql::Response) -> Http
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
-    let (status, body) = match (media, request_error) {
-        (MediaType::GraphqlResponseJson, true) => (StatusCode::BAD_REQUEST, json!({ "errors": response.errors })),
-        _ => (StatusCode::OK, serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": codes::INTERNAL } }] }))),
+    // Written straight to bytes: no JSON tree of the answer in between.
+    let written = match (media, request_error) {
+        (MediaType::GraphqlResponseJson, true) => (StatusCode::BAD_REQUEST, serde_json::to_vec(&json!({ "errors": response.errors }))),
+        _ => (StatusCode::OK, serde_json::to_vec(&response)),
+    };
+    let (status, body) = match written {
+        (status, Ok(body)) => (status, body),
+        (_, Err(_)) => (StatusCode::OK, json!({ "errors": [{ "message": "internal error", "extensions": { "code": codes::INTERNAL } }] }).to_string().into_bytes()),
     };
     let content_type = match media {
         MediaType::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
@@ -154,7 +159,7 @@ fn graphql_response(media: MediaType, response: async_graphql::Response) -> Http
     };
     HttpResponse::build(status)
         .content_type(content_type)
-        .body(body.to_string())
+        .body(body)
 }
 
 /// `/graphql` over HTTP: through the gate (token, then document), then executed and answered.

@@ -116,18 +116,30 @@ impl Services {
             }
         }
         let scope = policy::order_scope(who);
-        let parts = parts.for_scope(&scope);
-        let today = london_date(self.now());
-        let limit = page.limit;
-        let who = who.clone();
-        let items = self
-            .db
-            .run(move |conn| {
-                require_own_agency(conn, &who)?;
-                db::loader::search(conn, &scope, &filter, today, &cursor, limit + 1, parts)
-            })
-            .await?;
-        Ok(Page::from_fetched(items, limit))
+        let ask = db::loader::PageAsk {
+            parts: parts.for_scope(&scope),
+            scope,
+            filter,
+            today: london_date(self.now()),
+            cursor,
+            limit: page.limit + 1,
+        };
+        // The page in one statement on this thread's own connection (`db::reader`) when the caller's agency is known.
+        let items = if let (Some(reader), Some(fits)) =
+            (self.db.reader(), known_own_agency(&self.db, who))
+        {
+            fits?;
+            db::loader::search_on(&self.db, reader, ask).await?
+        } else {
+            let who = who.clone();
+            self.db
+                .run(move |conn| {
+                    require_own_agency(conn, &who)?;
+                    db::loader::search(conn, &ask)
+                })
+                .await?
+        };
+        Ok(Page::from_fetched(items, page.limit))
     }
 
     /// Records a new order: a court order by its court, or a police notice by the issuing force.

@@ -567,10 +567,11 @@ async fn the_waits_for_a_connection_and_for_the_audit_record_are_on_metrics() {
     let before = app.get("/metrics").await.text().await.unwrap();
     let (db_before, audit_before) = counts(&before);
     let police = app.token(Role::Police, "MET");
-    // A list: a lookup by reference runs on the worker's own connection and waits for no pooled one (`db::reader`).
+    // A history: the order and its parts are read on the worker's own connection, which waits for no pooled one
+    // (`db::reader`); its versions are read on the pool.
     app.gql(
         &police,
-        "{ orders(first: 1) { edges { node { status } } } }",
+        "{ order(reference: \"WMC/M/1\") { versions { version } } }",
         json!({}),
     )
     .await

@@ -167,7 +167,7 @@ async fn a_lookups_parts_are_read_with_a_plan_postgresql_keeps() {
 /// plan.
 #[actix_web::test]
 async fn a_list_pages_orders_are_read_with_a_plan_postgresql_keeps() {
-    use orderwatch::db::loader::search;
+    use orderwatch::db::loader::{search, PageAsk};
     use orderwatch::domain::order::OrderParts;
     use orderwatch::domain::scope::{OrderSearch, RowScope};
     if !on_postgres() {
@@ -190,22 +190,48 @@ async fn a_list_pages_orders_are_read_with_a_plan_postgresql_keeps() {
         ..Default::default()
     };
     for _ in 0..8 {
-        let page = search(
-            &mut c,
-            &RowScope::All,
-            &filter,
-            app.today(),
-            &orderwatch::domain::scope::OrderCursor::Newest(None),
-            21,
-            OrderParts::NONE,
-        )
-        .unwrap();
+        let ask = PageAsk {
+            scope: RowScope::All,
+            filter: filter.clone(),
+            today: app.today(),
+            cursor: orderwatch::domain::scope::OrderCursor::Newest(None),
+            limit: 21,
+            parts: OrderParts::NONE,
+        };
+        let page = search(&mut c, &ask).unwrap();
         assert_eq!(page.len(), 21);
     }
     let (generic, custom) = plans(&mut c, "ORDER BY \"orders\".\"id\" DESC");
     assert!(
         generic >= 3,
         "the page's statement was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
+    );
+    // Ending soonest after a day, with the parts of a list (`db::parts::PageQuery`): the same.
+    let filter = OrderSearch {
+        applicant_agency: Some("MET".into()),
+        expires_after: Some(app.today()),
+        ..Default::default()
+    };
+    for _ in 0..8 {
+        let ask = PageAsk {
+            scope: RowScope::All,
+            filter: filter.clone(),
+            today: app.today(),
+            cursor: orderwatch::domain::scope::OrderCursor::EndingSoonest(None),
+            limit: 21,
+            parts: OrderParts {
+                conditions: true,
+                ..OrderParts::NONE
+            },
+        };
+        let page = search(&mut c, &ask).unwrap();
+        assert_eq!(page.len(), 21);
+        assert_eq!(page[0].conditions.len(), 2);
+    }
+    let (generic, custom) = plans(&mut c, "\"orders\".\"expires_on\" ASC");
+    assert!(
+        generic >= 3,
+        "the ending-soonest page was planned afresh: {generic} generic and {custom} custom plans in 8 runs"
     );
 }
 

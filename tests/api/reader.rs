@@ -1,5 +1,5 @@
-//! Reads on PostgreSQL without the blocking pool (`db::reader`): each worker's own connection, replaced when it is
-//! lost, and the same answers as the pool's.
+//! Reads without the blocking pool (`db::reader`): each worker's own connection, replaced when it is lost (on
+//! PostgreSQL), and the same answers as the pool's.
 
 use crate::helpers::*;
 use diesel::prelude::*;
@@ -78,4 +78,139 @@ async fn with_worker_reads_off_no_reading_connection_is_opened() {
         assert_eq!(found.ok()["order"]["reference"], "WMC/RD/2");
     }
     assert_eq!(end_reading_connections(&app), 0);
+}
+
+const PAGE: &str = "query($a: String, $o: OrdersOrder, $f: OrderFilter) { orders(first: 2, after: $a, orderBy: $o, filter: $f) { \
+edges { cursor node { reference status expiresOn subject { names } protectedPersons { name } conditions { kind text } \
+hearings { scheduledFor } replacesReference replacedByReference applicantAgency { code } court { code } } } \
+pageInfo { hasNextPage endCursor } } }";
+
+/// Every page of `PAGE` with `vars`, in order, as the server answered them.
+async fn pages(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    vars: serde_json::Value,
+) -> Vec<serde_json::Value> {
+    let mut seen = vec![];
+    let mut vars = vars;
+    loop {
+        let page = app.gql(token, query, vars.clone()).await.ok()["orders"].clone();
+        let next = page["pageInfo"]["hasNextPage"] == true;
+        vars["a"] = page["pageInfo"]["endCursor"].clone();
+        seen.push(page);
+        if !next {
+            return seen;
+        }
+    }
+}
+
+/// A list page is read in one statement on the worker's own connection (`db::loader::search_on`); a server reading
+/// through the pool (`ORDERWATCH_WORKER_READS=false`) on the same database answers every page the same, for each
+/// order, filter and role's scope, with histories (read on the pool after the page) and replaced orders.
+#[tokio::test]
+async fn list_pages_read_on_the_workers_connection_are_the_pools() {
+    let app = TestApp::spawn().await.with_agencies().await;
+    let court = app.token(Role::Court, "WMC");
+    let police = app.token(Role::Police, "MET");
+    for (i, days) in [None, None, Some(100), Some(100), None, Some(50)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut input = spo_input(&app, &format!("WMC/RP/{i}"));
+        input["expiresOn"] = match days {
+            Some(d) => {
+                let base: chrono::NaiveDate = input["expiresOn"].as_str().unwrap().parse().unwrap();
+                json!((base + chrono::Duration::days(d)).to_string())
+            }
+            None => serde_json::Value::Null,
+        };
+        if i == 0 {
+            // An interim order, which the full order replaces.
+            input["type"] = json!("INTERIM_SPO");
+            input["expiresOn"] = json!((app.today() + chrono::Duration::days(30)).to_string());
+        }
+        app.grant(&court, input).await.ok();
+    }
+    let mut replacing = spo_input(&app, "WMC/RP/9");
+    replacing["replacesReference"] = json!("WMC/RP/0");
+    app.grant(&court, replacing).await.ok();
+    let person = app
+        .gql(
+            &police,
+            "{ order(reference: \"WMC/RP/1\") { protectedPersons { id } } }",
+            json!({}),
+        )
+        .await
+        .ok()["order"]["protectedPersons"][0]["id"]
+        .clone();
+    app.gql(
+        &police,
+        "mutation($p: ID!) { shareOrderWithAdvocacy(reference: \"WMC/RP/1\", protectedPersonId: $p, advocacyAgency: \"ADV-A\") { id } }",
+        json!({ "p": person }),
+    )
+    .await
+    .ok();
+    app.gql(
+        &court,
+        "mutation($at: DateTime!) { scheduleHearing(input: { reference: \"WMC/RP/2\", scheduledFor: $at }) { reference } }",
+        json!({ "at": (app.now() + chrono::Duration::days(7)).to_rfc3339() }),
+    )
+    .await
+    .ok();
+    if on_postgres() {
+        end_reading_connections(&app);
+    }
+    let pooled = app.replica_with(|s| s.worker_reads = false).await;
+    let advocate = app.token(Role::Advocate, "ADV-A");
+    // Past the earliest last day (the shortest term and 50 days).
+    let after = (orderwatch::domain::Term::Years(2).last_day(app.today())
+        + chrono::Duration::days(60))
+    .to_string();
+    let with_versions = PAGE.replace(
+        "court { code }",
+        "court { code } versions { version event }",
+    );
+    let cases = [
+        (&police, PAGE.to_owned(), json!({ "o": "NEWEST" })),
+        (&police, PAGE.to_owned(), json!({ "o": "ENDING_SOONEST" })),
+        (
+            &police,
+            PAGE.to_owned(),
+            json!({ "o": "ENDING_SOONEST", "f": { "status": "IN_FORCE" } }),
+        ),
+        (
+            &police,
+            PAGE.to_owned(),
+            json!({ "o": "ENDING_SOONEST", "f": { "expiresAfter": after } }),
+        ),
+        (&police, with_versions, json!({ "o": "ENDING_SOONEST" })),
+        (&court, PAGE.to_owned(), json!({ "o": "ENDING_SOONEST" })),
+        (&advocate, PAGE.to_owned(), json!({ "o": "NEWEST" })),
+    ];
+    for (token, query, vars) in &cases {
+        // The first read of a caller's agency is through the pool; the next ones use the worker's connection.
+        pages(&app, token, query, vars.clone()).await;
+        let worker = pages(&app, token, query, vars.clone()).await;
+        let pool = pages(&pooled, token, query, vars.clone()).await;
+        assert_eq!(worker, pool, "{vars}");
+        assert!(!worker[0]["edges"].as_array().unwrap().is_empty(), "{vars}");
+    }
+    let ending: Vec<String> = pages(&app, &police, PAGE, json!({ "o": "ENDING_SOONEST" }))
+        .await
+        .iter()
+        .flat_map(|p| p["edges"].as_array().unwrap().clone())
+        .map(|e| e["node"]["reference"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ending,
+        ["WMC/RP/0", "WMC/RP/9", "WMC/RP/5", "WMC/RP/2", "WMC/RP/3", "WMC/RP/1", "WMC/RP/4"]
+    );
+    if on_postgres() {
+        assert!(
+            end_reading_connections(&app) >= 1,
+            "the pages were read on a reading connection"
+        );
+        assert_eq!(end_reading_connections(&pooled), 0);
+    }
 }

@@ -79,29 +79,38 @@ struct Found {
     replaced_by: HashMap<String, String>,
 }
 
-/// The order assembled from its row and the parts read with it, when that takes no further statement: no history
-/// asked for, no replaced or replacing order to name, and both agencies known (`agency` answers from memory).
-/// Otherwise the row and parts come back unchanged, for [`hydrate_loaded`].
-pub(crate) fn assemble_loaded(
-    row: OrderRow,
+/// The orders assembled from their rows and the parts read with them, when that takes no further statement: no
+/// history asked for, no replaced or replacing order to name, and every agency known (`agency` answers from memory).
+/// Otherwise the rows and parts come back unchanged, for [`hydrate_loaded`].
+pub(crate) type Assembled = Result<Vec<OrderRecord>, (Vec<OrderRow>, Parts)>;
+
+pub(crate) fn assemble_all(
+    rows: Vec<OrderRow>,
     loaded: Parts,
     parts: OrderParts,
     agency: impl Fn(&str) -> Option<AgencyRecord>,
-) -> AppResult<Result<OrderRecord, (OrderRow, Parts)>> {
+) -> AppResult<Assembled> {
     let histories = parts.versions || parts.breaches || parts.notifications || parts.deadlines;
-    let linked = row.replaces_order_id.is_some() || row.status == OrderStatus::Replaced.as_str();
-    let applicant = agency(&row.applicant_agency);
-    let court = row.court_agency.as_deref().map(&agency);
-    let (Some(applicant), false, false) = (applicant, histories, linked) else {
-        return Ok(Err((row, loaded)));
-    };
-    let court = match court {
-        Some(None) => return Ok(Err((row, loaded))),
-        Some(Some(c)) => Some(c),
-        None => None,
-    };
-    Found::from_loaded(loaded)?
-        .assemble(row, applicant, court, parts)
+    let linked =
+        |r: &OrderRow| r.replaces_order_id.is_some() || r.status == OrderStatus::Replaced.as_str();
+    if histories || rows.iter().any(linked) {
+        return Ok(Err((rows, loaded)));
+    }
+    let mut agencies = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let applicant = agency(&r.applicant_agency);
+        let court = r.court_agency.as_deref().map(&agency);
+        match (applicant, court) {
+            (Some(a), None) => agencies.push((a, None)),
+            (Some(a), Some(Some(c))) => agencies.push((a, Some(c))),
+            _ => return Ok(Err((rows, loaded))),
+        }
+    }
+    let mut found = Found::from_loaded(loaded)?;
+    rows.into_iter()
+        .zip(agencies)
+        .map(|(r, (applicant, court))| found.assemble(r, applicant, court, parts))
+        .collect::<AppResult<Vec<_>>>()
         .map(Ok)
 }
 

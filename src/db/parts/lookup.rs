@@ -1,6 +1,6 @@
 //! An order looked up by reference with its parts, in one statement: the order's row joined to the parts union.
 
-use super::{collect, walk_union, PartRow, Parts, Slots};
+use super::{collect, walk_union, PartRow, Parts, SlotTypes, Slots};
 use crate::db::models::OrderRow;
 use crate::db::DbConnection;
 use crate::domain::order::OrderParts;
@@ -26,18 +26,25 @@ const PART_COLUMNS: &str =
 p.d1, p.ts1, p.ts2, p.ts3, p.ts4 FROM ";
 const LOOKUP_END: &str = ") p ON TRUE ORDER BY p.part, p.i2, p.i1, p.ts1";
 
-/// A row of [`LookupQuery`]: the order, and one of its parts if it has any.
-#[derive(QueryableByName)]
+/// A row of [`LookupQuery`] or of a page (`page::PageQuery`): an order, and one of its parts if it has any. Read by
+/// position ([`LookupTypes`]): by name, each of its 41 columns was found by comparing names, which cost more than
+/// the rest of reading the row.
+#[derive(Queryable)]
 pub struct LookupRow {
-    #[diesel(embed)]
-    order: OrderRow,
-    #[diesel(sql_type = Nullable<Text>)]
-    part: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    part_id: Option<String>,
-    #[diesel(embed)]
-    s: Slots,
+    pub(super) order: OrderRow,
+    pub(super) part: Option<String>,
+    pub(super) part_id: Option<String>,
+    pub(super) s: Slots,
 }
+
+/// The SQL types of a [`LookupRow`], in the statement's order: the order's columns as the table lists them (which
+/// is [`OrderRow`]'s order), then `part`, `part_id` and the slots.
+pub(super) type LookupTypes = (
+    crate::db::schema::orders::SqlType,
+    Nullable<Text>,
+    Nullable<Text>,
+    SlotTypes,
+);
 
 /// The lookup's statement; its text depends only on the parts asked for, so diesel keeps each prepared.
 struct LookupQuery<'a> {
@@ -51,7 +58,7 @@ impl QueryId for LookupQuery<'_> {
 }
 
 impl Query for LookupQuery<'_> {
-    type SqlType = diesel::sql_types::Untyped;
+    type SqlType = LookupTypes;
 }
 
 impl<C> RunQueryDsl<C> for LookupQuery<'_> {}

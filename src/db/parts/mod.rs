@@ -19,9 +19,11 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text, Timestamp};
 
 mod lookup;
+mod page;
 pub use lookup::{
     fold, order_by_reference, order_by_reference_pg, order_by_reference_sqlite, LookupRow,
 };
+pub use page::{fold_page, PageOrder, PageQuery, PageRow};
 
 /// The parts of some orders, each kind in the order the API lists it (by order, then position, version or time).
 #[derive(Debug, Default)]
@@ -47,9 +49,10 @@ struct PartRow {
     s: Slots,
 }
 
-/// The generic slots of a [`PartRow`].
-#[derive(QueryableByName)]
-struct Slots {
+/// The generic slots of a [`PartRow`]: read by name in the parts' statement, by position ([`SlotTypes`]) where they
+/// follow an order's row.
+#[derive(QueryableByName, Queryable)]
+pub struct Slots {
     #[diesel(sql_type = Nullable<BigInt>)]
     i1: Option<i64>,
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -77,6 +80,23 @@ struct Slots {
     #[diesel(sql_type = Nullable<Timestamp>)]
     ts4: Option<NaiveDateTime>,
 }
+
+/// The SQL types of [`Slots`], in their order.
+pub type SlotTypes = (
+    Nullable<BigInt>,
+    Nullable<BigInt>,
+    Nullable<BigInt>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Date>,
+    Nullable<Timestamp>,
+    Nullable<Timestamp>,
+    Nullable<Timestamp>,
+    Nullable<Timestamp>,
+);
 
 /// The statement is a typed branch of no rows (PostgreSQL takes a `UNION`'s column names and types from its first
 /// branch), then a branch per part asked for, with `{ids}` standing for the backend's test of `order_id` against
