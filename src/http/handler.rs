@@ -146,7 +146,10 @@ fn graphql_response(media: MediaType, response: async_graphql::Response) -> Http
         && response.errors.iter().all(|e| e.path.is_empty());
     // Written straight to bytes: no JSON tree of the answer in between.
     let written = match (media, request_error) {
-        (MediaType::GraphqlResponseJson, true) => (StatusCode::BAD_REQUEST, serde_json::to_vec(&json!({ "errors": response.errors }))),
+        (MediaType::GraphqlResponseJson, true) => (
+            StatusCode::BAD_REQUEST,
+            serde_json::to_vec(&json!({ "errors": response.errors })),
+        ),
         _ => (StatusCode::OK, serde_json::to_vec(&response)),
     };
     let (status, body) = match written {

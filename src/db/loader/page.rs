@@ -38,7 +38,7 @@ macro_rules! page_query {
             type Branch = Box<dyn diesel::query_builder::QueryFragment<$db> + Send>;
             let mut branches: Vec<Branch> = vec![];
             let limit = ask.limit;
-            let order = match &ask.cursor {
+            match &ask.cursor {
                 OrderCursor::Newest(before) => {
                     let mut q = filtered!($db, ask)?;
                     if let Some(id) = before {
@@ -46,7 +46,6 @@ macro_rules! page_query {
                     }
                     let q = q.order(orders::id.desc()).select(OrderRow::as_select());
                     branches.push(Box::new(crate::db::limit_written(q, limit)));
-                    PageOrder::Newest
                 }
                 OrderCursor::EndingSoonest(after) => {
                     if !matches!(after, Some((None, _))) {
@@ -73,12 +72,11 @@ macro_rules! page_query {
                             .select(OrderRow::as_select());
                         branches.push(Box::new(crate::db::limit_written(q, limit)));
                     }
-                    PageOrder::EndingSoonest
                 }
-            };
+            }
             Some(PageQuery {
                 branches,
-                order,
+                order: page_order(&ask.cursor),
                 limit,
                 parts: ask.parts,
             })
@@ -169,6 +167,14 @@ macro_rules! filtered {
     }};
 }
 
+/// The order of the pages a cursor walks.
+fn page_order(cursor: &OrderCursor) -> PageOrder {
+    match cursor {
+        OrderCursor::Newest(_) => PageOrder::Newest,
+        OrderCursor::EndingSoonest(_) => PageOrder::EndingSoonest,
+    }
+}
+
 page_query!(page_pg, diesel::pg::Pg);
 page_query!(page_sqlite, diesel::sqlite::Sqlite);
 
@@ -185,7 +191,7 @@ pub fn search(conn: &mut DbConnection, ask: &PageAsk) -> AppResult<Vec<OrderReco
             None => return Ok(vec![]),
         },
     };
-    let (rows, loaded) = fold_page(rows)?;
+    let (rows, loaded) = fold_page(rows, page_order(&ask.cursor))?;
     assemble::hydrate_loaded(conn, rows, Some(loaded), ask.parts)
 }
 
@@ -220,7 +226,7 @@ pub async fn search_on(
     let Some(rows) = rows else {
         return db.run(move |conn| search(conn, &ask)).await;
     };
-    let (rows, loaded): (Vec<OrderRow>, Parts) = fold_page(rows)?;
+    let (rows, loaded): (Vec<OrderRow>, Parts) = fold_page(rows, page_order(&ask.cursor))?;
     let parts = ask.parts;
     match assemble::assemble_all(rows, loaded, parts, |code| db.known_agency(code))? {
         Ok(orders) => Ok(orders),

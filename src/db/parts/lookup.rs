@@ -24,7 +24,7 @@ FROM orders WHERE reference = ";
 const PART_COLUMNS: &str =
     "SELECT o.*, p.part, p.id AS part_id, p.i1, p.i2, p.i3, p.t1, p.t2, p.t3, p.t4, p.t5, \
 p.d1, p.ts1, p.ts2, p.ts3, p.ts4 FROM ";
-const LOOKUP_END: &str = ") p ON TRUE ORDER BY p.part, p.i2, p.i1, p.ts1";
+const LOOKUP_END: &str = ") p ON TRUE";
 
 /// A row of [`LookupQuery`] or of a page (`page::PageQuery`): an order, and one of its parts if it has any. Read by
 /// position ([`LookupTypes`]): by name, each of its 41 columns was found by comparing names, which cost more than
