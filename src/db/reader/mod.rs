@@ -2,7 +2,8 @@
 //! keeps one connection of its own (docs/decisions/0019-reads-on-the-request-thread.md). The pool hands each unit of
 //! work to a blocking thread and wakes the request's worker again when it is done; a read here costs neither.
 //!
-//! Only a read of one statement uses it (an order looked up by reference, `db::loader::find_parts_by_reference_on`);
+//! Only a read of one statement uses it (an order looked up by reference, `db::loader::find_parts_by_reference_on`,
+//! and a page of orders, `db::loader::search_on`);
 //! everything else, and every write, runs on the pool (`Database::run`).
 //! - PostgreSQL (`postgres`): the statements of a worker's requests in flight are pipelined on its connection.
 //! - SQLite (`sqlite`): the statement runs in the request's future, on a read-only connection that never waits for

@@ -24,7 +24,7 @@ pub struct PgReader {
     connections: ThreadLocal<Slot>,
 }
 
-/// How long after a connection could not be opened a thread's lookups go straight to the pool.
+/// How long after a connection could not be opened a thread's reads go straight to the pool.
 const RETRY_OPEN_AFTER: Duration = Duration::from_secs(10);
 
 /// libpq's environment variables that change where or how the pool connects; tokio-postgres reads none of them.
@@ -145,7 +145,7 @@ impl PgReader {
     /// before and the failure is the connection's (closed under it by a database restart, or its driver gone with
     /// an old runtime), the read is tried once more on a new one, and a lost connection is `UNAVAILABLE`.
     ///
-    /// The thread's lookups wait on one another only as the database answers them in turn: a statement that waits
+    /// The thread's reads wait on one another only as the database answers them in turn: a statement that waits
     /// for a lock holds up those sent after it on the same connection, for at most the lock timeout.
     pub async fn read<T, F, Fut>(&self, read: F) -> Option<AppResult<T>>
     where
@@ -189,7 +189,7 @@ impl PgReader {
                 Some(conn)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "no reading connection: lookups go through the pool for 10 s");
+                tracing::warn!(error = %e, "no reading connection: reads go through the pool for 10 s");
                 *failed_at = Some(Instant::now());
                 None
             }
