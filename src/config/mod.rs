@@ -119,8 +119,8 @@ pub struct Settings {
     )]
     pub db_pool_size: u32,
 
-    /// Whether an order looked up by reference, and a page of orders, are read on the HTTP worker's own connection
-    /// (`true` or `false`; on PostgreSQL pipelined with the worker's other reads), rather than through the pool.
+    /// Whether an order looked up by reference, and on PostgreSQL a page of orders, are read on the HTTP worker's own
+    /// connection (`true` or `false`; on PostgreSQL pipelined with the worker's other reads), rather than the pool.
     #[arg(
         long,
         env = "ORDERWATCH_WORKER_READS",

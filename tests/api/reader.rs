@@ -105,7 +105,8 @@ async fn pages(
     }
 }
 
-/// A list page is read in one statement on the worker's own connection (`db::loader::search_on`); a server reading
+/// On PostgreSQL a list page is read in one statement on the worker's own connection (`db::loader::search_on`; on
+/// SQLite on the pool, so there both servers read through it); a server reading
 /// through the pool (`ORDERWATCH_WORKER_READS=false`) on the same database answers every page the same, for each
 /// order, filter and role's scope, with histories (read on the pool after the page) and replaced orders.
 #[tokio::test]
@@ -196,8 +197,8 @@ async fn list_pages_read_on_the_workers_connection_are_the_pools() {
         assert_eq!(worker, pool, "{vars}");
         assert!(!worker[0]["edges"].as_array().unwrap().is_empty(), "{vars}");
     }
-    let ending: Vec<String> = pages(&app, &police, PAGE, json!({ "o": "ENDING_SOONEST" }))
-        .await
+    let ending_pages = pages(&app, &police, PAGE, json!({ "o": "ENDING_SOONEST" })).await;
+    let ending: Vec<String> = ending_pages
         .iter()
         .flat_map(|p| p["edges"].as_array().unwrap().clone())
         .map(|e| e["node"]["reference"].as_str().unwrap().to_owned())
@@ -206,6 +207,15 @@ async fn list_pages_read_on_the_workers_connection_are_the_pools() {
         ending,
         ["WMC/RP/0", "WMC/RP/9", "WMC/RP/5", "WMC/RP/2", "WMC/RP/3", "WMC/RP/1", "WMC/RP/4"]
     );
+    // A cursor among the undated orders with a filter on the last day: nothing follows it, on either path.
+    let undated = ending_pages[2]["pageInfo"]["endCursor"].clone();
+    assert_eq!(ending_pages[2]["edges"][1]["node"]["reference"], "WMC/RP/1");
+    for server in [&app, &pooled] {
+        let vars = json!({ "o": "ENDING_SOONEST", "a": undated, "f": { "expiresAfter": after } });
+        let page = server.gql(&police, PAGE, vars).await.ok()["orders"].clone();
+        assert_eq!(page["edges"], json!([]));
+        assert_eq!(page["pageInfo"]["hasNextPage"], false);
+    }
     if on_postgres() {
         assert!(
             end_reading_connections(&app) >= 1,

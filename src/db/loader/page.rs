@@ -25,7 +25,8 @@ pub struct PageAsk {
     pub parts: OrderParts,
 }
 
-/// The page's statement for one backend, or `None` when the scope sees nothing. Written once for both backends, as
+/// The page's statement for one backend, or `None` when nothing can match (a scope that sees nothing, or a cursor
+/// past the dated orders with a filter on the last day). Written once for both backends, as
 /// diesel types a boxed query by its backend.
 ///
 /// Newest first reads by the primary key (ids are time-ordered UUIDv7); ending soonest reads the `orders_ending`
@@ -73,6 +74,10 @@ macro_rules! page_query {
                         branches.push(Box::new(crate::db::limit_written(q, limit)));
                     }
                 }
+            }
+            // A cursor past the dated orders with a filter on the last day: nothing can follow it.
+            if branches.is_empty() {
+                return None;
             }
             Some(PageQuery {
                 branches,
@@ -195,10 +200,10 @@ pub fn search(conn: &mut DbConnection, ask: &PageAsk) -> AppResult<Vec<OrderReco
     assemble::hydrate_loaded(conn, rows, Some(loaded), ask.parts)
 }
 
-/// As [`search`], without the blocking pool when it can (as `find_parts_by_reference_on`): the statement on this
-/// thread's connection (`db::reader`), then, only for a page that needs more (a history asked for, a replaced or
-/// replacing order, an agency not read yet), the rest on the pool. Without such a connection now (on SQLite, also a
-/// statement that would wait or fails), the whole page is read on the pool.
+/// As [`search`], without the blocking pool on PostgreSQL (as `find_parts_by_reference_on`): the statement on this
+/// thread's connection (`db::reader`), pipelined with the worker's other reads, then, only for a page that needs
+/// more (a history asked for, a replaced or replacing order, an agency not read yet), the rest on the pool. Without
+/// such a connection now, and on SQLite, the whole page is read on the pool.
 pub async fn search_on(
     db: &crate::db::Database,
     reader: &crate::db::reader::Reader,
@@ -218,10 +223,9 @@ pub async fn search_on(
             })
             .await
             .transpose()?,
-        Reader::Sqlite(r) => r.read(|c| match page_sqlite(&ask) {
-            Some(q) => q.load(c),
-            None => Ok(vec![]),
-        }),
+        // On SQLite a page stays on the pool: the statement would run on the worker's thread, and a page can read
+        // far more than a lookup, holding up the worker's other requests meanwhile.
+        Reader::Sqlite(_) => None,
     };
     let Some(rows) = rows else {
         return db.run(move |conn| search(conn, &ask)).await;

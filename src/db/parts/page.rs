@@ -19,8 +19,9 @@ pub enum PageOrder {
     EndingSoonest,
 }
 
-/// The page's statement, its rows in no order ([`fold_page`] sorts them). Its text depends on the filters present, the page's order and limit and the parts asked
-/// for (the values are bound), so diesel keeps each prepared per connection.
+/// The page's statement, its rows in no order ([`fold_page`] sorts them). Its text depends on the caller's kind of
+/// scope, the filters present, the page's order, whether it has a cursor, its limit and the parts asked for (the
+/// values are bound), so diesel keeps each prepared per connection.
 ///
 /// PostgreSQL reads each order's parts in a `LATERAL` join on its id, after the page's limit: the plan is the page's
 /// index scan, then the parts' branches for each of its orders. SQLite, which has no `LATERAL`, reads the page as a
