@@ -150,10 +150,10 @@ impl Application {
         let (db, target) = open_database(settings).await?;
         let (keys, secret_source) = jwt_keys(settings, &target, true)?;
         let checkpoints = crate::config::audit::checkpoint_path(settings, &target)?;
-        let rules = settings.schedule_rules().map_err(anyhow::Error::msg)?;
         let services = Services::with_feed_capacity(db, clock, settings.feed_capacity)
-            .with_rules(rules)
+            .with_rules(settings.schedule_rules().map_err(anyhow::Error::msg)?)
             .with_delivery_retry(Duration::from_millis(settings.delivery_retry_ms.max(1)))
+            .with_audit_gather(Duration::from_micros(settings.audit_gather_us.into()))
             .with_audit_owner(settings.audit_table_owner.clone())
             .with_court_made_spo(settings.court_made_spo)
             .with_endpoints(

@@ -338,6 +338,18 @@ pub struct Settings {
     )]
     pub audit_checkpoint_secs: u64,
 
+    /// Microseconds a batch of audit records waits for more reads to join it when several arrive together (0 to
+    /// 10,000; 0 writes what is queued at once). Every read waits for its record to commit, so a wait saves the
+    /// database commits at the cost of every caller's time: worth it only where the database is the bottleneck.
+    #[arg(
+        long,
+        env = "ORDERWATCH_AUDIT_GATHER_US",
+        default_value_t = 0,
+        value_parser = clap::value_parser!(u32).range(0..=10_000),
+        global = true
+    )]
+    pub audit_gather_us: u32,
+
     /// Bearer token that `/metrics` asks for; without it `/metrics` is open in development and closed in
     /// production. Never logged.
     #[arg(
@@ -436,6 +448,7 @@ impl std::fmt::Debug for Settings {
             .field("audit_key_file", &self.audit_key_file)
             .field("audit_checkpoint_file", &self.audit_checkpoint_file)
             .field("audit_checkpoint_secs", &self.audit_checkpoint_secs)
+            .field("audit_gather_us", &self.audit_gather_us)
             .field("audit_table_owner", &self.audit_table_owner)
             .field("graphiql", &self.graphiql)
             .field(
@@ -490,6 +503,7 @@ impl Settings {
             audit_key_file: None,
             audit_checkpoint_file: None,
             audit_checkpoint_secs: 60,
+            audit_gather_us: 0,
             audit_table_owner: None,
             metrics_token: None,
             court_made_spo: false,

@@ -107,7 +107,10 @@ impl Services {
 
     pub fn with_feed_capacity(db: Database, clock: Arc<dyn Clock>, capacity: usize) -> Self {
         Services {
-            audit: Arc::new(audit::AuditWriter::spawn(db.clone())),
+            audit: Arc::new(audit::AuditWriter::spawn(
+                db.clone(),
+                std::time::Duration::ZERO,
+            )),
             db,
             clock,
             feed: Arc::new(feed::AlertFeed::new(capacity)),
@@ -127,6 +130,15 @@ impl Services {
     /// The same services, checking that `owner` owns the audit table (`ORDERWATCH_AUDIT_TABLE_OWNER`).
     pub fn with_audit_owner(mut self, owner: Option<String>) -> Self {
         self.audit_owner = owner.filter(|o| !o.is_empty()).map(Arc::from);
+        self
+    }
+
+    /// The same services with an audit writer whose batches of several reads wait up to `window` for more
+    /// (`ORDERWATCH_AUDIT_GATHER_US`); the writer started without a wait ends as its last handle goes.
+    pub fn with_audit_gather(mut self, window: std::time::Duration) -> Self {
+        if !window.is_zero() {
+            self.audit = Arc::new(audit::AuditWriter::spawn(self.db.clone(), window));
+        }
         self
     }
 

@@ -279,9 +279,20 @@ async fn a_deleted_entry_breaks_the_chain_at_the_next_one() {
     );
 }
 
+/// Without a gather window (the default) and with one (`ORDERWATCH_AUDIT_GATHER_US`), where batches wait for
+/// reads arriving together.
 #[tokio::test]
 async fn entries_written_together_by_group_commit_keep_an_intact_chain() {
-    let app = TestApp::spawn().await.with_agencies().await;
+    for gather_us in [0, 2_000] {
+        group_committed_reads_keep_an_intact_chain(gather_us).await;
+    }
+}
+
+async fn group_committed_reads_keep_an_intact_chain(gather_us: u32) {
+    let app = TestApp::spawn_with(|s| s.audit_gather_us = gather_us)
+        .await
+        .with_agencies()
+        .await;
     app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/G/1"))
         .await
         .ok();

@@ -359,6 +359,28 @@ fn logs_can_be_json_one_object_a_line() {
     }
 }
 
+/// The audit writer's gather window is bounded: a wait of more than 10 ms would hold every read that long.
+#[test]
+fn an_audit_gather_window_past_ten_milliseconds_is_refused_before_the_database_is_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("gather.db").display());
+    let out = orderwatch(&url)
+        .env("ORDERWATCH_AUDIT_GATHER_US", "10001")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("--audit-gather-us") && text.contains("0..=10000"),
+        "{text}"
+    );
+    assert!(
+        !dir.path().join("gather.db").exists(),
+        "nothing was created"
+    );
+}
+
 #[test]
 fn an_unknown_environment_is_refused_before_the_database_is_touched() {
     let dir = tempfile::tempdir().unwrap();

@@ -9,9 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Entries the writer takes into one batch; a request's entries are never split, so the last one taken may pass it.
 const MAX_BATCH_ENTRIES: usize = 1000;
-/// Longest a batch of several reads waits for more before it is written on PostgreSQL ([`gather`]).
-const LINGER: std::time::Duration = std::time::Duration::from_millis(1);
-/// Entries a batch of several reads waits for, up to [`LINGER`].
+/// Entries a batch of several reads waits for, up to the writer's gather window (`ORDERWATCH_AUDIT_GATHER_US`).
 const LINGER_UNTIL: usize = 64;
 /// The writer's nap between two looks at the queue while it lingers.
 const LINGER_NAP: std::time::Duration = std::time::Duration::from_micros(100);
@@ -31,12 +29,13 @@ pub struct AuditWriter {
 impl AuditWriter {
     /// Starts the writer on a thread of its own, with a database connection of its own: a read's audit record
     /// then never waits for a pooled connection behind the reads it describes, nor for a blocking-pool thread.
-    /// The thread ends when the last handle to the writer is dropped.
-    pub fn spawn(db: Database) -> AuditWriter {
+    /// The thread ends when the last handle to the writer is dropped. A batch of several reads waits up to
+    /// `gather` for more before it is written ([`gather`]; zero writes what is queued at once).
+    pub fn spawn(db: Database, gather: std::time::Duration) -> AuditWriter {
         let (queue, rx) = mpsc::channel::<Job>(QUEUE);
         std::thread::Builder::new()
             .name("orderwatch-audit".into())
-            .spawn(move || write_batches(db, rx))
+            .spawn(move || write_batches(db, rx, gather))
             .expect("the audit writer thread could not be started");
         AuditWriter { queue }
     }
@@ -76,8 +75,9 @@ enum Queued {
 /// Takes what is queued (`next` looks once), up to a batch. When more than one read was waiting (reads are arriving
 /// together), it then waits up to `linger` for the batch to reach [`LINGER_UNTIL`] entries: on PostgreSQL each
 /// batch is a round trip and a commit, whose flush of the write-ahead log costs the database as much for one entry
-/// as for sixty. A lone read is written at once, and so is what was taken when the queue closes. The writer passes
-/// [`LINGER`] on PostgreSQL and no wait on SQLite, where a commit costs no round trip and no flush.
+/// as for sixty. A lone read is written at once, and so is what was taken when the queue closes. `linger` is
+/// `ORDERWATCH_AUDIT_GATHER_US`, zero by default: every read waits for its batch, so a wait that saves the database
+/// work costs the callers time (docs/decisions/0021-audit-batches-written-at-once.md).
 fn gather(
     mut next: impl FnMut() -> Queued,
     jobs: &mut Vec<Job>,
@@ -110,15 +110,11 @@ fn gather(
 }
 
 /// The writer's loop: takes what is queued (up to a batch), commits it in one transaction, answers each request.
-fn write_batches(db: Database, mut rx: mpsc::Receiver<Job>) {
+fn write_batches(db: Database, mut rx: mpsc::Receiver<Job>, linger: std::time::Duration) {
     let _keys = db.audit_key_scope();
     let mut conn: Option<DbConnection> = None;
     // The chain's newest hash as this writer last wrote or saw it (`db::audit::append_batch`).
     let mut head: db::audit::Head = None;
-    let linger = match db.backend() {
-        db::Backend::Postgres => LINGER,
-        db::Backend::Sqlite => std::time::Duration::ZERO,
-    };
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         let mut count = jobs[0].entries.len();
