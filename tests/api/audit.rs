@@ -293,6 +293,11 @@ async fn group_committed_reads_keep_an_intact_chain(gather_us: u32) {
         .await
         .with_agencies()
         .await;
+    assert_eq!(
+        app.services.audit.gather_window(),
+        std::time::Duration::from_micros(gather_us.into()),
+        "the server's writer waits as the setting says"
+    );
     app.grant(&app.token(Role::Court, "WMC"), spo_input(&app, "WMC/G/1"))
         .await
         .ok();

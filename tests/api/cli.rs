@@ -379,6 +379,16 @@ fn an_audit_gather_window_past_ten_milliseconds_is_refused_before_the_database_i
         !dir.path().join("gather.db").exists(),
         "nothing was created"
     );
+    let most = orderwatch(&url)
+        .env("ORDERWATCH_AUDIT_GATHER_US", "10000")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(
+        most.status.success(),
+        "{}",
+        String::from_utf8_lossy(&most.stderr)
+    );
 }
 
 #[test]

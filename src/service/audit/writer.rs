@@ -24,6 +24,7 @@ struct Job {
 /// The group-commit writer for entries of reads and refusals.
 pub struct AuditWriter {
     queue: mpsc::Sender<Job>,
+    gather: std::time::Duration,
 }
 
 impl AuditWriter {
@@ -37,7 +38,12 @@ impl AuditWriter {
             .name("orderwatch-audit".into())
             .spawn(move || write_batches(db, rx, gather))
             .expect("the audit writer thread could not be started");
-        AuditWriter { queue }
+        AuditWriter { queue, gather }
+    }
+
+    /// How long a batch of several reads waits for more (`ORDERWATCH_AUDIT_GATHER_US`).
+    pub fn gather_window(&self) -> std::time::Duration {
+        self.gather
     }
 
     /// Writes entries and waits until they have committed. An error means they were not written: the request
