@@ -359,31 +359,30 @@ fn logs_can_be_json_one_object_a_line() {
     }
 }
 
-/// The audit writer's gather window is bounded: a wait of more than 10 ms would hold every read that long.
-#[test]
-fn an_audit_gather_window_past_ten_milliseconds_is_refused_before_the_database_is_touched() {
+/// Runs `migrate` on a new SQLite file with `var` set to `value`: its output, and whether the file now exists.
+fn migrate_a_new_file_with(var: &str, value: &str) -> (std::process::Output, bool) {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("gather.db").display());
-    let out = orderwatch(&url)
-        .env("ORDERWATCH_AUDIT_GATHER_US", "10001")
+    let path = dir.path().join("new.db");
+    let out = orderwatch(&format!("sqlite://{}", path.display()))
+        .env(var, value)
         .arg("migrate")
         .output()
         .unwrap();
+    (out, path.exists())
+}
+
+/// The audit writer's gather window is bounded: a wait of more than 10 ms would hold every read that long.
+#[test]
+fn an_audit_gather_window_past_ten_milliseconds_is_refused_before_the_database_is_touched() {
+    let (out, created) = migrate_a_new_file_with("ORDERWATCH_AUDIT_GATHER_US", "10001");
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(
         text.contains("--audit-gather-us") && text.contains("0..=10000"),
         "{text}"
     );
-    assert!(
-        !dir.path().join("gather.db").exists(),
-        "nothing was created"
-    );
-    let most = orderwatch(&url)
-        .env("ORDERWATCH_AUDIT_GATHER_US", "10000")
-        .arg("migrate")
-        .output()
-        .unwrap();
+    assert!(!created, "nothing was created");
+    let (most, _) = migrate_a_new_file_with("ORDERWATCH_AUDIT_GATHER_US", "10000");
     assert!(
         most.status.success(),
         "{}",
@@ -393,20 +392,14 @@ fn an_audit_gather_window_past_ten_milliseconds_is_refused_before_the_database_i
 
 #[test]
 fn an_unknown_environment_is_refused_before_the_database_is_touched() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("env.db").display());
-    let out = orderwatch(&url)
-        .env("ORDERWATCH_ENV", "prod")
-        .arg("migrate")
-        .output()
-        .unwrap();
+    let (out, created) = migrate_a_new_file_with("ORDERWATCH_ENV", "prod");
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(
         text.contains("ORDERWATCH_ENV must be development or production"),
         "{text}"
     );
-    assert!(!dir.path().join("env.db").exists(), "nothing was created");
+    assert!(!created, "nothing was created");
 }
 
 #[test]
