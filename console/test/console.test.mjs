@@ -2,7 +2,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessibility, browser, foreign, open, screenshots, Server, signIn, spo } from './harness.mjs';
+import { accessibility, browser, earlierToday, foreign, open, screenshots, Server, signIn, spo } from './harness.mjs';
 
 let server;
 let chrome;
@@ -61,7 +61,7 @@ let breaches = 0;
 async function breach(reference) {
   breaches += 1;
   await server.gql(server.token('POLICE', 'MET'), REPORT, {
-    i: { reference, occurredAt: new Date(Date.now() - 60000).toISOString(), description: 'Seen outside the protected person’s home', externalRef: `CAD-${breaches}` },
+    i: { reference, occurredAt: earlierToday(60000), description: 'Seen outside the protected person’s home', externalRef: `CAD-${breaches}` },
   });
 }
 
@@ -532,7 +532,7 @@ describe('hearings, variations, notifications and outcomes', () => {
     const dapn = { ...spo('MET/UI/8'), type: 'DAPN', expiresOn: null, conditions: [{ kind: 'PROHIBITION', text: 'Must not contact the protected person' }] };
     await server.gql(met, GRANT, { i: dapn });
     await server.gql(met, 'mutation($i: ReportBreachInput!) { reportBreach(input: $i) { id } }',
-      { i: { reference: 'WMC/UI/7', occurredAt: new Date(Date.now() - 3600000).toISOString(), description: 'Called the protected person', externalRef: 'CAD-UI-7' } });
+      { i: { reference: 'WMC/UI/7', occurredAt: earlierToday(3600000), description: 'Called the protected person', externalRef: 'CAD-UI-7' } });
     let page = await open(chrome, server);
     const look = async (reference) => {
       await page.goto(`${server.url}/#/orders/${encodeURIComponent(reference)}`);

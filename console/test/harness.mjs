@@ -147,6 +147,13 @@ export async function signIn(page, token) {
   await Promise.all([page.waitForFunction(() => !document.querySelector('#token')), page.click('button[type=submit]')]);
 }
 
+/// An instant `ms` before `now`, but not before the day `spo` makes its orders on (the UTC date of `now`, never after
+/// London's): a breach must not fall before the day its order was made, which "an hour ago" does just after midnight.
+export function earlierToday(ms, now = new Date()) {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return new Date(Math.max(now.getTime() - ms, midnight)).toISOString();
+}
+
 /// An SPO made today by Westminster Magistrates' on MET's application, with one protected person.
 export function spo(reference, today = new Date()) {
   const made = today.toISOString().slice(0, 10);
