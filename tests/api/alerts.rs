@@ -41,7 +41,7 @@ async fn share(app: &TestApp, reference: &str, person: &str, advocacy: &str) {
 
 /// Reports a breach as MET; returns the breach id.
 pub(crate) async fn report(app: &TestApp, reference: &str, external_ref: &str) -> String {
-    let input = json!({ "reference": reference, "occurredAt": (app.now() - Duration::minutes(10)).to_rfc3339(),
+    let input = json!({ "reference": reference, "occurredAt": app.earlier_today(Duration::minutes(10)).to_rfc3339(),
         "description": "Subject seen outside the protected person's home", "externalRef": external_ref });
     let r = app
         .gql(

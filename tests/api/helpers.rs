@@ -231,6 +231,14 @@ impl TestApp {
         orderwatch::domain::calendar::london_date(self.now())
     }
 
+    /// `before` earlier than the server's "now", but not before the London day "now" falls on began: on the system
+    /// clock ([`TestApp::on_system_clock`]) a breach "ten minutes ago", reported just after midnight, would fall on
+    /// the day before an order made "today".
+    pub fn earlier_today(&self, before: Duration) -> DateTime<Utc> {
+        let day_began = orderwatch::domain::calendar::end_of_day(self.today() - Duration::days(1));
+        (self.now() - before).max(day_began)
+    }
+
     /// A token for a role and agency that expires at `exp`.
     pub fn token_until(&self, role: Role, agency: &str, exp: DateTime<Utc>) -> String {
         let p = Principal {
